@@ -1,0 +1,152 @@
+/**
+ * Shared plumbing for the command-line commands: argument parsing with `--help`, usage errors
+ * (exit 2), bad-input errors (exit 1), atomic output files and progress on stderr.
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Exit codes (SPEC.md): 0 success, 1 bad input, 2 usage error. */
+export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
+
+/** A mistake in how a command was called; reported with the command's usage, exit 2. */
+export class UsageError extends Error {
+  /** Makes a usage error with a message that says what was expected. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Bad input data (a malformed trace, a missing file); reported as is, exit 1. */
+export class InputError extends Error {
+  /** Makes an input error; the message should name the file (and line and column if known). */
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/** How a command describes itself: parsed options, and the text `--help` prints. */
+export interface CommandSpec<O extends NonNullable<ParseArgsConfig["options"]>> {
+  /** `vmreplay NAME`. */
+  name: string;
+  /** Full help text: usage line, description, options. */
+  help: string;
+  /** Options as `node:util` `parseArgs` takes them (`help` is added). */
+  options: O;
+  /** Whether positional arguments are allowed (default true). */
+  positionals?: boolean;
+}
+
+/**
+ * Parses `args` for a command. Prints help and returns `undefined` for `--help`; throws
+ * {@linkcode UsageError} for unknown options or bad values.
+ */
+export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
+  spec: CommandSpec<O>,
+  args: string[],
+) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { ...spec.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: spec.positionals ?? true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+  }
+  if ((parsed.values as Record<string, unknown>).help) {
+    console.log(spec.help.trimEnd());
+    return undefined;
+  }
+  return parsed;
+}
+
+/** Runs a command body, turning its errors into messages on stderr and an exit code. */
+export async function runCommand(
+  name: string,
+  help: string,
+  body: () => Promise<number | void>,
+): Promise<number> {
+  try {
+    return (await body()) ?? EXIT.ok;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`vmreplay ${name}: ${e.message}`);
+      console.error(help.split("\n").find((l) => l.trim().startsWith("Usage")) ?? "");
+      console.error(`Run 'vmreplay ${name} --help' for more.`);
+      return EXIT.usage;
+    }
+    if (e instanceof InputError || (e instanceof Error && e.name === "TraceError")) {
+      console.error(e.message);
+      return EXIT.badInput;
+    }
+    if (e instanceof Deno.errors.NotFound) {
+      console.error(`vmreplay ${name}: ${e.message}`);
+      return EXIT.badInput;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Parses a size with an optional binary suffix (`64K`, `1M`, `2G`, `4096`, `0x1000`).
+ * Throws {@linkcode UsageError} naming `what` when it is not a size.
+ */
+export function parseSize(text: string, what: string): number {
+  const m = /^(0x[0-9a-fA-F]+|\d+)([KMGT]?)(i?B)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`${what}: expected a size like 64M, 1G or 4096, found '${text}'`);
+  const n = Number(m[1]);
+  const mult = { "": 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 }[m[2]!.toUpperCase()]!;
+  return n * mult;
+}
+
+/**
+ * Writes `data` to `path` atomically: to a temporary file beside it, then renamed over it, so a
+ * reader never sees a half-written file.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+    else await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * A progress line on stderr, shown only when stderr is a terminal, rate-limited to a few updates a
+ * second. Call `done()` to clear it.
+ */
+export class Progress {
+  #enabled: boolean;
+  #last = 0;
+  #label: string;
+  #enc = new TextEncoder();
+
+  /** Makes a progress reporter prefixed with `label`. */
+  constructor(label: string, enabled = Deno.stderr.isTerminal()) {
+    this.#label = label;
+    this.#enabled = enabled;
+  }
+
+  /** Shows `text` if at least 200 ms passed since the last update. */
+  update(text: string): void {
+    if (!this.#enabled) return;
+    const now = performance.now();
+    if (now - this.#last < 200) return;
+    this.#last = now;
+    Deno.stderr.writeSync(this.#enc.encode(`\r\x1b[2K${this.#label}: ${text}`));
+  }
+
+  /** Clears the progress line. */
+  done(): void {
+    if (this.#enabled) Deno.stderr.writeSync(this.#enc.encode("\r\x1b[2K"));
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The shape of a replay's results: what `run --json` writes, what the results store keeps and what
+ * the dashboard draws. Field names follow SPEC.md ("Command line", `run --json F`).
+ *
+ * @module
+ */
+import type { CounterName } from "../core/counters.ts";
+
+/** Counters by name: every name of SPEC.md's list, plus any a strategy adds of its own. */
+export type Counters = Record<CounterName, number> & Record<string, number>;
+
+/** One phase: the events from one `mark` (or the trace's start, label `start`) to the next. */
+export interface PhaseResult {
+  /** The mark's label, or `start`. */
+  label: string;
+  /** Counters accumulated during this phase only (peaks: the phase's own maximum). */
+  counters: Counters;
+}
+
+/**
+ * Time series sampled every `interval` events. `at[k]` is the event count of sample k; every other
+ * array has one value per sample.
+ */
+export interface SeriesResult {
+  interval: number;
+  at: number[];
+  resident_pages: number[];
+  free_frames: number[];
+  swap_used: number[];
+  swap_io: number[];
+  faults: number[];
+  pte_walks: number[];
+}
+
+/** The results of one strategy. */
+export interface StrategyResult {
+  counters: Counters;
+  phases: PhaseResult[];
+  series: SeriesResult;
+  elapsed_ms: number;
+}
+
+/** Machine options a replay ran with (after header defaults and command-line overrides). */
+export interface MachineOptions {
+  /** Physical memory, bytes. */
+  mem: number;
+  /** Swap added at start, bytes (0: only what `swapon` events add). */
+  swap: number;
+  /** Page size, bytes (4096). */
+  page: number;
+  /** TLB entries. */
+  tlb_entries: number;
+  /** Any further machine options (e.g. a dedicated swap area for shared anonymous memory). */
+  [option: string]: number | string | boolean;
+}
+
+/** What one `run` produces for one trace. */
+export interface RunResult {
+  /** The trace's path as given. */
+  trace: string;
+  /** Number of events replayed. */
+  events: number;
+  machine: MachineOptions;
+  /** Results keyed by strategy name. */
+  results: Record<string, StrategyResult>;
+}

@@ -1,0 +1,69 @@
+/**
+ * The counters every strategy reports. Their names are part of vmreplay's public contract (SPEC.md
+ * "Metrics"): the CLI, JSON/CSV output, the results store and the dashboard all use them verbatim.
+ *
+ * Counters live in one `Float64Array` indexed by {@linkcode C}, so that counting on the hot path is
+ * an array increment. Peaks (`*_peak`) hold the maximum seen so far, not a sum.
+ *
+ * @module
+ */
+
+/** Counter names, in the order SPEC.md lists them; the index of a name is its slot. */
+export const COUNTER_NAMES = [
+  "events",
+  "minor_faults",
+  "major_faults",
+  "cow_faults",
+  "cow_copies",
+  "cow_reuses",
+  "zero_page_maps",
+  "swap_out_pages",
+  "swap_in_pages",
+  "swap_io_requests",
+  "file_read_pages",
+  "file_write_pages",
+  "pages_reclaimed",
+  "pte_walks",
+  "rmap_vma_visits",
+  "rmap_wasted_visits",
+  "mremap_pages_copied",
+  "mremap_ptes_moved",
+  "fork_ptes_copied",
+  "fork_rmap_allocs",
+  "rmap_meta_bytes_peak",
+  "page_table_pages_peak",
+  "tlb_hits",
+  "tlb_misses",
+  "tlb_flushes",
+  "rss_peak_pages",
+  "segv",
+  "warnings",
+  "verify_errors",
+] as const;
+
+/** The name of a counter. */
+export type CounterName = typeof COUNTER_NAMES[number];
+
+/** Slot of each counter in a counters array. */
+export const C: { readonly [K in CounterName]: number } = Object.fromEntries(
+  COUNTER_NAMES.map((n, i) => [n, i]),
+) as { [K in CounterName]: number };
+
+/** Counters that hold a maximum rather than a sum; per-phase values are the phase's own peak. */
+export const PEAK_COUNTERS: ReadonlySet<CounterName> = new Set([
+  "rmap_meta_bytes_peak",
+  "page_table_pages_peak",
+  "rss_peak_pages",
+]);
+
+/** A fresh, zeroed counters array. */
+export function newCounters(): Float64Array {
+  return new Float64Array(COUNTER_NAMES.length);
+}
+
+/** Counters as a plain object keyed by name (for JSON). */
+export function countersToRecord(c: Float64Array): Record<CounterName, number> {
+  const out = {} as Record<CounterName, number>;
+  COUNTER_NAMES.forEach((n, i) => out[n] = c[i]!);
+  return out;
+}

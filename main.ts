@@ -1,0 +1,56 @@
+/**
+ * vmreplay's command line: `deno run -A main.ts COMMAND [ARGS...]` (or `deno task vmreplay`).
+ *
+ * Each command lives in its own module, loaded only when it is called, and exports
+ * `main(args): Promise<number>` returning the exit code.
+ *
+ * @module
+ */
+
+/** A command: its one-line summary and a loader for its module. */
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ main(args: string[]): Promise<number> }>;
+}
+
+/** Every command, in the order `--help` lists them. */
+const COMMANDS: Record<string, CommandEntry> = {
+  // Entries are added as commands land; keep the order SPEC.md lists them.
+};
+
+const HELP =
+  `vmreplay: replay memory traces through a simulated Linux VM, once per reverse-mapping strategy
+
+Usage: vmreplay COMMAND [ARGS...]     (deno task vmreplay COMMAND, or deno run -A main.ts COMMAND)
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)}${c.summary}`).join("\n")}
+
+Run 'vmreplay COMMAND --help' for a command's options.
+Exit codes: 0 success, 1 bad input, 2 usage error.`;
+
+/** Runs the command line `args`; returns the exit code. */
+export async function cli(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    const { VERSION } = await import("./analyze/version.ts");
+    console.log(`vmreplay ${VERSION}`);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`vmreplay: unknown command '${name}'`);
+    console.error(`Commands: ${Object.keys(COMMANDS).join(", ")}. Run 'vmreplay --help'.`);
+    return 2;
+  }
+  const mod = await cmd.load();
+  return await mod.main(rest);
+}
+
+if (import.meta.main) {
+  Deno.exit(await cli(Deno.args));
+}

@@ -1,0 +1,19 @@
+/**
+ * vmreplay: replay recorded memory traces through a simulated MMU and Linux-like VM core, once per
+ * reverse-mapping strategy, and compare what each design costs.
+ *
+ * @example
+ * ```ts
+ * import { EventBatch } from "./mod.ts";
+ * const batch = new EventBatch(8);
+ * batch.push({ pid: 1, op: "mmap", addr: 0x10000, len: 8192, prot: 3, flags: 5 });
+ * batch.push({ pid: 1, op: "w", addr: 0x10000, len: 1 });
+ * if (batch.length !== 2) throw new Error("expected two events");
+ * ```
+ *
+ * @module
+ */
+export * from "./trace/event.ts";
+export * from "./trace/batch.ts";
+export * from "./core/counters.ts";
+export type * from "./analyze/result.ts";

@@ -1,0 +1,249 @@
+/**
+ * The vmtrace v1 event model.
+ *
+ * Two views of the same data:
+ * - {@linkcode Event}: one plain object per event, a discriminated union on `op`. It is what the
+ *   library API, JSON Lines, CSV and tests use.
+ * - {@linkcode EventBatch}: a columnar, typed-array encoding of up to `capacity` events. The
+ *   parsers fill batches and the replay engine reads them by index, so the hot path allocates
+ *   nothing per event.
+ *
+ * Addresses may reach 2^57, beyond the 2^53 a JS number holds exactly. An {@linkcode Addr} is a
+ * `number` when it is exact and a `bigint` above that. In a batch an address is split into its page
+ * number (always exact in a float64) and its offset within the 4 KiB page.
+ *
+ * @module
+ */
+
+/** Every operation of vmtrace v1, in the order of their numeric codes. */
+export const OPS = [
+  "mmap",
+  "munmap",
+  "mremap",
+  "mprotect",
+  "madvise",
+  "mlock",
+  "munlock",
+  "msync",
+  "fork",
+  "clone",
+  "exec",
+  "exit",
+  "r",
+  "w",
+  "x",
+  "create",
+  "read",
+  "write",
+  "truncate",
+  "unlink",
+  "fsync",
+  "swapon",
+  "swapoff",
+  "reclaim",
+  "mark",
+] as const;
+
+/** The name of an operation. */
+export type OpName = typeof OPS[number];
+
+/** Numeric operation codes, as stored in {@linkcode EventBatch.op}. */
+export const Op = {
+  mmap: 0,
+  munmap: 1,
+  mremap: 2,
+  mprotect: 3,
+  madvise: 4,
+  mlock: 5,
+  munlock: 6,
+  msync: 7,
+  fork: 8,
+  clone: 9,
+  exec: 10,
+  exit: 11,
+  r: 12,
+  w: 13,
+  x: 14,
+  create: 15,
+  read: 16,
+  write: 17,
+  truncate: 18,
+  unlink: 19,
+  fsync: 20,
+  swapon: 21,
+  swapoff: 22,
+  reclaim: 23,
+  mark: 24,
+} as const satisfies Record<OpName, number>;
+
+/** Operations whose PID is `-` (system events). */
+export const SYSTEM_OPS: ReadonlySet<OpName> = new Set(["swapon", "swapoff", "reclaim", "mark"]);
+
+/** Page size of the modelled machine, in bytes (x86-64 base pages). */
+export const PAGE_SIZE = 4096;
+/** log2 of {@linkcode PAGE_SIZE}. */
+export const PAGE_SHIFT = 12;
+
+/** A virtual address: a `number` below 2^53, a `bigint` at or above it (up to 2^57). */
+export type Addr = number | bigint;
+
+/** Protection bits, as in `PROT` (`rw-`). */
+export const Prot = { read: 1, write: 2, exec: 4 } as const;
+
+/** Mapping flags, as in `FLAGS` (`private,anon`). Exactly one of `private`/`shared` is set. */
+export const MapFlag = {
+  private: 1,
+  shared: 2,
+  anon: 4,
+  populate: 8,
+  locked: 16,
+  growsdown: 32,
+  noreserve: 64,
+} as const;
+
+/** The name of a mapping flag. */
+export type MapFlagName = keyof typeof MapFlag;
+
+/** `madvise` advice values. */
+export const ADVICES = ["dontneed", "pageout", "willneed"] as const;
+/** The name of an `madvise` advice. */
+export type Advice = typeof ADVICES[number];
+
+/** Fields every event has. `pid` is 0 for system events (written `-`). */
+interface EventBase {
+  /** Process (or thread) id; 0 for system events. */
+  pid: number;
+  /** 1-based line (text, CSV, JSONL) or 1-based event number (binary) it came from, if known. */
+  line?: number;
+}
+
+/** `mmap ADDR LEN PROT FLAGS [OBJECT [OFFSET]]`. */
+export interface MmapEvent extends EventBase {
+  op: "mmap";
+  addr: Addr;
+  len: number;
+  /** {@linkcode Prot} bits. */
+  prot: number;
+  /** {@linkcode MapFlag} bits. */
+  flags: number;
+  /** `file:PATH`, `tmpfs:PATH` or `shm:KEY`; absent for anonymous memory. */
+  object?: string;
+  /** Byte offset into `object`, page-aligned. */
+  offset?: number;
+}
+/** `munmap`, `mlock`, `munlock`, `msync`: `ADDR LEN`. */
+export interface RangeEvent extends EventBase {
+  op: "munmap" | "mlock" | "munlock" | "msync";
+  addr: Addr;
+  len: number;
+}
+/** `mremap OLDADDR OLDLEN NEWADDR NEWLEN`. */
+export interface MremapEvent extends EventBase {
+  op: "mremap";
+  addr: Addr;
+  len: number;
+  newAddr: Addr;
+  newLen: number;
+}
+/** `mprotect ADDR LEN PROT`. */
+export interface MprotectEvent extends EventBase {
+  op: "mprotect";
+  addr: Addr;
+  len: number;
+  prot: number;
+}
+/** `madvise ADDR LEN ADVICE`. */
+export interface MadviseEvent extends EventBase {
+  op: "madvise";
+  addr: Addr;
+  len: number;
+  advice: Advice;
+}
+/** `fork CHILDPID`, `clone CHILDPID`. */
+export interface ForkEvent extends EventBase {
+  op: "fork" | "clone";
+  child: number;
+}
+/** `exec`, `exit`. */
+export interface ProcEvent extends EventBase {
+  op: "exec" | "exit";
+}
+/** `r`/`w`/`x ADDR [LEN]`. */
+export interface AccessEvent extends EventBase {
+  op: "r" | "w" | "x";
+  addr: Addr;
+  len: number;
+}
+/** `create OBJECT SIZE`, `truncate OBJECT SIZE`. */
+export interface SizeObjectEvent extends EventBase {
+  op: "create" | "truncate";
+  object: string;
+  size: number;
+}
+/** `read OBJECT OFFSET LEN`, `write OBJECT OFFSET LEN`. */
+export interface IoEvent extends EventBase {
+  op: "read" | "write";
+  object: string;
+  offset: number;
+  len: number;
+}
+/** `unlink OBJECT`, `fsync OBJECT`. */
+export interface ObjectEvent extends EventBase {
+  op: "unlink" | "fsync";
+  object: string;
+}
+/** `- swapon NAME SIZE [prio=N]`. */
+export interface SwaponEvent extends EventBase {
+  op: "swapon";
+  name: string;
+  size: number;
+  /** Priority; higher is used first. Absent means the kernel's default (decreasing from -1). */
+  prio?: number;
+}
+/** `- swapoff NAME`. */
+export interface SwapoffEvent extends EventBase {
+  op: "swapoff";
+  name: string;
+}
+/** `- reclaim PAGES`. */
+export interface ReclaimEvent extends EventBase {
+  op: "reclaim";
+  pages: number;
+}
+/** `- mark LABEL`. */
+export interface MarkEvent extends EventBase {
+  op: "mark";
+  label: string;
+}
+
+/** One vmtrace event. */
+export type Event =
+  | MmapEvent
+  | RangeEvent
+  | MremapEvent
+  | MprotectEvent
+  | MadviseEvent
+  | ForkEvent
+  | ProcEvent
+  | AccessEvent
+  | SizeObjectEvent
+  | IoEvent
+  | ObjectEvent
+  | SwaponEvent
+  | SwapoffEvent
+  | ReclaimEvent
+  | MarkEvent;
+
+/** Machine defaults carried by a trace's header line (`vmtrace 1 mem=64M swap=256M`). */
+export interface TraceHeader {
+  /** Format version; always 1 for now. */
+  version: 1;
+  /** Physical memory in bytes. */
+  mem?: number;
+  /** Swap in bytes. */
+  swap?: number;
+  /** Page size in bytes (only 4096 is modelled). */
+  page?: number;
+  /** Any other `key=value` pairs, kept verbatim so that conversion does not lose them. */
+  extra?: Record<string, string>;
+}
