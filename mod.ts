@@ -15,5 +15,10 @@
  */
 export * from "./trace/event.ts";
 export * from "./trace/batch.ts";
+export * from "./trace/error.ts";
+export * from "./trace/syntax.ts";
+export * from "./trace/text.ts";
+export * from "./trace/text_write.ts";
+export * from "./trace/testing.ts";
 export * from "./core/counters.ts";
 export type * from "./analyze/result.ts";
