@@ -16,6 +16,10 @@ interface CommandEntry {
 /** Every command, in the order `--help` lists them. */
 const COMMANDS: Record<string, CommandEntry> = {
   // Entries are added as commands land; keep the order SPEC.md lists them.
+  runs: {
+    summary: "list, show, export (--csv/--json) and delete runs in the results store",
+    load: () => import("./analyze/commands/runs.ts"),
+  },
 };
 
 const HELP =
