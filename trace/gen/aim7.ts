@@ -1,0 +1,114 @@
+/**
+ * `aim7`: the workload that exposed Linux 2.6.7's anon_vma. A parent writes a private anonymous
+ * area, forks N children, and every child copies-on-write P pages of it, all running at once; then
+ * memory pressure pushes the copies to swap and the children read them back.
+ *
+ * Under `anon_vma` every COWed page still belongs to the family's one anon_vma, so each rmap walk
+ * visits all N+1 areas to find the one that maps it: visits per reclaimed page grow with N (the AIM7
+ * benchmark ran about 1000 children × 1000 COWed pages). `anon_vma_chain` puts each child's copies
+ * in the child's own anon_vma: about one visit per COWed page.
+ *
+ * @module
+ */
+import {
+  at,
+  exit,
+  fork,
+  header,
+  machineParams,
+  mark,
+  mmap,
+  pageTablePages,
+  PRIVATE_ANON,
+  r,
+  reclaim,
+  RW,
+  swapon,
+  w,
+} from "./_events.ts";
+import { Rng } from "./_rng.ts";
+import { lazyEvents, type Workload } from "./workload.ts";
+
+/** Base address of the shared private area. */
+const AREA = 0x7f0000000000;
+
+function footprint(p: Readonly<Record<string, number>>): number {
+  return p.pages! + p.children! * p.cow! + (p.children! + 1) * pageTablePages(p.pages!, 1);
+}
+
+/** The `aim7` workload. */
+export const aim7: Workload = {
+  name: "aim7",
+  summary: "parent + N children, each COWs P pages of a shared private area, then memory pressure",
+  exposes: "anon_vma: rmap_vma_visits per reclaimed page grow with the number of children",
+  params: [
+    {
+      name: "children",
+      description: "children forked by the parent",
+      kind: "int",
+      default: 16,
+      min: 1,
+    },
+    {
+      name: "pages",
+      description: "pages in the parent's private area",
+      kind: "int",
+      default: 64,
+      min: 1,
+    },
+    {
+      name: "cow",
+      description: "pages each child writes (copies on write)",
+      kind: "int",
+      default: (p) => p.pages!,
+      defaultText: "all of --pages",
+      min: 0,
+    },
+    {
+      name: "rounds",
+      description: "pressure rounds (reclaim, then every child re-reads)",
+      kind: "int",
+      default: 2,
+      min: 0,
+    },
+    ...machineParams(
+      (p) => footprint(p) / 2,
+      "half the footprint",
+      (p) => footprint(p) * 2,
+      "twice the footprint",
+    ),
+  ],
+  generate(p) {
+    const { children, pages, cow, rounds, swap, seed } = p as Record<string, number>;
+    const cowPages = Math.min(cow!, pages!);
+    return {
+      header: header("aim7", p),
+      events: lazyEvents(function* () {
+        const rng = new Rng(seed!);
+        yield swapon("swap0", swap!);
+        yield mark("setup");
+        yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
+        for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
+        yield mark("fork");
+        for (let c = 0; c < children!; c++) yield fork(1, 2 + c);
+        yield mark("cow");
+        // Every child writes its own random choice of pages, the children interleaved as if they
+        // ran at once.
+        const order = Array.from({ length: children! }, () => rng.sample(pages!, cowPages));
+        for (let j = 0; j < cowPages; j++) {
+          for (let c = 0; c < children!; c++) yield w(2 + c, at(AREA, order[c]![j]!));
+        }
+        for (let k = 0; k < rounds!; k++) {
+          yield mark(`pressure-${k + 1}`);
+          yield reclaim(Math.ceil((children! * cowPages) / 2));
+          for (let j = 0; j < cowPages; j++) {
+            for (let c = 0; c < children!; c++) yield r(2 + c, at(AREA, order[c]![j]!));
+          }
+        }
+        yield mark("exit");
+        for (let c = 0; c < children!; c++) yield exit(2 + c);
+        yield exit(1);
+      }),
+    };
+  },
+};
