@@ -13,6 +13,7 @@ import { zygote } from "./zygote.ts";
 import { sharedAnon } from "./shared_anon.ts";
 import { tmpfsPages } from "./tmpfs_pages.ts";
 import { scanPressure } from "./scan_pressure.ts";
+import { random } from "./random.ts";
 
 /**
  * The workloads, keyed by the name `gen` takes.
@@ -24,6 +25,16 @@ import { scanPressure } from "./scan_pressure.ts";
  * ```
  */
 export const WORKLOADS: Readonly<Record<string, Workload>> = Object.fromEntries(
-  [aim7, forkChain, mremapAfterFork, forkServer, zygote, sharedAnon, tmpfsPages, scanPressure]
+  [
+    aim7,
+    forkChain,
+    mremapAfterFork,
+    forkServer,
+    zygote,
+    sharedAnon,
+    tmpfsPages,
+    scanPressure,
+    random,
+  ]
     .map((w) => [w.name, w]),
 );

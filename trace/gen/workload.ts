@@ -110,7 +110,10 @@ export function resolveParams(
     const raw = given[spec.name];
     let v: number;
     if (raw === undefined) {
-      v = typeof spec.default === "function" ? spec.default(out) : spec.default;
+      // A computed default never falls below the minimum (tiny workloads get the smallest machine).
+      v = typeof spec.default === "function"
+        ? Math.max(spec.min ?? 0, spec.default(out))
+        : spec.default;
     } else {
       v = typeof raw === "number" ? raw : parseParam(spec, raw);
     }
