@@ -38,6 +38,11 @@ export interface StrategyResult {
   phases: PhaseResult[];
   series: SeriesResult;
   elapsed_ms: number;
+  /**
+   * Present when the run was verified (`--verify`): where the first load that read something other
+   * than the reference model expects happened (absent when every load matched).
+   */
+  verify?: { first_line?: number; first_message?: string };
 }
 
 /** Machine options a replay ran with (after header defaults and command-line overrides). */
