@@ -43,6 +43,8 @@ export interface StrategyResult {
    * than the reference model expects happened (absent when every load matched).
    */
   verify?: { first_line?: number; first_message?: string };
+  /** Present when an invariant check (`--check`) failed: the first failure's line and message. */
+  check?: { first_line: number; first_message: string };
 }
 
 /** Machine options a replay ran with (after header defaults and command-line overrides). */
