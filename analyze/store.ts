@@ -184,7 +184,7 @@ export function saveRun(store: Store, result: RunResult, trace: TraceInfo): numb
   return transaction(db, () => {
     const run = db.prepare(
       `INSERT INTO runs (created_at, version, trace_name, trace_path, trace_size, trace_sha256,
-        events, machine_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        events, machine_json, extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       new Date().toISOString(),
       VERSION,
@@ -194,11 +194,12 @@ export function saveRun(store: Store, result: RunResult, trace: TraceInfo): numb
       trace.sha256,
       result.events,
       JSON.stringify(result.machine),
+      JSON.stringify(extraFields(result, RUN_FIELDS)),
     );
     const id = Number(run.lastInsertRowid);
     const insStrategy = db.prepare(
-      `INSERT INTO strategy_results (run_id, strategy, ord, elapsed_ms, series_json)
-        VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO strategy_results (run_id, strategy, ord, elapsed_ms, series_json, extra_json)
+        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     const insPhase = db.prepare(
       "INSERT INTO phases (run_id, strategy, phase, label) VALUES (?, ?, ?, ?)",
@@ -220,7 +221,14 @@ export function saveRun(store: Store, result: RunResult, trace: TraceInfo): numb
     };
     let ord = 0;
     for (const [strategy, r] of Object.entries(result.results)) {
-      insStrategy.run(id, strategy, ord++, r.elapsed_ms, JSON.stringify(r.series));
+      insStrategy.run(
+        id,
+        strategy,
+        ord++,
+        r.elapsed_ms,
+        JSON.stringify(r.series),
+        JSON.stringify(extraFields(r, STRATEGY_FIELDS)),
+      );
       putCounters(strategy, -1, r.counters);
       r.phases.forEach((p, i) => {
         insPhase.run(id, strategy, i, p.label);
@@ -229,6 +237,14 @@ export function saveRun(store: Store, result: RunResult, trace: TraceInfo): numb
     }
     return id;
   });
+}
+
+/** Fields with columns (or tables) of their own; any other field goes to `extra_json`. */
+const RUN_FIELDS = new Set(["trace", "events", "machine", "results"]);
+const STRATEGY_FIELDS = new Set(["counters", "phases", "series", "elapsed_ms"]);
+
+function extraFields(o: object, known: Set<string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => !known.has(k)));
 }
 
 interface RunRow {
@@ -241,6 +257,7 @@ interface RunRow {
   trace_sha256: string;
   events: number;
   machine_json: string;
+  extra_json: string;
 }
 
 function summaryOf(row: RunRow): RunSummary {
@@ -328,14 +345,21 @@ export function getRun(store: Store, id: number): StoredRun | undefined {
   const summary = summaryOf(row);
   const results: Record<string, StrategyResult> = {};
   const srows = db.prepare(
-    "SELECT strategy, elapsed_ms, series_json FROM strategy_results WHERE run_id = ? ORDER BY ord",
-  ).all(id) as unknown as { strategy: string; elapsed_ms: number; series_json: string }[];
+    `SELECT strategy, elapsed_ms, series_json, extra_json FROM strategy_results WHERE run_id = ?
+      ORDER BY ord`,
+  ).all(id) as unknown as {
+    strategy: string;
+    elapsed_ms: number;
+    series_json: string;
+    extra_json: string;
+  }[];
   for (const s of srows) {
     results[s.strategy] = {
       counters: {} as Counters,
       phases: [],
       series: JSON.parse(s.series_json) as SeriesResult,
       elapsed_ms: s.elapsed_ms,
+      ...JSON.parse(s.extra_json) as Partial<StrategyResult>,
     };
     summary.strategies.push(s.strategy);
   }
@@ -356,7 +380,13 @@ export function getRun(store: Store, id: number): StoredRun | undefined {
   for (const [s, r] of Object.entries(results)) summary.totals[s] = r.counters;
   return {
     ...summary,
-    result: { trace: row.trace_path, events: row.events, machine: summary.machine, results },
+    result: {
+      trace: row.trace_path,
+      events: row.events,
+      machine: summary.machine,
+      results,
+      ...JSON.parse(row.extra_json) as Partial<RunResult>,
+    },
   };
 }
 

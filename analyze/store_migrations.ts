@@ -10,6 +10,10 @@
  * - `phases`: the phases of a strategy's replay, in order, with their labels.
  * - `counters`: every counter value, `phase` -1 for the totals, else the phase's index.
  *
+ * Schema 2 adds `extra_json` to `runs` and `strategy_results`: every further field of a
+ * `RunResult` or `StrategyResult` (such as `verify`), kept as JSON so that fields added to the
+ * result later are stored without a new migration.
+ *
  * @module
  */
 
@@ -62,5 +66,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, strategy, phase, name),
     FOREIGN KEY (run_id, strategy) REFERENCES strategy_results(run_id, strategy) ON DELETE CASCADE
   );
+  `,
+  `
+  ALTER TABLE runs ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE strategy_results ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}';
   `,
 ];

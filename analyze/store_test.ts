@@ -11,6 +11,7 @@ import {
   SCHEMA_VERSION,
 } from "./store.ts";
 import { VERSION } from "./version.ts";
+import { MIGRATIONS } from "./store_migrations.ts";
 import { makeRunResult } from "../tests/_run_result.ts";
 import type { RunResult } from "./result.ts";
 
@@ -27,6 +28,37 @@ Deno.test("saveRun() and getRun() give back the RunResult exactly", () => {
   assertEquals(run.version, VERSION);
   assertEquals(run.strategies, ["scan", "anon_vma", "anon_vma_chain"]);
   assertEquals(run.totals.anon_vma, result.results.anon_vma!.counters);
+});
+
+Deno.test("saveRun() keeps fields added to the result later (StrategyResult.verify)", () => {
+  using store = openStore(":memory:");
+  const result = makeRunResult({ strategies: ["scan"] });
+  result.results.scan!.verify = { first_line: 7, first_message: "stamp 3, expected 2" };
+  (result as unknown as Record<string, unknown>).note = "x";
+  const id = saveRun(store, result, TRACE);
+  deepStrictEqual(getRun(store, id)!.result, result);
+});
+
+Deno.test("openStore() upgrades a schema-1 store, keeping its runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/runs.db`;
+    const db = new DatabaseSync(path);
+    db.exec(MIGRATIONS[0]!);
+    db.exec("PRAGMA user_version = 1");
+    db.prepare(
+      `INSERT INTO runs (created_at, version, trace_name, trace_path, trace_size, trace_sha256,
+        events, machine_json) VALUES ('2026-01-01T00:00:00.000Z', '0.0.1', 'old.vmt', 'old.vmt',
+        1, '00', 0, '{"mem":4096,"swap":0,"page":4096,"tlb_entries":64}')`,
+    ).run();
+    db.close();
+    using store = openStore(path);
+    assertEquals(getRun(store, 1)?.result.trace, "old.vmt");
+    const v = store.db.prepare("PRAGMA user_version").get() as { user_version: number };
+    assertEquals(v.user_version, SCHEMA_VERSION);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("listRuns() lists newest first with totals, honours limit and offset", () => {
@@ -101,7 +133,7 @@ Deno.test("openStore() refuses a store with a newer schema", async () => {
     const db = new DatabaseSync(path);
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    throws(() => openStore(path), /schema version 2, but vmreplay .* knows only up to 1/);
+    throws(() => openStore(path), /schema version \d+, but vmreplay .* knows only up to \d+/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
