@@ -1,0 +1,140 @@
+/**
+ * Streaming line readers for the importers: real traces reach tens of gigabytes, so they are read
+ * in chunks and split on `\n` over bytes, never loaded whole.
+ *
+ * @module
+ */
+
+/** Bytes of input read at a time from a file. */
+const CHUNK = 1 << 20;
+
+/** A source of bytes: an open file, a stream, or bytes already in memory. */
+export type ByteSource =
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array>
+  | Uint8Array;
+
+/** Turns a {@linkcode ByteSource} into an async iterable of byte chunks. */
+async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
+  if (src instanceof Uint8Array) {
+    yield src;
+    return;
+  }
+  if (src instanceof ReadableStream) {
+    const reader = src.getReader();
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        if (value) yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  yield* src as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Calls `onLine(bytes, start, end)` for every line of `src`, without the line break (a `\r`
+ * before it is dropped too). The bytes are only valid during the call. The last line need not end
+ * with `\n`. Allocates only when a line straddles two chunks.
+ *
+ * @example
+ * ```ts
+ * import { forEachLineBytes } from "./lines.ts";
+ * let n = 0;
+ * await forEachLineBytes(new TextEncoder().encode("a\nbb\nccc"), (_b, s, e) => { n += e - s; });
+ * if (n !== 6) throw new Error("expected 6 bytes of lines");
+ * ```
+ */
+export async function forEachLineBytes(
+  src: ByteSource,
+  onLine: (bytes: Uint8Array, start: number, end: number) => void,
+): Promise<void> {
+  let carry: Uint8Array | null = null;
+  for await (const chunk of chunksOf(src)) {
+    let buf = chunk;
+    let pos = 0;
+    if (carry) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        const joined: Uint8Array = new Uint8Array(carry.length + chunk.length);
+        joined.set(carry);
+        joined.set(chunk, carry.length);
+        carry = joined;
+        continue;
+      }
+      const line = new Uint8Array(carry.length + nl);
+      line.set(carry);
+      line.set(chunk.subarray(0, nl), carry.length);
+      carry = null;
+      emit(line, 0, line.length);
+      pos = nl + 1;
+    }
+    while (pos < buf.length) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) {
+        carry = buf.slice(pos);
+        break;
+      }
+      emit(buf, pos, nl);
+      pos = nl + 1;
+    }
+    buf = chunk;
+  }
+  if (carry && carry.length > 0) emit(carry, 0, carry.length);
+
+  function emit(b: Uint8Array, s: number, e: number): void {
+    if (e > s && b[e - 1] === 13) e--;
+    onLine(b, s, e);
+  }
+}
+
+/**
+ * Yields the lines of `src` as strings (UTF-8, invalid bytes replaced), without line breaks.
+ *
+ * @example
+ * ```ts
+ * import { readLines } from "./lines.ts";
+ * const out: string[] = [];
+ * for await (const l of readLines(new TextEncoder().encode("x\r\ny\n"))) out.push(l);
+ * if (out.join("|") !== "x|y") throw new Error(out.join("|"));
+ * ```
+ */
+export async function* readLines(src: ByteSource): AsyncIterable<string> {
+  const dec = new TextDecoder();
+  let carry = "";
+  for await (const chunk of chunksOf(src)) {
+    const text = carry + dec.decode(chunk, { stream: true });
+    const parts = text.split("\n");
+    carry = parts.pop()!;
+    for (const p of parts) yield p.endsWith("\r") ? p.slice(0, -1) : p;
+  }
+  carry += dec.decode();
+  if (carry.length > 0) yield carry.endsWith("\r") ? carry.slice(0, -1) : carry;
+}
+
+/**
+ * Reads the file at `path` (`-`: standard input) in 1 MiB chunks. One buffer is reused, so each
+ * chunk is valid only until the next is requested (both line readers above copy what they keep).
+ * The file is closed when iteration ends, even early.
+ */
+export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
+  if (path === "-") {
+    yield* Deno.stdin.readable;
+    return;
+  }
+  const file = await Deno.open(path, { read: true });
+  try {
+    const buf = new Uint8Array(CHUNK);
+    while (true) {
+      const n = await file.read(buf);
+      if (n === null) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    file.close();
+  }
+}
