@@ -19,15 +19,39 @@
  */
 import type { EventBatch } from "../trace/batch.ts";
 
-// Operation codes and packed-field layout of trace/batch.ts. core/ takes only types from trace/,
-// so they are repeated here; reference_test.ts checks that they agree.
-const OP_MMAP = 0, OP_MUNMAP = 1, OP_MREMAP = 2, OP_MPROTECT = 3, OP_MADVISE = 4, OP_MLOCK = 5;
-const OP_MUNLOCK = 6, OP_FORK = 8, OP_CLONE = 9, OP_EXEC = 10, OP_EXIT = 11, OP_R = 12;
-const OP_W = 13, OP_X = 14, OP_CREATE = 15, OP_WRITE = 17, OP_TRUNCATE = 18, OP_UNLINK = 19;
-const PROT_R = 1, PROT_W = 2, PROT_X = 4, PROT_MASK = 7, FLAGS_SHIFT = 3;
-const F_SHARED = 2, F_LOCKED = 16;
-const ADVICE_DONTNEED = 0;
-const PAGE = 4096;
+import {
+  ADVICE_DONTNEED,
+  FLAGS_MASK,
+  FLAGS_SHIFT,
+  MAP_LOCKED as F_LOCKED,
+  MAP_SHARED as F_SHARED,
+  OP,
+  PAGE_SIZE as PAGE,
+  PROT_EXEC as PROT_X,
+  PROT_MASK,
+  PROT_READ as PROT_R,
+  PROT_WRITE as PROT_W,
+} from "./ops.ts";
+
+const {
+  mmap: OP_MMAP,
+  munmap: OP_MUNMAP,
+  mremap: OP_MREMAP,
+  mprotect: OP_MPROTECT,
+  madvise: OP_MADVISE,
+  mlock: OP_MLOCK,
+  munlock: OP_MUNLOCK,
+  fork: OP_FORK,
+  clone: OP_CLONE,
+  exec: OP_EXEC,
+  exit: OP_EXIT,
+  w: OP_W,
+  x: OP_X,
+  create: OP_CREATE,
+  write: OP_WRITE,
+  truncate: OP_TRUNCATE,
+  unlink: OP_UNLINK,
+} = OP;
 
 /** The value {@linkcode ReferenceModel.expected} returns for a page that cannot be loaded. */
 export const NO_STAMP = -1;
@@ -144,7 +168,7 @@ export class ReferenceModel {
     switch (op) {
       case OP_MMAP: {
         const small = b.small[i]!;
-        const flags = small >> FLAGS_SHIFT & 0x7f;
+        const flags = small >> FLAGS_SHIFT & FLAGS_MASK;
         const pages = lenPages(n1);
         const s = b.str[i]!;
         let obj: RefObject | null = null;
