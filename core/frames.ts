@@ -1,0 +1,171 @@
+/**
+ * Physical memory: per-frame state in typed arrays indexed by frame number, a free stack and the
+ * LRU lists, with no object per page.
+ *
+ * Frame 0 is the shared zero page: always "mapped", never allocated, never on an LRU list. Frames
+ * `1..count` are allocatable.
+ *
+ * LRU lists follow Linux's split: swap-backed pages (private anonymous memory, tmpfs, System V
+ * and shared anonymous memory) on the anon lists, disk-file pages on the file lists, each with an
+ * inactive and an active list, plus an unevictable list for mlocked pages. Each list is doubly
+ * linked through `lruPrev`/`lruNext`; its head is the most recently added page, its tail the
+ * next candidate for reclaim.
+ *
+ * @module
+ */
+
+/** Frame number of the shared zero page. */
+export const ZERO_FRAME = 0;
+/** "No frame" / "no slot" / "no link". */
+export const NONE = -1;
+
+/** Per-frame flag bits (`FrameTable.flags`), named after Linux's page flags. */
+export const PG = {
+  /** Private anonymous page (PageAnon): `owner`/`index` belong to the rmap strategy. */
+  anon: 1,
+  /** Backed by swap rather than a file (anon, tmpfs, shm, shared anon). */
+  swapBacked: 2,
+  /** Contents differ from the backing store (or there is none yet). */
+  dirty: 4,
+  /** Referenced once since the last reclaim look (PG_referenced, for second chance). */
+  referenced: 8,
+  /** Mapped by a locked area: never reclaimed. */
+  mlocked: 16,
+  /** Exclusive to one mapper (PageAnonExclusive): mprotect may make it writable, COW reuses. */
+  exclusive: 32,
+  /** On the free stack. */
+  free: 64,
+  /** In an object's page cache (`owner` is the object id, `index` the page index). */
+  pageCache: 128,
+  /** In the swap cache (`swap` is its slot). */
+  swapCache: 256,
+  /** Held by an operation in progress: reclaim must leave it alone. */
+  pinned: 512,
+} as const;
+
+/** LRU list numbers (`FrameTable.lru`). */
+export const LRU = {
+  none: 0,
+  inactiveAnon: 1,
+  activeAnon: 2,
+  inactiveFile: 3,
+  activeFile: 4,
+  unevictable: 5,
+} as const;
+
+/** The frames of the simulated machine. */
+export class FrameTable {
+  /** Number of allocatable frames (frames 1..count). */
+  readonly count: number;
+  /** {@linkcode PG} bits. */
+  readonly flags: Uint16Array;
+  /** Number of page-table entries mapping the frame. */
+  readonly mapcount: Int32Array;
+  /** Page-cache pages: the object id. Anonymous pages: the strategy's owner id (e.g. anon_vma). */
+  readonly owner: Int32Array;
+  /** Page-cache pages: the page index in the object. Anonymous pages: strategy-defined. */
+  readonly index: Float64Array;
+  /** Swap slot of a swap-cache page, or {@linkcode NONE}. */
+  readonly swap: Int32Array;
+  /** Previous frame on the frame's LRU list (towards the head), or {@linkcode NONE}. */
+  readonly lruPrev: Int32Array;
+  /** Next frame on the frame's LRU list (towards the tail), or {@linkcode NONE}. */
+  readonly lruNext: Int32Array;
+  /** The {@linkcode LRU} list the frame is on. */
+  readonly lru: Uint8Array;
+  /** Page contents: the stamp of the last store (0 for a zeroed page). */
+  readonly stamp: Float64Array;
+  /** Head (newest) of each LRU list. */
+  readonly lruHead: Int32Array = new Int32Array(6).fill(NONE);
+  /** Tail (oldest) of each LRU list. */
+  readonly lruTail: Int32Array = new Int32Array(6).fill(NONE);
+  /** Length of each LRU list. */
+  readonly lruSize: Int32Array = new Int32Array(6);
+  #free: Int32Array;
+  #nfree: number;
+
+  /** Makes `count` free frames plus the zero page. */
+  constructor(count: number) {
+    this.count = count;
+    const n = count + 1;
+    this.flags = new Uint16Array(n);
+    this.mapcount = new Int32Array(n);
+    this.owner = new Int32Array(n).fill(NONE);
+    this.index = new Float64Array(n);
+    this.swap = new Int32Array(n).fill(NONE);
+    this.lruPrev = new Int32Array(n).fill(NONE);
+    this.lruNext = new Int32Array(n).fill(NONE);
+    this.lru = new Uint8Array(n);
+    this.stamp = new Float64Array(n);
+    this.#free = new Int32Array(count);
+    // Lowest frame numbers are handed out first.
+    for (let k = 0; k < count; k++) this.#free[k] = count - k;
+    this.#nfree = count;
+    for (let f = 1; f <= count; f++) this.flags[f] = PG.free;
+  }
+
+  /** Number of free frames. */
+  get freeCount(): number {
+    return this.#nfree;
+  }
+
+  /** Takes a free frame, cleared (stamp 0), or returns {@linkcode NONE}. */
+  alloc(): number {
+    if (this.#nfree === 0) return NONE;
+    const f = this.#free[--this.#nfree]!;
+    this.flags[f] = 0;
+    this.mapcount[f] = 0;
+    this.owner[f] = NONE;
+    this.index[f] = 0;
+    this.swap[f] = NONE;
+    this.stamp[f] = 0;
+    return f;
+  }
+
+  /** Returns frame `f` to the free stack; it must be off every list and unmapped. */
+  release(f: number): void {
+    if (this.lru[f] !== LRU.none) this.lruDel(f);
+    this.flags[f] = PG.free;
+    this.owner[f] = NONE;
+    this.swap[f] = NONE;
+    this.#free[this.#nfree++] = f;
+  }
+
+  /** True when frame `f` is on the free stack. */
+  isFree(f: number): boolean {
+    return (this.flags[f]! & PG.free) !== 0;
+  }
+
+  /** Puts frame `f` at the head of LRU list `list`. */
+  lruAdd(f: number, list: number): void {
+    const h = this.lruHead[list]!;
+    this.lruPrev[f] = NONE;
+    this.lruNext[f] = h;
+    if (h !== NONE) this.lruPrev[h] = f;
+    else this.lruTail[list] = f;
+    this.lruHead[list] = f;
+    this.lru[f] = list;
+    this.lruSize[list]!++;
+  }
+
+  /** Takes frame `f` off its LRU list (no-op when it is on none). */
+  lruDel(f: number): void {
+    const list = this.lru[f]!;
+    if (list === LRU.none) return;
+    const p = this.lruPrev[f]!, n = this.lruNext[f]!;
+    if (p !== NONE) this.lruNext[p] = n;
+    else this.lruHead[list] = n;
+    if (n !== NONE) this.lruPrev[n] = p;
+    else this.lruTail[list] = p;
+    this.lruPrev[f] = NONE;
+    this.lruNext[f] = NONE;
+    this.lru[f] = LRU.none;
+    this.lruSize[list]!--;
+  }
+
+  /** Moves frame `f` to the head of list `list`. */
+  lruMove(f: number, list: number): void {
+    this.lruDel(f);
+    this.lruAdd(f, list);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Address spaces (Linux's `mm_struct`): the sorted areas of a process and the root of its page
+ * tables, shared by the threads `clone` makes.
+ *
+ * @module
+ */
+import type { Vma } from "./vma.ts";
+
+/** One address space. */
+export class Mm {
+  /** Unique id, never reused (the TLB tags entries with it). */
+  readonly id: number;
+  /** Processes and threads using it; it is torn down when the last one goes. */
+  users = 1;
+  /** Page-table page id of the PGD (see `PageTables`). */
+  pgd: number;
+  /** PGDs of the 5-level range above 2^48 (key: virtual page >> 36), created when used. */
+  high: Map<number, number> | null = null;
+  /** Page-table pages this address space holds (PGD, PUD, PMD and PTE pages). */
+  ptPages = 1;
+  /** Resident pages mapped (the zero page excluded). */
+  rss = 0;
+  /** TLB generation: bumping it flushes every TLB entry of this address space. */
+  tlbGen = 0;
+  /** Areas, sorted by start, non-overlapping. */
+  readonly vmas: Vma[] = [];
+  /** The strategy's per-address-space data (anonmm's family, for example). */
+  rmap: unknown = null;
+  #last: Vma | null = null;
+
+  /** Makes an empty address space whose PGD is page-table page `pgd`. */
+  constructor(id: number, pgd: number) {
+    this.id = id;
+    this.pgd = pgd;
+  }
+
+  /** Index in `vmas` of the first area ending after `vpage` (`vmas.length` if none). */
+  lowerBound(vpage: number): number {
+    const v = this.vmas;
+    let lo = 0, hi = v.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (v[mid]!.end <= vpage) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The area containing `vpage`, or null (`find_vma` plus the start check). */
+  find(vpage: number): Vma | null {
+    const l = this.#last;
+    if (l !== null && vpage >= l.start && vpage < l.end) return l;
+    const k = this.lowerBound(vpage);
+    const a = this.vmas[k];
+    if (a === undefined || a.start > vpage) return null;
+    this.#last = a;
+    return a;
+  }
+
+  /** True when some area overlaps `[start, end)`. */
+  overlaps(start: number, end: number): boolean {
+    const a = this.vmas[this.lowerBound(start)];
+    return a !== undefined && a.start < end;
+  }
+
+  /** Links `vma` in address order. */
+  insert(vma: Vma): void {
+    const k = this.lowerBound(vma.start);
+    this.vmas.splice(k, 0, vma);
+  }
+
+  /** Unlinks `vma`. */
+  remove(vma: Vma): void {
+    const k = this.vmas.indexOf(vma, Math.max(0, this.lowerBound(vma.start) - 1));
+    if (k >= 0) this.vmas.splice(k, 1);
+    if (this.#last === vma) this.#last = null;
+  }
+
+  /** Forgets the lookup cache (after areas changed bounds). */
+  forgetLast(): void {
+    this.#last = null;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Backing objects: regular files, tmpfs files, System V segments and the anonymous inode every
+ * shared anonymous mapping gets (seed 002: "a single inode per anonymous shared mapping").
+ *
+ * An object has a page cache (index → frame), and, when it is swap-backed, a swap map
+ * (index → swap slot) through which a page on swap is found by (object, index) even when nothing
+ * maps it. A disk file keeps its on-disk contents as stamps (index → stamp). `mappings` is the
+ * object's `i_mmap`: the areas that map it, in the order they were created.
+ *
+ * @module
+ */
+import type { Vma } from "./vma.ts";
+
+/** What backs an object: a disk file, tmpfs, System V shm, or a shared anonymous mapping. */
+export type ObjectKind = "file" | "tmpfs" | "shm" | "anon";
+
+/** A file or shared-memory object. */
+export class VmObject {
+  /** Unique id (creation order); stored in `FrameTable.owner` of its page-cache pages. */
+  readonly id: number;
+  /** What backs it. */
+  readonly kind: ObjectKind;
+  /** The name (`file:/etc/passwd`), or `anon:N` for a shared anonymous mapping's inode. */
+  readonly name: string;
+  /** Pages live in swap rather than in a file. */
+  readonly swapBacked: boolean;
+  /** Size in bytes; `Infinity` for a file used without `create` (it grows as it is used). */
+  size: number;
+  /** Page cache: page index → frame. */
+  readonly pages: Map<number, number> = new Map();
+  /** Swap map of a swap-backed object: page index → swap slot. */
+  readonly swap: Map<number, number> = new Map();
+  /** On-disk contents of a file: page index → stamp (absent: 0). */
+  readonly disk: Map<number, number> = new Map();
+  /** `i_mmap`: every area mapping the object. */
+  readonly mappings: Set<Vma> = new Set();
+  /** Still reachable by its name (false after `unlink`, and always for anonymous inodes). */
+  named: boolean;
+  /** The strategy's per-object data, if it keeps any. */
+  rmap: unknown = null;
+
+  /** Makes an empty object. */
+  constructor(id: number, kind: ObjectKind, name: string, size: number) {
+    this.id = id;
+    this.kind = kind;
+    this.name = name;
+    this.swapBacked = kind !== "file";
+    this.size = size;
+    this.named = kind !== "anon";
+  }
+
+  /** True when nothing keeps the object alive: no name and no mapping. */
+  get orphan(): boolean {
+    return !this.named && this.mappings.size === 0;
+  }
+
+  /** The kind of object a name designates (`file:`, `tmpfs:`, `shm:` prefix), or undefined. */
+  static kindOf(name: string): ObjectKind | undefined {
+    if (name.startsWith("file:")) return "file";
+    if (name.startsWith("tmpfs:")) return "tmpfs";
+    if (name.startsWith("shm:")) return "shm";
+    return undefined;
+  }
+}
