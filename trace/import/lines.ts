@@ -16,7 +16,7 @@ export type ByteSource =
   | Uint8Array;
 
 /** Turns a {@linkcode ByteSource} into an async iterable of byte chunks. */
-async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
+export async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
   if (src instanceof Uint8Array) {
     yield src;
     return;
@@ -36,10 +36,75 @@ async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
   yield* src as AsyncIterable<Uint8Array>;
 }
 
+/** Receives one line: `bytes[start, end)`, without the line break; valid only during the call. */
+export type LineHandler = (bytes: Uint8Array, start: number, end: number) => void;
+
 /**
- * Calls `onLine(bytes, start, end)` for every line of `src`, without the line break (a `\r`
- * before it is dropped too). The bytes are only valid during the call. The last line need not end
- * with `\n`. Allocates only when a line straddles two chunks.
+ * Splits a stream of byte chunks into lines over bytes, synchronously, chunk by chunk. A `\r`
+ * before the `\n` is dropped; the last line need not end with `\n`. Allocates only when a line
+ * straddles two chunks.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitter } from "./lines.ts";
+ * const seen: number[] = [];
+ * const s = new LineSplitter();
+ * const on = (_b: Uint8Array, a: number, e: number) => { seen.push(e - a); };
+ * s.push(new TextEncoder().encode("ab\ncd"), on);
+ * s.push(new TextEncoder().encode("e\r\nf"), on);
+ * s.end(on);
+ * if (seen.join() !== "2,3,1") throw new Error(seen.join());
+ * ```
+ */
+export class LineSplitter {
+  #carry: Uint8Array | null = null;
+
+  /** Feeds one chunk, calling `onLine` for every line it completes. */
+  push(chunk: Uint8Array, onLine: LineHandler): void {
+    let pos = 0;
+    if (this.#carry) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        const joined = new Uint8Array(this.#carry.length + chunk.length);
+        joined.set(this.#carry);
+        joined.set(chunk, this.#carry.length);
+        this.#carry = joined;
+        return;
+      }
+      const line = new Uint8Array(this.#carry.length + nl);
+      line.set(this.#carry);
+      line.set(chunk.subarray(0, nl), this.#carry.length);
+      this.#carry = null;
+      emit(line, 0, line.length, onLine);
+      pos = nl + 1;
+    }
+    const n = chunk.length;
+    while (pos < n) {
+      const nl = chunk.indexOf(10, pos);
+      if (nl < 0) {
+        this.#carry = chunk.slice(pos);
+        return;
+      }
+      emit(chunk, pos, nl, onLine);
+      pos = nl + 1;
+    }
+  }
+
+  /** Ends the input: emits a last line that had no line break. */
+  end(onLine: LineHandler): void {
+    const c = this.#carry;
+    this.#carry = null;
+    if (c && c.length > 0) emit(c, 0, c.length, onLine);
+  }
+}
+
+function emit(b: Uint8Array, s: number, e: number, onLine: LineHandler): void {
+  if (e > s && b[e - 1] === 13) e--;
+  onLine(b, s, e);
+}
+
+/**
+ * Calls `onLine(bytes, start, end)` for every line of `src` (see {@linkcode LineSplitter}).
  *
  * @example
  * ```ts
@@ -49,47 +114,10 @@ async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
  * if (n !== 6) throw new Error("expected 6 bytes of lines");
  * ```
  */
-export async function forEachLineBytes(
-  src: ByteSource,
-  onLine: (bytes: Uint8Array, start: number, end: number) => void,
-): Promise<void> {
-  let carry: Uint8Array | null = null;
-  for await (const chunk of chunksOf(src)) {
-    let buf = chunk;
-    let pos = 0;
-    if (carry) {
-      const nl = chunk.indexOf(10);
-      if (nl < 0) {
-        const joined: Uint8Array = new Uint8Array(carry.length + chunk.length);
-        joined.set(carry);
-        joined.set(chunk, carry.length);
-        carry = joined;
-        continue;
-      }
-      const line = new Uint8Array(carry.length + nl);
-      line.set(carry);
-      line.set(chunk.subarray(0, nl), carry.length);
-      carry = null;
-      emit(line, 0, line.length);
-      pos = nl + 1;
-    }
-    while (pos < buf.length) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) {
-        carry = buf.slice(pos);
-        break;
-      }
-      emit(buf, pos, nl);
-      pos = nl + 1;
-    }
-    buf = chunk;
-  }
-  if (carry && carry.length > 0) emit(carry, 0, carry.length);
-
-  function emit(b: Uint8Array, s: number, e: number): void {
-    if (e > s && b[e - 1] === 13) e--;
-    onLine(b, s, e);
-  }
+export async function forEachLineBytes(src: ByteSource, onLine: LineHandler): Promise<void> {
+  const splitter = new LineSplitter();
+  for await (const chunk of chunksOf(src)) splitter.push(chunk, onLine);
+  splitter.end(onLine);
 }
 
 /**
