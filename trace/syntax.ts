@@ -50,8 +50,8 @@ export function formatAddr(addr: Addr): string {
 }
 
 /**
- * Formats a size the canonical way: with the largest binary suffix that divides it exactly
- * (`1M`, `4K`), else in decimal.
+ * Formats a size the canonical way: with the largest binary suffix that divides it exactly and
+ * leaves fewer than five digits (`1M`, `4K`, `3G`), else in decimal.
  *
  * @example
  * ```ts
@@ -61,9 +61,9 @@ export function formatAddr(addr: Addr): string {
  */
 export function formatSize(n: number): string {
   if (n === 0) return "0";
-  if (n % 2 ** 30 === 0) return `${n / 2 ** 30}G`;
-  if (n % 2 ** 20 === 0) return `${n / 2 ** 20}M`;
-  if (n % 1024 === 0) return `${n / 1024}K`;
+  if (n % 2 ** 30 === 0 && n / 2 ** 30 < 10000) return `${n / 2 ** 30}G`;
+  if (n % 2 ** 20 === 0 && n / 2 ** 20 < 10000) return `${n / 2 ** 20}M`;
+  if (n % 1024 === 0 && n / 1024 < 10000) return `${n / 1024}K`;
   return String(n);
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Addr, type Advice, type Event, type TraceHeader } from "./event.ts";
+import { type Addr, type Advice, ADVICES, type Event, OPS, type TraceHeader } from "./event.ts";
 import { EventBatch } from "./batch.ts";
 import { checkFlagBits, checkName, parseFlags, parseNumber, parseProt } from "./syntax.ts";
 import { formatTraceText } from "./text_write.ts";
@@ -309,4 +309,125 @@ export class TraceBuilder {
       len: toNum(len, "LEN"),
     });
   }
+}
+
+/** A small seeded generator (mulberry32), so random traces are reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A reproducible stream of `n` valid events covering every op in turn and the edges of every
+ * field: addresses 0, just below and above 2^53, and 2^57-1; lengths 0, 1 and 2^53-1; PIDs up to
+ * 2^31-1; negative swap priorities; optional fields present and absent; non-ASCII names. Meant
+ * for round-trip tests of the trace forms, not for replay (the events make no sense together).
+ *
+ * @example
+ * ```ts
+ * import { randomEvents } from "./testing.ts";
+ * const a = randomEvents(42, 100), b = randomEvents(42, 100);
+ * if (JSON.stringify(a, (_, v) => typeof v === "bigint" ? `${v}n` : v) !==
+ *     JSON.stringify(b, (_, v) => typeof v === "bigint" ? `${v}n` : v)) throw new Error("seeded");
+ * ```
+ */
+export function randomEvents(seed: number, n: number): Event[] {
+  const rand = rng(seed);
+  const int = (k: number) => Math.floor(rand() * k);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+  const addr = (): Addr => {
+    switch (int(8)) {
+      case 0:
+        return pick([0, 1, 4095, 4096, 2 ** 53 - 1]);
+      case 1:
+        return pick([2n ** 53n, 2n ** 53n + 1n, 2n ** 57n - 1n, 2n ** 56n + 0x123n]);
+      case 2: {
+        const a = BigInt(int(2 ** 30)) * 2n ** 27n + BigInt(int(4096)); // up to 2^57
+        return a < 2n ** 53n ? Number(a) : a;
+      }
+      default:
+        return 0x7f0000000000 + int(2 ** 30) * 4096 + (rand() < 0.3 ? int(4096) : 0);
+    }
+  };
+  const size = (): number =>
+    pick([0, 1, 7, 4096, 65536, 2 ** 20, 2 ** 30 * 3, 2 ** 53 - 1, int(2 ** 40), int(100000)]);
+  const pid = (): number => pick([1, 2, 3, 17, 4242, 0x7fffffff, 1 + int(1000)]);
+  const objects = ["file:/usr/lib/libc.so.6", "tmpfs:/dev/shm/x", "shm:42", "file:/tmp/é✓"];
+  const kinds = ["private", "shared"];
+  const extras = ["anon", "populate", "locked", "growsdown", "noreserve"];
+  const flags = () => toFlags([pick(kinds), ...extras.filter(() => rand() < 0.3)].join(","));
+  const out: Event[] = [];
+  for (let k = 0; k < n; k++) {
+    const op = OPS[k % OPS.length]!;
+    const p = pid();
+    let ev: Event;
+    switch (op) {
+      case "mmap":
+        ev = { pid: p, op, addr: addr(), len: size(), prot: int(8), flags: flags() };
+        if (rand() < 0.6) {
+          ev.object = pick(objects);
+          if (rand() < 0.5) ev.offset = int(2 ** 20) * 4096;
+        }
+        break;
+      case "munmap":
+      case "mlock":
+      case "munlock":
+      case "msync":
+      case "r":
+      case "w":
+      case "x":
+        ev = { pid: p, op, addr: addr(), len: rand() < 0.5 ? 1 : size() };
+        break;
+      case "mremap":
+        ev = { pid: p, op, addr: addr(), len: size(), newAddr: addr(), newLen: size() };
+        break;
+      case "mprotect":
+        ev = { pid: p, op, addr: addr(), len: size(), prot: int(8) };
+        break;
+      case "madvise":
+        ev = { pid: p, op, addr: addr(), len: size(), advice: pick(ADVICES) };
+        break;
+      case "fork":
+      case "clone":
+        ev = { pid: p, op, child: pid() };
+        break;
+      case "exec":
+      case "exit":
+        ev = { pid: p, op };
+        break;
+      case "create":
+      case "truncate":
+        ev = { pid: p, op, object: pick(objects), size: size() };
+        break;
+      case "read":
+      case "write":
+        ev = { pid: p, op, object: pick(objects), offset: size(), len: size() };
+        break;
+      case "unlink":
+      case "fsync":
+        ev = { pid: p, op, object: pick(objects) };
+        break;
+      case "swapon":
+        ev = { pid: 0, op, name: pick(["swap0", "zram0", "sda2"]), size: size() };
+        if (rand() < 0.5) ev.prio = pick([-2, -1, 0, 5, 32767]);
+        break;
+      case "swapoff":
+        ev = { pid: 0, op, name: pick(["swap0", "zram0"]) };
+        break;
+      case "reclaim":
+        ev = { pid: 0, op, pages: size() };
+        break;
+      case "mark":
+        ev = { pid: 0, op, label: pick(["start", "after-fork", "phase:2", "ünïcode"]) };
+        break;
+    }
+    out.push(ev);
+  }
+  return out;
 }

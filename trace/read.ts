@@ -1,0 +1,160 @@
+/**
+ * Reading traces in any form: {@linkcode readTrace} (a file), {@linkcode readTraceBytes} (bytes in
+ * memory) and {@linkcode validateTrace}. The form comes from the name's extension (`.vmt`,
+ * `.jsonl`, `.csv`, `.vmtb`, each optionally `.gz`); reading is streamed, so memory stays flat
+ * however large the trace is.
+ *
+ * @module
+ */
+import { EventBatch } from "./batch.ts";
+import type { Event, TraceHeader } from "./event.ts";
+import { formatFromName, type TraceFormat } from "./format.ts";
+import { type ByteSource, bytesSource, fileSource, gunzipSource } from "./_source.ts";
+import { decoderFor, type FormDecoder } from "./_decoders.ts";
+
+/** Options for {@linkcode readTrace}. */
+export interface ReadTraceOptions {
+  /** Events per batch (default 4096). */
+  batchSize?: number;
+}
+
+/** Options for {@linkcode readTraceBytes}. */
+export interface ReadTraceBytesOptions extends ReadTraceOptions {
+  /** The trace's name, for error messages and (without `format`) its extension. */
+  name: string;
+  /** The format; guessed from `name` when absent. */
+  format?: TraceFormat;
+}
+
+/** An open trace: its header, then its events, once, as batches or as objects. */
+export interface TraceReader {
+  /** The file name (or the name given to {@linkcode readTraceBytes}). */
+  name: string;
+  /** Its format. */
+  format: TraceFormat;
+  /** Its header. */
+  header: TraceHeader;
+  /**
+   * The events in batches. A yielded batch may be reused by the reader: it is valid until the
+   * next iteration step. Malformed input throws a {@linkcode TraceError}.
+   */
+  batches(): AsyncIterableIterator<EventBatch>;
+  /** The events one object at a time (allocates per event; for small traces and tools). */
+  events(): AsyncIterableIterator<Event>;
+  /** Releases the file. Reading to the end closes it as well. */
+  close(): Promise<void>;
+}
+
+async function open(
+  src: ByteSource,
+  name: string,
+  format: TraceFormat,
+  batchSize: number,
+): Promise<TraceReader> {
+  const source = format.gzip ? gunzipSource(src, name) : src;
+  let decoder: FormDecoder;
+  let header: TraceHeader;
+  try {
+    decoder = decoderFor(format.form, source, name);
+    header = await decoder.readHeader();
+  } catch (e) {
+    await source.close();
+    await src.close();
+    throw e;
+  }
+  let started = false;
+  const close = async () => {
+    await source.close();
+    await src.close();
+  };
+  async function* batches(): AsyncIterableIterator<EventBatch> {
+    if (started) throw new Error(`TraceReader for ${name}: the events can be read only once`);
+    started = true;
+    const batch = new EventBatch(batchSize);
+    try {
+      while (true) {
+        const more = await decoder.next(batch);
+        if (batch.length > 0) yield batch;
+        if (!more) break;
+      }
+    } finally {
+      await close();
+    }
+  }
+  async function* events(): AsyncIterableIterator<Event> {
+    for await (const b of batches()) {
+      for (let i = 0; i < b.length; i++) yield b.get(i);
+    }
+  }
+  return { name, format, header, batches, events, close };
+}
+
+/**
+ * Opens a trace file; the form comes from its extension. Throws a {@linkcode TraceError} for a
+ * malformed header or an unknown extension, `Deno.errors.NotFound` for a missing file.
+ *
+ * @example
+ * ```ts
+ * import { readTrace } from "./read.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".vmt" });
+ * await Deno.writeTextFile(path, "vmtrace 1 mem=8M\n1 mmap 0x10000 64K rw- private,anon\n1 w 0x10000\n");
+ * const reader = await readTrace(path);
+ * let n = 0;
+ * for await (const batch of reader.batches()) n += batch.length;
+ * if (reader.header.mem !== 8 << 20 || n !== 2) throw new Error("read");
+ * await Deno.remove(path);
+ * ```
+ */
+export async function readTrace(path: string, opts: ReadTraceOptions = {}): Promise<TraceReader> {
+  const format = formatFromName(path);
+  return await open(await fileSource(path), path, format, opts.batchSize ?? 4096);
+}
+
+/**
+ * Reads a trace held in memory (an upload, a test fixture); the form comes from `opts.format` or
+ * the extension of `opts.name`.
+ *
+ * @example
+ * ```ts
+ * import { readTraceBytes } from "./read.ts";
+ * const bytes = new TextEncoder().encode('{"pid":1,"op":"w","addr":"0x1000"}\n');
+ * const reader = await readTraceBytes(bytes, { name: "upload.jsonl" });
+ * const events = [];
+ * for await (const ev of reader.events()) events.push(ev);
+ * if (events.length !== 1 || events[0]?.op !== "w") throw new Error("bytes");
+ * ```
+ */
+export async function readTraceBytes(
+  bytes: Uint8Array,
+  opts: ReadTraceBytesOptions,
+): Promise<TraceReader> {
+  const format = opts.format ?? formatFromName(opts.name);
+  return await open(bytesSource(bytes), opts.name, format, opts.batchSize ?? 4096);
+}
+
+/**
+ * Checks a whole trace without replaying it: returns its header and event count, or throws the
+ * {@linkcode TraceError} of the first malformed spot.
+ *
+ * @example
+ * ```ts
+ * import { validateTrace } from "./read.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".vmt" });
+ * await Deno.writeTextFile(path, "vmtrace 1\n1 w 0x1000\n1 frobnicate\n");
+ * try {
+ *   await validateTrace(path);
+ *   throw new Error("should have failed");
+ * } catch (e) {
+ *   if (!(e as Error).message.endsWith(":3:3: Unknown op 'frobnicate' (expected one of mmap, munmap, mremap, mprotect, madvise, mlock, munlock, msync, fork, clone, exec, exit, r, w, x, create, read, write, truncate, unlink, fsync, swapon, swapoff, reclaim, mark)")) throw e;
+ * }
+ * await Deno.remove(path);
+ * ```
+ */
+export async function validateTrace(
+  path: string,
+): Promise<{ header: TraceHeader; events: number }> {
+  const reader = await readTrace(path, { batchSize: 8192 });
+  let events = 0;
+  for await (const b of reader.batches()) events += b.length;
+  return { header: reader.header, events };
+}

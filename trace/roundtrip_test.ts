@@ -1,0 +1,64 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import type { Event, TraceHeader } from "./event.ts";
+import { randomEvents, TraceBuilder } from "./testing.ts";
+import { readTrace } from "./read.ts";
+import { writeTrace } from "./write.ts";
+
+async function readAll(path: string): Promise<{ header: TraceHeader; events: Event[] }> {
+  const r = await readTrace(path, { batchSize: 7 });
+  const events: Event[] = [];
+  for await (const ev of r.events()) {
+    delete ev.line;
+    events.push(ev);
+  }
+  return { header: r.header, events };
+}
+
+const CHAIN = [
+  "a.vmt",
+  "b.vmtb",
+  "c.jsonl",
+  "d.csv.gz",
+  "e.vmt",
+  "f.vmtb.gz",
+  "g.csv",
+  "h.jsonl.gz",
+  "i.vmt.gz",
+];
+
+async function roundTrip(header: TraceHeader, events: Event[]): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    let prev = { header, events };
+    await writeTrace(`${dir}/${CHAIN[0]}`, header, events);
+    for (let k = 0; k < CHAIN.length; k++) {
+      const cur = await readAll(`${dir}/${CHAIN[k]}`);
+      assertEquals(cur.header, header, `header after ${CHAIN[k]}`);
+      assertEquals(cur.events.length, events.length, `event count after ${CHAIN[k]}`);
+      for (let i = 0; i < events.length; i++) {
+        assertEquals(cur.events[i], events[i], `event ${i} after ${CHAIN[k]}`);
+      }
+      prev = cur;
+      if (k + 1 < CHAIN.length) {
+        await writeTrace(`${dir}/${CHAIN[k + 1]}`, prev.header, prev.events);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("round trip vmt → vmtb → jsonl → csv.gz → vmt → ... keeps random events", async () => {
+  const header: TraceHeader = { version: 1, mem: 8 << 20, swap: 32 << 20, extra: { tool: "test" } };
+  await roundTrip(header, randomEvents(1, 600));
+  await roundTrip({ version: 1 }, randomEvents(2, 250));
+});
+
+Deno.test("round trip keeps a builder trace", async () => {
+  const t = new TraceBuilder({ mem: "8M", swap: "32M", page: 4096 })
+    .swapon("swap0", "32M")
+    .mmap(1, "0x7f0000000000", "1M", "rw-", "private,anon")
+    .w(1, "0x7f0000000000", 4096).fork(1, 2).w(2, "0x7f0000001000").mark("after-fork")
+    .mremap(1, "0x7f0000000000", "1M", "0x7f1000000000", "2M").exit(2).exit(1);
+  await roundTrip(t.header(), t.events());
+});

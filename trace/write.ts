@@ -1,0 +1,162 @@
+/**
+ * {@linkcode writeTrace}: a trace to a file in the form its extension names, written through a
+ * temporary file and renamed into place, so readers never see half a file and a failure leaves
+ * nothing behind.
+ *
+ * @module
+ */
+import { EventBatch } from "./batch.ts";
+import type { Event, TraceHeader } from "./event.ts";
+import { formatFromName, type TraceFormat } from "./format.ts";
+import { formatEvent, formatHeader } from "./text_write.ts";
+import { eventToJson, headerToJson } from "./jsonl.ts";
+import { CSV_COLUMNS, eventToCsvRow } from "./csv.ts";
+import { VmtbEncoder } from "./vmtb_write.ts";
+import { stringify as csvStringify } from "csv-stringify/sync";
+
+/** Options for {@linkcode writeTrace}. */
+export interface WriteTraceOptions {
+  /** The format; chosen from the path's extension when absent. */
+  format?: TraceFormat;
+}
+
+const FLUSH = 1 << 20;
+
+/** Turns batches into chunks of bytes of one form. */
+async function* encode(
+  form: TraceFormat["form"],
+  header: TraceHeader,
+  batches: AsyncIterable<EventBatch>,
+): AsyncGenerator<Uint8Array> {
+  const te = new TextEncoder();
+  if (form === "vmtb") {
+    const enc = new VmtbEncoder(header);
+    for await (const b of batches) {
+      for (let i = 0; i < b.length; i++) enc.add(b, i);
+      if (enc.size >= FLUSH) yield enc.take();
+    }
+    enc.finish();
+    yield enc.take();
+    return;
+  }
+  let out: string[] = [];
+  let size = 0;
+  if (form === "text") out.push(formatHeader(header) + "\n");
+  else if (form === "jsonl") out.push(JSON.stringify(headerToJson(header)) + "\n");
+  else {
+    out.push(`# ${formatHeader(header)}\n`);
+    out.push(CSV_COLUMNS.join(",") + "\n");
+  }
+  for await (const b of batches) {
+    const rows: string[][] = [];
+    for (let i = 0; i < b.length; i++) {
+      const ev = b.get(i);
+      if (form === "text") out.push(formatEvent(ev) + "\n");
+      else if (form === "jsonl") out.push(JSON.stringify(eventToJson(ev)) + "\n");
+      else rows.push(eventToCsvRow(ev));
+      size += 32;
+    }
+    if (rows.length > 0) out.push(csvStringify(rows));
+    if (size >= FLUSH) {
+      yield te.encode(out.join(""));
+      out = [];
+      size = 0;
+    }
+  }
+  yield te.encode(out.join(""));
+}
+
+/** Groups events into batches (reusing one batch). */
+async function* batchesOf(
+  events: Iterable<Event> | AsyncIterable<Event>,
+): AsyncGenerator<EventBatch> {
+  const b = new EventBatch(4096);
+  for await (const ev of events) {
+    if (b.full) {
+      yield b;
+      b.clear();
+    }
+    b.push(ev);
+  }
+  if (b.length > 0) yield b;
+}
+
+/**
+ * Writes batches to `path` atomically in the form its extension (or `opts.format`) names. Each
+ * batch is used before the next is asked for, so a reader's reused batch can be passed through.
+ *
+ * @example
+ * ```ts
+ * import { writeTraceBatches } from "./write.ts";
+ * import { readTrace } from "./read.ts";
+ * import { TraceBuilder } from "./testing.ts";
+ * const dir = await Deno.makeTempDir();
+ * const t = new TraceBuilder().mmap(1, 0, "8K", "rw-", "private,anon").w(1, 4096);
+ * async function* one() { yield t.batch(); }
+ * await writeTraceBatches(`${dir}/t.vmtb`, t.header(), one());
+ * const r = await readTrace(`${dir}/t.vmtb`);
+ * let n = 0;
+ * for await (const _ of r.events()) n++;
+ * if (n !== 2) throw new Error("write");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeTraceBatches(
+  path: string,
+  header: TraceHeader,
+  batches: AsyncIterable<EventBatch>,
+  opts: WriteTraceOptions = {},
+): Promise<void> {
+  const format = opts.format ?? formatFromName(path);
+  const slash = path.lastIndexOf("/");
+  const base = path.slice(slash + 1);
+  const tmp = `${path.slice(0, slash + 1)}.${base}.${Deno.pid}.${Date.now()}.tmp`;
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  try {
+    const sink = format.gzip ? new CompressionStream("gzip") : undefined;
+    const piped = sink ? sink.readable.pipeTo(file.writable) : undefined;
+    const writer = sink ? sink.writable.getWriter() : file.writable.getWriter();
+    try {
+      for await (const chunk of encode(format.form, header, batches)) {
+        await writer.write(chunk as Uint8Array<ArrayBuffer>);
+      }
+      await writer.close();
+      if (piped) await piped;
+    } catch (e) {
+      await writer.abort(e).catch(() => {});
+      if (piped) await piped.catch(() => {});
+      throw e;
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    try {
+      file.close();
+    } catch { /* already closed by its stream */ }
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Writes a trace to `path` atomically, in the form its extension names (`.vmt`, `.jsonl`,
+ * `.csv`, `.vmtb`, each optionally `.gz`).
+ *
+ * @example
+ * ```ts
+ * import { writeTrace } from "./write.ts";
+ * import { TraceBuilder } from "./testing.ts";
+ * const dir = await Deno.makeTempDir();
+ * const t = new TraceBuilder({ mem: "8M" }).mmap(1, 0, "8K", "rw-", "private,anon").w(1, 4096);
+ * await writeTrace(`${dir}/t.jsonl.gz`, t.header(), t.events());
+ * if ((await Deno.stat(`${dir}/t.jsonl.gz`)).size === 0) throw new Error("empty");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeTrace(
+  path: string,
+  header: TraceHeader,
+  events: Iterable<Event> | AsyncIterable<Event>,
+  opts: WriteTraceOptions = {},
+): Promise<void> {
+  await writeTraceBatches(path, header, batchesOf(events), opts);
+}
