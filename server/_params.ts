@@ -1,0 +1,109 @@
+/**
+ * The app's parameters, validated with zod: run ids, list paging, comparison pairs and upload
+ * fields. Each parse returns the value or a message naming the parameter and what was expected.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseSize } from "../analyze/commands/_cli.ts";
+
+/** A parse that either gives a value or says what is wrong. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string): Parsed<T> {
+  const r = schema.safeParse(input);
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0]!;
+  const path = issue.path.length > 0 ? `${what} '${issue.path.join(".")}'` : what;
+  return { ok: false, error: `${path}: ${issue.message}` };
+}
+
+const id = z.string().regex(/^[1-9]\d{0,15}$/, { error: "expected a positive integer" })
+  .transform(Number);
+
+/** A run id from the path (`/runs/:id`). */
+export function parseRunId(text: string | undefined): Parsed<number> {
+  const r = parseWith(id, text ?? "", "Run id");
+  return r.ok ? r : { ok: false, error: `${r.error}, found '${text}'` };
+}
+
+const listQuery = z.object({
+  limit: z.string().regex(/^\d+$/, { error: "expected a number" }).transform(Number)
+    .pipe(z.number().int().min(1).max(1000)).optional(),
+  offset: z.string().regex(/^\d+$/, { error: "expected a number" }).transform(Number).optional(),
+});
+
+/** `?limit=&offset=` of the runs list. */
+export function parseListQuery(
+  query: Record<string, string>,
+): Parsed<{ limit?: number | undefined; offset?: number | undefined }> {
+  return parseWith(listQuery, query, "Query parameter");
+}
+
+const compareQuery = z.object({ a: id, b: id });
+
+/** `?a=ID&b=ID` of a comparison. */
+export function parseCompareQuery(query: Record<string, string>): Parsed<{ a: number; b: number }> {
+  const r = parseWith(compareQuery, query, "Query parameter");
+  return r.ok ? r : { ok: false, error: `${r.error} (compare needs ?a=RUN&b=RUN)` };
+}
+
+/** The fields of an upload (`POST /api/runs`), after validation. */
+export interface UploadParams {
+  trace: File;
+  strategies?: string[];
+  mem?: number;
+  swap?: number;
+  wait: boolean;
+}
+
+/**
+ * Validates an upload's form fields: `trace` (a file), `strategies` (repeated fields or comma
+ * lists, each one of `known`), `mem` and `swap` (sizes like `64M`; empty: the header's), `wait`.
+ */
+export function parseUpload(
+  form: Record<string, unknown>,
+  known: readonly string[],
+  waitQuery: string | undefined,
+): Parsed<UploadParams> {
+  const size = (what: string) =>
+    z.string().trim().optional().transform((v, ctx) => {
+      if (v === undefined || v === "") return undefined;
+      try {
+        return parseSize(v, what);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message.replace(`${what}: `, "") });
+        return z.NEVER;
+      }
+    });
+  const strategyList = z.union([z.string(), z.array(z.string())]).optional().transform((v) =>
+    v === undefined
+      ? undefined
+      : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) =>
+        s !== ""
+      )
+  ).pipe(
+    z.array(
+      z.string().refine((s) => known.includes(s), {
+        error: (iss) => `unknown strategy '${iss.input}'; expected one of ${known.join(", ")}`,
+      }),
+    ).min(1, { error: "choose at least one strategy" }).optional(),
+  );
+  const schema = z.object({
+    trace: z.instanceof(File, { error: "expected a trace file in the form field 'trace'" }),
+    strategies: strategyList,
+    mem: size("mem"),
+    swap: size("swap"),
+    wait: z.union([z.string(), z.undefined()]).transform((v) =>
+      v === "1" || v === "true" || waitQuery === "1" || waitQuery === "true"
+    ),
+  });
+  const r = parseWith(schema, form, "Field");
+  if (!r.ok) return r;
+  const v = r.value;
+  const out: UploadParams = { trace: v.trace, wait: v.wait };
+  if (v.strategies) out.strategies = v.strategies;
+  if (v.mem !== undefined) out.mem = v.mem;
+  if (v.swap !== undefined) out.swap = v.swap;
+  return { ok: true, value: out };
+}

@@ -1,0 +1,179 @@
+/**
+ * The dashboard's JSON API:
+ *
+ * - `GET /api/runs?limit=&offset=`: stored runs, newest first, with total counters and ranking.
+ * - `GET /api/runs/:id`: one run in full (`result` as `run --json` writes it) and its ranking.
+ * - `GET /api/runs/:id/export?format=json|csv`: the run as a file.
+ * - `DELETE /api/runs/:id`: delete a run.
+ * - `GET /api/compare?a=ID&b=ID`: every counter of every common strategy, A and B.
+ * - `GET /api/strategies`: the strategies, with origin and idea.
+ * - `POST /api/runs` (multipart: `trace`, `strategies`, `mem`, `swap`, `wait`): replay an upload;
+ *   202 with the job, or 201 with the run when `wait` is set. Bad parameters: 400 with a
+ *   message; a bad trace: 400 with `FILE:LINE:COL: message`; too large: 413.
+ * - `GET /api/jobs/:id`: a replay's state and progress per strategy.
+ *
+ * Errors are `{ "error": message }`.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { countRuns, deleteRun, exportRun, getRun, listRuns } from "../analyze/store.ts";
+import { rankByCost } from "../analyze/cost.ts";
+import type { AppContext } from "./app.ts";
+import { parseCompareQuery, parseListQuery, parseRunId, parseUpload } from "./_params.ts";
+import { fmtBytes } from "./_html.ts";
+
+/** The `/api` routes over `ctx`. */
+export function apiApp(ctx: AppContext): Hono {
+  const api = new Hono();
+  const ranking = (results: Parameters<typeof rankByCost>[0]) =>
+    rankByCost(results, ctx.costWeights);
+
+  api.get("/runs", (c) => {
+    const q = parseListQuery(c.req.query());
+    if (!q.ok) return c.json({ error: q.error }, 400);
+    const runs = listRuns(ctx.store, { limit: q.value.limit ?? 100, offset: q.value.offset ?? 0 });
+    return c.json({
+      total: countRuns(ctx.store),
+      runs: runs.map((r) => ({
+        ...r,
+        ranking: ranking(Object.fromEntries(
+          r.strategies.map((s) => [s, { counters: r.totals[s]! }]),
+        )),
+      })),
+    });
+  });
+
+  api.get("/runs/:id", (c) => {
+    const id = parseRunId(c.req.param("id"));
+    if (!id.ok) return c.json({ error: id.error }, 400);
+    const run = getRun(ctx.store, id.value);
+    if (!run) return c.json({ error: `No run with id ${id.value}` }, 404);
+    return c.json({ ...run, ranking: ranking(run.result.results) });
+  });
+
+  api.get("/runs/:id/export", (c) => {
+    const id = parseRunId(c.req.param("id"));
+    if (!id.ok) return c.json({ error: id.error }, 400);
+    const format = c.req.query("format") ?? "json";
+    if (format !== "json" && format !== "csv") {
+      return c.json(
+        { error: `Query parameter 'format': expected json or csv, found '${format}'` },
+        400,
+      );
+    }
+    const text = exportRun(ctx.store, id.value, format);
+    if (text === undefined) return c.json({ error: `No run with id ${id.value}` }, 404);
+    return c.body(text, 200, {
+      "content-type": format === "json" ? "application/json" : "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="vmreplay-run-${id.value}.${format}"`,
+    });
+  });
+
+  api.delete("/runs/:id", (c) => {
+    const id = parseRunId(c.req.param("id"));
+    if (!id.ok) return c.json({ error: id.error }, 400);
+    if (!deleteRun(ctx.store, id.value)) {
+      return c.json({ error: `No run with id ${id.value}` }, 404);
+    }
+    return c.body(null, 204);
+  });
+
+  api.get("/compare", (c) => {
+    const q = parseCompareQuery(c.req.query());
+    if (!q.ok) return c.json({ error: q.error }, 400);
+    const a = getRun(ctx.store, q.value.a);
+    const b = getRun(ctx.store, q.value.b);
+    const missing = !a ? q.value.a : !b ? q.value.b : undefined;
+    if (!a || !b) return c.json({ error: `No run with id ${missing}` }, 404);
+    const strategies = a.strategies.filter((s) => b.strategies.includes(s));
+    const counters: Record<string, Record<string, { a: number | null; b: number | null }>> = {};
+    for (const s of strategies) {
+      const names = new Set([...Object.keys(a.totals[s]!), ...Object.keys(b.totals[s]!)]);
+      counters[s] = Object.fromEntries(
+        [...names].map((n) => [n, { a: a.totals[s]![n] ?? null, b: b.totals[s]![n] ?? null }]),
+      );
+    }
+    return c.json({
+      a: { id: a.id, trace: a.trace, machine: a.machine, created_at: a.created_at },
+      b: { id: b.id, trace: b.trace, machine: b.machine, created_at: b.created_at },
+      strategies,
+      only_a: a.strategies.filter((s) => !b.strategies.includes(s)),
+      only_b: b.strategies.filter((s) => !a.strategies.includes(s)),
+      counters,
+      ranking: { a: ranking(a.result.results), b: ranking(b.result.results) },
+    });
+  });
+
+  api.get("/strategies", (c) => c.json({ strategies: ctx.strategies }));
+
+  api.post(
+    "/runs",
+    bodyLimit({
+      maxSize: ctx.uploadLimit,
+      onError: (c) =>
+        c.json({
+          error: `Upload too large: at most ${fmtBytes(ctx.uploadLimit)} (serve --upload-limit)`,
+        }, 413),
+    }),
+    async (c) => {
+      let form: Record<string, unknown>;
+      try {
+        form = await c.req.parseBody({ all: true });
+      } catch (e) {
+        return c.json({
+          error: `Expected a multipart/form-data upload with a 'trace' file: ${
+            (e as Error).message
+          }`,
+        }, 400);
+      }
+      const p = parseUpload(form, ctx.strategies.map((s) => s.name), c.req.query("wait"));
+      if (!p.ok) return c.json({ error: p.error }, 400);
+      const { trace, strategies, mem, swap, wait } = p.value;
+      const name = trace.name || "upload.vmt";
+      const bytes = new Uint8Array(await trace.arrayBuffer());
+      try {
+        await ctx.validate(bytes, name);
+      } catch (e) {
+        const err = e as Error & { line?: number; column?: number };
+        return c.json({
+          error: err.message,
+          ...(err.name === "TraceError" ? { line: err.line, column: err.column } : {}),
+        }, 400);
+      }
+      const job = ctx.jobs.submit({
+        bytes,
+        name,
+        ...(strategies ? { strategies } : {}),
+        ...(mem !== undefined ? { mem } : {}),
+        ...(swap !== undefined ? { swap } : {}),
+      });
+      if (!wait) {
+        return c.json({ job, status_url: `/api/jobs/${job.id}` }, 202, {
+          location: `/api/jobs/${job.id}`,
+        });
+      }
+      const done = (await ctx.jobs.wait(job.id))!;
+      if (done.state !== "done") {
+        return c.json({ error: `Replay of ${name} failed: ${done.error}`, job: done }, 500);
+      }
+      return c.json({ job: done, run_id: done.run_id, url: `/runs/${done.run_id}` }, 201, {
+        location: `/api/runs/${done.run_id}`,
+      });
+    },
+  );
+
+  api.get("/jobs/:id", (c) => {
+    const job = ctx.jobs.get(c.req.param("id"));
+    if (!job) return c.json({ error: `No job '${c.req.param("id")}'` }, 404);
+    return c.json(job);
+  });
+
+  api.notFound((c) => c.json({ error: `No API route ${c.req.method} ${c.req.path}` }, 404));
+  api.onError((e, c) => {
+    console.error(e);
+    return c.json({ error: `Internal error: ${e.message}` }, 500);
+  });
+  return api;
+}

@@ -1,0 +1,108 @@
+/**
+ * The dashboard: a Hono app over the results store with its pages (runs list, a run, compare two
+ * runs, upload a trace) and its JSON API. {@linkcode createApp} builds it; `serve` puts it on
+ * `Deno.serve`, tests call `app.request()`.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from "./app.ts";
+ * import { openStore } from "../analyze/store.ts";
+ * using store = openStore(":memory:");
+ * const { app } = createApp({ store });
+ * const res = await app.request("/api/runs");
+ * const body = await res.json();
+ * if (res.status !== 200 || body.runs.length !== 0) throw new Error("expected no runs");
+ * ```
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Store } from "../analyze/store.ts";
+import type { CostWeights } from "../analyze/cost.ts";
+import { assetsApp } from "./assets.ts";
+import { apiApp } from "./api.ts";
+import { pagesApp } from "./pages.ts";
+import { Jobs, type ReplayBytes } from "./jobs.ts";
+import type { StrategyChoice } from "./pages/upload_page.ts";
+import {
+  defaultReplay,
+  defaultStrategies,
+  defaultValidate,
+  type ValidateBytes,
+} from "./runtime.ts";
+
+/** Largest upload `POST /api/runs` takes unless told otherwise: 64 MiB. */
+export const DEFAULT_UPLOAD_LIMIT = 64 * 2 ** 20;
+
+/** Options of {@linkcode createApp}. */
+export interface AppOptions {
+  /** The results store the app reads and writes. */
+  store: Store;
+  /** Largest accepted upload, bytes (default {@linkcode DEFAULT_UPLOAD_LIMIT}); beyond: 413. */
+  uploadLimit?: number;
+  /** Cost model weights for the rankings (default: the cost model's defaults). */
+  costWeights?: CostWeights;
+  /** Strategies offered (default: the machine's registry). */
+  strategies?: StrategyChoice[];
+  /** How uploads are replayed (default: the runner's `replayBytes`). */
+  replay?: ReplayBytes;
+  /** How uploads are checked before replay (default: the trace reader, to the last event). */
+  validate?: ValidateBytes;
+}
+
+/** What the app's handlers share. */
+export interface AppContext {
+  store: Store;
+  uploadLimit: number;
+  costWeights: CostWeights | undefined;
+  strategies: StrategyChoice[];
+  validate: ValidateBytes;
+  jobs: Jobs;
+}
+
+/** Security headers on every response: nothing loads from outside the app. */
+const CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self' 'unsafe-inline'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Builds the dashboard app. Returns the Hono app and its job queue (call `jobs.close()` when
+ * done, to abort replays in progress).
+ */
+export function createApp(opts: AppOptions): { app: Hono; jobs: Jobs } {
+  const jobs = new Jobs({ store: opts.store, replay: opts.replay ?? defaultReplay });
+  const ctx: AppContext = {
+    store: opts.store,
+    uploadLimit: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+    costWeights: opts.costWeights,
+    strategies: opts.strategies ?? defaultStrategies(),
+    validate: opts.validate ?? defaultValidate,
+    jobs,
+  };
+  const app = new Hono();
+  app.use(async (c, next) => {
+    // Writes only from the dashboard's own pages (or from clients that send no Origin, like curl):
+    // a page elsewhere must not start replays or delete runs.
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      const origin = c.req.header("origin");
+      const site = c.req.header("sec-fetch-site");
+      if ((origin && origin !== new URL(c.req.url).origin) || site === "cross-site") {
+        return c.json({ error: `Cross-origin ${c.req.method} refused (origin ${origin})` }, 403);
+      }
+    }
+    await next();
+    c.header("content-security-policy", CSP);
+    c.header("x-content-type-options", "nosniff");
+    c.header("referrer-policy", "no-referrer");
+  });
+  app.route("/", assetsApp());
+  app.route("/api", apiApp(ctx));
+  app.route("/", pagesApp(ctx));
+  return { app, jobs };
+}

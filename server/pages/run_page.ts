@@ -1,0 +1,272 @@
+/**
+ * A run's page: the cost ranking, grouped bars of the key counters per strategy (with a log-scale
+ * toggle), the time series per strategy, the per-phase chart and table, and every number drawn
+ * under its chart as a table.
+ *
+ * @module
+ */
+import { html } from "hono/html";
+import type { RunSummary, StoredRun } from "../../analyze/store.ts";
+import {
+  chartBox,
+  fmt,
+  fmtBytes,
+  fmtDate,
+  type Html,
+  jsonData,
+  KEY_COUNTERS,
+  layout,
+  SERIES,
+} from "../_html.ts";
+
+/** One strategy's place in the cost model's ranking. */
+export interface RankEntry {
+  strategy: string;
+  /** Estimated CPU time, milliseconds. */
+  cost_ms: number;
+}
+
+/** Most rows a time-series table shows; longer series are thinned (the CSV export has all). */
+export const MAX_SERIES_ROWS = 200;
+
+/** Every counter name of a run, strategies' own counters last, in first-seen order. */
+export function counterNames(
+  run: { strategies: string[]; totals: RunSummary["totals"] },
+): string[] {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const s of run.strategies) {
+    for (const n of Object.keys(run.totals[s] ?? {})) {
+      if (!seen.has(n)) {
+        seen.add(n);
+        names.push(n);
+      }
+    }
+  }
+  return names;
+}
+
+function countersTable(run: StoredRun): Html {
+  const names = counterNames(run);
+  const rows = names.map((n) => {
+    const values = run.strategies.map((s) => run.totals[s]![n]);
+    const defined = values.filter((v): v is number => v !== undefined);
+    const min = Math.min(...defined);
+    const max = Math.max(...defined);
+    return html`<tr><th scope="row">${n}</th>${
+      values.map((v) => html`<td class="${v === min && min !== max ? "best" : ""}">${fmt(v)}</td>`)
+    }</tr>`;
+  });
+  const elapsed = run.strategies.map((s) =>
+    html`<td>${fmt(run.result.results[s]!.elapsed_ms)}</td>`
+  );
+  return html`
+    <table class="num" id="table-counters">
+      <thead>
+        <tr><th>counter</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
+      </thead>
+      <tbody>${rows}<tr><th scope="row">elapsed_ms (replay)</th>${elapsed}</tr></tbody>
+    </table>
+  `;
+}
+
+function seriesTable(run: StoredRun, key: string): Html {
+  const first = run.result.results[run.strategies[0]!];
+  const at = first?.series.at ?? [];
+  const step = Math.max(1, Math.ceil(at.length / MAX_SERIES_ROWS));
+  const idx: number[] = [];
+  for (let j = 0; j < at.length; j += step) idx.push(j);
+  if (at.length > 0 && idx.at(-1) !== at.length - 1) idx.push(at.length - 1);
+  const note = step > 1
+    ? html`<p class="note">Every ${step}th of ${
+      fmt(at.length)
+    } samples; the CSV and JSON exports have
+them all.</p>`
+    : "";
+  const series = run.strategies.map((s) =>
+    (run.result.results[s]!.series as unknown as Record<string, number[]>)[key] ?? []
+  );
+  return html`
+    ${note}<table class="num">
+      <thead>
+        <tr><th>event</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
+      </thead>
+      <tbody>${idx.map((j) =>
+        html`<tr><th scope="row">${fmt(at[j])}</th>${
+          series.map((v) => html`<td>${fmt(v[j])}</td>`)
+        }</tr>`
+      )}</tbody>
+    </table>
+  `;
+}
+
+/** Phase labels (from the first strategy: every strategy replays the same marks). */
+function phaseLabels(run: StoredRun): string[] {
+  return run.result.results[run.strategies[0]!]?.phases.map((p) => p.label) ?? [];
+}
+
+function phaseTables(run: StoredRun, counters: string[], selected: string): Html[] {
+  const labels = phaseLabels(run);
+  return counters.map((c) =>
+    html`
+      <table class="num phase-table" data-counter="${c}" ${c === selected ? "" : html`
+        hidden
+      `}>
+        <caption>${c} per phase</caption>
+        <thead>
+          <tr><th>phase</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
+        </thead>
+        <tbody>${labels.map((label, i) =>
+          html`<tr><th scope="row">${i + 1}. ${label}</th>${
+            run.strategies.map((s) =>
+              html`<td>${fmt(run.result.results[s]!.phases[i]?.counters[c])}</td>`
+            )
+          }</tr>`
+        )}</tbody>
+      </table>
+    `
+  );
+}
+
+function rankingSection(ranking: RankEntry[] | undefined): Html | string {
+  if (!ranking || ranking.length === 0) return "";
+  const best = ranking[0]!.cost_ms;
+  return html`<section id="ranking">
+<h2>Ranking by estimated cost</h2>
+<p class="note">The cost model turns each strategy's counters into estimated CPU time (weights in
+<code>analyze/cost.ts</code>); lower is better.</p>
+${chartBox("chart-ranking", "Estimated cost per strategy")}
+<table class="num" id="table-ranking">
+<thead><tr><th>#</th><th>strategy</th><th>estimated cost (ms)</th><th>× best</th></tr></thead>
+<tbody>${
+    ranking.map((r, i) =>
+      html`
+        <tr>
+          <td>${i + 1}</td>
+          <th scope="row">${r.strategy}</th>
+          <td>${fmt(r.cost_ms)}</td>
+          <td>${best > 0 ? fmt(r.cost_ms / best) : "–"}</td>
+        </tr>
+      `
+    )
+  }</tbody></table>
+</section>`;
+}
+
+/** Options of {@linkcode runPage}. */
+export interface RunPageOptions {
+  /** The cost model's ranking, cheapest first (omitted: no ranking section). */
+  ranking?: RankEntry[];
+  /** Other runs to offer for comparison. */
+  others?: RunSummary[];
+}
+
+/** The HTML of a run's page. */
+export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
+  const names = counterNames(run);
+  const phaseCounters = [
+    "events",
+    ...KEY_COUNTERS,
+    ...names.filter((n) => n !== "events" && !KEY_COUNTERS.includes(n)),
+  ].filter((n) => names.includes(n));
+  const labels = phaseLabels(run);
+  const selected = phaseCounters.includes("pte_walks") ? "pte_walks" : phaseCounters[0] ?? "";
+  const data = {
+    id: run.id,
+    strategies: run.strategies,
+    keyCounters: KEY_COUNTERS.filter((n) => names.includes(n)),
+    totals: run.totals,
+    series: Object.fromEntries(run.strategies.map((s) => [s, run.result.results[s]!.series])),
+    seriesKeys: SERIES,
+    phases: {
+      labels,
+      counters: phaseCounters,
+      values: Object.fromEntries(
+        run.strategies.map((s) => [
+          s,
+          Object.fromEntries(
+            phaseCounters.map((c) => [
+              c,
+              run.result.results[s]!.phases.map((p) => p.counters[c] ?? null),
+            ]),
+          ),
+        ]),
+      ),
+    },
+    ranking: opts.ranking ?? [],
+  };
+  const m = run.machine;
+  const others = (opts.others ?? []).filter((o) => o.id !== run.id);
+  const body = html`
+    <h1>Run ${run.id}: ${run.trace.name}</h1>
+    <dl class="meta">
+      <dt>Trace</dt>
+      <dd>${run.trace.path} · ${fmtBytes(run.trace.size)} · sha256 <code>${run.trace.sha256.slice(
+        0,
+        16,
+      )}…</code></dd>
+      <dt>Events</dt>
+      <dd>${fmt(run.trace.events)}</dd>
+      <dt>Machine</dt>
+      <dd>memory ${fmtBytes(m.mem)}, swap ${fmtBytes(m.swap)}, page ${fmtBytes(m.page)}, TLB ${fmt(
+        m.tlb_entries,
+      )} entries${Object.entries(m).filter(([k]) =>
+        !["mem", "swap", "page", "tlb_entries"].includes(k)
+      ).map((
+        [k, v],
+      ) => html`, ${k} ${String(v)}`)}</dd>
+      <dt>Stored</dt>
+      <dd>${fmtDate(run.created_at)} by vmreplay ${run.version}</dd>
+      <dt>Export</dt>
+      <dd><a href="/api/runs/${run.id}/export?format=json" download>JSON</a> ·
+        <a href="/api/runs/${run.id}/export?format=csv" download>CSV</a></dd>
+    </dl>
+    ${others.length > 0
+      ? html`<form class="inline" method="get" action="/compare">
+<input type="hidden" name="a" value="${run.id}">
+<label>Compare with <select name="b">${
+        others.map((o) =>
+          html`<option value="${o.id}">${o.id}: ${o.trace.name} (${fmtDate(o.created_at)})</option>`
+        )
+      }</select></label> <button type="submit">Compare</button>
+</form>`
+      : ""}
+    ${rankingSection(opts.ranking)}
+    <section id="counters">
+    <h2>Key counters per strategy</h2>
+    <label class="toggle"><input type="checkbox" id="log-counters"> log scale</label>
+    ${chartBox("chart-counters", "Key counters per strategy", true)}
+    <details open><summary>All counters (lowest of each row highlighted)</summary>
+    ${countersTable(run)}
+    </details>
+    </section>
+    <section id="series">
+      <h2>Over time</h2>
+      <div class="grid">
+    ${SERIES.map((s) =>
+      html`<figure>
+<figcaption>${s.title}</figcaption>
+${chartBox(`chart-series-${s.key}`, s.title)}
+<details><summary>Numbers</summary>${seriesTable(run, s.key)}</details>
+</figure>`
+    )}
+      </div>
+    </section>
+    <section id="phases">
+    <h2>Phases</h2>
+    ${labels.length === 0 ? html`<p class="note">This trace has no phases.</p>` : html`
+      <label>Counter <select id="phase-counter">${phaseCounters.map((c) =>
+        html`<option value="${c}">${c}</option>`
+      )}</select></label>
+      <label class="toggle"><input type="checkbox" id="log-phases"> log scale</label>
+      ${chartBox("chart-phases", "Selected counter per phase and strategy")}
+      ${phaseTables(run, phaseCounters, selected)}
+    `}
+    </section>
+    ${jsonData("run-data", data)}
+  `;
+  return layout(
+    { title: `Run ${run.id}: ${run.trace.name}`, scripts: ["chart.js", "common.js", "run.js"] },
+    body,
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * `vmreplay serve`: the dashboard over a results store.
+ *
+ * @module
+ */
+import { parseCommand, parseSize, runCommand, UsageError } from "../analyze/commands/_cli.ts";
+import { DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
+import { DEFAULT_UPLOAD_LIMIT } from "./app.ts";
+import { serveDashboard } from "./serve.ts";
+
+const HELP =
+  `Usage: vmreplay serve [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
+
+Serves the dashboard: the stored runs, each run's charts and tables, comparisons, and a form to
+upload and replay a trace. Everything (Chart.js included) is served by vmreplay itself.
+
+Options:
+  --port N              port (default 8000; 0 picks a free one)
+  --host ADDR           interface (default 127.0.0.1: this machine only)
+  --db FILE             results store (default ${DEFAULT_DB_PATH})
+  --upload-limit SIZE   largest trace upload (default ${DEFAULT_UPLOAD_LIMIT / 2 ** 20}M)
+  -h, --help            this help
+`;
+
+/** Options `serve` and `start` share. */
+export const SERVE_OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  db: { type: "string" },
+  "upload-limit": { type: "string" },
+} as const;
+
+/** Parsed `serve` options. */
+export interface ServeArgs {
+  port: number;
+  host: string;
+  db: string;
+  uploadLimit: number;
+}
+
+/** Checks the values of {@linkcode SERVE_OPTIONS}; throws {@linkcode UsageError}. */
+export function serveArgs(values: Partial<Record<keyof typeof SERVE_OPTIONS, string>>): ServeArgs {
+  const port = values.port ?? "8000";
+  if (!/^\d+$/.test(port) || Number(port) > 65535) {
+    throw new UsageError(`--port: expected a port number 0-65535, found '${port}'`);
+  }
+  const uploadLimit = values["upload-limit"] === undefined
+    ? DEFAULT_UPLOAD_LIMIT
+    : parseSize(values["upload-limit"], "--upload-limit");
+  if (uploadLimit < 1) throw new UsageError("--upload-limit: expected a size above 0");
+  return {
+    port: Number(port),
+    host: values.host ?? "127.0.0.1",
+    db: values.db ?? DEFAULT_DB_PATH,
+    uploadLimit,
+  };
+}
+
+/** Serves until interrupted (Ctrl-C), then closes the store. */
+export async function serveUntilInterrupted(args: ServeArgs, store = openStore(args.db)) {
+  const dash = serveDashboard({
+    store,
+    host: args.host,
+    port: args.port,
+    uploadLimit: args.uploadLimit,
+  });
+  console.log(`vmreplay dashboard: ${dash.url}  (results store ${args.db}; Ctrl-C stops)`);
+  const stop = () => dash.close();
+  Deno.addSignalListener("SIGINT", stop);
+  try {
+    await dash.finished;
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    store.close();
+  }
+}
+
+/** Runs `vmreplay serve ARGS`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  return await runCommand("serve", HELP, async () => {
+    const parsed = parseCommand({
+      name: "serve",
+      help: HELP,
+      options: SERVE_OPTIONS,
+      positionals: false,
+    }, args);
+    if (!parsed) return 0;
+    await serveUntilInterrupted(serveArgs(parsed.values));
+    return 0;
+  });
+}

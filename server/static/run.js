@@ -1,0 +1,99 @@
+// A run's page: draws the ranking, key counters, time series and phase charts from #run-data.
+"use strict";
+(() => {
+  const vmr = globalThis.vmr;
+  const data = vmr.data("run-data");
+  if (!data) return;
+  vmr.defaults();
+  const strategies = data.strategies;
+
+  if (data.ranking.length > 0 && document.getElementById("chart-ranking")) {
+    new Chart(document.getElementById("chart-ranking"), {
+      type: "bar",
+      data: {
+        labels: data.ranking.map((r) => r.strategy),
+        datasets: [{
+          label: "estimated cost (ms)",
+          data: data.ranking.map((r) => r.cost_ms),
+          backgroundColor: data.ranking.map((r, i) => vmr.color(r.strategy, i)),
+        }],
+      },
+      options: {
+        indexAxis: "y",
+        plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, title: { display: true, text: "ms" } } },
+      },
+    });
+  }
+
+  const counters = new Chart(document.getElementById("chart-counters"), {
+    type: "bar",
+    data: {
+      labels: data.keyCounters,
+      datasets: strategies.map((s, i) => ({
+        label: s,
+        data: data.keyCounters.map((c) => data.totals[s][c] ?? null),
+        backgroundColor: vmr.color(s, i),
+      })),
+    },
+    options: { scales: { y: vmr.yScale(false) } },
+  });
+  vmr.logToggle("log-counters", counters);
+
+  for (const { key, title } of data.seriesKeys) {
+    const canvas = document.getElementById(`chart-series-${key}`);
+    if (!canvas) continue;
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: strategies.map((s, i) => {
+          const series = data.series[s];
+          return {
+            label: s,
+            data: (series.at ?? []).map((x, j) => ({ x, y: series[key]?.[j] ?? null })),
+            borderColor: vmr.color(s, i),
+            backgroundColor: vmr.color(s, i),
+            pointRadius: 0,
+            borderWidth: 2,
+          };
+        }),
+      },
+      options: {
+        parsing: false,
+        scales: {
+          x: { type: "linear", title: { display: true, text: "event" } },
+          y: { beginAtZero: true, title: { display: true, text: title } },
+        },
+        interaction: { mode: "nearest", axis: "x", intersect: false },
+      },
+    });
+  }
+
+  const select = document.getElementById("phase-counter");
+  const phaseCanvas = document.getElementById("chart-phases");
+  if (select && phaseCanvas) {
+    const datasetsFor = (c) =>
+      strategies.map((s, i) => ({
+        label: s,
+        data: data.phases.values[s][c],
+        backgroundColor: vmr.color(s, i),
+      }));
+    const phases = new Chart(phaseCanvas, {
+      type: "bar",
+      data: {
+        labels: data.phases.labels.map((l, i) => `${i + 1}. ${l}`),
+        datasets: datasetsFor(select.value),
+      },
+      options: { scales: { y: vmr.yScale(false, select.value) } },
+    });
+    const log = document.getElementById("log-phases");
+    const redraw = () => {
+      phases.data.datasets = datasetsFor(select.value);
+      phases.options.scales.y = vmr.yScale(log.checked, select.value);
+      phases.update();
+      vmr.showTable("table.phase-table", select.value);
+    };
+    select.addEventListener("change", redraw);
+    log.addEventListener("change", redraw);
+  }
+})();

@@ -1,0 +1,124 @@
+import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { testApp } from "./_server.ts";
+
+const EVIL = `<img src=x onerror="alert(1)">&'`;
+
+async function page(app: { request(path: string): Response | Promise<Response> }, path: string) {
+  const res = await app.request(path);
+  return { status: res.status, type: res.headers.get("content-type"), html: await res.text(), res };
+}
+
+Deno.test("GET / shows an empty store's hint, then the runs newest first", async () => {
+  await using t = testApp();
+  const empty = await page(t.app, "/");
+  assertEquals(empty.status, 200);
+  match(empty.html, /No runs stored yet/);
+  const a = t.seed({}, "first.vmt");
+  const b = t.seed({ strategies: ["scan", "anon_vma_chain"] }, "second.vmt");
+  const { html } = await page(t.app, "/");
+  ok(html.indexOf(`href="/runs/${b}"`) < html.indexOf(`href="/runs/${a}"`), "newest first");
+  match(html, /first\.vmt/);
+  match(html, /scan, anon_vma_chain/);
+  // Headline ranges: pte_walks across the three strategies of run a are 113, 213 and 313.
+  match(html, /113 – 313/);
+  match(html, /Compare A with B/);
+});
+
+Deno.test("GET /runs/:id has every chart canvas and the numbers as tables", async () => {
+  await using t = testApp();
+  const id = t.seed({ phases: ["start", "after-fork", "reclaim"] });
+  const { status, html, res } = await page(t.app, `/runs/${id}`);
+  assertEquals(status, 200);
+  for (
+    const canvas of [
+      "chart-ranking",
+      "chart-counters",
+      "chart-phases",
+      "chart-series-resident_pages",
+      "chart-series-free_frames",
+      "chart-series-swap_used",
+      "chart-series-swap_io",
+      "chart-series-faults",
+      "chart-series-pte_walks",
+    ]
+  ) match(html, new RegExp(`<canvas id="${canvas}"`));
+  match(html, /id="table-counters"/);
+  match(html, /id="table-ranking"/);
+  match(html, /<caption>pte_walks per phase<\/caption>/);
+  match(html, /3\. reclaim/);
+  match(html, /<script src="\/assets\/chart.js"><\/script>/);
+  match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+});
+
+Deno.test("GET /runs/:id escapes trace names and mark labels everywhere", async () => {
+  await using t = testApp();
+  const id = t.seed({ trace: `dir/${EVIL}.vmt`, phases: ["start", `</script>${EVIL}`] }, EVIL);
+  t.seed({}, "other.vmt");
+  for (const path of [`/runs/${id}`, "/", `/compare?a=${id}&b=${id + 1}`]) {
+    const { html } = await page(t.app, path);
+    ok(!html.includes("<img"), `${path}: raw <img> in the page`);
+    ok(!html.includes("</script><img"), `${path}: a label closed a script element`);
+    ok(html.includes("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;"), path);
+  }
+  const { html } = await page(t.app, `/runs/${id}`);
+  const data = /<script type="application\/json" id="run-data">(.*?)<\/script>/s.exec(html)![1]!;
+  assertEquals(JSON.parse(data).phases.labels[1], `</script>${EVIL}`);
+});
+
+Deno.test("GET /runs/:id answers 404 for a missing run and 400 for a bad id", async () => {
+  await using t = testApp();
+  const missing = await page(t.app, "/runs/7");
+  assertEquals(missing.status, 404);
+  match(missing.html, /No run with id 7/);
+  const bad = await page(t.app, "/runs/abc");
+  assertEquals(bad.status, 400);
+  match(bad.html, /Run id: expected a positive integer, found &#39;abc&#39;/);
+});
+
+Deno.test("GET /compare shows both runs' counters with the change", async () => {
+  await using t = testApp();
+  const a = t.seed({}, "a.vmt");
+  const b = t.seed({ bias: 100, strategies: ["anon_vma", "anon_vma_chain", "pte_chain"] }, "b.vmt");
+  const { status, html } = await page(t.app, `/compare?a=${a}&b=${b}`);
+  assertEquals(status, 200);
+  match(html, /Only in A: scan\. Only in B: pte_chain\./);
+  match(html, /<canvas id="chart-compare"/);
+  match(html, /<canvas id="chart-cost"/);
+  // anon_vma (index 1 in A, 0 in B): pte_walks 213 in A, 213 in B; anon_vma_chain 313 → 413.
+  match(html, /313 → 413 <span class="delta">\+31\.9%<\/span>/);
+  const bad = await page(t.app, `/compare?a=${a}`);
+  assertEquals(bad.status, 400);
+  match(bad.html, /compare needs \?a=RUN&amp;b=RUN/);
+  assertEquals((await page(t.app, `/compare?a=${a}&b=99`)).status, 404);
+});
+
+Deno.test("GET /upload offers every strategy and the size limit", async () => {
+  await using t = testApp({
+    uploadLimit: 2 ** 20,
+    strategies: [{ name: "scan", origin: "Linux 2.4", idea: `no rmap ${EVIL}` }],
+  });
+  const { status, html } = await page(t.app, "/upload");
+  assertEquals(status, 200);
+  match(html, /name="strategies" value="scan" checked/);
+  match(html, /1 MiB/);
+  ok(!html.includes("<img"));
+});
+
+Deno.test("GET /assets/* serves Chart.js from node_modules and the page files", async () => {
+  await using t = testApp();
+  const chart = await t.app.request("/assets/chart.js");
+  assertEquals(chart.status, 200);
+  match(chart.headers.get("content-type")!, /javascript/);
+  match(await chart.text(), /Chart\.js v4\./);
+  for (const f of ["app.css", "common.js", "run.js", "compare.js", "upload.js"]) {
+    const res = await t.app.request(`/assets/${f}`);
+    assertEquals(res.status, 200, f);
+    await res.body?.cancel();
+  }
+  const missing = await t.app.request("/assets/secret.ts");
+  assertEquals(missing.status, 404);
+  await missing.body?.cancel();
+  const traversal = await t.app.request("/assets/..%2Fapp.ts");
+  assertEquals(traversal.status, 404);
+  await traversal.body?.cancel();
+});
