@@ -94,8 +94,8 @@ export function parseUpload(
     strategies: strategyList,
     mem: size("mem"),
     swap: size("swap"),
-    wait: z.union([z.string(), z.undefined()]).transform((v) =>
-      v === "1" || v === "true" || waitQuery === "1" || waitQuery === "true"
+    wait: z.string().optional().transform((v) =>
+      [v, waitQuery].some((w) => w === "1" || w === "true")
     ),
   });
   const r = parseWith(schema, form, "Field");

@@ -170,10 +170,5 @@ export function apiApp(ctx: AppContext): Hono {
     return c.json(job);
   });
 
-  api.notFound((c) => c.json({ error: `No API route ${c.req.method} ${c.req.path}` }, 404));
-  api.onError((e, c) => {
-    console.error(e);
-    return c.json({ error: `Internal error: ${e.message}` }, 500);
-  });
   return api;
 }

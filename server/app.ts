@@ -22,6 +22,7 @@ import type { CostWeights } from "../analyze/cost.ts";
 import { assetsApp } from "./assets.ts";
 import { apiApp } from "./api.ts";
 import { pagesApp } from "./pages.ts";
+import { errorPage } from "./pages/error_page.ts";
 import { Jobs, type ReplayBytes } from "./jobs.ts";
 import type { StrategyChoice } from "./pages/upload_page.ts";
 import {
@@ -104,5 +105,17 @@ export function createApp(opts: AppOptions): { app: Hono; jobs: Jobs } {
   app.route("/", assetsApp());
   app.route("/api", apiApp(ctx));
   app.route("/", pagesApp(ctx));
+  app.notFound((c) =>
+    c.req.path.startsWith("/api/")
+      ? c.json({ error: `No API route ${c.req.method} ${c.req.path}` }, 404)
+      : c.html(errorPage("Not found", `Nothing at ${c.req.path}`), 404)
+  );
+  app.onError((e, c) => {
+    console.error(e);
+    const message = `Internal error: ${e.message}`;
+    return c.req.path.startsWith("/api/")
+      ? c.json({ error: message }, 500)
+      : c.html(errorPage("Internal error", message), 500);
+  });
   return { app, jobs };
 }
