@@ -1,0 +1,48 @@
+/**
+ * Every `fixtures/NAME.expected.json` holds counters that SPEC.md's Linux semantics fix whatever
+ * the strategy (checked by hand, explained in the trace's comments); the trace `fixtures/NAME.*`
+ * must replay to exactly those values under every strategy, with `--verify` and `--check` clean.
+ */
+import { deepStrictEqual } from "node:assert/strict";
+import { join } from "node:path";
+import { replayTrace } from "../analyze/replay.ts";
+import { STRATEGIES } from "../core/rmap/registry.ts";
+
+const DIR = new URL("../fixtures/", import.meta.url).pathname;
+
+interface Expected {
+  about: string;
+  counters: Record<string, number>;
+  phases?: { label: string; counters: Record<string, number> }[];
+}
+
+const files = [...Deno.readDirSync(DIR)].map((e) => e.name).sort();
+const expectedFiles = files.filter((f) => f.endsWith(".expected.json"));
+
+function pick(c: Record<string, number>, names: string[]): Record<string, number | undefined> {
+  return Object.fromEntries(names.map((n) => [n, c[n]]));
+}
+
+for (const ef of expectedFiles) {
+  const base = ef.slice(0, -".expected.json".length);
+  const trace = files.find((f) => f !== ef && f.startsWith(`${base}.`) && !f.endsWith(".json"));
+  Deno.test(`fixture ${base}: every strategy gives the expected counters`, async () => {
+    if (trace === undefined) throw new Error(`fixtures/${ef} has no trace fixtures/${base}.*`);
+    const exp = JSON.parse(await Deno.readTextFile(join(DIR, ef))) as Expected;
+    const run = await replayTrace({ trace: join(DIR, trace), verify: true, check: true });
+    for (const s of Object.keys(STRATEGIES)) {
+      const r = run.results[s]!;
+      const names = Object.keys(exp.counters);
+      deepStrictEqual(pick(r.counters, names), exp.counters, `${base} / ${s}: totals`);
+      deepStrictEqual(r.counters.verify_errors, 0, `${base} / ${s}: ${r.verify?.first_message}`);
+      deepStrictEqual(r.counters.check_errors ?? 0, 0, `${base} / ${s}: ${r.check?.first_message}`);
+      if (exp.phases) {
+        deepStrictEqual(r.phases.map((p) => p.label), exp.phases.map((p) => p.label));
+        exp.phases.forEach((p, i) => {
+          const got = pick(r.phases[i]!.counters, Object.keys(p.counters));
+          deepStrictEqual(got, p.counters, `${base} / ${s}: phase ${p.label}`);
+        });
+      }
+    }
+  });
+}

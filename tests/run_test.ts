@@ -1,0 +1,157 @@
+/**
+ * `vmreplay run` end to end, as a user calls it: the table, --json, --csv, --db, several traces,
+ * exit codes and the message for a malformed trace.
+ */
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { COUNTER_NAMES } from "../core/counters.ts";
+import { STRATEGIES } from "../core/rmap/registry.ts";
+import type { RunResult } from "../analyze/result.ts";
+import { listRuns, openStore } from "../analyze/store.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
+const FORK_COW = join(FIXTURES, "fork_cow.vmt");
+
+async function vmreplay(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function withoutElapsed(run: RunResult): unknown {
+  return JSON.parse(JSON.stringify(run, (k, v) => (k === "elapsed_ms" ? 0 : v)));
+}
+
+Deno.test("run prints a comparison table of every strategy within 100 columns", async () => {
+  const r = await vmreplay("run", FORK_COW, "--no-db");
+  deepStrictEqual(r.code, 0, r.stderr);
+  for (const s of Object.keys(STRATEGIES)) ok(r.stdout.includes(s), `table lacks ${s}`);
+  ok(r.stdout.includes("minor") && r.stdout.includes("est. ms"), r.stdout);
+  for (const line of r.stdout.split("\n")) ok(line.length <= 100, `too wide: ${line}`);
+});
+
+Deno.test("run --json writes SPEC's shape, deterministic but for elapsed_ms", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = join(dir, "a.json"), b = join(dir, "b.json");
+    const args = ["--strategies", "anon_vma_chain", "--no-db", "--quiet", "--verify", "--check"];
+    deepStrictEqual((await vmreplay("run", FORK_COW, ...args, "--json", a)).code, 0);
+    deepStrictEqual((await vmreplay("run", FORK_COW, ...args, "--json", b)).code, 0);
+    const run = JSON.parse(await Deno.readTextFile(a)) as RunResult;
+    deepStrictEqual(Object.keys(run), ["trace", "events", "machine", "results"]);
+    deepStrictEqual(run.events, 16);
+    deepStrictEqual(run.machine.mem, 1 << 20);
+    const r = run.results.anon_vma_chain!;
+    deepStrictEqual(Object.keys(r).slice(0, 4), ["counters", "phases", "series", "elapsed_ms"]);
+    for (const n of COUNTER_NAMES) ok(typeof r.counters[n] === "number", `missing counter ${n}`);
+    deepStrictEqual(r.phases.map((p) => p.label), ["start", "fork", "cow", "exit"]);
+    deepStrictEqual(r.phases.reduce((s, p) => s + p.counters.events, 0), 16);
+    const s = r.series;
+    deepStrictEqual(s.at[s.at.length - 1], 16);
+    for (const k of ["resident_pages", "free_frames", "swap_used", "swap_io", "faults"] as const) {
+      deepStrictEqual(s[k].length, s.at.length, k);
+    }
+    deepStrictEqual(
+      withoutElapsed(JSON.parse(await Deno.readTextFile(b))),
+      withoutElapsed(run),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run --csv writes one row per strategy and phase, total first", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const csv = join(dir, "c.csv");
+    const r = await vmreplay(
+      "run",
+      FORK_COW,
+      "--strategies",
+      "anon_vma_chain",
+      "--no-db",
+      "--quiet",
+      "--csv",
+      csv,
+    );
+    deepStrictEqual(r.code, 0, r.stderr);
+    deepStrictEqual(r.stdout, "");
+    const rows = (await Deno.readTextFile(csv)).trimEnd().split("\n").map((l) => l.split(","));
+    deepStrictEqual(rows[0]!.slice(0, 4), ["strategy", "phase", "elapsed_ms", "events"]);
+    deepStrictEqual(rows.slice(1).map((r) => r[1]), ["total", "start", "fork", "cow", "exit"]);
+    const col = rows[0]!.indexOf("minor_faults");
+    deepStrictEqual(rows.slice(1).map((r) => r[col]), ["9", "4", "0", "4", "1"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run of several traces writes a JSON array and saves each run in --db", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const json = join(dir, "r.json"), db = join(dir, "runs.db");
+    const r = await vmreplay(
+      "run",
+      FORK_COW,
+      join(FIXTURES, "zero_page.vmt"),
+      "--strategies",
+      "anon_vma_chain",
+      "--db",
+      db,
+      "--json",
+      json,
+    );
+    deepStrictEqual(r.code, 0, r.stderr);
+    const runs = JSON.parse(await Deno.readTextFile(json)) as RunResult[];
+    deepStrictEqual(runs.map((x) => x.events), [16, 7]);
+    using store = openStore(db);
+    deepStrictEqual(listRuns(store).length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run of a malformed trace exits 1 with FILE:LINE:COL and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bad = join(dir, "bad.vmt"), json = join(dir, "out.json");
+    await Deno.writeTextFile(bad, "vmtrace 1\n1 mmap 0x10000 4K rw- private,anon\n1 mmapp 0x1\n");
+    const r = await vmreplay("run", bad, "--no-db", "--json", json);
+    deepStrictEqual(r.code, 1);
+    ok(r.stderr.startsWith(`${bad}:3:3: `), r.stderr);
+    ok(r.stderr.includes("mmapp"), r.stderr);
+    deepStrictEqual(await Deno.stat(json).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("run exits 2 on usage errors and 1 on a missing file", async () => {
+  const none = await vmreplay("run");
+  deepStrictEqual(none.code, 2);
+  ok(none.stderr.includes("TRACE"), none.stderr);
+  const unknown = await vmreplay("run", FORK_COW, "--strategies", "nope", "--no-db");
+  deepStrictEqual(unknown.code, 2);
+  ok(unknown.stderr.includes("Unknown strategy 'nope'"), unknown.stderr);
+  const size = await vmreplay("run", FORK_COW, "--mem", "lots", "--no-db");
+  deepStrictEqual(size.code, 2);
+  const missing = await vmreplay("run", "/nonexistent/t.vmt", "--no-db");
+  deepStrictEqual(missing.code, 1);
+  ok(missing.stderr.startsWith("/nonexistent/t.vmt: "), missing.stderr);
+  const cost = await vmreplay("run", FORK_COW, "--cost", "bogus=1", "--no-db");
+  deepStrictEqual(cost.code, 2);
+  ok(cost.stderr.includes("Unknown cost weight 'bogus'"), cost.stderr);
+});
+
+Deno.test("run --help describes every option", async () => {
+  const r = await vmreplay("run", "--help");
+  deepStrictEqual(r.code, 0);
+  for (const o of ["--strategies", "--mem", "--swap", "--verify", "--check", "--json", "--csv"]) {
+    ok(r.stdout.includes(o), o);
+  }
+});
