@@ -225,7 +225,7 @@ function issueToError(
 ): FieldError {
   if (issue.code === "unrecognized_keys") {
     return {
-      message: `Unexpected field '${issue.keys[0]}' in a '${op}' event`,
+      message: `Unexpected field '${issue.keys[0]}' in '${op}'`,
       field: issue.keys[0]!,
     };
   }
@@ -234,8 +234,8 @@ function issueToError(
   const missing = value[field] === undefined;
   return {
     message: missing
-      ? `Missing field '${field}' of a '${op}' event`
-      : `Field '${field}' of a '${op}' event: ${issue.message}`,
+      ? `Missing field '${field}' of '${op}'`
+      : `Field '${field}' of '${op}': ${issue.message}`,
     field,
   };
 }
@@ -254,7 +254,7 @@ export function headerFromJson(value: unknown): TraceHeader | FieldError {
   const r = headerSchema.safeParse(value);
   if (!r.success) {
     const e = issueToError(r.error.issues[0]!, "header", value as Record<string, unknown>);
-    return { ...e, message: e.message.replace("a 'header' event", "the header") };
+    return { ...e, message: e.message.replace("'header'", "the header") };
   }
   const h: TraceHeader = { version: 1 };
   if (r.data.mem !== undefined) h.mem = r.data.mem;

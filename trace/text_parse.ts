@@ -234,7 +234,7 @@ export class TextParser {
     let p = this.#p;
     while (p < e && isSpace(buf[p]!)) p++;
     if (p >= e || buf[p] === HASH) {
-      this.#p = e;
+      // the cursor stays after the last token: "missing argument" points there
       this.#ts = this.#te = p;
       return false;
     }
