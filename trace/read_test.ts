@@ -60,7 +60,6 @@ Deno.test("readTraceBytes() reports truncated gzip naming the file", async () =>
     /^TraceError: t\.vmt\.gz: Truncated or corrupt gzip data: ./,
   );
 });
-});
 
 Deno.test("readTraceBytes() reports a bad binary header", async () => {
   await fails(
