@@ -20,6 +20,18 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "list, show, export (--csv/--json) and delete runs in the results store",
     load: () => import("./analyze/commands/runs.ts"),
   },
+  validate: {
+    summary: "check traces without replaying them (exit 1 and FILE:LINE:COL: message if not)",
+    load: () => import("./analyze/commands/validate.ts"),
+  },
+  convert: {
+    summary: "convert a trace between .vmt, .jsonl, .csv and .vmtb (each optionally .gz)",
+    load: () => import("./analyze/commands/convert.ts"),
+  },
+  stats: {
+    summary: "events by op, processes, address range and pages touched of a trace",
+    load: () => import("./analyze/commands/stats.ts"),
+  },
 };
 
 const HELP =

@@ -14,10 +14,11 @@
  *
  * @module
  */
-import { type Event, MapFlag, PAGE_SIZE } from "../event.ts";
+import { EventBatch } from "../batch.ts";
+import { type Event, MapFlag, Op, PAGE_SIZE } from "../event.ts";
 import { type Area, AreaMap } from "./area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "./import_stats.ts";
-import { type ByteSource, chunksOf, LineSplitter } from "./lines.ts";
+import { type ByteSource, chunksOf } from "./lines.ts";
 
 /** Options of {@linkcode LackeyImporter}. */
 export interface LackeyImportOptions {
@@ -36,6 +37,8 @@ export interface LackeyImportOptions {
   areaSize?: number;
   /** PID used until a `==PID==` line names the process (default 1). */
   pid?: number;
+  /** Events per batch (default 4096). */
+  batchSize?: number;
 }
 
 /** Distinct recent pages remembered for coalescing. */
@@ -43,12 +46,16 @@ const WINDOW = 8;
 const TWO53 = 2 ** 53;
 const RWX = 7;
 const INFERRED_FLAGS = MapFlag.private | MapFlag.anon;
+/** Pages per block of the covered-block cache (64 KiB blocks). */
+const BLOCK_PAGES = 16;
+const BLOCK_CACHE_SIZE = 1024;
+const BLOCK_CACHE_MASK = BLOCK_CACHE_SIZE - 1;
 
 /**
  * Turns lackey output into events, one line at a time (as bytes). Call
  * {@linkcode LackeyImporter.start} first (the snapshot's areas), {@linkcode LackeyImporter.line}
- * for every line, then {@linkcode LackeyImporter.finish}; events collect in
- * {@linkcode LackeyImporter.out}, which the caller empties.
+ * for every line, then {@linkcode LackeyImporter.finish}; events collect in batches of
+ * {@linkcode LackeyImporter.ready}, which the caller takes with {@linkcode LackeyImporter.take}.
  *
  * @example
  * ```ts
@@ -60,15 +67,19 @@ const INFERRED_FLAGS = MapFlag.private | MapFlag.anon;
  *   imp.line(b, 0, b.length);
  * }
  * imp.finish();
- * const ops = imp.out.map((e) => `${e.pid} ${e.op}`).join(",");
+ * const ops = imp.take().flatMap((b) => [...Array(b.length).keys()].map((i) => b.get(i)))
+ *   .map((e) => `${e.pid} ${e.op}`).join(",");
  * if (ops !== "42 mmap,42 w,42 w,42 exit") throw new Error(ops);
  * ```
  */
 export class LackeyImporter {
   /** Counts and warnings. */
   readonly stats: ImportStats = newImportStats();
-  /** Events produced and not yet taken by the caller. */
-  out: Event[] = [];
+  /** Full batches not yet taken, then the batch being filled. */
+  readonly ready: EventBatch[] = [];
+  #batch: EventBatch;
+  #spare: EventBatch[] = [];
+  #batchSize: number;
   #name: string;
   #instr: boolean;
   #coalesce: boolean;
@@ -78,9 +89,6 @@ export class LackeyImporter {
   #areas = new AreaMap();
   #initial: Area[];
   #lineNo = 0;
-  // The area of the last access, to skip the lookup on the common path.
-  #curStart = 0;
-  #curEnd = 0;
   // Coalescing window: recent pages and the strongest access each got (1 read/fetch, 2 write).
   #winPage = new Float64Array(WINDOW).fill(-1);
   #winStrength = new Uint8Array(WINDOW);
@@ -95,6 +103,36 @@ export class LackeyImporter {
     this.#areaPages = Math.max(1, Math.ceil((opts.areaSize ?? 1 << 20) / PAGE_SIZE));
     this.#pid = opts.pid ?? 1;
     this.#initial = opts.areas ?? [];
+    this.#batchSize = opts.batchSize ?? 4096;
+    this.#batch = new EventBatch(this.#batchSize);
+  }
+
+  /**
+   * Takes the batches filled so far (and the partly filled one). They stay valid until the next
+   * call of `take`, which recycles them.
+   */
+  take(): EventBatch[] {
+    for (const b of this.#taken) {
+      b.clear();
+      this.#spare.push(b);
+    }
+    this.#taken.length = 0;
+    if (this.#batch.length > 0) {
+      this.ready.push(this.#batch);
+      this.#batch = this.#spare.pop() ?? new EventBatch(this.#batchSize);
+    }
+    const out = this.ready.splice(0);
+    this.#taken.push(...out);
+    return out;
+  }
+  #taken: EventBatch[] = [];
+
+  #room(): EventBatch {
+    if (this.#batch.full) {
+      this.ready.push(this.#batch);
+      this.#batch = this.#spare.pop() ?? new EventBatch(this.#batchSize);
+    }
+    return this.#batch;
   }
 
   /** Emits the snapshot's areas as `mmap` events. */
@@ -120,7 +158,6 @@ export class LackeyImporter {
   /** Processes one line, `b[s, e)`. */
   line(b: Uint8Array, s: number, e: number): void {
     const lineNo = ++this.#lineNo;
-    this.stats.lines++;
     if (e - s < 4) {
       if (e > s) this.#stray(lineNo, b, s, e);
       return;
@@ -162,6 +199,92 @@ export class LackeyImporter {
     }
     while (p < e && b[p] === 32) p++;
     if (p === s0 || p !== e) this.#malformed(lineNo, b, s, e, "a decimal size after ','");
+    this.#access(kind, addr, size);
+  }
+
+  /**
+   * Processes a chunk of input: every line it completes (the tail waits for the next chunk).
+   * Access lines are parsed in one pass over the bytes; anything else goes through
+   * {@linkcode LackeyImporter.line}. Call {@linkcode LackeyImporter.end} after the last chunk.
+   */
+  push(buf: Uint8Array): void {
+    let pos = 0;
+    const n = buf.length;
+    if (this.#carry) {
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        const joined = new Uint8Array(this.#carry.length + n);
+        joined.set(this.#carry);
+        joined.set(buf, this.#carry.length);
+        this.#carry = joined;
+        return;
+      }
+      const line = new Uint8Array(this.#carry.length + nl);
+      line.set(this.#carry);
+      line.set(buf.subarray(0, nl), this.#carry.length);
+      this.#carry = null;
+      this.line(line, 0, line[line.length - 1] === 13 ? line.length - 1 : line.length);
+      pos = nl + 1;
+    }
+    // Only whole lines are parsed here: every read below stops at a `\n` before `limit`.
+    const limit = buf.lastIndexOf(10) + 1;
+    if (limit <= pos) {
+      if (pos < n) this.#carry = buf.slice(pos);
+      return;
+    }
+    while (pos < limit) {
+      const c0 = buf[pos]!;
+      let kind = -1;
+      if (c0 === 73) {
+        if (buf[pos + 1] === 32 && buf[pos + 2] === 32) kind = 0;
+      } else if (c0 === 32 && buf[pos + 2] === 32) {
+        const c1 = buf[pos + 1]!;
+        kind = c1 === 76 ? 1 : c1 === 83 ? 2 : c1 === 77 ? 3 : -1;
+      }
+      if (kind >= 0) {
+        let p = pos + 3;
+        let addr = 0;
+        let c = buf[p]!;
+        while (true) {
+          if (c >= 48 && c <= 57) addr = addr * 16 + (c - 48);
+          else if (c >= 97 && c <= 102) addr = addr * 16 + (c - 87);
+          else break;
+          c = buf[++p]!;
+        }
+        if (c === 44 && p > pos + 3) {
+          let size = 0;
+          c = buf[++p]!;
+          const s0 = p;
+          while (c >= 48 && c <= 57) {
+            size = size * 10 + (c - 48);
+            c = buf[++p]!;
+          }
+          if (c === 10 && p > s0) {
+            this.#lineNo++;
+            this.#access(kind, addr, size);
+            pos = p + 1;
+            continue;
+          }
+        }
+      }
+      // Anything else goes through the general path.
+      const nl = buf.indexOf(10, pos);
+      this.line(buf, pos, nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl);
+      pos = nl + 1;
+    }
+    if (limit < n) this.#carry = buf.slice(limit);
+  }
+  #carry: Uint8Array | null = null;
+
+  /** Ends the input after the last {@linkcode LackeyImporter.push}: a last unterminated line. */
+  end(): void {
+    const c = this.#carry;
+    this.#carry = null;
+    if (c && c.length > 0) this.line(c, 0, c[c.length - 1] === 13 ? c.length - 1 : c.length);
+  }
+
+  /** One access: kind 0 fetch, 1 load, 2 store, 3 modify. */
+  #access(kind: number, addr: number, size: number): void {
     if (kind === 0 && !this.#instr) {
       this.stats.dropped++;
       return;
@@ -174,35 +297,58 @@ export class LackeyImporter {
     if (size === 0) size = 1;
     const page = Math.floor(addr / PAGE_SIZE);
     const last = Math.floor((addr + size - 1) / PAGE_SIZE);
-    const strength = kind >= 2 ? 2 : 1;
-    if (this.#coalesce && page === last && this.#seen(page, strength)) {
+    if (this.#coalesce && page === last && this.#seen(page, kind >= 2 ? 2 : 1)) {
       this.stats.dropped++;
       return;
     }
-    if (page < this.#curStart || last >= this.#curEnd) {
+    // Blocks known to be entirely inside areas, in a small direct-mapped cache.
+    const blk = Math.floor(page / BLOCK_PAGES);
+    const lastBlk = Math.floor(last / BLOCK_PAGES);
+    const tags = this.#blockTags;
+    if (tags[blk & BLOCK_CACHE_MASK] !== blk || tags[lastBlk & BLOCK_CACHE_MASK] !== lastBlk) {
       this.#cover(page);
       if (last !== page) this.#cover(last);
-      const a = this.#areas.find(page)!;
-      this.#curStart = a.start;
-      this.#curEnd = a.end;
+      this.#markBlock(blk);
+      if (lastBlk !== blk) this.#markBlock(lastBlk);
     }
     this.stats.touches++;
-    this.#emit({
-      pid: this.#pid,
-      op: kind === 0 ? "x" : kind === 1 ? "r" : "w",
-      addr,
-      len: size,
-    });
+    this.stats.events++;
+    // Written column by column: no object per access.
+    let bt = this.#batch;
+    if (bt.length >= bt.capacity) bt = this.#room();
+    const i = bt.length++;
+    bt.op[i] = kind === 0 ? Op.x : kind === 1 ? Op.r : Op.w;
+    bt.pid[i] = this.#pid;
+    bt.page[i] = page;
+    bt.off[i] = addr - page * PAGE_SIZE;
+    bt.page2[i] = 0;
+    bt.off2[i] = 0;
+    bt.n1[i] = size;
+    bt.n2[i] = 0;
+    bt.small[i] = 0;
+    bt.str[i] = -1;
+    bt.line[i] = 0;
   }
+
+  /** Caches `blk` as covered if areas cover all of it (else pages are checked one by one). */
+  #markBlock(blk: number): void {
+    const s = blk * BLOCK_PAGES;
+    const cov = this.#areas.covered(s, s + BLOCK_PAGES);
+    if (cov.length === 1 && cov[0]!.start === s && cov[0]!.end === s + BLOCK_PAGES) {
+      this.#blockTags[blk & BLOCK_CACHE_MASK] = blk;
+    }
+  }
+  #blockTags = new Float64Array(BLOCK_CACHE_SIZE).fill(-1);
 
   /** Ends the input: the process exits. */
   finish(): void {
+    this.stats.lines = this.#lineNo;
     this.#emit({ pid: this.#pid, op: "exit" });
   }
 
   #emit(ev: Event): void {
     this.stats.events++;
-    this.out.push(ev);
+    this.#room().push(ev);
   }
 
   /** True if `page` was recently accessed at least this strongly; records the access. */
@@ -261,7 +407,7 @@ export class LackeyImporter {
     if (!this.#pidSeen) {
       this.#pidSeen = true;
       if (this.stats.events > 0 && pid !== this.#pid) {
-        for (const ev of this.out) ev.pid = pid;
+        for (const b of [...this.ready, this.#batch]) b.pid.fill(pid, 0, b.length);
       }
       this.#pid = pid;
     } else if (pid !== this.#pid) {
@@ -294,8 +440,38 @@ function text(b: Uint8Array, s: number, e: number): string {
 }
 
 /**
- * Imports lackey output from `src` (file chunks, a stream or bytes), yielding events as each
- * chunk is parsed.
+ * Imports lackey output from `src` (file chunks, a stream or bytes), yielding batches of events
+ * as each chunk is parsed. A batch is valid until the next one is requested (batches are
+ * recycled), which is what {@linkcode writeTraceBatches} expects.
+ *
+ * @example
+ * ```ts
+ * import { importLackeyBatches } from "./lackey.ts";
+ * const src = new TextEncoder().encode("I  401000,2\n L 1000,4\n");
+ * let n = 0;
+ * for await (const b of importLackeyBatches(src)) n += b.length;
+ * if (n !== 5) throw new Error(`expected mmap, x, mmap, r, exit; got ${n} events`);
+ * ```
+ */
+export async function* importLackeyBatches(
+  src: ByteSource,
+  opts: LackeyImportOptions & { stats?: (s: ImportStats) => void } = {},
+): AsyncIterableIterator<EventBatch> {
+  const imp = new LackeyImporter(opts);
+  imp.start();
+  for await (const chunk of chunksOf(src)) {
+    imp.push(chunk);
+    if (imp.ready.length > 0) yield* imp.take();
+  }
+  imp.end();
+  imp.finish();
+  yield* imp.take();
+  opts.stats?.(imp.stats);
+}
+
+/**
+ * Imports lackey output from `src`, yielding one {@linkcode Event} object per event (simpler,
+ * slower than {@linkcode importLackeyBatches}).
  *
  * @example
  * ```ts
@@ -310,21 +486,7 @@ export async function* importLackey(
   src: ByteSource,
   opts: LackeyImportOptions & { stats?: (s: ImportStats) => void } = {},
 ): AsyncIterableIterator<Event> {
-  const imp = new LackeyImporter(opts);
-  const splitter = new LineSplitter();
-  const onLine = (b: Uint8Array, s: number, e: number) => imp.line(b, s, e);
-  imp.start();
-  for await (const chunk of chunksOf(src)) {
-    splitter.push(chunk, onLine);
-    if (imp.out.length > 0) {
-      const out = imp.out;
-      imp.out = [];
-      yield* out;
-    }
+  for await (const b of importLackeyBatches(src, opts)) {
+    for (let i = 0; i < b.length; i++) yield b.get(i);
   }
-  splitter.end(onLine);
-  imp.finish();
-  yield* imp.out;
-  imp.out = [];
-  opts.stats?.(imp.stats);
 }
