@@ -16,6 +16,10 @@ interface CommandEntry {
 /** Every command, in the order `--help` lists them. */
 const COMMANDS: Record<string, CommandEntry> = {
   // Entries are added as commands land; keep the order SPEC.md lists them.
+  run: {
+    summary: "replay traces once per strategy and compare them (table, --json, --csv, store)",
+    load: () => import("./analyze/commands/run.ts"),
+  },
   runs: {
     summary: "list, show, export (--csv/--json) and delete runs in the results store",
     load: () => import("./analyze/commands/runs.ts"),
@@ -31,6 +35,22 @@ const COMMANDS: Record<string, CommandEntry> = {
   stats: {
     summary: "events by op, processes, address range and pages touched of a trace",
     load: () => import("./analyze/commands/stats.ts"),
+  },
+  import: {
+    summary: "convert strace -f or Valgrind lackey output to a vmtrace file",
+    load: () => import("./analyze/commands/import.ts"),
+  },
+  gen: {
+    summary: "write a synthetic workload's trace (aim7, fork-chain, mremap-after-fork, ...)",
+    load: () => import("./analyze/commands/gen.ts"),
+  },
+  capture: {
+    summary: "run a program under strace (and lackey) and write its vmtrace in one step",
+    load: () => import("./analyze/commands/capture.ts"),
+  },
+  calibrate: {
+    summary: "run C probes, compare the kernel's fault counts with the simulator's, per phase",
+    load: () => import("./analyze/commands/calibrate.ts"),
   },
 };
 

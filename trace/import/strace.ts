@@ -212,7 +212,7 @@ export class StraceImporter {
       if (p.pending && p.alive) {
         this.#warn(
           p.pending.line,
-          `${p.pending.name} by PID ${this.#shownPid(p.pid)} never completed`,
+          `${p.pending.name} by ${this.#who(p.pid)} never completed`,
         );
       }
     }
@@ -220,8 +220,9 @@ export class StraceImporter {
     return this.#flushOut();
   }
 
-  #shownPid(pid: number): number {
-    return pid === UNRESOLVED ? this.#defaultPid : pid;
+  /** How a message names a process (the unprefixed first one may not have a PID yet). */
+  #who(pid: number): string {
+    return pid === UNRESOLVED ? "the first process" : `PID ${pid}`;
   }
 
   #flushOut(): Event[] {
@@ -417,7 +418,7 @@ export class StraceImporter {
         if (proc.pending) {
           this.#warn(
             lineNo,
-            `${proc.pending.name} by PID ${this.#shownPid(proc.pid)} never completed`,
+            `${proc.pending.name} by ${this.#who(proc.pid)} never completed`,
           );
         }
         proc.pending = { name: l.name, args: l.args, line: lineNo, child: null, seq: this.#seq++ };
@@ -598,9 +599,7 @@ export class StraceImporter {
       const what = n === 0 ? "memory" : `${e - s - n} of ${e - s} pages`;
       this.#warn(
         this.#line,
-        `${name} of ${hex(addr)}+${len} by PID ${
-          this.#shownPid(proc.pid)
-        }: ${what} the trace never ` +
+        `${name} of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: ${what} the trace never ` +
           `mapped (program image, stack or earlier areas); ${
             n === 0 ? "skipped" : "only the mapped part kept"
           }`,
@@ -634,12 +633,12 @@ export class StraceImporter {
     if (known?.startsWith("tmpfs:memfd:")) return known;
     if (path !== null) return objectForPath(path);
     if (known) return known;
-    const name = `file:unknown/pid${this.#shownPid(proc.pid)}.fd${fd}`;
+    const name = `file:unknown/pid${proc.pid === UNRESOLVED ? this.#defaultPid : proc.pid}.fd${fd}`;
     if (!this.#unnamedFds.has(name)) {
       this.#unnamedFds.add(name);
       this.#warn(
         this.#line,
-        `fd ${fd} of PID ${this.#shownPid(proc.pid)} is mapped but its file is unknown ` +
+        `fd ${fd} of ${this.#who(proc.pid)} is mapped but its file is unknown ` +
           `(no -y decoration and no open in the trace); named ${name}`,
       );
     }
@@ -732,9 +731,7 @@ export class StraceImporter {
     if (!first || cov.length !== 1 || cov[0]!.end !== oe) {
       this.#warn(
         this.#line,
-        `mremap of ${hex(addr)}+${len} by PID ${
-          this.#shownPid(proc.pid)
-        }: memory the trace never mapped ` +
+        `mremap of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: memory the trace never mapped ` +
           `(program image, stack or earlier areas); skipped`,
       );
       proc.mm.areas.unmap(os, oe);
@@ -915,8 +912,8 @@ export class StraceImporter {
     if (!a || !a.object?.startsWith("shm:")) {
       this.#warn(
         this.#line,
-        `shmdt of ${hex(addr)} by PID ${
-          this.#shownPid(proc.pid)
+        `shmdt of ${hex(addr)} by ${
+          this.#who(proc.pid)
         }: no segment the trace attached there; skipped`,
       );
       return;
