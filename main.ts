@@ -44,14 +44,6 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "write a synthetic workload's trace (aim7, fork-chain, mremap-after-fork, ...)",
     load: () => import("./analyze/commands/gen.ts"),
   },
-  capture: {
-    summary: "run a program under strace (and lackey) and write its vmtrace in one step",
-    load: () => import("./analyze/commands/capture.ts"),
-  },
-  calibrate: {
-    summary: "run C probes, compare the kernel's fault counts with the simulator's, per phase",
-    load: () => import("./analyze/commands/calibrate.ts"),
-  },
 };
 
 const HELP =
