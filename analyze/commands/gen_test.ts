@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { main, workloadHelp } from "./gen.ts";
+import { generateWorkload } from "../../trace/gen/generate.ts";
+import { WORKLOADS } from "../../trace/gen/registry.ts";
+import { readTrace } from "../../trace/read.ts";
+import type { Event } from "../../trace/event.ts";
+
+/** Runs `gen` with console output captured; returns the exit code and what it printed. */
+async function gen(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+async function readAll(path: string): Promise<Event[]> {
+  const r = await readTrace(path);
+  const events: Event[] = [];
+  for await (const e of r.events()) {
+    const { line: _, ...rest } = e;
+    events.push(rest as Event);
+  }
+  await r.close();
+  return events;
+}
+
+Deno.test("gen writes the workload's events in the form the extension names", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const expected = [...generateWorkload("aim7", { children: 2, pages: 4 }).events];
+    for (const ext of ["vmt", "jsonl", "vmtb.gz"]) {
+      const path = `${dir}/aim7.${ext}`;
+      const r = await gen(["aim7", "--children=2", "--pages", "4", "-o", path]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /wrote .*aim7\.\w+.* \(\d+ events; children=2 pages=4 cow=4/);
+      assert.deepEqual(await readAll(path), expected);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gen --list names every workload; WORKLOAD --help shows parameters and defaults", async () => {
+  const list = await gen(["--list"]);
+  assert.equal(list.code, 0);
+  for (const name of Object.keys(WORKLOADS)) assert.match(list.out, new RegExp(`^  ${name} `, "m"));
+  const help = await gen(["fork-chain", "--help"]);
+  assert.equal(help.code, 0);
+  assert.equal(help.out, workloadHelp(WORKLOADS["fork-chain"]!));
+  assert.match(help.out, /--depth=N +generations/);
+  assert.match(help.out, /default \d+K \(three quarters of the footprint\)/);
+});
+
+Deno.test("gen reports usage errors with exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["aim7"], /Expected -o OUT/],
+    [["nope", "-o", "x.vmt"], /Unknown workload 'nope'; expected one of aim7/],
+    [
+      ["aim7", "--kids=3", "-o", "x.vmt"],
+      /Workload 'aim7' has no parameter --kids; it takes --children/,
+    ],
+    [["aim7", "--children=0", "-o", "x.vmt"], /--children: must be at least 1, found 0/],
+    [["aim7", "--mem=lots", "-o", "x.vmt"], /--mem: expected a size/],
+    [[], /Expected a WORKLOAD/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await gen(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.err, message);
+  }
+});
