@@ -2,6 +2,7 @@
  * Every `fixtures/NAME.expected.json` holds counters that SPEC.md's Linux semantics fix whatever
  * the strategy (checked by hand, explained in the trace's comments); the trace `fixtures/NAME.*`
  * must replay to exactly those values under every strategy, with `--verify` and `--check` clean.
+ * `by_strategy` adds counters a particular design changes (checked when that strategy exists).
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { join } from "node:path";
@@ -14,6 +15,8 @@ interface Expected {
   about: string;
   counters: Record<string, number>;
   phases?: { label: string; counters: Record<string, number> }[];
+  /** Further counters for particular strategies (where the design changes them). */
+  by_strategy?: Record<string, Record<string, number>>;
 }
 
 const files = [...Deno.readDirSync(DIR)].map((e) => e.name).sort();
@@ -34,6 +37,8 @@ for (const ef of expectedFiles) {
       const r = run.results[s]!;
       const names = Object.keys(exp.counters);
       deepStrictEqual(pick(r.counters, names), exp.counters, `${base} / ${s}: totals`);
+      const own = exp.by_strategy?.[s];
+      if (own) deepStrictEqual(pick(r.counters, Object.keys(own)), own, `${base} / ${s}: own`);
       deepStrictEqual(r.counters.verify_errors, 0, `${base} / ${s}: ${r.verify?.first_message}`);
       deepStrictEqual(r.counters.check_errors ?? 0, 0, `${base} / ${s}: ${r.check?.first_message}`);
       if (exp.phases) {
@@ -46,3 +51,9 @@ for (const ef of expectedFiles) {
     }
   });
 }
+
+Deno.test("every trace in fixtures/ has an expected-results file", () => {
+  const traces = files.filter((f) => !f.endsWith(".json") && !f.startsWith("."));
+  const missing = traces.filter((t) => !expectedFiles.includes(`${t.split(".")[0]}.expected.json`));
+  deepStrictEqual(missing, []);
+});
