@@ -1,0 +1,29 @@
+/* mremap moves page tables: no faults after a move, no page copied; growing adds untouched
+ * pages that fault on first touch. */
+#include "probe.h"
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv, "mremap_move");
+  const unsigned long n = 32 * PAGE;
+  const unsigned long to = BASE + 0x40000000UL;
+  op_mmap(BASE, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
+          "private,anon", 0);
+  phase_begin("write");
+  op_write(BASE, n);
+  phase_end();
+  phase_begin("move-then-touch");
+  op_mremap(BASE, n, to, n);
+  op_read(to, n);
+  op_write(to, n);
+  phase_end();
+  phase_begin("grow-move-then-touch");
+  op_mremap(to, n, BASE + 0x80000000UL, 2 * n);
+  op_write(BASE + 0x80000000UL, 2 * n);
+  phase_end();
+  phase_begin("shrink-then-read");
+  op_mremap(BASE + 0x80000000UL, 2 * n, BASE + 0x80000000UL, n);
+  op_read(BASE + 0x80000000UL, n);
+  phase_end();
+  probe_done();
+  return 0;
+}

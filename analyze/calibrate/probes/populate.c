@@ -1,0 +1,17 @@
+/* MAP_POPULATE faults every page in at mmap time (counted as minor faults); later accesses do
+ * not fault. */
+#include "probe.h"
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv, "populate");
+  const unsigned long n = 32 * PAGE;
+  phase_begin("mmap-populate");
+  op_mmap(BASE, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0,
+          "rw-", "private,anon,populate", 0);
+  phase_end();
+  phase_begin("write");
+  op_write(BASE, n);
+  phase_end();
+  probe_done();
+  return 0;
+}
