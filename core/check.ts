@@ -1,0 +1,183 @@
+/**
+ * The invariant checker behind `check` mode: cross-checks frames, page tables, swap slots, objects
+ * and the strategy's reverse map against a brute-force scan of every page table.
+ *
+ * Invariants:
+ * - every present PTE lies inside an area of its address space, maps an allocated frame (or the
+ *   zero page), and is writable only in a writable area; every swap PTE holds an allocated slot;
+ * - each frame's `mapcount` equals the number of PTEs mapping it, each address space's `rss` the
+ *   number of its present PTEs (zero page excluded);
+ * - no frame is both free and in use, and every allocated frame is mapped, in a page cache or in
+ *   the swap cache (no leak), and on exactly the LRU lists the counts say;
+ * - each slot's reference count equals its swap PTEs plus object swap-map entries, and a slot is
+ *   allocated exactly while it has references or a swap-cache page;
+ * - the strategy's rmap walk finds exactly the PTEs the scan finds (strategies with an rmap).
+ *
+ * @module
+ */
+import { type FrameTable, LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
+import type { Mm } from "./mm.ts";
+import type { VmObject } from "./object.ts";
+import type { PageTables } from "./page_table.ts";
+import { PTE_PRESENT, PTE_SWAP, PTE_WRITE } from "./pte.ts";
+import type { SwapSpace } from "./swap.ts";
+
+/** What the checker looks at. */
+export interface CheckState {
+  frames: FrameTable;
+  pt: PageTables;
+  swap: SwapSpace;
+  mms: Mm[];
+  objects: VmObject[];
+  hasRmap: boolean;
+  /** The strategy's rmap of a mapped frame, as (address-space id, virtual page) pairs. */
+  rmapOf(frame: number): number[];
+}
+
+const MAX_MESSAGES = 10;
+
+/**
+ * Returns the violated invariants (at most 10 messages), empty when all hold.
+ *
+ * @example
+ * ```ts
+ * import { checkInvariants } from "./check.ts";
+ * import { FrameTable } from "./frames.ts";
+ * import { PageTables } from "./page_table.ts";
+ * import { SwapSpace } from "./swap.ts";
+ * const errors = checkInvariants({
+ *   frames: new FrameTable(4), pt: new PageTables(), swap: new SwapSpace(),
+ *   mms: [], objects: [], hasRmap: true, rmapOf: () => [],
+ * });
+ * if (errors.length !== 0) throw new Error(errors.join("\n"));
+ * ```
+ */
+export function checkInvariants(st: CheckState): string[] {
+  const out: string[] = [];
+  const err = (m: string) => {
+    if (out.length < MAX_MESSAGES) out.push(m);
+  };
+  const { frames, pt, swap } = st;
+  const n = frames.count;
+  const maps = new Int32Array(n + 1);
+  const where = new Map<number, string[]>();
+  const slotCount = new Int32Array(swap.refs.length);
+  for (const mm of st.mms) {
+    let rss = 0;
+    pt.forEachPte(mm, (v, s) => {
+      const f = pt.flags[s]!;
+      const num = pt.num[s]!;
+      const vma = mm.find(v);
+      if (vma === null) {
+        err(`mm ${mm.id}: PTE at page ${v} outside every area`);
+        return;
+      }
+      if (f & PTE_PRESENT) {
+        if ((f & PTE_WRITE) && !vma.writable) {
+          err(`mm ${mm.id}: writable PTE at page ${v} in a read-only area`);
+        }
+        if (num === ZERO_FRAME) return;
+        if (num < 1 || num > n || frames.isFree(num)) {
+          err(`mm ${mm.id}: PTE at page ${v} maps free or bad frame ${num}`);
+          return;
+        }
+        maps[num]!++;
+        rss++;
+        if (st.hasRmap) {
+          const key = `${mm.id}:${v}`;
+          const l = where.get(num);
+          if (l === undefined) where.set(num, [key]);
+          else l.push(key);
+        }
+      } else if (f & PTE_SWAP) {
+        if (num >= swap.inUse.length || !swap.inUse[num]) {
+          err(`mm ${mm.id}: swap PTE at page ${v} holds free slot ${num}`);
+          return;
+        }
+        slotCount[num]!++;
+      } else err(`mm ${mm.id}: PTE at page ${v} neither present nor swap (flags ${f})`);
+    });
+    if (rss !== mm.rss) err(`mm ${mm.id}: rss ${mm.rss}, page tables map ${rss} pages`);
+  }
+  const inCache = new Uint8Array(n + 1);
+  for (const o of st.objects) {
+    for (const [idx, fr] of o.pages) {
+      if (frames.isFree(fr)) err(`${o.name}: page ${idx} is free frame ${fr}`);
+      if (frames.owner[fr] !== o.id || frames.index[fr] !== idx) {
+        err(
+          `${o.name}: frame ${fr} of page ${idx} says owner ${frames.owner[fr]} index ${
+            frames.index[fr]
+          }`,
+        );
+      }
+      if (!(frames.flags[fr]! & PG.pageCache)) err(`${o.name}: frame ${fr} lacks PG.pageCache`);
+      inCache[fr] = 1;
+    }
+    for (const [idx, slot] of o.swap) {
+      if (!swap.inUse[slot]) err(`${o.name}: page ${idx} on free slot ${slot}`);
+      else slotCount[slot]!++;
+      if (o.pages.has(idx)) err(`${o.name}: page ${idx} both cached and on swap`);
+    }
+  }
+  const lruCount = new Int32Array(6);
+  for (let fr = 1; fr <= n; fr++) {
+    const fl = frames.flags[fr]!;
+    if (fl & PG.free) {
+      if (maps[fr] !== 0) err(`frame ${fr} is free but mapped ${maps[fr]} times`);
+      if (frames.lru[fr] !== LRU.none) err(`free frame ${fr} on LRU list ${frames.lru[fr]}`);
+      continue;
+    }
+    if (frames.mapcount[fr] !== maps[fr]) {
+      err(`frame ${fr}: mapcount ${frames.mapcount[fr]}, page tables map it ${maps[fr]} times`);
+    }
+    if ((fl & PG.pageCache) && !inCache[fr]) err(`frame ${fr}: PG.pageCache but in no object`);
+    if (fl & PG.swapCache) {
+      const slot = frames.swap[fr]!;
+      if (slot === NONE || swap.cache[slot] !== fr) {
+        err(
+          `frame ${fr}: PG.swapCache but slot ${slot} caches ${
+            slot === NONE ? "-" : swap.cache[slot]
+          }`,
+        );
+      }
+    }
+    if (maps[fr] === 0 && !(fl & (PG.pageCache | PG.swapCache)) && !(fl & PG.pinned)) {
+      err(`frame ${fr} leaked: allocated, unmapped, in no cache (flags ${fl})`);
+    }
+    if (frames.lru[fr] === LRU.none) err(`frame ${fr} in use but on no LRU list`);
+    lruCount[frames.lru[fr]!]!++;
+  }
+  for (let l = 1; l < 6; l++) {
+    if (lruCount[l] !== frames.lruSize[l]) {
+      err(`LRU list ${l}: size ${frames.lruSize[l]}, ${lruCount[l]} frames on it`);
+    }
+  }
+  for (let slot = 0; slot < swap.inUse.length; slot++) {
+    if (!swap.inUse[slot]) {
+      if (slotCount[slot] !== 0) err(`free slot ${slot} referenced ${slotCount[slot]} times`);
+      continue;
+    }
+    if (swap.refs[slot] !== slotCount[slot]) {
+      err(`slot ${slot}: refs ${swap.refs[slot]}, held ${slotCount[slot]} times`);
+    }
+    const c = swap.cache[slot]!;
+    if (swap.refs[slot] === 0 && c === NONE) err(`slot ${slot} leaked: no references, no cache`);
+    if (c !== NONE && (frames.isFree(c) || frames.swap[c] !== slot)) {
+      err(`slot ${slot}: swap cache frame ${c} does not point back`);
+    }
+  }
+  if (st.hasRmap) {
+    for (const [fr, expect] of where) {
+      const got = st.rmapOf(fr);
+      const found = new Set<string>();
+      for (let k = 0; k < got.length; k += 2) found.add(`${got[k]}:${got[k + 1]}`);
+      for (const key of expect) {
+        if (!found.has(key)) err(`rmap of frame ${fr} misses the PTE at ${key} (mm:page)`);
+      }
+      if (found.size !== expect.length) {
+        err(`rmap of frame ${fr} finds ${found.size} PTEs, page tables have ${expect.length}`);
+      }
+    }
+  }
+  return out;
+}
