@@ -44,6 +44,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "write a synthetic workload's trace (aim7, fork-chain, mremap-after-fork, ...)",
     load: () => import("./analyze/commands/gen.ts"),
   },
+  strategies: {
+    summary: "list the reverse-mapping strategies with their origin and idea",
+    load: () => import("./analyze/commands/strategies.ts"),
+  },
 };
 
 const HELP =
