@@ -40,6 +40,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "convert strace -f or Valgrind lackey output to a vmtrace file",
     load: () => import("./analyze/commands/import.ts"),
   },
+  calibrate: {
+    summary: "run C probes, compare the kernel's fault counts with the simulator's, per phase",
+    load: () => import("./analyze/commands/calibrate.ts"),
+  },
   gen: {
     summary: "write a synthetic workload's trace (aim7, fork-chain, mremap-after-fork, ...)",
     load: () => import("./analyze/commands/gen.ts"),

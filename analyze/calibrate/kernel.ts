@@ -1,0 +1,127 @@
+/**
+ * The kernel's side of calibration: finding a C compiler, building the probes, running them and
+ * reading the fault counts they measured with `getrusage`.
+ *
+ * @module
+ */
+
+/** Fault counts one process measured around one phase. */
+export interface KernelPhase {
+  /** The phase's label (also its `mark` in the probe's trace). */
+  label: string;
+  /** The process that ran the phase. */
+  pid: number;
+  /** `ru_minflt` delta. */
+  minor: number;
+  /** `ru_majflt` delta. */
+  major: number;
+}
+
+/** A missing C compiler, a failed build or a failed probe run. */
+export class CalibrateError extends Error {
+  /** Makes the error with a message saying what to do. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CalibrateError";
+  }
+}
+
+/**
+ * Parses a probe's results file: one `LABEL PID MINFLT MAJFLT` line per phase.
+ *
+ * @example
+ * ```ts
+ * import { parseKernelResults } from "./kernel.ts";
+ * const r = parseKernelResults("read 42 64 0\nwrite 42 64 0\n", "x.res");
+ * if (r.length !== 2 || r[1]!.minor !== 64) throw new Error("parse");
+ * ```
+ */
+export function parseKernelResults(text: string, name: string): KernelPhase[] {
+  const out: KernelPhase[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const m = /^(\S+) (\d+) (-?\d+) (-?\d+)$/.exec(line.trim());
+    if (!m) {
+      throw new CalibrateError(
+        `${name}:${i + 1}: expected 'LABEL PID MINFLT MAJFLT', found '${line}'`,
+      );
+    }
+    out.push({ label: m[1]!, pid: Number(m[2]), minor: Number(m[3]), major: Number(m[4]) });
+  });
+  return out;
+}
+
+/**
+ * Finds a working C compiler: `preferred` if given, else `$CC`, `cc`, `gcc`, `clang`. Throws
+ * {@linkcode CalibrateError} saying how to install one when there is none.
+ */
+export async function findCompiler(preferred?: string): Promise<string> {
+  const candidates = preferred ? [preferred] : [Deno.env.get("CC"), "cc", "gcc", "clang"];
+  for (const cc of candidates) {
+    if (!cc) continue;
+    try {
+      const out = await new Deno.Command(cc, {
+        args: ["--version"],
+        stdout: "null",
+        stderr: "null",
+      })
+        .output();
+      if (out.success) return cc;
+    } catch {
+      // not installed: try the next one
+    }
+  }
+  throw new CalibrateError(
+    `calibrate needs a C compiler to build its probes, and ${
+      preferred ? `'${preferred}' does not run` : "none of $CC, cc, gcc or clang was found"
+    }. Install one (Debian/Ubuntu: apt-get install gcc; Fedora: dnf install gcc) or pass --cc PATH.`,
+  );
+}
+
+/** Where the probe sources are. */
+export const PROBES_DIR = new URL("./probes/", import.meta.url);
+
+/**
+ * Compiles `probes/NAME.c` (with `probe.h`) into `outDir/NAME`; returns the binary's path.
+ */
+export async function buildProbe(cc: string, name: string, outDir: string): Promise<string> {
+  const srcDir = `${outDir}/src`;
+  await Deno.mkdir(srcDir, { recursive: true });
+  for (const f of ["probe.h", `${name}.c`]) {
+    const text = await (await fetch(new URL(f, PROBES_DIR))).text();
+    await Deno.writeTextFile(`${srcDir}/${f}`, text);
+  }
+  const bin = `${outDir}/${name}`;
+  const out = await new Deno.Command(cc, {
+    args: ["-O2", "-Wall", "-o", bin, `${srcDir}/${name}.c`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim();
+    throw new CalibrateError(`building probe ${name} with ${cc} failed:\n${err}`);
+  }
+  return bin;
+}
+
+/**
+ * Runs a probe binary; it writes its vmtrace to `trace` and its measured phases to `results`.
+ * Returns the kernel's counts.
+ */
+export async function runProbe(
+  bin: string,
+  trace: string,
+  results: string,
+): Promise<KernelPhase[]> {
+  const out = await new Deno.Command(bin, {
+    args: [trace, results],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim();
+    throw new CalibrateError(`probe ${bin} failed (exit ${out.code}): ${err}`);
+  }
+  return parseKernelResults(await Deno.readTextFile(results), results);
+}
