@@ -52,6 +52,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "list the reverse-mapping strategies with their origin and idea",
     load: () => import("./analyze/commands/strategies.ts"),
   },
+  serve: {
+    summary: "the dashboard: runs, charts, comparisons, trace upload (http://127.0.0.1:8000/)",
+    load: () => import("./server/serve_command.ts"),
+  },
+  start: {
+    summary: "replay the bundled traces into an empty results store, then serve the dashboard",
+    load: () => import("./server/start_command.ts"),
+  },
 };
 
 const HELP =

@@ -155,7 +155,7 @@ Deno.test("POST /api/runs?wait=1 replays an upload, stores it and answers 201", 
   assertEquals(run.trace.size, new TextEncoder().encode(TRACE).length);
   assertEquals(run.strategies, ["anon_vma_chain"]);
   assertEquals(run.machine.mem, 2 * 2 ** 20);
-  assertEquals(run.trace.events, 8);
+  assertEquals(run.trace.events, 9);
   const c = run.totals.anon_vma_chain!;
   assertEquals([c.minor_faults, c.cow_copies], [3, 1]);
   assertEquals(res.body.url, `/runs/${run.id}`);
@@ -175,7 +175,7 @@ Deno.test("POST /api/runs queues a gzipped upload (202) whose job reports progre
   assertEquals(job.body.state, "done", JSON.stringify(job.body));
   assertEquals(Object.keys(job.body.progress).sort(), [...strategies].sort());
   for (const p of Object.values(job.body.progress) as Json[]) {
-    assertEquals(p, { events: 8, total: 8 });
+    assertEquals(p, { events: 9, total: 9 });
   }
   assertEquals(getRun(t.store, job.body.run_id)?.strategies, strategies);
   assertEquals((await json(t.app.request("/api/jobs/nope"))).status, 404);

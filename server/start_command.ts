@@ -1,0 +1,51 @@
+/**
+ * `vmreplay start` (`deno task start`): fills an empty results store with the bundled traces,
+ * then serves the dashboard.
+ *
+ * @module
+ */
+import { parseCommand, runCommand } from "../analyze/commands/_cli.ts";
+import { countRuns, DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
+import { DEFAULT_UPLOAD_LIMIT } from "./app.ts";
+import { BUNDLED_WORKLOADS, replayBundled } from "./bundled.ts";
+import { SERVE_OPTIONS, serveArgs, serveUntilInterrupted } from "./serve_command.ts";
+
+const HELP =
+  `Usage: vmreplay start [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
+
+If the results store is empty, replays the bundled traces into it (the fixtures, and the generated
+workloads ${BUNDLED_WORKLOADS.join(", ")}), every strategy each; then serves the dashboard and
+prints its address.
+
+Options:
+  --port N              port (default 8000; 0 picks a free one)
+  --host ADDR           interface (default 127.0.0.1: this machine only)
+  --db FILE             results store (default ${DEFAULT_DB_PATH})
+  --upload-limit SIZE   largest trace upload (default ${DEFAULT_UPLOAD_LIMIT / 2 ** 20}M)
+  -h, --help            this help
+`;
+
+/** Runs `vmreplay start ARGS`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  return await runCommand("start", HELP, async () => {
+    const parsed = parseCommand(
+      { name: "start", help: HELP, options: SERVE_OPTIONS, positionals: false },
+      args,
+    );
+    if (!parsed) return 0;
+    const opts = serveArgs(parsed.values);
+    const store = openStore(opts.db);
+    try {
+      if (countRuns(store) === 0) {
+        console.log(`The results store ${opts.db} is empty: replaying the bundled traces.`);
+        const ids = await replayBundled(store);
+        console.log(`Stored ${ids.length} runs.`);
+      }
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    await serveUntilInterrupted(opts, store);
+    return 0;
+  });
+}

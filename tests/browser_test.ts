@@ -1,0 +1,235 @@
+/**
+ * The dashboard in a real browser: Debian's headless Chromium driven by playwright-core. Pages load
+ * with no console errors, every chart canvas is drawn, the upload form replays a trace and lands
+ * on its page, and a bad trace shows its line and column.
+ *
+ * Chromium must be at /usr/bin/chromium (`apt-get install -y chromium`; CI installs it). Without
+ * it the tests fail when `CI` is set, and are skipped with a message otherwise.
+ */
+import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { openStore, saveRun } from "../analyze/store.ts";
+import { serveDashboard } from "../server/serve.ts";
+import { makeRunResult } from "./_run_result.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+const inCI = Boolean(Deno.env.get("CI"));
+if (!haveChromium && !inCI) {
+  console.warn(
+    `browser_test.ts: ${CHROMIUM} not found, browser tests ignored (CI unset). ` +
+      "Install it with: apt-get install -y chromium",
+  );
+}
+
+const TRACE = `vmtrace 1 mem=1M swap=1M
+1 mmap 0x10000 16K rw- private,anon
+1 w 0x10000
+1 w 0x11000
+- mark after-fork
+1 fork 2
+2 w 0x10000
+2 r 0x11000
+2 exit
+1 exit
+`;
+
+/** The browser, a dashboard over a seeded store, and the errors each page logs. */
+async function setup() {
+  if (!haveChromium) {
+    throw new Error(
+      `${CHROMIUM} not found and CI is set: the browser tests need Debian's chromium ` +
+        "(apt-get install -y chromium)",
+    );
+  }
+  const dir = await Deno.makeTempDir({ prefix: "vmreplay-browser-" });
+  const store = openStore(`${dir}/runs.db`);
+  const strategies = ["scan", "pte_chain", "anon_vma", "anon_vma_chain"];
+  const phases = ["start", "after-fork", "<b>reclaim</b>"];
+  saveRun(store, makeRunResult({ strategies, phases, samples: 40 }), {
+    name: "first.vmt",
+    size: 100,
+    sha256: "ab".repeat(32),
+  });
+  saveRun(store, makeRunResult({ strategies, phases, samples: 40, bias: 30 }), {
+    name: "second.vmt",
+    size: 100,
+    sha256: "cd".repeat(32),
+  });
+  const dash = serveDashboard({ store, port: 0 });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(`${dir}/profile`, {
+      executablePath: CHROMIUM,
+      args: ARGS,
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+    });
+  } catch (e) {
+    await dash.close();
+    store.close();
+    throw e;
+  }
+  const errors: string[] = [];
+  const page = context.pages()[0] ?? await context.newPage();
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => errors.push(`request failed: ${r.url()}`));
+
+  return {
+    page,
+    url: dash.url,
+    errors,
+    async [Symbol.asyncDispose]() {
+      await context.close();
+      await dash.close();
+      store.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** What the page function below uses of a canvas element. */
+interface Canvas {
+  id: string;
+  width: number;
+  height: number;
+  getContext(kind: "2d"): {
+    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+  } | null;
+}
+
+/** Colors the dashboard draws data in (strategies; runs A and B are blue and orange). */
+const DATA_COLORS = ["#7f7f7f", "#d62728", "#2ca02c", "#1f77b4", "#ff7f0e"];
+
+/**
+ * Every canvas on the page, with the number of its pixels drawn in a data color: a chart with axes
+ * but no bars or lines counts 0.
+ */
+async function canvases(page: Page): Promise<Record<string, number>> {
+  return await page.evaluate((colors) => {
+    const wanted = new Set(colors.map((c) => parseInt(c.slice(1), 16)));
+    const out: Record<string, number> = {};
+    // Runs in the page; typed here without the DOM library.
+    const doc =
+      (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<Canvas> } })
+        .document;
+    for (const c of doc.querySelectorAll("canvas")) {
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (
+          data[i + 3] === 255 && wanted.has((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!)
+        ) n++;
+      }
+      out[c.id] = n;
+    }
+    return out;
+  }, DATA_COLORS);
+}
+
+function assertDrawn(drawn: Record<string, number>, expected: string[]) {
+  assertEquals(Object.keys(drawn).sort(), [...expected].sort());
+  for (const [id, n] of Object.entries(drawn)) {
+    ok(n > 50, `canvas ${id} shows no data (${n} pixels)`);
+  }
+}
+
+const RUN_CANVASES = [
+  "chart-ranking",
+  "chart-counters",
+  "chart-phases",
+  ...["resident_pages", "free_frames", "swap_used", "swap_io", "faults", "pte_walks"].map((k) =>
+    `chart-series-${k}`
+  ),
+];
+
+Deno.test({
+  name: "dashboard: the runs list, a run page and a comparison load and draw every chart",
+  ignore: !haveChromium && !inCI,
+  async fn() {
+    await using b = await setup();
+    await b.page.goto(b.url);
+    match(await b.page.locator("h1").innerText(), /Runs/);
+    assertEquals(await b.page.locator("table#runs tbody tr").count(), 2);
+
+    await b.page.click("text=first.vmt");
+    await b.page.waitForURL(/\/runs\/1$/);
+    assertDrawn(await canvases(b.page), RUN_CANVASES);
+    // Escaped mark label shows as text.
+    match(await b.page.locator("#chart-phases").getAttribute("aria-label") ?? "", /phase/);
+    ok((await b.page.locator("table.phase-table").first().innerText()).includes("<b>reclaim</b>"));
+    // Log scales and another counter redraw without errors.
+    await b.page.check("#log-counters");
+    await b.page.selectOption("#phase-counter", "cow_copies");
+    await b.page.check("#log-phases");
+    assertEquals(
+      await b.page.locator("table.phase-table:visible caption").innerText(),
+      "cow_copies per phase",
+    );
+    assertDrawn(await canvases(b.page), RUN_CANVASES);
+
+    await b.page.click("form.inline button[type=submit]");
+    await b.page.waitForURL(/\/compare\?a=1&b=2$/);
+    assertDrawn(await canvases(b.page), ["chart-cost", "chart-compare"]);
+    await b.page.selectOption("#compare-counter", "minor_faults");
+    await b.page.check("#log-compare");
+    assertDrawn(await canvases(b.page), ["chart-cost", "chart-compare"]);
+    assertEquals(b.errors, []);
+  },
+});
+
+Deno.test({
+  name: "dashboard: the upload form replays a trace with progress and lands on its page",
+  ignore: !haveChromium && !inCI,
+  async fn() {
+    await using b = await setup();
+    await b.page.goto(`${b.url}upload`);
+    await b.page.setInputFiles("#trace", {
+      name: "cow.vmt",
+      mimeType: "text/plain",
+      buffer: Buffer.from(TRACE),
+    });
+    await b.page.fill("#mem", "2M");
+    await b.page.click("#submit");
+    await b.page.waitForURL(/\/runs\/3$/, { timeout: 60_000 });
+    match(await b.page.locator("h1").innerText(), /Run 3: cow\.vmt/);
+    match(await b.page.locator("dl.meta").innerText(), /memory 2 MiB/);
+    assertDrawn(await canvases(b.page), RUN_CANVASES);
+    assertEquals(b.errors, []);
+  },
+});
+
+Deno.test({
+  name: "dashboard: the upload form shows a bad trace's line and column",
+  ignore: !haveChromium && !inCI,
+  async fn() {
+    await using b = await setup();
+    await b.page.goto(`${b.url}upload`);
+    await b.page.setInputFiles("#trace", {
+      name: "bad.vmt",
+      mimeType: "text/plain",
+      buffer: Buffer.from(TRACE.replace("1 w 0x11000", "1 w 0x11zz0")),
+    });
+    await b.page.click("#submit");
+    const error = b.page.locator("#error");
+    await error.waitFor({ state: "visible" });
+    match(await error.innerText(), /^bad\.vmt:4:5: /);
+    assertEquals(b.page.url(), `${b.url}upload`);
+    // The 400 answer is the only error the browser logs.
+    assertEquals(b.errors.length, 1);
+    match(b.errors[0]!, /status of 400/);
+  },
+});
