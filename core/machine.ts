@@ -169,6 +169,8 @@ export class Machine {
   #lowWater: number;
   #highWater: number;
   #defaultSwapPending: boolean;
+  /** True while `check` walks the rmap for its comparison (strategies then count nothing). */
+  #checking = false;
   #nextPrio = -1;
   #line = 0;
   #lastPid = -1;
@@ -226,6 +228,7 @@ export class Machine {
         return this.#visitVma(vma, vpage);
       },
     };
+    const isChecking = () => this.#checking;
     this.#ctx = {
       frames: this.#frames,
       counters: this.counters,
@@ -237,6 +240,9 @@ export class Machine {
       },
       walkObject: (frame, visit) => this.#walkObject(frame, visit),
       mms: () => this.#mms.values(),
+      get checking() {
+        return isChecking();
+      },
     };
     this.#strategy = strategyInfo(cfg.strategy).create(this.#ctx);
   }
@@ -1954,10 +1960,16 @@ export class Machine {
         this.#ptPeak();
         const isSwap = (f & PTE_SWAP) !== 0;
         const frame = isSwap ? NONE : n;
+        // Every PTE but the zero page's is reported (pte_chain rewrites its entry for file pages
+        // too); only anonymous pages and swap entries may be copied instead of moved.
+        const cached = isSwap ? NONE : this.#frames.swap[n]!;
+        const slotShared = isSwap
+          ? this.#swap.refs[n]! > 1
+          : cached !== NONE && this.#swap.refs[cached]! > 0;
         if (
           frame !== ZERO_FRAME &&
+          this.#strategy.movePte(frame, slotShared, p, v, moved, nv) &&
           (isSwap || (this.#frames.flags[n]! & PG.anon)) &&
-          this.#strategy.movePte(frame, isSwap && this.#swap.refs[n]! > 1, p, v, moved, nv) &&
           this.#copyForMove(p, v, s, moved, nv, ds)
         ) {
           c[C.mremap_pages_copied]!++;
@@ -2342,6 +2354,7 @@ export class Machine {
 
   #runCheck(): void {
     const saved = this.counters.slice();
+    this.#checking = true;
     const errors = checkInvariants({
       frames: this.#frames,
       pt: this.#pt,
@@ -2358,6 +2371,7 @@ export class Machine {
       },
     });
     this.counters.set(saved);
+    this.#checking = false;
     for (const message of errors) {
       this.#checkErrors++;
       this.#cfg.onDiagnostic?.({ kind: "check", line: this.#line, message });

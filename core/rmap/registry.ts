@@ -13,10 +13,22 @@
  * @module
  */
 import type { StrategyInfo } from "./strategy.ts";
+import { info as scan } from "./scan.ts";
+import { info as pteChain } from "./pte_chain.ts";
+import { info as anonInode } from "./anon_inode.ts";
+import { info as objtree } from "./objtree.ts";
+import { info as anonmm } from "./anonmm.ts";
+import { info as anonVma } from "./anon_vma.ts";
 import { info as anonVmaChain } from "./anon_vma_chain.ts";
 
 /** Every strategy, by name. */
 export const STRATEGIES: Record<string, StrategyInfo> = {
+  scan,
+  pte_chain: pteChain,
+  anon_inode: anonInode,
+  objtree,
+  anonmm,
+  anon_vma: anonVma,
   anon_vma_chain: anonVmaChain,
 };
 

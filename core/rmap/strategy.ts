@@ -79,6 +79,11 @@ export interface RmapContext {
   walkObject(frame: number, visit: RmapVisitor): void;
   /** Every live address space, oldest first (for walks over address spaces). */
   mms(): Iterable<Mm>;
+  /**
+   * True while `check` runs rmap walks for its comparison with a brute-force scan; the machine
+   * restores its counters afterwards, and a strategy should not count its own extras then.
+   */
+  readonly checking: boolean;
 }
 
 /**
@@ -164,12 +169,16 @@ export interface RmapStrategy {
   /** Anonymous page `frame` is freed (its last reference went). */
   pageFreed(frame: number): void;
   /**
-   * mremap is about to move the PTE at `oldVpage` of `old` to `newVpage` of `moved`. `frame` is the
-   * mapped frame, or NONE (-1) for a swap entry (`slotShared` then says whether other PTEs or
-   * objects hold the same slot). Returns true when the page must be copied instead of moved
-   * (anonmm: a page still shared after fork); the machine then makes a private copy at the new
-   * address (counting `mremap_pages_copied`), calling `newAnonPage` for it. When it returns false
-   * the machine moves the PTE and the strategy updates whatever it keys by address.
+   * mremap is about to move the PTE at `oldVpage` of `old` to `newVpage` of `moved`; called for
+   * every PTE except those mapping the zero page. `frame` is the mapped frame (anonymous or
+   * page-cache), or NONE (-1) for a swap entry. `slotShared` says whether other PTEs or objects
+   * hold the same swap slot: the entry's slot for a swap entry, the page's slot for a page in the
+   * swap cache (false for a page outside it). Returns true when the page must be copied instead
+   * of moved (anonmm: a page still shared after fork); the machine honours it for anonymous pages
+   * and swap entries only, makes a private copy at the new address (counting
+   * `mremap_pages_copied`) and calls `newAnonPage` for it. When it returns false (or for a
+   * page-cache page) the machine moves the PTE and the strategy updates whatever it keys by
+   * address (pte_chain's entries).
    */
   movePte(
     frame: number,

@@ -1,0 +1,204 @@
+/**
+ * `anon_vma`: Andrea Arcangeli's object-based reverse map for anonymous memory as merged in Linux
+ * 2.6.7 (2004), before the anon_vma_chain rework of 2.6.34.
+ *
+ * ## Data structures
+ * - `anon_vma` (24 bytes, {@linkcode SIZES.anonVmaListOnly}): a lock and a list head. There is one
+ *   per fork family of areas: the first anonymous fault in an area allocates it (or borrows a
+ *   mergeable neighbour's), and every area forked from an area on the list joins the same list.
+ * - Each area links into its anon_vma's list through the `anon_vma_node` embedded in
+ *   `vm_area_struct` (counted as a 16-byte {@linkcode SIZES.listLink} of metadata per linked area).
+ * - A page: `owner` = its anon_vma, `index` = its linear page index (`vm_pgoff` plus the offset in
+ *   the area), so `vma_address()` finds the page's address in any area of the family.
+ *
+ * ## Costs
+ * - First anonymous fault in an area: one anon_vma unless a neighbour lends its own.
+ * - fork: the child's area is added to the parent's list; nothing is allocated
+ *   (`fork_rmap_allocs` 0). PTEs are copied and write-protected as in every design.
+ * - COW and COW reuse: nothing; the copy belongs to the same anon_vma as the original.
+ * - mremap: the moved area joins the same list; `vm_pgoff` moves with it, no page is touched.
+ * - munmap / exit: the area leaves the list; the anon_vma is freed with its last area.
+ * - Reclaim (`page_referenced`, `try_to_unmap`) and swap-in: walk the whole list, computing
+ *   `vma_address()` in every area; areas that do not cover the index cost a visit and no PTE,
+ *   areas that cover it cost a PTE look-up even when they map another copy.
+ *
+ * ## Pathology
+ * The AIM7 benchmark (about 1000 children, each COWing about 1000 pages of the parent's memory):
+ * every COWed page still belongs to the family's single anon_vma, so each rmap walk of any of the
+ * million copies visits all 1001 areas to find the one that maps it. Rik van Riel's anon_vma_chain
+ * (2.6.34) fixed it by giving every area an anon_vma of its own (`gen aim7`).
+ *
+ * @module
+ */
+import { NONE, PG } from "../frames.ts";
+import type { Vma } from "../vma.ts";
+import { SIZES } from "./sizes.ts";
+import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+
+/** One anon_vma: the list of the family's areas. */
+class AnonVma {
+  readonly id: number;
+  /** The list, in link order (`list_add_tail`, so a walk meets older areas first). */
+  readonly vmas: Set<Vma> = new Set();
+
+  constructor(id: number) {
+    this.id = id;
+  }
+}
+
+function avOf(vma: Vma): AnonVma | null {
+  return (vma.rmap as AnonVma | null) ?? null;
+}
+
+class AnonVmaList implements RmapStrategy {
+  readonly hasRmap = true;
+  #ctx: RmapContext;
+  #byId: (AnonVma | undefined)[] = [];
+  #live = 0;
+  #peak = 0;
+  #nextId = 1;
+
+  constructor(ctx: RmapContext) {
+    this.#ctx = ctx;
+  }
+
+  #alloc(): AnonVma {
+    const av = new AnonVma(this.#nextId++);
+    this.#byId[av.id] = av;
+    this.#live++;
+    if (this.#live > this.#peak) this.#peak = this.#live;
+    this.#ctx.addMeta(SIZES.anonVmaListOnly);
+    return av;
+  }
+
+  #link(vma: Vma, av: AnonVma): void {
+    vma.rmap = av;
+    av.vmas.add(vma);
+    this.#ctx.addMeta(SIZES.listLink);
+  }
+
+  mmCreate(): void {}
+  mmDestroy(): void {}
+
+  vmaCreate(vma: Vma): void {
+    vma.rmap = null;
+  }
+
+  anonPrepare(vma: Vma): void {
+    if (avOf(vma) !== null) return;
+    // find_mergeable_anon_vma(): a neighbour that could merge with this area lends its anon_vma.
+    const vmas = vma.mm.vmas;
+    const k = vmas.indexOf(vma);
+    const prev = k > 0 ? vmas[k - 1] : undefined;
+    const next = k >= 0 ? vmas[k + 1] : undefined;
+    let av: AnonVma | null = null;
+    if (next !== undefined && compatible(vma, next)) av = avOf(next);
+    if (av === null && prev !== undefined && compatible(prev, vma)) av = avOf(prev);
+    this.#link(vma, av ?? this.#alloc());
+  }
+
+  vmaFork(parent: Vma, child: Vma): void {
+    child.rmap = null;
+    const av = avOf(parent);
+    // The child's vm_area_struct is a copy of the parent's: same anon_vma, linked next to it.
+    if (av !== null) this.#link(child, av);
+  }
+
+  vmaSplit(orig: Vma, created: Vma): void {
+    created.rmap = null;
+    const av = avOf(orig);
+    if (av !== null) this.#link(created, av);
+  }
+
+  vmaMerge(kept: Vma, removed: Vma): void {
+    const av = avOf(removed);
+    if (avOf(kept) === null && av !== null) this.#link(kept, av);
+    this.vmaUnlink(removed);
+  }
+
+  vmaMove(old: Vma, moved: Vma): void {
+    moved.rmap = null;
+    const av = avOf(old);
+    if (av !== null) this.#link(moved, av);
+  }
+
+  vmaUnlink(vma: Vma): void {
+    const av = avOf(vma);
+    if (av === null) return;
+    av.vmas.delete(vma);
+    vma.rmap = null;
+    this.#ctx.addMeta(-SIZES.listLink);
+    if (av.vmas.size === 0) {
+      this.#byId[av.id] = undefined;
+      this.#live--;
+      this.#ctx.addMeta(-SIZES.anonVmaListOnly);
+    }
+  }
+
+  canMerge(a: Vma, b: Vma): boolean {
+    const x = avOf(a), y = avOf(b);
+    return x === y || x === null || y === null;
+  }
+
+  useZeroPage(): boolean {
+    return true;
+  }
+
+  newAnonPage(frame: number, vma: Vma, vpage: number): void {
+    const av = avOf(vma);
+    const f = this.#ctx.frames;
+    f.owner[frame] = av === null ? NONE : av.id;
+    f.index[frame] = vma.linearIndex(vpage);
+  }
+
+  pteAdded(frame: number, vma: Vma): void {
+    // Every area of a family shares one anon_vma; a page mapped into an area of another family
+    // can only be an orphaned swap-cache page whose anon_vma went away: adopt it.
+    const f = this.#ctx.frames;
+    if ((f.flags[frame]! & PG.anon) === 0) return;
+    const av = avOf(vma);
+    if (av !== null && this.#byId[f.owner[frame]!] === undefined) f.owner[frame] = av.id;
+  }
+
+  pteRemoved(): void {}
+  cowReuse(): void {}
+  pageFreed(): void {}
+
+  movePte(): boolean {
+    return false;
+  }
+
+  rmapWalk(frame: number, visit: RmapVisitor): void {
+    const f = this.#ctx.frames;
+    if ((f.flags[frame]! & PG.anon) === 0) {
+      this.#ctx.walkObject(frame, visit);
+      return;
+    }
+    const av = this.#byId[f.owner[frame]!];
+    if (av === undefined) return;
+    const index = f.index[frame]!;
+    // A list, not a tree: every area is visited; vma_address() fails (no PTE) outside its range.
+    for (const vma of av.vmas) {
+      if (visit.vma(vma, vma.addressOf(index))) return;
+    }
+  }
+
+  extraCounters(): Record<string, number> {
+    return { anon_vma_count: this.#live, anon_vma_count_peak: this.#peak };
+  }
+}
+
+/** `anon_vma_compatible(a, b)`: `b` directly follows `a` as one area would. */
+function compatible(a: Vma, b: Vma): boolean {
+  return a.end === b.start && a.obj === b.obj && a.flags === b.flags &&
+    b.pgoff === a.pgoff + (a.end - a.start);
+}
+
+/** The `anon_vma` strategy. */
+export const info: StrategyInfo = {
+  name: "anon_vma",
+  origin: "Arcangeli, Linux 2.6.7 (2004)",
+  idea: "one anon_vma list per fork family of areas; page→index is the offset in the area; " +
+    "rmap walks every area on the list",
+  create: (ctx) => new AnonVmaList(ctx),
+};
