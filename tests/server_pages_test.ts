@@ -82,6 +82,7 @@ Deno.test("GET /compare shows both runs' counters with the change", async () => 
   const { status, html } = await page(t.app, `/compare?a=${a}&b=${b}`);
   assertEquals(status, 200);
   match(html, /Only in A: scan\. Only in B: pte_chain\./);
+  match(html, /Same machine options\./);
   match(html, /<canvas id="chart-compare"/);
   match(html, /<canvas id="chart-cost"/);
   // anon_vma (index 1 in A, 0 in B): pte_walks 213 in A, 213 in B; anon_vma_chain 313 → 413.

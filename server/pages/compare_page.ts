@@ -39,6 +39,16 @@ function runHead(run: StoredRun, tag: string): Html {
   `;
 }
 
+/** The machine options that differ between two runs, as `name A → B` texts. */
+export function machineDifferences(a: StoredRun, b: StoredRun): string[] {
+  const keys = [...new Set([...Object.keys(a.machine), ...Object.keys(b.machine)])];
+  const show = (k: string, v: unknown) =>
+    typeof v === "number" && ["mem", "swap", "page"].includes(k) ? fmtBytes(v) : String(v ?? "–");
+  return keys.filter((k) => a.machine[k] !== b.machine[k]).map((k) =>
+    `${k} ${show(k, a.machine[k])} → ${show(k, b.machine[k])}`
+  );
+}
+
 /** The HTML of the comparison of run `a` with run `b`. */
 export function comparePage(
   a: StoredRun,
@@ -54,6 +64,7 @@ export function comparePage(
     ...KEY_COUNTERS.filter((n) => names.includes(n)),
     ...names.filter((n) => !KEY_COUNTERS.includes(n)),
   ];
+  const differences = machineDifferences(a, b);
   const selected = chartCounters.includes("pte_walks") ? "pte_walks" : chartCounters[0];
   const costA = new Map((ranking.a ?? []).map((r) => [r.strategy, r.cost_ms]));
   const costB = new Map((ranking.b ?? []).map((r) => [r.strategy, r.cost_ms]));
@@ -74,6 +85,15 @@ export function comparePage(
   };
   const body = html`<h1>Compare run ${a.id} with run ${b.id}</h1>
 <div class="pair">${runHead(a, "A")}${runHead(b, "B")}</div>
+${
+    differences.length > 0
+      ? html`<p class="differs">Machine differences: ${differences.join("; ")}</p>`
+      : html`<p class="note">Same machine options.</p>`
+  }${
+    a.trace.sha256 === b.trace.sha256
+      ? ""
+      : html`<p class="note">The runs replayed different traces.</p>`
+  }
 ${
     onlyA.length + onlyB.length > 0
       ? html`<p class="note">Only in A: ${onlyA.join(", ") || "none"}. Only in B: ${
@@ -146,21 +166,24 @@ ${chartBox("chart-cost", "Estimated cost per strategy, A and B")}
       </section>
       <section id="all">
         <h2>Every counter (A → B)</h2>
-        <table class="num" id="table-all">
-          <thead>
-            <tr><th>counter</th>${strategies.map((s) => html`<th>${s}</th>`)}</tr>
-          </thead>
-          <tbody>${names.map((n) =>
-            html`<tr><th scope="row">${n}</th>${
-              strategies.map((s) => {
-                const va = a.totals[s]![n], vb = b.totals[s]![n];
-                return html`<td>${fmt(va)} → ${fmt(vb)} <span class="delta">${
-                  change(va, vb)
-                }</span></td>`;
-              })
-            }</tr>`
-          )}</tbody>
-        </table>
+        <div class="scroll">
+          <table class="num" id="table-all">
+            <thead>
+              <tr><th>counter</th>${strategies.map((s) => html`<th>${s}</th>`)}</tr>
+            </thead>
+            <tbody>${names.map((n) =>
+              html`<tr><th scope="row">${n}</th>${
+                strategies.map((s) => {
+                  const va = a.totals[s]![n], vb = b.totals[s]![n];
+                  if (va === undefined && vb === undefined) return html`<td>–</td>`;
+                  return html`<td>${fmt(va)} → ${fmt(vb)} <span class="delta">${
+                    change(va, vb)
+                  }</span></td>`;
+                })
+              }</tr>`
+            )}</tbody>
+          </table>
+        </div>
       </section>
     `
   }

@@ -61,12 +61,14 @@ function countersTable(run: StoredRun): Html {
     html`<td>${fmt(run.result.results[s]!.elapsed_ms)}</td>`
   );
   return html`
-    <table class="num" id="table-counters">
-      <thead>
-        <tr><th>counter</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
-      </thead>
-      <tbody>${rows}<tr><th scope="row">elapsed_ms (replay)</th>${elapsed}</tr></tbody>
-    </table>
+    <div class="scroll">
+      <table class="num" id="table-counters">
+        <thead>
+          <tr><th>counter</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
+        </thead>
+        <tbody>${rows}<tr><th scope="row">elapsed_ms (replay)</th>${elapsed}</tr></tbody>
+      </table>
+    </div>
   `;
 }
 
@@ -234,9 +236,9 @@ export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
     ${rankingSection(opts.ranking)}
     <section id="counters">
     <h2>Key counters per strategy</h2>
-    <label class="toggle"><input type="checkbox" id="log-counters"> log scale</label>
+    <label class="toggle"><input type="checkbox" id="log-counters" checked> log scale</label>
     ${chartBox("chart-counters", "Key counters per strategy", true)}
-    <details open><summary>All counters (lowest of each row highlighted)</summary>
+    <details><summary>All counters, every strategy (lowest of each row highlighted)</summary>
     ${countersTable(run)}
     </details>
     </section>
@@ -256,7 +258,7 @@ ${chartBox(`chart-series-${s.key}`, s.title)}
     <h2>Phases</h2>
     ${labels.length === 0 ? html`<p class="note">This trace has no phases.</p>` : html`
       <label>Counter <select id="phase-counter">${phaseCounters.map((c) =>
-        html`<option value="${c}">${c}</option>`
+        html`<option value="${c}" ${c === selected ? "selected" : ""}>${c}</option>`
       )}</select></label>
       <label class="toggle"><input type="checkbox" id="log-phases"> log scale</label>
       ${chartBox("chart-phases", "Selected counter per phase and strategy")}

@@ -38,7 +38,7 @@
   const chart = new Chart(document.getElementById("chart-compare"), {
     type: "bar",
     data: { labels: data.strategies, datasets: datasetsFor(select.value) },
-    options: { scales: { y: vmr.yScale(false, select.value) } },
+    options: { scales: { y: vmr.yScale(log.checked, select.value) } },
   });
   const redraw = () => {
     chart.data.datasets = datasetsFor(select.value);

@@ -36,7 +36,7 @@
         backgroundColor: vmr.color(s, i),
       })),
     },
-    options: { scales: { y: vmr.yScale(false) } },
+    options: { scales: { y: vmr.yScale(document.getElementById("log-counters").checked) } },
   });
   vmr.logToggle("log-counters", counters);
 
@@ -71,7 +71,8 @@
 
   const select = document.getElementById("phase-counter");
   const phaseCanvas = document.getElementById("chart-phases");
-  if (select && phaseCanvas) {
+  const log = document.getElementById("log-phases");
+  if (select && phaseCanvas && log) {
     const datasetsFor = (c) =>
       strategies.map((s, i) => ({
         label: s,
@@ -84,9 +85,8 @@
         labels: data.phases.labels.map((l, i) => `${i + 1}. ${l}`),
         datasets: datasetsFor(select.value),
       },
-      options: { scales: { y: vmr.yScale(false, select.value) } },
+      options: { scales: { y: vmr.yScale(log.checked, select.value) } },
     });
-    const log = document.getElementById("log-phases");
     const redraw = () => {
       phases.data.datasets = datasetsFor(select.value);
       phases.options.scales.y = vmr.yScale(log.checked, select.value);
