@@ -1202,8 +1202,15 @@ export class Machine {
       }
       fl[f] = fl[f]! & ~PG.referenced;
     }
+    // A slot on a device being swapped off is given up rather than written again.
+    if (
+      (flags & PG.swapCache) && this.#swap.refs[frames.swap[f]!] === 0 &&
+      this.#swap.deviceOf(frames.swap[f]!).removing
+    ) {
+      this.#dropSwapCache(f);
+    }
     // Anonymous page not yet in the swap cache: give it a slot first.
-    if ((flags & PG.anon) && !(flags & PG.swapCache)) {
+    if ((fl[f]! & PG.anon) && !(fl[f]! & PG.swapCache)) {
       const slot = this.#swap.alloc(false);
       if (slot === NONE) {
         this.#activate(f);
@@ -2259,25 +2266,44 @@ export class Machine {
     this.#swap.add(name, pages, prio);
   }
 
-  /** swapoff: every page on `d` comes back: objects' pages, then every swap PTE (try_to_unuse). */
+  /**
+   * swapoff: every page on `d` comes back: objects' pages, then every swap PTE (try_to_unuse).
+   * Reclaim during the pass may push a page back to a slot of `d` it still caches, so passes
+   * repeat until the device is empty (or a pass makes no progress).
+   */
   #swapoff(d: SwapDevice): void {
-    const sw = this.#swap;
     d.removing = true;
+    this.#ioLast = -2;
+    let before = Infinity;
+    while (d.used > 0 && d.used < before) {
+      before = d.used;
+      if (!this.#unusePass(d)) return this.#swapoffFailed(d);
+    }
+    if (d.used > 0) {
+      this.#warn(`swapoff ${d.name}: ${d.used} slots still in use`);
+      d.removing = false;
+      return;
+    }
+    this.#swap.remove(d);
+  }
+
+  /** One pass of try_to_unuse over `d`; false when memory ran out. */
+  #unusePass(d: SwapDevice): boolean {
+    const sw = this.#swap;
     const lo = d.base, hi = d.base + d.size;
     const inDev = (slot: number) => slot >= lo && slot < hi;
-    this.#ioLast = -2;
     // shmem_unuse: objects, mapped or not.
     for (const obj of [...this.#objById.values()]) {
       for (const [idx, slot] of [...obj.swap]) {
         if (!inDev(slot)) continue;
-        if (this.#getPageForSwapoff(obj, idx) === NONE) return this.#swapoffFailed(d);
+        if (this.#getPageForSwapoff(obj, idx) === NONE) return false;
       }
     }
     // unuse_mm: every address space's page tables.
     const pt = this.#pt;
     for (const mm of [...this.#mms.values()]) {
       for (const vma of [...mm.vmas]) {
-        if (!vma.anon) continue;
+        if (!vma.anon || !mm.vmas.includes(vma)) continue;
         for (let v = vma.start; v < vma.end;) {
           const base = pt.pteBase(mm, v);
           if (base < 0) {
@@ -2290,7 +2316,7 @@ export class Machine {
             this.counters[C.pte_walks]!++;
             const f = pt.flags[s]!;
             if (!(f & PTE_SWAP) || !inDev(pt.num[s]!)) continue;
-            if (!this.#unusePte(mm, vma, v, s)) return this.#swapoffFailed(d);
+            if (!this.#unusePte(mm, vma, v, s)) return false;
           }
         }
       }
@@ -2307,12 +2333,7 @@ export class Machine {
         this.#frames.release(fr);
       } else this.#dropSwapCache(fr);
     }
-    if (d.used > 0) {
-      this.#warn(`swapoff ${d.name}: ${d.used} slots still in use`);
-      d.removing = false;
-      return;
-    }
-    sw.remove(d);
+    return true;
   }
 
   #swapoffFailed(d: SwapDevice): void {
