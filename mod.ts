@@ -22,3 +22,5 @@ export * from "./trace/text_write.ts";
 export * from "./trace/testing.ts";
 export * from "./core/counters.ts";
 export type * from "./analyze/result.ts";
+export * from "./analyze/store.ts";
+export * from "./analyze/trace_info.ts";
