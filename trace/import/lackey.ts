@@ -15,7 +15,7 @@
  * @module
  */
 import { EventBatch } from "../batch.ts";
-import { type Event, MapFlag, Op, PAGE_SIZE } from "../event.ts";
+import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../event.ts";
 import { type Area, AreaMap } from "./area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "./import_stats.ts";
 import { type ByteSource, chunksOf } from "./lines.ts";
@@ -301,13 +301,21 @@ export class LackeyImporter {
       this.stats.dropped++;
       return;
     }
-    // Blocks known to be entirely inside areas, in a small direct-mapped cache.
+    // Blocks known to be entirely inside areas that allow this access, in a small direct-mapped
+    // cache: tag and the protection all areas of the block share.
+    const need = kind === 0 ? Prot.exec : kind === 1 ? Prot.read : Prot.write;
     const blk = Math.floor(page / BLOCK_PAGES);
     const lastBlk = Math.floor(last / BLOCK_PAGES);
     const tags = this.#blockTags;
-    if (tags[blk & BLOCK_CACHE_MASK] !== blk || tags[lastBlk & BLOCK_CACHE_MASK] !== lastBlk) {
-      this.#cover(page);
-      if (last !== page) this.#cover(last);
+    const prots = this.#blockProt;
+    const bi = blk & BLOCK_CACHE_MASK;
+    const li = lastBlk & BLOCK_CACHE_MASK;
+    if (
+      tags[bi] !== blk || (prots[bi]! & need) === 0 ||
+      tags[li] !== lastBlk || (prots[li]! & need) === 0
+    ) {
+      this.#cover(page, need);
+      if (last !== page) this.#cover(last, need);
       this.#markBlock(blk);
       if (lastBlk !== blk) this.#markBlock(lastBlk);
     }
@@ -333,12 +341,21 @@ export class LackeyImporter {
   /** Caches `blk` as covered if areas cover all of it (else pages are checked one by one). */
   #markBlock(blk: number): void {
     const s = blk * BLOCK_PAGES;
-    const cov = this.#areas.covered(s, s + BLOCK_PAGES);
-    if (cov.length === 1 && cov[0]!.start === s && cov[0]!.end === s + BLOCK_PAGES) {
+    const e = s + BLOCK_PAGES;
+    const cov = this.#areas.covered(s, e);
+    if (cov.length === 1 && cov[0]!.start === s && cov[0]!.end === e) {
+      let prot = RWX;
+      for (let p = s; p < e;) {
+        const a = this.#areas.find(p)!;
+        prot &= a.prot;
+        p = a.end;
+      }
       this.#blockTags[blk & BLOCK_CACHE_MASK] = blk;
+      this.#blockProt[blk & BLOCK_CACHE_MASK] = prot;
     }
   }
   #blockTags = new Float64Array(BLOCK_CACHE_SIZE).fill(-1);
+  #blockProt = new Uint8Array(BLOCK_CACHE_SIZE);
 
   /** Ends the input: the process exits. */
   finish(): void {
@@ -369,8 +386,12 @@ export class LackeyImporter {
   }
 
   /** Makes sure `page` is in an area, inferring one if needed. */
-  #cover(page: number): void {
-    if (this.#areas.find(page)) return;
+  #cover(page: number, need: number): void {
+    const found = this.#areas.find(page);
+    if (found) {
+      if ((found.prot & need) === 0) this.#widen(found, need);
+      return;
+    }
     const g = this.#areaPages;
     let start = Math.floor(page / g) * g;
     let end = start + g;
@@ -392,6 +413,30 @@ export class LackeyImporter {
       prot: RWX,
       flags: INFERRED_FLAGS,
     });
+  }
+
+  /**
+   * An access the area's protection forbids: the maps snapshot was taken later (after a RELRO
+   * mprotect, say). The area gets the permission back through an `mprotect`, counted as a warning.
+   */
+  #widen(area: Area, need: number): void {
+    const prot = area.prot | need | Prot.read;
+    recordWarning(
+      this.stats,
+      this.#lineNo,
+      `a ${need === Prot.write ? "store" : need === Prot.exec ? "fetch" : "load"} at page ` +
+        `0x${area.start.toString(16)}000.. which the maps snapshot does not allow; mprotect to ` +
+        `${protText(prot)} added (the snapshot was taken after the protection changed)`,
+    );
+    this.#emit({
+      pid: this.#pid,
+      op: "mprotect",
+      addr: area.start * PAGE_SIZE,
+      len: (area.end - area.start) * PAGE_SIZE,
+      prot,
+    });
+    area.prot = prot;
+    this.#blockTags.fill(-1);
   }
 
   /** `==PID== text`: takes the PID from the first one. */
@@ -432,6 +477,10 @@ export class LackeyImporter {
   #malformed(lineNo: number, b: Uint8Array, s: number, e: number, what: string): never {
     throw new ImportError(this.#name, lineNo, `expected ${what}, found '${text(b, s, e)}'`);
   }
+}
+
+function protText(p: number): string {
+  return `${p & Prot.read ? "r" : "-"}${p & Prot.write ? "w" : "-"}${p & Prot.exec ? "x" : "-"}`;
 }
 
 function text(b: Uint8Array, s: number, e: number): string {

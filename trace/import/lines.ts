@@ -145,9 +145,9 @@ export async function* readLines(src: ByteSource): AsyncIterable<string> {
 }
 
 /**
- * Reads the file at `path` (`-`: standard input) in 1 MiB chunks. One buffer is reused, so each
- * chunk is valid only until the next is requested (both line readers above copy what they keep).
- * The file is closed when iteration ends, even early.
+ * Reads the file at `path` (`-`: standard input) in 1 MiB chunks, decompressing it when the name
+ * ends in `.gz`. One buffer is reused, so each chunk is valid only until the next is requested
+ * (both line readers above copy what they keep). The file is closed when iteration ends.
  */
 export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
   if (path === "-") {
@@ -155,6 +155,11 @@ export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
     return;
   }
   const file = await Deno.open(path, { read: true });
+  if (path.endsWith(".gz")) {
+    // A gzip-compressed input is decompressed as it streams (the stream closes the file).
+    yield* file.readable.pipeThrough(new DecompressionStream("gzip"));
+    return;
+  }
   try {
     const buf = new Uint8Array(CHUNK);
     while (true) {
