@@ -387,6 +387,8 @@ export class StraceImporter {
         this.#touchAll(proc);
       }
     }
+    // The child exists in the trace from its fork event on, so its exec must be replayed.
+    proc.emitted = true;
     this.stats.processes++;
     return proc;
   }
