@@ -7,10 +7,19 @@
  * it the tests fail when `CI` is set, and are skipped with a message otherwise.
  */
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import fs from "node:fs";
+import type { BrowserContext, Page } from "playwright-core";
 import { openStore, saveRun } from "../analyze/store.ts";
 import { serveDashboard } from "../server/serve.ts";
 import { makeRunResult } from "./_run_result.ts";
+
+// playwright-core probes for WSL when it loads (existsSync of /proc/sys/fs/binfmt_misc/WSLInterop),
+// a path Deno lets only --allow-all read; `deno task test` grants less. Not WSL: answer "absent".
+const existsSync = fs.existsSync;
+fs.existsSync = (p: fs.PathLike) =>
+  String(p).startsWith("/proc/sys/fs/binfmt_misc/") ? false : existsSync(p);
+const { chromium } = await import("playwright-core");
+fs.existsSync = existsSync;
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
