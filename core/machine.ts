@@ -117,6 +117,10 @@ export const SWAP_CLUSTER = 8;
 const SCAN_BATCH = 32;
 
 const P = PTE_PRESENT, W = PTE_WRITE, A = PTE_ACCESSED, D = PTE_DIRTY;
+// Hot-path constants as plain numbers.
+const OP_R = OP.r, OP_W = OP.w, OP_X = OP.x;
+const C_EVENTS = C.events, C_TLB_HITS = C.tlb_hits, C_RSS_PEAK = C.rss_peak_pages;
+const PG_DIRTY = PG.dirty;
 
 /** What the rmap visitor does with each PTE it finds. */
 const Mode = { Referenced: 0, Unmap: 1, MkClean: 2, Collect: 3 } as const;
@@ -155,6 +159,8 @@ export class Machine {
   readonly #tlb: Tlb;
   readonly #swap = new SwapSpace();
   readonly #strategy: RmapStrategy;
+  /** Whether the strategy wants `pteAdded`/`pteRemoved` (they cost a call per PTE). */
+  readonly #tracks: boolean;
   readonly #procs = new Map<number, Mm>();
   readonly #mms = new Map<number, Mm>(); // live address spaces by id (creation order)
   readonly #objects = new Map<string, VmObject>(); // by name
@@ -245,6 +251,7 @@ export class Machine {
       },
     };
     this.#strategy = strategyInfo(cfg.strategy).create(this.#ctx);
+    this.#tracks = this.#strategy.tracksPtes !== false;
   }
 
   // ---------------------------------------------------------------- public gauges
@@ -293,17 +300,17 @@ export class Machine {
   /** Applies event `i` of `b`; `seq` is its 1-based global event number (the stamp of stores). */
   apply(b: EventBatch, i: number, seq: number): void {
     const c = this.counters;
-    c[C.events]!++;
+    c[C_EVENTS]!++;
     const op = b.op[i]!;
     this.#line = b.line[i]! || seq;
-    if (op >= OP.r && op <= OP.x) {
+    if (op >= OP_R && op <= OP_X) {
       this.#accessEvent(b, i, op, seq);
     } else {
       this.loadCount = 0;
       this.#slowEvent(b, i, op, seq);
     }
     const used = this.#frames.count - this.#frames.freeCount;
-    if (used > c[C.rss_peak_pages]!) c[C.rss_peak_pages] = used;
+    if (used > c[C_RSS_PEAK]!) c[C_RSS_PEAK] = used;
     if (this.#check) this.#runCheck();
   }
 
@@ -452,23 +459,24 @@ export class Machine {
     if (count === 1) {
       // Fast path: a TLB hit with the right permission.
       const tlb = this.#tlb;
-      const h = ((first ^ (mm.id * 0x9e3779b1)) >>> 0) % tlb.size;
+      const h = (Math.imul((first | 0) ^ Math.imul(mm.id, 0x27d4eb2d), 0x9e3779b1) >>> 0) *
+          tlb.size * 2.3283064365386963e-10 | 0;
       if (tlb.vpage[h] === first && tlb.mm[h] === mm.id && tlb.gen[h] === mm.tlbGen) {
         const s = tlb.slot[h]!;
         const pf = this.#pt.flags;
         const f = pf[s]!;
-        if (op === OP.w) {
+        if (op === OP_W) {
           if ((f & (P | W)) === (P | W)) {
             pf[s] = f | A | D;
             const fr = this.#pt.num[s]!;
-            this.#frames.flags[fr]! |= PG.dirty;
+            this.#frames.flags[fr]! |= PG_DIRTY;
             this.#frames.stamp[fr] = seq;
-            this.counters[C.tlb_hits]!++;
+            this.counters[C_TLB_HITS]!++;
             return;
           }
-        } else if ((f & (P | PTE_NOACCESS | (op === OP.x ? PTE_NX : 0))) === P) {
+        } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
           pf[s] = f | A;
-          this.counters[C.tlb_hits]!++;
+          this.counters[C_TLB_HITS]!++;
           if (this.#record) {
             this.loadVpage[0] = first;
             this.loadStamp[0] = this.#frames.stamp[this.#pt.num[s]!]!;
@@ -658,7 +666,7 @@ export class Machine {
     this.#setPte(s, bits, fr);
     this.#frames.mapcount[fr]!++;
     vma.mm.rss++;
-    this.#strategy.pteAdded(fr, vma, vpage);
+    if (this.#tracks) this.#strategy.pteAdded(fr, vma, vpage);
     if ((this.#frames.flags[fr]! & PG.mlocked) === 0 && vma.locked) {
       this.#frames.flags[fr]! |= PG.mlocked;
       this.#frames.lruMove(fr, LRU.unevictable);
@@ -855,7 +863,7 @@ export class Machine {
       this.#oom(`copy-on-write at ${hex(vpage)}`);
       return false;
     }
-    this.#strategy.pteRemoved(fr, vma, vpage);
+    if (this.#tracks) this.#strategy.pteRemoved(fr, vma, vpage);
     fl[nf] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
     this.#frames.stamp[nf] = this.#frames.stamp[fr]!;
     this.#frames.mapcount[nf] = 1;
@@ -950,7 +958,7 @@ export class Machine {
     const wbit = exclusive && vma.writable ? W : 0;
     this.#setPte(s, P | A | wbit | this.#protBits(vma), fr);
     if (fresh) this.#strategy.newAnonPage(fr, vma, vpage, exclusive);
-    else this.#strategy.pteAdded(fr, vma, vpage);
+    else if (this.#tracks) this.#strategy.pteAdded(fr, vma, vpage);
     if (vma.locked && !(fl[fr]! & PG.mlocked)) {
       fl[fr]! |= PG.mlocked;
       this.#frames.lruMove(fr, LRU.unevictable);
@@ -1330,7 +1338,7 @@ export class Machine {
           this.#vLocked = true;
           return true;
         }
-        this.#strategy.pteRemoved(f, vma, vpage);
+        if (this.#tracks) this.#strategy.pteRemoved(f, vma, vpage);
         if (pf[s]! & D) this.#frames.flags[f]! |= PG.dirty;
         if (this.#vSlot !== NONE) {
           this.#setPte(s, PTE_SWAP, this.#vSlot);
@@ -1456,7 +1464,7 @@ export class Machine {
             frames.swap[fr] = slot;
             this.#swap.cache[slot] = fr;
           }
-          this.#strategy.pteRemoved(fr, vma, v);
+          if (this.#tracks) this.#strategy.pteRemoved(fr, vma, v);
           if (f & D) frames.flags[fr]! |= PG.dirty;
           if (frames.flags[fr]! & PG.anon) {
             const slot = frames.swap[fr]!;
@@ -1633,7 +1641,7 @@ export class Machine {
     const n = this.#pt.num[s]!;
     if (f & P) {
       if (n !== ZERO_FRAME) {
-        this.#strategy.pteRemoved(n, vma, vpage);
+        if (this.#tracks) this.#strategy.pteRemoved(n, vma, vpage);
         if (f & D) this.#frames.flags[n]! |= PG.dirty;
         this.#setPte(s, 0, 0);
         vma.mm.rss--;
@@ -1836,7 +1844,7 @@ export class Machine {
       frames.swap[fr] = slot;
       this.#swap.cache[slot] = fr;
     }
-    this.#strategy.pteRemoved(fr, vma, v);
+    if (this.#tracks) this.#strategy.pteRemoved(fr, vma, v);
     if (this.#pt.flags[s]! & D) frames.flags[fr]! |= PG.dirty;
     if (fl & PG.anon) {
       this.#setPte(s, PTE_SWAP, frames.swap[fr]!);
@@ -2018,7 +2026,7 @@ export class Machine {
       this.#setPte(s, 0, 0);
       this.#slotPut(slot);
     } else {
-      this.#strategy.pteRemoved(src, p, v);
+      if (this.#tracks) this.#strategy.pteRemoved(src, p, v);
       this.#setPte(s, 0, 0);
       this.#unmapFrame(src);
       p.mm.rss--;
@@ -2039,6 +2047,7 @@ export class Machine {
   #fork(parent: Mm): Mm {
     const child = this.#newMm(parent);
     const pt = this.#pt;
+    const frames = this.#frames;
     const c = this.counters;
     let copied = false;
     for (const pv of parent.vmas) {
@@ -2065,31 +2074,38 @@ export class Machine {
           continue;
         }
         const stop = Math.min(pv.end, (Math.floor(v / 512) + 1) * 512);
+        let cbase = -1; // the child's PTE table for this block, made on the first PTE to copy
+        let pf = pt.flags, pn = pt.num;
         for (; v < stop; v++) {
           const s = base + (v & 511);
-          const f = pt.flags[s]!;
+          const f = pf[s]!;
           if (f === 0) continue;
-          const n = pt.num[s]!;
-          const cs = pt.ensure(child, v);
+          if (cbase < 0) {
+            cbase = pt.ensure(child, v) - (v & 511);
+            pf = pt.flags;
+            pn = pt.num;
+          }
+          const n = pn[s]!;
+          const cs = cbase + (v & 511);
           let cf = f & ~A;
           if (f & P) {
             if (n !== ZERO_FRAME) {
               if (cow && (f & W)) {
-                pt.flags[s] = f & ~W;
+                pf[s] = f & ~W;
                 cf &= ~W;
                 copied = true;
               }
-              this.#frames.flags[n] = this.#frames.flags[n]! & ~PG.exclusive;
-              this.#frames.mapcount[n]!++;
+              frames.flags[n] = frames.flags[n]! & ~PG.exclusive;
+              frames.mapcount[n]!++;
               child.rss++;
             }
           } else if (f & PTE_SWAP) {
             this.#swap.refs[n]!++;
           }
-          pt.flags[cs] = cf;
-          pt.num[cs] = n;
+          pf[cs] = cf;
+          pn[cs] = n;
           c[C.fork_ptes_copied]!++;
-          if ((f & P) && n !== ZERO_FRAME) this.#strategy.pteAdded(n, cv, v);
+          if (this.#tracks && (f & P) && n !== ZERO_FRAME) this.#strategy.pteAdded(n, cv, v);
         }
       }
     }
@@ -2366,7 +2382,7 @@ export class Machine {
     mm.rss++;
     this.#setPte(s, P | this.#protBits(vma), fr);
     if (fresh) this.#strategy.newAnonPage(fr, vma, v, exclusive);
-    else this.#strategy.pteAdded(fr, vma, v);
+    else if (this.#tracks) this.#strategy.pteAdded(fr, vma, v);
     if (sw.refs[slot] === 0) this.#dropSwapCache(fr);
     return true;
   }

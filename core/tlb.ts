@@ -13,6 +13,15 @@
 /** Pages above which a range flush becomes a full flush of the address space. */
 export const FLUSH_CEILING = 33;
 
+/**
+ * The entry of a `size`-entry TLB that may hold (`mmId`, `vpage`). Integer-only arithmetic (no
+ * `%` on doubles): this runs on every access.
+ */
+export function tlbIndex(mmId: number, vpage: number, size: number): number {
+  const h = Math.imul((vpage | 0) ^ Math.imul(mmId, 0x27d4eb2d), 0x9e3779b1) >>> 0;
+  return (h * size * 2.3283064365386963e-10) | 0;
+}
+
 /** A direct-mapped TLB of `size` entries. */
 export class Tlb {
   /** Number of entries. */
@@ -38,9 +47,9 @@ export class Tlb {
     this.slot = new Int32Array(size);
   }
 
-  /** The entry that may hold (`mmId`, `vpage`). */
+  /** The entry that may hold (`mmId`, `vpage`) (multiplicative hash, then a range reduction). */
   index(mmId: number, vpage: number): number {
-    return ((vpage ^ (mmId * 0x9e3779b1)) >>> 0) % this.size;
+    return tlbIndex(mmId, vpage, this.size);
   }
 
   /** Caches PTE `slot` for (`mmId`, `vpage`) at generation `gen`. */

@@ -80,6 +80,7 @@ function area(vma: Vma): AreaRmap {
 
 class AnonVmaChain implements RmapStrategy {
   readonly hasRmap = true;
+  readonly tracksPtes = false;
   #ctx: RmapContext;
   #byId: (AnonVma | undefined)[] = [];
   #live = 0;

@@ -97,6 +97,11 @@ export interface RmapStrategy {
    * skips the rmap cross-check.
    */
   readonly hasRmap: boolean;
+  /**
+   * Set to false when `pteAdded` and `pteRemoved` do nothing: the machine then skips the two
+   * calls on every PTE of fork, exit and munmap (absent means true).
+   */
+  readonly tracksPtes?: boolean;
 
   // ---- address spaces ----
   /** A new address space: `parent` is the forking one, null for a fresh one (first event, exec). */
