@@ -64,15 +64,24 @@ export async function bundledTraces(
   return out;
 }
 
+/** Options of {@linkcode replayBundled}. */
+export interface ReplayBundledOptions {
+  /** The traces (default: {@linkcode bundledTraces}). */
+  traces?: BundledTrace[];
+  /** Called with a line per trace replayed (default: `console.log`). */
+  report?: (line: string) => void;
+}
+
 /**
  * Replays every bundled trace into `store`, reporting each as it goes; returns the new run ids.
  */
 export async function replayBundled(
   store: Store,
-  report: (line: string) => void = console.log,
+  opts: ReplayBundledOptions = {},
 ): Promise<number[]> {
+  const report = opts.report ?? console.log;
   const ids: number[] = [];
-  for (const t of await bundledTraces()) {
+  for (const t of opts.traces ?? await bundledTraces()) {
     const started = performance.now();
     const { result, trace } = await t.load();
     ids.push(saveRun(store, result, trace));

@@ -21,6 +21,8 @@ Deno.test("GET / shows an empty store's hint, then the runs newest first", async
   match(html, /scan, anon_vma_chain/);
   // Headline ranges: pte_walks across the three strategies of run a are 113, 213 and 313.
   match(html, /113 – 313/);
+  // The cost model's cheapest strategy: scan has the lowest counters in the built runs.
+  match(html, /<td class="text">scan\s+<span class="note">\(next ×1\.92\)<\/span>/);
   match(html, /Compare A with B/);
 });
 
@@ -63,6 +65,19 @@ Deno.test("GET /runs/:id escapes trace names and mark labels everywhere", async 
   const { html } = await page(t.app, `/runs/${id}`);
   const data = /<script type="application\/json" id="run-data">(.*?)<\/script>/s.exec(html)![1]!;
   assertEquals(JSON.parse(data).phases.labels[1], `</script>${EVIL}`);
+});
+
+Deno.test("GET /runs/:id thins long time series tables and says so", async () => {
+  await using t = testApp();
+  const id = t.seed({ samples: 450, events: 4500 });
+  const { html } = await page(t.app, `/runs/${id}`);
+  match(
+    html,
+    /One sample in 3 of 450 shown \(and the last\); the\s+JSON export has them all\./,
+  );
+  // 151 rows a table (samples 0, 3, ..., 447 and the last, 449), six tables.
+  const rows = html.match(/<tr><th scope="row">[\d,]+<\/th>/g) ?? [];
+  assertEquals(rows.length, 6 * 151);
 });
 
 Deno.test("GET /runs/:id answers 404 for a missing run and 400 for a bad id", async () => {

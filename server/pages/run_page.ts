@@ -80,10 +80,8 @@ function seriesTable(run: StoredRun, key: string): Html {
   for (let j = 0; j < at.length; j += step) idx.push(j);
   if (at.length > 0 && idx.at(-1) !== at.length - 1) idx.push(at.length - 1);
   const note = step > 1
-    ? html`<p class="note">Every ${step}th of ${
-      fmt(at.length)
-    } samples; the CSV and JSON exports have
-them all.</p>`
+    ? html`<p class="note">One sample in ${step} of ${fmt(at.length)} shown (and the last); the
+JSON export has them all.</p>`
     : "";
   const series = run.strategies.map((s) =>
     (run.result.results[s]!.series as unknown as Record<string, number[]>)[key] ?? []
