@@ -1,0 +1,213 @@
+/**
+ * `vmreplay run TRACE...`: replays traces once per strategy (in parallel workers), prints a
+ * comparison table, and writes JSON, CSV and Markdown reports and the results store.
+ *
+ * @module
+ */
+import { basename } from "node:path";
+import {
+  InputError,
+  parseCommand,
+  parseSize,
+  Progress,
+  runCommand,
+  UsageError,
+  writeFileAtomic,
+} from "./_cli.ts";
+import { type CostWeights, costWeights, parseCostOverrides } from "../cost.ts";
+import { type ReplayProgress, replayTrace, resolveStrategies } from "../replay.ts";
+import { formatCsv, formatJson, formatMarkdown, formatTable } from "../report.ts";
+import type { RunResult } from "../result.ts";
+import { DEFAULT_DB_PATH, openStore, saveRun } from "../store.ts";
+import { traceInfoOfFile } from "../trace_info.ts";
+
+const HELP = `Usage: vmreplay run TRACE... [options]
+
+Replays each trace once per reverse-mapping strategy, every strategy in its own worker, and prints
+a comparison table: faults and I/O, reverse-map work, and the cost model's estimate with its rank.
+A trace is validated as a whole first; nothing is replayed from a malformed file.
+
+Options:
+  --strategies all|a,b   strategies to run (default all; see 'vmreplay strategies')
+  --mem SIZE             physical memory, e.g. 64M (default: trace header mem=, else 1G)
+  --swap SIZE            swap device 'swap', created when first needed unless the trace has
+                         swapped on its own device by then (default: header swap=, else none)
+  --verify               check every load against the reference model (verify_errors)
+  --check                check the machine's invariants after every event (check_errors)
+  --json FILE            write the results as JSON (several traces: a JSON array)
+  --csv FILE             write counters as CSV, one row per strategy and phase (several traces:
+                         a leading 'trace' column)
+  --markdown FILE        write a Markdown report
+  --db FILE              results store to save the run in (default ${DEFAULT_DB_PATH})
+  --no-db                do not save the run
+  --series-interval N    sample the time series every N events (default: 200-500 samples)
+  --cost-weights FILE    cost-model weights as JSON {"name": nanoseconds, ...}
+  --cost NAME=NS         override one cost-model weight (repeatable); see docs/cost-model.md
+  --quiet                print nothing but errors
+  -h, --help             this help
+
+Exit status: 0 success; 1 bad input, or --verify/--check found errors; 2 usage error.
+`;
+
+const OPTIONS = {
+  strategies: { type: "string" },
+  mem: { type: "string" },
+  swap: { type: "string" },
+  verify: { type: "boolean" },
+  check: { type: "boolean" },
+  json: { type: "string" },
+  csv: { type: "string" },
+  markdown: { type: "string" },
+  db: { type: "string" },
+  "no-db": { type: "boolean" },
+  "series-interval": { type: "string" },
+  "cost-weights": { type: "string" },
+  cost: { type: "string", multiple: true },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
+async function loadWeights(file: string | undefined, items: string[]): Promise<CostWeights> {
+  let fromFile: Record<string, unknown> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (e) {
+      throw new InputError(`${file}: cannot read the cost weights: ${(e as Error).message}`);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new SyntaxError("expected an object of weight names to nanoseconds");
+      }
+      fromFile = parsed as Record<string, unknown>;
+      costWeights(fromFile);
+    } catch (e) {
+      throw new InputError(`${file}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return costWeights({ ...fromFile, ...parseCostOverrides(items) });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** A CSV of several runs: each run's rows with a leading `trace` column. */
+function csvOfRuns(runs: RunResult[]): string {
+  if (runs.length === 1) return formatCsv(runs[0]!);
+  const out: string[] = [];
+  runs.forEach((run, k) => {
+    const lines = formatCsv(run).trimEnd().split("\n");
+    const cell = /[",\n]/.test(run.trace) ? `"${run.trace.replaceAll('"', '""')}"` : run.trace;
+    lines.forEach((l, i) => {
+      if (i === 0 && k > 0) return;
+      out.push(`${i === 0 ? "trace" : cell},${l}`);
+    });
+  });
+  return out.join("\n") + "\n";
+}
+
+/** Runs `vmreplay run ARGS`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  return await runCommand("run", HELP, async () => {
+    const parsed = parseCommand({ name: "run", help: HELP, options: OPTIONS }, args);
+    if (!parsed) return 0;
+    const { values: v, positionals: traces } = parsed;
+    if (traces.length === 0) throw new UsageError("expected at least one TRACE file");
+    if (v.db !== undefined && v["no-db"]) {
+      throw new UsageError("--db and --no-db exclude each other");
+    }
+    let strategies: string[];
+    try {
+      strategies = resolveStrategies(v.strategies?.split(",").map((s) => s.trim()));
+    } catch (e) {
+      throw new UsageError(`--strategies: ${(e as Error).message}`);
+    }
+    const mem = v.mem === undefined ? undefined : parseSize(v.mem, "--mem");
+    const swap = v.swap === undefined ? undefined : parseSize(v.swap, "--swap");
+    if (mem !== undefined && mem < 16 * 4096) {
+      throw new UsageError(`--mem: expected at least 64K (16 pages), found '${v.mem}'`);
+    }
+    let seriesInterval: number | undefined;
+    if (v["series-interval"] !== undefined) {
+      seriesInterval = Number(v["series-interval"]);
+      if (!Number.isSafeInteger(seriesInterval) || seriesInterval < 1) {
+        throw new UsageError(
+          `--series-interval: expected a positive whole number, found '${v["series-interval"]}'`,
+        );
+      }
+    }
+    const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
+    for (const t of traces) {
+      try {
+        const st = await Deno.stat(t);
+        if (!st.isFile) throw new Error("not a regular file");
+      } catch (e) {
+        throw new InputError(`${t}: cannot read the trace: ${(e as Error).message}`);
+      }
+    }
+
+    const runs: RunResult[] = [];
+    let failed = false;
+    for (const trace of traces) {
+      const progress = new Progress(`run ${basename(trace)}`, !v.quiet && Deno.stderr.isTerminal());
+      const done = new Map<string, number>();
+      const onProgress = (p: ReplayProgress) => {
+        done.set(p.strategy, p.total > 0 ? p.events / p.total : 1);
+        const pct = [...done.values()].reduce((a, b) => a + b, 0) / strategies.length;
+        progress.update(`${Math.floor(pct * 100)}% of ${strategies.length} strategies`);
+      };
+      let run: RunResult;
+      try {
+        run = await replayTrace({
+          trace,
+          strategies,
+          ...(mem !== undefined ? { mem } : {}),
+          ...(swap !== undefined ? { swap } : {}),
+          verify: v.verify ?? false,
+          check: v.check ?? false,
+          ...(seriesInterval !== undefined ? { seriesInterval } : {}),
+          onProgress,
+        });
+      } finally {
+        progress.done();
+      }
+      runs.push(run);
+      if (!v.quiet) console.log(formatTable(run, { weights }));
+      for (const [s, r] of Object.entries(run.results)) {
+        if (r.verify?.first_line !== undefined) {
+          failed = true;
+          console.error(
+            `${trace}:${r.verify.first_line}: ${s}: ${r.counters.verify_errors} verify errors; ` +
+              `first: ${r.verify.first_message}`,
+          );
+        }
+        if (r.check !== undefined) {
+          failed = true;
+          console.error(
+            `${trace}:${r.check.first_line}: ${s}: ${r.counters.check_errors ?? "some"} ` +
+              `invariant check failures; first: ${r.check.first_message}`,
+          );
+        }
+      }
+      if (!v["no-db"]) {
+        const dbPath = v.db ?? DEFAULT_DB_PATH;
+        try {
+          using store = openStore(dbPath);
+          const id = saveRun(store, run, await traceInfoOfFile(trace));
+          if (!v.quiet) console.error(`saved as run ${id} in ${dbPath}`);
+        } catch (e) {
+          throw new InputError(`${dbPath}: cannot save the run: ${(e as Error).message}`);
+        }
+      }
+    }
+    const one = runs.length === 1 ? runs[0]! : undefined;
+    if (v.json !== undefined) await writeFileAtomic(v.json, formatJson(one ?? runs));
+    if (v.csv !== undefined) await writeFileAtomic(v.csv, csvOfRuns(runs));
+    if (v.markdown !== undefined) {
+      await writeFileAtomic(v.markdown, runs.map((r) => formatMarkdown(r, weights)).join("\n"));
+    }
+    return failed ? 1 : 0;
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * The replay runner: validates a trace as a whole (nothing is replayed from a file that does not
+ * validate), then replays it once per strategy, each strategy in its own Web Worker reading the
+ * trace itself in streaming batches, and gathers a {@linkcode RunResult}.
+ *
+ * Machine options: memory and swap from the options, else from the trace header (`mem=`, `swap=`),
+ * else 1 GiB of memory and no swap. A swap size describes a device named `swap` that the machine
+ * creates when swap is first needed, unless the trace brought its own with a `swapon` before that
+ * (so a header `swap=` that describes the trace's own `swapon`, as generated traces write it, is
+ * not added twice).
+ *
+ * @module
+ */
+import { DEFAULT_TLB_ENTRIES } from "../core/machine.ts";
+import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
+import type { TraceHeader } from "../trace/event.ts";
+import { PAGE_SIZE } from "../trace/event.ts";
+import { readTrace, readTraceBytes, type TraceReader } from "../trace/read.ts";
+import type { MachineOptions, RunResult, StrategyResult } from "./result.ts";
+import { defaultSeriesInterval } from "./series.ts";
+import type { WorkerReply, WorkerRequest } from "./replay_worker.ts";
+
+/** Memory when neither the options nor the trace header say (1 GiB). */
+export const DEFAULT_MEM = 2 ** 30;
+
+/** Progress of one strategy's replay. */
+export interface ReplayProgress {
+  strategy: string;
+  /** Events replayed so far. */
+  events: number;
+  /** Events in the trace. */
+  total: number;
+}
+
+/** Options of {@linkcode replayTrace}. */
+export interface ReplayOptions {
+  /** Path of the trace (any form, optionally gzipped). */
+  trace: string;
+  /** Strategy names, or `["all"]`; default: every strategy of the registry. */
+  strategies?: string[];
+  /** Physical memory in bytes (overrides the header's `mem=`). */
+  mem?: number;
+  /** Swap in bytes (overrides the header's `swap=`; see the module doc). */
+  swap?: number;
+  /** TLB entries (default: the machine's `DEFAULT_TLB_ENTRIES`). */
+  tlbEntries?: number;
+  /** Check every load against the reference model; counts `verify_errors`. */
+  verify?: boolean;
+  /** Check the machine's invariants after every event; counts `check_errors`. */
+  check?: boolean;
+  /** Sample the time series every this many events (default: 200 to 500 samples). */
+  seriesInterval?: number;
+  /** Called as strategies progress (about every 64 Ki events each). */
+  onProgress?: (p: ReplayProgress) => void;
+  /** Aborts the replay: workers are terminated and the promise rejects with the reason. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode replayBytes}: those of {@linkcode replayTrace} but the path. */
+export type ReplayBytesOptions = Omit<ReplayOptions, "trace">;
+
+/**
+ * Resolves strategy names: undefined, `[]` or `["all"]` mean every registered strategy (in registry
+ * order). Throws a `RangeError` naming an unknown strategy and listing the known ones.
+ *
+ * @example
+ * ```ts
+ * import { resolveStrategies } from "./replay.ts";
+ * if (resolveStrategies(["anon_vma_chain"]).join() !== "anon_vma_chain") throw new Error();
+ * if (resolveStrategies(["all"]).length < 1) throw new Error();
+ * ```
+ */
+export function resolveStrategies(names?: readonly string[]): string[] {
+  const known = Object.keys(STRATEGIES);
+  if (names === undefined || names.length === 0 || (names.length === 1 && names[0] === "all")) {
+    return known.length > 0 ? known : [DEFAULT_STRATEGY];
+  }
+  const out: string[] = [];
+  for (const n of names) {
+    if (!(n in STRATEGIES)) {
+      throw new RangeError(`Unknown strategy '${n}'; known strategies: ${known.join(", ")}`);
+    }
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+/** What a validation pass over a whole trace learned. */
+interface Validated {
+  header: TraceHeader;
+  events: number;
+}
+
+/** Reads every event once: throws the reader's TraceError on the first malformed one. */
+async function validate(reader: TraceReader): Promise<Validated> {
+  try {
+    let events = 0;
+    for await (const b of reader.batches()) events += b.length;
+    return { header: reader.header, events };
+  } finally {
+    await reader.close();
+  }
+}
+
+/** The machine options a replay uses (see the module doc for the rules). */
+function machineOptions(v: Validated, opts: ReplayBytesOptions): MachineOptions {
+  return {
+    mem: opts.mem ?? v.header.mem ?? DEFAULT_MEM,
+    swap: opts.swap ?? v.header.swap ?? 0,
+    page: PAGE_SIZE,
+    tlb_entries: opts.tlbEntries ?? DEFAULT_TLB_ENTRIES,
+  };
+}
+
+/**
+ * Replays the trace at `opts.trace` once per strategy, in parallel workers.
+ *
+ * @example
+ * ```ts
+ * import { replayTrace } from "./replay.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".vmt" });
+ * await Deno.writeTextFile(path, "vmtrace 1 mem=1M\n1 mmap 0x10000 8K rw- private,anon\n1 w 0x10000\n1 r 0x11000\n");
+ * const run = await replayTrace({ trace: path, strategies: ["anon_vma_chain"], verify: true });
+ * await Deno.remove(path);
+ * const c = run.results.anon_vma_chain!.counters;
+ * if (run.events !== 3 || c.minor_faults !== 2 || c.verify_errors !== 0) throw new Error("bad run");
+ * ```
+ */
+export async function replayTrace(opts: ReplayOptions): Promise<RunResult> {
+  const { trace, ...rest } = opts;
+  const strategies = resolveStrategies(opts.strategies);
+  const v = await validate(await readTrace(trace));
+  return await runWorkers(trace, { path: trace }, v, strategies, rest);
+}
+
+/**
+ * Replays a trace given as bytes (an upload, say); `name` gives its form by extension (`.vmt`,
+ * `.jsonl.gz`, ...) and names it in messages and results.
+ *
+ * @example
+ * ```ts
+ * import { replayBytes } from "./replay.ts";
+ * const bytes = new TextEncoder().encode("vmtrace 1\n1 mmap 0x10000 4K rw- private,anon\n1 r 0x10000\n");
+ * const run = await replayBytes(bytes, "up.vmt", { strategies: ["anon_vma_chain"] });
+ * if (run.results.anon_vma_chain!.counters.zero_page_maps !== 1) throw new Error("bad run");
+ * ```
+ */
+export async function replayBytes(
+  bytes: Uint8Array,
+  name: string,
+  opts: ReplayBytesOptions = {},
+): Promise<RunResult> {
+  const strategies = resolveStrategies(opts.strategies);
+  const v = await validate(await readTraceBytes(bytes, { name }));
+  return await runWorkers(name, { bytes, name }, v, strategies, opts);
+}
+
+async function runWorkers(
+  name: string,
+  source: WorkerRequest["source"],
+  v: Validated,
+  strategies: string[],
+  opts: ReplayBytesOptions,
+): Promise<RunResult> {
+  opts.signal?.throwIfAborted();
+  const machine = machineOptions(v, opts);
+  const interval = opts.seriesInterval ?? defaultSeriesInterval(v.events);
+  if (!Number.isSafeInteger(interval) || interval < 1) {
+    throw new RangeError(`seriesInterval: expected a positive whole number, found ${interval}`);
+  }
+  const workers: Worker[] = [];
+  const stopAll = () => workers.forEach((w) => w.terminate());
+  try {
+    const results = await Promise.all(strategies.map((strategy) => {
+      const w = new Worker(new URL("./replay_worker.ts", import.meta.url), { type: "module" });
+      workers.push(w);
+      return runOne(
+        w,
+        strategy,
+        {
+          source,
+          options: {
+            strategy,
+            memPages: Math.floor(machine.mem / PAGE_SIZE),
+            swapPages: Math.floor(machine.swap / PAGE_SIZE),
+            tlbEntries: machine.tlb_entries,
+            check: opts.check ?? false,
+            verify: opts.verify ?? false,
+            seriesInterval: interval,
+            totalEvents: v.events,
+          },
+        },
+        v.events,
+        opts,
+      );
+    }));
+    const out: Record<string, StrategyResult> = {};
+    strategies.forEach((s, i) => out[s] = results[i]!);
+    return { trace: name, events: v.events, machine, results: out };
+  } finally {
+    stopAll();
+  }
+}
+
+/** Runs one worker to completion; rejects on its error or on abort. */
+function runOne(
+  w: Worker,
+  strategy: string,
+  req: WorkerRequest,
+  total: number,
+  opts: ReplayBytesOptions,
+): Promise<StrategyResult> {
+  return new Promise((resolve, reject) => {
+    const signal = opts.signal;
+    const onAbort = () => {
+      w.terminate();
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const settle = () => signal?.removeEventListener("abort", onAbort);
+    w.onmessage = (e: MessageEvent<WorkerReply>) => {
+      const m = e.data;
+      if (m.kind === "progress") {
+        opts.onProgress?.({ strategy, events: m.events, total });
+      } else if (m.kind === "done") {
+        settle();
+        opts.onProgress?.({ strategy, events: total, total });
+        resolve(m.result);
+      } else {
+        settle();
+        const err = new Error(`Replay of '${strategy}' failed: ${m.message}`);
+        // Keep the kind (a TraceError stays one for the command line's exit code).
+        err.name = m.name;
+        if (m.stack !== undefined) {
+          err.stack = `${err.name}: ${err.message}\n--- in worker:\n${m.stack}`;
+        }
+        reject(err);
+      }
+    };
+    w.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      settle();
+      reject(new Error(`Replay worker for '${strategy}' crashed: ${e.message}`));
+    };
+    w.postMessage(req);
+  });
+}

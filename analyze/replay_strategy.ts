@@ -1,0 +1,187 @@
+/**
+ * One strategy's replay, in the current thread: feeds every event of a batch stream to a
+ * {@linkcode Machine}, splits counters into phases at `mark` events, samples the time series and,
+ * with `verify`, checks every load against the {@linkcode ReferenceModel}. The replay runner calls
+ * it inside a worker per strategy; tests and small tools may call it directly.
+ *
+ * @module
+ */
+import { C } from "../core/counters.ts";
+import { Machine } from "../core/machine.ts";
+import { NO_STAMP, ReferenceModel } from "../core/reference.ts";
+import type { EventBatch } from "../trace/batch.ts";
+import { Op, PAGE_SIZE } from "../trace/event.ts";
+import { PhaseTracker } from "./phases.ts";
+import type { StrategyResult } from "./result.ts";
+import { defaultSeriesInterval, SeriesRecorder } from "./series.ts";
+
+/** Options of {@linkcode replayStrategy}. */
+export interface StrategyReplayOptions {
+  /** Strategy name (a key of `core/rmap/registry.ts` `STRATEGIES`). */
+  strategy: string;
+  /** Physical memory, pages. */
+  memPages: number;
+  /** Swap in pages: the machine's device `swap`, unless the trace brings its own (0: none). */
+  swapPages: number;
+  /** TLB entries (default: the machine's). */
+  tlbEntries?: number;
+  /** Check the machine's invariants after every event (`--check`). */
+  check?: boolean;
+  /** Check every load against the reference model (`--verify`). */
+  verify?: boolean;
+  /** Sample the time series every this many events (default from `totalEvents`). */
+  seriesInterval?: number;
+  /** Events in the trace, when known (for the default series interval and progress). */
+  totalEvents?: number;
+  /** Called with the number of events replayed so far, about every `progressEvery` events. */
+  onProgress?: (events: number) => void;
+  /** Events between progress calls (default 65536). */
+  progressEvery?: number;
+}
+
+/** Pages an access of `len` bytes starting `off` bytes into its first page covers. */
+function accessPages(off: number, len: number): number {
+  return len <= 0 ? 0 : Math.floor((off + len - 1) / PAGE_SIZE) + 1;
+}
+
+/**
+ * Replays a stream of batches through one strategy and returns its results.
+ *
+ * @example
+ * ```ts
+ * import { replayStrategy } from "./replay_strategy.ts";
+ * import { TraceBuilder } from "../trace/testing.ts";
+ * const t = new TraceBuilder().mmap(1, 0x10000, "16K", "rw-", "private,anon")
+ *   .w(1, 0x10000).mark("read").r(1, 0x10000).r(1, 0x11000);
+ * const r = await replayStrategy([t.batch()], {
+ *   strategy: "anon_vma_chain", memPages: 64, swapPages: 0, verify: true,
+ * });
+ * if (r.counters.minor_faults !== 2 || r.counters.verify_errors !== 0) throw new Error("bad run");
+ * if (r.phases.map((p) => p.label).join() !== "start,read") throw new Error("bad phases");
+ * ```
+ */
+export async function replayStrategy(
+  batches: AsyncIterable<EventBatch> | Iterable<EventBatch>,
+  opts: StrategyReplayOptions,
+): Promise<StrategyResult> {
+  const t0 = performance.now();
+  let firstCheck: { line: number; message: string } | undefined;
+  const machine = new Machine({
+    memPages: opts.memPages,
+    swapPages: opts.swapPages,
+    strategy: opts.strategy,
+    check: opts.check ?? false,
+    recordLoads: opts.verify ?? false,
+    ...(opts.tlbEntries !== undefined ? { tlbEntries: opts.tlbEntries } : {}),
+    onDiagnostic: (d) => {
+      if (d.kind === "check" && firstCheck === undefined) {
+        firstCheck = { line: d.line, message: d.message };
+      }
+    },
+  });
+  const counters = machine.counters;
+  const ref = opts.verify ? new ReferenceModel() : undefined;
+  let firstError: { line: number; message: string } | undefined;
+  const interval = opts.seriesInterval ?? defaultSeriesInterval(opts.totalEvents ?? 100_000);
+  const phases = new PhaseTracker(machine);
+  const series = new SeriesRecorder(interval);
+  series.sample(0, machine);
+  const every = opts.progressEvery ?? 65536;
+  let nextProgress = every;
+  let nextSample = interval;
+  let seq = 0;
+
+  for await (const b of batches) {
+    const n = b.length;
+    for (let i = 0; i < n; i++) {
+      seq++;
+      const op = b.op[i]!;
+      if (op === Op.mark) phases.mark(b.strings[b.str[i]!]!);
+      if (ref === undefined) {
+        machine.apply(b, i, seq);
+      } else {
+        const segvBefore = counters[C.segv]!;
+        machine.apply(b, i, seq);
+        if (op === Op.r || op === Op.w || op === Op.x) {
+          const bad = verifyAccess(machine, ref, b, i, op, counters[C.segv]! - segvBefore);
+          if (bad !== undefined) {
+            counters[C.verify_errors]!++;
+            firstError ??= { line: b.line[i] || seq, message: bad };
+          }
+        }
+        ref.apply(b, i, seq);
+      }
+      if (seq === nextSample) {
+        series.sample(seq, machine);
+        nextSample += interval;
+      }
+    }
+    if (opts.onProgress && seq >= nextProgress) {
+      opts.onProgress(seq);
+      nextProgress = seq + every;
+    }
+  }
+  series.sample(seq, machine);
+  const { total, phases: phaseResults } = phases.finish();
+  const result: StrategyResult = {
+    counters: total,
+    phases: phaseResults,
+    series: series.result(),
+    elapsed_ms: Math.round((performance.now() - t0) * 1000) / 1000,
+  };
+  if (ref) {
+    result.verify = firstError
+      ? { first_line: firstError.line, first_message: firstError.message }
+      : {};
+  }
+  if (firstCheck) result.check = { first_line: firstCheck.line, first_message: firstCheck.message };
+  return result;
+}
+
+/**
+ * Compares what the machine did for access `i` with the reference model: the same pages loaded
+ * (none when either faults), each with the expected stamp, and a segv exactly when the reference
+ * says the access faults. Returns a description of the first difference, or undefined.
+ */
+function verifyAccess(
+  machine: Machine,
+  ref: ReferenceModel,
+  b: EventBatch,
+  i: number,
+  op: number,
+  segvs: number,
+): string | undefined {
+  const pid = b.pid[i]!;
+  const first = b.page[i]!;
+  const count = accessPages(b.off[i]!, b.n1[i]!);
+  const ok = ref.accessOk(pid, op, first, count);
+  const what = `pid ${pid} ${op === Op.w ? "w" : op === Op.r ? "r" : "x"} page 0x${
+    first.toString(16)
+  }`;
+  if (ok === segvs > 0) {
+    return ok
+      ? `${what}: the machine reported a segv; the reference model allows the access`
+      : `${what}: the reference model expects a segv; the machine allowed the access`;
+  }
+  if (op === Op.w) return undefined;
+  const loaded = machine.loadCount;
+  if (loaded !== (ok ? count : 0)) {
+    return `${what}: the machine loaded ${loaded} pages, expected ${ok ? count : 0}`;
+  }
+  for (let k = 0; k < loaded; k++) {
+    const vpage = machine.loadVpage[k]!;
+    const want = ref.expected(pid, vpage);
+    const got = machine.loadStamp[k]!;
+    if (vpage !== first + k) {
+      return `${what}: load ${k} was of page 0x${vpage.toString(16)}, expected 0x${
+        (first + k).toString(16)
+      }`;
+    }
+    if (got !== want) {
+      return `${what}: page 0x${vpage.toString(16)} read stamp ${got}, expected ${
+        want === NO_STAMP ? "no load" : want
+      }`;
+    }
+  }
+  return undefined;
+}
