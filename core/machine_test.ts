@@ -416,3 +416,92 @@ Deno.test("a dedicated swap area takes shared anonymous pages only", () => {
   });
   ok(r.machine.swapUsedPages() === 2);
 });
+
+Deno.test("madvise willneed reads file pages and swapped anon pages in without mapping them", () => {
+  const t = new TraceBuilder().create(1, "file:/f", "32K")
+    .mmap(1, A, "32K", "r--", "private", "file:/f")
+    .madvise(1, A, "16K", "willneed")
+    .r(1, A + PG) // cached: minor, fault-around maps the 4 cached pages
+    .mmap(1, A + 0x100000, "16K", "rw-", "private,anon").w(1, A + 0x100000)
+    .w(1, A + 0x100000 + PG)
+    .madvise(1, A + 0x100000, "16K", "pageout")
+    .madvise(1, A + 0x100000, "16K", "willneed")
+    .r(1, A + 0x100000);
+  const r = run(t, { loads: true });
+  deepStrictEqual(pick(r, ["file_read_pages", "swap_in_pages", "major_faults", "minor_faults"]), {
+    file_read_pages: 4,
+    swap_in_pages: 2,
+    major_faults: 0,
+    minor_faults: 4,
+  });
+  deepStrictEqual(r.machine.loadStamp[0], 6);
+});
+
+Deno.test("munlock makes pages reclaimable again", () => {
+  const t = new TraceBuilder().mmap(1, A, "16K", "rw-", "private,anon").mlock(1, A, "16K")
+    .reclaim(4).mark("unlocked").munlock(1, A, "16K").reclaim(4);
+  const r = run(t);
+  deepStrictEqual(pick(r, ["minor_faults", "pages_reclaimed", "swap_out_pages"]), {
+    minor_faults: 4, // mlock populates
+    pages_reclaimed: 4,
+    swap_out_pages: 4,
+  });
+});
+
+Deno.test("an unlinked object lives while mapped and goes with its last mapping", () => {
+  const t = new TraceBuilder().write(1, "shm:1", 0, "8K")
+    .mmap(1, A, "8K", "rw-", "shared", "shm:1").unlink(1, "shm:1")
+    .write(1, "shm:1", 0, "4K") // a new object of the same name
+    .r(1, A);
+  const r = run(t, { loads: true });
+  deepStrictEqual(r.machine.loadStamp[0], 1);
+  deepStrictEqual(r.machine.residentPages(), 3);
+  const gone = run(
+    new TraceBuilder().write(1, "shm:1", 0, "8K").mmap(1, A, "8K", "rw-", "shared", "shm:1")
+      .unlink(1, "shm:1").munmap(1, A, "8K"),
+  );
+  deepStrictEqual(gone.machine.residentPages(), 0);
+});
+
+Deno.test("swap devices of higher priority fill first", () => {
+  const t = new TraceBuilder().swapon("low", "64K", 1).swapon("high", "8K", 5)
+    .mmap(1, A, "16K", "rw-", "private,anon");
+  for (let p = 0; p < 4; p++) t.w(1, A + p * PG);
+  t.madvise(1, A, "16K", "pageout").swapoff("high");
+  const r = run(t);
+  // 2 pages fit on "high"; the other 2 go to "low"; swapoff of "high" reads its 2 back.
+  deepStrictEqual(pick(r, ["swap_out_pages", "swap_in_pages", "swap_io_requests"]), {
+    swap_out_pages: 4,
+    swap_in_pages: 2,
+    swap_io_requests: 2 + 2,
+  });
+  deepStrictEqual(r.machine.swapUsedPages(), 2);
+});
+
+Deno.test("instruction fetches need PROT_EXEC; loads are allowed by any permission", () => {
+  const t = new TraceBuilder().mmap(1, A, "8K", "rw-", "private,anon").x(1, A).r(1, A)
+    .mmap(1, A + 0x100000, "8K", "--x", "private,anon").r(1, A + 0x100000).x(1, A + 0x100000)
+    .mprotect(1, A, "8K", "r-x").x(1, A);
+  const r = run(t);
+  deepStrictEqual(pick(r, ["segv", "minor_faults", "tlb_hits"]), {
+    segv: 1,
+    minor_faults: 2,
+    tlb_hits: 1, // x after the read of the --x page
+  });
+});
+
+Deno.test("mremap shrinks in place, grows in place and keeps the pages", () => {
+  const t = new TraceBuilder().mmap(1, A, "16K", "rw-", "private,anon");
+  for (let p = 0; p < 4; p++) t.w(1, A + p * PG);
+  t.mremap(1, A, "16K", A, "8K").r(1, A + 2 * PG) // gone
+    .mremap(1, A, "8K", A, "32K").r(1, A + 2 * PG).r(1, A + PG);
+  const r = run(t, { loads: true });
+  deepStrictEqual(pick(r, ["segv", "minor_faults", "zero_page_maps", "mremap_ptes_moved"]), {
+    segv: 1,
+    minor_faults: 5,
+    zero_page_maps: 1,
+    mremap_ptes_moved: 0,
+  });
+  deepStrictEqual(r.machine.loadStamp[0], 3);
+  deepStrictEqual(r.machine.residentPages(), 2);
+});
