@@ -49,6 +49,12 @@ export interface AppOptions {
   replay?: ReplayBytes;
   /** How uploads are checked before replay (default: the trace reader, to the last event). */
   validate?: ValidateBytes;
+  /**
+   * Host names the `Host` header may carry (any when omitted). A dashboard on 127.0.0.1 answers
+   * only `127.0.0.1`, `localhost` and `[::1]`, so a web page cannot reach it through a DNS name
+   * rebound to this machine.
+   */
+  allowedHosts?: string[];
 }
 
 /** What the app's handlers share. */
@@ -72,6 +78,17 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** The host name of a `Host` header (without the port), lowercase. */
+function hostName(host: string): string {
+  const h = host.toLowerCase();
+  if (h.startsWith("[")) return h.slice(0, h.indexOf("]") + 1);
+  const colon = h.indexOf(":");
+  return colon < 0 ? h : h.slice(0, colon);
+}
+
+/** Host names of this machine's loopback interface, for {@linkcode AppOptions.allowedHosts}. */
+export const LOOPBACK_HOSTS: readonly string[] = ["127.0.0.1", "localhost", "[::1]"];
+
 /**
  * Builds the dashboard app. Returns the Hono app and its job queue (call `jobs.close()` when
  * done, to abort replays in progress).
@@ -87,7 +104,12 @@ export function createApp(opts: AppOptions): { app: Hono; jobs: Jobs } {
     jobs,
   };
   const app = new Hono();
+  const allowed = opts.allowedHosts && new Set(opts.allowedHosts.map((h) => h.toLowerCase()));
   app.use(async (c, next) => {
+    const host = c.req.header("host");
+    if (allowed && host !== undefined && !allowed.has(hostName(host))) {
+      return c.text(`Host '${host}' is not served here`, 403);
+    }
     // Writes only from the dashboard's own pages (or from clients that send no Origin, like curl):
     // a page elsewhere must not start replays or delete runs.
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {

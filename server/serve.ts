@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type AppOptions, createApp } from "./app.ts";
+import { type AppOptions, createApp, LOOPBACK_HOSTS } from "./app.ts";
 
 /** Options of {@linkcode serveDashboard}. */
 export interface ServeOptions extends AppOptions {
@@ -38,8 +38,12 @@ export interface Dashboard extends AsyncDisposable {
  * ```
  */
 export function serveDashboard(opts: ServeOptions): Dashboard {
-  const { app, jobs } = createApp(opts);
   const host = opts.host ?? "127.0.0.1";
+  const loopback = ["127.0.0.1", "localhost", "::1"].includes(host);
+  const { app, jobs } = createApp({
+    ...opts,
+    ...(loopback && !opts.allowedHosts ? { allowedHosts: [...LOOPBACK_HOSTS] } : {}),
+  });
   const server = Deno.serve({
     hostname: host,
     port: opts.port ?? 8000,

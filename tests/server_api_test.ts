@@ -233,3 +233,15 @@ Deno.test("Unknown API routes answer 404 in JSON", async () => {
   assertEquals(status, 404);
   assertEquals(body.error, "No API route GET /api/nothing");
 });
+
+Deno.test("createApp({ allowedHosts }) refuses other Host headers (DNS rebinding)", async () => {
+  await using t = testApp({ allowedHosts: ["127.0.0.1", "localhost", "[::1]"] });
+  for (const host of ["127.0.0.1:8000", "localhost", "[::1]:8000"]) {
+    const ok = await t.app.request("/api/runs", { headers: { host } });
+    assertEquals(ok.status, 200, host);
+    await ok.body?.cancel();
+  }
+  const res = await t.app.request("/api/runs", { headers: { host: "evil.example:8000" } });
+  assertEquals(res.status, 403);
+  assertEquals(await res.text(), "Host 'evil.example:8000' is not served here");
+});
