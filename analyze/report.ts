@@ -20,6 +20,14 @@ export function formatCount(n: number): string {
   return `${v.toFixed(Math.abs(v) < 10 ? 2 : Math.abs(v) < 100 ? 1 : 0)}${unit}`;
 }
 
+/** Milliseconds in at most 7 characters, 3 significant digits below 100 (`0.00213`, `12.5`). */
+export function formatMs(ms: number): string {
+  if (ms === 0) return "0";
+  if (ms >= 100) return formatCount(Math.round(ms));
+  const p = ms.toPrecision(3);
+  return p.includes("e") ? ms.toFixed(5) : p;
+}
+
 /** A column of the comparison table: its two-line heading and how to get its value. */
 interface Column {
   head: [string, string];
@@ -117,8 +125,9 @@ export function formatTable(run: RunResult, opts: TableOptions = {}): string {
   const ranks = rankByCost(run.results, weights);
   const rankOf = new Map(ranks.map((r, i) => [r.strategy, i + 1]));
   const costCells = names.map((n) => {
-    const ms = estimateCost(run.results[n]!.counters, weights).total_ms;
-    return `${formatCount(Math.round(ms * 100) / 100)} #${rankOf.get(n)}`;
+    return `${formatMs(estimateCost(run.results[n]!.counters, weights).total_ms)} #${
+      rankOf.get(n)
+    }`;
   });
   const m = run.machine;
   const out = [
