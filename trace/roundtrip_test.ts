@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import type { Event, TraceHeader } from "./event.ts";
 import { randomEvents, TraceBuilder } from "./testing.ts";
 import { readTrace } from "./read.ts";
@@ -62,3 +62,31 @@ Deno.test("round trip keeps a builder trace", async () => {
     .mremap(1, "0x7f0000000000", "1M", "0x7f1000000000", "2M").exit(2).exit(1);
   await roundTrip(t.header(), t.events());
 });
+
+Deno.test("readTrace() streams files larger than its buffers (vmtb, text, gzip)", async () => {
+  const events = randomEvents(7, 250_000);
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const ext of [".vmtb", ".vmt", ".vmtb.gz"]) {
+      await writeTrace(`${dir}/big${ext}`, { version: 1 }, events);
+      if (ext === ".vmtb") ok((await Deno.stat(`${dir}/big${ext}`)).size > 3 << 19, "bigger than the buffer");
+      const r = await readTrace(`${dir}/big${ext}`, { batchSize: 5000 });
+      let i = 0;
+      for await (const b of r.batches()) {
+        for (let k = 0; k < b.length; k++, i++) {
+          const { line: _, ...ev } = b.get(k);
+          if (JSON.stringify(ev, big) !== JSON.stringify(events[i], big)) {
+            assertEquals(ev, events[i], `event ${i} of big${ext}`);
+          }
+        }
+      }
+      assertEquals(i, events.length, ext);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function big(_: string, v: unknown): unknown {
+  return typeof v === "bigint" ? `${v}n` : v;
+}

@@ -77,6 +77,83 @@ function bytesEqual(buf: Uint8Array, s: number, e: number, word: Uint8Array): bo
 }
 
 /**
+ * The fast path for the commonest line, `PID r|w|x 0xHEX [DECIMAL]` with single spaces and an
+ * optional comment, parsed in one pass with no call per token. It writes event `batch.length`
+ * and returns the position after the line's newline, or -1 when the line is anything else
+ * (including malformed or incomplete), which the general path then parses and reports.
+ */
+function fastAccess(buf: Uint8Array, s: number, n: number, b: EventBatch, lineNo: number): number {
+  let p = s;
+  let c = buf[p]!;
+  if (c < 49 || c > 57) return -1; // a PID starts with 1-9
+  let pid = c - 48;
+  for (p++; p < n; p++) {
+    c = buf[p]!;
+    if (c === SP) break;
+    const d = c - 48;
+    if (d < 0 || d > 9) return -1;
+    pid = pid * 10 + d;
+  }
+  if (pid > 0x7fffffff || p + 5 >= n) return -1;
+  c = buf[p + 1]!;
+  const op = c === 119 ? Op.w : c === 114 ? Op.r : c === 120 ? Op.x : -1;
+  if (op < 0 || buf[p + 2] !== SP || buf[p + 3] !== 48 || buf[p + 4] !== 120) return -1;
+  p += 5;
+  const ds = p;
+  while (p < n && HEX[buf[p]!]! >= 0) p++;
+  const nd = p - ds;
+  if (nd === 0 || nd > 15 || p >= n) return -1;
+  let page = 0, off = 0;
+  const split = p - 3;
+  for (let q = ds; q < p; q++) {
+    if (q < split) page = page * 16 + HEX[buf[q]!]!;
+    else off = off * 16 + HEX[buf[q]!]!;
+  }
+  if (page >= TWO45) return -1;
+  let len = 1;
+  c = buf[p]!;
+  if (c === SP || c === TAB) {
+    while (++p < n && ((c = buf[p]!) === SP || c === TAB));
+    if (p >= n) return -1;
+    if (c >= 48 && c <= 57) {
+      const ls = p;
+      len = 0;
+      for (; p < n; p++) {
+        c = buf[p]!;
+        const d = c - 48;
+        if (d < 0 || d > 9) break;
+        len = len * 10 + d;
+      }
+      if (p - ls > 15 || p >= n) return -1;
+      while ((c === SP || c === TAB) && ++p < n) c = buf[p]!;
+      if (p >= n) return -1;
+    }
+    if (c === HASH) {
+      const nl = buf.indexOf(NL, p);
+      if (nl < 0 || nl - s > MAX_LINE) return -1;
+      p = nl;
+      c = NL;
+    }
+  }
+  if (c === CR && p + 1 < n) c = buf[++p]!;
+  if (c !== NL) return -1;
+  const i = b.length;
+  b.op[i] = op;
+  b.pid[i] = pid;
+  b.page[i] = page;
+  b.off[i] = off;
+  b.page2[i] = 0;
+  b.off2[i] = 0;
+  b.n1[i] = len;
+  b.n2[i] = 0;
+  b.small[i] = 0;
+  b.str[i] = -1;
+  b.line[i] = lineNo;
+  b.length = i + 1;
+  return p + 1;
+}
+
+/**
  * Parses vmtrace v1 text incrementally: {@linkcode TextParser.push} a chunk of bytes, then call
  * {@linkcode TextParser.fill} until it returns false (the chunk is used up); at the end of input
  * call {@linkcode TextParser.end}. Malformed input throws {@linkcode TraceError} with the line and
@@ -162,10 +239,20 @@ export class TextParser {
       if (this.#line(this.#carry, 0, len, batch)) return true;
       pos = this.#pos;
     }
+    const hasHeader = this.header !== undefined;
     while (pos < n) {
       if (batch.length >= batch.capacity) {
         this.#pos = pos;
         return true;
+      }
+      if (hasHeader) {
+        const next = fastAccess(chunk, pos, n, batch, this.lineNo + 1);
+        if (next >= 0) {
+          this.lineNo++;
+          this.events++;
+          pos = next;
+          continue;
+        }
       }
       const nl = chunk.indexOf(NL, pos);
       if (nl < 0) {

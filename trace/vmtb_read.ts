@@ -24,6 +24,45 @@ const BUF = (1 << 20) + 2 * LOOKAHEAD;
 const dec = new TextDecoder();
 const SYSTEM = new Uint8Array(32);
 for (const name of SYSTEM_OPS) SYSTEM[Op[name]] = 1;
+/** Pids below this find their slot in an array rather than a Map. */
+const SMALL_PIDS = 1 << 16;
+/** Ops whose record starts with an address. */
+const ADDR_OPS = new Uint8Array(32);
+for (
+  const op of [
+    Op.mmap,
+    Op.munmap,
+    Op.mremap,
+    Op.mprotect,
+    Op.madvise,
+    Op.mlock,
+    Op.munlock,
+    Op.msync,
+    Op.r,
+    Op.w,
+    Op.x,
+  ]
+) ADDR_OPS[op] = 1;
+
+/** Where the last {@linkcode varint} call stopped (a module variable, so the call allocates nothing). */
+let gp = 0;
+
+/** Reads a varint at `p` of `buf` (little-endian base 128, up to 2^53); sets {@linkcode gp}. */
+function varint(buf: Uint8Array, p: number): number {
+  let b = buf[p++]!;
+  if (b < 128) {
+    gp = p;
+    return b;
+  }
+  let v = b & 127, mult = 128;
+  do {
+    b = buf[p++]!;
+    v += (b & 127) * mult;
+    mult *= 128;
+  } while (b >= 128 && mult < 2 ** 56);
+  gp = p;
+  return v;
+}
 
 /**
  * Decodes a `.vmtb` byte source: {@linkcode VmtbDecoder.readHeader} once, then
@@ -64,6 +103,8 @@ export class VmtbDecoder {
   #pid = -1;
   #slot = 0;
   #slots = new Map<number, number>();
+  /** Slot + 1 of each pid below {@linkcode SMALL_PIDS} (0: none yet), to skip the Map. */
+  #smallSlot = new Int32Array(SMALL_PIDS);
   #lastPage = new Float64Array(64);
   #strings: string[] = [];
 
@@ -161,7 +202,7 @@ export class VmtbDecoder {
     if (this.#done) return false;
     const cap = batch.capacity;
     while (batch.length < cap) {
-      if (this.#end - this.#p < LOOKAHEAD && !this.#eof) await this.#fill();
+      if (this.#end - this.#p <= LOOKAHEAD && !this.#eof) await this.#fill();
       const end = this.#end;
       const stop = this.#eof ? end : end - LOOKAHEAD;
       if (this.#p >= end) {
@@ -199,170 +240,243 @@ export class VmtbDecoder {
     this.#done = true;
   }
 
-  /** Decodes records while the cursor is before `stop`; returns -1 at the end marker. */
+  /**
+   * Decodes records while the cursor is before `stop`; returns -1 at the end marker. The hot
+   * loop keeps the cursor and per-process state in locals and reads one-byte varints inline.
+   */
   #decode(b: EventBatch, stop: number): number {
     const buf = this.#buf;
     const cap = b.capacity;
+    const opc = b.op, pidc = b.pid, pagec = b.page, offc = b.off, page2c = b.page2;
+    const off2c = b.off2, n1c = b.n1, n2c = b.n2, smallc = b.small, strc = b.str, linec = b.line;
+    const smallSlot = this.#smallSlot;
     let i = b.length;
+    let p = this.#p;
+    let pid = this.#pid;
+    let slot = this.#slot;
     let lastPage = this.#lastPage;
-    while (i < cap && this.#p < stop) {
-      const rec = buf[this.#p++]!;
-      if (rec === REC_END) {
-        b.length = i;
-        return -1;
-      }
-      const op = rec & 31;
-      if (op >= OPS.length || rec & 0x80) {
-        b.length = i;
-        throw this.#error(
-          `Corrupt vmtb file: bad record byte 0x${rec.toString(16)} at event ${this.#count + 1}`,
-          this.#count + 1,
-        );
-      }
-      if ((rec & REC_SAME_PID) === 0) {
-        const pid = this.#varint();
-        this.#pid = pid;
-        let s = this.#slots.get(pid);
-        if (s === undefined) {
-          s = this.#slots.size;
-          this.#slots.set(pid, s);
-          if (s >= lastPage.length) {
-            const bigger = new Float64Array(lastPage.length * 2);
-            bigger.set(lastPage);
-            this.#lastPage = lastPage = bigger;
-          }
-        }
-        this.#slot = s;
-      }
-      const pid = this.#pid;
-      if ((SYSTEM[op] === 1) !== (pid === 0) || pid > 0x7fffffff || pid < 0) {
-        b.length = i;
-        throw this.#error(
-          `Corrupt vmtb file: event ${this.#count + 1} ('${OPS[op]}') has pid ${pid}`,
-          this.#count + 1,
-        );
-      }
-      b.op[i] = op;
-      b.pid[i] = pid;
-      b.page[i] = 0;
-      b.off[i] = 0;
-      b.page2[i] = 0;
-      b.off2[i] = 0;
-      b.n1[i] = 0;
-      b.n2[i] = 0;
-      b.small[i] = 0;
-      b.str[i] = -1;
-      b.line[i] = ++this.#count;
-      switch (op) {
-        case Op.r:
-        case Op.w:
-        case Op.x:
-          this.#addr(b, i, false);
-          b.n1[i] = rec & REC_A ? 1 : this.#varint();
-          break;
-        case Op.munmap:
-        case Op.mlock:
-        case Op.munlock:
-        case Op.msync:
-          this.#addr(b, i, false);
-          b.n1[i] = this.#varint();
-          break;
-        case Op.mmap: {
-          this.#addr(b, i, false);
-          b.n1[i] = this.#varint();
-          const small = this.#varint();
-          b.small[i] = small;
-          if (rec & REC_A) b.str[i] = this.#string(b);
-          if (small & HAS_OFFSET) b.n2[i] = this.#varint();
+    let count = this.#count;
+    let v = 0;
+    let result = 0;
+    // unused columns must read 0 (str -1): clearing the rest of the batch at once is cheaper
+    // than storing zeros event by event
+    pagec.fill(0, i);
+    offc.fill(0, i);
+    page2c.fill(0, i);
+    off2c.fill(0, i);
+    n1c.fill(0, i);
+    n2c.fill(0, i);
+    smallc.fill(0, i);
+    strc.fill(-1, i);
+    {
+      while (i < cap && p < stop) {
+        const rec = buf[p++]!;
+        if (rec === REC_END) {
+          result = -1;
           break;
         }
-        case Op.mremap:
-          this.#addr(b, i, false);
-          b.n1[i] = this.#varint();
-          this.#addr(b, i, true);
-          b.n2[i] = this.#varint();
-          break;
-        case Op.mprotect:
-        case Op.madvise:
-          this.#addr(b, i, false);
-          b.n1[i] = this.#varint();
-          b.small[i] = buf[this.#p++]!;
-          break;
-        case Op.fork:
-        case Op.clone:
-          b.n1[i] = this.#varint();
-          break;
-        case Op.exec:
-        case Op.exit:
-          break;
-        case Op.create:
-        case Op.truncate:
-          b.str[i] = this.#string(b);
-          b.n1[i] = this.#varint();
-          break;
-        case Op.read:
-        case Op.write:
-          b.str[i] = this.#string(b);
-          b.n1[i] = this.#varint();
-          b.n2[i] = this.#varint();
-          break;
-        case Op.unlink:
-        case Op.fsync:
-        case Op.swapoff:
-        case Op.mark:
-          b.str[i] = this.#string(b);
-          break;
-        case Op.swapon:
-          b.str[i] = this.#string(b);
-          b.n1[i] = this.#varint();
-          if (rec & REC_A) {
-            const z = this.#varint();
-            b.n2[i] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-            b.small[i] = HAS_PRIO;
+        const op = rec & 31;
+        if (op >= OPS.length || rec & 0x80) {
+          throw this.#error(
+            `Corrupt vmtb file: bad record byte 0x${rec.toString(16)} at event ${count + 1}`,
+            count + 1,
+          );
+        }
+        if ((rec & REC_SAME_PID) === 0) {
+          v = buf[p]!;
+          if (v < 128) p++;
+          else (v = varint(buf, p), p = gp);
+          pid = v;
+          let s = pid < SMALL_PIDS ? smallSlot[pid]! - 1 : this.#slots.get(pid) ?? -1;
+          if (s < 0) {
+            s = this.#slots.size;
+            this.#slots.set(pid, s);
+            if (pid < SMALL_PIDS) smallSlot[pid] = s + 1;
+            if (s >= lastPage.length) {
+              const bigger = new Float64Array(lastPage.length * 2);
+              bigger.set(lastPage);
+              this.#lastPage = lastPage = bigger;
+            }
           }
-          break;
-        case Op.reclaim:
-          b.n1[i] = this.#varint();
-          break;
+          slot = s;
+          if ((SYSTEM[op] === 1) !== (pid === 0) || pid > 0x7fffffff) {
+            throw this.#error(
+              `Corrupt vmtb file: event ${count + 1} ('${OPS[op]}') has pid ${pid}`,
+              count + 1,
+            );
+          }
+        } else if ((SYSTEM[op] === 1) !== (pid === 0)) {
+          throw this.#error(
+            `Corrupt vmtb file: event ${count + 1} ('${OPS[op]}') has pid ${pid}`,
+            count + 1,
+          );
+        }
+        opc[i] = op;
+        pidc[i] = pid;
+        linec[i] = ++count;
+        let page = 0, off = 0, page2 = 0, off2 = 0, n1 = 0, n2 = 0, small = 0, str = -1;
+        if (op >= Op.r && op <= Op.x) {
+          // loads, stores and fetches: most of any trace
+          v = buf[p]!;
+          if (v < 128) p++;
+          else (v = varint(buf, p), p = gp);
+          if (v < 0x80000000) {
+            const h = v >>> 1;
+            page = lastPage[slot]! + ((h >>> 1) ^ -(h & 1));
+          } else {
+            const half = Math.floor(v / 2);
+            page = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
+          }
+          lastPage[slot] = page;
+          pagec[i] = page;
+          if ((v & 1) === 1) {
+            off = buf[p]!;
+            if (off < 128) p++;
+            else (off = varint(buf, p), p = gp);
+            offc[i] = off;
+          }
+          if (rec & REC_A) n1c[i] = 1;
+          else {
+            n1 = buf[p]!;
+            if (n1 < 128) p++;
+            else (n1 = varint(buf, p), p = gp);
+            n1c[i] = n1;
+          }
+          i++;
+          continue;
+        }
+        if (ADDR_OPS[op] === 1) {
+          // zigzag page delta from this process's last address, low bit: an offset follows
+          v = buf[p]!;
+          if (v < 128) p++;
+          else (v = varint(buf, p), p = gp);
+          if (v < 0x80000000) {
+            const h = v >>> 1; // integer fast path for deltas below 2^29 pages
+            page = lastPage[slot]! + ((h >>> 1) ^ -(h & 1));
+          } else {
+            const half = Math.floor(v / 2);
+            page = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
+          }
+          lastPage[slot] = page;
+          if ((v & 1) === 1) {
+            off = buf[p]!;
+            if (off < 128) p++;
+            else (off = varint(buf, p), p = gp);
+          }
+        }
+        switch (op) {
+          case Op.r:
+          case Op.w:
+          case Op.x:
+            if (rec & REC_A) n1 = 1;
+            else {
+              n1 = buf[p]!;
+              if (n1 < 128) p++;
+              else (n1 = varint(buf, p), p = gp);
+            }
+            break;
+          case Op.munmap:
+          case Op.mlock:
+          case Op.munlock:
+          case Op.msync:
+          case Op.fork:
+          case Op.clone:
+          case Op.reclaim:
+            n1 = varint(buf, p), p = gp;
+            break;
+          case Op.mmap:
+            n1 = varint(buf, p), p = gp;
+            small = varint(buf, p), p = gp;
+            if (rec & REC_A) (str = this.#string(b, p, count), p = gp);
+            if (small & HAS_OFFSET) n2 = varint(buf, p), p = gp;
+            break;
+          case Op.mremap: {
+            n1 = varint(buf, p), p = gp;
+            v = varint(buf, p), p = gp;
+            const half = Math.floor(v / 2);
+            page2 = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
+            lastPage[slot] = page2;
+            if (v % 2 === 1) off2 = varint(buf, p), p = gp;
+            n2 = varint(buf, p), p = gp;
+            break;
+          }
+          case Op.mprotect:
+          case Op.madvise:
+            n1 = varint(buf, p), p = gp;
+            small = buf[p++]!;
+            break;
+          case Op.exec:
+          case Op.exit:
+            break;
+          case Op.create:
+          case Op.truncate:
+            str = this.#string(b, p, count), p = gp;
+            n1 = varint(buf, p), p = gp;
+            break;
+          case Op.read:
+          case Op.write:
+            str = this.#string(b, p, count), p = gp;
+            n1 = varint(buf, p), p = gp;
+            n2 = varint(buf, p), p = gp;
+            break;
+          case Op.unlink:
+          case Op.fsync:
+          case Op.swapoff:
+          case Op.mark:
+            str = this.#string(b, p, count), p = gp;
+            break;
+          case Op.swapon:
+            str = this.#string(b, p, count), p = gp;
+            n1 = varint(buf, p), p = gp;
+            if (rec & REC_A) {
+              const z = varint(buf, p);
+              p = gp;
+              n2 = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+              small = HAS_PRIO;
+            }
+            break;
+        }
+        pagec[i] = page;
+        offc[i] = off;
+        page2c[i] = page2;
+        off2c[i] = off2;
+        n1c[i] = n1;
+        n2c[i] = n2;
+        smallc[i] = small;
+        strc[i] = str;
+        i++;
       }
-      i++;
     }
+    // written back once per call: V8 keeps this function optimized (a finally block here made it
+    // deoptimize on every exit for want of type feedback)
     b.length = i;
-    return i;
+    this.#p = p;
+    this.#pid = pid;
+    this.#slot = slot;
+    this.#count = count;
+    return result < 0 ? -1 : i;
   }
 
-  #addr(b: EventBatch, i: number, second: boolean): void {
-    const v = this.#varint();
-    const half = Math.floor(v / 2);
-    const d = half % 2 === 0 ? half / 2 : -(half + 1) / 2;
-    const page = this.#lastPage[this.#slot]! + d;
-    this.#lastPage[this.#slot] = page;
-    const off = v % 2 === 1 ? this.#varint() : 0;
-    if (second) {
-      b.page2[i] = page;
-      b.off2[i] = off;
-    } else {
-      b.page[i] = page;
-      b.off[i] = off;
-    }
-  }
-
-  #string(b: EventBatch): number {
-    const k = this.#varint();
+  /** Reads a string reference at `p` (adding a new string to the table); sets `gp`. */
+  #string(b: EventBatch, p: number, event: number): number {
+    const buf = this.#buf;
+    const k = varint(buf, p);
+    p = gp;
     const t = this.#strings;
     if (k < t.length) return b.addString(t[k]!);
     if (k !== t.length) {
       throw this.#error(
-        `Corrupt vmtb file: event ${this.#count} refers to string ${k} of ${t.length}`,
-        this.#count,
+        `Corrupt vmtb file: event ${event} refers to string ${k} of ${t.length}`,
+        event,
       );
     }
-    const len = this.#varint();
-    if (len > VMTB_MAX_STRING || this.#p + len > this.#end) {
-      throw this.#error(`Truncated vmtb file: it ends inside event ${this.#count}`, this.#count);
+    const len = varint(buf, p);
+    p = gp;
+    if (len > VMTB_MAX_STRING || p + len > this.#end) {
+      throw this.#error(`Truncated vmtb file: it ends inside event ${event}`, event);
     }
-    const s = dec.decode(this.#buf.subarray(this.#p, this.#p + len));
-    this.#p += len;
+    const s = dec.decode(buf.subarray(p, p + len));
+    gp = p + len;
     t.push(s);
     return b.addString(s);
   }
