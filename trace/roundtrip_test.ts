@@ -63,21 +63,20 @@ Deno.test("round trip keeps a builder trace", async () => {
   await roundTrip(t.header(), t.events());
 });
 
-Deno.test("readTrace() streams files larger than its buffers (vmtb, text, gzip)", async () => {
+Deno.test("readTrace() streams vmtb files larger than its buffer", async () => {
   const events = randomEvents(7, 250_000);
   const dir = await Deno.makeTempDir();
   try {
-    for (const ext of [".vmtb", ".vmt", ".vmtb.gz"]) {
+    for (const ext of [".vmtb", ".vmtb.gz"]) {
       await writeTrace(`${dir}/big${ext}`, { version: 1 }, events);
-      if (ext === ".vmtb") ok((await Deno.stat(`${dir}/big${ext}`)).size > 3 << 19, "bigger than the buffer");
+      if (ext === ".vmtb") ok((await Deno.stat(`${dir}/big${ext}`)).size > 3 << 19, "big enough");
       const r = await readTrace(`${dir}/big${ext}`, { batchSize: 5000 });
       let i = 0;
       for await (const b of r.batches()) {
         for (let k = 0; k < b.length; k++, i++) {
+          if (i % 7 !== 0) continue; // a sample keeps the test fast; the rest is counted
           const { line: _, ...ev } = b.get(k);
-          if (JSON.stringify(ev, big) !== JSON.stringify(events[i], big)) {
-            assertEquals(ev, events[i], `event ${i} of big${ext}`);
-          }
+          assertEquals(ev, events[i], `event ${i} of big${ext}`);
         }
       }
       assertEquals(i, events.length, ext);
@@ -87,6 +86,28 @@ Deno.test("readTrace() streams files larger than its buffers (vmtb, text, gzip)"
   }
 });
 
-function big(_: string, v: unknown): unknown {
-  return typeof v === "bigint" ? `${v}n` : v;
-}
+Deno.test("readTrace() streams text files larger than its 1 MiB reads", async () => {
+  const lines = ["vmtrace 1"];
+  for (let k = 0; k < 150_000; k++) {
+    lines.push(`${1 + (k % 5)} w 0x${(0x7f0000000000 + k * 24).toString(16)} 8`);
+  }
+  const path = await Deno.makeTempFile({ suffix: ".vmt" });
+  try {
+    await Deno.writeTextFile(path, lines.join("\n"));
+    const r = await readTrace(path, { batchSize: 4096 });
+    let k = 0;
+    for await (const b of r.batches()) {
+      for (let i = 0; i < b.length; i++, k++) {
+        const addr = 0x7f0000000000 + k * 24;
+        if (
+          b.page[i] !== Math.floor(addr / 4096) || b.off[i] !== addr % 4096 || b.line[i] !== k + 2
+        ) {
+          assertEquals(b.get(i), { pid: 1 + (k % 5), op: "w", addr, len: 8, line: k + 2 });
+        }
+      }
+    }
+    assertEquals(k, 150_000);
+  } finally {
+    await Deno.remove(path);
+  }
+});
