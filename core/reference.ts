@@ -80,8 +80,8 @@ interface RefMm {
   priv: Map<number, number>;
 }
 
-/** Pages (first, count) an access of `len` bytes at (page, off) covers. */
-function accessPages(page: number, off: number, len: number): number {
+/** Pages an access of `len` bytes starting `off` bytes into its first page covers. */
+function accessPages(off: number, len: number): number {
   if (len <= 0) return 0;
   return Math.floor((off + len - 1) / PAGE) + 1;
 }
@@ -222,7 +222,7 @@ export class ReferenceModel {
         this.#release(pid, mm);
         break;
       case OP_W: {
-        const count = accessPages(page, b.off[i]!, n1);
+        const count = accessPages(b.off[i]!, n1);
         if (!this.accessOk(pid, op, page, count)) break;
         for (let p = page; p < page + count; p++) writePage(mm, findArea(mm, p)!, p, seq);
         break;
