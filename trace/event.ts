@@ -110,7 +110,7 @@ export const ADVICES = ["dontneed", "pageout", "willneed"] as const;
 export type Advice = typeof ADVICES[number];
 
 /** Fields every event has. `pid` is 0 for system events (written `-`). */
-interface EventBase {
+export interface EventBase {
   /** Process (or thread) id; 0 for system events. */
   pid: number;
   /** 1-based line (text, CSV, JSONL) or 1-based event number (binary) it came from, if known. */
@@ -119,8 +119,11 @@ interface EventBase {
 
 /** `mmap ADDR LEN PROT FLAGS [OBJECT [OFFSET]]`. */
 export interface MmapEvent extends EventBase {
+  /** The operation. */
   op: "mmap";
+  /** Start address (OLDADDR for mremap). */
   addr: Addr;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
   /** {@linkcode Prot} bits. */
   prot: number;
@@ -133,86 +136,126 @@ export interface MmapEvent extends EventBase {
 }
 /** `munmap`, `mlock`, `munlock`, `msync`: `ADDR LEN`. */
 export interface RangeEvent extends EventBase {
+  /** The operation. */
   op: "munmap" | "mlock" | "munlock" | "msync";
+  /** Start address (OLDADDR for mremap). */
   addr: Addr;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
 }
 /** `mremap OLDADDR OLDLEN NEWADDR NEWLEN`. */
 export interface MremapEvent extends EventBase {
+  /** The operation. */
   op: "mremap";
+  /** Start address (OLDADDR for mremap). */
   addr: Addr;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
+  /** NEWADDR: where the area goes (equal to `addr` to resize in place). */
   newAddr: Addr;
+  /** NEWLEN: the new length in bytes. */
   newLen: number;
 }
 /** `mprotect ADDR LEN PROT`. */
 export interface MprotectEvent extends EventBase {
+  /** The operation. */
   op: "mprotect";
+  /** Start address (OLDADDR for mremap). */
   addr: Addr;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
+  /** {@linkcode Prot} bits. */
   prot: number;
 }
 /** `madvise ADDR LEN ADVICE`. */
 export interface MadviseEvent extends EventBase {
+  /** The operation. */
   op: "madvise";
+  /** Start address (OLDADDR for mremap). */
   addr: Addr;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
+  /** The advice. */
   advice: Advice;
 }
 /** `fork CHILDPID`, `clone CHILDPID`. */
 export interface ForkEvent extends EventBase {
+  /** The operation. */
   op: "fork" | "clone";
+  /** The new process (fork) or thread (clone) id. */
   child: number;
 }
 /** `exec`, `exit`. */
 export interface ProcEvent extends EventBase {
+  /** The operation. */
   op: "exec" | "exit";
 }
 /** `r`/`w`/`x ADDR [LEN]`. */
 export interface AccessEvent extends EventBase {
+  /** The operation. */
   op: "r" | "w" | "x";
+  /** Start address (OLDADDR for mremap). */
   addr: Addr;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
 }
 /** `create OBJECT SIZE`, `truncate OBJECT SIZE`. */
 export interface SizeObjectEvent extends EventBase {
+  /** The operation. */
   op: "create" | "truncate";
+  /** `file:PATH`, `tmpfs:PATH` or `shm:KEY`. */
   object: string;
+  /** Size in bytes. */
   size: number;
 }
 /** `read OBJECT OFFSET LEN`, `write OBJECT OFFSET LEN`. */
 export interface IoEvent extends EventBase {
+  /** The operation. */
   op: "read" | "write";
+  /** `file:PATH`, `tmpfs:PATH` or `shm:KEY`. */
   object: string;
+  /** Byte offset into the object. */
   offset: number;
+  /** Length in bytes (OLDLEN for mremap; 1 by default for r/w/x). */
   len: number;
 }
 /** `unlink OBJECT`, `fsync OBJECT`. */
 export interface ObjectEvent extends EventBase {
+  /** The operation. */
   op: "unlink" | "fsync";
+  /** `file:PATH`, `tmpfs:PATH` or `shm:KEY`. */
   object: string;
 }
 /** `- swapon NAME SIZE [prio=N]`. */
 export interface SwaponEvent extends EventBase {
+  /** The operation. */
   op: "swapon";
+  /** Swap device name. */
   name: string;
+  /** Size in bytes. */
   size: number;
   /** Priority; higher is used first. Absent means the kernel's default (decreasing from -1). */
   prio?: number;
 }
 /** `- swapoff NAME`. */
 export interface SwapoffEvent extends EventBase {
+  /** The operation. */
   op: "swapoff";
+  /** Swap device name. */
   name: string;
 }
 /** `- reclaim PAGES`. */
 export interface ReclaimEvent extends EventBase {
+  /** The operation. */
   op: "reclaim";
+  /** Number of pages to reclaim. */
   pages: number;
 }
 /** `- mark LABEL`. */
 export interface MarkEvent extends EventBase {
+  /** The operation. */
   op: "mark";
+  /** Phase label. */
   label: string;
 }
 
