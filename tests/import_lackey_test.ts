@@ -165,6 +165,38 @@ Deno.test("import lackey: lines split across chunks, CRLF, program output and a 
   match(stats.warningList[1]!.message, /a second process \(PID 6\)/);
 });
 
+Deno.test("import lackey: --trace-syscalls lines give the client's own mappings", async () => {
+  const log = [
+    "==7== Lackey",
+    "SYSCALL[7,1](12) sys_brk ( 0x0 ) --> [pre-success] Success(0x4000000) ",
+    "SYSCALL[7,1](12) sys_brk ( 0x4021000 ) --> [pre-success] Success(0x4021000) ",
+    "SYSCALL[7,1](9) sys_mmap ( 0x0, 8192, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x4835000) ",
+    "SYSCALL[7,1](9) sys_mmap ( 0x0, 4096, 1, 2, 4, 4096 ) --> [pre-success] Success(0x4837000) ",
+    " S 4835010,8",
+    "SYSCALL[7,1](25) sys_mremap ( 0x4835000, 8192, 16384, 0x1 ) --> [pre-success] Success(0x5000000) ",
+    "SYSCALL[7,1](10) sys_mprotect ( 0x5000000, 4096, 1 )[sync] --> Success(0x0) ",
+    " L 5000010,8",
+    "SYSCALL[7,1](28) sys_madvise ( 0x5000000, 8192, 4 ) --> [async] ... ",
+    " --> [async-done] Success(0x0) ",
+    "SYSCALL[7,1](11) sys_munmap ( 0x4837000, 4096 )[sync] --> Success(0x0) ",
+    "",
+  ].join("\n");
+  const { events, stats } = await importAll(enc(log));
+  deepStrictEqual(events.map(formatEvent), [
+    "7 mmap 0x4000000 132K rw- private,anon",
+    "7 mmap 0x4835000 8K rw- private,anon",
+    "7 mmap 0x4837000 4K r-- private file:unknown/pid7.fd4 4K",
+    "7 w 0x4835010 8",
+    "7 mremap 0x4835000 8K 0x5000000 16K",
+    "7 mprotect 0x5000000 4K r--",
+    "7 r 0x5000010 8",
+    "7 munmap 0x4837000 4K",
+    "7 exit",
+  ]);
+  equal(stats.warnings, 0);
+  deepStrictEqual(stats.ignored, { "late syscall results": 1 });
+});
+
 Deno.test("import lackey: malformed access lines stop with FILE:LINE: message", async () => {
   await rejects(
     importAll(enc(" L 1000,4\n L 10z0,4\n")),

@@ -172,7 +172,11 @@ export class LackeyImporter {
       else if (c1 === 77 /* M */) kind = 3;
       else return this.#stray(lineNo, b, s, e);
     } else if (c0 === 61 /* = */ && b[s + 1] === 61) return this.#valgrindLine(b, s, e);
-    else return this.#stray(lineNo, b, s, e);
+    else if (c0 === 83 /* S */ && b[s + 1] === 89 /* Y */) {
+      const t = new TextDecoder().decode(b.subarray(s, e));
+      if (t.startsWith("SYSCALL[")) return this.#syscalls(t);
+      return this.#stray(lineNo, b, s, e);
+    } else return this.#stray(lineNo, b, s, e);
 
     // ADDR (hex) , SIZE (decimal)
     let p = s + 3;
@@ -439,6 +443,140 @@ export class LackeyImporter {
     this.#blockTags.fill(-1);
   }
 
+  /**
+   * `SYSCALL[PID,TID](NR) sys_NAME ( ARGS ) --> ... Success(0xRET)` lines of Valgrind's
+   * `--trace-syscalls=yes`, interleaved with lackey's: the client's own mmap, munmap, mremap,
+   * mprotect and brk become mapping events at the addresses the accesses use. Calls whose result
+   * Valgrind prints later (`[async] ...`) and other calls are left out.
+   */
+  #syscalls(text: string): void {
+    for (const seg of text.split(/(?=SYSCALL\[)/)) {
+      const m =
+        /^SYSCALL\[(\d+),\d+\]\(\d+\) sys_(\w+) \( ?(.*?) ?\)(?:\[sync\])? --> (?:\[pre-success\] )?Success\((0x[0-9a-f]+)\)/
+          .exec(seg);
+      if (!m) continue;
+      const args = m[3]!.split(",").map((a) => Number(a.trim().replace(/\(.*$/, "")));
+      const ret = Number(m[4]);
+      if (args.some((a) => !Number.isFinite(a)) || !Number.isFinite(ret)) continue;
+      this.stats.syscalls++;
+      if (this.#applySyscall(m[2]!, args, ret)) {
+        this.stats.handled++;
+        this.#blockTags.fill(-1);
+      }
+    }
+  }
+
+  /** Applies one traced system call; false if it is not one that shapes the address space. */
+  #applySyscall(name: string, a: number[], ret: number): boolean {
+    const pid = this.#pid;
+    const span = (addr: number, len: number): [number, number] => [
+      Math.floor(addr / PAGE_SIZE),
+      Math.ceil((addr + len) / PAGE_SIZE),
+    ];
+    switch (name) {
+      case "mmap": {
+        const [len, prot, mf, fd, off] = [a[1]!, a[2]! & 7, a[3]!, a[4]!, a[5]!];
+        let flags: number = (mf & 3) === 2 ? MapFlag.private : MapFlag.shared;
+        const anon = (mf & 0x20) !== 0 || fd === 4294967295 || fd === -1;
+        if (anon) flags |= MapFlag.anon;
+        if (mf & 0x8000) flags |= MapFlag.populate;
+        if (mf & 0x4000) flags |= MapFlag.noreserve;
+        const [ps, pe] = span(ret, len);
+        const area: Area = {
+          start: ps,
+          end: pe,
+          prot,
+          flags,
+          pgoff: anon ? 0 : Math.floor(off / PAGE_SIZE),
+        };
+        const ev: Event = { pid, op: "mmap", addr: ret, len, prot, flags };
+        if (!anon) {
+          // Valgrind does not print paths: one name per descriptor, as strace without -y.
+          area.object = `file:unknown/pid${pid}.fd${fd}`;
+          ev.object = area.object;
+          ev.offset = area.pgoff * PAGE_SIZE;
+        }
+        this.#areas.map(area);
+        this.#emit(ev);
+        return true;
+      }
+      case "munmap": {
+        const [ps, pe] = span(a[0]!, a[1]!);
+        for (const r of this.#areas.covered(ps, pe)) {
+          this.#emit({
+            pid,
+            op: "munmap",
+            addr: r.start * PAGE_SIZE,
+            len: (r.end - r.start) * PAGE_SIZE,
+          });
+        }
+        this.#areas.unmap(ps, pe);
+        return true;
+      }
+      case "mprotect": {
+        const [ps, pe] = span(a[0]!, a[1]!);
+        for (const r of this.#areas.covered(ps, pe)) {
+          this.#emit({
+            pid,
+            op: "mprotect",
+            addr: r.start * PAGE_SIZE,
+            len: (r.end - r.start) * PAGE_SIZE,
+            prot: a[2]! & 7,
+          });
+        }
+        this.#areas.protect(ps, pe, a[2]! & 7);
+        return true;
+      }
+      case "mremap": {
+        const [os, oe] = span(a[0]!, a[1]!);
+        const [ns, ne] = span(ret, a[2]!);
+        if (!this.#areas.remap(os, oe - os, ns, ne - ns)) return false;
+        this.#emit({ pid, op: "mremap", addr: a[0]!, len: a[1]!, newAddr: ret, newLen: a[2]! });
+        return true;
+      }
+      case "brk": {
+        const old = this.#brk;
+        this.#brk = ret;
+        if (old === null || ret === old) return old !== null;
+        const s = Math.ceil(Math.min(old, ret) / PAGE_SIZE);
+        const e = Math.ceil(Math.max(old, ret) / PAGE_SIZE);
+        if (e <= s) return true;
+        if (ret > old) {
+          // The heap may already hold an area inferred from earlier accesses: only the gaps.
+          let p = s;
+          for (const r of [...this.#areas.covered(s, e), { start: e, end: e }]) {
+            if (r.start > p) {
+              const area: Area = {
+                start: p,
+                end: r.start,
+                prot: 3,
+                flags: INFERRED_FLAGS,
+                pgoff: 0,
+              };
+              this.#areas.map(area);
+              this.#emit({
+                pid,
+                op: "mmap",
+                addr: p * PAGE_SIZE,
+                len: (r.start - p) * PAGE_SIZE,
+                prot: 3,
+                flags: INFERRED_FLAGS,
+              });
+            }
+            p = Math.max(p, r.end);
+          }
+        } else {
+          this.#emit({ pid, op: "munmap", addr: s * PAGE_SIZE, len: (e - s) * PAGE_SIZE });
+          this.#areas.unmap(s, e);
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+  #brk: number | null = null;
+  #otherPids = new Set<number>();
+
   /** `==PID== text`: takes the PID from the first one. */
   #valgrindLine(b: Uint8Array, s: number, e: number): void {
     let p = s + 2;
@@ -455,7 +593,8 @@ export class LackeyImporter {
         for (const b of [...this.ready, this.#batch]) b.pid.fill(pid, 0, b.length);
       }
       this.#pid = pid;
-    } else if (pid !== this.#pid) {
+    } else if (pid !== this.#pid && !this.#otherPids.has(pid)) {
+      this.#otherPids.add(pid);
       recordWarning(
         this.stats,
         this.#lineNo,
@@ -466,6 +605,12 @@ export class LackeyImporter {
   }
 
   #stray(lineNo: number, b: Uint8Array, s: number, e: number): void {
+    if (e - s > 5 && b[s] === 32 && b[s + 1] === 45 && b[s + 2] === 45 && b[s + 3] === 62) {
+      // " --> Success(...)": the late result of a --trace-syscalls call (not modelled).
+      this.stats.ignored["late syscall results"] =
+        (this.stats.ignored["late syscall results"] ?? 0) + 1;
+      return;
+    }
     // Program output mixed into the log: counted, the first few shown.
     this.stats.ignored["other lines"] = (this.stats.ignored["other lines"] ?? 0) + 1;
     if (this.#strayWarned < 10) {
