@@ -1,0 +1,391 @@
+/**
+ * Accesses and page faults: the slow path of `r`/`w`/`x` after a TLB miss, the not-present
+ * fault (zero page, new anonymous page, page-cache page with fault-around, COW of a private file
+ * page), the write-protect fault (COW copy or reuse, write-notify) and the swap fault.
+ *
+ * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
+ * other.
+ *
+ * @module
+ */
+import { C } from "./counters.ts";
+import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
+import { A, D, FAULT_AROUND, hex, type Kernel, opName, P, protName, W } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { OP, PAGE_SIZE, PROT_EXEC, PROT_MASK, PROT_WRITE } from "./ops.ts";
+import { getPage } from "./page_cache.ts";
+import { allocFrame, dropSwapCache, swapIn, unmapFrame } from "./pages.ts";
+import { PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
+import type { Vma } from "./vma.ts";
+
+/** Checks a multi-page access as a whole; counts and reports the segv when it fails. */
+export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: number): boolean {
+  const need = op === OP.w ? PROT_WRITE : op === OP.x ? PROT_EXEC : PROT_MASK;
+  const end = first + count;
+  for (let p = first; p < end;) {
+    const vma = mm.find(p);
+    if (vma === null) {
+      k.segv(`${opName(op)} ${hex(p)}: no mapping`);
+      return false;
+    }
+    if ((vma.prot & need) === 0) {
+      k.segv(`${opName(op)} ${hex(p)}: not permitted by ${protName(vma.prot)}`);
+      return false;
+    }
+    const stop = Math.min(vma.end, end);
+    if (vma.obj !== null && vma.linearIndex(stop - 1) * PAGE_SIZE >= vma.obj.size) {
+      k.segv(`${opName(op)} ${hex(stop - 1)}: past the end of ${vma.obj.name} (SIGBUS)`);
+      return false;
+    }
+    p = stop;
+  }
+  return true;
+}
+
+/** One page of an access: TLB, walk, fault, then the access itthis. False: stop the event. */
+export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number): boolean {
+  const tlb = k.tlb;
+  const h = tlb.index(mm.id, vpage);
+  let s = -1;
+  if (tlb.vpage[h] === vpage && tlb.mm[h] === mm.id && tlb.gen[h] === mm.tlbGen) {
+    s = tlb.slot[h]!;
+    const f = k.pt.flags[s]!;
+    const ok = op === OP.w
+      ? (f & (P | W)) === (P | W)
+      : (f & (P | PTE_NOACCESS | (op === OP.x ? PTE_NX : 0))) === P;
+    if (ok) k.counters[C.tlb_hits]!++;
+    else s = -1;
+  }
+  if (s < 0) {
+    k.counters[C.tlb_misses]!++;
+    const vma = mm.find(vpage);
+    if (vma === null) {
+      k.segv(`${opName(op)} ${hex(vpage)}: no mapping`);
+      return false;
+    }
+    const need = op === OP.w ? PROT_WRITE : op === OP.x ? PROT_EXEC : PROT_MASK;
+    if ((vma.prot & need) === 0) {
+      k.segv(`${opName(op)} ${hex(vpage)}: not permitted by ${protName(vma.prot)}`);
+      return false;
+    }
+    if (vma.obj !== null && vma.linearIndex(vpage) * PAGE_SIZE >= vma.obj.size) {
+      k.segv(`${opName(op)} ${hex(vpage)}: past the end of ${vma.obj.name} (SIGBUS)`);
+      return false;
+    }
+    s = k.pt.ensure(mm, vpage);
+    k.ptPeak();
+    if (!faultIn(k, mm, vma, vpage, s, op === OP.w)) return false;
+    tlb.fill(mm.id, mm.tlbGen, vpage, s);
+  }
+  const pf = k.pt.flags;
+  const fr = k.pt.num[s]!;
+  if (op === OP.w) {
+    pf[s] = pf[s]! | A | D;
+    k.frames.flags[fr]! |= PG.dirty;
+    k.frames.stamp[fr] = seq;
+  } else {
+    pf[s] = pf[s]! | A;
+    if (k.record) {
+      const n = k.loadCount++;
+      k.loadVpage[n] = vpage;
+      k.loadStamp[n] = k.frames.stamp[fr]!;
+    }
+  }
+  return true;
+}
+
+/**
+ * Makes the PTE at pool index `s` allow the access (faulting as Linux would). The area and its
+ * permission were checked. Returns false after reporting when memory ran out.
+ */
+export function faultIn(
+  k: Kernel,
+  mm: Mm,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  write: boolean,
+): boolean {
+  const f = k.pt.flags[s]!;
+  if (f & P) {
+    if (!write || (f & W)) return true;
+    return wpFault(k, mm, vma, vpage, s, true);
+  }
+  if (f & PTE_SWAP) return swapFault(k, mm, vma, vpage, s, write);
+  if (vma.obj === null) return anonFault(k, mm, vma, vpage, s, write);
+  return objFault(k, mm, vma, vpage, s, write);
+}
+
+/** Not-present fault in private anonymous memory: the zero page for a read, else a new page. */
+export function anonFault(
+  k: Kernel,
+  mm: Mm,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  write: boolean,
+): boolean {
+  const c = k.counters;
+  if (!write && k.strategy.useZeroPage(vma)) {
+    k.setPte(s, P | A | k.protBits(vma), ZERO_FRAME);
+    c[C.minor_faults]!++;
+    c[C.zero_page_maps]!++;
+    return true;
+  }
+  if (newAnon(k, vma, vpage, s, 0, true) === NONE) {
+    k.oom(`fault at ${hex(vpage)} in pid of mm ${mm.id}`);
+    return false;
+  }
+  c[C.minor_faults]!++;
+  return true;
+}
+
+/** A new exclusive anonymous page mapped at `s` (fault on none PTE, zero-page write, copies). */
+export function newAnon(
+  k: Kernel,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  stamp: number,
+  dirtyPte: boolean,
+): number {
+  k.prepare(vma);
+  const fr = allocFrame(k);
+  if (fr === NONE) return NONE;
+  const fl = k.frames.flags;
+  fl[fr] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
+  k.frames.stamp[fr] = stamp;
+  k.frames.mapcount[fr] = 1;
+  vma.mm.rss++;
+  k.setPte(
+    s,
+    P | A | (vma.writable ? W : 0) | (dirtyPte ? D : 0) | k.protBits(vma),
+    fr,
+  );
+  k.strategy.newAnonPage(fr, vma, vpage, true);
+  k.lruAddNew(fr, vma);
+  return fr;
+}
+
+/** Not-present fault in an object mapping: fault-around and the page cache for reads, a COW copy
+ * for writes to private mappings, the cached page made dirty for shared ones. */
+export function objFault(
+  k: Kernel,
+  mm: Mm,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  write: boolean,
+): boolean {
+  const c = k.counters;
+  const obj = vma.obj!;
+  const index = vma.linearIndex(vpage);
+  if (!write) {
+    if (faultAround(k, vma, vpage, s)) {
+      c[C.minor_faults]!++;
+      return true;
+    }
+    const fr = getPage(k, obj, index, true);
+    if (fr === NONE) {
+      k.oom(`fault at ${hex(vpage)}`);
+      return false;
+    }
+    mapCachePage(k, vma, vpage, s, fr, k.cacheBits(vma) | A);
+    c[k.major ? C.major_faults : C.minor_faults]!++;
+    return true;
+  }
+  const fr = getPage(k, obj, index, true);
+  if (fr === NONE) {
+    k.oom(`fault at ${hex(vpage)}`);
+    return false;
+  }
+  const major = k.major;
+  if (vma.shared) {
+    mapCachePage(k, vma, vpage, s, fr, P | W | A | D | k.protBits(vma));
+    k.frames.flags[fr]! |= PG.dirty;
+  } else {
+    // do_cow_fault: copy the file page into a new anonymous page.
+    k.frames.flags[fr]! |= PG.pinned;
+    const nf = newAnon(k, vma, vpage, s, k.frames.stamp[fr]!, true);
+    k.frames.flags[fr]! &= ~PG.pinned;
+    if (nf === NONE) {
+      k.oom(`fault at ${hex(vpage)}`);
+      return false;
+    }
+    c[C.cow_faults]!++;
+    c[C.cow_copies]!++;
+  }
+  c[major ? C.major_faults : C.minor_faults]!++;
+  void mm;
+  return true;
+}
+
+/**
+ * Fault-around: maps the cached pages of the 16-page window around `vpage` (SPEC.md). Returns
+ * true when the faulting page itself was mapped.
+ */
+export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): boolean {
+  const obj = vma.obj!;
+  const pteIdx = vpage & 511;
+  const vmaOff = vpage - vma.start;
+  const from = Math.max(pteIdx & ~(FAULT_AROUND - 1), pteIdx - Math.min(pteIdx, vmaOff));
+  const to = Math.min(from + FAULT_AROUND, 512, pteIdx + (vma.end - vpage));
+  const base = s - pteIdx;
+  const bits = k.cacheBits(vma);
+  let hit = false;
+  for (let q = from; q < to; q++) {
+    const ps = base + q;
+    if (k.pt.flags[ps] !== 0) continue;
+    const v = vpage - pteIdx + q;
+    const idx = vma.linearIndex(v);
+    if (idx * PAGE_SIZE >= obj.size) break;
+    const fr = obj.pages.get(idx);
+    if (fr === undefined) continue;
+    mapCachePage(k, vma, v, ps, fr, bits | A);
+    if (q === pteIdx) hit = true;
+  }
+  return hit;
+}
+
+/** Maps page-cache page `fr` at `vpage` of `vma` with PTE bits `bits` (mlocking it in a locked area). */
+export function mapCachePage(
+  k: Kernel,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  fr: number,
+  bits: number,
+): void {
+  k.setPte(s, bits, fr);
+  k.frames.mapcount[fr]!++;
+  vma.mm.rss++;
+  if (k.tracks) k.strategy.pteAdded(fr, vma, vpage);
+  if ((k.frames.flags[fr]! & PG.mlocked) === 0 && vma.locked) {
+    k.frames.flags[fr]! |= PG.mlocked;
+    k.frames.lruMove(fr, LRU.unevictable);
+  }
+}
+
+/** Write fault on a present, write-protected PTE. `count`: count the fault itthis. */
+export function wpFault(
+  k: Kernel,
+  mm: Mm,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  count: boolean,
+): boolean {
+  const c = k.counters;
+  const fr = k.pt.num[s]!;
+  const fl = k.frames.flags;
+  if (vma.shared) {
+    // wp_page_shared: dirty tracking of a shared mapping.
+    k.pt.flags[s] = k.pt.flags[s]! | W | A | D;
+    fl[fr]! |= PG.dirty;
+    if (count) c[C.minor_faults]!++;
+    return true;
+  }
+  if (fr === ZERO_FRAME) {
+    if (newAnon(k, vma, vpage, s, 0, true) === NONE) {
+      k.oom(`write fault at ${hex(vpage)}`);
+      return false;
+    }
+    k.flushPage(mm, vpage);
+    if (count) c[C.minor_faults]!++;
+    return true;
+  }
+  const f = fl[fr]!;
+  if (f & PG.anon) {
+    let reuse = k.frames.mapcount[fr] === 1;
+    if (reuse && (f & PG.swapCache)) {
+      const slot = k.frames.swap[fr]!;
+      if (k.swap.refs[slot]! > 0) reuse = false;
+      else dropSwapCache(k, fr);
+    }
+    if (reuse) {
+      k.pt.flags[s] = k.pt.flags[s]! | W | A | D;
+      fl[fr] = fl[fr]! | PG.exclusive | PG.dirty;
+      k.strategy.cowReuse(fr, vma, vpage);
+      c[C.cow_faults]!++;
+      c[C.cow_reuses]!++;
+      if (count) c[C.minor_faults]!++;
+      return true;
+    }
+  }
+  // wp_page_copy.
+  fl[fr]! |= PG.pinned;
+  k.prepare(vma);
+  const nf = allocFrame(k);
+  fl[fr]! &= ~PG.pinned;
+  if (nf === NONE) {
+    k.oom(`copy-on-write at ${hex(vpage)}`);
+    return false;
+  }
+  if (k.tracks) k.strategy.pteRemoved(fr, vma, vpage);
+  fl[nf] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
+  k.frames.stamp[nf] = k.frames.stamp[fr]!;
+  k.frames.mapcount[nf] = 1;
+  k.setPte(s, P | A | D | W | k.protBits(vma), nf);
+  k.strategy.newAnonPage(nf, vma, vpage, true);
+  k.lruAddNew(nf, vma);
+  unmapFrame(k, fr); // the old page loses this PTE (rss unchanged: one page for another)
+  k.flushPage(mm, vpage);
+  c[C.cow_faults]!++;
+  c[C.cow_copies]!++;
+  if (count) c[C.minor_faults]!++;
+  return true;
+}
+
+/** Fault on a swap entry: the swap cache or a read with readahead, then COW for a write to a page
+ * others still hold. */
+export function swapFault(
+  k: Kernel,
+  mm: Mm,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  write: boolean,
+): boolean {
+  const c = k.counters;
+  const slot = k.pt.num[s]!;
+  const sw = k.swap;
+  let fr = sw.cache[slot]!;
+  let major = false;
+  if (fr === NONE) {
+    fr = swapIn(k, slot, true);
+    if (fr === NONE) {
+      k.oom(`swap-in at ${hex(vpage)}`);
+      return false;
+    }
+    major = true;
+  }
+  const fl = k.frames.flags;
+  sw.refs[slot]!--;
+  const exclusive = sw.refs[slot] === 0 && k.frames.mapcount[fr] === 0;
+  k.prepare(vma);
+  const fresh = (fl[fr]! & PG.anon) === 0;
+  fl[fr] = fl[fr]! | PG.anon | PG.swapBacked | (exclusive ? PG.exclusive : 0);
+  k.frames.mapcount[fr]!++;
+  mm.rss++;
+  const wbit = exclusive && vma.writable ? W : 0;
+  k.setPte(s, P | A | wbit | k.protBits(vma), fr);
+  if (fresh) k.strategy.newAnonPage(fr, vma, vpage, exclusive);
+  else if (k.tracks) k.strategy.pteAdded(fr, vma, vpage);
+  if (vma.locked && !(fl[fr]! & PG.mlocked)) {
+    fl[fr]! |= PG.mlocked;
+    k.frames.lruMove(fr, LRU.unevictable);
+  }
+  c[major ? C.major_faults : C.minor_faults]!++;
+  if (exclusive && (write || sw.full || vma.locked)) {
+    // should_try_to_free_swap: the page leaves the swap cache and becomes dirty.
+    dropSwapCache(k, fr);
+  }
+  if (write) {
+    if (wbit) {
+      k.pt.flags[s] = k.pt.flags[s]! | D;
+      return true;
+    }
+    return wpFault(k, mm, vma, vpage, s, false);
+  }
+  return true;
+}

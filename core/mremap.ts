@@ -1,0 +1,183 @@
+/**
+ * mremap: shrinking, growing in place and moving, carrying the page tables along (or copying
+ * pages when the strategy asks, as anonmm does for pages still shared after fork).
+ *
+ * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
+ * other.
+ *
+ * @module
+ */
+import { isolate, populate, removeVma, tryMerge, unmapRange } from "./areas.ts";
+import { C } from "./counters.ts";
+import { NONE, PG, ZERO_FRAME } from "./frames.ts";
+import { A, D, hex, type Kernel, P, W } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { allocFrame, slotPut, swapIn, unmapFrame } from "./pages.ts";
+import { PTE_SWAP } from "./pte.ts";
+import { Vma } from "./vma.ts";
+
+/** mremap of `oldPages` at `old` to `newPages` at `dst` (in place when `dst === old`). */
+export function mremap(
+  k: Kernel,
+  mm: Mm,
+  old: number,
+  oldPages: number,
+  dst: number,
+  newPages: number,
+): void {
+  const what = `mremap ${hex(old)}`;
+  const first = mm.find(old);
+  if (first === null || oldPages === 0 || newPages === 0) {
+    k.warn(`${what}: ${first === null ? "nothing mapped there" : "zero length"} (EFAULT)`);
+    return;
+  }
+  // The old range must lie in one area (or in areas Linux would have merged).
+  let q = mm.vmas.indexOf(first);
+  let last = first;
+  while (last.end < old + oldPages) {
+    const next = mm.vmas[++q];
+    if (
+      next === undefined || next.start !== last.end || next.prot !== last.prot ||
+      next.flags !== last.flags || next.obj !== last.obj ||
+      (next.obj !== null && next.pgoff !== last.pgoff + (last.end - last.start))
+    ) {
+      k.warn(`${what}: the range is not one mapping (EFAULT)`);
+      return;
+    }
+    last = next;
+  }
+  if (dst !== old && dst < old + oldPages && old < dst + newPages) {
+    k.warn(`${what}: new range overlaps the old one (EINVAL)`);
+    return;
+  }
+  if (newPages < oldPages) {
+    unmapRange(k, mm, old + newPages, old + oldPages);
+    oldPages = newPages;
+  }
+  let pieces = isolate(k, mm, old, old + oldPages);
+  if (dst !== old) {
+    unmapRange(k, mm, dst, dst + newPages);
+    const moved: Vma[] = [];
+    for (const p of pieces) moved.push(moveVma(k, p, dst - old));
+    k.flushRange(mm, old, old + oldPages);
+    if (k.pt.freeUnused(mm, old, old + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
+    pieces = moved;
+  } else if (newPages > oldPages) {
+    unmapRange(k, mm, old + oldPages, old + newPages);
+  }
+  const tail = pieces[pieces.length - 1]!;
+  const grownFrom = tail.end;
+  tail.end = dst + newPages;
+  mm.forgetLast();
+  for (const p of pieces) if (mm.vmas.includes(p)) tryMerge(k, p);
+  if (newPages > oldPages && tail.locked) populate(k, mm, grownFrom, dst + newPages);
+}
+
+/** Moves area `p` by `delta` pages, carrying its PTEs (move_page_tables). */
+export function moveVma(k: Kernel, p: Vma, delta: number): Vma {
+  const mm = p.mm;
+  const moved = new Vma(
+    k.nextVma++,
+    mm,
+    p.start + delta,
+    p.end + delta,
+    p.prot,
+    p.flags,
+    p.obj,
+    p.pgoff,
+  );
+  moved.anon = p.anon;
+  mm.insert(moved);
+  moved.obj?.mappings.add(moved);
+  k.strategy.vmaMove(p, moved);
+  const pt = k.pt;
+  const c = k.counters;
+  for (let v = p.start; v < p.end;) {
+    const base = pt.pteBase(mm, v);
+    if (base < 0) {
+      v = Math.min(p.end, pt.skipTo);
+      continue;
+    }
+    const stop = Math.min(p.end, (Math.floor(v / 512) + 1) * 512);
+    for (; v < stop; v++) {
+      const s = base + (v & 511);
+      const f = pt.flags[s]!;
+      if (f === 0) continue;
+      const n = pt.num[s]!;
+      const nv = v + delta;
+      const ds = pt.ensure(mm, nv);
+      k.ptPeak();
+      const isSwap = (f & PTE_SWAP) !== 0;
+      const frame = isSwap ? NONE : n;
+      // Every PTE but the zero page's is reported (pte_chain rewrites its entry for file pages
+      // too); only anonymous pages and swap entries may be copied instead of moved.
+      const cached = isSwap ? NONE : k.frames.swap[n]!;
+      const slotShared = isSwap ? k.swap.refs[n]! > 1 : cached !== NONE && k.swap.refs[cached]! > 0;
+      if (
+        frame !== ZERO_FRAME &&
+        k.strategy.movePte(frame, slotShared, p, v, moved, nv) &&
+        (isSwap || (k.frames.flags[n]! & PG.anon)) &&
+        copyForMove(k, p, v, s, moved, nv, ds)
+      ) {
+        c[C.mremap_pages_copied]!++;
+        continue;
+      }
+      pt.flags[ds] = pt.flags[s]!;
+      pt.num[ds] = pt.num[s]!;
+      k.setPte(s, 0, 0);
+      c[C.mremap_ptes_moved]!++;
+    }
+  }
+  k.strategy.vmaUnlink(p);
+  removeVma(k, p);
+  return moved;
+}
+
+/** anonmm's mremap: a private copy at the new place instead of the shared page. */
+export function copyForMove(
+  k: Kernel,
+  p: Vma,
+  v: number,
+  s: number,
+  moved: Vma,
+  nv: number,
+  ds: number,
+): boolean {
+  const pt = k.pt;
+  const f = pt.flags[s]!;
+  let src = pt.num[s]!;
+  if (f & PTE_SWAP) {
+    const cached = k.swap.cache[src]!;
+    if (cached !== NONE) src = cached;
+    else {
+      const r = swapIn(k, src, false);
+      if (r === NONE) return false;
+      src = r;
+    }
+  }
+  k.frames.flags[src]! |= PG.pinned;
+  k.prepare(moved);
+  const nf = allocFrame(k);
+  k.frames.flags[src]! &= ~PG.pinned;
+  if (nf === NONE) return false;
+  const stamp = k.frames.stamp[src]!;
+  if (f & PTE_SWAP) {
+    const slot = pt.num[s]!;
+    k.setPte(s, 0, 0);
+    slotPut(k, slot);
+  } else {
+    if (k.tracks) k.strategy.pteRemoved(src, p, v);
+    k.setPte(s, 0, 0);
+    unmapFrame(k, src);
+    p.mm.rss--;
+  }
+  const fl = k.frames.flags;
+  fl[nf] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
+  k.frames.stamp[nf] = stamp;
+  k.frames.mapcount[nf] = 1;
+  moved.mm.rss++;
+  k.setPte(ds, P | A | D | (moved.writable ? W : 0) | k.protBits(moved), nf);
+  k.strategy.newAnonPage(nf, moved, nv, true);
+  k.lruAddNew(nf, moved);
+  return true;
+}

@@ -1,0 +1,238 @@
+/**
+ * Page cache: objects by name, getting a page of an object (from the cache, the disk with
+ * read-around, or swap), `read(2)`/`write(2)`, `create`/`truncate`/`unlink`/`fsync`, and freeing
+ * an object nothing keeps alive.
+ *
+ * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
+ * other.
+ *
+ * @module
+ */
+import { zapRange } from "./areas.ts";
+import { C } from "./counters.ts";
+import { LRU, NONE, PG } from "./frames.ts";
+import { type Kernel, READ_AROUND } from "./kernel.ts";
+import { writeback } from "./madvise.ts";
+import { VmObject } from "./object.ts";
+import { OP, PAGE_SIZE } from "./ops.ts";
+import { allocFrame, slotPut, swapIn } from "./pages.ts";
+import type { EventBatch } from "../trace/batch.ts";
+
+/**
+ * The page-cache page of (`obj`, `index`), read from disk or swap if needed (`#major` tells
+ * whether it waited for I/O). NONE when memory ran out.
+ */
+export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boolean): number {
+  k.major = false;
+  let fr = obj.pages.get(index);
+  if (fr !== undefined) return fr;
+  if (!obj.swapBacked) {
+    fr = readFilePage(k, obj, index);
+    if (fr === NONE) return NONE;
+    k.major = true;
+    if (readAround) {
+      k.frames.flags[fr]! |= PG.pinned;
+      const start = Math.max(0, index - READ_AROUND / 2);
+      const lim = obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE);
+      for (let q = start; q < start + READ_AROUND && q < lim; q++) {
+        if (q === index || obj.pages.has(q)) continue;
+        if (k.frames.freeCount <= k.lowWater) break;
+        if (readFilePage(k, obj, q) === NONE) break;
+      }
+      k.frames.flags[fr]! &= ~PG.pinned;
+    }
+    return fr;
+  }
+  const slot = obj.swap.get(index);
+  if (slot !== undefined) {
+    let sf = k.swap.cache[slot]!;
+    if (sf === NONE) {
+      sf = swapIn(k, slot, true);
+      if (sf === NONE) return NONE;
+      k.major = true;
+    }
+    // Into the page cache, off swap.
+    obj.swap.delete(index);
+    k.swap.refs[slot]!--;
+    const fl = k.frames.flags;
+    fl[sf] = (fl[sf]! & ~PG.swapCache) | PG.pageCache | PG.swapBacked | PG.dirty;
+    k.frames.swap[sf] = NONE;
+    k.swap.cache[slot] = NONE;
+    if (k.swap.refs[slot] === 0) k.swap.free(slot);
+    k.frames.owner[sf] = obj.id;
+    k.frames.index[sf] = index;
+    obj.pages.set(index, sf);
+    return sf;
+  }
+  fr = allocFrame(k);
+  if (fr === NONE) return NONE;
+  k.frames.flags[fr] = PG.pageCache | PG.swapBacked | PG.dirty;
+  k.frames.owner[fr] = obj.id;
+  k.frames.index[fr] = index;
+  obj.pages.set(index, fr);
+  k.lruAddNew(fr, null);
+  return fr;
+}
+
+/** Reads page `index` of file `obj` from disk into a new page-cache page (`file_read_pages`). */
+export function readFilePage(k: Kernel, obj: VmObject, index: number): number {
+  const fr = allocFrame(k);
+  if (fr === NONE) return NONE;
+  k.frames.flags[fr] = PG.pageCache;
+  k.frames.owner[fr] = obj.id;
+  k.frames.index[fr] = index;
+  k.frames.stamp[fr] = obj.disk.get(index) ?? 0;
+  obj.pages.set(index, fr);
+  k.lruAddNew(fr, null);
+  k.counters[C.file_read_pages]!++;
+  return fr;
+}
+
+/** Applies `create`, `truncate`, `read`, `write`, `unlink` or `fsync` (event `i` of `b`). */
+export function objectEvent(k: Kernel, b: EventBatch, i: number, op: number, seq: number): void {
+  const name = b.strings[b.str[i]!] ?? "";
+  switch (op) {
+    case OP.create: {
+      const size = b.n1[i]!;
+      const o = k.objects.get(name);
+      if (o === undefined) {
+        const n = new VmObject(k.nextObj++, VmObject.kindOf(name) ?? "file", name, size);
+        k.objects.set(name, n);
+        k.objById.set(n.id, n);
+      } else truncate(k, o, size);
+      return;
+    }
+    case OP.truncate:
+      truncate(k, object(k, name), b.n1[i]!);
+      return;
+    case OP.read:
+    case OP.write:
+      rw(k, object(k, name), b.n1[i]!, b.n2[i]!, op === OP.write, seq);
+      return;
+    case OP.unlink: {
+      const o = k.objects.get(name);
+      if (o === undefined) {
+        k.warn(`unlink ${name}: no such object`);
+        return;
+      }
+      k.objects.delete(name);
+      o.named = false;
+      maybeFreeObject(k, o);
+      return;
+    }
+    case OP.fsync: {
+      const o = k.objects.get(name);
+      if (o === undefined) {
+        k.warn(`fsync ${name}: no such object`);
+        return;
+      }
+      if (o.swapBacked) return;
+      for (const fr of [...o.pages.values()]) {
+        if (k.frames.flags[fr]! & PG.dirty) writeback(k, fr);
+      }
+      return;
+    }
+  }
+}
+
+/** read(2) / write(2) of `[off, off+len)` through the page cache. */
+export function rw(
+  k: Kernel,
+  obj: VmObject,
+  off: number,
+  len: number,
+  write: boolean,
+  seq: number,
+): void {
+  if (len <= 0) return;
+  let end = off + len;
+  if (!write) end = Math.min(end, obj.size);
+  if (end <= off) return;
+  const first = Math.floor(off / PAGE_SIZE);
+  const last = Math.floor((end - 1) / PAGE_SIZE);
+  for (let idx = first; idx <= last; idx++) {
+    let fr = obj.pages.get(idx);
+    if (fr === undefined) {
+      if (!obj.swapBacked) {
+        const full = write && off <= idx * PAGE_SIZE && end >= (idx + 1) * PAGE_SIZE;
+        if (full) {
+          fr = allocFrame(k);
+          if (fr === NONE) return k.oom(`write ${obj.name}`);
+          k.frames.flags[fr] = PG.pageCache;
+          k.frames.owner[fr] = obj.id;
+          k.frames.index[fr] = idx;
+          obj.pages.set(idx, fr);
+          k.lruAddNew(fr, null);
+        } else {
+          fr = readFilePage(k, obj, idx);
+          if (fr === NONE) return k.oom(`${write ? "write" : "read"} ${obj.name}`);
+        }
+      } else if (write || obj.swap.has(idx)) {
+        fr = getPage(k, obj, idx, false);
+        if (fr === NONE) return k.oom(`${write ? "write" : "read"} ${obj.name}`);
+      } else continue; // a tmpfs hole reads as zeros without a page
+    }
+    markAccessed(k, fr);
+    if (write) {
+      k.frames.stamp[fr] = seq;
+      k.frames.flags[fr]! |= PG.dirty;
+    }
+  }
+  if (write && end > obj.size) obj.size = end;
+}
+
+/** mark_page_accessed: a second touch of an inactive page activates it. */
+export function markAccessed(k: Kernel, fr: number): void {
+  const fl = k.frames.flags[fr]!;
+  const l = k.frames.lru[fr]!;
+  if ((fl & PG.referenced) && (l === LRU.inactiveAnon || l === LRU.inactiveFile)) {
+    k.frames.flags[fr] = fl & ~PG.referenced;
+    k.activate(fr);
+  } else k.frames.flags[fr] = fl | PG.referenced;
+}
+
+/** Sets `obj`'s size; pages past it vanish from the cache, swap and every mapping. */
+export function truncate(k: Kernel, obj: VmObject, size: number): void {
+  const oldSize = obj.size;
+  obj.size = size;
+  if (size >= oldSize) return;
+  const keep = Math.ceil(size / PAGE_SIZE);
+  for (const vma of obj.mappings) {
+    const from = Math.max(vma.start, vma.addressOf(keep));
+    if (from >= vma.end) continue;
+    zapRange(k, vma, from, vma.end);
+    k.flushRange(vma.mm, from, vma.end);
+  }
+  for (const [idx, fr] of [...obj.pages]) {
+    if (idx < keep) continue;
+    obj.pages.delete(idx);
+    k.frames.release(fr);
+  }
+  for (const [idx, slot] of [...obj.swap]) {
+    if (idx < keep) continue;
+    obj.swap.delete(idx);
+    slotPut(k, slot);
+  }
+  for (const idx of [...obj.disk.keys()]) if (idx >= keep) obj.disk.delete(idx);
+}
+
+/** Frees an object nothing keeps alive: its cached pages and swap entries. */
+export function maybeFreeObject(k: Kernel, obj: VmObject): void {
+  if (!obj.orphan) return;
+  for (const fr of obj.pages.values()) k.frames.release(fr);
+  obj.pages.clear();
+  for (const slot of obj.swap.values()) slotPut(k, slot);
+  obj.swap.clear();
+  k.objById.delete(obj.id);
+}
+
+/** The named object, created implicitly (unbounded) when used before `create`. */
+export function object(k: Kernel, name: string): VmObject {
+  let o = k.objects.get(name);
+  if (o === undefined) {
+    o = new VmObject(k.nextObj++, VmObject.kindOf(name) ?? "file", name, Infinity);
+    k.objects.set(name, o);
+    k.objById.set(o.id, o);
+  }
+  return o;
+}

@@ -1,0 +1,145 @@
+/**
+ * Swap devices: swapon, and swapoff, which brings every page back (objects' pages, mapped or
+ * not, then every swap PTE of every address space: try_to_unuse).
+ *
+ * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
+ * other.
+ *
+ * @module
+ */
+import { C } from "./counters.ts";
+import { NONE, PG } from "./frames.ts";
+import { type Kernel, P } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import type { VmObject } from "./object.ts";
+import { HAS_PRIO, PAGE_SIZE } from "./ops.ts";
+import { getPage } from "./page_cache.ts";
+import { dropSwapCache, swapIn } from "./pages.ts";
+import { PTE_SWAP } from "./pte.ts";
+import type { SwapDevice } from "./swap.ts";
+import type { Vma } from "./vma.ts";
+import type { EventBatch } from "../trace/batch.ts";
+
+/** swapon (event `i` of `b`): a new device, priority given or the next default (-1, -2, ...). */
+export function swapon(k: Kernel, b: EventBatch, i: number): void {
+  const name = b.strings[b.str[i]!] ?? "";
+  const pages = Math.floor(b.n1[i]! / PAGE_SIZE);
+  if (k.swap.find(name) !== undefined) {
+    k.warn(`swapon ${name}: already enabled`);
+    return;
+  }
+  if (pages <= 0) {
+    k.warn(`swapon ${name}: size ${b.n1[i]} holds no page`);
+    return;
+  }
+  k.defaultSwapPending = false;
+  const prio = (b.small[i]! & HAS_PRIO) ? b.n2[i]! : k.nextPrio--;
+  k.swap.add(name, pages, prio);
+}
+
+/**
+ * swapoff: every page on `d` comes back: objects' pages, then every swap PTE (try_to_unuse).
+ * Reclaim during the pass may push a page back to a slot of `d` it still caches, so passes
+ * repeat until the device is empty (or a pass makes no progress).
+ */
+export function swapoff(k: Kernel, d: SwapDevice): void {
+  d.removing = true;
+  k.ioLast = -2;
+  let before = Infinity;
+  while (d.used > 0 && d.used < before) {
+    before = d.used;
+    if (!unusePass(k, d)) return swapoffFailed(k, d);
+  }
+  if (d.used > 0) {
+    k.warn(`swapoff ${d.name}: ${d.used} slots still in use`);
+    d.removing = false;
+    return;
+  }
+  k.swap.remove(d);
+}
+
+/** One pass of try_to_unuse over `d`; false when memory ran out. */
+export function unusePass(k: Kernel, d: SwapDevice): boolean {
+  const sw = k.swap;
+  const lo = d.base, hi = d.base + d.size;
+  const inDev = (slot: number) => slot >= lo && slot < hi;
+  // shmem_unuse: objects, mapped or not.
+  for (const obj of [...k.objById.values()]) {
+    for (const [idx, slot] of [...obj.swap]) {
+      if (!inDev(slot)) continue;
+      if (getPageForSwapoff(k, obj, idx) === NONE) return false;
+    }
+  }
+  // unuse_mm: every address space's page tables.
+  const pt = k.pt;
+  for (const mm of [...k.mms.values()]) {
+    for (const vma of [...mm.vmas]) {
+      if (!vma.anon || !mm.vmas.includes(vma)) continue;
+      for (let v = vma.start; v < vma.end;) {
+        const base = pt.pteBase(mm, v);
+        if (base < 0) {
+          v = Math.min(vma.end, pt.skipTo);
+          continue;
+        }
+        const stop = Math.min(vma.end, (Math.floor(v / 512) + 1) * 512);
+        for (; v < stop; v++) {
+          const s = base + (v & 511);
+          k.counters[C.pte_walks]!++;
+          const f = pt.flags[s]!;
+          if (!(f & PTE_SWAP) || !inDev(pt.num[s]!)) continue;
+          if (!unusePte(k, mm, vma, v, s)) return false;
+        }
+      }
+    }
+  }
+  // Swap-cache pages left (readahead, or mapped pages still backed by the slot).
+  for (let slot = lo; slot < hi; slot++) {
+    if (!sw.inUse[slot]) continue;
+    const fr = sw.cache[slot]!;
+    if (fr === NONE || sw.refs[slot]! > 0) continue;
+    if (k.frames.mapcount[fr] === 0) {
+      sw.cache[slot] = NONE;
+      sw.free(slot);
+      if (k.frames.flags[fr]! & PG.anon) k.strategy.pageFreed(fr);
+      k.frames.release(fr);
+    } else dropSwapCache(k, fr);
+  }
+  return true;
+}
+
+/** Gives up a swapoff that ran out of memory: the device stays enabled. */
+export function swapoffFailed(k: Kernel, d: SwapDevice): void {
+  d.removing = false;
+  k.oom(`swapoff ${d.name}`);
+}
+
+/** Brings page `idx` of `obj` back from swap into its page cache (dirty: no swap copy left). */
+export function getPageForSwapoff(k: Kernel, obj: VmObject, idx: number): number {
+  const fr = getPage(k, obj, idx, false);
+  if (fr !== NONE) k.frames.flags[fr]! |= PG.dirty;
+  return fr;
+}
+
+/** unuse_pte: maps the page of a swap PTE back (read-only, as `vm_page_prot`). */
+export function unusePte(k: Kernel, mm: Mm, vma: Vma, v: number, s: number): boolean {
+  const sw = k.swap;
+  const slot = k.pt.num[s]!;
+  let fr = sw.cache[slot]!;
+  if (fr === NONE) {
+    fr = swapIn(k, slot, false);
+    if (fr === NONE) return false;
+    s = k.pt.lookup(mm, v);
+  }
+  sw.refs[slot]!--;
+  const fl = k.frames.flags;
+  const fresh = (fl[fr]! & PG.anon) === 0;
+  const exclusive = sw.refs[slot] === 0 && k.frames.mapcount[fr] === 0;
+  fl[fr] = fl[fr]! | PG.anon | (exclusive ? PG.exclusive : 0);
+  k.frames.mapcount[fr]!++;
+  mm.rss++;
+  k.setPte(s, P | k.protBits(vma), fr);
+  if (fresh) k.strategy.newAnonPage(fr, vma, v, exclusive);
+  else if (k.tracks) k.strategy.pteAdded(fr, vma, v);
+  if (sw.refs[slot] === 0) dropSwapCache(k, fr);
+  return true;
+}
