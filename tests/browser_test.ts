@@ -213,7 +213,13 @@ Deno.test({
     });
     await b.page.fill("#mem", "2M");
     await b.page.click("#submit");
-    await b.page.waitForURL(/\/runs\/3$/, { timeout: 60_000 });
+    // Either the run's page opens or the form shows an error; say which.
+    await Promise.race([
+      b.page.waitForURL(/\/runs\/3$/, { timeout: 120_000 }),
+      b.page.locator("#error").waitFor({ state: "visible", timeout: 120_000 }).then(async () => {
+        throw new Error(`The upload failed: ${await b.page.locator("#error").innerText()}`);
+      }),
+    ]);
     match(await b.page.locator("h1").innerText(), /Run 3: cow\.vmt/);
     match(await b.page.locator("dl.meta").innerText(), /memory 2 MiB/);
     assertDrawn(await canvases(b.page), RUN_CANVASES);

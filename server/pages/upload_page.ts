@@ -40,7 +40,8 @@ export function uploadPage(strategies: StrategyChoice[], uploadLimit: number): H
     </form>
     <div id="error" class="error" role="alert" hidden></div>
     <div id="progress" hidden>
-      <h2>Replaying…</h2>
+      <h2>Replay</h2>
+      <p id="status" role="status"></p>
       <div id="bars"></div>
     </div>
   `;

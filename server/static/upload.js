@@ -7,6 +7,7 @@
   const progress = document.getElementById("progress");
   const bars = document.getElementById("bars");
   const submit = document.getElementById("submit");
+  const status = document.getElementById("status");
 
   const showError = (message) => {
     errorBox.textContent = message;
@@ -28,6 +29,7 @@
       meter.value = 0;
       const text = document.createElement("span");
       text.className = "note";
+      text.textContent = "waiting";
       row.append(name, meter, text);
       bars.append(row);
     }
@@ -35,6 +37,11 @@
   };
 
   const update = (job) => {
+    const done = Object.values(job.progress).filter((p) => p.total > 0 && p.events >= p.total);
+    const total = bars.children.length;
+    status.textContent = job.state === "queued"
+      ? "Waiting for another replay to finish…"
+      : `Replaying ${job.trace}: ${done.length} of ${total} strategies done`;
     for (const [strategy, p] of Object.entries(job.progress)) {
       const row = bar(strategy);
       const [, meter, text] = row.children;
@@ -53,6 +60,7 @@
       if (!res.ok) return showError(job.error ?? `Status ${res.status}`);
       update(job);
       if (job.state === "done") {
+        status.textContent = `Stored as run ${job.run_id}; opening it…`;
         location.assign(`/runs/${job.run_id}`);
         return;
       }
@@ -71,6 +79,7 @@
     bars.replaceChildren();
     for (const box of form.querySelectorAll("input[name=strategies]:checked")) bar(box.value);
     progress.hidden = false;
+    status.textContent = "Uploading and checking the trace…";
     try {
       const res = await fetch("/api/runs", { method: "POST", body: new FormData(form) });
       const body = await res.json().catch(() => ({ error: `Status ${res.status}` }));
