@@ -40,6 +40,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "convert strace -f or Valgrind lackey output to a vmtrace file",
     load: () => import("./analyze/commands/import.ts"),
   },
+  capture: {
+    summary: "run a program under strace (or Valgrind lackey) and write its vmtrace in one step",
+    load: () => import("./analyze/commands/capture.ts"),
+  },
   calibrate: {
     summary: "run C probes, compare the kernel's fault counts with the simulator's, per phase",
     load: () => import("./analyze/commands/calibrate.ts"),
