@@ -26,12 +26,13 @@ function* batches(events: Iterable<Event>): Generator<EventBatch> {
 
 const SEEDS = [1, 2, 3, 4];
 const MEM_PAGES = 64;
+const EVENTS = 3000;
 
 for (const strategy of Object.keys(STRATEGIES)) {
   Deno.test(`random workloads: ${strategy} reads what the reference model expects`, async () => {
     let swapped = 0;
     for (const seed of SEEDS) {
-      const t = randomWorkload({ seed, events: 4000, memPages: MEM_PAGES });
+      const t = randomWorkload({ seed, events: EVENTS, memPages: MEM_PAGES });
       const r = await replayStrategy(batches(t.events), {
         strategy,
         memPages: MEM_PAGES,
@@ -46,7 +47,7 @@ for (const strategy of Object.keys(STRATEGIES)) {
         0,
         `seed ${seed}, event ${r.check?.first_line}: ${r.check?.first_message}`,
       );
-      deepStrictEqual(r.counters.events, 4000);
+      deepStrictEqual(r.counters.events, EVENTS);
       swapped += r.counters.swap_out_pages;
     }
     ok(swapped > 0, "the random workloads should replay under swap pressure");

@@ -226,24 +226,41 @@ class RandomGen {
 
   #access(pid: number, mm: Mm): Event {
     const rng = this.#rng;
-    const r = mm.regions[rng.int(mm.regions.length)]!;
+    // Inaccessible regions and pages a truncated object no longer has (SIGBUS) are mostly
+    // avoided: a few segvs test their handling, more would waste events.
+    const strict = rng.next() < 0.9;
+    let r = mm.regions[rng.int(mm.regions.length)]!;
+    let pages = this.#accessible(r);
+    for (let tries = 0; strict && pages === 0 && tries < 8; tries++) {
+      r = mm.regions[rng.int(mm.regions.length)]!;
+      pages = this.#accessible(r);
+    }
+    if (!strict || pages === 0) pages = r.pages;
     // A hot quarter of each region takes most accesses.
     const page = rng.next() < 0.75
-      ? r.start + rng.int(Math.max(1, r.pages >> 2))
-      : r.start + rng.int(r.pages);
+      ? r.start + rng.int(Math.max(1, pages >> 2))
+      : r.start + rng.int(pages);
     let op: "r" | "w" | "x" = rng.next() < 0.45 ? "w" : "r";
     if (r.prot & Prot.exec && rng.next() < 0.5) op = "x";
     // Stores to read-only memory are mostly turned into loads; the rest test segv handling.
-    if (op === "w" && !(r.prot & Prot.write) && rng.next() < 0.8) op = "r";
+    if (op === "w" && !(r.prot & Prot.write) && rng.next() < 0.95) op = "r";
     let off = rng.int(PAGE_SIZE / 8) * 8;
     let len = 8;
-    const left = r.start + r.pages - page;
+    const left = r.start + pages - page;
     if (rng.next() < 0.1 && left > 1) {
       // Crosses into the next page (or two).
       off = PAGE_SIZE - 64;
       len = 64 + rng.int(Math.min(2, left - 1)) * PAGE_SIZE + 1;
     }
     return { pid, op, addr: page * PAGE_SIZE + off, len };
+  }
+
+  /** Pages at the start of `r` that an access may touch without a segv (0 if none). */
+  #accessible(r: Region): number {
+    if (r.prot === 0) return 0;
+    if (r.object === undefined) return r.pages;
+    const o = this.#objects.find((o) => o.name === r.object)!;
+    return Math.max(0, Math.min(r.pages, o.size - r.pgoff));
   }
 
   #mmap(pid: number, mm: Mm): Event {
@@ -263,7 +280,8 @@ class RandomGen {
       const o = objs[rng.int(objs.length)]!;
       object = o.name;
       pages = Math.min(pages, o.full);
-      pgoff = rng.int(o.full - pages + 1);
+      // Within the object's current size, so that it can be used at once.
+      pgoff = rng.int(Math.max(1, o.size - pages + 1));
       if (k < 70) flags = MapFlag.private;
       else if (k < 73) {
         flags = MapFlag.private;
@@ -355,7 +373,7 @@ class RandomGen {
   #mprotect(pid: number, mm: Mm): Event {
     const r = this.#pick(mm);
     const [start, pages] = this.#range(r);
-    const prot = r.prot !== r.orig ? r.orig : this.#rng.next() < 0.15 ? 0 : r.orig & ~Prot.write;
+    const prot = r.prot !== r.orig ? r.orig : this.#rng.next() < 0.05 ? 0 : r.orig & ~Prot.write;
     for (const p of this.#isolate(mm, start, pages)) p.prot = prot;
     return { pid, op: "mprotect", addr: start * PAGE_SIZE, len: pages * PAGE_SIZE, prot };
   }
@@ -402,11 +420,11 @@ class RandomGen {
     const r = this.#pick(mm);
     const [start, pages] = this.#range(r);
     const k = this.#rng.int(3);
-    // Linux refuses MADV_DONTNEED on locked memory; keep it to unlocked regions.
+    // Linux refuses MADV_DONTNEED and MADV_PAGEOUT on locked memory (EINVAL).
     const locked = mm.regions.some((o) =>
       o.locked && o.start < start + pages && o.start + o.pages > start
     );
-    const advice = k === 0 && !locked ? "dontneed" : k === 1 ? "pageout" : "willneed";
+    const advice = locked || k === 2 ? "willneed" : k === 0 ? "dontneed" : "pageout";
     return { pid, op: "madvise", addr: start * PAGE_SIZE, len: pages * PAGE_SIZE, advice };
   }
 
