@@ -319,6 +319,7 @@ export class VmtbDecoder {
           // loads, stores and fetches: most of any trace
           v = buf[p]!;
           if (v < 128) p++;
+          else if (buf[p + 1]! < 128) (v = (v & 127) | (buf[p + 1]! << 7), p += 2);
           else (v = varint(buf, p), p = gp);
           if (v < 0x80000000) {
             const h = v >>> 1;
@@ -330,9 +331,9 @@ export class VmtbDecoder {
           lastPage[slot] = page;
           pagec[i] = page;
           if ((v & 1) === 1) {
-            off = buf[p]!;
+            off = buf[p]!; // below 4096: one or two bytes
             if (off < 128) p++;
-            else (off = varint(buf, p), p = gp);
+            else (off = (off & 127) | ((buf[p + 1]! & 127) << 7), p += 2);
             offc[i] = off;
           }
           if (rec & REC_A) n1c[i] = 1;
