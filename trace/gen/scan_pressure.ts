@@ -1,11 +1,16 @@
 /**
- * `scan-pressure`: much mapped memory, little of it reclaimed. Several processes (forked from one
- * parent, sharing part of its written memory) each map and touch a large area of their own; then a
- * few rounds of light pressure reclaim a few pages each while the processes keep touching a little.
+ * `scan-pressure`: much mapped memory, little of it reclaimable. Several processes each write a
+ * large private anonymous area and map a shared data file; the small swap device fills during
+ * setup, so from then on only the file's cold half can be reclaimed. Round after round, every
+ * process reads all its anonymous memory and the file's hot half, and light pressure
+ * (`- reclaim`) frees a few pages.
  *
- * Linux 2.4's `scan` has no reverse map: to free even a few pages, `swap_out` walks process page
- * tables round-robin, aging and unmapping PTEs one at a time until some page has lost its last PTE,
- * so `pte_walks` per reclaimed page is far above any design that goes from the page to its PTEs.
+ * Linux 2.4's `scan` has no reverse map: `swap_out` walks process page tables round-robin,
+ * visiting (and clearing the accessed bit of, or trying to swap out) every anonymous PTE on its
+ * way to the few file PTEs it can unmap, and a file page is only freed once the walk has unmapped
+ * it in every process: `pte_walks` per reclaimed page grow with the mapped memory. A
+ * reverse-mapping design takes candidates from the LRU lists, skips anonymous pages when swap is
+ * full, and visits only the PTEs of the pages it examines.
  *
  * @module
  */
@@ -30,15 +35,12 @@ import {
 import { Rng } from "./_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
-/** The parent's area shared by fork, each process's own area, and a mapped data file. */
-const SHARED_AREA = 0x7f0000000000;
-const OWN = 0x7f4000000000;
+/** Each process's area, and where every process maps the data file. */
+const AREA = 0x7f0000000000;
 const DATA = 0x7e0000000000;
 
 function footprint(p: Readonly<Record<string, number>>): number {
-  const shared = Math.floor((p.pages! * p.shared!) / 100);
-  return shared + p.procs! * (p.pages! - shared) + p.file! +
-    p.procs! * pageTablePages(p.pages! + p.file!, 3);
+  return p.file! + p.procs! * (p.pages! + pageTablePages(p.pages! + p.file!, 2));
 }
 
 /** The `scan-pressure` workload. */
@@ -49,76 +51,69 @@ export const scanPressure: Workload = {
   params: [
     {
       name: "procs",
-      description: "processes (a parent and its children)",
+      description: "processes, each with its own area",
       kind: "int",
-      default: 4,
+      default: 8,
       min: 1,
     },
     {
       name: "pages",
-      description: "anonymous pages each process maps",
+      description: "pages of each process's area",
       kind: "int",
       default: 1024,
       min: 1,
     },
     {
-      name: "shared",
-      description: "percent of them inherited from the parent (shared by fork)",
+      name: "file",
+      description: "pages of a data file every process maps",
+      kind: "int",
+      default: 256,
+      min: 1,
+    },
+    {
+      name: "cold",
+      description: "percent of the file nobody reads after setup",
       kind: "int",
       default: 50,
       min: 0,
       max: 100,
     },
-    {
-      name: "file",
-      description: "pages of a data file every process maps and reads",
-      kind: "int",
-      default: 256,
-    },
-    { name: "rounds", description: "pressure rounds", kind: "int", default: 4 },
-    { name: "reclaim", description: "pages reclaimed per round", kind: "int", default: 32, min: 1 },
+    { name: "rounds", description: "pressure rounds", kind: "int", default: 8 },
+    { name: "reclaim", description: "pages reclaimed per round", kind: "int", default: 16, min: 1 },
     ...machineParams(
       (p) => footprint(p) + 64,
       "the footprint plus 64 pages (only the reclaim events press)",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
+      () => 16,
+      "16 pages, filled during setup: anonymous memory can hardly be swapped",
     ),
   ],
   generate(p) {
-    const { procs, pages, file, rounds, swap, seed } = p as Record<string, number>;
-    const shared = Math.floor((pages! * p.shared!) / 100);
-    const own = pages! - shared;
-    const perRound = p.reclaim!;
+    const { procs, pages, file, cold, rounds, swap, seed } = p as Record<string, number>;
+    const nCold = Math.ceil((file! * cold!) / 100);
     return {
       header: header("scan-pressure", p),
       events: lazyEvents(function* () {
         const rng = new Rng(seed!);
+        const isCold = new Set(rng.sample(file!, nCold));
+        const hotFile = Array.from({ length: file! }, (_, i) => i).filter((i) => !isCold.has(i));
         yield swapon("swap0", swap!);
         yield mark("setup");
-        if (file! > 0) yield mmap(1, DATA, file!, RO, PRIVATE, "file:/var/data/table");
-        if (shared > 0) {
-          yield mmap(1, SHARED_AREA, shared, RW, PRIVATE_ANON);
-          for (let i = 0; i < shared; i++) yield w(1, at(SHARED_AREA, i));
-        }
         for (let c = 1; c < procs!; c++) yield fork(1, 1 + c);
         for (let c = 0; c < procs!; c++) {
-          const pid = 1 + c;
-          if (own > 0) {
-            yield mmap(pid, OWN, own, RW, PRIVATE_ANON);
-            for (let i = 0; i < own; i++) yield w(pid, at(OWN, i));
-          }
-          for (let i = 0; i < file!; i++) yield r(pid, at(DATA, i));
-          for (let i = 0; i < shared; i++) yield r(pid, at(SHARED_AREA, i));
+          yield mmap(1 + c, DATA, file!, RO, PRIVATE, "file:/var/data/table");
+          for (let i = 0; i < file!; i++) yield r(1 + c, at(DATA, i));
+          yield mmap(1 + c, AREA, pages!, RW, PRIVATE_ANON);
+          for (let i = 0; i < pages!; i++) yield w(1 + c, at(AREA, i));
         }
+        // Fill the swap device: from now on only the file's pages can be reclaimed.
+        yield reclaim(Math.floor(swap! / 4096));
         for (let k = 0; k < rounds!; k++) {
           yield mark(`pressure-${k + 1}`);
-          yield reclaim(perRound);
           for (let c = 0; c < procs!; c++) {
-            for (let j = 0; j < 16; j++) {
-              if (own > 0) yield r(1 + c, at(OWN, rng.int(own)));
-              if (shared > 0) yield r(1 + c, at(SHARED_AREA, rng.int(shared)));
-            }
+            for (let i = 0; i < pages!; i++) yield r(1 + c, at(AREA, i));
+            for (const i of hotFile) yield r(1 + c, at(DATA, i));
           }
+          yield reclaim(p.reclaim!);
         }
         yield mark("exit");
         for (let c = procs! - 1; c >= 0; c--) yield exit(1 + c);

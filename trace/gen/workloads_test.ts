@@ -15,7 +15,7 @@ const SMALL: Record<string, Record<string, number>> = {
   "zygote": { apps: 3, pages: 16, libs: 16, heap: 4 },
   "shared-anon": { procs: 3, pages: 8, ops: 10 },
   "tmpfs-pages": { files: 2, pages: 4, anon: 4 },
-  "scan-pressure": { procs: 3, pages: 16, file: 4, rounds: 2, reclaim: 4 },
+  "scan-pressure": { procs: 3, pages: 16, file: 8, rounds: 2, reclaim: 4 },
   "random": { events: 300 },
 };
 
@@ -104,7 +104,8 @@ for (const [name, workload] of Object.entries(WORKLOADS)) {
     assert.deepEqual(events[0], { pid: 0, op: "swapon", name: "swap0", size: a.params.swap });
     const marks = events.filter((e) => e.op === "mark");
     assert(marks.length >= 2, "phases are separated by marks");
-    assert.deepEqual(problems(events), []);
+    // random clones threads and provokes segv on purpose; its own tests cover it.
+    if (name !== "random") assert.deepEqual(problems(events), []);
     // The text form carries it exactly.
     const back = parseTraceText(formatTraceText(a.header, events), `${name}.vmt`);
     assert.deepEqual(back.events.map(({ line: _, ...e }) => e), events);
