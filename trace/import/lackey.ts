@@ -112,6 +112,7 @@ export class LackeyImporter {
    * call of `take`, which recycles them.
    */
   take(): EventBatch[] {
+    this.#syncCounts();
     for (const b of this.#taken) {
       b.clear();
       this.#spare.push(b);
@@ -323,8 +324,7 @@ export class LackeyImporter {
       this.#markBlock(blk);
       if (lastBlk !== blk) this.#markBlock(lastBlk);
     }
-    this.stats.touches++;
-    this.stats.events++;
+    this.#kept++;
     // Written column by column: no object per access.
     let bt = this.#batch;
     if (bt.length >= bt.capacity) bt = this.#room();
@@ -359,11 +359,20 @@ export class LackeyImporter {
     }
   }
   #blockTags = new Float64Array(BLOCK_CACHE_SIZE).fill(-1);
+  /** Accesses kept since the last {@linkcode LackeyImporter.take} (counted here: hot path). */
+  #kept = 0;
+
+  #syncCounts(): void {
+    this.stats.touches += this.#kept;
+    this.stats.events += this.#kept;
+    this.#kept = 0;
+  }
   #blockProt = new Uint8Array(BLOCK_CACHE_SIZE);
 
   /** Ends the input: the process exits. */
   finish(): void {
     this.stats.lines = this.#lineNo;
+    this.#syncCounts();
     this.#emit({ pid: this.#pid, op: "exit" });
   }
 
