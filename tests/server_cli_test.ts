@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { main as serve, serveArgs } from "../server/serve_command.ts";
+import { main as start } from "../server/start_command.ts";
+import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
+import { UsageError } from "../analyze/commands/_cli.ts";
+
+/** Runs a command with console output captured. */
+async function capture(
+  main: (args: string[]) => Promise<number>,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [], err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(" "));
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  try {
+    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+Deno.test("serveArgs() takes defaults and checks port and upload limit", () => {
+  assert.deepEqual(serveArgs({}), {
+    port: 8000,
+    host: "127.0.0.1",
+    db: "./.vmreplay/runs.db",
+    uploadLimit: DEFAULT_UPLOAD_LIMIT,
+  });
+  assert.deepEqual(
+    serveArgs({ port: "0", host: "::1", db: "x.db", "upload-limit": "2M" }),
+    { port: 0, host: "::1", db: "x.db", uploadLimit: 2 * 2 ** 20 },
+  );
+  assert.throws(() => serveArgs({ port: "http" }), UsageError);
+  assert.throws(() => serveArgs({ port: "70000" }), /--port: expected a port number 0-65535/);
+  assert.throws(() => serveArgs({ "upload-limit": "big" }), /--upload-limit: expected a size/);
+  assert.throws(
+    () => serveArgs({ "upload-limit": "0" }),
+    /--upload-limit: expected a size above 0/,
+  );
+});
+
+Deno.test("serve and start print help, and exit 2 on bad options", async () => {
+  for (const main of [serve, start]) {
+    const help = await capture(main, ["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.out, /^Usage: vmreplay (serve|start) \[--port 8000\]/);
+    const bad = await capture(main, ["--port", "x"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--port: expected a port number 0-65535, found 'x'/);
+    const extra = await capture(main, ["trace.vmt"]);
+    assert.equal(extra.code, 2);
+  }
+});
