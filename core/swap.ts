@@ -57,6 +57,8 @@ export class SwapSpace {
   readonly devices: SwapDevice[] = [];
   #all: SwapDevice[] = [];
   #end = 0;
+  /** Slot ranges of removed devices, by base. */
+  #holes: { base: number; size: number }[] = [];
   #rr = 0;
   /** Slots in use over all devices. */
   used = 0;
@@ -65,9 +67,22 @@ export class SwapSpace {
 
   /** Adds a device of `size` slots; returns it. */
   add(name: string, size: number, prio: number, dedicated = false): SwapDevice {
-    const base = this.#end;
-    this.#end += size;
-    this.#grow(this.#end);
+    // Slot numbers of removed devices are reused (first fit), so swapon/swapoff cycles do not
+    // grow the slot arrays.
+    let base = -1;
+    for (let k = 0; k < this.#holes.length; k++) {
+      const h = this.#holes[k]!;
+      if (h.size < size) continue;
+      base = h.base;
+      if (h.size === size) this.#holes.splice(k, 1);
+      else this.#holes[k] = { base: h.base + size, size: h.size - size };
+      break;
+    }
+    if (base < 0) {
+      base = this.#end;
+      this.#end += size;
+      this.#grow(this.#end);
+    }
     const d: SwapDevice = {
       name,
       prio,
@@ -89,11 +104,21 @@ export class SwapSpace {
     return d;
   }
 
-  /** Removes device `d` (all its slots must be free). */
+  /** Removes device `d` (all its slots must be free); its slot numbers become reusable. */
   remove(d: SwapDevice): void {
     const k = this.devices.indexOf(d);
     if (k >= 0) this.devices.splice(k, 1);
     this.total -= d.size;
+    this.#holes.push({ base: d.base, size: d.size });
+    this.#holes.sort((a, b) => a.base - b.base);
+    // Merge neighbouring holes.
+    for (let j = this.#holes.length - 1; j > 0; j--) {
+      const a = this.#holes[j - 1]!, b = this.#holes[j]!;
+      if (a.base + a.size === b.base) {
+        this.#holes[j - 1] = { base: a.base, size: a.size + b.size };
+        this.#holes.splice(j, 1);
+      }
+    }
   }
 
   /** The enabled device named `name`. */

@@ -73,6 +73,8 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
   // unuse_mm: every address space's page tables.
   const pt = k.pt;
   for (const mm of [...k.mms.values()]) {
+    // try_to_unuse stops between address spaces once the device is empty.
+    if (d.used === 0) break;
     for (const vma of [...mm.vmas]) {
       if (!vma.anon || !mm.vmas.includes(vma)) continue;
       for (let v = vma.start; v < vma.end;) {
