@@ -314,7 +314,7 @@ export class VmtbDecoder {
         opc[i] = op;
         pidc[i] = pid;
         linec[i] = ++count;
-        let page = 0, off = 0, page2 = 0, off2 = 0, n1 = 0, n2 = 0, small = 0, str = -1;
+        let page = 0, off = 0, n1 = 0;
         if (op >= Op.r && op <= Op.x) {
           // loads, stores and fetches: most of any trace
           v = buf[p]!;
@@ -346,105 +346,9 @@ export class VmtbDecoder {
           i++;
           continue;
         }
-        if (ADDR_OPS[op] === 1) {
-          // zigzag page delta from this process's last address, low bit: an offset follows
-          v = buf[p]!;
-          if (v < 128) p++;
-          else (v = varint(buf, p), p = gp);
-          if (v < 0x80000000) {
-            const h = v >>> 1; // integer fast path for deltas below 2^29 pages
-            page = lastPage[slot]! + ((h >>> 1) ^ -(h & 1));
-          } else {
-            const half = Math.floor(v / 2);
-            page = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
-          }
-          lastPage[slot] = page;
-          if ((v & 1) === 1) {
-            off = buf[p]!;
-            if (off < 128) p++;
-            else (off = varint(buf, p), p = gp);
-          }
-        }
-        switch (op) {
-          case Op.r:
-          case Op.w:
-          case Op.x:
-            if (rec & REC_A) n1 = 1;
-            else {
-              n1 = buf[p]!;
-              if (n1 < 128) p++;
-              else (n1 = varint(buf, p), p = gp);
-            }
-            break;
-          case Op.munmap:
-          case Op.mlock:
-          case Op.munlock:
-          case Op.msync:
-          case Op.fork:
-          case Op.clone:
-          case Op.reclaim:
-            n1 = varint(buf, p), p = gp;
-            break;
-          case Op.mmap:
-            n1 = varint(buf, p), p = gp;
-            small = varint(buf, p), p = gp;
-            if (rec & REC_A) (str = this.#string(b, p, count), p = gp);
-            if (small & HAS_OFFSET) n2 = varint(buf, p), p = gp;
-            break;
-          case Op.mremap: {
-            n1 = varint(buf, p), p = gp;
-            v = varint(buf, p), p = gp;
-            const half = Math.floor(v / 2);
-            page2 = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
-            lastPage[slot] = page2;
-            if (v % 2 === 1) off2 = varint(buf, p), p = gp;
-            n2 = varint(buf, p), p = gp;
-            break;
-          }
-          case Op.mprotect:
-          case Op.madvise:
-            n1 = varint(buf, p), p = gp;
-            small = buf[p++]!;
-            break;
-          case Op.exec:
-          case Op.exit:
-            break;
-          case Op.create:
-          case Op.truncate:
-            str = this.#string(b, p, count), p = gp;
-            n1 = varint(buf, p), p = gp;
-            break;
-          case Op.read:
-          case Op.write:
-            str = this.#string(b, p, count), p = gp;
-            n1 = varint(buf, p), p = gp;
-            n2 = varint(buf, p), p = gp;
-            break;
-          case Op.unlink:
-          case Op.fsync:
-          case Op.swapoff:
-          case Op.mark:
-            str = this.#string(b, p, count), p = gp;
-            break;
-          case Op.swapon:
-            str = this.#string(b, p, count), p = gp;
-            n1 = varint(buf, p), p = gp;
-            if (rec & REC_A) {
-              const z = varint(buf, p);
-              p = gp;
-              n2 = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-              small = HAS_PRIO;
-            }
-            break;
-        }
-        pagec[i] = page;
-        offc[i] = off;
-        page2c[i] = page2;
-        off2c[i] = off2;
-        n1c[i] = n1;
-        n2c[i] = n2;
-        smallc[i] = small;
-        strc[i] = str;
+        this.#slot = slot; // the other ops are rarer: decoded out of line, keeping this loop small
+        this.#other(b, i, rec, op, p, count);
+        p = gp;
         i++;
       }
     }
@@ -456,6 +360,105 @@ export class VmtbDecoder {
     this.#slot = slot;
     this.#count = count;
     return result < 0 ? -1 : i;
+  }
+
+  /** Decodes the fields of a record that is not r/w/x into event `i`; sets `gp`. */
+  #other(b: EventBatch, i: number, rec: number, op: number, p: number, count: number): void {
+    const buf = this.#buf;
+    const lastPage = this.#lastPage;
+    const slot = this.#slot;
+    let v = 0;
+    let page = 0, off = 0, page2 = 0, off2 = 0, n1 = 0, n2 = 0, small = 0, str = -1;
+    if (ADDR_OPS[op] === 1) {
+      // zigzag page delta from this process's last address, low bit: an offset follows
+      v = buf[p]!;
+      if (v < 128) p++;
+      else (v = varint(buf, p), p = gp);
+      if (v < 0x80000000) {
+        const h = v >>> 1; // integer fast path for deltas below 2^29 pages
+        page = lastPage[slot]! + ((h >>> 1) ^ -(h & 1));
+      } else {
+        const half = Math.floor(v / 2);
+        page = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
+      }
+      lastPage[slot] = page;
+      if ((v & 1) === 1) {
+        off = buf[p]!;
+        if (off < 128) p++;
+        else (off = varint(buf, p), p = gp);
+      }
+    }
+    switch (op) {
+      case Op.munmap:
+      case Op.mlock:
+      case Op.munlock:
+      case Op.msync:
+      case Op.fork:
+      case Op.clone:
+      case Op.reclaim:
+        n1 = varint(buf, p), p = gp;
+        break;
+      case Op.mmap:
+        n1 = varint(buf, p), p = gp;
+        small = varint(buf, p), p = gp;
+        if (rec & REC_A) (str = this.#string(b, p, count), p = gp);
+        if (small & HAS_OFFSET) n2 = varint(buf, p), p = gp;
+        break;
+      case Op.mremap: {
+        n1 = varint(buf, p), p = gp;
+        v = varint(buf, p), p = gp;
+        const half = Math.floor(v / 2);
+        page2 = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
+        lastPage[slot] = page2;
+        if (v % 2 === 1) off2 = varint(buf, p), p = gp;
+        n2 = varint(buf, p), p = gp;
+        break;
+      }
+      case Op.mprotect:
+      case Op.madvise:
+        n1 = varint(buf, p), p = gp;
+        small = buf[p++]!;
+        break;
+      case Op.exec:
+      case Op.exit:
+        break;
+      case Op.create:
+      case Op.truncate:
+        str = this.#string(b, p, count), p = gp;
+        n1 = varint(buf, p), p = gp;
+        break;
+      case Op.read:
+      case Op.write:
+        str = this.#string(b, p, count), p = gp;
+        n1 = varint(buf, p), p = gp;
+        n2 = varint(buf, p), p = gp;
+        break;
+      case Op.unlink:
+      case Op.fsync:
+      case Op.swapoff:
+      case Op.mark:
+        str = this.#string(b, p, count), p = gp;
+        break;
+      case Op.swapon:
+        str = this.#string(b, p, count), p = gp;
+        n1 = varint(buf, p), p = gp;
+        if (rec & REC_A) {
+          const z = varint(buf, p);
+          p = gp;
+          n2 = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+          small = HAS_PRIO;
+        }
+        break;
+    }
+    b.page[i] = page;
+    b.off[i] = off;
+    b.page2[i] = page2;
+    b.off2[i] = off2;
+    b.n1[i] = n1;
+    b.n2[i] = n2;
+    b.small[i] = small;
+    b.str[i] = str;
+    gp = p;
   }
 
   /** Reads a string reference at `p` (adding a new string to the table); sets `gp`. */
