@@ -181,7 +181,9 @@ export function objFault(
   const obj = vma.obj!;
   const index = vma.linearIndex(vpage);
   if (!write) {
-    if (faultAround(k, vma, vpage, s)) {
+    // System V segments do no fault-around: ipc/shm.c's shm_vm_ops has no map_pages, so
+    // should_fault_around() says no (measured: `vmreplay calibrate --scenario sysv_shm`).
+    if (obj.kind !== "shm" && faultAround(k, vma, vpage, s)) {
       c[C.minor_faults]!++;
       return true;
     }
