@@ -36,6 +36,16 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: "munmap_remap", about: "munmap then mmap at the same address starts empty" },
   { name: "fork_chain", about: "three generations of fork, each writing part of the area" },
   { name: "tmpfs_file", about: "tmpfs file mapped shared and private: fault-around, COW on write" },
+  {
+    name: "fork_zero_page",
+    about: "fork copies no entries of an area with only zero-page reads (no anon_vma)",
+  },
+  { name: "sysv_shm", about: "System V segment across fork, IPC_RMID while attached" },
+  { name: "mlock_populate", about: "mlock faults the range in; later accesses do not fault" },
+  {
+    name: "mremap_after_fork",
+    about: "mremap of pages still shared after fork: no faults, no copies",
+  },
 ];
 
 /** The scenario called `name`, or undefined. */

@@ -1,0 +1,40 @@
+/* Fork copies the page-table entries of private areas that have anonymous pages (an anon_vma);
+ * an area whose only pages are zero-page mappings from reads has none, so a child faults its
+ * reads again, while zero-page entries of an area that also holds a written page are copied. */
+#include "probe.h"
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv, "fork_zero_page");
+  const unsigned long n = 16 * PAGE;
+  const unsigned long a = BASE, b = BASE + 0x1000000UL;
+  op_mmap(a, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-", "private,anon", 0);
+  op_mmap(b, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-", "private,anon", 0);
+  phase_begin("parent-read-only-area");
+  op_read(a, n);
+  phase_end();
+  phase_begin("parent-write-one-read-rest");
+  op_write(b, PAGE);
+  op_read(b + PAGE, n - PAGE);
+  phase_end();
+  struct baton bt;
+  long child = probe_fork(&bt);
+  if (child == 0) {
+    phase_begin("child-read-zero-only-area");
+    op_read(a, n);
+    phase_end();
+    phase_begin("child-read-mixed-area");
+    op_read(b, n);
+    phase_end();
+    phase_begin("child-write-mixed-area");
+    op_write(b, n);
+    phase_end();
+    child_exit(&bt);
+  }
+  parent_reap(&bt, child);
+  phase_begin("parent-write-both");
+  op_write(a, n);
+  op_write(b, n);
+  phase_end();
+  probe_done();
+  return 0;
+}

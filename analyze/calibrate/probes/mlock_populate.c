@@ -1,0 +1,24 @@
+/* mlock faults in every page of the range (counted as minor faults, as MAP_POPULATE); later
+ * accesses do not fault; munlock keeps the pages. */
+#include "probe.h"
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv, "mlock_populate");
+  const unsigned long n = 32 * PAGE;
+  op_mmap(BASE, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
+          "private,anon", 0);
+  phase_begin("mlock-half");
+  if (sc6(SYS_mlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("mlock");
+  op_line("mlock 0x200000000000 131072");
+  phase_end();
+  phase_begin("write-all");
+  op_write(BASE, 2 * n);
+  phase_end();
+  phase_begin("munlock-read");
+  if (sc6(SYS_munlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("munlock");
+  op_line("munlock 0x200000000000 131072");
+  op_read(BASE, 2 * n);
+  phase_end();
+  probe_done();
+  return 0;
+}

@@ -1,0 +1,38 @@
+/* System V shared memory: shmat maps the segment shared; a child inherits the attachment without
+ * page-table entries and faults it in with fault-around; IPC_RMID while attached keeps the pages
+ * until the last detach. */
+#include "probe.h"
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv, "sysv_shm");
+  const unsigned long n = 64 * PAGE;
+  int id = shmget(IPC_PRIVATE, n, IPC_CREAT | 0600);
+  if (id < 0) die("shmget");
+  op_line("create shm:calibrate 256K");
+  if (shmat(id, (void *)BASE, 0) != (void *)BASE) die("shmat");
+  op_line("mmap 0x200000000000 256K rw- shared shm:calibrate 0");
+  phase_begin("parent-write-half");
+  op_write(BASE, n / 2);
+  phase_end();
+  if (shmctl(id, IPC_RMID, 0) != 0) die("shmctl");
+  op_line("unlink shm:calibrate");
+  struct baton bt;
+  long child = probe_fork(&bt);
+  if (child == 0) {
+    phase_begin("child-read-all");
+    op_read(BASE, n);
+    phase_end();
+    phase_begin("child-write-all");
+    op_write(BASE, n);
+    phase_end();
+    child_exit(&bt);
+  }
+  parent_reap(&bt, child);
+  phase_begin("parent-read-all");
+  op_read(BASE, n);
+  phase_end();
+  probe_done();
+  return 0;
+}
