@@ -29,6 +29,11 @@ export interface RandomWorkloadOptions {
   swapPages?: number;
   /** Share of events that are loads and stores, 0..1 (default 0.85). */
   accessShare?: number;
+  /**
+   * Most pages that may need memory or swap at once (default: half of memory plus swap). Below
+   * `memPages` nothing is ever swapped.
+   */
+  footprintPages?: number;
 }
 
 /** One mapped region as the generator knows it, in pages. */
@@ -106,6 +111,7 @@ class RandomGen {
   #memPages: number;
   #swapPages: number;
   #accessShare: number;
+  #budgetPages: number;
   #procs = new Map<number, Mm>();
   #pids: number[] = [];
   #nextPid = 1;
@@ -115,7 +121,7 @@ class RandomGen {
 
   constructor(
     o:
-      & Required<Omit<RandomWorkloadOptions, "processes" | "accessShare">>
+      & Required<Pick<RandomWorkloadOptions, "seed" | "events" | "memPages" | "swapPages">>
       & RandomWorkloadOptions,
   ) {
     this.#rng = new Rng(o.seed);
@@ -124,6 +130,7 @@ class RandomGen {
     this.#memPages = o.memPages;
     this.#swapPages = o.swapPages;
     this.#accessShare = o.accessShare ?? 0.85;
+    this.#budgetPages = o.footprintPages ?? Math.floor((o.memPages + o.swapPages) / 2);
   }
 
   *run(): Generator<Event> {
@@ -202,8 +209,8 @@ class RandomGen {
       ? this.#exec(pid, mm)
       : k < 90
       ? this.#objectOp(pid)
-      : k < 95
-      ? { pid: 0, op: "reclaim", pages: Math.max(1, Math.floor(this.#memPages / 8)) } as Event
+      : k < 98
+      ? { pid: 0, op: "reclaim", pages: Math.max(1, Math.min(256, this.#memPages >> 3)) } as Event
       : this.#swap();
     return e ?? this.#access(pid, mm);
   }
@@ -221,7 +228,7 @@ class RandomGen {
   }
 
   #budget(): number {
-    return Math.floor((this.#memPages + this.#swapPages) / 2);
+    return this.#budgetPages;
   }
 
   #access(pid: number, mm: Mm): Event {
