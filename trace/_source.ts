@@ -22,13 +22,24 @@ const CHUNK = 1 << 20;
 
 /** Reads a file in chunks of up to 1 MiB into one reused buffer. */
 export async function fileSource(path: string): Promise<ByteSource> {
-  const file = await Deno.open(path, { read: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw e;
+    throw new TraceError(path, 0, 0, `Cannot open the trace: ${(e as Error).message}`);
+  }
   const buf = new Uint8Array(CHUNK);
   let closed = false;
   return {
     async read() {
       if (closed) return null;
-      const n = await file.read(buf);
+      let n: number | null;
+      try {
+        n = await file.read(buf);
+      } catch (e) {
+        throw new TraceError(path, 0, 0, `Cannot read the trace: ${(e as Error).message}`);
+      }
       if (n === null) return null;
       return buf.subarray(0, n);
     },

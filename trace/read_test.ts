@@ -7,13 +7,6 @@ import { TraceBuilder } from "./testing.ts";
 
 const te = new TextEncoder();
 
-async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const s = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new CompressionStream("gzip"),
-  );
-  return new Uint8Array(await new Response(s).arrayBuffer());
-}
-
 async function readAllBytes(bytes: Uint8Array, name: string): Promise<Event[]> {
   const r = await readTraceBytes(bytes, { name });
   const out: Event[] = [];

@@ -128,7 +128,16 @@ export function parseFlags(text: string): number | string {
   return checkFlagBits(bits) ?? bits;
 }
 
-/** Returns an error message when `bits` do not hold exactly one of private/shared, or unknown bits. */
+/**
+ * Returns an error message when `bits` do not hold exactly one of private/shared, or hold unknown
+ * bits; `undefined` when they are valid {@linkcode MapFlag} bits.
+ *
+ * @example
+ * ```ts
+ * import { checkFlagBits } from "./syntax.ts";
+ * if (checkFlagBits(5) !== undefined || checkFlagBits(3) === undefined) throw new Error();
+ * ```
+ */
 export function checkFlagBits(bits: number): string | undefined {
   if (!Number.isInteger(bits) || bits < 0 || bits > 0x7f) return `Bad mapping flags ${bits}`;
   const kind = bits & (MapFlag.private | MapFlag.shared);
@@ -176,7 +185,15 @@ export function checkName(s: string, kind: "object" | "name" | "label"): string 
   return undefined;
 }
 
-/** True for the operations whose PID is `-` (system events). */
+/**
+ * True for the operations whose PID is `-` (system events).
+ *
+ * @example
+ * ```ts
+ * import { isSystemOp } from "./syntax.ts";
+ * if (!isSystemOp("mark") || isSystemOp("fork")) throw new Error();
+ * ```
+ */
 export function isSystemOp(op: OpName): boolean {
   return SYSTEM_OPS.has(op);
 }
