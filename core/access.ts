@@ -242,7 +242,7 @@ export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): bool
     const idx = vma.linearIndex(v);
     if (idx * PAGE_SIZE >= obj.size) break;
     const fr = obj.pages.get(idx);
-    if (fr === undefined) continue;
+    if (fr === undefined || (k.frames.flags[fr]! & PG.readahead)) continue;
     mapCachePage(k, vma, v, ps, fr, bits | A);
     if (q === pteIdx) hit = true;
   }

@@ -41,6 +41,8 @@ export const PG = {
   swapCache: 256,
   /** Held by an operation in progress: reclaim must leave it alone. */
   pinned: 512,
+  /** Readahead marker (PG_readahead): touching it reads the next window; fault-around skips it. */
+  readahead: 1024,
 } as const;
 
 /** LRU list numbers (`FrameTable.lru`). */

@@ -19,7 +19,8 @@
  *   are mapped writable at once, fault-around included.
  * - Read faults on object mappings map the page cache's pages around the fault (fault-around, 16
  *   pages); a file page not cached is read with 32 pages of read-around (`file_read_pages`), one
- *   major fault. Swap-ins read the aligned 8-slot cluster around the slot (page-cluster 3); a
+ *   major fault, and a readahead marker 8 pages from the window's end reads the next window when
+ *   a fault touches it. Swap-ins read the aligned 8-slot cluster around the slot (page-cluster 3); a
  *   swap-cache hit is a minor fault.
  * - Write fault on a page of another process (fork) copies it; on a page whose only mapper is the
  *   writer it reuses it (`cow_reuses`); writes to the zero page get a fresh page without counting

@@ -505,3 +505,16 @@ Deno.test("mremap shrinks in place, grows in place and keeps the pages", () => {
   deepStrictEqual(r.machine.loadStamp[0], 3);
   deepStrictEqual(r.machine.residentPages(), 2);
 });
+
+Deno.test("a sequential read of a mapped file waits for I/O once: the readahead marker reads ahead", () => {
+  const t = new TraceBuilder().create(1, "file:/f", "1M")
+    .mmap(1, A, "1M", "r--", "private", "file:/f");
+  for (let p = 0; p < 256; p++) t.r(1, A + p * PG);
+  // Faults: 0 (major, reads 0..31, marker at 24), 1 and 16 (fault-around), 24 (marker: reads
+  // 32..63, marker at 32), then one per 16-page window (32, 48, ..., 240).
+  deepStrictEqual(pick(run(t), ["major_faults", "minor_faults", "file_read_pages"]), {
+    major_faults: 1,
+    minor_faults: 3 + 14,
+    file_read_pages: 256,
+  });
+});

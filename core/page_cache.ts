@@ -25,21 +25,18 @@ import type { EventBatch } from "../trace/batch.ts";
 export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boolean): number {
   k.major = false;
   let fr = obj.pages.get(index);
-  if (fr !== undefined) return fr;
+  if (fr !== undefined) {
+    if (readAround && (k.frames.flags[fr]! & PG.readahead)) asyncReadahead(k, obj, index, fr);
+    return fr;
+  }
   if (!obj.swapBacked) {
     fr = readFilePage(k, obj, index);
     if (fr === NONE) return NONE;
     k.major = true;
     if (readAround) {
-      k.frames.flags[fr]! |= PG.pinned;
+      // mmap read-around: ra_pages centred on the fault, the marker ra_pages/4 from the end.
       const start = Math.max(0, index - READ_AROUND / 2);
-      const lim = obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE);
-      for (let q = start; q < start + READ_AROUND && q < lim; q++) {
-        if (q === index || obj.pages.has(q)) continue;
-        if (k.frames.freeCount <= k.lowWater) break;
-        if (readFilePage(k, obj, q) === NONE) break;
-      }
-      k.frames.flags[fr]! &= ~PG.pinned;
+      readWindow(k, obj, start, start + READ_AROUND, start + READ_AROUND - READ_AROUND / 4, fr);
     }
     return fr;
   }
@@ -72,6 +69,49 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
   obj.pages.set(index, fr);
   k.lruAddNew(fr, null);
   return fr;
+}
+
+/**
+ * Reads the pages of `[start, end)` of file `obj` that are not cached (stopping at the object's
+ * end or when memory runs low: readahead never reclaims), marking page `mark` with PG_readahead
+ * when it is read now. `keep` (the faulting page) is pinned meanwhile.
+ */
+function readWindow(
+  k: Kernel,
+  obj: VmObject,
+  start: number,
+  end: number,
+  mark: number,
+  keep: number,
+): void {
+  k.frames.flags[keep]! |= PG.pinned;
+  const lim = obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE);
+  for (let q = start; q < end && q < lim; q++) {
+    if (obj.pages.has(q)) continue;
+    if (k.frames.freeCount <= k.lowWater) break;
+    const f = readFilePage(k, obj, q);
+    if (f === NONE) break;
+    if (q === mark) k.frames.flags[f]! |= PG.readahead;
+  }
+  k.frames.flags[keep]! &= ~PG.pinned;
+}
+
+/**
+ * A fault found the readahead marker on cached page `index` (`fr`): asynchronous readahead of
+ * the next window, from the first page not cached within `READ_AROUND` pages, marked at its
+ * start (`page_cache_async_ra` hitting its marker). The fault itself waits for nothing (minor).
+ */
+function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): void {
+  k.frames.flags[fr]! &= ~PG.readahead;
+  let start = -1;
+  for (let q = index + 1; q <= index + READ_AROUND; q++) {
+    if (!obj.pages.has(q)) {
+      start = q;
+      break;
+    }
+  }
+  if (start < 0) return;
+  readWindow(k, obj, start, start + READ_AROUND, start, fr);
 }
 
 /** Reads page `index` of file `obj` from disk into a new page-cache page (`file_read_pages`). */
