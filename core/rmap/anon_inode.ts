@@ -41,6 +41,7 @@
  */
 import { C } from "../counters.ts";
 import { PG } from "../frames.ts";
+import type { Mm } from "../mm.ts";
 import type { Vma } from "../vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
@@ -92,6 +93,9 @@ class AnonInode implements RmapStrategy {
   #inodes = 0;
   #slotChecks = 0;
   #slotsCopied = 0;
+  /** The fork in progress: its child address space and the inodes dup'd for it so far. */
+  #forkMm: Mm | null = null;
+  #dups: Map<Inode, Inode> = new Map();
 
   constructor(ctx: RmapContext) {
     this.#ctx = ctx;
@@ -144,11 +148,20 @@ class AnonInode implements RmapStrategy {
     child.rmap = null;
     const ino = inodeOf(parent);
     if (ino === null) return;
-    // dup(): a new inode and dentry with a copy of the whole array.
-    const copy = this.#newInode(ino.family, ino.lo, ino.hi, ino.slots);
+    if (child.mm !== this.#forkMm) {
+      this.#forkMm = child.mm;
+      this.#dups.clear();
+    }
+    // Pieces of one split area share their inode: the child's pieces share one copy.
+    let copy = this.#dups.get(ino);
+    if (copy === undefined) {
+      // dup(): a new inode and dentry with a copy of the whole array.
+      copy = this.#newInode(ino.family, ino.lo, ino.hi, ino.slots);
+      this.#dups.set(ino, copy);
+      this.#ctx.counters[C.fork_rmap_allocs]! += 3;
+      this.#slotsCopied += ino.span;
+    }
     this.#join(child, copy);
-    this.#ctx.counters[C.fork_rmap_allocs]! += 3;
-    this.#slotsCopied += ino.span;
   }
 
   vmaSplit(orig: Vma, created: Vma): void {

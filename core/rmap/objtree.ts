@@ -146,8 +146,12 @@ class ObjTree implements RmapStrategy {
       return;
     }
     old.vmas.delete(vma);
-    this.#ctx.addMeta(-SIZES.listLink);
-    this.#attach(vma, this.#newSpace(old), false);
+    const c = this.#newSpace(old);
+    c.vmas.add(vma);
+    st.space = c;
+    st.pending = false;
+    const d = this.#depth(c);
+    if (d > this.#depthPeak) this.#depthPeak = d;
     this.#tidy(old);
   }
 

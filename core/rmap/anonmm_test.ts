@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { TestMachine } from "../../tests/_machine.ts";
+import { TraceBuilder } from "../../trace/testing.ts";
+
+const A = 0x10000000, B = 0x20000000, MOVED = 0x30000000, OWN_MOVED = 0x40000000;
+const tb = () => new TraceBuilder();
+
+Deno.test("anonmm: mremap copies pages still shared after fork, not the mover's own", () => {
+  const m = new TestMachine("anonmm");
+  const t = tb().mmap(1, A, "16K", "rw-", "private,anon");
+  for (let i = 0; i < 4; i++) t.w(1, A + i * 4096);
+  t.fork(1, 2).w(2, A); // the child COWs page 0: 3 pages stay shared
+  t.mmap(1, B, "8K", "rw-", "private,anon").w(1, B).w(1, B + 4096);
+  m.run(t);
+  assert.equal(m.delta("mremap_pages_copied", tb().mremap(1, B, "8K", OWN_MOVED, "8K")), 0);
+  assert.equal(m.delta("mremap_pages_copied", tb().mremap(1, A, "16K", MOVED, "16K")), 3);
+  // Both still read their own data; the copies are the parent's alone: no COW fault on write.
+  assert.equal(m.delta("minor_faults", tb().w(1, MOVED + 4096).r(2, A + 4096)), 0);
+});
+
+Deno.test("anonmm: a shared page on swap is read in and copied too", () => {
+  const m = new TestMachine("anonmm");
+  m.run(
+    tb().mmap(1, A, "8K", "rw-", "private,anon").w(1, A).w(1, A + 4096).fork(1, 2)
+      .reclaim(16),
+  );
+  assert.equal(m.c.swap_out_pages, 2);
+  const swapIn = m.c.swap_in_pages;
+  assert.equal(m.delta("mremap_pages_copied", tb().mremap(1, A, "8K", MOVED, "8K")), 2);
+  assert.equal(m.c.swap_in_pages - swapIn, 2);
+  // After the child exits nothing is shared: moving back copies nothing.
+  m.run(tb().exit(2));
+  assert.equal(m.delta("mremap_pages_copied", tb().mremap(1, MOVED, "8K", A, "8K")), 0);
+});
+
+Deno.test("anonmm: rmap visits every address space of the fork family at the address", () => {
+  const m = new TestMachine("anonmm");
+  m.run(
+    tb().mmap(1, A, "4K", "rw-", "private,anon").w(1, A).fork(1, 2).fork(1, 3).fork(1, 4)
+      .w(2, A).w(3, A).exec(4),
+  );
+  assert.equal(m.x.anonmm_family_peak, 4);
+  assert.equal(m.c.fork_rmap_allocs, 3);
+  assert.equal(m.x.anonmm_count, 4, "exec gave child 4 a family of its own");
+  // The walk of child 3's copy visits the parent, child 2 and child 3, where it stops.
+  assert.equal(m.delta("rmap_vma_visits", tb().madvise(3, A, "4K", "pageout")), 3);
+  assert.equal(m.c.rmap_wasted_visits, 2);
+});

@@ -1,0 +1,57 @@
+/**
+ * Test helper: drives a `Machine` directly (in-process, `check` on) with traces built by
+ * `TraceBuilder`, keeping one global event sequence so that stages can be applied one after the
+ * other and counters compared between them.
+ *
+ * @module
+ */
+import { COUNTER_NAMES, type CounterName } from "../core/counters.ts";
+import { Machine } from "../core/machine.ts";
+import type { TraceBuilder } from "../trace/testing.ts";
+
+/** A machine under test. */
+export class TestMachine {
+  readonly machine: Machine;
+  #seq = 0;
+  readonly checkMessages: string[] = [];
+
+  /** A machine running `strategy` with `memPages` frames and `swapPages` of default swap. */
+  constructor(strategy: string, memPages = 256, swapPages = 1024) {
+    this.machine = new Machine({
+      memPages,
+      swapPages,
+      strategy,
+      check: true,
+      onDiagnostic: (d) => {
+        if (d.kind === "check") this.checkMessages.push(`line ${d.line}: ${d.message}`);
+      },
+    });
+  }
+
+  /** Applies every event of `t`; throws on the first invariant the machine reports broken. */
+  run(t: TraceBuilder): this {
+    const b = t.batch();
+    for (let i = 0; i < b.length; i++) this.machine.apply(b, i, ++this.#seq);
+    if (this.checkMessages.length > 0) throw new Error(this.checkMessages.join("\n"));
+    return this;
+  }
+
+  /** Counters by name (SPEC names), right now. */
+  get c(): Record<CounterName, number> {
+    const out = {} as Record<CounterName, number>;
+    COUNTER_NAMES.forEach((n, i) => out[n] = this.machine.counters[i]!);
+    return out;
+  }
+
+  /** The strategy's extra counters, right now. */
+  get x(): Record<string, number> {
+    return this.machine.extraCounters();
+  }
+
+  /** How much counter `name` grows while `t` is applied. */
+  delta(name: CounterName, t: TraceBuilder): number {
+    const before = this.c[name];
+    this.run(t);
+    return this.c[name] - before;
+  }
+}
