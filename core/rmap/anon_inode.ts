@@ -61,7 +61,11 @@ class Inode {
   readonly family: Family;
   /** Areas using the inode. */
   readonly ring: Set<Vma> = new Set();
-  /** In-core slots: offset → frame (absent: on swap, in the PTE here, or never loaded). */
+  /**
+   * In-core slots, kept as frame → offset (absent: on swap, in the PTE here, or never loaded).
+   * Keyed by frame because Linux-style mremap can grow one piece of a split area over offsets
+   * another piece still uses; the walk asks "does this inode hold that page at that offset".
+   */
   readonly slots: Map<number, number>;
   /** Offsets `[lo, hi)` the array covers. */
   lo: number;
@@ -210,7 +214,7 @@ class AnonInode implements RmapStrategy {
     const ino = this.#inodeFor(vma);
     const idx = vma.linearIndex(vpage);
     if (idx < ino.lo || idx >= ino.hi) this.#cover(ino, idx, idx + 1);
-    ino.slots.set(idx, frame);
+    ino.slots.set(frame, idx);
     const f = this.#ctx.frames;
     f.owner[frame] = ino.family.id;
     f.index[frame] = idx;
@@ -222,7 +226,7 @@ class AnonInode implements RmapStrategy {
     const ino = this.#inodeFor(vma);
     const idx = vma.linearIndex(vpage);
     if (idx < ino.lo || idx >= ino.hi) this.#cover(ino, idx, idx + 1);
-    ino.slots.set(idx, frame);
+    ino.slots.set(frame, idx);
     if (this.#families[f.owner[frame]!] !== ino.family) {
       // An orphaned swap-cache page (its family is gone) mapped again: it joins this family.
       f.owner[frame] = ino.family.id;
@@ -236,7 +240,7 @@ class AnonInode implements RmapStrategy {
     const ino = inodeOf(vma);
     if (ino === null) return;
     const idx = vma.linearIndex(vpage);
-    if (ino.slots.get(idx) === frame) ino.slots.delete(idx);
+    if (ino.slots.get(frame) === idx) ino.slots.delete(frame);
   }
 
   cowReuse(): void {}
@@ -258,7 +262,7 @@ class AnonInode implements RmapStrategy {
     const counting = !this.#ctx.checking;
     for (const ino of fam.inodes) {
       if (counting) this.#slotChecks++;
-      if (ino.slots.get(idx) !== frame) continue;
+      if (ino.slots.get(frame) !== idx) continue;
       for (const vma of ino.ring) {
         if (visit.vma(vma, vma.addressOf(idx))) return;
       }
