@@ -256,15 +256,13 @@ export class VmtbDecoder {
     let slot = this.#slot;
     let lastPage = this.#lastPage;
     let count = this.#count;
+    let cur = lastPage[slot]!; // the current process's last page, kept in a register
     let v = 0;
     let result = 0;
     // unused columns must read 0 (str -1): clearing the rest of the batch at once is cheaper
     // than storing zeros event by event
-    pagec.fill(0, i);
-    offc.fill(0, i);
     page2c.fill(0, i);
     off2c.fill(0, i);
-    n1c.fill(0, i);
     n2c.fill(0, i);
     smallc.fill(0, i);
     strc.fill(-1, i);
@@ -298,7 +296,9 @@ export class VmtbDecoder {
               this.#lastPage = lastPage = bigger;
             }
           }
+          lastPage[slot] = cur;
           slot = s;
+          cur = lastPage[slot]!;
           if ((SYSTEM[op] === 1) !== (pid === 0) || pid > 0x7fffffff) {
             throw this.#error(
               `Corrupt vmtb file: event ${count + 1} ('${OPS[op]}') has pid ${pid}`,
@@ -314,7 +314,7 @@ export class VmtbDecoder {
         opc[i] = op;
         pidc[i] = pid;
         linec[i] = ++count;
-        let page = 0, off = 0, n1 = 0;
+        let off = 0, n1 = 0;
         if (op >= Op.r && op <= Op.x) {
           // loads, stores and fetches: most of any trace
           v = buf[p]!;
@@ -323,37 +323,40 @@ export class VmtbDecoder {
           else (v = varint(buf, p), p = gp);
           if (v < 0x80000000) {
             const h = v >>> 1;
-            page = lastPage[slot]! + ((h >>> 1) ^ -(h & 1));
+            cur += (h >>> 1) ^ -(h & 1);
           } else {
             const half = Math.floor(v / 2);
-            page = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
+            cur += half % 2 === 0 ? half / 2 : -(half + 1) / 2;
           }
-          lastPage[slot] = page;
-          pagec[i] = page;
+          pagec[i] = cur;
           if ((v & 1) === 1) {
             off = buf[p]!; // below 4096: one or two bytes
             if (off < 128) p++;
             else (off = (off & 127) | ((buf[p + 1]! & 127) << 7), p += 2);
-            offc[i] = off;
           }
-          if (rec & REC_A) n1c[i] = 1;
-          else {
-            n1 = buf[p]!;
-            if (n1 < 128) p++;
-            else (n1 = varint(buf, p), p = gp);
-            n1c[i] = n1;
-          }
+          offc[i] = off;
+          // LEN: omitted (1) or a varint. Branch-free for the one-byte case, because whether
+          // LEN is there varies from event to event and a mispredicted branch costs more.
+          const has = ((rec >> 6) & 1) ^ 1;
+          const c = buf[p]!;
+          if ((has & (c >> 7)) !== 0) (n1 = varint(buf, p), p = gp);
+          else (n1 = 1 + has * (c - 1), p += has);
+          n1c[i] = n1;
           i++;
           continue;
         }
-        this.#slot = slot; // the other ops are rarer: decoded out of line, keeping this loop small
+        // the other ops are rarer: decoded out of line, keeping this loop small
+        this.#slot = slot;
+        lastPage[slot] = cur;
         this.#other(b, i, rec, op, p, count);
+        cur = lastPage[slot]!;
         p = gp;
         i++;
       }
     }
     // written back once per call: V8 keeps this function optimized (a finally block here made it
     // deoptimize on every exit for want of type feedback)
+    lastPage[slot] = cur;
     b.length = i;
     this.#p = p;
     this.#pid = pid;
