@@ -167,8 +167,10 @@ export function newAnon(
   return fr;
 }
 
-/** Not-present fault in an object mapping: fault-around and the page cache for reads, a COW copy
- * for writes to private mappings, the cached page made dirty for shared ones. */
+/**
+ * Not-present fault in an object mapping: fault-around and the page cache for reads, a COW copy
+ * for writes to private mappings, the cached page made dirty for shared ones.
+ */
 export function objFault(
   k: Kernel,
   mm: Mm,
@@ -338,8 +340,10 @@ export function wpFault(
   return true;
 }
 
-/** Fault on a swap entry: the swap cache or a read with readahead, then COW for a write to a page
- * others still hold. */
+/**
+ * Fault on a swap entry: the swap cache or a read with readahead, then COW for a write to a page
+ * others still hold.
+ */
 export function swapFault(
   k: Kernel,
   mm: Mm,

@@ -207,8 +207,10 @@ export function unmapRange(k: Kernel, mm: Mm, start: number, end: number): boole
   return true;
 }
 
-/** mprotect: splits, sets the protection, updates the PTEs (making exclusive anonymous pages
- * writable again), flushes and merges. */
+/**
+ * mprotect: splits, sets the protection, updates the PTEs (making exclusive anonymous pages
+ * writable again), flushes and merges.
+ */
 export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: number): void {
   if (!mm.overlaps(start, end)) {
     k.warn(`mprotect ${hex(start)}: nothing mapped there`);
@@ -253,8 +255,10 @@ export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: nu
   for (const v of vs) if (mm.vmas.includes(v)) tryMerge(k, v);
 }
 
-/** mlock/munlock: sets or clears VM_LOCKED on the range; mlock faults everything in and makes the
- * pages unevictable, munlock puts them back on the LRU. */
+/**
+ * mlock/munlock: sets or clears VM_LOCKED on the range; mlock faults everything in and makes the
+ * pages unevictable, munlock puts them back on the LRU.
+ */
 export function mlock(k: Kernel, mm: Mm, start: number, end: number, lock: boolean): void {
   if (!mm.overlaps(start, end)) {
     k.warn(`${lock ? "mlock" : "munlock"} ${hex(start)}: nothing mapped there`);

@@ -19,7 +19,7 @@ import { allocFrame, slotPut, swapIn } from "./pages.ts";
 import type { EventBatch } from "../trace/batch.ts";
 
 /**
- * The page-cache page of (`obj`, `index`), read from disk or swap if needed (`#major` tells
+ * The page-cache page of (`obj`, `index`), read from disk or swap if needed (`k.major` tells
  * whether it waited for I/O). NONE when memory ran out.
  */
 export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boolean): number {

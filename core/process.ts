@@ -38,8 +38,10 @@ export function newMm(k: Kernel, parent: Mm | null): Mm {
   return mm;
 }
 
-/** fork: a copy of `parent`; PTEs of private areas with anonymous pages are copied and
- * write-protected in both (`fork_ptes_copied`). */
+/**
+ * fork: a copy of `parent`; PTEs of private areas with anonymous pages are copied and
+ * write-protected in both (`fork_ptes_copied`).
+ */
 export function fork(k: Kernel, parent: Mm): Mm {
   const child = newMm(k, parent);
   const pt = k.pt;

@@ -33,8 +33,10 @@ export function reclaim(k: Kernel, target: number): number {
   return got;
 }
 
-/** Reclaims from the LRU lists (`shrink_lruvec`): ages the active lists when the inactive ones are
- * short, then scans the inactive file and anon lists a batch at a time. */
+/**
+ * Reclaims from the LRU lists (`shrink_lruvec`): ages the active lists when the inactive ones are
+ * short, then scans the inactive file and anon lists a batch at a time.
+ */
 export function shrinkLists(k: Kernel, target: number): number {
   const fr = k.frames;
   let reclaimed = 0;
@@ -238,8 +240,10 @@ export function unmapAll(k: Kernel, f: number): void {
   k.strategy.rmapWalk(f, k.visitor);
 }
 
-/** The rmap visitor: looks up the PTE of `vpage` in `vma`, counts the visit, and does what the
- * current walk (`k.mode`) wants with it. */
+/**
+ * The rmap visitor: looks up the PTE of `vpage` in `vma`, counts the visit, and does what the
+ * current walk (`k.mode`) wants with it.
+ */
 export function visitVma(k: Kernel, vma: Vma, vpage: number): boolean {
   const c = k.counters;
   c[C.rmap_vma_visits]!++;
