@@ -8,12 +8,13 @@
  */
 import { C } from "../core/counters.ts";
 import { Machine } from "../core/machine.ts";
-import { NO_STAMP, ReferenceModel } from "../core/reference.ts";
+import { ReferenceModel } from "../core/reference.ts";
 import type { EventBatch } from "../trace/batch.ts";
-import { Op, PAGE_SIZE } from "../trace/event.ts";
+import { Op } from "../trace/event.ts";
 import { PhaseTracker } from "./phases.ts";
 import type { StrategyResult } from "./result.ts";
 import { defaultSeriesInterval, SeriesRecorder } from "./series.ts";
+import { verifyAccess } from "./verify.ts";
 
 /** Options of {@linkcode replayStrategy}. */
 export interface StrategyReplayOptions {
@@ -37,11 +38,6 @@ export interface StrategyReplayOptions {
   onProgress?: (events: number) => void;
   /** Events between progress calls (default 65536). */
   progressEvery?: number;
-}
-
-/** Pages an access of `len` bytes starting `off` bytes into its first page covers. */
-function accessPages(off: number, len: number): number {
-  return len <= 0 ? 0 : Math.floor((off + len - 1) / PAGE_SIZE) + 1;
 }
 
 /**
@@ -136,52 +132,4 @@ export async function replayStrategy(
   }
   if (firstCheck) result.check = { first_line: firstCheck.line, first_message: firstCheck.message };
   return result;
-}
-
-/**
- * Compares what the machine did for access `i` with the reference model: the same pages loaded
- * (none when either faults), each with the expected stamp, and a segv exactly when the reference
- * says the access faults. Returns a description of the first difference, or undefined.
- */
-function verifyAccess(
-  machine: Machine,
-  ref: ReferenceModel,
-  b: EventBatch,
-  i: number,
-  op: number,
-  segvs: number,
-): string | undefined {
-  const pid = b.pid[i]!;
-  const first = b.page[i]!;
-  const count = accessPages(b.off[i]!, b.n1[i]!);
-  const ok = ref.accessOk(pid, op, first, count);
-  const what = `pid ${pid} ${op === Op.w ? "w" : op === Op.r ? "r" : "x"} page 0x${
-    first.toString(16)
-  }`;
-  if (ok === segvs > 0) {
-    return ok
-      ? `${what}: the machine reported a segv; the reference model allows the access`
-      : `${what}: the reference model expects a segv; the machine allowed the access`;
-  }
-  if (op === Op.w) return undefined;
-  const loaded = machine.loadCount;
-  if (loaded !== (ok ? count : 0)) {
-    return `${what}: the machine loaded ${loaded} pages, expected ${ok ? count : 0}`;
-  }
-  for (let k = 0; k < loaded; k++) {
-    const vpage = machine.loadVpage[k]!;
-    const want = ref.expected(pid, vpage);
-    const got = machine.loadStamp[k]!;
-    if (vpage !== first + k) {
-      return `${what}: load ${k} was of page 0x${vpage.toString(16)}, expected 0x${
-        (first + k).toString(16)
-      }`;
-    }
-    if (got !== want) {
-      return `${what}: page 0x${vpage.toString(16)} read stamp ${got}, expected ${
-        want === NO_STAMP ? "no load" : want
-      }`;
-    }
-  }
-  return undefined;
 }

@@ -1,0 +1,65 @@
+import { deepStrictEqual, rejects, throws } from "node:assert/strict";
+import { replayBytes, resolveStrategies } from "./replay.ts";
+import { STRATEGIES } from "../core/rmap/registry.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const TRACE = enc(
+  "vmtrace 1 mem=1M\n1 mmap 0x10000 16K rw- private,anon\n1 w 0x10000 16384\n- mark b\n" +
+    "1 fork 2\n2 w 0x10000\n1 r 0x11000\n",
+);
+
+Deno.test("resolveStrategies() expands all and rejects unknown names", () => {
+  deepStrictEqual(resolveStrategies(["all"]), Object.keys(STRATEGIES));
+  deepStrictEqual(resolveStrategies(undefined), Object.keys(STRATEGIES));
+  throws(() => resolveStrategies(["anon_vma_chain", "bogus"]), /Unknown strategy 'bogus'/);
+});
+
+Deno.test("replayBytes() gives phases, series and machine options from the header", async () => {
+  const run = await replayBytes(TRACE, "t.vmt", {
+    strategies: ["anon_vma_chain"],
+    seriesInterval: 2,
+    verify: true,
+  });
+  deepStrictEqual(run.events, 6);
+  deepStrictEqual(run.machine.mem, 1 << 20);
+  const r = run.results.anon_vma_chain!;
+  deepStrictEqual(r.phases.map((p) => [p.label, p.counters.events]), [["start", 2], ["b", 4]]);
+  deepStrictEqual(r.series.at, [0, 2, 4, 6]);
+  deepStrictEqual(r.series.faults, [0, 4, 4, 5]);
+  deepStrictEqual(r.counters.verify_errors, 0);
+  deepStrictEqual(r.verify, {});
+});
+
+Deno.test("replayBytes() rejects a malformed trace before replaying anything", async () => {
+  let progress = 0;
+  await rejects(
+    replayBytes(enc("vmtrace 1\n1 w 0x1000\n1 w zz\n"), "bad.vmt", {
+      onProgress: () => progress++,
+    }),
+    (e: Error) => e.name === "TraceError" && e.message.startsWith("bad.vmt:3:"),
+  );
+  deepStrictEqual(progress, 0);
+});
+
+Deno.test("replayBytes() passes a worker's error on, naming the strategy", async () => {
+  await rejects(
+    replayBytes(TRACE, "t.vmt", { strategies: ["anon_vma_chain"], tlbEntries: 0 }),
+    /Replay of 'anon_vma_chain' failed: TLB entries/,
+  );
+});
+
+Deno.test("replayBytes() stops when its signal aborts, before or while workers run", async () => {
+  const ac = new AbortController();
+  ac.abort(new Error("stop"));
+  await rejects(replayBytes(TRACE, "t.vmt", { signal: ac.signal }), /stop/);
+  // Abort when the first strategy reports completion: the other is terminated.
+  const late = new AbortController();
+  await rejects(
+    replayBytes(TRACE, "t.vmt", {
+      strategies: ["anon_vma_chain", "scan"],
+      signal: late.signal,
+      onProgress: () => late.abort(new Error("late stop")),
+    }),
+    /late stop/,
+  );
+});
