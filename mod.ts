@@ -45,3 +45,4 @@ export * from "./analyze/phases.ts";
 export * from "./analyze/series.ts";
 export * from "./analyze/cost.ts";
 export * from "./analyze/report.ts";
+export * from "./analyze/verify.ts";
