@@ -17,8 +17,8 @@
  * - Shared writable `file:` mappings are write-notify mappings: pages are mapped read-only until
  *   the first write faults (and again after writeback); tmpfs, shm and shared anonymous mappings
  *   are mapped writable at once, fault-around included.
- * - Read faults on object mappings map the page cache's pages around the fault (fault-around, 16
- *   pages); a file page not cached is read with 32 pages of read-around (`file_read_pages`), one
+ * - Read faults on object mappings except System V ones map the page cache's pages around the
+ *   fault (fault-around, 16 pages); a file page not cached is read with 32 pages of read-around (`file_read_pages`), one
  *   major fault, and a readahead marker 8 pages from the window's end reads the next window when
  *   a fault touches it. Swap-ins read the aligned 8-slot cluster around the slot (page-cluster 3); a
  *   swap-cache hit is a minor fault.
