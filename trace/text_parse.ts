@@ -104,11 +104,9 @@ function fastAccess(buf: Uint8Array, s: number, n: number, b: EventBatch, lineNo
   const nd = p - ds;
   if (nd === 0 || nd > 15 || p >= n) return -1;
   let page = 0, off = 0;
-  const split = p - 3;
-  for (let q = ds; q < p; q++) {
-    if (q < split) page = page * 16 + HEX[buf[q]!]!;
-    else off = off * 16 + HEX[buf[q]!]!;
-  }
+  const split = p - 3 > ds ? p - 3 : ds;
+  for (let q = ds; q < split; q++) page = page * 16 + HEX[buf[q]!]!;
+  for (let q = split; q < p; q++) off = off * 16 + HEX[buf[q]!]!;
   if (page >= TWO45) return -1;
   let len = 1;
   c = buf[p]!;
