@@ -81,8 +81,8 @@ export const scanPressure: Workload = {
     { name: "rounds", description: "pressure rounds", kind: "int", default: 8 },
     { name: "reclaim", description: "pages reclaimed per round", kind: "int", default: 16, min: 1 },
     ...machineParams(
-      (p) => footprint(p) + 64,
-      "the footprint plus 64 pages (only the reclaim events press)",
+      (p) => footprint(p) * 1.1 + 128,
+      "the footprint plus 10% and 128 pages, above the watermarks: only the reclaim events press",
       () => 16,
       "16 pages, filled during setup: anonymous memory can hardly be swapped",
     ),
