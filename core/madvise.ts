@@ -42,30 +42,31 @@ export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: n
     else pageout(k, mm, victims);
     return;
   }
-  // willneed: read what the range will need into the page cache or swap cache, unmapped.
+  // willneed: read what the range will need into the page cache or swap cache, unmapped. Like
+  // readahead it never reclaims: it stops when memory runs low.
   for (const vma of vs) {
     const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
-    if (vma.obj !== null) {
-      const obj = vma.obj;
+    const obj = vma.obj;
+    if (obj !== null && !obj.swapBacked) {
       for (let v = s; v < e; v++) {
         const idx = vma.linearIndex(v);
-        if (idx * PAGE_SIZE >= obj.size) break;
-        if (obj.pages.has(idx)) continue;
-        if (!obj.swapBacked) {
-          if (readFilePage(k, obj, idx) === NONE) return;
-        } else {
-          const slot = obj.swap.get(idx);
-          if (slot !== undefined && k.swap.cache[slot] === NONE) {
-            if (swapIn(k, slot, false) === NONE) return;
-          }
-        }
+        if (idx * PAGE_SIZE >= obj.size || k.frames.freeCount <= k.lowWater) break;
+        if (!obj.pages.has(idx) && readFilePage(k, obj, idx) === NONE) return;
+      }
+    } else if (obj !== null) {
+      const from = vma.linearIndex(s), to = vma.linearIndex(e);
+      for (const [idx, slot] of [...obj.swap]) {
+        if (idx < from || idx >= to || k.swap.cache[slot] !== NONE) continue;
+        if (k.frames.freeCount <= k.lowWater || swapIn(k, slot, false) === NONE) return;
       }
     } else {
-      for (let v = s; v < e; v++) {
-        const sl = k.pt.lookup(mm, v);
-        if (sl < 0 || !(k.pt.flags[sl]! & PTE_SWAP)) continue;
-        const slot = k.pt.num[sl]!;
-        if (k.swap.cache[slot] === NONE && swapIn(k, slot, false) === NONE) return;
+      const slots: number[] = [];
+      k.pt.forEachInRange(mm, s, e, (_v, sl) => {
+        if (k.pt.flags[sl]! & PTE_SWAP) slots.push(k.pt.num[sl]!);
+      });
+      for (const slot of slots) {
+        if (k.swap.cache[slot] !== NONE) continue;
+        if (k.frames.freeCount <= k.lowWater || swapIn(k, slot, false) === NONE) return;
       }
     }
   }
@@ -73,14 +74,13 @@ export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: n
 
 /** Frames of `[s, e)` of `vma` that madvise pageout may reclaim: mapped once, not locked. */
 export function collectPageout(k: Kernel, vma: Vma, s: number, e: number, out: number[]): void {
-  for (let v = s; v < e; v++) {
-    const sl = k.pt.lookup(vma.mm, v);
-    if (sl < 0 || !(k.pt.flags[sl]! & P)) continue;
+  k.pt.forEachInRange(vma.mm, s, e, (v, sl) => {
+    if (!(k.pt.flags[sl]! & P)) return;
     const fr = k.pt.num[sl]!;
-    if (fr === ZERO_FRAME || k.frames.mapcount[fr] !== 1) continue;
-    if (k.frames.flags[fr]! & PG.mlocked) continue;
+    if (fr === ZERO_FRAME || k.frames.mapcount[fr] !== 1) return;
+    if (k.frames.flags[fr]! & PG.mlocked) return;
     out.push(fr, v);
-  }
+  });
 }
 
 /** Reclaims the (frame, page) pairs of `list` at once, ignoring references (MADV_PAGEOUT). */
@@ -138,14 +138,14 @@ export function msync(k: Kernel, mm: Mm, start: number, end: number): void {
     const vma = mm.vmas[q]!;
     if (!vma.shared || vma.obj === null || vma.obj.kind !== "file") continue;
     const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
-    for (let v = s; v < e; v++) {
-      const sl = k.pt.lookup(mm, v);
-      if (sl < 0 || !(k.pt.flags[sl]! & P)) continue;
-      const fr = k.pt.num[sl]!;
-      if ((k.pt.flags[sl]! & D) || (k.frames.flags[fr]! & PG.dirty)) {
-        writeback(k, fr);
+    const dirty: number[] = [];
+    k.pt.forEachInRange(mm, s, e, (_v, sl) => {
+      const f = k.pt.flags[sl]!;
+      if ((f & P) && ((f & D) || (k.frames.flags[k.pt.num[sl]!]! & PG.dirty))) {
+        dirty.push(k.pt.num[sl]!);
       }
-    }
+    });
+    for (const fr of dirty) if (k.frames.flags[fr]! & PG.dirty) writeback(k, fr);
   }
 }
 

@@ -208,4 +208,28 @@ export class PageTables {
     walk(mm.pgd, L4, 0);
     if (mm.high !== null) { for (const [key, g] of mm.high) walk(g, L4, key * L5); }
   }
+
+  /**
+   * Calls `fn(vpage, slot)` for every PTE of `mm` in `[start, end)` that is not none, skipping
+   * missing tables whole (so a huge, sparse range costs what its tables cost).
+   */
+  forEachInRange(
+    mm: Mm,
+    start: number,
+    end: number,
+    fn: (vpage: number, slot: number) => void,
+  ): void {
+    for (let v = start; v < end;) {
+      const base = this.pteBase(mm, v);
+      if (base < 0) {
+        v = Math.min(end, this.skipTo);
+        continue;
+      }
+      const stop = Math.min(end, (Math.floor(v / L2) + 1) * L2);
+      for (; v < stop; v++) {
+        const slot = base + (v & 511);
+        if (this.flags[slot] !== 0) fn(v, slot);
+      }
+    }
+  }
 }
