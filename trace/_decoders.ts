@@ -161,7 +161,8 @@ class LineReader {
         `Line too long: longer than ${MAX_LINE} bytes`,
       );
     }
-    const s = this.#dec.decode(bytes);
+    let s = this.#dec.decode(bytes);
+    if (this.lineNo === 1 && s.startsWith("\ufeff")) s = s.slice(1); // byte order mark
     return s.endsWith("\r") ? s.slice(0, -1) : s;
   }
 }
@@ -271,6 +272,7 @@ class CsvDecoder implements FormDecoder {
     const parser = csvParse({
       comment: "#",
       comment_no_infix: true,
+      bom: true,
       skip_empty_lines: true,
       trim: true,
       info: true,

@@ -199,3 +199,30 @@ Deno.test("TraceReader.batches() reuses one batch and gives line numbers", async
   assertEquals(seen.size, 1);
   assertEquals(lines, [2, 3, 4, 5, 6, 7, 8]);
 });
+
+Deno.test("readTraceBytes() skips a UTF-8 byte order mark in every text form", async () => {
+  const bom = "\ufeff";
+  assertCount(await readAllBytes(te.encode(bom + sample.text()), "b.vmt"), 7);
+  assertCount(
+    await readAllBytes(te.encode(bom + '{"pid":1,"op":"w","addr":"0x1000"}\n'), "b.jsonl"),
+    1,
+  );
+  assertCount(
+    await readAllBytes(te.encode(bom + "pid,op,addr\n1,w,0x1000\n"), "b.csv"),
+    1,
+  );
+});
+
+Deno.test("readTraceBytes() says when gzip data lacks its .gz extension", async () => {
+  for (const ext of [".vmt", ".vmtb"]) {
+    const gz = await encoded(ext + ".gz");
+    await rejects(
+      readAllBytes(gz, `t${ext}`),
+      /looks like gzip-compressed data; name the file with a \.gz extension/,
+    );
+  }
+});
+
+function assertCount(events: Event[], n: number): void {
+  assertEquals(events.length, n);
+}

@@ -337,6 +337,12 @@ export class TextParser {
   /** Parses one line [s, e) of `buf`; returns true if fill should stop (header read). */
   #line(buf: Uint8Array, s: number, e: number, batch: EventBatch): boolean {
     this.lineNo++;
+    if (
+      this.lineNo === 1 && e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb &&
+      buf[s + 2] === 0xbf
+    ) {
+      s += 3; // a UTF-8 byte order mark, as some editors write
+    }
     this.#buf = buf;
     this.#ls = s;
     this.#le = e;
@@ -506,7 +512,16 @@ export class TextParser {
   }
 
   #header(): void {
-    const text = dec.decode(this.#buf.subarray(this.#ls, this.#le));
+    const buf = this.#buf, s = this.#ls;
+    if (buf[s] === 0x1f && buf[s + 1] === 0x8b) {
+      throw new TraceError(
+        this.name,
+        this.lineNo,
+        1,
+        "Missing header: this looks like gzip-compressed data; name the file with a .gz extension",
+      );
+    }
+    const text = dec.decode(buf.subarray(s, this.#le));
     const r = parseHeaderLine(text);
     if (typeof r === "string" || r.error !== undefined) {
       const [col, msg] = typeof r === "string" ? [1, r] : [r.column, r.error!];

@@ -154,6 +154,11 @@ export class VmtbDecoder {
   async readHeader(): Promise<TraceHeader> {
     await this.#fill();
     const buf = this.#buf;
+    if (this.#end >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+      throw this.#error(
+        "Not a vmtb file: this looks like gzip-compressed data; name the file with a .gz extension",
+      );
+    }
     if (this.#end < 5 || VMTB_MAGIC.some((b, i) => buf[i] !== b)) {
       const found = [...buf.subarray(0, Math.min(4, this.#end))]
         .map((b) => b.toString(16).padStart(2, "0")).join(" ");
