@@ -68,8 +68,19 @@ export function mmap(k: Kernel, mm: Mm, b: EventBatch, i: number): void {
 export function populate(k: Kernel, mm: Mm, start: number, end: number): void {
   for (let v = start; v < end; v++) {
     const vma = mm.find(v);
-    if (vma === null || vma.prot === 0) continue;
-    if (vma.obj !== null && vma.linearIndex(v) * PAGE_SIZE >= vma.obj.size) continue;
+    if (vma === null) {
+      // A hole: on to the next area.
+      const next = mm.vmas[mm.lowerBound(v)];
+      if (next === undefined) return;
+      v = next.start - 1;
+      continue;
+    }
+    if (
+      vma.prot === 0 || (vma.obj !== null && vma.linearIndex(v) * PAGE_SIZE >= vma.obj.size)
+    ) {
+      v = vma.end - 1; // nothing to fault in the rest of this area
+      continue;
+    }
     const write = vma.writable && !vma.shared;
     const s = k.pt.ensure(mm, v);
     k.ptPeak();
