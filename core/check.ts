@@ -24,11 +24,17 @@ import type { SwapSpace } from "./swap.ts";
 
 /** What the checker looks at. */
 export interface CheckState {
+  /** The frames. */
   frames: FrameTable;
+  /** The page-table pool. */
   pt: PageTables;
+  /** The swap slots. */
   swap: SwapSpace;
+  /** Every live address space. */
   mms: Mm[];
+  /** Every live object. */
   objects: VmObject[];
+  /** Whether the strategy has a reverse map to cross-check. */
   hasRmap: boolean;
   /** The strategy's rmap of a mapped frame, as (address-space id, virtual page) pairs. */
   rmapOf(frame: number): number[];

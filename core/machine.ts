@@ -84,9 +84,12 @@ export interface MachineConfig {
 
 /** A problem found while replaying: a segv, a semantic warning, or a failed invariant. */
 export interface Diagnostic {
+  /** `segv`: an access the process could not make; `warning`: a call the kernel would refuse or
+   * a pid that is not alive; `check`: a broken invariant (`check` mode). */
   kind: "segv" | "warning" | "check";
   /** Source line of the event (its event number when the line is unknown). */
   line: number;
+  /** What happened, naming the address, object or device. */
   message: string;
 }
 

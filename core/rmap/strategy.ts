@@ -41,7 +41,7 @@
  */
 import type { FrameTable } from "../frames.ts";
 import type { Mm } from "../mm.ts";
-import type { VmObject } from "../object.ts";
+import type { ObjectKind, VmObject } from "../object.ts";
 import type { Vma } from "../vma.ts";
 
 /**
@@ -219,4 +219,4 @@ export interface StrategyInfo {
 }
 
 /** Re-exported so strategy modules need one import for the machine's types. */
-export type { FrameTable, Mm, Vma, VmObject };
+export type { FrameTable, Mm, ObjectKind, Vma, VmObject };
