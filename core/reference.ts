@@ -24,6 +24,8 @@ import {
   FLAGS_MASK,
   FLAGS_SHIFT,
   MAP_LOCKED as F_LOCKED,
+  MAP_NORESERVE,
+  MAP_POPULATE as F_POPULATE,
   MAP_SHARED as F_SHARED,
   OP,
   PAGE_SIZE as PAGE,
@@ -179,10 +181,12 @@ export class ReferenceModel {
           start: page,
           end: page + pages,
           prot: small & PROT_MASK,
-          flags,
+          // As vm_flags: MAP_POPULATE and MAP_NORESERVE are not kept (they do not stop merging).
+          flags: flags & ~(F_POPULATE | MAP_NORESERVE),
           obj,
           pgoff: Math.floor(b.n2[i]! / PAGE),
         });
+        if (flags & (F_POPULATE | F_LOCKED)) populate(mm, page, page + pages);
         break;
       }
       case OP_MUNMAP:
@@ -196,6 +200,7 @@ export class ReferenceModel {
         for (const a of isolate(mm, page, page + lenPages(n1))) {
           a.flags = op === OP_MLOCK ? a.flags | F_LOCKED : a.flags & ~F_LOCKED;
         }
+        if (op === OP_MLOCK) populate(mm, page, page + lenPages(n1));
         break;
       case OP_MADVISE:
         if (b.small[i] === ADVICE_DONTNEED) dontneed(mm, page, page + lenPages(n1));
@@ -420,5 +425,26 @@ function mremap(mm: RefMm, old: number, oldPages: number, dst: number, newPages:
     unmapRange(mm, old + oldPages, old + newPages);
   }
   const tail = pieces[pieces.length - 1];
-  if (tail !== undefined) tail.end = dst + newPages;
+  if (tail === undefined) return;
+  const grownFrom = tail.end;
+  tail.end = dst + newPages;
+  if (tail.flags & F_LOCKED && tail.end > grownFrom) populate(mm, grownFrom, tail.end);
+}
+
+/**
+ * MAP_POPULATE, mlock and growing a locked area fault pages in as get_user_pages does: with write
+ * faults in private writable areas, which copies private file pages then (later writes to the
+ * file no longer show through). Pages past the end of the object are skipped.
+ */
+function populate(mm: RefMm, start: number, end: number): void {
+  for (const a of mm.areas) {
+    if (a.end <= start || a.start >= end) continue;
+    const o = a.obj;
+    if (o === null || a.flags & F_SHARED || !(a.prot & PROT_W)) continue;
+    for (let p = Math.max(a.start, start); p < Math.min(a.end, end); p++) {
+      const idx = a.pgoff + (p - a.start);
+      if (idx * PAGE >= o.size || mm.priv.has(p)) continue;
+      mm.priv.set(p, o.pages.get(idx) ?? 0);
+    }
+  }
 }

@@ -194,3 +194,22 @@ Deno.test("ReferenceModel: a shared anonymous mapping grown by mremap faults pas
   );
   assertEquals([ref.accessOk(1, Op.r, P(0), 1), ref.accessOk(1, Op.r, P(1), 1)], [true, false]);
 });
+
+Deno.test("ReferenceModel: MAP_POPULATE and mlock copy private writable file pages at once", () => {
+  const t = (how: "populate" | "mlock") => {
+    const b = new TraceBuilder().write(1, "file:/f", 0, 8192);
+    if (how === "populate") b.mmap(1, A, "8K", "rw-", "private,populate", "file:/f");
+    else b.mmap(1, A, "8K", "rw-", "private", "file:/f").mlock(1, A, 4096);
+    return run(b.write(2, "file:/f", 0, 8192));
+  };
+  const populated = t("populate");
+  assertEquals([populated.expected(1, P(0)), populated.expected(1, P(1))], [1, 1]);
+  const locked = t("mlock");
+  assertEquals([locked.expected(1, P(0)), locked.expected(1, P(1))], [1, 4]);
+  // Read-only or shared mappings are populated with read faults: nothing is copied.
+  const ro = run(
+    new TraceBuilder().write(1, "file:/f", 0, 4096)
+      .mmap(1, A, "4K", "r--", "private,populate", "file:/f").write(2, "file:/f", 0, 4096),
+  );
+  assertEquals(ro.expected(1, P(0)), 3);
+});
