@@ -9,7 +9,7 @@
  */
 import { C } from "./counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
-import { type Kernel, SWAP_CLUSTER } from "./kernel.ts";
+import { type Kernel, SCAN_BATCH, SWAP_CLUSTER } from "./kernel.ts";
 import { reclaim } from "./reclaim.ts";
 
 /** Drops one mapping of `fr` (already removed from the PTE and the strategy). */
@@ -71,7 +71,8 @@ export function slotPut(k: Kernel, slot: number): void {
 export function allocFrame(k: Kernel): number {
   const fr = k.frames;
   if (fr.freeCount <= k.lowWater && !k.reclaiming) {
-    reclaim(k, k.highWater - fr.freeCount);
+    // Reclaim works in batches of at least SWAP_CLUSTER_MAX pages, as Linux does.
+    reclaim(k, Math.max(SCAN_BATCH, k.highWater - fr.freeCount));
   }
   let f = fr.alloc();
   if (f === NONE && !k.reclaiming) {
