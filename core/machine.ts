@@ -29,7 +29,8 @@
  * - Watermarks follow Linux's `min_free_kbytes` (sqrt(16 × memory KiB), 128 KiB..256 MiB, at most
  *   1/32 of memory) with `watermark_scale_factor` 10: below `low` an allocation reclaims up to
  *   `high`, at least 32 pages (`SWAP_CLUSTER_MAX`). With no frame left after reclaim the
- *   operation is skipped with an "out of memory" warning. Page-table pages are counted (`page_table_pages_peak`), not taken from the frames.
+ *   operation is skipped with an "out of memory" warning. Page-table pages are counted
+ *   (`page_table_pages_peak`), not taken from the frames.
  * - `rss_peak_pages` is the peak of frames in use (resident pages, page cache included).
  * - Swap: `swapPages` describes a device named `swap` that exists unless the trace brings its
  *   own: it is created when swap is first needed if no `swapon` came before.
