@@ -152,13 +152,24 @@ Deno.test("readTraceBytes() reports CSV errors with line and column", async () =
   await fails(
     "pid,op,colour\n",
     "t.csv",
-    "t.csv:1: Unknown CSV column 'colour' (expected columns among pid,op,addr,len,prot,flags,object,offset,newAddr,newLen,advice,child,size,name,prio,pages,label)",
+    "t.csv:1:8: Unknown CSV column 'colour' (expected columns among pid,op,addr,len,prot,flags,object,offset,newAddr,newLen,advice,child,size,name,prio,pages,label)",
   );
   await fails(
     "# vmtrace 3\npid,op\n",
     "t.csv",
     "t.csv:1:11: Unsupported vmtrace version '3' (this reader knows version 1)",
   );
+  await fails(
+    head + "1,w,0x1000\n",
+    "t.csv",
+    "t.csv:3: Expected 7 CSV fields as in the header row, found 3",
+  );
+  await fails(
+    head + '1,mmap,0x0,4K,rw-,"private,\nanon",\n',
+    "t.csv",
+    "t.csv:3: Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
+  );
+  await fails("pid,op\n1,w\n", "t.csv", "t.csv:2: Missing field 'addr' of 'w'");
 });
 
 Deno.test("readTrace() rejects an unknown extension and a missing file", async () => {
