@@ -62,6 +62,9 @@ export async function replayStrategy(
 ): Promise<StrategyResult> {
   const t0 = performance.now();
   let firstCheck: { line: number; message: string } | undefined;
+  // The machine skips what it has no memory for; the reference model cannot know, so divergences
+  // after that are explained by it.
+  let oomLine = 0;
   const machine = new Machine({
     memPages: opts.memPages,
     swapPages: opts.swapPages,
@@ -72,6 +75,8 @@ export async function replayStrategy(
     onDiagnostic: (d) => {
       if (d.kind === "check" && firstCheck === undefined) {
         firstCheck = { line: d.line, message: d.message };
+      } else if (d.kind === "warning" && oomLine === 0 && d.message.includes("out of memory")) {
+        oomLine = d.line;
       }
     },
   });
@@ -102,7 +107,12 @@ export async function replayStrategy(
           const bad = verifyAccess(machine, ref, b, i, op, counters[C.segv]! - segvBefore);
           if (bad !== undefined) {
             counters[C.verify_errors]!++;
-            firstError ??= { line: b.line[i] || seq, message: bad };
+            firstError ??= {
+              line: b.line[i] || seq,
+              message: oomLine > 0
+                ? `${bad} (after the machine ran out of memory at line ${oomLine})`
+                : bad,
+            };
           }
         }
         ref.apply(b, i, seq);
