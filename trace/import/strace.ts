@@ -11,21 +11,41 @@
  *
  * @module
  */
-import { type Addr, type Event, MapFlag, type MmapEvent, PAGE_SIZE, Prot } from "../event.ts";
+import { type Event, MapFlag, PAGE_SIZE, Prot } from "../event.ts";
 import { type Area, AreaMap, type PageRange } from "./area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "./import_stats.ts";
+import { CLONE_NAMES, parseSmall, splitArgs } from "./strace_args.ts";
 import {
-  CLONE_NAMES,
-  MAP_NAMES,
-  parseCString,
-  parseFd,
-  parseFlags,
-  parseInteger,
-  parseSmall,
-  PROT_NAMES,
-  splitArgs,
-} from "./strace_args.ts";
+  type CallContext,
+  clip,
+  hex,
+  type Mm,
+  objectForPath,
+  pageSpan,
+  type Proc,
+} from "./_strace_context.ts";
+import {
+  brkCall,
+  closeCall,
+  dupCall,
+  ftruncateCall,
+  lockAllCall,
+  madviseCall,
+  memfdCall,
+  mmapCall,
+  mprotectCall,
+  mremapCall,
+  munmapCall,
+  openCall,
+  rangeCall,
+  shmatCall,
+  shmctlCall,
+  shmdtCall,
+  shmgetCall,
+} from "./strace_calls.ts";
 import { parseResult, parseStraceLine, type StraceLine } from "./strace_line.ts";
+
+export { objectForPath } from "./_strace_context.ts";
 
 /** How accesses are synthesized (strace records none). */
 export type TouchMode = "none" | "populate" | "all";
@@ -43,38 +63,6 @@ export interface StraceImportOptions {
   touchMax?: number;
   /** PID for a trace whose lines carry no PID prefix at all (default 1). */
   defaultPid?: number;
-}
-
-/** One address space as the importer sees it. */
-interface Mm {
-  areas: AreaMap;
-  /** Current program break in bytes, once a `brk` told us. */
-  brk: number | null;
-  /** `mlockall(MCL_FUTURE)` is in force. */
-  lockFuture: boolean;
-}
-
-/** A call whose result is still to come (`<unfinished ...>`). */
-interface Pending {
-  name: string;
-  args: string;
-  line: number;
-  /** For fork-like calls: the child already assigned to it (it showed up before the result). */
-  child: number | null;
-  /** Order of arrival, to pick the oldest pending fork. */
-  seq: number;
-}
-
-/** One process or thread. */
-interface Proc {
-  pid: number;
-  mm: Mm;
-  /** fd → object name; shared between threads with CLONE_FILES. */
-  fds: Map<number, string>;
-  alive: boolean;
-  pending: Pending | null;
-  /** Whether any event of this process was emitted (an `exec` before any other event is moot). */
-  emitted: boolean;
 }
 
 const FORK_CALLS = new Set(["fork", "vfork", "clone", "clone2", "clone3"]);
@@ -111,16 +99,6 @@ const HANDLED = new Set([
   "fcntl",
   "ftruncate",
 ]);
-const MCL_CURRENT = 1;
-const MCL_FUTURE = 2;
-const SHM_RDONLY = 0o10000;
-const SHM_EXEC = 0o100000;
-const MREMAP_DONTUNMAP = 4;
-const ADVICE: Record<string, "dontneed" | "pageout" | "willneed"> = {
-  MADV_DONTNEED: "dontneed",
-  MADV_PAGEOUT: "pageout",
-  MADV_WILLNEED: "willneed",
-};
 /** Placeholder PID of an unprefixed process whose real PID is not known yet. */
 const UNRESOLVED = -1;
 /** Events held back while the unprefixed root's PID is unknown, at most. */
@@ -162,10 +140,8 @@ export class StraceImporter {
   /** Text of a line strace's "Process N attached" interrupted; the next line continues it. */
   #cut: string | null = null;
   #cutLine = 0;
-  #shmSize = new Map<number, number>();
-  #memfds = 0;
-  #created = new Set<string>();
   #unnamedFds = new Set<string>();
+  #ctx: CallContext;
 
   /** Makes an importer; see {@linkcode StraceImportOptions}. */
   constructor(opts: StraceImportOptions = {}) {
@@ -174,6 +150,21 @@ export class StraceImporter {
     this.#touchMaxPages = Math.floor((opts.touchMax ?? 2 ** 30) / PAGE_SIZE);
     this.#defaultPid = opts.defaultPid ?? 1;
     this.stats = newImportStats();
+    this.#ctx = {
+      emit: (ev) => this.#emit(ev),
+      warn: (message) => this.#warn(this.#line, message),
+      fail: (message) => this.#fail(message),
+      who: (pid) => this.#who(pid),
+      mapped: (proc, name, addr, len) => this.#mapped(proc, name, addr, len),
+      touchRange: (proc, s, e, prot, flags) => this.#touchRange(proc, s, e, prot, flags),
+      touchAreas: (proc, s, e) => this.#touchAreas(proc, s, e),
+      objectForFd: (proc, fd, path) => this.#objectForFd(proc, fd, path),
+      mapArea: (proc, area, ev) => this.#mapArea(proc, area, ev),
+      shmSize: new Map(),
+      created: new Set(),
+      counts: { memfds: 0 },
+      stats: this.stats,
+    };
   }
 
   /** Processes one line (1-based number `lineNo`); returns the events it produced. */
@@ -477,116 +468,58 @@ export class StraceImporter {
     const ret = res.value;
     switch (name) {
       case "mmap":
-        return this.#mmap(proc, args, ret);
+        return mmapCall(this.#ctx, proc, args, ret);
       case "munmap":
-        return this.#munmap(proc, args);
+        return munmapCall(this.#ctx, proc, args);
       case "mremap":
-        return this.#mremap(proc, args, ret);
+        return mremapCall(this.#ctx, proc, args, ret);
       case "mprotect":
       case "pkey_mprotect":
-        return this.#mprotect(proc, args);
+        return mprotectCall(this.#ctx, proc, args);
       case "madvise":
-        return this.#madvise(proc, args);
+        return madviseCall(this.#ctx, proc, args);
       case "mlock":
       case "mlock2":
       case "munlock":
       case "msync":
-        return this.#range(proc, args, name);
+        return rangeCall(this.#ctx, proc, args, name);
       case "mlockall":
       case "munlockall":
-        return this.#lockAll(proc, args, name);
+        return lockAllCall(this.#ctx, proc, args, name);
       case "brk":
-        return this.#brk(proc, ret);
+        return brkCall(this.#ctx, proc, ret);
       case "execve":
       case "execveat":
         return this.#exec(proc);
       case "shmget":
-        return this.#shmget(proc, args, ret);
+        return shmgetCall(this.#ctx, proc, args, ret);
       case "shmat":
-        return this.#shmat(proc, args, ret);
+        return shmatCall(this.#ctx, proc, args, ret);
       case "shmdt":
-        return this.#shmdt(proc, args);
+        return shmdtCall(this.#ctx, proc, args);
       case "shmctl":
-        return this.#shmctl(proc, args);
+        return shmctlCall(this.#ctx, proc, args);
       case "memfd_create":
-        return this.#memfd(proc, args, ret);
+        return memfdCall(this.#ctx, proc, args, ret);
       case "open":
       case "openat":
       case "creat":
-        return this.#open(proc, args, ret, res.path, name);
+        return openCall(this.#ctx, proc, args, ret, res.path, name);
       case "close":
-        return this.#close(proc, args);
+        return closeCall(this.#ctx, proc, args);
       case "dup":
       case "dup2":
       case "dup3":
       case "fcntl":
-        return this.#dup(proc, args, ret, name);
+        return dupCall(this.#ctx, proc, args, ret, name);
       case "ftruncate":
-        return this.#ftruncate(proc, args);
+        return ftruncateCall(this.#ctx, proc, args);
       default:
         return this.#forkLike(proc, ret, name, child, argText);
     }
   }
 
   // --- helpers for handlers ----------------------------------------------------------------
-
-  #arg(name: string, args: string[], i: number, what: string): string {
-    const a = args[i];
-    if (a === undefined) {
-      this.#fail(
-        `${name}: expected ${what} as argument ${i + 1}, found only ${args.length} arguments`,
-      );
-    }
-    return a;
-  }
-
-  #addr(name: string, args: string[], i: number): number {
-    const text = this.#arg(name, args, i, "an address");
-    const v = parseInteger(text);
-    if (v === undefined) {
-      this.#fail(`${name}: expected an address as argument ${i + 1}, found '${clip(text)}'`);
-    }
-    return this.#exact(name, v);
-  }
-
-  #exact(name: string, v: Addr): number {
-    if (typeof v === "bigint") {
-      this.#fail(`${name}: address ${v.toString(16)} is beyond what a user address space holds`);
-    }
-    return v;
-  }
-
-  #num(name: string, args: string[], i: number, what: string): number {
-    const text = this.#arg(name, args, i, what);
-    const v = parseSmall(text);
-    if (v === undefined) {
-      this.#fail(`${name}: expected ${what} as argument ${i + 1}, found '${clip(text)}'`);
-    }
-    return v;
-  }
-
-  #flags(
-    name: string,
-    args: string[],
-    i: number,
-    names: Record<string, number>,
-    what: string,
-  ): number {
-    const text = this.#arg(name, args, i, what);
-    const v = parseFlags(text, names);
-    if (v === undefined) {
-      this.#fail(`${name}: expected ${what} as argument ${i + 1}, found '${clip(text)}'`);
-    }
-    return v;
-  }
-
-  #retAddr(name: string, ret: string): number {
-    const v = parseInteger(ret);
-    if (v === undefined) {
-      this.#fail(`${name}: expected an address as the result, found '${clip(ret)}'`);
-    }
-    return this.#exact(name, v);
-  }
 
   /**
    * The mapped parts of `[addr, addr + len)`; warns about the rest (memory the trace never
@@ -655,182 +588,6 @@ export class StraceImporter {
 
   // --- system calls ------------------------------------------------------------------------
 
-  /** `mmap(addr, len, prot, flags, fd, off) = addr`. */
-  #mmap(proc: Proc, args: string[], ret: string): void {
-    const len = this.#num("mmap", args, 1, "a length");
-    const prot = this.#flags("mmap", args, 2, PROT_NAMES, "PROT_* flags") & 7;
-    const mf = this.#flags("mmap", args, 3, MAP_NAMES, "MAP_* flags");
-    const fdText = this.#arg("mmap", args, 4, "a file descriptor");
-    const fd = parseFd(fdText);
-    if (!fd) this.#fail(`mmap: expected a file descriptor as argument 5, found '${clip(fdText)}'`);
-    const offset = this.#num("mmap", args, 5, "an offset");
-    const addr = this.#retAddr("mmap", ret);
-    let flags = (mf & 3) === 2 ? MapFlag.private : MapFlag.shared;
-    const anon = (mf & MAP_NAMES.MAP_ANONYMOUS!) !== 0;
-    if (anon) flags |= MapFlag.anon;
-    if (mf & MAP_NAMES.MAP_POPULATE!) flags |= MapFlag.populate;
-    if (mf & MAP_NAMES.MAP_LOCKED! || proc.mm.lockFuture) flags |= MapFlag.locked;
-    if (mf & MAP_NAMES.MAP_GROWSDOWN!) flags |= MapFlag.growsdown;
-    if (mf & MAP_NAMES.MAP_NORESERVE!) flags |= MapFlag.noreserve;
-    const [s, e] = pageSpan(addr, len);
-    if (anon) {
-      this.#mapArea(proc, { start: s, end: e, prot, flags, pgoff: 0 }, {
-        pid: proc.pid,
-        op: "mmap",
-        addr,
-        len,
-        prot,
-        flags,
-      });
-      return;
-    }
-    const object = this.#objectForFd(proc, fd.fd, fd.path);
-    const pgoff = Math.floor(offset / PAGE_SIZE);
-    this.#mapArea(proc, { start: s, end: e, prot, flags, object, pgoff }, {
-      pid: proc.pid,
-      op: "mmap",
-      addr,
-      len,
-      prot,
-      flags,
-      object,
-      offset: pgoff * PAGE_SIZE,
-    });
-  }
-
-  /** `munmap(addr, len) = 0`. */
-  #munmap(proc: Proc, args: string[]): void {
-    const addr = this.#addr("munmap", args, 0);
-    const len = this.#num("munmap", args, 1, "a length");
-    for (const r of this.#mapped(proc, "munmap", addr, len)) {
-      this.#emit({ pid: proc.pid, op: "munmap", ...rangeOf(r) });
-      proc.mm.areas.unmap(r.start, r.end);
-    }
-  }
-
-  /** `mremap(old, oldlen, newlen, flags[, newaddr]) = newaddr`. */
-  #mremap(proc: Proc, args: string[], ret: string): void {
-    const addr = this.#addr("mremap", args, 0);
-    const len = this.#num("mremap", args, 1, "the old length");
-    const newLen = this.#num("mremap", args, 2, "the new length");
-    const mflags = this.#flags("mremap", args, 3, {
-      MREMAP_MAYMOVE: 1,
-      MREMAP_FIXED: 2,
-      MREMAP_DONTUNMAP: MREMAP_DONTUNMAP,
-    }, "MREMAP_* flags");
-    const newAddr = this.#retAddr("mremap", ret);
-    const [os, oe] = pageSpan(addr, len);
-    const [ns, ne] = pageSpan(newAddr, newLen);
-    if (len === 0) {
-      this.#warn(
-        this.#line,
-        `mremap with old length 0 (a second mapping of shared memory) is not modelled; skipped`,
-      );
-      return;
-    }
-    const first = proc.mm.areas.find(os);
-    const cov = proc.mm.areas.covered(os, oe);
-    if (!first || cov.length !== 1 || cov[0]!.end !== oe) {
-      this.#warn(
-        this.#line,
-        `mremap of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: memory the trace never mapped ` +
-          `(program image, stack or earlier areas); skipped`,
-      );
-      proc.mm.areas.unmap(os, oe);
-      return;
-    }
-    const template = { ...first };
-    this.#emit({ pid: proc.pid, op: "mremap", addr, len, newAddr, newLen });
-    proc.mm.areas.remap(os, oe - os, ns, ne - ns);
-    if (mflags & MREMAP_DONTUNMAP) {
-      // The old range stays mapped, empty: map it again as it was.
-      this.#emit(eventOfArea(proc.pid, { ...template, start: os, end: oe }));
-      proc.mm.areas.map({ ...template, start: os, end: oe });
-    }
-    if (ne - ns > oe - os) {
-      const grown = proc.mm.areas.find(ne - 1);
-      if (grown) this.#touchRange(proc, ns + (oe - os), ne, grown.prot, grown.flags);
-    }
-  }
-
-  /** `mprotect(addr, len, prot) = 0` (and `pkey_mprotect`). */
-  #mprotect(proc: Proc, args: string[]): void {
-    const addr = this.#addr("mprotect", args, 0);
-    const len = this.#num("mprotect", args, 1, "a length");
-    const prot = this.#flags("mprotect", args, 2, PROT_NAMES, "PROT_* flags") & 7;
-    for (const r of this.#mapped(proc, "mprotect", addr, len)) {
-      this.#emit({ pid: proc.pid, op: "mprotect", ...rangeOf(r), prot });
-      for (const opened of proc.mm.areas.protect(r.start, r.end, prot)) {
-        this.#touchAreas(proc, opened.start, opened.end);
-      }
-    }
-  }
-
-  /** `madvise(addr, len, advice) = 0`. */
-  #madvise(proc: Proc, args: string[]): void {
-    const addr = this.#addr("madvise", args, 0);
-    const len = this.#num("madvise", args, 1, "a length");
-    const adviceText = this.#arg("madvise", args, 2, "an advice").trim();
-    const advice = ADVICE[adviceText];
-    if (!advice) {
-      this.stats.ignored[`madvise ${adviceText}`] =
-        (this.stats.ignored[`madvise ${adviceText}`] ?? 0) + 1;
-      return;
-    }
-    for (const r of this.#mapped(proc, "madvise", addr, len)) {
-      this.#emit({ pid: proc.pid, op: "madvise", ...rangeOf(r), advice });
-    }
-  }
-
-  /** `mlock`, `mlock2`, `munlock`, `msync`: `(addr, len, ...) = 0`. */
-  #range(proc: Proc, args: string[], name: string): void {
-    const op = name === "mlock2" ? "mlock" : name as "mlock" | "munlock" | "msync";
-    const addr = this.#addr(name, args, 0);
-    const len = this.#num(name, args, 1, "a length");
-    for (const r of this.#mapped(proc, name, addr, len)) {
-      this.#emit({ pid: proc.pid, op, ...rangeOf(r) });
-    }
-  }
-
-  /** `mlockall(flags)` / `munlockall()`. */
-  #lockAll(proc: Proc, args: string[], name: string): void {
-    let how = 0;
-    if (name === "mlockall") {
-      how = this.#flags(name, args, 0, { MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT: 4 }, "MCL_* flags");
-    }
-    const op = name === "mlockall" ? "mlock" : "munlock";
-    if (name === "munlockall" || how & MCL_CURRENT) {
-      for (const a of proc.mm.areas.areas) {
-        this.#emit({ pid: proc.pid, op, ...rangeOf(a) });
-      }
-    }
-    proc.mm.lockFuture = name === "mlockall" && (how & MCL_FUTURE) !== 0;
-  }
-
-  /** `brk(addr) = newbrk`: heap growth maps, shrinking unmaps. */
-  #brk(proc: Proc, ret: string): void {
-    const now = this.#retAddr("brk", ret);
-    const old = proc.mm.brk;
-    proc.mm.brk = now;
-    if (old === null || old === now) return;
-    const s = Math.ceil(Math.min(old, now) / PAGE_SIZE);
-    const e = Math.ceil(Math.max(old, now) / PAGE_SIZE);
-    if (e <= s) return;
-    if (now > old) {
-      const area: Area = {
-        start: s,
-        end: e,
-        prot: 3,
-        flags: MapFlag.private | MapFlag.anon,
-        pgoff: 0,
-      };
-      this.#mapArea(proc, area, eventOfArea(proc.pid, area));
-    } else {
-      this.#emit({ pid: proc.pid, op: "munmap", addr: s * PAGE_SIZE, len: (e - s) * PAGE_SIZE });
-      proc.mm.areas.unmap(s, e);
-    }
-  }
-
   /** `fork`, `vfork`, `clone`, `clone3` `= CHILD` in the parent. */
   #forkLike(proc: Proc, ret: string, name: string, assigned: number | null, text: string): void {
     const child = parseSmall(ret);
@@ -861,165 +618,6 @@ export class StraceImporter {
     if (proc.emitted) this.#emit({ pid: proc.pid, op: "exec" });
     proc.mm = fresh;
   }
-
-  /** `shmget(key, size, flags) = id`. */
-  #shmget(proc: Proc, args: string[], ret: string): void {
-    const size = this.#num("shmget", args, 1, "a size");
-    const id = this.#num("shmget", [ret], 0, "an id");
-    if (!this.#shmSize.has(id) && size > 0) {
-      this.#shmSize.set(id, size);
-      this.#emit({ pid: proc.pid, op: "create", object: `shm:${id}`, size });
-      this.#created.add(`shm:${id}`);
-    }
-  }
-
-  /** `shmat(id, addr, flags) = addr`. */
-  #shmat(proc: Proc, args: string[], ret: string): void {
-    const id = this.#num("shmat", args, 0, "an id");
-    const how = this.#flags("shmat", args, 2, {
-      SHM_RDONLY,
-      SHM_RND: 0o20000,
-      SHM_REMAP: 0o40000,
-      SHM_EXEC,
-    }, "SHM_* flags");
-    const addr = this.#retAddr("shmat", ret);
-    const size = this.#shmSize.get(id);
-    if (size === undefined) {
-      this.#warn(
-        this.#line,
-        `shmat of segment ${id}, which was created before the trace began (size unknown); skipped`,
-      );
-      return;
-    }
-    const prot = how & SHM_RDONLY
-      ? Prot.read
-      : Prot.read | Prot.write | (how & SHM_EXEC ? Prot.exec : 0);
-    const [s, e] = pageSpan(addr, size);
-    const area: Area = {
-      start: s,
-      end: e,
-      prot,
-      flags: MapFlag.shared,
-      object: `shm:${id}`,
-      pgoff: 0,
-    };
-    this.#mapArea(proc, area, { ...eventOfArea(proc.pid, area), len: size });
-  }
-
-  /** `shmdt(addr) = 0`. */
-  #shmdt(proc: Proc, args: string[]): void {
-    const addr = this.#addr("shmdt", args, 0);
-    const [s] = pageSpan(addr, 1);
-    const a = proc.mm.areas.find(s);
-    if (!a || !a.object?.startsWith("shm:")) {
-      this.#warn(
-        this.#line,
-        `shmdt of ${hex(addr)} by ${
-          this.#who(proc.pid)
-        }: no segment the trace attached there; skipped`,
-      );
-      return;
-    }
-    let e = a.end;
-    for (const b of proc.mm.areas.areas) if (b.start === e && b.object === a.object) e = b.end;
-    this.#emit({ pid: proc.pid, op: "munmap", addr: s * PAGE_SIZE, len: (e - s) * PAGE_SIZE });
-    proc.mm.areas.unmap(s, e);
-  }
-
-  /** `shmctl(id, IPC_RMID, ...) = 0`. */
-  #shmctl(proc: Proc, args: string[]): void {
-    const id = this.#num("shmctl", args, 0, "an id");
-    const cmd = this.#arg("shmctl", args, 1, "a command");
-    if (!/\bIPC_RMID\b/.test(cmd)) return;
-    if (this.#shmSize.delete(id)) this.#emit({ pid: proc.pid, op: "unlink", object: `shm:${id}` });
-  }
-
-  /** `memfd_create("name", flags) = fd`. */
-  #memfd(proc: Proc, args: string[], ret: string): void {
-    const name = parseCString(this.#arg("memfd_create", args, 0, "a name")) ?? "anon";
-    const fd = this.#num("memfd_create", [ret], 0, "a file descriptor");
-    this.#memfds++;
-    proc.fds.set(fd, `tmpfs:memfd:${sanitize(name)}.${this.#memfds}`);
-  }
-
-  /** `open`, `openat`, `creat` `= fd`: remembers which file an fd is. */
-  #open(proc: Proc, args: string[], ret: string, path: string | null, name: string): void {
-    const fd = parseSmall(ret);
-    if (fd === undefined) return;
-    const pathArg = args[name === "openat" ? 1 : 0];
-    const p = path ?? (pathArg !== undefined ? parseCString(pathArg) : undefined);
-    if (p !== undefined) proc.fds.set(fd, objectForPath(p));
-  }
-
-  /** `close(fd) = 0`. */
-  #close(proc: Proc, args: string[]): void {
-    const fd = parseFd(args[0] ?? "");
-    if (fd) proc.fds.delete(fd.fd);
-  }
-
-  /** `dup`, `dup2`, `dup3`, `fcntl(F_DUPFD...)` `= newfd`. */
-  #dup(proc: Proc, args: string[], ret: string, name: string): void {
-    if (name === "fcntl" && !/^F_DUPFD/.test(args[1] ?? "")) return;
-    const from = parseFd(args[0] ?? "");
-    const to = parseSmall(ret);
-    if (!from || to === undefined) return;
-    const obj = proc.fds.get(from.fd);
-    if (obj) proc.fds.set(to, obj);
-    else proc.fds.delete(to);
-  }
-
-  /** `ftruncate(fd, size) = 0`: the object's size. */
-  #ftruncate(proc: Proc, args: string[]): void {
-    const fd = parseFd(args[0] ?? "");
-    if (!fd) return;
-    const size = this.#num("ftruncate", args, 1, "a size");
-    const obj = proc.fds.get(fd.fd) ?? (fd.path !== null ? objectForPath(fd.path) : undefined);
-    if (!obj) return;
-    const op = this.#created.has(obj) || obj.startsWith("file:") ? "truncate" : "create";
-    this.#created.add(obj);
-    this.#emit({ pid: proc.pid, op, object: obj, size });
-  }
-}
-
-/** The object a path names: `tmpfs:` under /dev/shm, a memfd, else `file:`. */
-export function objectForPath(path: string): string {
-  const p = sanitize(path);
-  const memfd = /^\/memfd:(.*)$/.exec(p);
-  if (memfd) return `tmpfs:memfd:${memfd[1]}`;
-  if (p.startsWith("/dev/shm/") || p.startsWith("/run/shm/")) return `tmpfs:${p}`;
-  return `file:${p}`;
-}
-
-/** Percent-encodes what a vmtrace token cannot hold (whitespace, `#`, `%`). */
-function sanitize(s: string): string {
-  return s.replace(/[\s#%]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-function pageSpan(addr: number, len: number): [number, number] {
-  const s = Math.floor(addr / PAGE_SIZE);
-  const e = Math.ceil((addr + len) / PAGE_SIZE);
-  return [s, Math.max(e, s)];
-}
-
-function rangeOf(r: PageRange): { addr: number; len: number } {
-  return { addr: r.start * PAGE_SIZE, len: (r.end - r.start) * PAGE_SIZE };
-}
-
-function eventOfArea(pid: number, a: Area): MmapEvent {
-  const ev: MmapEvent = { pid, op: "mmap", ...rangeOf(a), prot: a.prot, flags: a.flags };
-  if (a.object !== undefined) {
-    ev.object = a.object;
-    ev.offset = a.pgoff * PAGE_SIZE;
-  }
-  return ev;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}
-
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /**

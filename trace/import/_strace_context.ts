@@ -1,0 +1,117 @@
+/**
+ * What the strace importer's call handlers share: the processes' state and a
+ * {@linkcode CallContext} to emit events and warnings through. Private to `strace*.ts`.
+ *
+ * @module
+ */
+import { type Event, type MmapEvent, PAGE_SIZE } from "../event.ts";
+import type { Area, AreaMap, PageRange } from "./area_map.ts";
+import type { ImportStats } from "./import_stats.ts";
+
+/** One address space as the importer sees it. */
+export interface Mm {
+  areas: AreaMap;
+  /** Current program break in bytes, once a `brk` told us. */
+  brk: number | null;
+  /** `mlockall(MCL_FUTURE)` is in force. */
+  lockFuture: boolean;
+}
+
+/** A call whose result is still to come (`<unfinished ...>`). */
+export interface Pending {
+  name: string;
+  args: string;
+  line: number;
+  /** For fork-like calls: the child already assigned to it (it showed up before the result). */
+  child: number | null;
+  /** Order of arrival, to pick the oldest pending fork. */
+  seq: number;
+}
+
+/** One process or thread. */
+export interface Proc {
+  pid: number;
+  mm: Mm;
+  /** fd → object name; shared between threads with CLONE_FILES. */
+  fds: Map<number, string>;
+  alive: boolean;
+  pending: Pending | null;
+  /** Whether the process exists in the trace already (its `exec` must then be replayed). */
+  emitted: boolean;
+}
+
+/** What a call handler may do: emit, warn, fail, touch, and the import-wide object state. */
+export interface CallContext {
+  /** Emits an event. */
+  emit(ev: Event): void;
+  /** Records a warning at the current line. */
+  warn(message: string): void;
+  /** Stops the import: `FILE:LINE: message`. */
+  fail(message: string): never;
+  /** How messages name a process. */
+  who(pid: number): string;
+  /** The mapped parts of a range; warns about the rest. */
+  mapped(proc: Proc, name: string, addr: number, len: number): PageRange[];
+  /** Synthesizes an access over pages `[start, end)` as `--touch` says. */
+  touchRange(proc: Proc, start: number, end: number, prot: number, flags: number): void;
+  /** Synthesizes accesses over the areas within pages `[start, end)`. */
+  touchAreas(proc: Proc, start: number, end: number): void;
+  /** The object an fd names. */
+  objectForFd(proc: Proc, fd: number, path: string | null): string;
+  /** Emits `ev`, records `area`, and touches it. */
+  mapArea(proc: Proc, area: Area, ev: Event): void;
+  /** System V segment sizes by id. */
+  shmSize: Map<number, number>;
+  /** Objects already created (a later size change is a `truncate`). */
+  created: Set<string>;
+  /** Counters: memfds created so far. */
+  counts: { memfds: number };
+  /** The import's statistics. */
+  stats: ImportStats;
+}
+
+/** The object a path names: `tmpfs:` under /dev/shm, a memfd, else `file:`. */
+export function objectForPath(path: string): string {
+  const p = sanitize(path);
+  const memfd = /^\/memfd:(.*)$/.exec(p);
+  if (memfd) return `tmpfs:memfd:${memfd[1]}`;
+  if (p.startsWith("/dev/shm/") || p.startsWith("/run/shm/")) return `tmpfs:${p}`;
+  return `file:${p}`;
+}
+
+/** Percent-encodes what a vmtrace token cannot hold (whitespace, `#`, `%`). */
+export function sanitize(s: string): string {
+  return s.replace(/[\s#%]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** The pages `[start, end)` that `[addr, addr + len)` covers. */
+export function pageSpan(addr: number, len: number): [number, number] {
+  const s = Math.floor(addr / PAGE_SIZE);
+  const e = Math.ceil((addr + len) / PAGE_SIZE);
+  return [s, Math.max(e, s)];
+}
+
+/** A page range as an address and a length in bytes. */
+export function rangeOf(r: PageRange): { addr: number; len: number } {
+  return { addr: r.start * PAGE_SIZE, len: (r.end - r.start) * PAGE_SIZE };
+}
+
+/** The `mmap` event that maps `a`. */
+export function eventOfArea(pid: number, a: Area): MmapEvent {
+  const ev: MmapEvent = { pid, op: "mmap", ...rangeOf(a), prot: a.prot, flags: a.flags };
+  if (a.object !== undefined) {
+    ev.object = a.object;
+    ev.offset = a.pgoff * PAGE_SIZE;
+  }
+  return ev;
+}
+
+/** `0x`-prefixed hex. */
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** `s`, cut to 80 characters for messages. */
+export function clip(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
