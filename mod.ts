@@ -25,6 +25,7 @@ export * from "./trace/read.ts";
 export * from "./trace/write.ts";
 export * from "./trace/text_parse.ts";
 export * from "./trace/stats.ts";
+export * from "./trace/check.ts";
 export * from "./trace/gen/workload.ts";
 export * from "./trace/gen/registry.ts";
 export * from "./trace/gen/generate.ts";

@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import type { Event, TraceHeader } from "./event.ts";
 import { randomEvents, TraceBuilder } from "./testing.ts";
 import { readTrace } from "./read.ts";
@@ -109,5 +109,33 @@ Deno.test("readTrace() streams text files larger than its 1 MiB reads", async ()
     assertEquals(k, 150_000);
   } finally {
     await Deno.remove(path);
+  }
+});
+
+Deno.test("writeTrace() refuses an event no form could carry and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const [ev, msg] of [
+        [{ pid: 0, op: "mark", label: "two words" }, "event 2: Bad label 'two words'"],
+        [{ pid: 0, op: "w", addr: 1, len: 1 }, "event 2: PID 0 is not a process id"],
+        [
+          { pid: 1, op: "w", addr: 2n ** 57n, len: 1 },
+          "event 2: ADDR 144115188075855872 is outside",
+        ],
+        [
+          { pid: 1, op: "mmap", addr: 0, len: 1, prot: 3, flags: 1, offset: 0 },
+          "OFFSET needs an OBJECT",
+        ],
+      ] as [Event, string][]
+    ) {
+      await rejects(
+        writeTrace(`${dir}/x.vmt`, { version: 1 }, [{ pid: 1, op: "exit" }, ev]),
+        (e: unknown) => e instanceof TypeError && e.message.includes(msg),
+      );
+    }
+    assertEquals([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

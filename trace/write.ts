@@ -12,6 +12,7 @@ import { formatEvent, formatHeader } from "./text_write.ts";
 import { eventToJson, headerToJson } from "./jsonl.ts";
 import { CSV_COLUMNS, eventToCsvRow } from "./csv.ts";
 import { VmtbEncoder } from "./vmtb_write.ts";
+import { eventProblem } from "./check.ts";
 import { stringify as csvStringify } from "csv-stringify/sync";
 
 /** Options for {@linkcode writeTrace}. */
@@ -66,12 +67,16 @@ async function* encode(
   yield te.encode(out.join(""));
 }
 
-/** Groups events into batches (reusing one batch). */
+/** Checks events and groups them into batches (reusing one batch). */
 async function* batchesOf(
   events: Iterable<Event> | AsyncIterable<Event>,
 ): AsyncGenerator<EventBatch> {
   const b = new EventBatch(4096);
+  let n = 0;
   for await (const ev of events) {
+    n++;
+    const problem = eventProblem(ev);
+    if (problem !== undefined) throw new TypeError(`writeTrace: event ${n}: ${problem}`);
     if (b.full) {
       yield b;
       b.clear();
@@ -139,7 +144,9 @@ export async function writeTraceBatches(
 
 /**
  * Writes a trace to `path` atomically, in the form its extension names (`.vmt`, `.jsonl`,
- * `.csv`, `.vmtb`, each optionally `.gz`).
+ * `.csv`, `.vmtb`, each optionally `.gz`). Every event is checked first
+ * ({@linkcode eventProblem}): one no form could carry (a label with a space, PID 0 on a process
+ * op, an address past 2^57) throws a TypeError naming it, and nothing is written.
  *
  * @example
  * ```ts
