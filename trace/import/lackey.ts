@@ -19,6 +19,7 @@ import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../event.ts";
 import { type Area, AreaMap } from "./area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "./import_stats.ts";
 import { type ByteSource, chunksOf } from "./lines.ts";
+import { ValgrindSyscalls } from "./valgrind_syscalls.ts";
 
 /** Options of {@linkcode LackeyImporter}. */
 export interface LackeyImportOptions {
@@ -452,138 +453,13 @@ export class LackeyImporter {
     this.#blockTags.fill(-1);
   }
 
-  /**
-   * `SYSCALL[PID,TID](NR) sys_NAME ( ARGS ) --> ... Success(0xRET)` lines of Valgrind's
-   * `--trace-syscalls=yes`, interleaved with lackey's: the client's own mmap, munmap, mremap,
-   * mprotect and brk become mapping events at the addresses the accesses use. Calls whose result
-   * Valgrind prints later (`[async] ...`) and other calls are left out.
-   */
+  /** `SYSCALL[...]` lines of Valgrind's `--trace-syscalls=yes` (see {@linkcode ValgrindSyscalls}). */
   #syscalls(text: string): void {
-    for (const seg of text.split(/(?=SYSCALL\[)/)) {
-      const m =
-        /^SYSCALL\[(\d+),\d+\]\(\d+\) sys_(\w+) \( ?(.*?) ?\)(?:\[sync\])? --> (?:\[pre-success\] )?Success\((0x[0-9a-f]+)\)/
-          .exec(seg);
-      if (!m) continue;
-      const args = m[3]!.split(",").map((a) => Number(a.trim().replace(/\(.*$/, "")));
-      const ret = Number(m[4]);
-      if (args.some((a) => !Number.isFinite(a)) || !Number.isFinite(ret)) continue;
-      this.stats.syscalls++;
-      if (this.#applySyscall(m[2]!, args, ret)) {
-        this.stats.handled++;
-        this.#blockTags.fill(-1);
-      }
-    }
+    const before = this.stats.handled;
+    this.#vg.apply(text, this.#areas, this.#pid, (ev) => this.#emit(ev), this.stats);
+    if (this.stats.handled !== before) this.#blockTags.fill(-1);
   }
-
-  /** Applies one traced system call; false if it is not one that shapes the address space. */
-  #applySyscall(name: string, a: number[], ret: number): boolean {
-    const pid = this.#pid;
-    const span = (addr: number, len: number): [number, number] => [
-      Math.floor(addr / PAGE_SIZE),
-      Math.ceil((addr + len) / PAGE_SIZE),
-    ];
-    switch (name) {
-      case "mmap": {
-        const [len, prot, mf, fd, off] = [a[1]!, a[2]! & 7, a[3]!, a[4]!, a[5]!];
-        let flags: number = (mf & 3) === 2 ? MapFlag.private : MapFlag.shared;
-        const anon = (mf & 0x20) !== 0 || fd === 4294967295 || fd === -1;
-        if (anon) flags |= MapFlag.anon;
-        if (mf & 0x8000) flags |= MapFlag.populate;
-        if (mf & 0x4000) flags |= MapFlag.noreserve;
-        const [ps, pe] = span(ret, len);
-        const area: Area = {
-          start: ps,
-          end: pe,
-          prot,
-          flags,
-          pgoff: anon ? 0 : Math.floor(off / PAGE_SIZE),
-        };
-        const ev: Event = { pid, op: "mmap", addr: ret, len, prot, flags };
-        if (!anon) {
-          // Valgrind does not print paths: one name per descriptor, as strace without -y.
-          area.object = `file:unknown/pid${pid}.fd${fd}`;
-          ev.object = area.object;
-          ev.offset = area.pgoff * PAGE_SIZE;
-        }
-        this.#areas.map(area);
-        this.#emit(ev);
-        return true;
-      }
-      case "munmap": {
-        const [ps, pe] = span(a[0]!, a[1]!);
-        for (const r of this.#areas.covered(ps, pe)) {
-          this.#emit({
-            pid,
-            op: "munmap",
-            addr: r.start * PAGE_SIZE,
-            len: (r.end - r.start) * PAGE_SIZE,
-          });
-        }
-        this.#areas.unmap(ps, pe);
-        return true;
-      }
-      case "mprotect": {
-        const [ps, pe] = span(a[0]!, a[1]!);
-        for (const r of this.#areas.covered(ps, pe)) {
-          this.#emit({
-            pid,
-            op: "mprotect",
-            addr: r.start * PAGE_SIZE,
-            len: (r.end - r.start) * PAGE_SIZE,
-            prot: a[2]! & 7,
-          });
-        }
-        this.#areas.protect(ps, pe, a[2]! & 7);
-        return true;
-      }
-      case "mremap": {
-        const [os, oe] = span(a[0]!, a[1]!);
-        const [ns, ne] = span(ret, a[2]!);
-        if (!this.#areas.remap(os, oe - os, ns, ne - ns)) return false;
-        this.#emit({ pid, op: "mremap", addr: a[0]!, len: a[1]!, newAddr: ret, newLen: a[2]! });
-        return true;
-      }
-      case "brk": {
-        const old = this.#brk;
-        this.#brk = ret;
-        if (old === null || ret === old) return old !== null;
-        const s = Math.ceil(Math.min(old, ret) / PAGE_SIZE);
-        const e = Math.ceil(Math.max(old, ret) / PAGE_SIZE);
-        if (e <= s) return true;
-        if (ret > old) {
-          // The heap may already hold an area inferred from earlier accesses: only the gaps.
-          let p = s;
-          for (const r of [...this.#areas.covered(s, e), { start: e, end: e }]) {
-            if (r.start > p) {
-              const area: Area = {
-                start: p,
-                end: r.start,
-                prot: 3,
-                flags: INFERRED_FLAGS,
-                pgoff: 0,
-              };
-              this.#areas.map(area);
-              this.#emit({
-                pid,
-                op: "mmap",
-                addr: p * PAGE_SIZE,
-                len: (r.start - p) * PAGE_SIZE,
-                prot: 3,
-                flags: INFERRED_FLAGS,
-              });
-            }
-            p = Math.max(p, r.end);
-          }
-        } else {
-          this.#emit({ pid, op: "munmap", addr: s * PAGE_SIZE, len: (e - s) * PAGE_SIZE });
-          this.#areas.unmap(s, e);
-        }
-        return true;
-      }
-    }
-    return false;
-  }
-  #brk: number | null = null;
+  #vg = new ValgrindSyscalls();
   #otherPids = new Set<number>();
 
   /** `==PID== text`: takes the PID from the first one. */
