@@ -45,6 +45,8 @@ interface Region {
   orig: number;
   flags: number;
   object: string | undefined;
+  /** The object mapped (it keeps its identity after `unlink`, as the kernel's inode does). */
+  obj: Obj | undefined;
   pgoff: number;
   locked: boolean;
 }
@@ -62,6 +64,8 @@ interface Obj {
   full: number;
   size: number;
   truncatable: boolean;
+  /** False after an `unlink` until the name is created again. */
+  created: boolean;
 }
 
 const RW = Prot.read | Prot.write;
@@ -150,7 +154,7 @@ class RandomGen {
         ["shm:42", false],
       ] as const
     ) {
-      this.#objects.push({ name, full: objSize, size: objSize, truncatable });
+      this.#objects.push({ name, full: objSize, size: objSize, truncatable, created: true });
       setup.push({ pid: 1, op: "create", object: name, size: objSize * PAGE_SIZE });
       setup.push({
         pid: 1,
@@ -265,8 +269,8 @@ class RandomGen {
   /** Pages at the start of `r` that an access may touch without a segv (0 if none). */
   #accessible(r: Region): number {
     if (r.prot === 0) return 0;
-    if (r.object === undefined) return r.pages;
-    const o = this.#objects.find((o) => o.name === r.object)!;
+    const o = r.obj;
+    if (o === undefined) return r.pages;
     return Math.max(0, Math.min(r.pages, o.size - r.pgoff));
   }
 
@@ -280,12 +284,14 @@ class RandomGen {
     let prot = RW;
     let flags: number = PRIVATE_ANON;
     let object: string | undefined;
+    let obj: Obj | undefined;
     let pgoff = 0;
     if (k >= 50 && k < 60) flags = SHARED_ANON;
     else if (k >= 60) {
       const objs = k < 78 ? this.#objects.filter((o) => o.name.startsWith("file:")) : this.#objects;
       const o = objs[rng.int(objs.length)]!;
       object = o.name;
+      obj = o;
       pages = Math.min(pages, o.full);
       // Within the object's current size, so that it can be used at once.
       pgoff = rng.int(Math.max(1, o.size - pages + 1));
@@ -303,7 +309,7 @@ class RandomGen {
       this.#lockedPages += pages;
     }
     this.#forget(mm, start, pages);
-    mm.regions.push({ start, pages, prot, orig: prot, flags, object, pgoff, locked });
+    mm.regions.push({ start, pages, prot, orig: prot, flags, object, obj, pgoff, locked });
     const e: Event = {
       pid,
       op: "mmap",
@@ -390,7 +396,7 @@ class RandomGen {
     const rng = this.#rng;
     const r = this.#pick(mm);
     const shared = !!(r.flags & MapFlag.shared);
-    const obj = this.#objects.find((o) => o.name === r.object);
+    const obj = r.obj;
     const maxPages = obj ? obj.full - r.pgoff : r.pages + 16;
     let newPages = r.pages;
     const c = rng.int(3);
@@ -426,6 +432,9 @@ class RandomGen {
   #madvise(pid: number, mm: Mm): Event {
     const r = this.#pick(mm);
     const [start, pages] = this.#range(r);
+    if (r.flags & MapFlag.shared && r.obj !== undefined && this.#rng.next() < 0.3) {
+      return { pid, op: "msync", addr: start * PAGE_SIZE, len: pages * PAGE_SIZE };
+    }
     const k = this.#rng.int(3);
     // Linux refuses MADV_DONTNEED and MADV_PAGEOUT on locked memory (EINVAL).
     const locked = mm.regions.some((o) =>
@@ -487,18 +496,32 @@ class RandomGen {
     return { pid, op: "exec" };
   }
 
-  /** write(2), read(2), or truncating a file to half its size and back. */
+  /**
+   * write(2), read(2), fsync, truncating a file to half its size and back, or unlinking it (its
+   * mappings keep the old object) and creating the name afresh.
+   */
   #objectOp(pid: number): Event {
     const rng = this.#rng;
-    const o = this.#objects[rng.int(this.#objects.length)]!;
-    const k = rng.int(10);
-    if (k < 2 && o.truncatable) {
+    const at = rng.int(this.#objects.length);
+    let o = this.#objects[at]!;
+    if (!o.created) {
+      o.created = true;
+      return { pid, op: "create", object: o.name, size: o.full * PAGE_SIZE };
+    }
+    const k = rng.int(20);
+    if (k === 0) {
+      o = { ...o, size: o.full, created: false };
+      this.#objects[at] = o;
+      return { pid, op: "unlink", object: o.name };
+    }
+    if (k === 1) return { pid, op: "fsync", object: o.name };
+    if (k < 6 && o.truncatable) {
       o.size = o.size === o.full ? Math.floor(o.full / 2) : o.full;
       return { pid, op: "truncate", object: o.name, size: o.size * PAGE_SIZE };
     }
     const pages = 1 + rng.int(Math.min(4, o.size));
     const first = rng.int(o.size - pages + 1);
-    const op = k < 7 ? "write" : "read";
+    const op = k < 14 ? "write" : "read";
     return { pid, op, object: o.name, offset: first * PAGE_SIZE, len: pages * PAGE_SIZE };
   }
 
