@@ -209,6 +209,13 @@ Deno.test("import lackey: malformed access lines stop with FILE:LINE: message", 
   await rejects(importAll(enc(" S 1000,4 x\n")), /t\.lackey:1: expected a decimal size/);
 });
 
+Deno.test("import lackey: a log cut short in its last line is imported with a warning", async () => {
+  const { events, stats } = await importAll(enc(" L 1000,4\n S 2000,8\nI  30"));
+  deepStrictEqual(events.map((e) => e.op), ["mmap", "r", "w", "exit"]);
+  equal(stats.warnings, 1);
+  match(stats.warningList[0]!.message, /last line is incomplete/);
+});
+
 Deno.test("parseProcMaps() reads files, anonymous areas, the stack and System V segments", () => {
   const areas = parseProcMaps(
     [

@@ -51,6 +51,10 @@ const INFERRED_FLAGS = MapFlag.private | MapFlag.anon;
 const BLOCK_PAGES = 16;
 const BLOCK_CACHE_SIZE = 1024;
 const BLOCK_CACHE_MASK = BLOCK_CACHE_SIZE - 1;
+/** Value of each byte as a lower-case hex digit (lackey prints lower case), else -1. */
+const HEX = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
 
 /**
  * Turns lackey output into events, one line at a time (as bytes). Call
@@ -251,11 +255,11 @@ export class LackeyImporter {
         let p = pos + 3;
         let addr = 0;
         let c = buf[p]!;
-        while (true) {
-          if (c >= 48 && c <= 57) addr = addr * 16 + (c - 48);
-          else if (c >= 97 && c <= 102) addr = addr * 16 + (c - 87);
-          else break;
+        let d = HEX[c]!;
+        while (d >= 0) {
+          addr = addr * 16 + d;
           c = buf[++p]!;
+          d = HEX[c]!;
         }
         if (c === 44 && p > pos + 3) {
           let size = 0;
@@ -286,7 +290,18 @@ export class LackeyImporter {
   end(): void {
     const c = this.#carry;
     this.#carry = null;
-    if (c && c.length > 0) this.line(c, 0, c[c.length - 1] === 13 ? c.length - 1 : c.length);
+    if (!c || c.length === 0) return;
+    try {
+      this.line(c, 0, c[c.length - 1] === 13 ? c.length - 1 : c.length);
+    } catch (e) {
+      // A log cut short (Valgrind killed, disk full) ends in half a line: not worth an error.
+      if (!(e instanceof ImportError)) throw e;
+      recordWarning(
+        this.stats,
+        this.#lineNo,
+        `the last line is incomplete (the log was cut short); skipped`,
+      );
+    }
   }
 
   /** One access: kind 0 fetch, 1 load, 2 store, 3 modify. */
