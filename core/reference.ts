@@ -172,6 +172,7 @@ export class ReferenceModel {
         const small = b.small[i]!;
         const flags = small >> FLAGS_SHIFT & FLAGS_MASK;
         const pages = lenPages(n1);
+        if (pages <= 0) break;
         const s = b.str[i]!;
         let obj: RefObject | null = null;
         if (s >= 0) obj = this.#object(b.strings[s]!);
@@ -209,6 +210,7 @@ export class ReferenceModel {
         mremap(mm, page, lenPages(n1), b.page2[i]!, lenPages(b.n2[i]!));
         break;
       case OP_FORK: {
+        if (this.#procs.has(n1)) break; // onto a live pid: refused
         const child: RefMm = this.#newMm();
         // Memory locks are not inherited across fork.
         child.areas = mm.areas.map((a) => ({ ...a, flags: a.flags & ~F_LOCKED }));
@@ -217,7 +219,7 @@ export class ReferenceModel {
         break;
       }
       case OP_CLONE:
-        this.#procs.set(n1, mm);
+        if (!this.#procs.has(n1)) this.#procs.set(n1, mm);
         break;
       case OP_EXEC:
         this.#release(pid, mm);
@@ -396,7 +398,9 @@ function continues(a: RefArea, b: RefArea): boolean {
  */
 function mremap(mm: RefMm, old: number, oldPages: number, dst: number, newPages: number): void {
   const first = findArea(mm, old);
-  if (first === undefined) return;
+  if (first === undefined || oldPages <= 0 || newPages <= 0) return;
+  // A move onto an overlapping range is refused (EINVAL).
+  if (dst !== old && dst < old + oldPages && old < dst + newPages) return;
   let last = first;
   for (let k = mm.areas.indexOf(first) + 1; last.end < old + oldPages; k++) {
     const next = mm.areas[k];

@@ -213,3 +213,16 @@ Deno.test("ReferenceModel: MAP_POPULATE and mlock copy private writable file pag
   );
   assertEquals(ro.expected(1, P(0)), 3);
 });
+
+Deno.test("ReferenceModel: refused operations change nothing", () => {
+  const ref = run(
+    new TraceBuilder().mmap(1, A, "8K", "rw-", "private,anon").w(1, A).fork(1, 2).w(2, A)
+      .fork(1, 2) // onto a live pid
+      .clone(1, 2)
+      .mremap(1, A, "8K", A + 4096, "8K") // overlapping move
+      .mremap(1, A, "8K", 0x90000, 0) // zero length
+      .mmap(1, A, 0, "---", "private,anon"),
+  );
+  assertEquals([ref.expected(1, P(0)), ref.expected(2, P(0))], [2, 4]);
+  assertEquals(ref.expected(1, P(1)), 0);
+});
