@@ -11,13 +11,12 @@ import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
 import { TraceError } from "./error.ts";
 import { checkFlagBits, checkName } from "./syntax.ts";
 import { parseHeaderLine } from "./_header.ts";
+import { CR, fastAccess, HASH, HEX, MAX_LINE, NL, SP, TAB, TWO45 } from "./_text_fast.ts";
 
-/** Longest line accepted, in bytes; a longer one is reported as an error, not buffered. */
-export const MAX_LINE = 64 * 1024;
+export { MAX_LINE };
 
-const NL = 10, SP = 32, TAB = 9, CR = 13, HASH = 35, COMMA = 44, DASH = 45;
+const COMMA = 44, DASH = 45;
 const TWO41 = 2 ** 41; // page numbers at or above this are values >= 2^53
-const TWO45 = 2 ** 45; // page numbers at or above this are addresses >= 2^57
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -33,9 +32,6 @@ const FLAG_WORDS: [bit: number, bytes: Uint8Array][] = Object.entries(MapFlag).m
 ) => [b, enc.encode(n)]);
 const ADVICE_WORDS = ADVICES.map((a) => enc.encode(a));
 const PRIO = enc.encode("prio=");
-const HEX = new Int8Array(256).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 
 /** What each op takes, for "missing argument" messages. */
 const USAGE: Record<string, string> = {
@@ -74,81 +70,6 @@ function bytesEqual(buf: Uint8Array, s: number, e: number, word: Uint8Array): bo
   if (e - s !== word.length) return false;
   for (let i = 0; i < word.length; i++) if (buf[s + i] !== word[i]) return false;
   return true;
-}
-
-/**
- * The fast path for the commonest line, `PID r|w|x 0xHEX [DECIMAL]` with single spaces and an
- * optional comment, parsed in one pass with no call per token. It writes event `batch.length`
- * and returns the position after the line's newline, or -1 when the line is anything else
- * (including malformed or incomplete), which the general path then parses and reports.
- */
-function fastAccess(buf: Uint8Array, s: number, n: number, b: EventBatch, lineNo: number): number {
-  let p = s;
-  let c = buf[p]!;
-  if (c < 49 || c > 57) return -1; // a PID starts with 1-9
-  let pid = c - 48;
-  for (p++; p < n; p++) {
-    c = buf[p]!;
-    if (c === SP) break;
-    const d = c - 48;
-    if (d < 0 || d > 9) return -1;
-    pid = pid * 10 + d;
-  }
-  if (pid > 0x7fffffff || p + 5 >= n) return -1;
-  c = buf[p + 1]!;
-  const op = c === 119 ? Op.w : c === 114 ? Op.r : c === 120 ? Op.x : -1;
-  if (op < 0 || buf[p + 2] !== SP || buf[p + 3] !== 48 || buf[p + 4] !== 120) return -1;
-  p += 5;
-  const ds = p;
-  while (p < n && HEX[buf[p]!]! >= 0) p++;
-  const nd = p - ds;
-  if (nd === 0 || nd > 15 || p >= n) return -1;
-  let page = 0, off = 0;
-  const split = p - 3 > ds ? p - 3 : ds;
-  for (let q = ds; q < split; q++) page = page * 16 + HEX[buf[q]!]!;
-  for (let q = split; q < p; q++) off = off * 16 + HEX[buf[q]!]!;
-  if (page >= TWO45) return -1;
-  let len = 1;
-  c = buf[p]!;
-  if (c === SP || c === TAB) {
-    while (++p < n && ((c = buf[p]!) === SP || c === TAB));
-    if (p >= n) return -1;
-    if (c >= 48 && c <= 57) {
-      const ls = p;
-      len = 0;
-      for (; p < n; p++) {
-        c = buf[p]!;
-        const d = c - 48;
-        if (d < 0 || d > 9) break;
-        len = len * 10 + d;
-      }
-      if (p - ls > 15 || p >= n) return -1;
-      while ((c === SP || c === TAB) && ++p < n) c = buf[p]!;
-      if (p >= n) return -1;
-    }
-    if (c === HASH) {
-      const nl = buf.indexOf(NL, p);
-      if (nl < 0 || nl - s > MAX_LINE) return -1;
-      p = nl;
-      c = NL;
-    }
-  }
-  if (c === CR && p + 1 < n) c = buf[++p]!;
-  if (c !== NL) return -1;
-  const i = b.length;
-  b.op[i] = op;
-  b.pid[i] = pid;
-  b.page[i] = page;
-  b.off[i] = off;
-  b.page2[i] = 0;
-  b.off2[i] = 0;
-  b.n1[i] = len;
-  b.n2[i] = 0;
-  b.small[i] = 0;
-  b.str[i] = -1;
-  b.line[i] = lineNo;
-  b.length = i + 1;
-  return p + 1;
 }
 
 /**
