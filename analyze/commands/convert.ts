@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
+import { InputError, parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
 import { readTrace } from "../../trace/read.ts";
 import { writeTraceBatches } from "../../trace/write.ts";
 import { extensionOf, formatFromName } from "../../trace/format.ts";
@@ -53,6 +53,11 @@ export async function main(args: string[]): Promise<number> {
     const t0 = performance.now();
     try {
       await writeTraceBatches(output, reader.header, counted(), { format: outFormat });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
+        throw new InputError(`${output}: cannot write: ${(e as Error).message}`);
+      }
+      throw e;
     } finally {
       progress.done();
     }
