@@ -237,3 +237,18 @@ Deno.test("readTraceBytes() says when gzip data lacks its .gz extension", async 
 function assertCount(events: Event[], n: number): void {
   assertEquals(events.length, n);
 }
+
+Deno.test("readTraceBytes() rejects vmtb fields out of range", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeTrace(`${dir}/m.vmtb`, { version: 1 }, [
+      { pid: 1, op: "madvise", addr: 0x1000, len: 4096, advice: "pageout" },
+    ]);
+    const bytes = await Deno.readFile(`${dir}/m.vmtb`);
+    assertEquals(bytes[bytes.length - 3], 1); // the advice byte, before the end marker and count
+    bytes[bytes.length - 3] = 9;
+    await fails(bytes, "m.vmtb", "m.vmtb:1: Corrupt vmtb file: event 1 ('madvise') is malformed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,7 +5,8 @@
  * @module
  */
 import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
-import { Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
+import { ADVICES, Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
+import { checkFlagBits } from "./syntax.ts";
 import { TraceError } from "./error.ts";
 import type { ByteSource } from "./_source.ts";
 import { parseHeaderLine } from "./_header.ts";
@@ -24,6 +25,8 @@ const BUF = (1 << 20) + 2 * LOOKAHEAD;
 const dec = new TextDecoder();
 const SYSTEM = new Uint8Array(32);
 for (const name of SYSTEM_OPS) SYSTEM[Op[name]] = 1;
+/** Page numbers at or above this are addresses of 2^57 or more. */
+const TWO45 = 2 ** 45;
 /** Pids below this find their slot in an array rather than a Map. */
 const SMALL_PIDS = 1 << 16;
 /** Ops whose record starts with an address. */
@@ -333,6 +336,12 @@ export class VmtbDecoder {
             const half = Math.floor(v / 2);
             cur += half % 2 === 0 ? half / 2 : -(half + 1) / 2;
           }
+          if (cur < 0 || cur >= TWO45) {
+            throw this.#error(
+              `Corrupt vmtb file: event ${count} has an address out of range`,
+              count,
+            );
+          }
           pagec[i] = cur;
           if ((v & 1) === 1) {
             off = buf[p]!; // below 4096: one or two bytes
@@ -457,6 +466,14 @@ export class VmtbDecoder {
           small = HAS_PRIO;
         }
         break;
+    }
+    const bad = page < 0 || page >= TWO45 || page2 < 0 || page2 >= TWO45 || off > 4095 ||
+      off2 > 4095 ||
+      (op === Op.mmap && (small > 0x7ff || checkFlagBits((small >> 3) & 0x7f) !== undefined)) ||
+      (op === Op.mprotect && small > 7) || (op === Op.madvise && small >= ADVICES.length) ||
+      ((op === Op.fork || op === Op.clone) && (n1 < 1 || n1 > 0x7fffffff));
+    if (bad) {
+      throw this.#error(`Corrupt vmtb file: event ${count} ('${OPS[op]}') is malformed`, count);
     }
     b.page[i] = page;
     b.off[i] = off;
