@@ -269,6 +269,8 @@ export class Kernel {
 
 /** A virtual page as an address, for messages. */
 export function hex(vpage: number): string {
+  // Exact in doubles below 2^41 pages (addresses below 2^53); BigInt only above.
+  if (vpage >= 0 && vpage < 2 ** 41) return "0x" + (vpage * 4096).toString(16);
   return "0x" + (BigInt(vpage) * 4096n).toString(16);
 }
 

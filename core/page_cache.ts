@@ -243,17 +243,19 @@ export function truncate(k: Kernel, obj: VmObject, size: number): void {
     zapRange(k, vma, from, vma.end);
     k.flushRange(vma.mm, from, vma.end);
   }
-  for (const [idx, fr] of [...obj.pages]) {
+  // Deleting the current entry while iterating a Map is safe and keeps the order (no copies:
+  // these maps can hold thousands of entries). Neither release nor slotPut touches the maps.
+  for (const [idx, fr] of obj.pages) {
     if (idx < keep) continue;
     obj.pages.delete(idx);
     k.frames.release(fr);
   }
-  for (const [idx, slot] of [...obj.swap]) {
+  for (const [idx, slot] of obj.swap) {
     if (idx < keep) continue;
     obj.swap.delete(idx);
     slotPut(k, slot);
   }
-  for (const idx of [...obj.disk.keys()]) if (idx >= keep) obj.disk.delete(idx);
+  for (const idx of obj.disk.keys()) if (idx >= keep) obj.disk.delete(idx);
 }
 
 /** Frees an object nothing keeps alive: its cached pages and swap entries. */

@@ -65,7 +65,9 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
   const inDev = (slot: number) => slot >= lo && slot < hi;
   // shmem_unuse: objects, mapped or not.
   for (const obj of [...k.objById.values()]) {
-    for (const [idx, slot] of [...obj.swap]) {
+    // Iterated live, not copied: getPage deletes only the current entry, and entries that
+    // reclaim adds meanwhile come last and never hold a slot of `d` (it is being removed).
+    for (const [idx, slot] of obj.swap) {
       if (!inDev(slot)) continue;
       if (getPageForSwapoff(k, obj, idx) === NONE) return false;
     }
@@ -84,13 +86,19 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
           continue;
         }
         const stop = Math.min(vma.end, (Math.floor(v / 512) + 1) * 512);
-        for (; v < stop; v++) {
-          const s = base + (v & 511);
-          k.counters[C.pte_walks]!++;
-          const f = pt.flags[s]!;
-          if (!(f & PTE_SWAP) || !inDev(pt.num[s]!)) continue;
-          if (!unusePte(k, mm, vma, v, s)) return false;
+        // Every PTE of the table counts as walked; only swap entries of `d` need work.
+        k.counters[C.pte_walks]! += stop - v;
+        const first = base + (v & 511);
+        for (let s = first, e = first + (stop - v); s < e; s++) {
+          if (!(pt.flags[s]! & PTE_SWAP)) continue;
+          const slot = pt.num[s]!;
+          if (slot < lo || slot >= hi) continue;
+          if (!unusePte(k, mm, vma, v + (s - first), s)) {
+            k.counters[C.pte_walks]! -= e - s - 1; // the walk stopped here
+            return false;
+          }
         }
+        v = stop;
       }
     }
   }
