@@ -32,6 +32,9 @@ export const SWAP_CLUSTER = 8;
 /** Pages reclaim takes from a list per round (`SWAP_CLUSTER_MAX`). */
 export const SCAN_BATCH = 32;
 
+/** Pids below this are looked up in an array (`Kernel.mmByPid`) rather than the `procs` Map. */
+export const PID_CACHE = 65536;
+
 /** Short names of the PTE bits used everywhere. */
 export const P = PTE_PRESENT, W = PTE_WRITE, A = PTE_ACCESSED, D = PTE_DIRTY;
 
@@ -84,6 +87,11 @@ export class Kernel {
   line = 0;
   lastPid = -1;
   lastMm: Mm | null = null;
+  /**
+   * `procs` for pids below {@linkcode PID_CACHE}, filled by `mmOf` (an array index is cheaper
+   * than a Map lookup on every access of interleaved processes); see {@linkcode Kernel.forgetPid}.
+   */
+  readonly mmByPid: (Mm | undefined)[] = [];
   reclaiming = false;
   /** Last slot written in this reclaim pass (request merging). */
   ioLast = -2;
@@ -164,6 +172,13 @@ export class Kernel {
     };
     this.strategy = strategyInfo(cfg.strategy).create(this.ctx);
     this.tracks = this.strategy.tracksPtes !== false;
+  }
+
+  /** Removes `pid` from `procs` (exit, exec) and from the caches of `mmOf`. */
+  forgetPid(pid: number): void {
+    this.procs.delete(pid);
+    if (pid >= 0 && pid < PID_CACHE) this.mmByPid[pid] = undefined;
+    if (this.lastPid === pid) this.lastPid = -1;
   }
 
   warn(message: string): void {

@@ -195,7 +195,8 @@ export class Machine {
     const op = b.op[i]!;
     k.line = b.line[i]! || seq;
     if (op >= OP_R && op <= OP_X) {
-      this.#accessEvent(b, i, op, seq);
+      // A TLB hit allocates nothing: the peak cannot move, so only checking has work left.
+      if (this.#accessEvent(b, i, op, seq) && !k.check) return;
     } else {
       k.loadCount = 0;
       this.#slowEvent(b, i, op, seq);
@@ -233,8 +234,7 @@ export class Machine {
       const mm = k.procs.get(pid);
       if (mm === undefined) k.warn(`exit: pid ${pid} is not alive`);
       else {
-        k.procs.delete(pid);
-        if (k.lastPid === pid) k.lastPid = -1;
+        k.forgetPid(pid);
         dropMm(k, mm);
       }
       return;
@@ -290,7 +290,7 @@ export class Machine {
         break;
       }
       case OP.exec: {
-        k.procs.delete(pid);
+        k.forgetPid(pid);
         dropMm(k, mm);
         k.lastPid = -1;
         mmOf(k, pid);
@@ -299,15 +299,17 @@ export class Machine {
     }
   }
 
-  #accessEvent(b: EventBatch, i: number, op: number, seq: number): void {
+  /** Applies an r/w/x event; true when it was a TLB hit (nothing allocated or freed). */
+  #accessEvent(b: EventBatch, i: number, op: number, seq: number): boolean {
     const k = this.#k;
     const pid = b.pid[i]!;
     const mm = pid === k.lastPid && k.lastMm !== null ? k.lastMm : mmOf(k, pid);
     const first = b.page[i]!;
     const len = b.n1[i]!;
     k.loadCount = 0;
-    if (len <= 0) return;
-    const count = Math.floor((b.off[i]! + len - 1) / PAGE_SIZE) + 1;
+    if (len <= 0) return true;
+    const endOff = b.off[i]! + len;
+    const count = endOff <= PAGE_SIZE ? 1 : Math.floor((endOff - 1) / PAGE_SIZE) + 1;
     if (count === 1) {
       // Fast path: a TLB hit with the right permission.
       const tlb = k.tlb;
@@ -324,7 +326,7 @@ export class Machine {
             k.frames.flags[fr]! |= PG_DIRTY;
             k.frames.stamp[fr] = seq;
             this.counters[C_TLB_HITS]!++;
-            return;
+            return true;
           }
         } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
           pf[s] = f | A;
@@ -334,19 +336,20 @@ export class Machine {
             k.loadStamp[0] = k.frames.stamp[k.pt.num[s]!]!;
             k.loadCount = 1;
           }
-          return;
+          return true;
         }
       }
     } else if (!accessOk(k, mm, op, first, count)) {
-      return;
+      return false;
     }
     if (k.record && count > k.loadVpage.length) {
       k.loadVpage = new Float64Array(count * 2);
       k.loadStamp = new Float64Array(count * 2);
     }
     for (let n = 0; n < count; n++) {
-      if (!touch(k, mm, first + n, op, seq)) return;
+      if (!touch(k, mm, first + n, op, seq)) return false;
     }
+    return false;
   }
 
   #runCheck(): void {

@@ -10,7 +10,7 @@
 import { removeVma, zapRange } from "./areas.ts";
 import { C } from "./counters.ts";
 import { PG, ZERO_FRAME } from "./frames.ts";
-import { A, type Kernel, P, W } from "./kernel.ts";
+import { A, type Kernel, P, PID_CACHE, W } from "./kernel.ts";
 import { Mm } from "./mm.ts";
 import { MAP_LOCKED } from "./ops.ts";
 import { PTE_SWAP } from "./pte.ts";
@@ -19,10 +19,15 @@ import { Vma } from "./vma.ts";
 /** The address space of `pid`, created empty for a pid seen for the first time. */
 export function mmOf(k: Kernel, pid: number): Mm {
   if (pid === k.lastPid && k.lastMm !== null) return k.lastMm;
-  let mm = k.procs.get(pid);
+  const small = pid >= 0 && pid < PID_CACHE;
+  let mm = small ? k.mmByPid[pid] : undefined;
   if (mm === undefined) {
-    mm = newMm(k, null);
-    k.procs.set(pid, mm);
+    mm = k.procs.get(pid);
+    if (mm === undefined) {
+      mm = newMm(k, null);
+      k.procs.set(pid, mm);
+    }
+    if (small) k.mmByPid[pid] = mm;
   }
   k.lastPid = pid;
   k.lastMm = mm;
