@@ -55,10 +55,14 @@ export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: n
       }
     } else if (obj !== null) {
       const from = vma.linearIndex(s), to = vma.linearIndex(e);
-      for (const [idx, slot] of [...obj.swap]) {
-        if (idx < from || idx >= to || k.swap.cache[slot] !== NONE) continue;
-        if (k.frames.freeCount <= k.lowWater || swapIn(k, slot, false) === NONE) return;
-      }
+      // In place, without a copy or a pair per entry: swapIn runs only above the low watermark,
+      // so it never reclaims, and nothing changes the swap map meanwhile.
+      let stop = false;
+      obj.swap.forEach((slot, idx) => {
+        if (stop || idx < from || idx >= to || k.swap.cache[slot] !== NONE) return;
+        if (k.frames.freeCount <= k.lowWater || swapIn(k, slot, false) === NONE) stop = true;
+      });
+      if (stop) return;
     } else {
       const slots: number[] = [];
       k.pt.forEachInRange(mm, s, e, (_v, sl) => {

@@ -245,17 +245,21 @@ export function truncate(k: Kernel, obj: VmObject, size: number): void {
   }
   // Deleting the current entry while iterating a Map is safe and keeps the order (no copies:
   // these maps can hold thousands of entries). Neither release nor slotPut touches the maps.
-  for (const [idx, fr] of obj.pages) {
-    if (idx < keep) continue;
-    obj.pages.delete(idx);
+  // forEach rather than for-of over entries: no [index, value] pair per entry.
+  const pages = obj.pages, swap = obj.swap, disk = obj.disk;
+  pages.forEach((fr, idx) => {
+    if (idx < keep) return;
+    pages.delete(idx);
     k.frames.release(fr);
-  }
-  for (const [idx, slot] of obj.swap) {
-    if (idx < keep) continue;
-    obj.swap.delete(idx);
+  });
+  swap.forEach((slot, idx) => {
+    if (idx < keep) return;
+    swap.delete(idx);
     slotPut(k, slot);
-  }
-  for (const idx of obj.disk.keys()) if (idx >= keep) obj.disk.delete(idx);
+  });
+  disk.forEach((_stamp, idx) => {
+    if (idx >= keep) disk.delete(idx);
+  });
 }
 
 /** Frees an object nothing keeps alive: its cached pages and swap entries. */

@@ -67,10 +67,13 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
   for (const obj of [...k.objById.values()]) {
     // Iterated live, not copied: getPage deletes only the current entry, and entries that
     // reclaim adds meanwhile come last and never hold a slot of `d` (it is being removed).
-    for (const [idx, slot] of obj.swap) {
-      if (!inDev(slot)) continue;
-      if (getPageForSwapoff(k, obj, idx) === NONE) return false;
-    }
+    // forEach: no [index, slot] pair per entry (these maps are long and passes frequent).
+    let failed = false;
+    obj.swap.forEach((slot, idx) => {
+      if (failed || !inDev(slot)) return;
+      if (getPageForSwapoff(k, obj, idx) === NONE) failed = true;
+    });
+    if (failed) return false;
   }
   // unuse_mm: every address space's page tables.
   const pt = k.pt;
