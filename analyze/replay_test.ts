@@ -1,6 +1,8 @@
 import { deepStrictEqual, rejects, throws } from "node:assert/strict";
 import { replayBytes, resolveStrategies } from "./replay.ts";
 import { STRATEGIES } from "../core/rmap/registry.ts";
+import { randomWorkload } from "../trace/gen/random.ts";
+import { formatTraceText } from "../trace/text_write.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const TRACE = enc(
@@ -62,4 +64,16 @@ Deno.test("replayBytes() stops when its signal aborts, before or while workers r
     }),
     /late stop/,
   );
+});
+
+Deno.test("replayBytes() is deterministic for every strategy, but for elapsed_ms", async () => {
+  const t = randomWorkload({ seed: 5, events: 1500, memPages: 48 });
+  const bytes = enc(formatTraceText(t.header, t.events));
+  const opts = { verify: true, seriesInterval: 100 };
+  const strip = (run: unknown) => JSON.stringify(run, (k, v) => k === "elapsed_ms" ? 0 : v);
+  const a = await replayBytes(bytes, "r.vmt", opts);
+  const b = await replayBytes(bytes, "r.vmt", opts);
+  deepStrictEqual(Object.keys(a.results), Object.keys(STRATEGIES));
+  deepStrictEqual(strip(a), strip(b));
+  for (const r of Object.values(a.results)) deepStrictEqual(r.counters.verify_errors, 0);
 });
