@@ -34,6 +34,7 @@ export * from "./trace/import/lackey.ts";
 export * from "./trace/import/proc_maps.ts";
 export * from "./trace/import/import_stats.ts";
 export type * from "./trace/import/area_map.ts";
+export type { ByteSource } from "./trace/import/lines.ts";
 export * from "./core/counters.ts";
 export * from "./core/machine.ts";
 export * from "./core/run_batch.ts";

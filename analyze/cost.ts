@@ -154,6 +154,7 @@ export function estimateCost(
 
 /** One strategy's place in a {@linkcode rankByCost} ranking. */
 export interface CostRank {
+  /** The strategy's name. */
   strategy: string;
   /** Estimated time, milliseconds. */
   cost_ms: number;

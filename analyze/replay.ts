@@ -25,6 +25,7 @@ export const DEFAULT_MEM = 2 ** 30;
 
 /** Progress of one strategy's replay. */
 export interface ReplayProgress {
+  /** The strategy being replayed. */
   strategy: string;
   /** Events replayed so far. */
   events: number;

@@ -22,21 +22,33 @@ export interface PhaseResult {
  * array has one value per sample.
  */
 export interface SeriesResult {
+  /** Events between samples. */
   interval: number;
+  /** Events replayed when each sample was taken. */
   at: number[];
+  /** Pages resident in memory (mapped or cached). */
   resident_pages: number[];
+  /** Free physical frames. */
   free_frames: number[];
+  /** Swap slots in use, pages. */
   swap_used: number[];
+  /** Cumulative swap I/O, pages in and out. */
   swap_io: number[];
+  /** Cumulative faults, minor and major. */
   faults: number[];
+  /** Cumulative `pte_walks`. */
   pte_walks: number[];
 }
 
 /** The results of one strategy. */
 export interface StrategyResult {
+  /** Counters over the whole trace. */
   counters: Counters;
+  /** Counters per phase, in trace order. */
   phases: PhaseResult[];
+  /** Gauges and cumulative counters sampled over the trace. */
   series: SeriesResult;
+  /** Wall time of this strategy's replay, milliseconds (the only field that varies run to run). */
   elapsed_ms: number;
   /**
    * Present when the run was verified (`--verify`): where the first load that read something other
@@ -67,6 +79,7 @@ export interface RunResult {
   trace: string;
   /** Number of events replayed. */
   events: number;
+  /** The machine the trace was replayed on. */
   machine: MachineOptions;
   /** Results keyed by strategy name. */
   results: Record<string, StrategyResult>;

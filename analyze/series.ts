@@ -9,9 +9,13 @@ import type { SeriesResult } from "./result.ts";
 
 /** What a series samples: the machine's counters and gauges. */
 export interface GaugeSource {
+  /** Counters by slot of `C`. */
   readonly counters: Float64Array;
+  /** Pages mapped or cached in memory now. */
   residentPages(): number;
+  /** Free frames now. */
   freeFrames(): number;
+  /** Swap slots in use now. */
   swapUsedPages(): number;
 }
 

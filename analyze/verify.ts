@@ -10,8 +10,11 @@ import { Op, PAGE_SIZE } from "../trace/event.ts";
 
 /** The loads the machine recorded for one event (`Machine` with `recordLoads`). */
 export interface LoadRecord {
+  /** Number of pages the last event loaded. */
   readonly loadCount: number;
+  /** Virtual page of each load, `loadCount` of them. */
   readonly loadVpage: Float64Array;
+  /** Stamp each load read, `loadCount` of them. */
   readonly loadStamp: Float64Array;
 }
 

@@ -56,7 +56,7 @@ const {
 } = OP;
 
 /** The value {@linkcode ReferenceModel.expected} returns for a page that cannot be loaded. */
-export const NO_STAMP = -1;
+export const NO_STAMP: number = -1;
 
 /** A backing object: its pages' stamps and its size in bytes (`Infinity` until sized). */
 interface RefObject {

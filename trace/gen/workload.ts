@@ -19,6 +19,7 @@ export interface ParamSpec {
   name: string;
   /** One line of help. */
   description: string;
+  /** What values the parameter takes. */
   kind: ParamKind;
   /** The default value, or a function of the other (already resolved) parameters. */
   default: number | ((p: Readonly<Record<string, number>>) => number);
@@ -32,7 +33,9 @@ export interface ParamSpec {
 
 /** A generated trace: its header and its events (iterable more than once, generated lazily). */
 export interface GeneratedTrace {
+  /** The trace's header: machine defaults that make it replay under pressure. */
   header: TraceHeader;
+  /** The events, generated lazily each time they are iterated. */
   events: Iterable<Event>;
 }
 

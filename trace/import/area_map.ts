@@ -9,7 +9,9 @@
 
 /** One mapped range `[start, end)` in pages, with what the trace said about it. */
 export interface Area {
+  /** First page. */
   start: number;
+  /** Page after the last. */
   end: number;
   /** `Prot` bits. */
   prot: number;
@@ -23,7 +25,9 @@ export interface Area {
 
 /** A range of pages `[start, end)`. */
 export interface PageRange {
+  /** First page. */
   start: number;
+  /** Page after the last. */
   end: number;
 }
 

@@ -12,6 +12,7 @@ export const MAX_KEPT_WARNINGS = 1000;
 export interface ImportWarning {
   /** 1-based input line. */
   line: number;
+  /** What was unusual about the line. */
   message: string;
 }
 
