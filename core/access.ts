@@ -75,7 +75,7 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
     s = k.pt.ensure(mm, vpage);
     k.ptPeak();
     if (!faultIn(k, mm, vma, vpage, s, op === OP.w)) return false;
-    tlb.fill(mm.id, mm.tlbGen, vpage, s);
+    tlb.fillAt(h, mm.id, mm.tlbGen, vpage, s);
   }
   const pf = k.pt.flags;
   const fr = k.pt.num[s]!;

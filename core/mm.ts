@@ -26,7 +26,14 @@ export class Mm {
   readonly vmas: Vma[] = [];
   /** The strategy's per-address-space data (anonmm's family, for example). */
   rmap: unknown = null;
-  #last: Vma | null = null;
+  // The areas found last (a small, round-robin vmacache): accesses of a process alternate between
+  // several areas, and each entry is checked against its bounds before use. Cleared whenever an
+  // area goes or changes bounds (`remove`, `forgetLast`).
+  #c0: Vma | null = null;
+  #c1: Vma | null = null;
+  #c2: Vma | null = null;
+  #c3: Vma | null = null;
+  #next = 0;
 
   /** Makes an empty address space whose PGD is page-table page `pgd`. */
   constructor(id: number, pgd: number) {
@@ -48,12 +55,31 @@ export class Mm {
 
   /** The area containing `vpage`, or null (`find_vma` plus the start check). */
   find(vpage: number): Vma | null {
-    const l = this.#last;
-    if (l !== null && vpage >= l.start && vpage < l.end) return l;
+    let c = this.#c0;
+    if (c !== null && vpage >= c.start && vpage < c.end) return c;
+    c = this.#c1;
+    if (c !== null && vpage >= c.start && vpage < c.end) return c;
+    c = this.#c2;
+    if (c !== null && vpage >= c.start && vpage < c.end) return c;
+    c = this.#c3;
+    if (c !== null && vpage >= c.start && vpage < c.end) return c;
     const k = this.lowerBound(vpage);
     const a = this.vmas[k];
     if (a === undefined || a.start > vpage) return null;
-    this.#last = a;
+    switch (this.#next) {
+      case 0:
+        this.#c0 = a;
+        break;
+      case 1:
+        this.#c1 = a;
+        break;
+      case 2:
+        this.#c2 = a;
+        break;
+      default:
+        this.#c3 = a;
+    }
+    this.#next = (this.#next + 1) & 3;
     return a;
   }
 
@@ -73,11 +99,15 @@ export class Mm {
   remove(vma: Vma): void {
     const k = this.vmas.indexOf(vma, Math.max(0, this.lowerBound(vma.start) - 1));
     if (k >= 0) this.vmas.splice(k, 1);
-    if (this.#last === vma) this.#last = null;
+    this.forgetLast();
   }
 
   /** Forgets the lookup cache (after areas changed bounds). */
   forgetLast(): void {
-    this.#last = null;
+    this.#c0 =
+      this.#c1 =
+      this.#c2 =
+      this.#c3 =
+        null;
   }
 }

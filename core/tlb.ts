@@ -61,6 +61,14 @@ export class Tlb {
     this.slot[h] = slot;
   }
 
+  /** Caches PTE `slot` for (`mmId`, `vpage`) in entry `h`, which must be their `index`. */
+  fillAt(h: number, mmId: number, gen: number, vpage: number, slot: number): void {
+    this.mm[h] = mmId;
+    this.gen[h] = gen;
+    this.vpage[h] = vpage;
+    this.slot[h] = slot;
+  }
+
   /** Drops the entry of (`mmId`, `vpage`), if cached. */
   invalidate(mmId: number, vpage: number): void {
     const h = this.index(mmId, vpage);
