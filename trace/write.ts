@@ -116,7 +116,11 @@ export async function writeTraceBatches(
   const slash = path.lastIndexOf("/");
   const base = path.slice(slash + 1);
   const tmp = `${path.slice(0, slash + 1)}.${base}.${Deno.pid}.${Date.now()}.tmp`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true }).catch(
+    (e) => {
+      throw namedWriteError(e, path);
+    },
+  );
   try {
     const sink = format.gzip ? new CompressionStream("gzip") : undefined;
     const piped = sink ? sink.readable.pipeTo(file.writable) : undefined;
@@ -132,7 +136,9 @@ export async function writeTraceBatches(
       if (piped) await piped.catch(() => {});
       throw e;
     }
-    await Deno.rename(tmp, path);
+    await Deno.rename(tmp, path).catch((e) => {
+      throw namedWriteError(e, path);
+    });
   } catch (e) {
     try {
       file.close();
@@ -140,6 +146,14 @@ export async function writeTraceBatches(
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
+}
+
+/** `e` (an OS error about the temporary file) with a message naming `path`, the file asked for. */
+function namedWriteError(e: unknown, path: string): unknown {
+  if (e instanceof Error) {
+    e.message = `${path}: cannot write: ${e.message.replace(/(\(os error \d+\)): .*$/s, "$1")}`;
+  }
+  return e;
 }
 
 /**

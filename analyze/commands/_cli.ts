@@ -56,7 +56,12 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
       strict: true,
     });
   } catch (e) {
-    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""));
+    throw new UsageError(
+      (e as Error).message
+        .replace(/^TypeError \[[A-Z_]+\]: /, "")
+        // node:util's advice about '--' after an unknown option only confuses here: drop it.
+        .replace(/\. To specify a positional argument starting with a '-'.*$/s, ""),
+    );
   }
   if ((parsed.values as Record<string, unknown>).help) {
     console.log(spec.help.trimEnd());
@@ -84,12 +89,24 @@ export async function runCommand(
       console.error(e.message);
       return EXIT.badInput;
     }
-    if (e instanceof Deno.errors.NotFound) {
-      console.error(`vmreplay ${name}: ${e.message}`);
+    if (isFileSystemError(e)) {
+      // A file that is missing, a directory, unwritable, ...: bad input, not a crash.
+      console.error(`vmreplay ${name}: ${(e as Error).message}`);
       return EXIT.badInput;
     }
     throw e;
   }
+}
+
+/**
+ * Whether `e` is an operating-system error from file access: one of `Deno.errors` (NotFound,
+ * PermissionDenied, IsADirectory, NotADirectory, ...) or a `node:fs` error with an `E...` code.
+ */
+export function isFileSystemError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (Object.values(Deno.errors).some((cls) => e instanceof cls)) return true;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code);
 }
 
 /**
@@ -116,6 +133,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
+    // Name the file asked for, not the temporary one.
+    if (e instanceof Error) {
+      e.message = `${path}: cannot write: ${e.message.replace(/(\(os error \d+\)): .*$/s, "$1")}`;
+    }
     throw e;
   }
 }

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { InputError, parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
+import {
+  InputError,
+  isFileSystemError,
+  parseCommand,
+  Progress,
+  runCommand,
+  UsageError,
+} from "./_cli.ts";
 import { readTrace } from "../../trace/read.ts";
 import { writeTraceBatches } from "../../trace/write.ts";
 import { extensionOf, formatFromName } from "../../trace/format.ts";
@@ -54,9 +61,8 @@ export async function main(args: string[]): Promise<number> {
     try {
       await writeTraceBatches(output, reader.header, counted(), { format: outFormat });
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
-        throw new InputError(`${output}: cannot write: ${(e as Error).message}`);
-      }
+      // writeTraceBatches names the output in its file-system errors.
+      if (isFileSystemError(e)) throw new InputError((e as Error).message);
       throw e;
     } finally {
       progress.done();

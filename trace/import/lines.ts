@@ -154,7 +154,18 @@ export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
     yield* Deno.stdin.readable;
     return;
   }
-  const file = await Deno.open(path, { read: true });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new Deno.errors.IsADirectory("is a directory, expected a file");
+    }
+  } catch (e) {
+    // Name the file in the message (Deno's own names it only for some errors).
+    if (e instanceof Error) e.message = `${path}: cannot read: ${e.message}`;
+    throw e;
+  }
   if (path.endsWith(".gz")) {
     // A gzip-compressed input is decompressed as it streams (the stream closes the file).
     yield* file.readable.pipeThrough(new DecompressionStream("gzip"));

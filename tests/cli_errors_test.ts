@@ -1,0 +1,85 @@
+/**
+ * Command-line error handling across commands: an output that cannot be written, an input that is
+ * a directory, an unknown option. Each must exit 1 (bad input) or 2 (usage) with a message naming
+ * the file, never crash with a stack trace, and leave no temporary file behind.
+ */
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { join } from "node:path";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const BASIC = new URL("../fixtures/basic.vmt", import.meta.url).pathname;
+const STRACE = new URL("../fixtures/strace/pipeline.strace", import.meta.url).pathname;
+
+async function vmreplay(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function assertNamedFailure(r: { code: number; stderr: string }, file: string, what: string) {
+  deepStrictEqual(r.code, 1, r.stderr);
+  ok(!r.stderr.includes("Uncaught"), r.stderr);
+  ok(r.stderr.includes(`${file}: cannot ${what}`), r.stderr);
+  ok(!r.stderr.includes(".tmp"), r.stderr);
+}
+
+Deno.test("an output under a regular file (not a directory) is bad input naming the output", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "afile");
+    await Deno.writeTextFile(file, "");
+    const out = (name: string) => join(file, name);
+    assertNamedFailure(await vmreplay("convert", BASIC, out("x.vmtb")), out("x.vmtb"), "write");
+    assertNamedFailure(
+      await vmreplay("gen", "aim7", "--children=2", "--pages=4", "-o", out("g.vmt")),
+      out("g.vmt"),
+      "write",
+    );
+    assertNamedFailure(
+      await vmreplay("import", "strace", STRACE, "-q", "-o", out("s.vmt")),
+      out("s.vmt"),
+      "write",
+    );
+    for (const opt of ["--json", "--csv", "--markdown"]) {
+      const r = await vmreplay(
+        "run",
+        BASIC,
+        "--strategies",
+        "scan",
+        "--no-db",
+        "--quiet",
+        opt,
+        out("r"),
+      );
+      assertNamedFailure(r, out("r"), "write");
+    }
+    deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["afile"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("import of a directory or a missing file is bad input naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "x.vmt");
+    for (const kind of ["strace", "lackey"]) {
+      assertNamedFailure(await vmreplay("import", kind, dir, "-o", out), dir, "read");
+      const missing = join(dir, "missing.log");
+      assertNamedFailure(await vmreplay("import", kind, missing, "-o", out), missing, "read");
+    }
+    deepStrictEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an unknown option is a usage error without node's advice about '--'", async () => {
+  const r = await vmreplay("stats", "--bogus", BASIC);
+  deepStrictEqual(r.code, 2);
+  deepStrictEqual(r.stderr.split("\n")[0], "vmreplay stats: Unknown option '--bogus'");
+});
