@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { parseCommand, parseSize, runCommand, UsageError } from "../analyze/commands/_cli.ts";
+import {
+  InputError,
+  parseCommand,
+  parseSize,
+  runCommand,
+  UsageError,
+} from "../analyze/commands/_cli.ts";
 import { DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "./app.ts";
 import { serveDashboard } from "./serve.ts";
@@ -56,8 +62,20 @@ export function serveArgs(values: Partial<Record<keyof typeof SERVE_OPTIONS, str
   };
 }
 
+/**
+ * Opens the results store at `path` for a command; a file that cannot be a store (not SQLite, a
+ * directory, an unwritable place) is an {@linkcode InputError} naming it (exit 1).
+ */
+export function openCommandStore(path: string): ReturnType<typeof openStore> {
+  try {
+    return openStore(path);
+  } catch (e) {
+    throw new InputError(`${path}: cannot open the results store: ${(e as Error).message}`);
+  }
+}
+
 /** Serves until interrupted (Ctrl-C), then closes the store. */
-export async function serveUntilInterrupted(args: ServeArgs, store = openStore(args.db)) {
+export async function serveUntilInterrupted(args: ServeArgs, store = openCommandStore(args.db)) {
   const dash = serveDashboard({
     store,
     host: args.host,

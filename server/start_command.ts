@@ -5,10 +5,15 @@
  * @module
  */
 import { parseCommand, runCommand } from "../analyze/commands/_cli.ts";
-import { countRuns, DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
+import { countRuns, DEFAULT_DB_PATH } from "../analyze/store.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "./app.ts";
 import { BUNDLED_WORKLOADS, replayBundled } from "./bundled.ts";
-import { SERVE_OPTIONS, serveArgs, serveUntilInterrupted } from "./serve_command.ts";
+import {
+  openCommandStore,
+  SERVE_OPTIONS,
+  serveArgs,
+  serveUntilInterrupted,
+} from "./serve_command.ts";
 
 const HELP =
   `Usage: vmreplay start [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
@@ -34,7 +39,7 @@ export async function main(args: string[]): Promise<number> {
     );
     if (!parsed) return 0;
     const opts = serveArgs(parsed.values);
-    const store = openStore(opts.db);
+    const store = openCommandStore(opts.db);
     try {
       if (countRuns(store) === 0) {
         console.log(`The results store ${opts.db} is empty: replaying the bundled traces.`);

@@ -83,3 +83,11 @@ Deno.test("an unknown option is a usage error without node's advice about '--'",
   deepStrictEqual(r.code, 2);
   deepStrictEqual(r.stderr.split("\n")[0], "vmreplay stats: Unknown option '--bogus'");
 });
+
+Deno.test("serve and start with a --db that is not a results store exit 1 naming it", async () => {
+  for (const cmd of ["serve", "start"]) {
+    const r = await vmreplay(cmd, "--db", BASIC, "--port", "0");
+    deepStrictEqual(r.code, 1, r.stderr);
+    ok(r.stderr.startsWith(`${BASIC}: cannot open the results store: `), r.stderr);
+  }
+});
