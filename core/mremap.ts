@@ -111,8 +111,12 @@ export function moveVma(k: Kernel, p: Vma, delta: number): Vma {
       const frame = isSwap ? NONE : n;
       // Every PTE but the zero page's is reported (pte_chain rewrites its entry for file pages
       // too); only anonymous pages and swap entries may be copied instead of moved.
-      const cached = isSwap ? NONE : k.frames.swap[n]!;
-      const slotShared = isSwap ? k.swap.refs[n]! > 1 : cached !== NONE && k.swap.refs[cached]! > 0;
+      // A swap entry is shared when other PTEs or objects hold its slot, or when its swap-cache
+      // page is mapped (a relative swapped it in); a page, when its swap slot is held.
+      const cached = isSwap ? k.swap.cache[n]! : k.frames.swap[n]!;
+      const slotShared = isSwap
+        ? k.swap.refs[n]! > 1 || (cached !== NONE && k.frames.mapcount[cached]! > 0)
+        : cached !== NONE && k.swap.refs[cached]! > 0;
       if (
         frame !== ZERO_FRAME &&
         k.strategy.movePte(frame, slotShared, p, v, moved, nv) &&

@@ -17,9 +17,9 @@
  *   (`rmap_vma_visits` = family size; spaces with no area there, or another page there, are
  *   `rmap_wasted_visits`).
  * - mremap: a page mapped only by the mover is re-indexed at its new address. A page still shared
- *   after fork (another PTE maps it, or another PTE or the swap cache holds its swap entry) cannot
- *   have two addresses, so it is copied (`mremap_pages_copied`), including pages on swap, which
- *   must be read in first: "let's just add a few lines to copy_one_pte()" (Torvalds), "does need
+ *   after fork (another PTE maps it, another PTE or the swap cache holds its swap entry, or a
+ *   relative maps the swap-cache page of the mover's swap entry) cannot have two addresses, so it
+ *   is copied (`mremap_pages_copied`), including pages on swap, which must be read in first: "let's just add a few lines to copy_one_pte()" (Torvalds), "does need
  *   to COW pages currently on swap too" (Dickins). The copy changes what later faults do: the
  *   mover's copy is exclusive, so its first write reuses it instead of copying.
  *

@@ -46,3 +46,22 @@ Deno.test("anonmm: rmap visits every address space of the fork family at the add
   assert.equal(m.delta("rmap_vma_visits", tb().madvise(3, A, "4K", "pageout")), 3);
   assert.equal(m.c.rmap_wasted_visits, 2);
 });
+
+Deno.test("anonmm: a swap entry whose swap-cache page a relative maps is copied, not moved", () => {
+  // Shrunk from `gen random --events=200000 --seed=3`: the parent's swap entry had no other
+  // holder, but the child had swapped the page in; moving the entry left the page indexed at A
+  // while the parent mapped it at MOVED after its swap-cache hit.
+  const m = new TestMachine("anonmm");
+  m.run(tb().mmap(1, A, "4K", "rw-", "private,anon").w(1, A).fork(1, 2).reclaim(16));
+  assert.equal(m.c.swap_out_pages, 1);
+  assert.equal(m.delta("swap_in_pages", tb().r(2, A)), 1);
+  const moved = m.c.mremap_ptes_moved;
+  assert.equal(m.delta("mremap_pages_copied", tb().mremap(1, A, "4K", MOVED, "4K")), 1);
+  assert.equal(m.c.mremap_ptes_moved, moved);
+  assert.equal(m.c.swap_in_pages, 1, "copied from the swap-cache page, not read again");
+  // The copy is the parent's own: no fault to read it, none to write it; the child's page is
+  // still found at A.
+  assert.equal(m.delta("minor_faults", tb().r(1, MOVED).w(1, MOVED)), 0);
+  assert.equal(m.delta("rmap_vma_visits", tb().madvise(2, A, "4K", "pageout")), 2);
+  assert.equal(m.x.check_errors, 0);
+});

@@ -177,8 +177,9 @@ export interface RmapStrategy {
    * mremap is about to move the PTE at `oldVpage` of `old` to `newVpage` of `moved`; called for
    * every PTE except those mapping the zero page. `frame` is the mapped frame (anonymous or
    * page-cache), or NONE (-1) for a swap entry. `slotShared` says whether other PTEs or objects
-   * hold the same swap slot: the entry's slot for a swap entry, the page's slot for a page in the
-   * swap cache (false for a page outside it). Returns true when the page must be copied instead
+   * hold the same swap slot: for a swap entry, other swap PTEs or objects holding its slot, or
+   * PTEs mapping the slot's swap-cache page; for a page in the swap cache, anything holding its
+   * slot (false for a page outside it). Returns true when the page must be copied instead
    * of moved (anonmm: a page still shared after fork); the machine honours it for anonymous pages
    * and swap entries only, makes a private copy at the new address (counting
    * `mremap_pages_copied`) and calls `newAnonPage` for it. When it returns false (or for a
