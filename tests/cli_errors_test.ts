@@ -91,3 +91,23 @@ Deno.test("serve and start with a --db that is not a results store exit 1 naming
     ok(r.stderr.startsWith(`${BASIC}: cannot open the results store: `), r.stderr);
   }
 });
+
+Deno.test("import of a truncated .gz is bad input naming it, and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const whole = await new Response(
+      new Blob([await Deno.readFile(STRACE)]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).bytes();
+    for (const kind of ["strace", "lackey"]) {
+      const cut = join(dir, `cut.${kind}.gz`);
+      await Deno.writeFile(cut, whole.subarray(0, whole.length - 12));
+      const out = join(dir, "out.vmt");
+      const r = await vmreplay("import", kind, cut, "-o", out);
+      deepStrictEqual(r.code, 1, r.stderr);
+      ok(r.stderr.startsWith(`${cut}: Truncated or corrupt gzip data: `), r.stderr);
+      deepStrictEqual(await Deno.stat(out).then(() => true, () => false), false);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

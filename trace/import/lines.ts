@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { TraceError } from "../error.ts";
 
 /** Bytes of input read at a time from a file. */
 const CHUNK = 1 << 20;
@@ -168,7 +169,15 @@ export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
   }
   if (path.endsWith(".gz")) {
     // A gzip-compressed input is decompressed as it streams (the stream closes the file).
-    yield* file.readable.pipeThrough(new DecompressionStream("gzip"));
+    try {
+      yield* file.readable.pipeThrough(new DecompressionStream("gzip"));
+    } catch (e) {
+      // The decompressor's own TypeError names neither the file nor what is wrong with it.
+      if (e instanceof TypeError) {
+        throw new TraceError(path, 0, 0, `Truncated or corrupt gzip data: ${e.message}`);
+      }
+      throw e;
+    }
     return;
   }
   try {
