@@ -58,7 +58,26 @@ export function mremap(
   if (dst !== old) {
     unmapRange(k, mm, dst, dst + newPages);
     const moved: Vma[] = [];
-    for (const p of pieces) moved.push(moveVma(k, p, dst - old));
+    for (const p of pieces) {
+      const m = moveVma(k, p, dst - old, true);
+      if (m !== null) {
+        moved.push(m);
+        continue;
+      }
+      // A page the strategy wants copied could not be (no memory): the mremap fails with
+      // ENOMEM and the pieces already moved go back (Linux's move_vma error path).
+      for (let j = 0; j < moved.length; j++) {
+        const q = moved[j]!;
+        pieces[j] = moveVma(k, q, old - dst, false)!;
+      }
+      k.flushRange(mm, old, old + oldPages);
+      k.flushRange(mm, dst, dst + oldPages);
+      if (k.pt.freeUnused(mm, dst, dst + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
+      mm.forgetLast();
+      for (const q of pieces) if (mm.vmas.includes(q)) tryMerge(k, q);
+      k.oom(`mremap ${hex(old)}`);
+      return;
+    }
     k.flushRange(mm, old, old + oldPages);
     if (k.pt.freeUnused(mm, old, old + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
     pieces = moved;
@@ -73,8 +92,12 @@ export function mremap(
   if (newPages > oldPages && tail.locked) populate(k, mm, grownFrom, dst + newPages);
 }
 
-/** Moves area `p` by `delta` pages, carrying its PTEs (move_page_tables). */
-export function moveVma(k: Kernel, p: Vma, delta: number): Vma {
+/**
+ * Moves area `p` by `delta` pages, carrying its PTEs (move_page_tables); returns the new area. When
+ * `mayCopy` and a page the strategy wants copied cannot be (no memory), the PTEs already moved go
+ * back, the new area is removed, `p` stays and the result is null (Linux's move_vma on error).
+ */
+export function moveVma(k: Kernel, p: Vma, delta: number, mayCopy: boolean): Vma | null {
   const mm = p.mm;
   const moved = new Vma(
     k.nextVma++,
@@ -90,15 +113,43 @@ export function moveVma(k: Kernel, p: Vma, delta: number): Vma {
   mm.insert(moved);
   moved.obj?.mappings.add(moved);
   k.strategy.vmaMove(p, moved);
+  const stop = movePtes(k, p, moved, p.start, p.end, delta, mayCopy);
+  if (stop < p.end) {
+    // Back where they were: nothing moved forward needs a copy to go back (copies and moved pages
+    // are the mover's alone), so this cannot fail.
+    movePtes(k, moved, p, moved.start, stop + delta, -delta, false);
+    k.strategy.vmaUnlink(moved);
+    removeVma(k, moved);
+    return null;
+  }
+  k.strategy.vmaUnlink(p);
+  removeVma(k, p);
+  return moved;
+}
+
+/**
+ * Moves the PTEs of `from` in `[start, end)` by `delta` pages into `to`, or copies the pages the
+ * strategy asks to (when `mayCopy`). Returns `end`, or the page whose copy failed (left in place).
+ */
+function movePtes(
+  k: Kernel,
+  from: Vma,
+  to: Vma,
+  start: number,
+  end: number,
+  delta: number,
+  mayCopy: boolean,
+): number {
+  const mm = from.mm;
   const pt = k.pt;
   const c = k.counters;
-  for (let v = p.start; v < p.end;) {
+  for (let v = start; v < end;) {
     const base = pt.pteBase(mm, v);
     if (base < 0) {
-      v = Math.min(p.end, pt.skipTo);
+      v = Math.min(end, pt.skipTo);
       continue;
     }
-    const stop = Math.min(p.end, (Math.floor(v / 512) + 1) * 512);
+    const stop = Math.min(end, (Math.floor(v / 512) + 1) * 512);
     for (; v < stop; v++) {
       const s = base + (v & 511);
       const f = pt.flags[s]!;
@@ -119,10 +170,10 @@ export function moveVma(k: Kernel, p: Vma, delta: number): Vma {
         : cached !== NONE && k.swap.refs[cached]! > 0;
       if (
         frame !== ZERO_FRAME &&
-        k.strategy.movePte(frame, slotShared, p, v, moved, nv) &&
-        (isSwap || (k.frames.flags[n]! & PG.anon)) &&
-        copyForMove(k, p, v, s, moved, nv, ds)
+        k.strategy.movePte(frame, slotShared, from, v, to, nv) &&
+        mayCopy && (isSwap || (k.frames.flags[n]! & PG.anon))
       ) {
+        if (!copyForMove(k, from, v, s, to, nv, ds)) return v;
         c[C.mremap_pages_copied]!++;
         continue;
       }
@@ -132,9 +183,7 @@ export function moveVma(k: Kernel, p: Vma, delta: number): Vma {
       c[C.mremap_ptes_moved]!++;
     }
   }
-  k.strategy.vmaUnlink(p);
-  removeVma(k, p);
-  return moved;
+  return end;
 }
 
 /** anonmm's mremap: a private copy at the new place instead of the shared page. */

@@ -19,9 +19,12 @@
  * - mremap: a page mapped only by the mover is re-indexed at its new address. A page still shared
  *   after fork (another PTE maps it, another PTE or the swap cache holds its swap entry, or a
  *   relative maps the swap-cache page of the mover's swap entry) cannot have two addresses, so it
- *   is copied (`mremap_pages_copied`), including pages on swap, which must be read in first: "let's just add a few lines to copy_one_pte()" (Torvalds), "does need
- *   to COW pages currently on swap too" (Dickins). The copy changes what later faults do: the
- *   mover's copy is exclusive, so its first write reuses it instead of copying.
+ *   is copied (`mremap_pages_copied`), including pages on swap, which must be read in first:
+ *   "let's just add a few lines to copy_one_pte()" (Torvalds), "does need to COW pages currently
+ *   on swap too" (Dickins). The copy changes what later faults do: the mover's copy is exclusive,
+ *   so its first write reuses it instead of copying. With no memory for a copy the mremap fails
+ *   (an out-of-memory warning) and what it moved goes back, as in Dickins' rmap 11: moving the
+ *   page anyway would leave a PTE its rmap cannot find.
  *
  * ## Pathology
  * mremap of an area inherited across fork copies every page still shared (`gen

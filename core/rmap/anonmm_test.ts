@@ -65,3 +65,23 @@ Deno.test("anonmm: a swap entry whose swap-cache page a relative maps is copied,
   assert.equal(m.delta("rmap_vma_visits", tb().madvise(2, A, "4K", "pageout")), 2);
   assert.equal(m.x.check_errors, 0);
 });
+
+Deno.test("anonmm: mremap fails with ENOMEM when a shared page cannot be copied", () => {
+  // 32 frames, no swap: 24 shared pages, room for 8 copies. Moving a page still shared would
+  // lose track of it, so the mremap fails and what was copied goes back (Dickins' rmap 11).
+  const m = new TestMachine("anonmm", 32, 0);
+  const t = tb().mmap(1, A, "96K", "rw-", "private,anon");
+  for (let i = 0; i < 24; i++) t.w(1, A + i * 4096);
+  m.run(t.fork(1, 2));
+  const warnings = m.c.warnings;
+  m.run(tb().mremap(1, A, "96K", MOVED, "96K"));
+  assert.equal(m.c.warnings - warnings, 1, "out of memory");
+  assert.equal(m.c.mremap_pages_copied, 8);
+  assert.equal(m.c.mremap_ptes_moved, 8, "the 8 copies moved back");
+  assert.equal(m.machine.freeFrames(), 0);
+  // The area stayed where it was, the copies are the parent's own (no fault on write), the
+  // child still shares the rest.
+  assert.equal(m.delta("minor_faults", tb().r(1, A).w(1, A + 7 * 4096).r(2, A + 4096)), 0);
+  assert.equal(m.delta("segv", tb().r(1, MOVED)), 1);
+  assert.equal(m.x.check_errors, 0);
+});

@@ -179,12 +179,13 @@ export interface RmapStrategy {
    * page-cache), or NONE (-1) for a swap entry. `slotShared` says whether other PTEs or objects
    * hold the same swap slot: for a swap entry, other swap PTEs or objects holding its slot, or
    * PTEs mapping the slot's swap-cache page; for a page in the swap cache, anything holding its
-   * slot (false for a page outside it). Returns true when the page must be copied instead
-   * of moved (anonmm: a page still shared after fork); the machine honours it for anonymous pages
-   * and swap entries only, makes a private copy at the new address (counting
-   * `mremap_pages_copied`) and calls `newAnonPage` for it. When it returns false (or for a
-   * page-cache page) the machine moves the PTE and the strategy updates whatever it keys by
-   * address (pte_chain's entries).
+   * slot (false for a page outside it). Returns true when the page must be copied instead of
+   * moved (anonmm: a page still shared after fork); the machine honours it for anonymous pages and
+   * swap entries only, makes a private copy at the new address (counting `mremap_pages_copied`)
+   * and calls `newAnonPage` for it. With no memory for a copy the mremap fails (an out-of-memory
+   * warning): the PTEs already moved go back, reported to `movePte` again (its result then
+   * ignored). When it returns false (or for a page-cache page) the machine moves the PTE and the
+   * strategy updates whatever it keys by address (pte_chain's entries).
    */
   movePte(
     frame: number,
