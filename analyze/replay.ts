@@ -1,7 +1,10 @@
 /**
- * The replay runner: validates a trace as a whole (nothing is replayed from a file that does not
- * validate), then replays it once per strategy, each strategy in its own Web Worker reading the
- * trace itself in streaming batches, and gathers a {@linkcode RunResult}.
+ * The replay runner: validates a trace as a whole and replays it once per strategy, each strategy in
+ * its own Web Worker reading the trace itself in streaming batches, and gathers a
+ * {@linkcode RunResult}. Nothing from a file that does not validate is reported: a `.vmtb` trace
+ * (whose end marker gives the event count up front) is validated in this thread while the workers
+ * replay it, and on a validation error the workers are stopped and their results thrown away; other
+ * forms are validated before any worker starts.
  *
  * Machine options: memory and swap from the options, else from the trace header (`mem=`, `swap=`),
  * else 1 GiB of memory and no swap. A swap size describes a device named `swap` that the machine
@@ -16,6 +19,8 @@ import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import { PAGE_SIZE } from "../trace/event.ts";
 import { readTrace, readTraceBytes, type TraceReader } from "../trace/read.ts";
+import { formatFromName } from "../trace/format.ts";
+import { REC_END } from "../trace/vmtb_write.ts";
 import type { MachineOptions, RunResult, StrategyResult } from "./result.ts";
 import { defaultSeriesInterval } from "./series.ts";
 import type { WorkerReply, WorkerRequest } from "./replay_worker.ts";
@@ -130,8 +135,9 @@ function machineOptions(v: Validated, opts: ReplayBytesOptions): MachineOptions 
 export async function replayTrace(opts: ReplayOptions): Promise<RunResult> {
   const { trace, ...rest } = opts;
   const strategies = resolveStrategies(opts.strategies);
-  const v = await validate(await readTrace(trace));
-  return await runWorkers(trace, { path: trace }, v, strategies, rest);
+  const reader = await readTrace(trace);
+  const count = vmtbName(trace) ? await vmtbFileCount(trace).catch(() => undefined) : undefined;
+  return await validateAndRun(trace, { path: trace }, reader, count, strategies, rest);
 }
 
 /**
@@ -152,8 +158,96 @@ export async function replayBytes(
   opts: ReplayBytesOptions = {},
 ): Promise<RunResult> {
   const strategies = resolveStrategies(opts.strategies);
-  const v = await validate(await readTraceBytes(bytes, { name }));
-  return await runWorkers(name, { bytes, name }, v, strategies, opts);
+  const reader = await readTraceBytes(bytes, { name });
+  const count = vmtbName(name) ? vmtbTrailerCount(bytes.subarray(-16)) : undefined;
+  return await validateAndRun(name, { bytes, name }, reader, count, strategies, opts);
+}
+
+/** Whether `name` is a `.vmtb` trace without compression (its last bytes are its end marker). */
+function vmtbName(name: string): boolean {
+  try {
+    const f = formatFromName(name);
+    return f.form === "vmtb" && !f.gzip;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The event count in a `.vmtb` end marker (the byte 0xff, then the count as a varint), read from
+ * the last bytes of the file; undefined unless exactly one reading of them fits (a count whose
+ * varint holds 0xff bytes may leave two). Only a hint: validation checks the marker against the
+ * events.
+ */
+function vmtbTrailerCount(tail: Uint8Array): number | undefined {
+  const n = tail.length;
+  if (n < 2 || tail[n - 1]! >= 128) return undefined;
+  let found: number | undefined;
+  for (let len = 1; len <= 8 && len < n; len++) {
+    if (len > 1 && tail[n - len]! < 128) break; // every varint byte but the last has the high bit
+    if (tail[n - len - 1] !== REC_END) continue;
+    if (found !== undefined) return undefined;
+    let v = 0;
+    for (let i = n - 1; i >= n - len; i--) v = v * 128 + (tail[i]! & 127);
+    found = v;
+  }
+  return found;
+}
+
+/** {@linkcode vmtbTrailerCount} of the file at `path`. */
+async function vmtbFileCount(path: string): Promise<number | undefined> {
+  using f = await Deno.open(path, { read: true });
+  const size = (await f.stat()).size;
+  const want = Math.min(16, size);
+  await f.seek(size - want, Deno.SeekMode.Start);
+  const tail = new Uint8Array(want);
+  let got = 0;
+  while (got < want) {
+    const r = await f.read(tail.subarray(got));
+    if (r === null) return undefined;
+    got += r;
+  }
+  return vmtbTrailerCount(tail);
+}
+
+/**
+ * Validates `reader`'s trace and replays it. With the event count known up front (`count`), the
+ * workers start at once and the validation runs beside them: its error, if any, stops them and is
+ * what the caller gets, so nothing replayed from an invalid file comes out. Without it, validation
+ * comes first.
+ */
+async function validateAndRun(
+  name: string,
+  source: WorkerRequest["source"],
+  reader: TraceReader,
+  count: number | undefined,
+  strategies: string[],
+  opts: ReplayBytesOptions,
+): Promise<RunResult> {
+  if (count === undefined) {
+    const v = await validate(reader);
+    return await runWorkers(name, source, v, strategies, opts);
+  }
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const work = runWorkers(name, source, { header: reader.header, events: count }, strategies, {
+    ...opts,
+    signal,
+  });
+  work.catch(() => {}); // handled below, after the validation
+  let v: Validated;
+  try {
+    v = await validate(reader);
+  } catch (e) {
+    stop.abort(e);
+    await work.catch(() => {});
+    throw e;
+  }
+  if (v.events !== count) {
+    stop.abort();
+    throw new Error(`${name}: validated ${v.events} events, the end marker said ${count}`);
+  }
+  return await work;
 }
 
 async function runWorkers(

@@ -1,8 +1,9 @@
 import { deepStrictEqual, rejects, throws } from "node:assert/strict";
-import { replayBytes, resolveStrategies } from "./replay.ts";
+import { replayBytes, replayTrace, resolveStrategies } from "./replay.ts";
 import { STRATEGIES } from "../core/rmap/registry.ts";
 import { randomWorkload } from "../trace/gen/random.ts";
 import { formatTraceText } from "../trace/text_write.ts";
+import { writeTrace } from "../trace/write.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const TRACE = enc(
@@ -76,4 +77,43 @@ Deno.test("replayBytes() is deterministic for every strategy, but for elapsed_ms
   deepStrictEqual(Object.keys(a.results), Object.keys(STRATEGIES));
   deepStrictEqual(strip(a), strip(b));
   for (const r of Object.values(a.results)) deepStrictEqual(r.counters.verify_errors, 0);
+});
+
+Deno.test("a .vmtb trace replays beside its validation, with the same results", async () => {
+  const t = randomWorkload({ seed: 3, events: 3000, memPages: 48 });
+  const path = await Deno.makeTempFile({ suffix: ".vmtb" });
+  try {
+    await writeTrace(path, t.header, t.events);
+    const text = enc(formatTraceText(t.header, t.events));
+    const strip = (run: unknown) =>
+      JSON.stringify(run, (k, v) => k === "elapsed_ms" || k === "trace" ? 0 : v);
+    const opts = { strategies: ["anon_vma_chain", "objtree"], verify: true };
+    const fromText = await replayBytes(text, "r.vmt", opts);
+    deepStrictEqual(fromText.events, 3000);
+    deepStrictEqual(strip(await replayTrace({ trace: path, ...opts })), strip(fromText));
+    const bytes = await Deno.readFile(path);
+    deepStrictEqual(strip(await replayBytes(bytes, "r.vmtb", opts)), strip(fromText));
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("a .vmtb trace that fails validation gives its TraceError, not results", async () => {
+  const t = randomWorkload({ seed: 4, events: 3000, memPages: 48 });
+  const path = await Deno.makeTempFile({ suffix: ".vmtb" });
+  try {
+    await writeTrace(path, t.header, t.events);
+    const bytes = await Deno.readFile(path);
+    // The end marker counts one event more than the file holds: found only at the very end,
+    // after the workers have replayed everything.
+    bytes[bytes.length - 1]!++;
+    await Deno.writeFile(path, bytes);
+    const isCountError = (name: string) => (e: Error) =>
+      e.name === "TraceError" &&
+      e.message.startsWith(`${name}: Corrupt vmtb file: the end marker counts`);
+    await rejects(replayTrace({ trace: path, strategies: ["anon_vma_chain"] }), isCountError(path));
+    await rejects(replayBytes(bytes, "bad.vmtb", {}), isCountError("bad.vmtb"));
+  } finally {
+    await Deno.remove(path);
+  }
 });
