@@ -25,7 +25,8 @@ const HELP = `Usage: vmreplay run TRACE... [options]
 
 Replays each trace once per reverse-mapping strategy, every strategy in its own worker, and prints
 a comparison table: faults and I/O, reverse-map work, and the cost model's estimate with its rank.
-A trace is validated as a whole first; nothing is replayed from a malformed file.
+A trace is validated as a whole (a .vmtb one while it replays); nothing replayed from a
+malformed file is reported or saved.
 
 Options:
   --strategies all|a,b   strategies to run (default all; see 'vmreplay strategies')
