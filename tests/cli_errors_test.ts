@@ -20,6 +20,15 @@ async function vmreplay(...args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
+function hasStrace(): boolean {
+  try {
+    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
 function assertNamedFailure(r: { code: number; stderr: string }, file: string, what: string) {
   deepStrictEqual(r.code, 1, r.stderr);
   ok(!r.stderr.includes("Uncaught"), r.stderr);
@@ -110,4 +119,41 @@ Deno.test("import of a truncated .gz is bad input naming it, and writes nothing"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("gen, import and capture refuse an output without a trace extension up front (exit 2)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "out.txt");
+    for (
+      const args of [
+        ["gen", "aim7", "-o", out],
+        ["import", "strace", STRACE, "-o", out],
+        ["capture", "-o", out, "--", "true"],
+      ]
+    ) {
+      const r = await vmreplay(...args);
+      deepStrictEqual(r.code, 2, r.stderr);
+      ok(r.stderr.includes(`${out}: Unknown trace file extension`), r.stderr);
+    }
+    deepStrictEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "capture into a directory that does not exist names OUT (not 'strace wrote no output')",
+  ignore: !hasStrace(),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = join(dir, "missing", "x.vmt");
+      const r = await vmreplay("capture", "-o", out, "--", "true");
+      deepStrictEqual(r.code, 1, r.stderr);
+      ok(r.stderr.includes(`${out}: cannot write: `), r.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

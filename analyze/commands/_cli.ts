@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { formatFromName } from "../../trace/format.ts";
 
 /** Exit codes (SPEC.md): 0 success, 1 bad input, 2 usage error. */
 export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;
@@ -107,6 +108,18 @@ export function isFileSystemError(e: unknown): boolean {
   if (Object.values(Deno.errors).some((cls) => e instanceof cls)) return true;
   const code = (e as { code?: unknown }).code;
   return typeof code === "string" && /^E[A-Z]+$/.test(code);
+}
+
+/**
+ * Checks, before any work, that `path` names a trace form by its extension (`.vmt`, `.jsonl`,
+ * `.csv`, `.vmtb`, each optionally `.gz`); throws {@linkcode UsageError} (exit 2) if not.
+ */
+export function checkTraceOutputName(path: string): void {
+  try {
+    formatFromName(path);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /**

@@ -4,7 +4,14 @@
  *
  * @module
  */
-import { InputError, parseCommand, parseSize, runCommand, UsageError } from "./_cli.ts";
+import {
+  checkTraceOutputName,
+  InputError,
+  parseCommand,
+  parseSize,
+  runCommand,
+  UsageError,
+} from "./_cli.ts";
 import type { TraceHeader } from "../../trace/event.ts";
 import { writeTrace, writeTraceBatches } from "../../trace/write.ts";
 import { importStrace, TOUCH_MODES, type TouchMode } from "../../trace/import/strace.ts";
@@ -82,6 +89,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError("--no-instr and --coalesce apply with --accesses only");
     }
     const output = v.output ?? "capture.vmt";
+    checkTraceOutputName(output);
     const header: TraceHeader = { version: 1 };
     if (v.mem !== undefined) header.mem = parseSize(v.mem, "--mem");
     const tool = v.accesses ? "valgrind" : "strace";
@@ -128,6 +136,9 @@ export async function main(args: string[]): Promise<number> {
         }
       } catch (e) {
         if (e instanceof ImportError) throw new InputError(e.message);
+        if (e instanceof Deno.errors.NotFound && e.message.startsWith(`${output}: `)) {
+          throw new InputError(e.message); // OUT's directory does not exist
+        }
         if (e instanceof Deno.errors.NotFound) {
           throw new InputError(`${tool} wrote no output (${raw}); did '${command[0]}' start?`);
         }

@@ -16,7 +16,7 @@ import {
   type Workload,
 } from "../../trace/gen/workload.ts";
 import { formatSize } from "../../trace/syntax.ts";
-import { parseCommand, runCommand, UsageError } from "./_cli.ts";
+import { checkTraceOutputName, parseCommand, runCommand, UsageError } from "./_cli.ts";
 
 const HELP = `Usage: vmreplay gen WORKLOAD [--PARAM=VALUE...] -o OUT
        vmreplay gen --list
@@ -119,6 +119,7 @@ export function main(args: string[]): Promise<number> {
     }
     const out = values.output;
     if (typeof out !== "string") throw new UsageError("Expected -o OUT (a file, or - for stdout)");
+    if (out !== "-") checkTraceOutputName(out);
     const given: Record<string, string> = {};
     for (const s of workload.params) {
       const v = values[s.name];

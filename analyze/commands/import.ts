@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { InputError, parseCommand, parseSize, Progress, runCommand, UsageError } from "./_cli.ts";
+import {
+  checkTraceOutputName,
+  InputError,
+  parseCommand,
+  parseSize,
+  Progress,
+  runCommand,
+  UsageError,
+} from "./_cli.ts";
 import type { TraceHeader } from "../../trace/event.ts";
 import { writeTrace, writeTraceBatches } from "../../trace/write.ts";
 import { importStrace, TOUCH_MODES, type TouchMode } from "../../trace/import/strace.ts";
@@ -81,6 +89,7 @@ export async function main(args: string[]): Promise<number> {
     if (input === undefined) throw new UsageError("expected the input file IN (or '-')");
     if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
     if (v.output === undefined) throw new UsageError("expected -o OUT, the vmtrace file to write");
+    checkTraceOutputName(v.output);
     const header: TraceHeader = { version: 1 };
     if (v.mem !== undefined) header.mem = parseSize(v.mem, "--mem");
     if (v.swap !== undefined) header.swap = parseSize(v.swap, "--swap");
