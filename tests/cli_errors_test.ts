@@ -157,3 +157,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test("run --json - and --csv - write to standard output, not to a file named '-'", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "run",
+        BASIC,
+        "--strategies",
+        "scan",
+        "--no-db",
+        "-q",
+        "--json",
+        "-",
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    deepStrictEqual(out.code, 0, new TextDecoder().decode(out.stderr));
+    const json = JSON.parse(new TextDecoder().decode(out.stdout));
+    deepStrictEqual(json.events, 9);
+    deepStrictEqual(Object.keys(json.results), ["scan"]);
+    const csv = await vmreplay("run", BASIC, "--strategies", "scan", "--no-db", "-q", "--csv", "-");
+    ok(csv.stdout.startsWith("strategy,phase,elapsed_ms,events,"), csv.stdout);
+    deepStrictEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

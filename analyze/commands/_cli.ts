@@ -155,6 +155,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 }
 
 /**
+ * Writes a command's output file: `-` is standard output, anything else is written with
+ * {@linkcode writeFileAtomic}.
+ */
+export async function writeOutput(path: string, data: string): Promise<void> {
+  if (path === "-") {
+    await Deno.stdout.write(new TextEncoder().encode(data.endsWith("\n") ? data : data + "\n"));
+  } else {
+    await writeFileAtomic(path, data);
+  }
+}
+
+/**
  * A progress line on stderr, shown only when stderr is a terminal, rate-limited to a few updates a
  * second. Call `done()` to clear it.
  */

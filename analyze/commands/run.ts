@@ -12,7 +12,7 @@ import {
   Progress,
   runCommand,
   UsageError,
-  writeFileAtomic,
+  writeOutput,
 } from "./_cli.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../cost.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../replay.ts";
@@ -35,7 +35,8 @@ Options:
                          swapped on its own device by then (default: header swap=, else none)
   --verify               check every load against the reference model (verify_errors)
   --check                check the machine's invariants after every event (check_errors)
-  --json FILE            write the results as JSON (several traces: a JSON array)
+  --json FILE            write the results as JSON (several traces: a JSON array); FILE '-'
+                         (here and for --csv, --markdown) is standard output: add --quiet
   --csv FILE             write counters as CSV, one row per strategy and phase (several traces:
                          a leading 'trace' column)
   --markdown FILE        write a Markdown report
@@ -204,10 +205,10 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     const one = runs.length === 1 ? runs[0]! : undefined;
-    if (v.json !== undefined) await writeFileAtomic(v.json, formatJson(one ?? runs));
-    if (v.csv !== undefined) await writeFileAtomic(v.csv, csvOfRuns(runs));
+    if (v.json !== undefined) await writeOutput(v.json, formatJson(one ?? runs));
+    if (v.csv !== undefined) await writeOutput(v.csv, csvOfRuns(runs));
     if (v.markdown !== undefined) {
-      await writeFileAtomic(v.markdown, runs.map((r) => formatMarkdown(r, weights)).join("\n"));
+      await writeOutput(v.markdown, runs.map((r) => formatMarkdown(r, weights)).join("\n"));
     }
     return failed ? 1 : 0;
   });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InputError, parseCommand, runCommand, UsageError, writeFileAtomic } from "./_cli.ts";
+import { InputError, parseCommand, runCommand, UsageError, writeOutput } from "./_cli.ts";
 import {
   DEFAULT_DB_PATH,
   deleteRun,
@@ -83,7 +83,7 @@ export async function main(args: string[]): Promise<number> {
         using store = open();
         const text = exportRun(store, id, values.csv ? "csv" : "json");
         if (text === undefined) throw noRun(dbPath, id);
-        if (values.output) await writeFileAtomic(values.output, text);
+        if (values.output) await writeOutput(values.output, text);
         else await Deno.stdout.write(new TextEncoder().encode(text));
         return 0;
       }
