@@ -85,7 +85,8 @@ export async function replayStrategy(
   let firstError: { line: number; message: string } | undefined;
   const interval = opts.seriesInterval ?? defaultSeriesInterval(opts.totalEvents ?? 100_000);
   const phases = new PhaseTracker(machine);
-  const series = new SeriesRecorder(interval);
+  // the start, every interval, the end
+  const series = new SeriesRecorder(interval, (opts.totalEvents ?? 0) / interval + 3);
   series.sample(0, machine);
   const every = opts.progressEvery ?? 65536;
   let nextProgress = every;
@@ -94,13 +95,31 @@ export async function replayStrategy(
 
   for await (const b of batches) {
     const n = b.length;
-    for (let i = 0; i < n; i++) {
-      seq++;
-      const op = b.op[i]!;
-      if (op === Op.mark) phases.mark(b.strings[b.str[i]!]!);
-      if (ref === undefined) {
-        machine.apply(b, i, seq);
-      } else {
+    if (ref === undefined) {
+      // Runs of events up to the next sample, each stopping before a mark: the hot loop is
+      // applyRun's, which nothing rare here (phases, samples) can deoptimize.
+      let i = 0;
+      while (i < n) {
+        const to = Math.min(n, i + (nextSample - seq));
+        const stop = applyRun(machine, b, i, to, seq);
+        seq += stop - i;
+        i = stop;
+        if (i < to) {
+          seq++;
+          phases.mark(b.strings[b.str[i]!]!);
+          machine.apply(b, i, seq);
+          i++;
+        }
+        if (seq === nextSample) {
+          series.sample(seq, machine);
+          nextSample += interval;
+        }
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        seq++;
+        const op = b.op[i]!;
+        if (op === Op.mark) phases.mark(b.strings[b.str[i]!]!);
         const segvBefore = counters[C.segv]!;
         machine.apply(b, i, seq);
         if (op === Op.r || op === Op.w || op === Op.x) {
@@ -116,10 +135,10 @@ export async function replayStrategy(
           }
         }
         ref.apply(b, i, seq);
-      }
-      if (seq === nextSample) {
-        series.sample(seq, machine);
-        nextSample += interval;
+        if (seq === nextSample) {
+          series.sample(seq, machine);
+          nextSample += interval;
+        }
       }
     }
     if (opts.onProgress && seq >= nextProgress) {
@@ -142,4 +161,18 @@ export async function replayStrategy(
   }
   if (firstCheck) result.check = { first_line: firstCheck.line, first_message: firstCheck.message };
   return result;
+}
+
+/**
+ * Applies events `from` to `to - 1` of `b` (numbered from `seq + 1`) to `m`, stopping before a
+ * `mark`; returns the index it stopped at (`to`, or the mark's).
+ */
+function applyRun(m: Machine, b: EventBatch, from: number, to: number, seq: number): number {
+  const ops = b.op;
+  let s = seq;
+  for (let i = from; i < to; i++) {
+    if (ops[i] === Op.mark) return i;
+    m.apply(b, i, ++s);
+  }
+  return to;
 }
