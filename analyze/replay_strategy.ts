@@ -11,6 +11,7 @@ import { Machine } from "../core/machine.ts";
 import { ReferenceModel } from "../core/reference.ts";
 import type { EventBatch } from "../trace/batch.ts";
 import { Op } from "../trace/event.ts";
+import { DiagnosticLog } from "./diagnostics.ts";
 import { PhaseTracker } from "./phases.ts";
 import type { StrategyResult } from "./result.ts";
 import { defaultSeriesInterval, SeriesRecorder } from "./series.ts";
@@ -65,6 +66,7 @@ export async function replayStrategy(
   // The machine skips what it has no memory for; the reference model cannot know, so divergences
   // after that are explained by it.
   let oomLine = 0;
+  const diagnostics = new DiagnosticLog();
   const machine = new Machine({
     memPages: opts.memPages,
     swapPages: opts.swapPages,
@@ -72,12 +74,16 @@ export async function replayStrategy(
     check: opts.check ?? false,
     recordLoads: opts.verify ?? false,
     ...(opts.tlbEntries !== undefined ? { tlbEntries: opts.tlbEntries } : {}),
+    // Called only on a problem, never per event.
     onDiagnostic: (d) => {
-      if (d.kind === "check" && firstCheck === undefined) {
-        firstCheck = { line: d.line, message: d.message };
-      } else if (d.kind === "warning" && oomLine === 0 && d.message.includes("out of memory")) {
+      if (d.kind === "check") {
+        firstCheck ??= { line: d.line, message: d.message };
+        return;
+      }
+      if (d.kind === "warning" && oomLine === 0 && d.message.includes("out of memory")) {
         oomLine = d.line;
       }
+      diagnostics.add({ kind: d.kind, line: d.line, message: d.message });
     },
   });
   const counters = machine.counters;
@@ -160,6 +166,7 @@ export async function replayStrategy(
       : {};
   }
   if (firstCheck) result.check = { first_line: firstCheck.line, first_message: firstCheck.message };
+  if (diagnostics.list.length > 0) result.diagnostics = diagnostics.list;
   return result;
 }
 

@@ -57,6 +57,21 @@ export interface StrategyResult {
   verify?: { first_line?: number; first_message?: string };
   /** Present when an invariant check (`--check`) failed: the first failure's line and message. */
   check?: { first_line: number; first_message: string };
+  /**
+   * Present when the replay met semantic problems: the first few (in event order; the counters
+   * `segv` and `warnings` count them all).
+   */
+  diagnostics?: RunDiagnostic[];
+}
+
+/** A semantic problem a replay met, at the event of trace line `line` (not fatal: counted). */
+export interface RunDiagnostic {
+  /** `segv`: an access or operation the kernel would refuse; `warning`: anything else odd. */
+  kind: "segv" | "warning";
+  /** The event's line in the trace (its 1-based number in binary forms). */
+  line: number;
+  /** What happened, e.g. `pid 1: read of unmapped address 0x5000`. */
+  message: string;
 }
 
 /** Machine options a replay ran with (after header defaults and command-line overrides). */

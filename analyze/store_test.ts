@@ -39,6 +39,19 @@ Deno.test("saveRun() keeps fields added to the result later (StrategyResult.veri
   deepStrictEqual(getRun(store, id)!.result, result);
 });
 
+Deno.test("saveRun() and getRun() keep a strategy's diagnostics", () => {
+  using store = openStore(":memory:");
+  const result = makeRunResult({ strategies: ["scan", "anon_vma"] });
+  result.results.scan!.diagnostics = [
+    { kind: "segv", line: 4, message: "r 0x90000: no mapping" },
+    { kind: "warning", line: 5, message: "munmap 0x200000+4096: nothing mapped there" },
+  ];
+  const id = saveRun(store, result, TRACE);
+  const back = getRun(store, id)!.result;
+  deepStrictEqual(back.results.scan!.diagnostics, result.results.scan!.diagnostics);
+  deepStrictEqual("diagnostics" in back.results.anon_vma!, false);
+});
+
 Deno.test("openStore() upgrades a schema-1 store, keeping its runs", async () => {
   const dir = await Deno.makeTempDir();
   try {

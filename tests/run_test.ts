@@ -116,6 +116,30 @@ Deno.test("run of several traces writes a JSON array and saves each run in --db"
   }
 });
 
+Deno.test("run prints segv and warnings after the table with their lines; --quiet does not", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const t = join(dir, "bad.vmt");
+    await Deno.writeTextFile(
+      t,
+      "vmtrace 1 mem=1M\n1 mmap 0x10000 16K rw- private,anon\n1 w 0x10000\n1 r 0x90000\n" +
+        "1 munmap 0x200000 4096\n",
+    );
+    const r = await vmreplay("run", t, "--no-db", "--strategies", "anonmm,objtree");
+    deepStrictEqual(r.code, 0, r.stderr);
+    deepStrictEqual(r.stderr.trimEnd().split("\n"), [
+      `${t}:4: all strategies: segv: r 0x90000: no mapping`,
+      `${t}:5: all strategies: warning: munmap 0x200000+4096: nothing mapped there`,
+    ]);
+    const q = await vmreplay("run", t, "--no-db", "--quiet", "--json", "-");
+    deepStrictEqual(q.stderr, "");
+    const run = JSON.parse(q.stdout) as RunResult;
+    deepStrictEqual(run.results.anonmm!.diagnostics?.map((d) => d.line), [4, 5]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("run of a malformed trace exits 1 with FILE:LINE:COL and writes nothing", async () => {
   const dir = await Deno.makeTempDir();
   try {

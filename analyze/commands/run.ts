@@ -15,6 +15,7 @@ import {
   writeOutput,
 } from "./_cli.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../cost.ts";
+import { formatDiagnostics, MAX_DIAGNOSTICS } from "../diagnostics.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../replay.ts";
 import { formatCsv, formatJson, formatMarkdown, formatTable } from "../report.ts";
 import type { RunResult } from "../result.ts";
@@ -26,7 +27,10 @@ const HELP = `Usage: vmreplay run TRACE... [options]
 Replays each trace once per reverse-mapping strategy, every strategy in its own worker, and prints
 a comparison table: faults and I/O, reverse-map work, and the cost model's estimate with its rank.
 A trace is validated as a whole (a .vmtb one while it replays); nothing replayed from a
-malformed file is reported or saved.
+malformed file is reported or saved. Semantic problems of a well-formed trace (an access to an
+unmapped address, a munmap of nothing, an unknown PID) are counted (segv, warnings) and, after the
+table, the first ${MAX_DIAGNOSTICS} of each strategy are printed on standard error as
+FILE:LINE: STRATEGY: KIND: message ('all strategies' when every one met it).
 
 Options:
   --strategies all|a,b   strategies to run (default all; see 'vmreplay strategies')
@@ -176,7 +180,10 @@ export async function main(args: string[]): Promise<number> {
         progress.done();
       }
       runs.push(run);
-      if (!v.quiet) console.log(formatTable(run, { weights }));
+      if (!v.quiet) {
+        console.log(formatTable(run, { weights }));
+        for (const line of formatDiagnostics(run)) console.error(line);
+      }
       for (const [s, r] of Object.entries(run.results)) {
         if (r.verify?.first_line !== undefined) {
           failed = true;
