@@ -1,4 +1,6 @@
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { saveRun } from "../analyze/store.ts";
+import { makeRunResult } from "./_run_result.ts";
 import { testApp } from "./_server.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
@@ -65,6 +67,26 @@ Deno.test("GET /runs/:id escapes trace names and mark labels everywhere", async 
   const { html } = await page(t.app, `/runs/${id}`);
   const data = /<script type="application\/json" id="run-data">(.*?)<\/script>/s.exec(html)![1]!;
   assertEquals(JSON.parse(data).phases.labels[1], `</script>${EVIL}`);
+});
+
+Deno.test("GET /runs/:id lists the trace's problems, escaped, once for all strategies", async () => {
+  await using t = testApp();
+  const result = makeRunResult({ strategies: ["scan", "anonmm"] });
+  const d = { kind: "segv" as const, line: 12, message: `r 0x5000: no mapping ${EVIL}` };
+  result.results.scan!.diagnostics = [d, { kind: "warning", line: 30, message: "oom" }];
+  result.results.anonmm!.diagnostics = [d];
+  const id = saveRun(t.store, result, { name: "p.vmt", size: 1, sha256: "00" });
+  const { html } = await page(t.app, `/runs/${id}`);
+  match(html, /id="table-diagnostics"/);
+  ok(!html.includes("<img"), "raw <img> in the page");
+  match(
+    html,
+    /<th scope="row">12<\/th>\s*<td class="text">segv<\/td>\s*<td class="text">r 0x5000: no mapping &lt;img/,
+  );
+  match(html, /<td class="text">oom<\/td>\s*<td class="text">scan<\/td>/);
+  match(html, /&#39;<\/td>\s*<td class="text">all<\/td>/);
+  const clean = t.seed({});
+  ok(!(await page(t.app, `/runs/${clean}`)).html.includes("table-diagnostics"));
 });
 
 Deno.test("GET /runs/:id thins long time series tables and says so", async () => {

@@ -6,6 +6,7 @@
  * @module
  */
 import { html } from "hono/html";
+import { groupDiagnostics, MAX_DIAGNOSTICS } from "../../analyze/diagnostics.ts";
 import type { RunSummary, StoredRun } from "../../analyze/store.ts";
 import {
   chartBox,
@@ -153,6 +154,42 @@ ${chartBox("chart-ranking", "Estimated cost per strategy")}
 </section>`;
 }
 
+/** The trace's semantic problems (segv, warnings) the strategies met, each once, by line. */
+function diagnosticsSection(run: StoredRun): Html | string {
+  const groups = groupDiagnostics(run.result.results);
+  if (groups.length === 0) return "";
+  const all = run.strategies.length;
+  const who = (list: string[]) => list.length === all && all > 1 ? "all" : list.join(", ");
+  return html`
+    <section id="diagnostics">
+      <h2>Problems in the trace</h2>
+      <p class="note">Accesses the kernel would refuse (segv) and other oddities (warnings): counted,
+        not fatal. The first ${MAX_DIAGNOSTICS} of each strategy are listed; the counters
+        <code>segv</code> and <code>warnings</code> count them all.</p>
+      <table class="num" id="table-diagnostics">
+        <thead>
+          <tr>
+            <th>line</th>
+            <th>kind</th>
+            <th>message</th>
+            <th>strategies</th>
+          </tr>
+        </thead>
+        <tbody>${groups.map((g) =>
+          html`
+            <tr>
+              <th scope="row">${fmt(g.line)}</th>
+              <td class="text">${g.kind}</td>
+              <td class="text">${g.message}</td>
+              <td class="text">${who(g.strategies)}</td>
+            </tr>
+          `
+        )}</tbody>
+      </table>
+    </section>
+  `;
+}
+
 /** Options of {@linkcode runPage}. */
 export interface RunPageOptions {
   /** The cost model's ranking, cheapest first (omitted: no ranking section). */
@@ -232,6 +269,7 @@ export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
 </form>`
       : ""}
     ${rankingSection(opts.ranking)}
+    ${diagnosticsSection(run)}
     <section id="counters">
     <h2>Key counters per strategy</h2>
     <label class="toggle"><input type="checkbox" id="log-counters" checked> log scale</label>
