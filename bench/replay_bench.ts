@@ -11,9 +11,9 @@
  * - `access`: 99.9 % loads and stores.
  *
  * The traces are generated into a temporary directory (binary `.vmtb`), never committed, and reused
- * by later runs. Each replay goes the way `run` goes (validation pass, then a worker reading the
- * trace); the figures are wall time and the process's CPU time (main thread and worker: on a
- * shared machine CPU time is the steadier figure).
+ * by later runs. Each replay goes the way `run` goes (a worker reading the trace, the validation
+ * pass beside it in the main thread); the figures are wall time and the process's CPU time (main
+ * thread and worker: on a shared machine CPU time is the steadier figure).
  *
  * Run it once, alone (it uses a core for a minute or two):
  *
