@@ -86,9 +86,44 @@ async function* batchesOf(
   if (b.length > 0) yield b;
 }
 
+/** Temporary files being written: removed if the process is interrupted (SIGINT, SIGTERM). */
+const pending = new Set<string>();
+const SIGNALS: { signal: Deno.Signal; code: number; handler: () => void }[] = (
+  Deno.build.os === "windows"
+    ? [{ signal: "SIGINT" as const, code: 130 }]
+    : [{ signal: "SIGINT" as const, code: 130 }, { signal: "SIGTERM" as const, code: 143 }]
+).map(({ signal, code }) => ({
+  signal,
+  code,
+  handler: () => {
+    for (const tmp of pending) {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* already gone */ }
+    }
+    Deno.exit(code);
+  },
+}));
+
+function track(tmp: string): void {
+  if (pending.size === 0) {
+    for (const s of SIGNALS) Deno.addSignalListener(s.signal, s.handler);
+  }
+  pending.add(tmp);
+}
+
+function untrack(tmp: string): void {
+  pending.delete(tmp);
+  if (pending.size === 0) {
+    for (const s of SIGNALS) Deno.removeSignalListener(s.signal, s.handler);
+  }
+}
+
 /**
  * Writes batches to `path` atomically in the form its extension (or `opts.format`) names. Each
  * batch is used before the next is asked for, so a reader's reused batch can be passed through.
+ * The temporary file is removed on any failure (a write error, a batch source that throws) and if
+ * the process is interrupted by SIGINT or SIGTERM while writing (it then exits 130 or 143).
  *
  * @example
  * ```ts
@@ -121,6 +156,7 @@ export async function writeTraceBatches(
       throw namedWriteError(e, path);
     },
   );
+  track(tmp);
   try {
     const sink = format.gzip ? new CompressionStream("gzip") : undefined;
     const piped = sink ? sink.readable.pipeTo(file.writable) : undefined;
@@ -145,6 +181,8 @@ export async function writeTraceBatches(
     } catch { /* already closed by its stream */ }
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  } finally {
+    untrack(tmp);
   }
 }
 

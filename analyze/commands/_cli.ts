@@ -160,10 +160,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  */
 export async function writeOutput(path: string, data: string): Promise<void> {
   if (path === "-") {
-    await Deno.stdout.write(new TextEncoder().encode(data.endsWith("\n") ? data : data + "\n"));
+    await writeStdout(data.endsWith("\n") ? data : data + "\n");
   } else {
     await writeFileAtomic(path, data);
   }
+}
+
+/** Writes all of `data` to standard output (`Deno.stdout.write` may take only part of it). */
+export async function writeStdout(data: string | Uint8Array): Promise<void> {
+  let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  while (bytes.length > 0) bytes = bytes.subarray(await Deno.stdout.write(bytes));
 }
 
 /**

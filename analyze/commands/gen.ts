@@ -6,7 +6,9 @@
  *
  * @module
  */
-import { formatTraceText } from "../../trace/text_write.ts";
+import { eventProblem } from "../../trace/check.ts";
+import type { Event, TraceHeader } from "../../trace/event.ts";
+import { formatEvent, formatHeader } from "../../trace/text_write.ts";
 import { writeTrace } from "../../trace/write.ts";
 import { WORKLOADS } from "../../trace/gen/registry.ts";
 import {
@@ -16,7 +18,13 @@ import {
   type Workload,
 } from "../../trace/gen/workload.ts";
 import { formatSize } from "../../trace/syntax.ts";
-import { checkTraceOutputName, parseCommand, runCommand, UsageError } from "./_cli.ts";
+import {
+  checkTraceOutputName,
+  parseCommand,
+  runCommand,
+  UsageError,
+  writeStdout,
+} from "./_cli.ts";
 
 const HELP = `Usage: vmreplay gen WORKLOAD [--PARAM=VALUE...] -o OUT
        vmreplay gen --list
@@ -134,9 +142,7 @@ export function main(args: string[]): Promise<number> {
     }
     const trace = workload.generate(params);
     if (out === "-") {
-      await Deno.stdout.write(
-        new TextEncoder().encode(formatTraceText(trace.header, trace.events)),
-      );
+      await printTrace(trace.header, trace.events);
       return 0;
     }
     let events = 0;
@@ -147,6 +153,23 @@ export function main(args: string[]): Promise<number> {
     console.log(`gen ${workload.name}: wrote ${out} (${events} events; ${shown.join(" ")})`);
     return 0;
   });
+}
+
+/** Prints a trace as text to stdout as it is generated, a megabyte at a time. */
+async function printTrace(header: TraceHeader, events: Iterable<Event>): Promise<void> {
+  let out = formatHeader(header) + "\n";
+  let n = 0;
+  for (const ev of events) {
+    n++;
+    const problem = eventProblem(ev);
+    if (problem !== undefined) throw new TypeError(`gen: event ${n}: ${problem}`);
+    out += formatEvent(ev) + "\n";
+    if (out.length >= 1 << 20) {
+      await writeStdout(out);
+      out = "";
+    }
+  }
+  await writeStdout(out);
 }
 
 function* counted<T>(it: Iterable<T>, tick: () => void): Generator<T> {

@@ -67,11 +67,43 @@ Deno.test("gen reports usage errors with exit code 2", async () => {
     ],
     [["aim7", "--children=0", "-o", "x.vmt"], /--children: must be at least 1, found 0/],
     [["aim7", "--mem=lots", "-o", "x.vmt"], /--mem: expected a size/],
+    [
+      ["aim7", "--children=2147483647", "-o", "x.vmt"],
+      /--children: must be at most 2147483646 \(process ids end at 2147483647\), found 2147483647/,
+    ],
+    [["zygote", "--apps=3000000000", "-o", "x.vmt"], /--apps: must be at most 2147483646/],
+    [["fork-server", "--children=3000000000", "-o", "x.vmt"], /must be at most 2147483646/],
+    [["fork-chain", "--depth=3000000000", "-o", "x.vmt"], /must be at most 2147483646/],
     [[], /Expected a WORKLOAD/],
   ];
   for (const [args, message] of cases) {
     const r = await gen(args);
     assert.equal(r.code, 2, args.join(" "));
     assert.match(r.err, message);
+  }
+});
+
+Deno.test("gen -o - prints the same text as gen -o FILE.vmt, streamed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/z.vmt`;
+    const args = ["zygote", "--apps=3", "--pages=16", "--libs=16", "--heap=4"];
+    assert.equal((await gen([...args, "-o", file])).code, 0);
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../main.ts", import.meta.url).pathname,
+        "gen",
+        ...args,
+        "-o",
+        "-",
+      ],
+      stdout: "piped",
+    }).output();
+    assert.equal(out.code, 0);
+    assert.equal(new TextDecoder().decode(out.stdout), await Deno.readTextFile(file));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

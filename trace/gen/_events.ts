@@ -22,6 +22,11 @@ export const PRIVATE = MapFlag.private;
 /** `shared` (file- or tmpfs-backed). */
 export const SHARED = MapFlag.shared;
 
+/** Most child processes a generator can fork: their PIDs, 2 up, must stay ≤ 2^31 - 1. */
+export const MAX_CHILDREN = 0x7fffffff - 1;
+/** Why {@linkcode MAX_CHILDREN} is the limit, for the parameter error. */
+export const MAX_CHILDREN_TEXT = "process ids end at 2147483647";
+
 /** Bytes per access the generators use for loads and stores (one machine word). */
 const WORD = 8;
 

@@ -17,6 +17,8 @@ import {
   header,
   machineParams,
   mark,
+  MAX_CHILDREN,
+  MAX_CHILDREN_TEXT,
   mmap,
   pageTablePages,
   PRIVATE_ANON,
@@ -26,7 +28,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { KeyedPermutation, keyFor, MAX_KEYED_PERMUTATION, Rng } from "./_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** Base address of the shared private area. */
@@ -48,6 +50,8 @@ export const aim7: Workload = {
       kind: "int",
       default: 16,
       min: 1,
+      max: MAX_CHILDREN,
+      maxText: MAX_CHILDREN_TEXT,
     },
     {
       name: "pages",
@@ -55,6 +59,7 @@ export const aim7: Workload = {
       kind: "int",
       default: 64,
       min: 1,
+      max: MAX_KEYED_PERMUTATION,
     },
     {
       name: "cow",
@@ -93,16 +98,18 @@ export const aim7: Workload = {
         for (let c = 0; c < children!; c++) yield fork(1, 2 + c);
         yield mark("cow");
         // Every child writes its own random choice of pages, the children interleaved as if they
-        // ran at once.
-        const order = Array.from({ length: children! }, () => rng.sample(pages!, cowPages));
+        // ran at once. Child c's j-th page is computed when needed (nothing per child is held, so
+        // memory stays flat however many children there are).
+        const base = rng.int(2 ** 32);
+        const page = (c: number, j: number) => new KeyedPermutation(pages!, keyFor(base, c)).at(j);
         for (let j = 0; j < cowPages; j++) {
-          for (let c = 0; c < children!; c++) yield w(2 + c, at(AREA, order[c]![j]!));
+          for (let c = 0; c < children!; c++) yield w(2 + c, at(AREA, page(c, j)));
         }
         for (let k = 0; k < rounds!; k++) {
           yield mark(`pressure-${k + 1}`);
           yield reclaim(Math.ceil((children! * cowPages) / 2));
           for (let j = 0; j < cowPages; j++) {
-            for (let c = 0; c < children!; c++) yield r(2 + c, at(AREA, order[c]![j]!));
+            for (let c = 0; c < children!; c++) yield r(2 + c, at(AREA, page(c, j)));
           }
         }
         yield mark("exit");

@@ -18,6 +18,8 @@ import {
   header,
   machineParams,
   mark,
+  MAX_CHILDREN,
+  MAX_CHILDREN_TEXT,
   mmap,
   pageTablePages,
   PRIVATE_ANON,
@@ -51,6 +53,8 @@ export const forkChain: Workload = {
       kind: "int",
       default: 8,
       min: 1,
+      max: MAX_CHILDREN,
+      maxText: MAX_CHILDREN_TEXT,
     },
     {
       name: "pages",

@@ -29,6 +29,8 @@ export interface ParamSpec {
   min?: number;
   /** Largest value accepted. */
   max?: number;
+  /** Why `max` is the limit (said in the error for a larger value). */
+  maxText?: string;
 }
 
 /** A generated trace: its header and its events (iterable more than once, generated lazily). */
@@ -126,7 +128,8 @@ export function resolveParams(
     const min = spec.min ?? 0;
     if (v < min) throw new ParamError(`--${spec.name}: must be at least ${min}, found ${v}`);
     if (spec.max !== undefined && v > spec.max) {
-      throw new ParamError(`--${spec.name}: must be at most ${spec.max}, found ${v}`);
+      const why = spec.maxText !== undefined ? ` (${spec.maxText})` : "";
+      throw new ParamError(`--${spec.name}: must be at most ${spec.max}${why}, found ${v}`);
     }
     out[spec.name] = v;
   }

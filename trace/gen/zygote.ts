@@ -16,6 +16,8 @@ import {
   header,
   machineParams,
   mark,
+  MAX_CHILDREN,
+  MAX_CHILDREN_TEXT,
   mmap,
   pageTablePages,
   PRIVATE,
@@ -26,7 +28,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { KeyedPermutation, keyFor, Rng } from "./_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** The preloaded libraries, the preloaded heap and each app's own heap. */
@@ -47,7 +49,15 @@ export const zygote: Workload = {
   summary: "a preloaded parent forks apps that each touch a subset of its memory",
   exposes: "the cost of many processes sharing preloaded pages: fork PTE copies, rmap metadata",
   params: [
-    { name: "apps", description: "apps forked from the zygote", kind: "int", default: 8, min: 1 },
+    {
+      name: "apps",
+      description: "apps forked from the zygote",
+      kind: "int",
+      default: 8,
+      min: 1,
+      max: MAX_CHILDREN,
+      maxText: MAX_CHILDREN_TEXT,
+    },
     {
       name: "pages",
       description: "pages of preloaded heap (written by the zygote)",
@@ -109,21 +119,26 @@ export const zygote: Workload = {
         const total = pages! + libs!;
         const nTouch = Math.ceil((total * touch!) / 100);
         const nWrite = Math.ceil((nTouch * write!) / 100);
-        const touched = Array.from({ length: apps! }, () => rng.sample(total, nTouch));
+        // App a's j-th page is computed when needed: nothing per app is held.
+        const base = rng.int(2 ** 32);
+        const touchedAt = (a: number, j: number) =>
+          new KeyedPermutation(total, keyFor(base, a)).at(j);
         const addr = (k: number) => k < libs! ? at(LIBS, k) : at(PRELOAD, k - libs!);
         const steps = Math.max(nTouch, heap!);
         for (let j = 0; j < steps; j++) {
           for (let a = 0; a < apps!; a++) {
             const pid = 2 + a;
-            const k = touched[a]![j];
-            if (k !== undefined) yield j < nWrite ? w(pid, addr(k)) : r(pid, addr(k));
+            if (j < nTouch) {
+              const k = touchedAt(a, j);
+              yield j < nWrite ? w(pid, addr(k)) : r(pid, addr(k));
+            }
             if (j < heap!) yield w(pid, at(APP_HEAP, j));
           }
         }
         yield mark("pressure");
         yield reclaim(Math.ceil(total / 2));
         for (let a = 0; a < apps!; a++) {
-          for (const k of touched[a]!) yield r(2 + a, addr(k));
+          for (let j = 0; j < nTouch; j++) yield r(2 + a, addr(touchedAt(a, j)));
         }
         yield mark("exit");
         for (let a = 0; a < apps!; a++) yield exit(2 + a);
