@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ADVICES, type Event, OPS, SYSTEM_OPS } from "./event.ts";
+import { ADVICES, type Event, OPS, PAGE_SIZE, SYSTEM_OPS } from "./event.ts";
 import { checkFlagBits, checkName } from "./syntax.ts";
 
 const TWO57 = 2n ** 57n;
@@ -28,6 +28,24 @@ function pidProblem(n: unknown, what: string): string | undefined {
   return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 0x7fffffff
     ? undefined
     : `${what} ${String(n)} is not a process id (1 to 2147483647)`;
+}
+
+/**
+ * What is wrong with an mmap OFFSET, or `undefined`: it must be page-aligned (TRACE_FORMAT), as
+ * mmap(2) requires. Every reader and writer uses this one check.
+ *
+ * @example
+ * ```ts
+ * import { mmapOffsetProblem } from "./check.ts";
+ * if (mmapOffsetProblem(8192) !== undefined) throw new Error("8192 is aligned");
+ * if (mmapOffsetProblem(100) === undefined) throw new Error("100 is not");
+ * ```
+ */
+export function mmapOffsetProblem(offset: number): string | undefined {
+  return offset % PAGE_SIZE === 0
+    ? undefined
+    : `Expected a page-aligned mmap OFFSET (a multiple of ${PAGE_SIZE}), found ${offset} ` +
+      `(0x${offset.toString(16)})`;
 }
 
 /**
@@ -63,7 +81,7 @@ export function eventProblem(ev: Event): string | undefined {
           ? undefined
           : ev.object === undefined
           ? "An mmap OFFSET needs an OBJECT"
-          : numProblem(ev.offset, "OFFSET"),
+          : numProblem(ev.offset, "OFFSET") ?? mmapOffsetProblem(ev.offset),
       );
     case "munmap":
     case "mlock":

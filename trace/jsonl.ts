@@ -6,6 +6,7 @@
  * @module
  */
 import { z } from "zod";
+import { mmapOffsetProblem } from "./check.ts";
 import {
   type Addr,
   ADVICES,
@@ -122,6 +123,8 @@ export const EVENT_SCHEMAS: Record<OpName, z.ZodType<Event>> = {
     if (e.offset !== undefined && e.object === undefined) {
       ctx.addIssue({ code: "custom", path: ["offset"], message: "offset needs an object" });
     }
+    const problem = e.offset === undefined ? undefined : mmapOffsetProblem(e.offset);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["offset"], message: problem });
   }),
   munmap: z.strictObject({ ...range, op: z.literal("munmap") }),
   mlock: z.strictObject({ ...range, op: z.literal("mlock") }),

@@ -8,6 +8,7 @@
  */
 import { ADVICES, MapFlag, Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
 import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
+import { mmapOffsetProblem } from "./check.ts";
 import { TraceError } from "./error.ts";
 import { checkFlagBits, checkName } from "./syntax.ts";
 import { parseHeaderLine } from "./_header.ts";
@@ -333,7 +334,10 @@ export class TextParser {
         if (this.#next()) {
           batch.str[i] = batch.addString(this.#name("object"));
           if (this.#next()) {
-            batch.n2[i] = this.#numTok("OFFSET");
+            const offset = this.#numTok("OFFSET");
+            const problem = mmapOffsetProblem(offset);
+            if (problem !== undefined) this.#fail(this.#ts, problem);
+            batch.n2[i] = offset;
             small |= HAS_OFFSET;
           }
         }

@@ -7,6 +7,7 @@
 import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
 import { ADVICES, Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
 import { checkFlagBits } from "./syntax.ts";
+import { mmapOffsetProblem } from "./check.ts";
 import { TraceError } from "./error.ts";
 import type { ByteSource } from "./_source.ts";
 import { parseHeaderLine } from "./_header.ts";
@@ -474,6 +475,10 @@ export class VmtbDecoder {
       ((op === Op.fork || op === Op.clone) && (n1 < 1 || n1 > 0x7fffffff));
     if (bad) {
       throw this.#error(`Corrupt vmtb file: event ${count} ('${OPS[op]}') is malformed`, count);
+    }
+    if (op === Op.mmap && (small & HAS_OFFSET) !== 0) {
+      const problem = mmapOffsetProblem(n2);
+      if (problem !== undefined) throw this.#error(`Event ${count} ('mmap'): ${problem}`, count);
     }
     b.page[i] = page;
     b.off[i] = off;
