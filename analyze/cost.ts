@@ -160,11 +160,16 @@ export interface CostRank {
   cost_ms: number;
   /** Cost relative to the cheapest strategy (1 for the cheapest). */
   relative: number;
+  /**
+   * 1-based place, shared by equal estimates (standard competition ranking: 1, 1, 3); tied
+   * strategies are listed by name.
+   */
+  rank: number;
 }
 
 /**
- * Ranks a run's strategies by estimated cost, cheapest first (ties by name, so the order is
- * deterministic).
+ * Ranks a run's strategies by estimated cost, cheapest first. Equal estimates share a rank (1, 1,
+ * 3) and are listed by name, so the order is deterministic.
  *
  * @example
  * ```ts
@@ -173,6 +178,8 @@ export interface CostRank {
  * const at = (n: number) => ({ counters: { pte_walks: n } as unknown as Counters });
  * const r = rankByCost({ a: at(400), b: at(100) });
  * if (r[0]!.strategy !== "b" || r[1]!.relative !== 4) throw new Error("bad ranking");
+ * const tie = rankByCost({ c: at(100), b: at(100), a: at(400) });
+ * if (tie.map((x) => `${x.rank}${x.strategy}`).join() !== "1b,1c,3a") throw new Error("bad ties");
  * ```
  */
 export function rankByCost(
@@ -183,9 +190,16 @@ export function rankByCost(
     strategy,
     cost_ms: estimateCost(r.counters, weights).total_ms,
     relative: 1,
+    rank: 1,
   }));
-  ranks.sort((a, b) => a.cost_ms - b.cost_ms || (a.strategy < b.strategy ? -1 : 1));
+  ranks.sort((a, b) =>
+    a.cost_ms - b.cost_ms || (a.strategy < b.strategy ? -1 : a.strategy > b.strategy ? 1 : 0)
+  );
   const best = ranks[0]?.cost_ms ?? 0;
-  for (const r of ranks) r.relative = best > 0 ? r.cost_ms / best : r.cost_ms === 0 ? 1 : Infinity;
+  ranks.forEach((r, i) => {
+    r.relative = best > 0 ? r.cost_ms / best : r.cost_ms === 0 ? 1 : Infinity;
+    const prev = ranks[i - 1];
+    r.rank = prev !== undefined && prev.cost_ms === r.cost_ms ? prev.rank : i + 1;
+  });
   return ranks;
 }

@@ -41,3 +41,11 @@ Deno.test("rankByCost() orders cheapest first, ties by name, relative to the che
   const cheap = rankByCost({ x: r(10), y: r(20) }, costWeights({ minor_fault: 0 }));
   deepStrictEqual(cheap.map((x) => x.cost_ms), [0, 0]);
 });
+
+Deno.test("rankByCost() gives equal estimates one rank (1, 1, 3), listed by name", () => {
+  const r = (n: number) => ({ counters: { minor_faults: n } as unknown as Counters });
+  const ranks = rankByCost({ d: r(30), c: r(20), b: r(10), a: r(10), e: r(30) });
+  deepStrictEqual(ranks.map((x) => `${x.rank} ${x.strategy}`), ["1 a", "1 b", "3 c", "4 d", "4 e"]);
+  const free = rankByCost({ y: r(20), x: r(10) }, costWeights({ minor_fault: 0 }));
+  deepStrictEqual(free.map((x) => `${x.rank} ${x.strategy}`), ["1 x", "1 y"]);
+});

@@ -123,7 +123,7 @@ export function formatTable(run: RunResult, opts: TableOptions = {}): string {
   const names = Object.keys(run.results);
   const counters = names.map((n) => run.results[n]!.counters);
   const ranks = rankByCost(run.results, weights);
-  const rankOf = new Map(ranks.map((r, i) => [r.strategy, i + 1]));
+  const rankOf = new Map(ranks.map((r) => [r.strategy, r.rank]));
   const costCells = names.map((n) => {
     return `${formatMs(estimateCost(run.results[n]!.counters, weights).total_ms)} #${
       rankOf.get(n)
@@ -229,8 +229,8 @@ export function formatMarkdown(
     out.push(`| ${k} | ${names.map((n) => run.results[n]!.counters[k] ?? "").join(" | ")} |`);
   }
   out.push("", "| rank | strategy | estimated ms | relative |", "| ---: | --- | ---: | ---: |");
-  rankByCost(run.results, weights).forEach((r, i) => {
-    out.push(`| ${i + 1} | ${r.strategy} | ${r.cost_ms.toFixed(3)} | ${r.relative.toFixed(2)} |`);
+  rankByCost(run.results, weights).forEach((r) => {
+    out.push(`| ${r.rank} | ${r.strategy} | ${r.cost_ms.toFixed(3)} | ${r.relative.toFixed(2)} |`);
   });
   return out.join("\n") + "\n";
 }

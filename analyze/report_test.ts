@@ -31,6 +31,19 @@ Deno.test("formatTable() fits 100 columns with all seven strategies and ranks th
   ok(text.includes("#1") && text.includes("#7"), text);
 });
 
+Deno.test("formatTable() and formatMarkdown() give equal estimates the same rank", () => {
+  const run = makeRunResult({ strategies: ["b", "a", "c"] });
+  run.results.b!.counters = { ...run.results.a!.counters };
+  run.results.c!.counters = { ...run.results.a!.counters, pte_walks: 1e9 };
+  const table = formatTable(run);
+  for (const [s, rank] of [["a", 1], ["b", 1], ["c", 3]] as const) {
+    ok(new RegExp(`\\n${s} .* #${rank}\\n`).test(table), `${s} #${rank}\n${table}`);
+  }
+  const md = formatMarkdown(run);
+  ok(md.includes("| 1 | a |") && md.includes("| 1 | b |") && md.includes("| 3 | c |"), md);
+  ok(md.indexOf("| 1 | a |") < md.indexOf("| 1 | b |"), "tied strategies by name");
+});
+
 Deno.test("formatCsv() has a total row and one per phase for each strategy", () => {
   const run = makeRunResult({ strategies: ["a", "b"], phases: ["start", "p1"] });
   const rows = formatCsv(run).trimEnd().split("\n");

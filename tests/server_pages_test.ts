@@ -89,6 +89,19 @@ Deno.test("GET /runs/:id lists the trace's problems, escaped, once for all strat
   ok(!(await page(t.app, `/runs/${clean}`)).html.includes("table-diagnostics"));
 });
 
+Deno.test("GET /runs/:id and / give equal cost estimates one rank", async () => {
+  await using t = testApp();
+  const result = makeRunResult({ strategies: ["scan", "anonmm", "objtree"] });
+  result.results.scan!.counters = { ...result.results.objtree!.counters };
+  result.results.anonmm!.counters = { ...result.results.objtree!.counters, pte_walks: 1e9 };
+  const id = saveRun(t.store, result, { name: "tie.vmt", size: 1, sha256: "00" });
+  const { html } = await page(t.app, `/runs/${id}`);
+  const table = /<table class="num" id="table-ranking">(.*?)<\/table>/s.exec(html)![1]!;
+  const rows = [...table.matchAll(/<td>(\d+)<\/td>\s*<th scope="row">(\w+)<\/th>/g)];
+  assertEquals(rows.map((m) => `${m[1]} ${m[2]}`), ["1 objtree", "1 scan", "3 anonmm"]);
+  match((await page(t.app, "/")).html, /objtree, scan <span class="note">\(tied\)<\/span>/);
+});
+
 Deno.test("GET /runs/:id thins long time series tables and says so", async () => {
   await using t = testApp();
   const id = t.seed({ samples: 450, events: 4500 });

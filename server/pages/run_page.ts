@@ -25,6 +25,8 @@ export interface RankEntry {
   strategy: string;
   /** Estimated CPU time, milliseconds. */
   cost_ms: number;
+  /** 1-based place, shared by equal estimates (absent: the position in the list). */
+  rank?: number;
 }
 
 /** Most rows a time-series table shows; longer series are thinned (the CSV export has all). */
@@ -143,7 +145,7 @@ ${chartBox("chart-ranking", "Estimated cost per strategy")}
     ranking.map((r, i) =>
       html`
         <tr>
-          <td>${i + 1}</td>
+          <td>${r.rank ?? i + 1}</td>
           <th scope="row">${r.strategy}</th>
           <td>${fmt(r.cost_ms)}</td>
           <td>${best > 0 ? fmt(r.cost_ms / best) : "–"}</td>

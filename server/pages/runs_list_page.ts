@@ -46,6 +46,10 @@ function cheapestCell(ranking: RankEntry[] | undefined): Html {
   const first = ranking?.[0];
   if (!first) return html`<td class="text">–</td>`;
   const second = ranking[1];
+  const tied = ranking.filter((r) => r.cost_ms === first.cost_ms).map((r) => r.strategy);
+  if (tied.length > 1) {
+    return html`<td class="text">${tied.join(", ")} <span class="note">(tied)</span></td>`;
+  }
   const margin = second && first.cost_ms > 0
     ? html`
       <span class="note">(next ×${fmt(second.cost_ms / first.cost_ms)})</span>
