@@ -190,3 +190,22 @@ Deno.test("run --json - and --csv - write to standard output, not to a file name
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a command whose standard output is closed early exits 0 quietly", async () => {
+  for (const args of [["gen", "aim7", "-o", "-"], ["strategies"]]) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Read one chunk, then close the pipe, as `| head -1` does.
+    const reader = child.stdout.getReader();
+    await reader.read();
+    await reader.cancel();
+    const [status, err] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    deepStrictEqual([status.code, err], [0, ""], args.join(" "));
+  }
+});

@@ -80,6 +80,9 @@ export async function runCommand(
   try {
     return (await body()) ?? EXIT.ok;
   } catch (e) {
+    // Standard output closed by its reader (`vmreplay ... | head -1`): nothing more to say to
+    // anyone, and not a failure, as for the shell's own tools.
+    if (e instanceof Deno.errors.BrokenPipe) return EXIT.ok;
     if (e instanceof UsageError) {
       console.error(`vmreplay ${name}: ${e.message}`);
       console.error(help.split("\n").find((l) => l.trim().startsWith("Usage")) ?? "");
