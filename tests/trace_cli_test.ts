@@ -110,11 +110,17 @@ Deno.test("stats counts events by op, processes, extent and pages", async () => 
   deepStrictEqual(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   deepStrictEqual(s.events, 9);
-  deepStrictEqual(s.byOp, { mmap: 1, mremap: 1, fork: 1, exit: 2, w: 2, swapon: 1, mark: 1 });
+  deepStrictEqual(s.by_op, { mmap: 1, mremap: 1, fork: 1, exit: 2, w: 2, swapon: 1, mark: 1 });
   deepStrictEqual(s.processes, 2);
   deepStrictEqual(s.extent, { low: "0x7f0000000000", high: "0x7f1000200000" });
-  deepStrictEqual(s.pagesTouched, 2);
+  deepStrictEqual(s.pages_touched, 2);
   deepStrictEqual(s.marks, ["after-fork"]);
+  deepStrictEqual(s.pid_range, [1, 2]);
+  const keys = (o: unknown): string[] =>
+    o !== null && typeof o === "object" && !Array.isArray(o)
+      ? Object.entries(o).flatMap(([k, v]) => [k, ...keys(v)])
+      : [];
+  for (const k of keys(s)) ok(/^[a-z0-9_]+$/.test(k), `stats --json key '${k}' is not snake_case`);
   const t = await vmreplay("stats", join(FIXTURES, "basic.vmt"));
   deepStrictEqual(t.code, 0);
   ok(t.stdout.includes("processes    2 (pids 1..2)"), t.stdout);

@@ -16,21 +16,21 @@ export interface TraceStats {
   /** Number of events. */
   events: number;
   /** Events per op, for the ops that occur. */
-  byOp: Partial<Record<OpName, number>>;
+  by_op: Partial<Record<OpName, number>>;
   /** Distinct process (and thread) ids, including children named by fork and clone. */
   processes: number;
   /** Lowest and highest pid, or null when there are none. */
-  pidRange: [number, number] | null;
+  pid_range: [number, number] | null;
   /** Lowest address used by a mapping or access, and the end of the highest, as hex strings. */
   extent: { low: string; high: string } | null;
   /** Bytes mapped by mmap events (sum of LEN, rounded up to pages). */
-  mappedBytes: number;
+  mapped_bytes: number;
   /** Distinct (process, page) pairs loaded, stored or fetched. */
-  pagesTouched: number;
+  pages_touched: number;
   /** Distinct virtual page numbers touched, whatever the process. */
-  virtualPagesTouched: number;
+  virtual_pages_touched: number;
   /** Distinct (process, page) pairs touched by each access op. */
-  pagesTouchedByOp: { r: number; w: number; x: number };
+  pages_touched_by_op: { r: number; w: number; x: number };
   /** Phase labels of `mark` events, in order. */
   marks: string[];
   /** Distinct object names (files, tmpfs files, shm segments). */
@@ -87,7 +87,7 @@ class PageSet {
  * const s = new StatsCollector();
  * s.add(t.batch());
  * const r = s.result();
- * if (r.pagesTouched !== 3 || r.virtualPagesTouched !== 2 || r.processes !== 2) {
+ * if (r.pages_touched !== 3 || r.virtual_pages_touched !== 2 || r.processes !== 2) {
  *   throw new Error(JSON.stringify(r));
  * }
  * ```
@@ -173,17 +173,17 @@ export class StatsCollector {
     }
     return {
       events: this.#events,
-      byOp,
+      by_op: byOp,
       processes: this.#pids.size,
-      pidRange: this.#pids.size > 0 ? [lo, hi] : null,
+      pid_range: this.#pids.size > 0 ? [lo, hi] : null,
       extent: this.#highPage < 0 ? null : {
         low: formatAddr(joinAddr(this.#lowPage, this.#lowOff)),
         high: formatAddr(joinAddr(this.#highPage, 0)),
       },
-      mappedBytes: this.#mapped,
-      pagesTouched: this.#touched.size,
-      virtualPagesTouched: this.#virtual.size,
-      pagesTouchedByOp: {
+      mapped_bytes: this.#mapped,
+      pages_touched: this.#touched.size,
+      virtual_pages_touched: this.#virtual.size,
+      pages_touched_by_op: {
         r: this.#byAccess[0]!.size,
         w: this.#byAccess[1]!.size,
         x: this.#byAccess[2]!.size,
@@ -204,7 +204,7 @@ export class StatsCollector {
  * const text = "vmtrace 1\n1 mmap 0x1000 8K rw- private,anon\n1 w 0x1000\n1 w 0x2000\n";
  * const r = await readTraceBytes(new TextEncoder().encode(text), { name: "t.vmt" });
  * const s = await traceStats(r.batches());
- * if (s.byOp.w !== 2 || s.extent?.high !== "0x3000") throw new Error(JSON.stringify(s));
+ * if (s.by_op.w !== 2 || s.extent?.high !== "0x3000") throw new Error(JSON.stringify(s));
  * ```
  */
 export async function traceStats(

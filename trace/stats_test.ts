@@ -12,14 +12,14 @@ Deno.test("StatsCollector counts pages an access spans, per process and overall"
   const s = new StatsCollector();
   s.add(t.batch());
   const r = s.result();
-  assertEquals(r.pagesTouched, 5);
-  assertEquals(r.virtualPagesTouched, 3);
-  assertEquals(r.pagesTouchedByOp, { r: 4, w: 2, x: 1 });
+  assertEquals(r.pages_touched, 5);
+  assertEquals(r.virtual_pages_touched, 3);
+  assertEquals(r.pages_touched_by_op, { r: 4, w: 2, x: 1 });
   assertEquals(r.marks, ["a", "b"]);
   assertEquals(r.objects, 1);
   assertEquals(r.processes, 2);
   assertEquals(r.extent, { low: "0x10000", high: "0x20000" });
-  assertEquals(r.mappedBytes, 65536);
+  assertEquals(r.mapped_bytes, 65536);
 });
 
 Deno.test("StatsCollector keeps extents exact above 2^53", () => {
@@ -35,6 +35,6 @@ Deno.test("StatsCollector's page set grows past its first table", () => {
   for (let k = 0; k < 10_000; k++) t.w(1 + (k % 3), k * 4096);
   const s = new StatsCollector();
   s.add(t.batch());
-  assertEquals(s.result().pagesTouched, 10_000);
-  assertEquals(s.result().virtualPagesTouched, 10_000);
+  assertEquals(s.result().pages_touched, 10_000);
+  assertEquals(s.result().virtual_pages_touched, 10_000);
 });

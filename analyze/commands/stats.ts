@@ -30,19 +30,21 @@ function mib(bytes: number): string {
 
 /** Formats stats as the human-readable report `stats` prints. */
 export function formatStats(name: string, header: string, form: string, s: TraceStats): string {
-  const ops = OPS.filter((o) => s.byOp[o] !== undefined);
-  const width = Math.max(...ops.map((o) => String(s.byOp[o]).length), 1);
+  const ops = OPS.filter((o) => s.by_op[o] !== undefined);
+  const width = Math.max(...ops.map((o) => String(s.by_op[o]).length), 1);
   const lines = [
     `trace        ${name} (${form})`,
     `header       ${header}`,
     `events       ${s.events}`,
-    ...ops.map((o) => `  ${o.padEnd(9)}  ${String(s.byOp[o]).padStart(width)}`),
-    `processes    ${s.processes}${s.pidRange ? ` (pids ${s.pidRange[0]}..${s.pidRange[1]})` : ""}`,
+    ...ops.map((o) => `  ${o.padEnd(9)}  ${String(s.by_op[o]).padStart(width)}`),
+    `processes    ${s.processes}${
+      s.pid_range ? ` (pids ${s.pid_range[0]}..${s.pid_range[1]})` : ""
+    }`,
     `extent       ${s.extent ? `${s.extent.low} .. ${s.extent.high}` : "none"}`,
-    `mapped       ${mib(s.mappedBytes)} by ${s.byOp.mmap ?? 0} mmap`,
-    `pages        ${s.pagesTouched} touched (${mib(s.pagesTouched * 4096)}): ` +
-    `${s.pagesTouchedByOp.r} read, ${s.pagesTouchedByOp.w} written, ` +
-    `${s.pagesTouchedByOp.x} executed; ${s.virtualPagesTouched} distinct virtual pages`,
+    `mapped       ${mib(s.mapped_bytes)} by ${s.by_op.mmap ?? 0} mmap`,
+    `pages        ${s.pages_touched} touched (${mib(s.pages_touched * 4096)}): ` +
+    `${s.pages_touched_by_op.r} read, ${s.pages_touched_by_op.w} written, ` +
+    `${s.pages_touched_by_op.x} executed; ${s.virtual_pages_touched} distinct virtual pages`,
     `objects      ${s.objects}`,
     `marks        ${s.marks.length > 0 ? s.marks.join(", ") : "none"}`,
   ];
