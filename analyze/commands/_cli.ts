@@ -169,6 +169,22 @@ export async function writeOutput(path: string, data: string): Promise<void> {
   }
 }
 
+/**
+ * `n` and the word for it, singular for 1: `counted(1, "warning")` is `1 warning`,
+ * `counted(2, "warning")` `2 warnings` (`plural` when it is not the word plus `s`).
+ *
+ * @example
+ * ```ts
+ * import { counted } from "./_cli.ts";
+ * if (counted(1, "warning") + ", " + counted(0, "process", "processes") !== "1 warning, 0 processes") {
+ *   throw new Error("counted");
+ * }
+ * ```
+ */
+export function counted(n: number, word: string, plural = `${word}s`): string {
+  return `${n} ${n === 1 ? word : plural}`;
+}
+
 /** Writes all of `data` to standard output (`Deno.stdout.write` may take only part of it). */
 export async function writeStdout(data: string | Uint8Array): Promise<void> {
   let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;

@@ -6,6 +6,7 @@
  */
 import {
   checkTraceOutputName,
+  counted,
   InputError,
   parseCommand,
   parseSize,
@@ -160,7 +161,8 @@ export async function main(args: string[]): Promise<number> {
             `${stats.touches} synthesized accesses`;
         console.error(
           `vmreplay capture: '${command.join(" ")}' exited with status ${status.code}; ` +
-            `${output}: ${stats.events} events (${what}), ${stats.warnings} warnings`,
+            `${output}: ${counted(stats.events, "event")} (${what}), ` +
+            counted(stats.warnings, "warning"),
         );
       }
       return 0;

@@ -5,6 +5,7 @@
  */
 import {
   checkTraceOutputName,
+  counted,
   InputError,
   parseCommand,
   parseSize,
@@ -195,7 +196,7 @@ function printSummary(
   show: number,
 ): void {
   if (!s) return;
-  const parts = [`${s.lines} lines`, `${s.events} events`];
+  const parts = [counted(s.lines, "line"), counted(s.events, "event")];
   if (kind === "strace") {
     parts.push(`${s.syscalls} calls (${s.handled} used, ${s.failed} failed)`);
     parts.push(`${s.processes} processes/threads created`, `${s.touches} synthesized accesses`);
@@ -207,7 +208,7 @@ function printSummary(
     );
   }
   console.log(
-    `${input} -> ${output}: ${parts.join(", ")}; ${s.warnings} warnings (${
+    `${input} -> ${output}: ${parts.join(", ")}; ${counted(s.warnings, "warning")} (${
       (ms / 1000).toFixed(2)
     } s)`,
   );
@@ -219,7 +220,11 @@ function printSummary(
     console.log(`${input}:${w.line}: warning: ${w.message}`);
   }
   if (s.warnings > show && show > 0) {
-    console.log(`... ${s.warnings - show} more warnings (--warnings N shows more)`);
+    console.log(
+      `... ${
+        counted(s.warnings - show, "more warning", "more warnings")
+      } (--warnings N shows more)`,
+    );
   }
 }
 
