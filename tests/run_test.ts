@@ -172,6 +172,28 @@ Deno.test("run exits 2 on usage errors and 1 on a missing file", async () => {
   ok(cost.stderr.includes("Unknown cost weight 'bogus'"), cost.stderr);
 });
 
+Deno.test("run refuses two reports to the same file or both to standard output", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const f = join(dir, "out");
+    const cases: [string[], string][] = [
+      [["--json", f, "--csv", f], `--json and --csv both write to '${f}'`],
+      [["--json", f, "--markdown", join(dir, ".", "out")], "--json and --markdown both write"],
+      [["--csv", "-", "--markdown", "-", "--quiet"], "--csv and --markdown both write to standard"],
+      [["--json", f, "--db", f], "--json and --db both write"],
+    ];
+    for (const [args, message] of cases) {
+      const db = args.includes("--db") ? [] : ["--no-db"];
+      const r = await vmreplay("run", FORK_COW, ...db, ...args);
+      deepStrictEqual(r.code, 2, args.join(" "));
+      ok(r.stderr.includes(message), r.stderr);
+    }
+    deepStrictEqual([...Deno.readDirSync(dir)], [], "nothing written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("run --help describes every option", async () => {
   const r = await vmreplay("run", "--help");
   deepStrictEqual(r.code, 0);

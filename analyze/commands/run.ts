@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import {
   InputError,
   parseCommand,
@@ -40,7 +40,8 @@ Options:
   --verify               check every load against the reference model (verify_errors)
   --check                check the machine's invariants after every event (check_errors)
   --json FILE            write the results as JSON (several traces: a JSON array); FILE '-'
-                         (here and for --csv, --markdown) is standard output: add --quiet
+                         (here and for --csv, --markdown) is standard output: add --quiet;
+                         each report (and --db) needs its own file
   --csv FILE             write counters as CSV, one row per strategy and phase (several traces:
                          a leading 'trace' column)
   --markdown FILE        write a Markdown report
@@ -123,6 +124,22 @@ export async function main(args: string[]): Promise<number> {
     if (traces.length === 0) throw new UsageError("expected at least one TRACE file");
     if (v.db !== undefined && v["no-db"]) {
       throw new UsageError("--db and --no-db exclude each other");
+    }
+    const outputs = new Map<string, string>();
+    for (const opt of ["json", "csv", "markdown", "db"] as const) {
+      const path = v[opt];
+      if (path === undefined) continue;
+      const key = path === "-" ? "-" : resolve(path);
+      const other = outputs.get(key);
+      if (other !== undefined) {
+        throw new UsageError(
+          `--${other} and --${opt} both write to ${
+            path === "-" ? "standard output" : `'${path}'`
+          }; ` +
+            "give each its own",
+        );
+      }
+      outputs.set(key, opt);
     }
     let strategies: string[];
     try {
