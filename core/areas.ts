@@ -29,10 +29,10 @@ import { maybeFreeObject, object } from "./page_cache.ts";
 import { slotPut, unmapFrame } from "./pages.ts";
 import { PTE_SWAP } from "./pte.ts";
 import { Vma } from "./vma.ts";
-import type { EventBatch } from "../trace/batch.ts";
+import type { EventColumns } from "./event_columns.ts";
 
 /** mmap (event `i` of `b`): replaces whatever was mapped there, merges, populates when asked. */
-export function mmap(k: Kernel, mm: Mm, b: EventBatch, i: number): void {
+export function mmap(k: Kernel, mm: Mm, b: EventColumns, i: number): void {
   const start = b.page[i]!;
   const len = b.n1[i]!;
   const pages = Math.ceil(len / PAGE_SIZE);

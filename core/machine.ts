@@ -2,7 +2,7 @@
  * The simulated machine: physical frames, page tables, TLB, address spaces, faults, page cache,
  * swap and reclaim, with one reverse-mapping strategy plugged in (`core/rmap/`).
  *
- * `apply(batch, i, seq)` replays one event of an {@linkcode EventBatch}. Everything is synchronous
+ * `apply(batch, i, seq)` replays one event of an `EventBatch`. Everything is synchronous
  * and allocation-free on the access fast path: a TLB hit is a handful of typed-array operations.
  *
  * Semantics (Linux, x86-64, 4 KiB pages, THP off), beyond SPEC.md "Linux semantics to match":
@@ -42,7 +42,7 @@
  *
  * @module
  */
-import type { EventBatch } from "../trace/batch.ts";
+import type { EventColumns } from "./event_columns.ts";
 import { accessOk, touch } from "./access.ts";
 import { madvise, msync } from "./madvise.ts";
 import { mlock, mmap, mprotect, unmapRange } from "./areas.ts";
@@ -189,7 +189,7 @@ export class Machine {
   }
 
   /** Applies event `i` of `b`; `seq` is its 1-based global event number (the stamp of stores). */
-  apply(b: EventBatch, i: number, seq: number): void {
+  apply(b: EventColumns, i: number, seq: number): void {
     const k = this.#k;
     const c = this.counters;
     c[C_EVENTS]!++;
@@ -207,7 +207,7 @@ export class Machine {
     if (k.check) this.#runCheck();
   }
 
-  #slowEvent(b: EventBatch, i: number, op: number, seq: number): void {
+  #slowEvent(b: EventColumns, i: number, op: number, seq: number): void {
     const k = this.#k;
     if (op >= OP.create && op <= OP.fsync) {
       objectEvent(k, b, i, op, seq);
@@ -301,7 +301,7 @@ export class Machine {
   }
 
   /** Applies an r/w/x event; true when it was a TLB hit (nothing allocated or freed). */
-  #accessEvent(b: EventBatch, i: number, op: number, seq: number): boolean {
+  #accessEvent(b: EventColumns, i: number, op: number, seq: number): boolean {
     const k = this.#k;
     const pid = b.pid[i]!;
     const mm = pid === k.lastPid && k.lastMm !== null ? k.lastMm : mmOf(k, pid);

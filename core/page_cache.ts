@@ -16,7 +16,7 @@ import { writeback } from "./madvise.ts";
 import { VmObject } from "./object.ts";
 import { OP, PAGE_SIZE } from "./ops.ts";
 import { allocFrame, slotPut, swapIn } from "./pages.ts";
-import type { EventBatch } from "../trace/batch.ts";
+import type { EventColumns } from "./event_columns.ts";
 
 /**
  * The page-cache page of (`obj`, `index`), read from disk or swap if needed (`k.major` tells
@@ -129,7 +129,7 @@ export function readFilePage(k: Kernel, obj: VmObject, index: number): number {
 }
 
 /** Applies `create`, `truncate`, `read`, `write`, `unlink` or `fsync` (event `i` of `b`). */
-export function objectEvent(k: Kernel, b: EventBatch, i: number, op: number, seq: number): void {
+export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, seq: number): void {
   const name = b.strings[b.str[i]!] ?? "";
   switch (op) {
     case OP.create: {

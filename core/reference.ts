@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { EventBatch } from "../trace/batch.ts";
+import type { EventColumns } from "./event_columns.ts";
 
 import {
   ADVICE_DONTNEED,
@@ -152,7 +152,7 @@ export class ReferenceModel {
   }
 
   /** Applies event `i` of `batch`, whose global 1-based event number is `seq`. */
-  apply(b: EventBatch, i: number, seq: number): void {
+  apply(b: EventColumns, i: number, seq: number): void {
     const op = b.op[i]!;
     const pid = b.pid[i]!;
     if (op >= OP_CREATE) {
@@ -260,7 +260,7 @@ export class ReferenceModel {
     return o;
   }
 
-  #objectOp(b: EventBatch, i: number, op: number, seq: number): void {
+  #objectOp(b: EventColumns, i: number, op: number, seq: number): void {
     const s = b.str[i]!;
     const name = s >= 0 ? b.strings[s]! : "";
     switch (op) {

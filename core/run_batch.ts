@@ -1,10 +1,10 @@
 /**
- * A small convenience for tests and experiments: replay a whole {@linkcode EventBatch} through a
+ * A small convenience for tests and experiments: replay a whole `EventBatch` through a
  * new {@linkcode Machine} and collect its diagnostics.
  *
  * @module
  */
-import type { EventBatch } from "../trace/batch.ts";
+import type { EventColumns } from "./event_columns.ts";
 import { type CounterName, countersToRecord } from "./counters.ts";
 import { type Diagnostic, Machine, type MachineConfig } from "./machine.ts";
 
@@ -33,7 +33,7 @@ export interface BatchRun {
  * ```
  */
 export function runBatch(
-  batch: EventBatch,
+  batch: EventColumns,
   cfg: Partial<MachineConfig> & { memPages: number; swapPages: number },
 ): BatchRun {
   const diagnostics: Diagnostic[] = [];

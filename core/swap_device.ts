@@ -18,10 +18,10 @@ import { dropSwapCache, swapIn } from "./pages.ts";
 import { PTE_SWAP } from "./pte.ts";
 import type { SwapDevice } from "./swap.ts";
 import type { Vma } from "./vma.ts";
-import type { EventBatch } from "../trace/batch.ts";
+import type { EventColumns } from "./event_columns.ts";
 
 /** swapon (event `i` of `b`): a new device, priority given or the next default (-1, -2, ...). */
-export function swapon(k: Kernel, b: EventBatch, i: number): void {
+export function swapon(k: Kernel, b: EventColumns, i: number): void {
   const name = b.strings[b.str[i]!] ?? "";
   const pages = Math.floor(b.n1[i]! / PAGE_SIZE);
   if (k.swap.find(name) !== undefined) {
