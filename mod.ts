@@ -36,6 +36,7 @@ export * from "./trace/import/import_stats.ts";
 export type * from "./trace/import/area_map.ts";
 export type { ByteSource } from "./trace/import/lines.ts";
 export * from "./core/counters.ts";
+export type * from "./core/event_columns.ts";
 export * from "./core/machine.ts";
 export * from "./core/run_batch.ts";
 export * from "./core/rmap/registry.ts";
