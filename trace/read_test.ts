@@ -67,8 +67,8 @@ Deno.test("readTraceBytes() reports a bad binary header", async () => {
   );
   const good = await encoded(".vmtb");
   const v2 = good.slice();
-  v2[4] = 2;
-  await fails(v2, "t.vmtb", "t.vmtb: Unsupported vmtb version 2 (this reader knows version 1)");
+  v2[4] = 3;
+  await fails(v2, "t.vmtb", "t.vmtb: Unsupported vmtb version 3 (this reader knows version 2)");
 });
 
 Deno.test("readTraceBytes() reports a truncated or corrupt vmtb body", async () => {

@@ -1,10 +1,11 @@
 /**
- * {@linkcode VmtbDecoder}: reads the binary `.vmtb` form (see docs/vmtb.md) straight into
- * {@linkcode EventBatch} columns, allocating nothing per event.
+ * {@linkcode VmtbDecoder}: reads the binary `.vmtb` form, version 2 (see docs/vmtb.md), straight
+ * into {@linkcode EventBatch} columns, a block at a time, allocating nothing per event. Each
+ * column of a block is decoded by its own short loop.
  *
  * @module
  */
-import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
+import { EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
 import { ADVICES, Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
 import { checkFlagBits } from "./syntax.ts";
 import { mmapOffsetProblem } from "./check.ts";
@@ -12,25 +13,26 @@ import { TraceError } from "./error.ts";
 import type { ByteSource } from "./_source.ts";
 import { parseHeaderLine } from "./_header.ts";
 import {
-  REC_A,
+  BLOCK_HAS_LENGTHS,
+  BLOCK_HAS_OFFSETS,
+  ESCAPE,
+  REC_BLOCK,
   REC_END,
-  REC_SAME_PID,
+  SMALL_HAS_OBJECT,
+  VMTB_BLOCK,
   VMTB_MAGIC,
+  VMTB_MAX_BODY,
   VMTB_MAX_STRING,
   VMTB_VERSION,
 } from "./vmtb_write.ts";
 
-/** Bytes kept ahead of the cursor so a whole record is in the buffer (longest string + slack). */
-const LOOKAHEAD = VMTB_MAX_STRING + 256;
+/** Bytes kept ahead of the cursor so a whole block is in the buffer (largest body + its head). */
+const LOOKAHEAD = VMTB_MAX_BODY + 32;
 const BUF = (1 << 20) + 2 * LOOKAHEAD;
 const dec = new TextDecoder();
 const SYSTEM = new Uint8Array(32);
 for (const name of SYSTEM_OPS) SYSTEM[Op[name]] = 1;
-/** Page numbers at or above this are addresses of 2^57 or more. */
-const TWO45 = 2 ** 45;
-/** Pids below this find their slot in an array rather than a Map. */
-const SMALL_PIDS = 1 << 16;
-/** Ops whose record starts with an address. */
+/** Ops whose page, offset and length come from the block's columns. */
 const ADDR_OPS = new Uint8Array(32);
 for (
   const op of [
@@ -47,6 +49,10 @@ for (
     Op.x,
   ]
 ) ADDR_OPS[op] = 1;
+/** Page numbers at or above this are addresses of 2^57 or more. */
+const TWO45 = 2 ** 45;
+/** Pids below this find their slot in an array rather than a Map. */
+const SMALL_PIDS = 1 << 16;
 
 /** Where the last {@linkcode varint} call stopped (a module variable, so the call allocates nothing). */
 let gp = 0;
@@ -66,6 +72,11 @@ function varint(buf: Uint8Array, p: number): number {
   } while (b >= 128 && mult < 2 ** 56);
   gp = p;
   return v;
+}
+
+/** The signed value of a zigzag-encoded non-negative integer. */
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
 
 /**
@@ -104,13 +115,18 @@ export class VmtbDecoder {
   #pendingPos = 0;
   #done = false;
   #count = 0;
-  #pid = -1;
-  #slot = 0;
   #slots = new Map<number, number>();
   /** Slot + 1 of each pid below {@linkcode SMALL_PIDS} (0: none yet), to skip the Map. */
   #smallSlot = new Int32Array(SMALL_PIDS);
   #lastPage = new Float64Array(64);
   #strings: string[] = [];
+  /** Pid runs of the block being decoded: slot and length. */
+  #runSlot = new Int32Array(VMTB_BLOCK);
+  #runLen = new Int32Array(VMTB_BLOCK);
+  /** A block decoded here when the caller's batch is too small for it, and how much is handed out. */
+  #stage: EventBatch | null = null;
+  #stageAt = 0;
+  #stageLen = 0;
 
   /** Reads `.vmtb` bytes from `src`; `name` prefixes error messages. */
   constructor(src: ByteSource, name: string) {
@@ -174,12 +190,17 @@ export class VmtbDecoder {
     }
     if (buf[4] !== VMTB_VERSION) {
       throw this.#error(
-        `Unsupported vmtb version ${buf[4]} (this reader knows version ${VMTB_VERSION})`,
+        `Unsupported vmtb version ${buf[4]} (this reader knows version ${VMTB_VERSION}${
+          buf[4] === 1
+            ? "; version 1 was never released: convert the trace again from its text"
+            : ""
+        })`,
       );
     }
     this.#p = 5;
-    const len = this.#varint();
-    if (len > LOOKAHEAD || this.#p + len > this.#end) {
+    const len = varint(buf, this.#p);
+    this.#p = gp;
+    if (len > VMTB_MAX_STRING || this.#p + len > this.#end) {
       throw this.#error("Corrupt vmtb header: its length runs past the end of the file");
     }
     const text = dec.decode(buf.subarray(this.#p, this.#p + len));
@@ -187,19 +208,6 @@ export class VmtbDecoder {
     const r = parseHeaderLine(text);
     if (r.error !== undefined) throw this.#error(`Corrupt vmtb header: ${r.error}`);
     return r.header;
-  }
-
-  #varint(): number {
-    const buf = this.#buf;
-    let b = buf[this.#p++]!;
-    if (b < 128) return b;
-    let v = b & 127, mult = 128;
-    do {
-      b = buf[this.#p++]!;
-      v += (b & 127) * mult;
-      mult *= 128;
-    } while (b >= 128 && mult < 2 ** 56);
-    return v;
   }
 
   /**
@@ -211,31 +219,91 @@ export class VmtbDecoder {
     if (this.#done) return false;
     const cap = batch.capacity;
     while (batch.length < cap) {
+      if (this.#stageAt < this.#stageLen) {
+        this.#unstage(batch);
+        continue;
+      }
       if (this.#end - this.#p <= LOOKAHEAD && !this.#eof) await this.#fill();
-      const end = this.#end;
-      const stop = this.#eof ? end : end - LOOKAHEAD;
-      if (this.#p >= end) {
+      const buf = this.#buf, end = this.#end;
+      let p = this.#p;
+      if (p >= end) {
         throw this.#error(
           `Truncated vmtb file: it ends after ${this.#count} events without the end marker`,
         );
       }
-      const n = this.#decode(batch, stop);
-      if (this.#p > end) {
-        throw this.#error(
-          `Truncated vmtb file: it ends inside event ${this.#count + 1}`,
-          this.#count + 1,
-        );
-      }
-      if (n < 0) {
+      const tag = buf[p++]!;
+      if (tag === REC_END) {
+        this.#p = p;
         await this.#trailer();
         return false;
       }
+      const first = this.#count + 1;
+      if (tag !== REC_BLOCK) {
+        throw this.#error(
+          `Corrupt vmtb file: bad block byte 0x${tag.toString(16)} after event ${this.#count}`,
+          first,
+        );
+      }
+      const n = varint(buf, p);
+      const size = varint(buf, gp);
+      p = gp;
+      if (p > end) throw this.#error(`Truncated vmtb file: it ends inside event ${first}`, first);
+      if (n < 1 || n > VMTB_BLOCK || size > VMTB_MAX_BODY || size < 1 + n) {
+        throw this.#error(
+          `Corrupt vmtb file: the block after event ${this.#count} claims ${n} events in ${size} ` +
+            `bytes (expected 1 to ${VMTB_BLOCK} events in at most ${VMTB_MAX_BODY} bytes)`,
+          first,
+        );
+      }
+      if (p + size > end) {
+        throw this.#error(
+          `Truncated vmtb file: it ends inside the block of events ${first} to ${first + n - 1}`,
+          first,
+        );
+      }
+      if (cap - batch.length >= n) {
+        this.#block(batch, batch.length, n, p, p + size);
+      } else if (batch.length > 0) {
+        return true; // the next batch takes the whole block
+      } else {
+        const stage = this.#stage ??= new EventBatch(VMTB_BLOCK);
+        stage.clear();
+        this.#block(stage, 0, n, p, p + size);
+        this.#stageAt = 0;
+        this.#stageLen = n;
+      }
+      this.#p = p + size;
     }
     return true;
   }
 
+  /** Copies staged events into `batch`, as many as fit. */
+  #unstage(batch: EventBatch): void {
+    const s = this.#stage!;
+    const from = this.#stageAt;
+    const k = Math.min(batch.capacity - batch.length, this.#stageLen - from);
+    const at = batch.length, to = from + k;
+    batch.op.set(s.op.subarray(from, to), at);
+    batch.pid.set(s.pid.subarray(from, to), at);
+    batch.page.set(s.page.subarray(from, to), at);
+    batch.off.set(s.off.subarray(from, to), at);
+    batch.page2.set(s.page2.subarray(from, to), at);
+    batch.off2.set(s.off2.subarray(from, to), at);
+    batch.n1.set(s.n1.subarray(from, to), at);
+    batch.n2.set(s.n2.subarray(from, to), at);
+    batch.small.set(s.small.subarray(from, to), at);
+    batch.line.set(s.line.subarray(from, to), at);
+    for (let j = 0; j < k; j++) {
+      const str = s.str[from + j]!;
+      batch.str[at + j] = str < 0 ? -1 : batch.addString(s.strings[str]!);
+    }
+    batch.length = at + k;
+    this.#stageAt = to;
+  }
+
   async #trailer(): Promise<void> {
-    const count = this.#varint();
+    const count = varint(this.#buf, this.#p);
+    this.#p = gp;
     if (this.#p > this.#end) {
       throw this.#error("Truncated vmtb file: it ends inside the end marker");
     }
@@ -249,205 +317,219 @@ export class VmtbDecoder {
     this.#done = true;
   }
 
-  /**
-   * Decodes records while the cursor is before `stop`; returns -1 at the end marker. The hot
-   * loop keeps the cursor and per-process state in locals and reads one-byte varints inline.
-   */
-  #decode(b: EventBatch, stop: number): number {
-    const buf = this.#buf;
-    const cap = b.capacity;
-    const opc = b.op, pidc = b.pid, pagec = b.page, offc = b.off, page2c = b.page2;
-    const off2c = b.off2, n1c = b.n1, n2c = b.n2, smallc = b.small, strc = b.str, linec = b.line;
-    const smallSlot = this.#smallSlot;
-    let i = b.length;
-    let p = this.#p;
-    let pid = this.#pid;
-    let slot = this.#slot;
-    let lastPage = this.#lastPage;
-    let count = this.#count;
-    let cur = lastPage[slot]!; // the current process's last page, kept in a register
-    let v = 0;
-    let result = 0;
-    // unused columns must read 0 (str -1): clearing the rest of the batch at once is cheaper
-    // than storing zeros event by event
-    page2c.fill(0, i);
-    off2c.fill(0, i);
-    n2c.fill(0, i);
-    smallc.fill(0, i);
-    strc.fill(-1, i);
-    {
-      while (i < cap && p < stop) {
-        const rec = buf[p++]!;
-        if (rec === REC_END) {
-          result = -1;
-          break;
-        }
-        const op = rec & 31;
-        if (op >= OPS.length || rec & 0x80) {
-          throw this.#error(
-            `Corrupt vmtb file: bad record byte 0x${rec.toString(16)} at event ${count + 1}`,
-            count + 1,
-          );
-        }
-        if ((rec & REC_SAME_PID) === 0) {
-          v = buf[p]!;
-          if (v < 128) p++;
-          else (v = varint(buf, p), p = gp);
-          pid = v;
-          let s = pid < SMALL_PIDS ? smallSlot[pid]! - 1 : this.#slots.get(pid) ?? -1;
-          if (s < 0) {
-            s = this.#slots.size;
-            this.#slots.set(pid, s);
-            if (pid < SMALL_PIDS) smallSlot[pid] = s + 1;
-            if (s >= lastPage.length) {
-              const bigger = new Float64Array(lastPage.length * 2);
-              bigger.set(lastPage);
-              this.#lastPage = lastPage = bigger;
-            }
-          }
-          lastPage[slot] = cur;
-          slot = s;
-          cur = lastPage[slot]!;
-          if ((SYSTEM[op] === 1) !== (pid === 0) || pid > 0x7fffffff) {
-            throw this.#error(
-              `Corrupt vmtb file: event ${count + 1} ('${OPS[op]}') has pid ${pid}`,
-              count + 1,
-            );
-          }
-        } else if ((SYSTEM[op] === 1) !== (pid === 0)) {
-          throw this.#error(
-            `Corrupt vmtb file: event ${count + 1} ('${OPS[op]}') has pid ${pid}`,
-            count + 1,
-          );
-        }
-        opc[i] = op;
-        pidc[i] = pid;
-        linec[i] = ++count;
-        let off = 0, n1 = 0;
-        if (op >= Op.r && op <= Op.x) {
-          // loads, stores and fetches: most of any trace
-          v = buf[p]!;
-          if (v < 128) p++;
-          else if (buf[p + 1]! < 128) (v = (v & 127) | (buf[p + 1]! << 7), p += 2);
-          else (v = varint(buf, p), p = gp);
-          if (v < 0x80000000) {
-            const h = v >>> 1;
-            cur += (h >>> 1) ^ -(h & 1);
-          } else {
-            const half = Math.floor(v / 2);
-            cur += half % 2 === 0 ? half / 2 : -(half + 1) / 2;
-          }
-          if (cur < 0 || cur >= TWO45) {
-            throw this.#error(
-              `Corrupt vmtb file: event ${count} has an address out of range`,
-              count,
-            );
-          }
-          pagec[i] = cur;
-          if ((v & 1) === 1) {
-            off = buf[p]!; // below 4096: one or two bytes
-            if (off < 128) p++;
-            else (off = (off & 127) | ((buf[p + 1]! & 127) << 7), p += 2);
-          }
-          offc[i] = off;
-          // LEN: omitted (1) or a varint. Branch-free for the one-byte case, because whether
-          // LEN is there varies from event to event and a mispredicted branch costs more.
-          const has = ((rec >> 6) & 1) ^ 1;
-          const c = buf[p]!;
-          if ((has & (c >> 7)) !== 0) (n1 = varint(buf, p), p = gp);
-          else (n1 = 1 + has * (c - 1), p += has);
-          n1c[i] = n1;
-          i++;
-          continue;
-        }
-        // the other ops are rarer: decoded out of line, keeping this loop small
-        this.#slot = slot;
-        lastPage[slot] = cur;
-        this.#other(b, i, rec, op, p, count);
-        cur = lastPage[slot]!;
-        p = gp;
-        i++;
-      }
-    }
-    // written back once per call: V8 keeps this function optimized (a finally block here made it
-    // deoptimize on every exit for want of type feedback)
-    lastPage[slot] = cur;
-    b.length = i;
-    this.#p = p;
-    this.#pid = pid;
-    this.#slot = slot;
-    this.#count = count;
-    return result < 0 ? -1 : i;
+  #corrupt(first: number, n: number, what: string): TraceError {
+    return this.#error(
+      `Corrupt vmtb file: the block of events ${first} to ${first + n - 1} ${what}`,
+      first,
+    );
   }
 
-  /** Decodes the fields of a record that is not r/w/x into event `i`; sets `gp`. */
-  #other(b: EventBatch, i: number, rec: number, op: number, p: number, count: number): void {
-    const buf = this.#buf;
-    const lastPage = this.#lastPage;
-    const slot = this.#slot;
-    let v = 0;
-    let page = 0, off = 0, page2 = 0, off2 = 0, n1 = 0, n2 = 0, small = 0, str = -1;
-    if (ADDR_OPS[op] === 1) {
-      // zigzag page delta from this process's last address, low bit: an offset follows
-      v = buf[p]!;
-      if (v < 128) p++;
-      else (v = varint(buf, p), p = gp);
-      if (v < 0x80000000) {
-        const h = v >>> 1; // integer fast path for deltas below 2^29 pages
-        page = lastPage[slot]! + ((h >>> 1) ^ -(h & 1));
-      } else {
-        const half = Math.floor(v / 2);
-        page = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
-      }
-      lastPage[slot] = page;
-      if ((v & 1) === 1) {
-        off = buf[p]!;
-        if (off < 128) p++;
-        else (off = varint(buf, p), p = gp);
+  /** The slot (index into the last-page table) of `pid`, made on first sight. */
+  #slotOf(pid: number): number {
+    let s = pid < SMALL_PIDS ? this.#smallSlot[pid]! - 1 : this.#slots.get(pid) ?? -1;
+    if (s < 0) {
+      s = this.#slots.size;
+      this.#slots.set(pid, s);
+      if (pid < SMALL_PIDS) this.#smallSlot[pid] = s + 1;
+      if (s >= this.#lastPage.length) {
+        const bigger = new Float64Array(this.#lastPage.length * 2);
+        bigger.set(this.#lastPage);
+        this.#lastPage = bigger;
       }
     }
+    return s;
+  }
+
+  /**
+   * Decodes the block of `n` events whose body is `buf[p, pend)` into events `i0 ...` of `b`,
+   * one column at a time.
+   */
+  #block(b: EventBatch, i0: number, n: number, p: number, pend: number): void {
+    const buf = this.#buf;
+    const first = this.#count + 1;
+    const iend = i0 + n;
+    const flags = buf[p++]!;
+    if ((flags & ~(BLOCK_HAS_LENGTHS | BLOCK_HAS_OFFSETS)) !== 0) {
+      throw this.#corrupt(first, n, `has bad flags 0x${flags.toString(16)}`);
+    }
+    // ops: one copy
+    const opc = b.op;
+    opc.set(buf.subarray(p, p + n), i0);
+    p += n;
+    // pids: runs
+    const pidc = b.pid;
+    const runSlot = this.#runSlot, runLen = this.#runLen;
+    const runs = varint(buf, p);
+    p = gp;
+    if (runs < 1 || runs > n) throw this.#corrupt(first, n, `has ${runs} pid runs`);
+    let i = i0;
+    for (let r = 0; r < runs; r++) {
+      const pid = varint(buf, p);
+      const len = varint(buf, gp);
+      p = gp;
+      if (pid > 0x7fffffff || len < 1 || i + len > iend) {
+        throw this.#corrupt(first, n, `has a bad pid run (pid ${pid}, ${len} events)`);
+      }
+      pidc.fill(pid, i, i + len);
+      if (pid === 0) {
+        for (let j = i; j < i + len; j++) {
+          if (SYSTEM[opc[j]!] !== 1 && opc[j]! < OPS.length) {
+            throw this.#pidError(j - i0 + first, opc[j]!, 0);
+          }
+        }
+      }
+      runSlot[r] = this.#slotOf(pid);
+      runLen[r] = len;
+      i += len;
+    }
+    if (i !== iend || p > pend) throw this.#corrupt(first, n, "has pid runs that do not add up");
+    // pages: a byte column of zigzag deltas from each process's last page, then the escaped
+    // ones, then the running sum per process
+    const pagec = b.page;
+    if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
+    for (i = i0; i < iend; i++) {
+      const v = buf[p++]!;
+      pagec[i] = (v >>> 1) ^ -(v & 1);
+    }
+    p = this.#escapes(buf, p, pagec, i0, n, first, true);
+    const lastPage = this.#lastPage;
+    i = i0;
+    for (let r = 0; r < runs; r++) {
+      const slot = runSlot[r]!;
+      const stop = i + runLen[r]!;
+      let cur = lastPage[slot]!;
+      for (; i < stop; i++) {
+        cur += pagec[i]!;
+        if (cur < 0 || cur >= TWO45) throw this.#rangeError(i - i0 + first);
+        pagec[i] = cur;
+      }
+      lastPage[slot] = cur;
+    }
+    if (p > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
+    // offsets: two bytes each, or all 0
+    const offc = b.off;
+    if ((flags & BLOCK_HAS_OFFSETS) !== 0) {
+      if (p + 2 * n > pend) throw this.#corrupt(first, n, "runs past its end in its offsets");
+      let all = 0;
+      for (i = i0; i < iend; i++, p += 2) {
+        const o = buf[p]! | (buf[p + 1]! << 8);
+        all |= o;
+        offc[i] = o;
+      }
+      if (all > 4095) throw this.#corrupt(first, n, "has an in-page offset above 4095");
+    } else offc.fill(0, i0, iend);
+    // lengths: a byte column, or all 1
+    const n1c = b.n1;
+    if ((flags & BLOCK_HAS_LENGTHS) !== 0) {
+      if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
+      for (i = i0; i < iend; i++) n1c[i] = buf[p++]!;
+      p = this.#escapes(buf, p, n1c, i0, n, first, false);
+      if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
+    } else n1c.fill(1, i0, iend);
+    // event numbers, and the columns only the rarer ops use
+    const linec = b.line;
+    for (i = i0; i < iend; i++) linec[i] = first + (i - i0);
+    b.page2.fill(0, i0, iend);
+    b.off2.fill(0, i0, iend);
+    b.n2.fill(0, i0, iend);
+    b.small.fill(0, i0, iend);
+    b.str.fill(-1, i0, iend);
+    // the other fields of the ops that are not r/w/x, from the extra stream
+    for (i = i0; i < iend; i++) {
+      if (((opc[i]! - Op.r) >>> 0) <= Op.x - Op.r) continue;
+      this.#other(b, i, p, pend, i - i0 + first);
+      p = gp;
+    }
+    if (p !== pend) {
+      throw this.#corrupt(first, n, `has ${pend - p} bytes left over after its last field`);
+    }
+    b.length = iend;
+    this.#count += n;
+  }
+
+  /**
+   * Reads the escaped values of a byte column just decoded into `col[i0, i0 + n)` and puts them in
+   * place (zigzag-decoded when `signed`); returns the position after them.
+   */
+  #escapes(
+    buf: Uint8Array,
+    p: number,
+    col: Float64Array,
+    i0: number,
+    n: number,
+    first: number,
+    signed: boolean,
+  ): number {
+    const count = varint(buf, p);
+    p = gp;
+    let k = i0 - 1;
+    const escaped = signed ? (ESCAPE >>> 1) ^ -(ESCAPE & 1) : ESCAPE;
+    for (let e = 0; e < count; e++) {
+      k += varint(buf, p) + 1;
+      const v = varint(buf, gp);
+      p = gp;
+      if (k >= i0 + n || col[k] !== escaped || v < ESCAPE) {
+        throw this.#corrupt(first, n, "has a bad escaped value in a byte column");
+      }
+      col[k] = signed ? unzigzag(v) : v;
+    }
+    return p;
+  }
+
+  #rangeError(event: number): TraceError {
+    return this.#error(`Corrupt vmtb file: event ${event} has an address out of range`, event);
+  }
+
+  #pidError(event: number, op: number, pid: number): TraceError {
+    return this.#error(`Corrupt vmtb file: event ${event} ('${OPS[op]}') has pid ${pid}`, event);
+  }
+
+  /** Decodes the fields of event `i` (not r/w/x) from the extra stream at `p`; sets `gp`. */
+  #other(b: EventBatch, i: number, p: number, pend: number, count: number): void {
+    const buf = this.#buf;
+    const op = b.op[i]!;
+    if (op >= OPS.length) {
+      throw this.#error(`Corrupt vmtb file: bad op code ${op} at event ${count}`, count);
+    }
+    const pid = b.pid[i]!;
+    if ((SYSTEM[op] === 1) !== (pid === 0)) throw this.#pidError(count, op, pid);
+    let v = 0;
+    let page2 = 0, off2 = 0, n1 = b.n1[i]!, n2 = 0, small = 0, str = -1;
+    if (ADDR_OPS[op] !== 1) {
+      b.page[i] = 0;
+      b.off[i] = 0;
+      n1 = 0;
+    }
     switch (op) {
-      case Op.munmap:
-      case Op.mlock:
-      case Op.munlock:
-      case Op.msync:
       case Op.fork:
       case Op.clone:
       case Op.reclaim:
         n1 = varint(buf, p), p = gp;
         break;
       case Op.mmap:
-        n1 = varint(buf, p), p = gp;
         small = varint(buf, p), p = gp;
-        if (rec & REC_A) (str = this.#string(b, p, count), p = gp);
+        if (small & SMALL_HAS_OBJECT) (str = this.#string(b, p, pend, count), p = gp);
+        small &= ~SMALL_HAS_OBJECT;
         if (small & HAS_OFFSET) n2 = varint(buf, p), p = gp;
         break;
-      case Op.mremap: {
-        n1 = varint(buf, p), p = gp;
+      case Op.mremap:
         v = varint(buf, p), p = gp;
-        const half = Math.floor(v / 2);
-        page2 = lastPage[slot]! + (half % 2 === 0 ? half / 2 : -(half + 1) / 2);
-        lastPage[slot] = page2;
+        page2 = b.page[i]! + unzigzag(Math.floor(v / 2));
         if (v % 2 === 1) off2 = varint(buf, p), p = gp;
         n2 = varint(buf, p), p = gp;
         break;
-      }
       case Op.mprotect:
       case Op.madvise:
-        n1 = varint(buf, p), p = gp;
         small = buf[p++]!;
-        break;
-      case Op.exec:
-      case Op.exit:
         break;
       case Op.create:
       case Op.truncate:
-        str = this.#string(b, p, count), p = gp;
+        str = this.#string(b, p, pend, count), p = gp;
         n1 = varint(buf, p), p = gp;
         break;
       case Op.read:
       case Op.write:
-        str = this.#string(b, p, count), p = gp;
+        str = this.#string(b, p, pend, count), p = gp;
         n1 = varint(buf, p), p = gp;
         n2 = varint(buf, p), p = gp;
         break;
@@ -455,21 +537,18 @@ export class VmtbDecoder {
       case Op.fsync:
       case Op.swapoff:
       case Op.mark:
-        str = this.#string(b, p, count), p = gp;
+        str = this.#string(b, p, pend, count), p = gp;
         break;
-      case Op.swapon:
-        str = this.#string(b, p, count), p = gp;
+      case Op.swapon: {
+        str = this.#string(b, p, pend, count), p = gp;
         n1 = varint(buf, p), p = gp;
-        if (rec & REC_A) {
-          const z = varint(buf, p);
-          p = gp;
-          n2 = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-          small = HAS_PRIO;
-        }
+        const z = varint(buf, p);
+        p = gp;
+        if (z > 0) (n2 = unzigzag(z - 1), small = HAS_PRIO);
         break;
+      }
     }
-    const bad = page < 0 || page >= TWO45 || page2 < 0 || page2 >= TWO45 || off > 4095 ||
-      off2 > 4095 ||
+    const bad = p > pend || page2 < 0 || page2 >= TWO45 || off2 > 4095 ||
       (op === Op.mmap && (small > 0x7ff || checkFlagBits((small >> 3) & 0x7f) !== undefined)) ||
       (op === Op.mprotect && small > 7) || (op === Op.madvise && small >= ADVICES.length) ||
       ((op === Op.fork || op === Op.clone) && (n1 < 1 || n1 > 0x7fffffff));
@@ -480,8 +559,6 @@ export class VmtbDecoder {
       const problem = mmapOffsetProblem(n2);
       if (problem !== undefined) throw this.#error(`Event ${count} ('mmap'): ${problem}`, count);
     }
-    b.page[i] = page;
-    b.off[i] = off;
     b.page2[i] = page2;
     b.off2[i] = off2;
     b.n1[i] = n1;
@@ -492,7 +569,7 @@ export class VmtbDecoder {
   }
 
   /** Reads a string reference at `p` (adding a new string to the table); sets `gp`. */
-  #string(b: EventBatch, p: number, event: number): number {
+  #string(b: EventBatch, p: number, pend: number, event: number): number {
     const buf = this.#buf;
     const k = varint(buf, p);
     p = gp;
@@ -506,8 +583,8 @@ export class VmtbDecoder {
     }
     const len = varint(buf, p);
     p = gp;
-    if (len > VMTB_MAX_STRING || p + len > this.#end) {
-      throw this.#error(`Truncated vmtb file: it ends inside event ${event}`, event);
+    if (len > VMTB_MAX_STRING || p + len > pend) {
+      throw this.#error(`Corrupt vmtb file: event ${event} has a string past its block`, event);
     }
     const s = dec.decode(buf.subarray(p, p + len));
     gp = p + len;

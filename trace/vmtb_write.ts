@@ -1,8 +1,10 @@
 /**
- * {@linkcode VmtbEncoder}: writes the binary `.vmtb` form (see docs/vmtb.md). Addresses are stored
- * as zigzag varint deltas from the same process's previous address, lengths as varints, strings
- * once in an inline string table, and the file ends with a marker carrying the event count, so a
- * truncated file is detected.
+ * {@linkcode VmtbEncoder}: writes the binary `.vmtb` form, version 2 (see docs/vmtb.md). Events go
+ * into blocks of up to {@linkcode VMTB_BLOCK} events stored column by column: the op bytes, the
+ * pids as runs, the page numbers as zigzag varint deltas from the same process's previous page,
+ * the in-page offsets and lengths as fixed-width columns that vanish when a block's values are all
+ * 0 (offsets) or all 1 (lengths), and the remaining fields of the rarer ops in one stream. The file
+ * ends with a marker carrying the event count, so a truncated file is detected.
  *
  * @module
  */
@@ -13,19 +15,116 @@ import { formatHeader } from "./text_write.ts";
 /** The magic bytes a `.vmtb` file starts with: `VMTB`. */
 export const VMTB_MAGIC = new Uint8Array([0x56, 0x4d, 0x54, 0x42]);
 /** The `.vmtb` version this code writes and reads. */
-export const VMTB_VERSION = 1;
-/** Record flag: same pid as the previous record (no pid follows). */
-export const REC_SAME_PID = 0x20;
-/** Record flag, per op: r/w/x LEN is 1 (omitted); mmap has an OBJECT; swapon has a prio. */
-export const REC_A = 0x40;
+export const VMTB_VERSION = 2;
+/** The byte that starts a block of events. */
+export const REC_BLOCK = 0x01;
 /** The end marker; a varint event count follows. */
 export const REC_END = 0xff;
 /** Longest string (object name, label) a `.vmtb` file may hold, in UTF-8 bytes. */
 export const VMTB_MAX_STRING = 65535;
+/** Most events in one block. */
+export const VMTB_BLOCK = 4096;
+/** Largest block body a reader accepts, in bytes (this writer stays under half of it). */
+export const VMTB_MAX_BODY = 1 << 20;
+/** Block flag: the block has a length column (else every length is 1). */
+export const BLOCK_HAS_LENGTHS = 1;
+/** Block flag: the block has an offset column (else every offset is 0). */
+export const BLOCK_HAS_OFFSETS = 2;
+/** In a byte column: the value is in the column's exception list. */
+export const ESCAPE = 255;
+/** In the stored SMALL of an `mmap`: an OBJECT follows. */
+export const SMALL_HAS_OBJECT = 1 << 11;
 
-const FLUSH_AT = 1 << 20;
-const RESERVE = VMTB_MAX_STRING + 256;
+/** A block is closed once its extra stream reaches this many bytes. */
+const EXTRA_LIMIT = 1 << 18;
 const enc = new TextEncoder();
+
+/** A growable byte buffer with varint writers. */
+class Bytes {
+  buf = new Uint8Array(1 << 16);
+  pos = 0;
+
+  room(n: number): void {
+    if (this.pos + n > this.buf.length) {
+      const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+      bigger.set(this.buf.subarray(0, this.pos));
+      this.buf = bigger;
+    }
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.pos++] = b;
+  }
+
+  /** A non-negative integer below 2^53 as a little-endian base-128 varint. */
+  varint(v: number): void {
+    this.room(10);
+    const out = this.buf;
+    let p = this.pos;
+    while (v >= 128) {
+      out[p++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    out[p++] = v;
+    this.pos = p;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+/** Zigzag of an integer of magnitude below 2^52. */
+function zigzag(d: number): number {
+  return d >= 0 ? d * 2 : -d * 2 - 1;
+}
+
+/**
+ * Writes `values[0, n)` (non-negative integers) as a byte column: one byte each, {@linkcode ESCAPE}
+ * for a value of 255 or more, then the escaped values as a varint count and, for each, a varint gap
+ * (events since the previous escaped one) and the varint value.
+ */
+function byteColumn(out: Bytes, values: Float64Array, n: number): void {
+  out.room(n);
+  const buf = out.buf;
+  let p = out.pos, escaped = 0;
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    if (v >= ESCAPE) (buf[p++] = ESCAPE, escaped++);
+    else buf[p++] = v;
+  }
+  out.pos = p;
+  out.varint(escaped);
+  let last = -1;
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!;
+    if (v < ESCAPE) continue;
+    out.varint(k - last - 1);
+    out.varint(v);
+    last = k;
+  }
+}
+
+/** Ops whose event has an address (and a length) in the page, offset and length columns. */
+const ADDR_OPS = new Uint8Array(32);
+for (
+  const op of [
+    Op.mmap,
+    Op.munmap,
+    Op.mremap,
+    Op.mprotect,
+    Op.madvise,
+    Op.mlock,
+    Op.munlock,
+    Op.msync,
+    Op.r,
+    Op.w,
+    Op.x,
+  ]
+) ADDR_OPS[op] = 1;
 
 /**
  * Encodes events into `.vmtb` bytes. Call {@linkcode VmtbEncoder.add} per event, take the bytes
@@ -44,33 +143,38 @@ const enc = new TextEncoder();
  * e.add(b, 1);
  * e.finish();
  * const bytes = e.take();
- * if (bytes[0] !== 0x56 || bytes.length > 40) throw new Error(`${bytes.length}`);
+ * if (bytes[0] !== 0x56 || bytes.length > 60) throw new Error(`${bytes.length}`);
  * ```
  */
 export class VmtbEncoder {
-  #out = new Uint8Array(FLUSH_AT + RESERVE);
-  #pos = 0;
-  #lastPid = -1;
-  #slot = 0;
+  #out = new Bytes();
+  #count = 0;
   #slots = new Map<number, number>();
   #lastPage = new Float64Array(64);
   #strings = new Map<string, number>();
-  #count = 0;
+  // the block being built
+  #n = 0;
+  #ops = new Uint8Array(VMTB_BLOCK);
+  #pids = new Int32Array(VMTB_BLOCK);
+  #pages = new Float64Array(VMTB_BLOCK);
+  #offs = new Uint16Array(VMTB_BLOCK);
+  #lens = new Float64Array(VMTB_BLOCK);
+  #deltas = new Float64Array(VMTB_BLOCK);
+  #extra = new Bytes();
+  #body = new Bytes();
 
   /** Starts a file with `header`. */
   constructor(header: TraceHeader) {
-    this.#out.set(VMTB_MAGIC, 0);
-    this.#out[4] = VMTB_VERSION;
-    this.#pos = 5;
+    this.#out.bytes(VMTB_MAGIC);
+    this.#out.byte(VMTB_VERSION);
     const h = enc.encode(formatHeader(header));
-    this.#varint(h.length);
-    this.#out.set(h, this.#pos);
-    this.#pos += h.length;
+    this.#out.varint(h.length);
+    this.#out.bytes(h);
   }
 
-  /** Bytes waiting to be taken. */
+  /** Bytes waiting to be taken (whole blocks; the block being built is not counted). */
   get size(): number {
-    return this.#pos;
+    return this.#out.pos;
   }
 
   /** Events added so far. */
@@ -80,98 +184,73 @@ export class VmtbEncoder {
 
   /** Returns (a copy of) the bytes encoded so far and forgets them. */
   take(): Uint8Array<ArrayBuffer> {
-    const b = this.#out.slice(0, this.#pos);
-    this.#pos = 0;
+    const b = this.#out.buf.slice(0, this.#out.pos);
+    this.#out.pos = 0;
     return b;
   }
 
-  /** Appends the end marker. */
+  /** Writes the last block and the end marker. */
   finish(): void {
-    this.#room();
-    this.#out[this.#pos++] = REC_END;
-    this.#varint(this.#count);
+    this.#flush();
+    this.#out.byte(REC_END);
+    this.#out.varint(this.#count);
   }
 
   /** Encodes event `i` of `b`. */
   add(b: EventBatch, i: number): void {
-    this.#room();
     const op = b.op[i]!;
-    const pid = b.pid[i]!;
-    const head = this.#pos++;
-    let rec = op;
-    if (pid === this.#lastPid) rec |= REC_SAME_PID;
-    else {
-      this.#varint(pid);
-      this.#lastPid = pid;
-      let s = this.#slots.get(pid);
-      if (s === undefined) {
-        s = this.#slots.size;
-        this.#slots.set(pid, s);
-        if (s >= this.#lastPage.length) {
-          const bigger = new Float64Array(this.#lastPage.length * 2);
-          bigger.set(this.#lastPage);
-          this.#lastPage = bigger;
-        }
-      }
-      this.#slot = s;
-    }
+    if (op >= OPS.length) throw new RangeError(`VmtbEncoder: bad op code ${op}`);
+    const k = this.#n;
+    this.#ops[k] = op;
+    this.#pids[k] = b.pid[i]!;
+    const addr = ADDR_OPS[op] === 1;
+    this.#pages[k] = addr ? b.page[i]! : -1;
+    this.#offs[k] = addr ? b.off[i]! : 0;
+    this.#lens[k] = addr ? b.n1[i]! : 1;
+    if (op < Op.r || op > Op.x) this.#other(b, i, op);
+    this.#n = k + 1;
+    this.#count++;
+    if (this.#n === VMTB_BLOCK || this.#extra.pos >= EXTRA_LIMIT) this.#flush();
+  }
+
+  /** The fields of an event that is not r/w/x, into the extra stream. */
+  #other(b: EventBatch, i: number, op: number): void {
+    const x = this.#extra;
     const small = b.small[i]!;
     switch (op) {
-      case Op.r:
-      case Op.w:
-      case Op.x: {
-        this.#addr(b.page[i]!, b.off[i]!);
-        const len = b.n1[i]!;
-        if (len === 1) rec |= REC_A;
-        else this.#varint(len);
+      case Op.mmap: {
+        const s = b.str[i]!;
+        x.varint(small | (s >= 0 ? SMALL_HAS_OBJECT : 0));
+        if (s >= 0) this.#string(b.strings[s]!);
+        if (small & HAS_OFFSET) x.varint(b.n2[i]!);
         break;
       }
-      case Op.munmap:
-      case Op.mlock:
-      case Op.munlock:
-      case Op.msync:
-        this.#addr(b.page[i]!, b.off[i]!);
-        this.#varint(b.n1[i]!);
+      case Op.mremap: {
+        const off2 = b.off2[i]!;
+        x.varint(zigzag(b.page2[i]! - b.page[i]!) * 2 + (off2 !== 0 ? 1 : 0));
+        if (off2 !== 0) x.varint(off2);
+        x.varint(b.n2[i]!);
         break;
-      case Op.mmap:
-        this.#addr(b.page[i]!, b.off[i]!);
-        this.#varint(b.n1[i]!);
-        this.#varint(small);
-        if (b.str[i]! >= 0) {
-          rec |= REC_A;
-          this.#string(b.strings[b.str[i]!]!);
-        }
-        if (small & HAS_OFFSET) this.#varint(b.n2[i]!);
-        break;
-      case Op.mremap:
-        this.#addr(b.page[i]!, b.off[i]!);
-        this.#varint(b.n1[i]!);
-        this.#addr(b.page2[i]!, b.off2[i]!);
-        this.#varint(b.n2[i]!);
-        break;
+      }
       case Op.mprotect:
       case Op.madvise:
-        this.#addr(b.page[i]!, b.off[i]!);
-        this.#varint(b.n1[i]!);
-        this.#out[this.#pos++] = small;
+        x.byte(small);
         break;
       case Op.fork:
       case Op.clone:
-        this.#varint(b.n1[i]!);
-        break;
-      case Op.exec:
-      case Op.exit:
+      case Op.reclaim:
+        x.varint(b.n1[i]!);
         break;
       case Op.create:
       case Op.truncate:
         this.#string(b.strings[b.str[i]!]!);
-        this.#varint(b.n1[i]!);
+        x.varint(b.n1[i]!);
         break;
       case Op.read:
       case Op.write:
         this.#string(b.strings[b.str[i]!]!);
-        this.#varint(b.n1[i]!);
-        this.#varint(b.n2[i]!);
+        x.varint(b.n1[i]!);
+        x.varint(b.n2[i]!);
         break;
       case Op.unlink:
       case Op.fsync:
@@ -181,61 +260,95 @@ export class VmtbEncoder {
         break;
       case Op.swapon:
         this.#string(b.strings[b.str[i]!]!);
-        this.#varint(b.n1[i]!);
-        if (small & HAS_PRIO) {
-          rec |= REC_A;
-          const p = b.n2[i]!;
-          this.#varint(p >= 0 ? p * 2 : -p * 2 - 1);
-        }
+        x.varint(b.n1[i]!);
+        x.varint(small & HAS_PRIO ? zigzag(b.n2[i]!) + 1 : 0);
         break;
-      case Op.reclaim:
-        this.#varint(b.n1[i]!);
-        break;
-      default:
-        throw new RangeError(`VmtbEncoder: bad op code ${op} (${OPS[op]})`);
-    }
-    this.#out[head] = rec;
-    this.#count++;
-  }
-
-  #room(): void {
-    if (this.#pos + RESERVE > this.#out.length) {
-      const bigger = new Uint8Array(this.#out.length * 2);
-      bigger.set(this.#out.subarray(0, this.#pos));
-      this.#out = bigger;
     }
   }
 
-  /** Writes a non-negative integer below 2^53 as a little-endian base-128 varint. */
-  #varint(v: number): void {
+  /** Writes the block being built (if any) to the output. */
+  #flush(): void {
+    const n = this.#n;
+    if (n === 0) return;
+    const body = this.#body;
+    body.pos = 0;
+    const ops = this.#ops, pids = this.#pids, pages = this.#pages, offs = this.#offs;
+    const lens = this.#lens;
+    let offsAll = 0, lensAll = true;
+    for (let k = 0; k < n; k++) {
+      offsAll |= offs[k]!;
+      lensAll &&= lens[k] === 1;
+    }
+    body.byte((lensAll ? 0 : BLOCK_HAS_LENGTHS) | (offsAll !== 0 ? BLOCK_HAS_OFFSETS : 0));
+    body.bytes(ops.subarray(0, n));
+    // pid runs
+    let runs = 0;
+    for (let k = 0; k < n; k++) if (k === 0 || pids[k] !== pids[k - 1]) runs++;
+    body.varint(runs);
+    for (let k = 0; k < n;) {
+      let e = k + 1;
+      while (e < n && pids[e] === pids[k]) e++;
+      body.varint(pids[k]!);
+      body.varint(e - k);
+      k = e;
+    }
+    // page deltas from each process's last page (ops without an address: 0)
+    let slot = -1, lastPid = -1;
+    const deltas = this.#deltas;
+    for (let k = 0; k < n; k++) {
+      if (pids[k] !== lastPid) {
+        lastPid = pids[k]!;
+        slot = this.#slotOf(lastPid);
+      }
+      const page = pages[k]!;
+      if (page < 0) deltas[k] = 0;
+      else {
+        deltas[k] = zigzag(page - this.#lastPage[slot]!);
+        this.#lastPage[slot] = page;
+      }
+    }
+    byteColumn(body, deltas, n);
+    if (offsAll !== 0) {
+      body.room(2 * n);
+      const out = body.buf;
+      let p = body.pos;
+      for (let k = 0; k < n; k++) {
+        const o = offs[k]!;
+        out[p++] = o & 255;
+        out[p++] = o >> 8;
+      }
+      body.pos = p;
+    }
+    if (!lensAll) byteColumn(body, lens, n);
+    body.bytes(this.#extra.buf.subarray(0, this.#extra.pos));
     const out = this.#out;
-    let p = this.#pos;
-    while (v >= 128) {
-      out[p++] = (v % 128) | 128;
-      v = Math.floor(v / 128);
-    }
-    out[p++] = v;
-    this.#pos = p;
+    out.byte(REC_BLOCK);
+    out.varint(n);
+    out.varint(body.pos);
+    out.bytes(body.buf.subarray(0, body.pos));
+    this.#n = 0;
+    this.#extra.pos = 0;
   }
 
-  /** An address: zigzag page delta from this process's last address, shifted left one, with the
-   * low bit saying an in-page offset follows. */
-  #addr(page: number, off: number): void {
-    const last = this.#lastPage[this.#slot]!;
-    this.#lastPage[this.#slot] = page;
-    const d = page - last;
-    const zz = d >= 0 ? d * 2 : -d * 2 - 1;
-    if (off === 0) this.#varint(zz * 2);
-    else {
-      this.#varint(zz * 2 + 1);
-      this.#varint(off);
+  #slotOf(pid: number): number {
+    let s = this.#slots.get(pid);
+    if (s === undefined) {
+      s = this.#slots.size;
+      this.#slots.set(pid, s);
+      if (s >= this.#lastPage.length) {
+        const bigger = new Float64Array(this.#lastPage.length * 2);
+        bigger.set(this.#lastPage);
+        this.#lastPage = bigger;
+      }
     }
+    return s;
   }
 
   #string(s: string): void {
+    const x = this.#extra;
     const k = this.#strings.get(s);
     if (k !== undefined) {
-      this.#varint(k);
+      x.varint(k);
       return;
     }
     const bytes = enc.encode(s);
@@ -244,10 +357,8 @@ export class VmtbEncoder {
     }
     const id = this.#strings.size;
     this.#strings.set(s, id);
-    this.#varint(id);
-    this.#varint(bytes.length);
-    this.#room();
-    this.#out.set(bytes, this.#pos);
-    this.#pos += bytes.length;
+    x.varint(id);
+    x.varint(bytes.length);
+    x.bytes(bytes);
   }
 }
