@@ -4,15 +4,16 @@ import type { Event } from "./event.ts";
 
 const HEADER = { version: 1 } as const;
 
+function* failing(): Generator<Event> {
+  for (let i = 0; i < 50_000; i++) yield { pid: 1, op: "w", addr: 0x1000, len: 8 };
+  throw new Error("generator failed");
+}
+
 Deno.test("writeTrace() removes its temporary file when the events throw", async () => {
   const dir = await Deno.makeTempDir();
   try {
     for (const name of ["t.vmt", "t.vmtb", "t.jsonl.gz", "t.csv"]) {
-      function* events(): Generator<Event> {
-        for (let i = 0; i < 50_000; i++) yield { pid: 1, op: "w", addr: 0x1000, len: 8 };
-        throw new Error("generator failed");
-      }
-      await assert.rejects(writeTrace(`${dir}/${name}`, HEADER, events()), /generator failed/);
+      await assert.rejects(writeTrace(`${dir}/${name}`, HEADER, failing()), /generator failed/);
       assert.deepEqual([...Deno.readDirSync(dir)], [], name);
     }
   } finally {
