@@ -18,13 +18,7 @@ import {
   type Workload,
 } from "../../trace/gen/workload.ts";
 import { formatSize } from "../../trace/syntax.ts";
-import {
-  checkTraceOutputName,
-  parseCommand,
-  runCommand,
-  UsageError,
-  writeStdout,
-} from "./_cli.ts";
+import { checkTraceOutputName, parseCommand, runCommand, UsageError, writeStdout } from "./_cli.ts";
 
 const HELP = `Usage: vmreplay gen WORKLOAD [--PARAM=VALUE...] -o OUT
        vmreplay gen --list
