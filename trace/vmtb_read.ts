@@ -13,6 +13,7 @@ import { TraceError } from "./error.ts";
 import type { ByteSource } from "./_source.ts";
 import { parseHeaderLine } from "./_header.ts";
 import {
+  ADDR_OPS,
   BLOCK_HAS_LENGTHS,
   BLOCK_HAS_OFFSETS,
   ESCAPE,
@@ -32,23 +33,6 @@ const BUF = (1 << 20) + 2 * LOOKAHEAD;
 const dec = new TextDecoder();
 const SYSTEM = new Uint8Array(32);
 for (const name of SYSTEM_OPS) SYSTEM[Op[name]] = 1;
-/** Ops whose page, offset and length come from the block's columns. */
-const ADDR_OPS = new Uint8Array(32);
-for (
-  const op of [
-    Op.mmap,
-    Op.munmap,
-    Op.mremap,
-    Op.mprotect,
-    Op.madvise,
-    Op.mlock,
-    Op.munlock,
-    Op.msync,
-    Op.r,
-    Op.w,
-    Op.x,
-  ]
-) ADDR_OPS[op] = 1;
 /** Page numbers at or above this are addresses of 2^57 or more. */
 const TWO45 = 2 ** 45;
 /** Pids below this find their slot in an array rather than a Map. */

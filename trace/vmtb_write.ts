@@ -108,8 +108,11 @@ function byteColumn(out: Bytes, values: Float64Array, n: number): void {
   }
 }
 
-/** Ops whose event has an address (and a length) in the page, offset and length columns. */
-const ADDR_OPS = new Uint8Array(32);
+/**
+ * Ops whose event has an address (and a length) in a block's page, offset and length columns: 1 at
+ * the op's code. Shared by the encoder and the decoder, since it is part of the format.
+ */
+export const ADDR_OPS: Uint8Array = new Uint8Array(32);
 for (
   const op of [
     Op.mmap,
