@@ -44,6 +44,8 @@ export const FLAGS_SHIFT = 3;
 export const FLAGS_MASK = 0x7f;
 
 const TWO53 = 2 ** 53;
+// the columns' element sizes: five 8-byte, three 4-byte, two 2-byte and one 1-byte
+const BYTES_PER_EVENT = 5 * 8 + 3 * 4 + 2 * 2 + 1;
 const BIG_PAGE = BigInt(PAGE_SIZE);
 
 /**
@@ -125,20 +127,62 @@ export class EventBatch {
   /** Strings referenced by {@linkcode EventBatch.str}: object names, swap device names, labels. */
   strings: string[] = [];
 
-  /** Makes an empty batch that holds up to `capacity` events. */
-  constructor(capacity = 4096) {
+  /**
+   * Makes an empty batch that holds up to `capacity` events. With `buffer` (at least
+   * {@linkcode EventBatch.byteLength}`(capacity)` bytes, a `SharedArrayBuffer` to share the batch
+   * with workers), the columns are views into it rather than arrays of their own; two batches made
+   * over the same buffer see the same events.
+   *
+   * @example
+   * ```ts
+   * import { EventBatch } from "./batch.ts";
+   * const buf = new SharedArrayBuffer(EventBatch.byteLength(64));
+   * const a = new EventBatch(64, buf), b = new EventBatch(64, buf);
+   * a.push({ pid: 1, op: "r", addr: 0x5000, len: 1 });
+   * if (b.page[0] !== 5) throw new Error("the columns are not shared");
+   * ```
+   */
+  constructor(capacity = 4096, buffer?: ArrayBufferLike) {
     this.capacity = capacity;
-    this.op = new Uint8Array(capacity);
-    this.pid = new Int32Array(capacity);
-    this.page = new Float64Array(capacity);
-    this.off = new Uint16Array(capacity);
-    this.page2 = new Float64Array(capacity);
-    this.off2 = new Uint16Array(capacity);
-    this.n1 = new Float64Array(capacity);
-    this.n2 = new Float64Array(capacity);
-    this.small = new Int32Array(capacity);
-    this.str = new Int32Array(capacity);
-    this.line = new Float64Array(capacity);
+    if (buffer === undefined) {
+      this.op = new Uint8Array(capacity);
+      this.pid = new Int32Array(capacity);
+      this.page = new Float64Array(capacity);
+      this.off = new Uint16Array(capacity);
+      this.page2 = new Float64Array(capacity);
+      this.off2 = new Uint16Array(capacity);
+      this.n1 = new Float64Array(capacity);
+      this.n2 = new Float64Array(capacity);
+      this.small = new Int32Array(capacity);
+      this.str = new Int32Array(capacity);
+      this.line = new Float64Array(capacity);
+      return;
+    }
+    if (buffer.byteLength < EventBatch.byteLength(capacity)) {
+      throw new RangeError(
+        `EventBatch: a buffer of ${buffer.byteLength} bytes is too small for ${capacity} events ` +
+          `(expected at least ${EventBatch.byteLength(capacity)})`,
+      );
+    }
+    // Widest columns first, so that every view is aligned.
+    let at = 0;
+    const take = (bytes: number) => (at += bytes * capacity) - bytes * capacity;
+    this.page = new Float64Array(buffer, take(8), capacity);
+    this.page2 = new Float64Array(buffer, take(8), capacity);
+    this.n1 = new Float64Array(buffer, take(8), capacity);
+    this.n2 = new Float64Array(buffer, take(8), capacity);
+    this.line = new Float64Array(buffer, take(8), capacity);
+    this.pid = new Int32Array(buffer, take(4), capacity);
+    this.small = new Int32Array(buffer, take(4), capacity);
+    this.str = new Int32Array(buffer, take(4), capacity);
+    this.off = new Uint16Array(buffer, take(2), capacity);
+    this.off2 = new Uint16Array(buffer, take(2), capacity);
+    this.op = new Uint8Array(buffer, take(1), capacity);
+  }
+
+  /** Bytes of buffer a batch of `capacity` events takes (see the constructor). */
+  static byteLength(capacity: number): number {
+    return capacity * BYTES_PER_EVENT;
   }
 
   /** True when no more events fit. */
