@@ -1,10 +1,12 @@
 /**
  * The replay runner: validates a trace as a whole and replays it once per strategy, each strategy in
- * its own Web Worker reading the trace itself in streaming batches, and gathers a
- * {@linkcode RunResult}. Nothing from a file that does not validate is reported: a `.vmtb` trace
- * (whose end marker gives the event count up front) is validated in this thread while the workers
- * replay it, and on a validation error the workers are stopped and their results thrown away; other
- * forms are validated before any worker starts.
+ * its own Web Worker, and gathers a {@linkcode RunResult}. This thread decodes the trace once, in
+ * streaming batches, into a ring of batches in shared memory that every worker replays
+ * (`batch_ring.ts`), so decoding runs beside the replays and costs the same for one strategy as
+ * for seven. Nothing from a file that does not validate is reported: a `.vmtb` trace (whose end
+ * marker gives the event count up front) is validated by the decoding that feeds the workers, and
+ * on a validation error the workers are stopped and their results thrown away; other forms are
+ * validated in a pass of their own before any worker starts.
  *
  * Machine options: memory and swap from the options, else from the trace header (`mem=`, `swap=`),
  * else 1 GiB of memory and no swap. A swap size describes a device named `swap` that the machine
@@ -24,6 +26,7 @@ import { REC_END } from "../trace/vmtb_write.ts";
 import type { MachineOptions, RunResult, StrategyResult } from "./result.ts";
 import { defaultSeriesInterval } from "./series.ts";
 import type { WorkerReply, WorkerRequest } from "./replay_worker.ts";
+import { BatchRing, RING_BATCH } from "./batch_ring.ts";
 
 /** Memory when neither the options nor the trace header say (1 GiB). */
 export const DEFAULT_MEM = 2 ** 30;
@@ -135,7 +138,7 @@ function machineOptions(v: Validated, opts: ReplayBytesOptions): MachineOptions 
 export async function replayTrace(opts: ReplayOptions): Promise<RunResult> {
   const { trace, ...rest } = opts;
   const strategies = resolveStrategies(opts.strategies);
-  const reader = await readTrace(trace);
+  const reader = await readTrace(trace, { batchSize: RING_BATCH });
   const count = vmtbName(trace) ? await vmtbFileCount(trace).catch(() => undefined) : undefined;
   return await validateAndRun(trace, { path: trace }, reader, count, strategies, rest);
 }
@@ -158,7 +161,7 @@ export async function replayBytes(
   opts: ReplayBytesOptions = {},
 ): Promise<RunResult> {
   const strategies = resolveStrategies(opts.strategies);
-  const reader = await readTraceBytes(bytes, { name });
+  const reader = await readTraceBytes(bytes, { name, batchSize: RING_BATCH });
   const count = vmtbName(name) ? vmtbTrailerCount(bytes.subarray(-16)) : undefined;
   return await validateAndRun(name, { bytes, name }, reader, count, strategies, opts);
 }
@@ -210,49 +213,76 @@ async function vmtbFileCount(path: string): Promise<number | undefined> {
   return vmtbTrailerCount(tail);
 }
 
+/** Where a trace comes from: a file, or bytes in memory with their name. */
+type TraceSource = { path: string } | { bytes: Uint8Array; name: string };
+
+/** Opens `src` again (for the replay pass after a validation pass). */
+function reopen(src: TraceSource): Promise<TraceReader> {
+  return "path" in src
+    ? readTrace(src.path, { batchSize: RING_BATCH })
+    : readTraceBytes(src.bytes, { name: src.name, batchSize: RING_BATCH });
+}
+
 /**
- * Validates `reader`'s trace and replays it. With the event count known up front (`count`), the
- * workers start at once and the validation runs beside them: its error, if any, stops them and is
- * what the caller gets, so nothing replayed from an invalid file comes out. Without it, validation
- * comes first.
+ * Validates `reader`'s trace and replays it: this thread decodes it once into a ring of shared
+ * batches that every worker replays (`BatchRing`). With the event count known up front (`count`),
+ * the workers start at once and the decoding that feeds them is the validation: its error, if any,
+ * stops them and is what the caller gets, so nothing replayed from an invalid file comes out.
+ * Without it, a validation pass comes first (it gives the count that the time series' interval
+ * and the progress need), then the trace is read again to feed the workers.
  */
 async function validateAndRun(
   name: string,
-  source: WorkerRequest["source"],
+  source: TraceSource,
   reader: TraceReader,
   count: number | undefined,
   strategies: string[],
   opts: ReplayBytesOptions,
 ): Promise<RunResult> {
-  if (count === undefined) {
-    const v = await validate(reader);
-    return await runWorkers(name, source, v, strategies, opts);
+  let events = count;
+  if (events === undefined) {
+    events = (await validate(reader)).events;
+    reader = await reopen(source);
   }
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
-  const work = runWorkers(name, source, { header: reader.header, events: count }, strategies, {
+  const ring = new BatchRing();
+  let failed: { error: unknown } | undefined;
+  const work = runWorkers(name, ring, { header: reader.header, events }, strategies, {
     ...opts,
     signal,
   });
-  work.catch(() => {}); // handled below, after the validation
-  let v: Validated;
+  // A worker's failure stops the feeding (which may be waiting for a slot that worker holds).
+  work.catch((error) => {
+    failed ??= { error };
+    stop.abort(error);
+  });
+  let fed: number;
   try {
-    v = await validate(reader);
+    fed = await ring.feed(reader, signal);
   } catch (e) {
     stop.abort(e);
     await work.catch(() => {});
-    throw e;
+    throw failed !== undefined ? failed.error : e;
+  } finally {
+    await reader.close();
   }
-  if (v.events !== count) {
-    stop.abort();
-    throw new Error(`${name}: validated ${v.events} events, the end marker said ${count}`);
+  if (fed !== events) {
+    const e = new Error(
+      count !== undefined
+        ? `${name}: validated ${fed} events, the end marker said ${count}`
+        : `${name}: read ${fed} events, the validation pass read ${events} (did the file change?)`,
+    );
+    stop.abort(e);
+    await work.catch(() => {});
+    throw e;
   }
   return await work;
 }
 
 async function runWorkers(
   name: string,
-  source: WorkerRequest["source"],
+  ring: BatchRing,
   v: Validated,
   strategies: string[],
   opts: ReplayBytesOptions,
@@ -269,25 +299,27 @@ async function runWorkers(
     const results = await Promise.all(strategies.map((strategy) => {
       const w = new Worker(new URL("./replay_worker.ts", import.meta.url), { type: "module" });
       workers.push(w);
-      return runOne(
-        w,
-        strategy,
-        {
-          source,
-          options: {
-            strategy,
-            memPages: Math.floor(machine.mem / PAGE_SIZE),
-            swapPages: Math.floor(machine.swap / PAGE_SIZE),
-            tlbEntries: machine.tlb_entries,
-            check: opts.check ?? false,
-            verify: opts.verify ?? false,
-            seriesInterval: interval,
-            totalEvents: v.events,
-          },
+      const post = (req: WorkerRequest) => w.postMessage(req);
+      ring.attach({
+        batch: (slot, length, strings) => post({ kind: "batch", slot, length, strings }),
+        end: () => post({ kind: "end" }),
+      });
+      post({
+        kind: "start",
+        slots: ring.buffers,
+        capacity: ring.capacity,
+        options: {
+          strategy,
+          memPages: Math.floor(machine.mem / PAGE_SIZE),
+          swapPages: Math.floor(machine.swap / PAGE_SIZE),
+          tlbEntries: machine.tlb_entries,
+          check: opts.check ?? false,
+          verify: opts.verify ?? false,
+          seriesInterval: interval,
+          totalEvents: v.events,
         },
-        v.events,
-        opts,
-      );
+      });
+      return runOne(w, ring, strategy, v.events, opts);
     }));
     const out: Record<string, StrategyResult> = {};
     strategies.forEach((s, i) => out[s] = results[i]!);
@@ -297,11 +329,11 @@ async function runWorkers(
   }
 }
 
-/** Runs one worker to completion; rejects on its error or on abort. */
+/** Runs one started worker to completion; rejects on its error or on abort. */
 function runOne(
   w: Worker,
+  ring: BatchRing,
   strategy: string,
-  req: WorkerRequest,
   total: number,
   opts: ReplayBytesOptions,
 ): Promise<StrategyResult> {
@@ -315,7 +347,9 @@ function runOne(
     const settle = () => signal?.removeEventListener("abort", onAbort);
     w.onmessage = (e: MessageEvent<WorkerReply>) => {
       const m = e.data;
-      if (m.kind === "progress") {
+      if (m.kind === "release") {
+        ring.release(m.slot);
+      } else if (m.kind === "progress") {
         opts.onProgress?.({ strategy, events: m.events, total });
       } else if (m.kind === "done") {
         settle();
@@ -337,6 +371,5 @@ function runOne(
       settle();
       reject(new Error(`Replay worker for '${strategy}' crashed: ${e.message}`));
     };
-    w.postMessage(req);
   });
 }

@@ -37,8 +37,11 @@ export interface TraceReader {
   /**
    * The events in batches. A yielded batch may be reused by the reader: it is valid until the
    * next iteration step. Malformed input throws a {@linkcode TraceError}.
+   *
+   * With `supply`, each step decodes into the batch `supply` gives (after clearing it) instead of
+   * the reader's own: the replay runner decodes into batches it shares with its workers.
    */
-  batches(): AsyncIterableIterator<EventBatch>;
+  batches(supply?: () => EventBatch | Promise<EventBatch>): AsyncIterableIterator<EventBatch>;
   /** The events one object at a time (allocates per event; for small traces and tools). */
   events(): AsyncIterableIterator<Event>;
   /** Releases the file. Reading to the end closes it as well. */
@@ -67,12 +70,15 @@ async function open(
     await source.close();
     await src.close();
   };
-  async function* batches(): AsyncIterableIterator<EventBatch> {
+  async function* batches(
+    supply?: () => EventBatch | Promise<EventBatch>,
+  ): AsyncIterableIterator<EventBatch> {
     if (started) throw new Error(`TraceReader for ${name}: the events can be read only once`);
     started = true;
-    const batch = new EventBatch(batchSize);
+    const own = supply === undefined ? new EventBatch(batchSize) : undefined;
     try {
       while (true) {
+        const batch = own ?? await supply!();
         const more = await decoder.next(batch);
         if (batch.length > 0) yield batch;
         if (!more) break;
