@@ -126,6 +126,17 @@ export class EventBatch {
   readonly line: Float64Array;
   /** Strings referenced by {@linkcode EventBatch.str}: object names, swap device names, labels. */
   strings: string[] = [];
+  /**
+   * Which rows of the rarely used columns (`page2`, `off2`, `n2`, `small`, `str`) may hold values
+   * other than their defaults (0, and -1 in `str`), so that a producer that needs them at their
+   * defaults can reset just those rows: -1 means any row may (a new batch, or after
+   * {@linkcode EventBatch.push}); k >= 0 means only the rows `rareRows[0, k)` may. Code that
+   * writes anything but the defaults into those columns directly must set it to -1 (or add the
+   * row to {@linkcode EventBatch.rareRows}). The `.vmtb` decoder relies on it.
+   */
+  rareDirty = -1;
+  /** The rows counted by {@linkcode EventBatch.rareDirty} when it is 0 or more. */
+  rareRows: Int32Array | null = null;
 
   /**
    * Makes an empty batch that holds up to `capacity` events. With `buffer` (at least
@@ -206,6 +217,7 @@ export class EventBatch {
   push(ev: Event): void {
     if (this.full) throw new RangeError(`EventBatch is full (capacity ${this.capacity})`);
     const i = this.length++;
+    this.rareDirty = -1;
     this.op[i] = Op[ev.op];
     this.pid[i] = ev.pid;
     this.page[i] = 0;

@@ -306,6 +306,7 @@ export class TextParser {
     batch.n2[i] = 0;
     batch.small[i] = 0;
     batch.str[i] = -1;
+    batch.rareDirty = -1; // the cases below write the rare columns
     batch.line[i] = this.lineNo;
     switch (op) {
       case Op.r:

@@ -64,6 +64,36 @@ function unzigzag(z: number): number {
 }
 
 /**
+ * Puts the rarely used columns of every row of `b` (`page2`, `off2`, `n2`, `small`: 0; `str`: -1)
+ * to their defaults, which most events leave alone, and leaves `b.rareDirty` at 0: only the rows
+ * that {@linkcode EventBatch.rareRows} lists need it when the batch comes back from its consumer.
+ */
+function resetRare(b: EventBatch): void {
+  const k = b.rareDirty;
+  if (k < 0 || b.rareRows === null || b.rareRows.length < b.capacity) {
+    b.page2.fill(0);
+    b.off2.fill(0);
+    b.n2.fill(0);
+    b.small.fill(0);
+    b.str.fill(-1);
+    if (b.rareRows === null || b.rareRows.length < b.capacity) {
+      b.rareRows = new Int32Array(b.capacity);
+    }
+  } else {
+    const rows = b.rareRows;
+    for (let j = 0; j < k; j++) {
+      const i = rows[j]!;
+      b.page2[i] = 0;
+      b.off2[i] = 0;
+      b.n2[i] = 0;
+      b.small[i] = 0;
+      b.str[i] = -1;
+    }
+  }
+  b.rareDirty = 0;
+}
+
+/**
  * Decodes a `.vmtb` byte source: {@linkcode VmtbDecoder.readHeader} once, then
  * {@linkcode VmtbDecoder.next} fills a batch until it returns false.
  *
@@ -201,6 +231,7 @@ export class VmtbDecoder {
   async next(batch: EventBatch): Promise<boolean> {
     batch.clear();
     if (this.#done) return false;
+    resetRare(batch);
     const cap = batch.capacity;
     while (batch.length < cap) {
       if (this.#stageAt < this.#stageLen) {
@@ -252,6 +283,7 @@ export class VmtbDecoder {
       } else {
         const stage = this.#stage ??= new EventBatch(VMTB_BLOCK);
         stage.clear();
+        resetRare(stage);
         this.#block(stage, 0, n, p, p + size);
         this.#stageAt = 0;
         this.#stageLen = n;
@@ -282,6 +314,7 @@ export class VmtbDecoder {
       batch.str[at + j] = str < 0 ? -1 : batch.addString(s.strings[str]!);
     }
     batch.length = at + k;
+    batch.rareDirty = -1;
     this.#stageAt = to;
   }
 
@@ -326,7 +359,9 @@ export class VmtbDecoder {
 
   /**
    * Decodes the block of `n` events whose body is `buf[p, pend)` into events `i0 ...` of `b`,
-   * one column at a time.
+   * one column at a time. The rarely used columns of those rows must hold their defaults already
+   * (see {@linkcode VmtbDecoder.next}); the rows this block writes into them are added to
+   * `b.rareRows`.
    */
   #block(b: EventBatch, i0: number, n: number, p: number, pend: number): void {
     const buf = this.#buf;
@@ -340,36 +375,40 @@ export class VmtbDecoder {
     const opc = b.op;
     opc.set(buf.subarray(p, p + n), i0);
     p += n;
-    // pids: runs
+    // pids: runs (in random traces most runs are a single event, so no call per run)
     const pidc = b.pid;
-    const runSlot = this.#runSlot, runLen = this.#runLen;
-    const runs = varint(buf, p);
-    p = gp;
+    const runSlot = this.#runSlot, runLen = this.#runLen, smallSlot = this.#smallSlot;
+    let runs = buf[p++]!;
+    if (runs >= 128) (runs = varint(buf, p - 1), p = gp);
     if (runs < 1 || runs > n) throw this.#corrupt(first, n, `has ${runs} pid runs`);
     let i = i0;
     for (let r = 0; r < runs; r++) {
-      const pid = varint(buf, p);
-      const len = varint(buf, gp);
-      p = gp;
-      if (pid > 0x7fffffff || len < 1 || i + len > iend) {
+      let pid = buf[p++]!;
+      if (pid >= 128) (pid = varint(buf, p - 1), p = gp);
+      let len = buf[p++]!;
+      if (len >= 128) (len = varint(buf, p - 1), p = gp);
+      const stop = i + len;
+      if (pid > 0x7fffffff || len < 1 || stop > iend) {
         throw this.#corrupt(first, n, `has a bad pid run (pid ${pid}, ${len} events)`);
       }
-      pidc.fill(pid, i, i + len);
+      if (len > 16) pidc.fill(pid, i, stop);
+      else for (let j = i; j < stop; j++) pidc[j] = pid;
       if (pid === 0) {
-        for (let j = i; j < i + len; j++) {
+        for (let j = i; j < stop; j++) {
           if (SYSTEM[opc[j]!] !== 1 && opc[j]! < OPS.length) {
             throw this.#pidError(j - i0 + first, opc[j]!, 0);
           }
         }
       }
-      runSlot[r] = this.#slotOf(pid);
+      const s = pid < SMALL_PIDS ? smallSlot[pid]! - 1 : -1;
+      runSlot[r] = s >= 0 ? s : this.#slotOf(pid);
       runLen[r] = len;
-      i += len;
+      i = stop;
     }
     if (i !== iend || p > pend) throw this.#corrupt(first, n, "has pid runs that do not add up");
     // pages: a byte column of zigzag deltas from each process's last page, then the escaped
-    // ones, then the running sum per process
-    const pagec = b.page;
+    // ones, then the running sum per process; the event numbers ride along with the bytes
+    const pagec = b.page, linec = b.line;
     if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
     for (i = i0; i < iend; i++) {
       const v = buf[p++]!;
@@ -410,17 +449,12 @@ export class VmtbDecoder {
       p = this.#escapes(buf, p, n1c, i0, n, first, false);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
-    // event numbers, and the columns only the rarer ops use
-    const linec = b.line;
-    for (i = i0; i < iend; i++) linec[i] = first + (i - i0);
-    b.page2.fill(0, i0, iend);
-    b.off2.fill(0, i0, iend);
-    b.n2.fill(0, i0, iend);
-    b.small.fill(0, i0, iend);
-    b.str.fill(-1, i0, iend);
-    // the other fields of the ops that are not r/w/x, from the extra stream
+    // event numbers
+    let line = first;
+    for (i = i0; i < iend; i++) linec[i] = line++;
+    // the other fields of the ops that are not r/w/x (12 to 14), from the extra stream
     for (i = i0; i < iend; i++) {
-      if (((opc[i]! - Op.r) >>> 0) <= Op.x - Op.r) continue;
+      if (((opc[i]! - 12) >>> 0) <= 2) continue;
       this.#other(b, i, p, pend, i - i0 + first);
       p = gp;
     }
@@ -444,18 +478,24 @@ export class VmtbDecoder {
     first: number,
     signed: boolean,
   ): number {
-    const count = varint(buf, p);
-    p = gp;
+    let count = buf[p++]!;
+    if (count >= 128) (count = varint(buf, p - 1), p = gp);
     let k = i0 - 1;
+    const kend = i0 + n;
     const escaped = signed ? (ESCAPE >>> 1) ^ -(ESCAPE & 1) : ESCAPE;
     for (let e = 0; e < count; e++) {
-      k += varint(buf, p) + 1;
-      const v = varint(buf, gp);
-      p = gp;
-      if (k >= i0 + n || col[k] !== escaped || v < ESCAPE) {
+      let gap = buf[p++]!;
+      if (gap >= 128) (gap = varint(buf, p - 1), p = gp);
+      k += gap + 1;
+      // the commonest escaped values (255 to 16383) take two bytes
+      const b0 = buf[p]!, b1 = buf[p + 1]!;
+      let v = 0;
+      if (b0 >= 128 && b1 < 128) (v = (b0 & 127) | (b1 << 7), p += 2);
+      else (v = varint(buf, p), p = gp);
+      if (k >= kend || col[k] !== escaped || v < ESCAPE) {
         throw this.#corrupt(first, n, "has a bad escaped value in a byte column");
       }
-      col[k] = signed ? unzigzag(v) : v;
+      col[k] = signed ? (v < 0x40000000 ? (v >>> 1) ^ -(v & 1) : unzigzag(v)) : v;
     }
     return p;
   }
@@ -549,6 +589,7 @@ export class VmtbDecoder {
     b.n2[i] = n2;
     b.small[i] = small;
     b.str[i] = str;
+    if (b.rareDirty >= 0) b.rareRows![b.rareDirty++] = i;
     gp = p;
   }
 

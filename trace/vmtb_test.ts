@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import { EventBatch } from "./batch.ts";
-import type { Event } from "./event.ts";
+import { type Event, Op } from "./event.ts";
 import { TraceError } from "./error.ts";
 import { readTraceBytes } from "./read.ts";
 import { randomEvents } from "./testing.ts";
@@ -12,6 +12,8 @@ import {
   VMTB_VERSION,
   VmtbEncoder,
 } from "./vmtb_write.ts";
+import { VmtbDecoder } from "./vmtb_read.ts";
+import { bytesSource } from "./_source.ts";
 
 /** Encodes `events` (header `vmtrace 1`) to `.vmtb` bytes. */
 function encode(events: Event[]): Uint8Array {
@@ -145,4 +147,89 @@ Deno.test("vmtb: a version 1 file is refused, saying why", async () => {
     "t.vmtb: Unsupported vmtb version 1 (this reader knows version 2; version 1 was never " +
       "released: convert the trace again from its text)",
   );
+});
+
+Deno.test("vmtb: rows reused after rare events read the defaults in the rare columns", async () => {
+  // a first block full of events that use page2, off2, n2, small and str, then a block of accesses
+  const rare: Event[] = [
+    { pid: 1, op: "mmap", addr: 0x10000, len: 8192, prot: 3, flags: 2, object: "f", offset: 4096 },
+    { pid: 1, op: "mremap", addr: 0x10000, len: 4096, newAddr: 0x20123, newLen: 8192 },
+    { pid: 1, op: "mprotect", addr: 0x10000, len: 4096, prot: 5 },
+    { pid: 1, op: "madvise", addr: 0x10000, len: 4096, advice: "willneed" },
+    { pid: 1, op: "read", object: "g", offset: 4096, len: 100 },
+    { pid: 0, op: "swapon", name: "s", size: 1 << 25, prio: 3 },
+    { pid: 0, op: "mark", label: "m" },
+  ];
+  const events: Event[] = [];
+  while (events.length < VMTB_BLOCK) events.push(rare[events.length % rare.length]!);
+  for (let i = 0; i < VMTB_BLOCK; i++) events.push({ pid: 2, op: "r", addr: 0x5000, len: 1 });
+  const bytes = encode(events);
+  const check = (b: EventBatch, what: string) => {
+    for (let i = 0; i < b.length; i++) {
+      const row = [b.page2[i], b.off2[i], b.n2[i], b.small[i], b.str[i]].join();
+      if (row !== "0,0,0,0,-1") throw new Error(`${what}: row ${i} holds ${row}`);
+    }
+  };
+  for (const size of [VMTB_BLOCK, 1000]) {
+    const d = new VmtbDecoder(bytesSource(bytes), "t.vmtb");
+    await d.readHeader();
+    const b = new EventBatch(size);
+    let accesses = 0;
+    while (await d.next(b)) {
+      if (b.op[0] === Op.r) (check(b, `batch size ${size}`), accesses += b.length);
+    }
+    accesses += b.length;
+    check(b, `last batch, size ${size}`);
+    assertEquals(accesses, VMTB_BLOCK);
+  }
+  // another decoder, or a direct write that says so, reusing the batch: the same
+  const b = new EventBatch(VMTB_BLOCK);
+  const first = new VmtbDecoder(bytesSource(bytes), "t.vmtb");
+  await first.readHeader();
+  await first.next(b);
+  assertEquals(b.small[2], 5);
+  const second = new VmtbDecoder(bytesSource(encode(events.slice(VMTB_BLOCK))), "u.vmtb");
+  await second.readHeader();
+  await second.next(b);
+  check(b, "second decoder");
+  b.small[7] = 9;
+  b.rareDirty = -1;
+  const third = new VmtbDecoder(bytesSource(encode(events.slice(VMTB_BLOCK))), "v.vmtb");
+  await third.readHeader();
+  await third.next(b);
+  check(b, "after a direct write");
+  // and after the text parser or push filled it
+  b.clear();
+  b.push(rare[0]!);
+  const fourth = new VmtbDecoder(bytesSource(encode(events.slice(VMTB_BLOCK))), "w.vmtb");
+  await fourth.readHeader();
+  await fourth.next(b);
+  check(b, "after push");
+});
+
+Deno.test("vmtb: many processes, short pid runs and long jumps (varints of every width) round-trip", async () => {
+  const pids = [1, 127, 128, 200, 16383, 16384, 65535, 65536, 70000, 2147483647];
+  const events: Event[] = [];
+  let seed = 1;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const last = new Map<number, number>();
+  for (let i = 0; i < 3 * VMTB_BLOCK + 7; i++) {
+    const pid = pids[Math.floor(rand() * pids.length)]!;
+    const run = rand() < 0.7 ? 1 : Math.floor(rand() * 40);
+    for (let j = 0; j < run; j++) {
+      const jump = [0, 3, 200, 20000, 3_000_000, 2 ** 40][Math.floor(rand() * 6)]!;
+      const page = Math.max(0, (last.get(pid) ?? 0) + (rand() < 0.5 ? jump : -jump)) % 2 ** 40;
+      last.set(pid, page);
+      const len = [1, 8, 254, 255, 300, 2 ** 40][Math.floor(rand() * 6)]!;
+      const op = rand() < 0.5 ? "r" : "w";
+      events.push({ pid, op, addr: page * 4096 + Math.floor(rand() * 4096), len });
+    }
+  }
+  const bytes = encode(events);
+  for (const size of [VMTB_BLOCK, 999]) {
+    const got = await decode(bytes, size);
+    assertEquals(got.length, events.length);
+    // event by event, so that a failure shows one event rather than a diff of thousands
+    for (let i = 0; i < got.length; i++) assertEquals(got[i], events[i], `event ${i + 1}`);
+  }
 });
