@@ -27,12 +27,19 @@ import {
   VMTB_VERSION,
 } from "./vmtb_write.ts";
 
-/** Bytes kept ahead of the cursor so a whole block is in the buffer (largest body + its head). */
-const LOOKAHEAD = VMTB_MAX_BODY + 32;
-const BUF = (1 << 20) + 2 * LOOKAHEAD;
+/** Bytes that hold any block's head (its byte, two varints), or the end marker and its count. */
+const HEAD = 32;
+/**
+ * The input buffer: room for the largest block and as much again, so a refill (when the next
+ * block is not all there) moves only the part of a block left at the end and reads about 1 MiB.
+ */
+const BUF = 2 * VMTB_MAX_BODY + 2 * HEAD;
 const dec = new TextDecoder();
 const SYSTEM = new Uint8Array(32);
 for (const name of SYSTEM_OPS) SYSTEM[Op[name]] = 1;
+/** 1 for each byte that is not the op code of r, w or x: the events with an extra part. */
+const EXTRA = new Uint8Array(256).fill(1);
+EXTRA[Op.r] = EXTRA[Op.w] = EXTRA[Op.x] = 0;
 /** Page numbers at or above this are addresses of 2^57 or more. */
 const TWO45 = 2 ** 45;
 /** Pids below this find their slot in an array rather than a Map. */
@@ -137,6 +144,10 @@ export class VmtbDecoder {
   /** Pid runs of the block being decoded: slot and length. */
   #runSlot = new Int32Array(VMTB_BLOCK);
   #runLen = new Int32Array(VMTB_BLOCK);
+  /** The slot of each event of the block being decoded, when its pid runs are short. */
+  #eventSlot = new Int32Array(VMTB_BLOCK);
+  /** The events of the block being decoded that have an extra part (not r/w/x). */
+  #extraAt = new Int32Array(VMTB_BLOCK);
   /** A block decoded here when the caller's batch is too small for it, and how much is handed out. */
   #stage: EventBatch | null = null;
   #stageAt = 0;
@@ -157,7 +168,7 @@ export class VmtbDecoder {
     return new TraceError(this.#name, event, 0, reason);
   }
 
-  /** Tops the buffer up to at least LOOKAHEAD bytes past the cursor, or to the end of input. */
+  /** Moves the unread bytes to the buffer's start and fills the rest, or up to the end of input. */
   async #fill(): Promise<void> {
     const buf = this.#buf;
     if (this.#p > 0) {
@@ -165,7 +176,7 @@ export class VmtbDecoder {
       this.#end -= this.#p;
       this.#p = 0;
     }
-    while (!this.#eof && this.#end < BUF - LOOKAHEAD) {
+    while (!this.#eof && this.#end < BUF) {
       if (this.#pending === null) {
         const c = await this.#src.read();
         if (c === null) {
@@ -238,7 +249,7 @@ export class VmtbDecoder {
         this.#unstage(batch);
         continue;
       }
-      if (this.#end - this.#p <= LOOKAHEAD && !this.#eof) await this.#fill();
+      if (this.#end - this.#p < HEAD && !this.#eof) await this.#fill();
       const buf = this.#buf, end = this.#end;
       let p = this.#p;
       if (p >= end) {
@@ -269,6 +280,10 @@ export class VmtbDecoder {
             `bytes (expected 1 to ${VMTB_BLOCK} events in at most ${VMTB_MAX_BODY} bytes)`,
           first,
         );
+      }
+      if (p + size > end && !this.#eof) {
+        await this.#fill(); // then read the block's head again
+        continue;
       }
       if (p + size > end) {
         throw this.#error(
@@ -375,12 +390,15 @@ export class VmtbDecoder {
     const opc = b.op;
     opc.set(buf.subarray(p, p + n), i0);
     p += n;
-    // pids: runs (in random traces most runs are a single event, so no call per run)
+    // pids: runs (in random traces most runs are a single event, so no call per run); when
+    // runs are short, each event's slot too, for a flat running sum below
     const pidc = b.pid;
     const runSlot = this.#runSlot, runLen = this.#runLen, smallSlot = this.#smallSlot;
+    const eventSlot = this.#eventSlot;
     let runs = buf[p++]!;
     if (runs >= 128) (runs = varint(buf, p - 1), p = gp);
     if (runs < 1 || runs > n) throw this.#corrupt(first, n, `has ${runs} pid runs`);
+    const short = runs * 8 > n;
     let i = i0;
     for (let r = 0; r < runs; r++) {
       let pid = buf[p++]!;
@@ -391,8 +409,6 @@ export class VmtbDecoder {
       if (pid > 0x7fffffff || len < 1 || stop > iend) {
         throw this.#corrupt(first, n, `has a bad pid run (pid ${pid}, ${len} events)`);
       }
-      if (len > 16) pidc.fill(pid, i, stop);
-      else for (let j = i; j < stop; j++) pidc[j] = pid;
       if (pid === 0) {
         for (let j = i; j < stop; j++) {
           if (SYSTEM[opc[j]!] !== 1 && opc[j]! < OPS.length) {
@@ -400,33 +416,56 @@ export class VmtbDecoder {
           }
         }
       }
-      const s = pid < SMALL_PIDS ? smallSlot[pid]! - 1 : -1;
-      runSlot[r] = s >= 0 ? s : this.#slotOf(pid);
-      runLen[r] = len;
+      let slot = pid < SMALL_PIDS ? smallSlot[pid]! - 1 : -1;
+      if (slot < 0) slot = this.#slotOf(pid);
+      if (short) {
+        if (len <= 16) {
+          for (let j = i; j < stop; j++) (pidc[j] = pid, eventSlot[j - i0] = slot);
+        } else (pidc.fill(pid, i, stop), eventSlot.fill(slot, i - i0, stop - i0));
+      } else {
+        pidc.fill(pid, i, stop);
+        runSlot[r] = slot;
+        runLen[r] = len;
+      }
       i = stop;
     }
     if (i !== iend || p > pend) throw this.#corrupt(first, n, "has pid runs that do not add up");
     // pages: a byte column of zigzag deltas from each process's last page, then the escaped
-    // ones, then the running sum per process; the event numbers ride along with the bytes
-    const pagec = b.page, linec = b.line;
+    // ones, then the running sum per process; the event numbers, and where the events with an
+    // extra part are, ride along with the bytes
+    const pagec = b.page, linec = b.line, extraAt = this.#extraAt;
     if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
+    let line = first, extras = 0;
     for (i = i0; i < iend; i++) {
       const v = buf[p++]!;
       pagec[i] = (v >>> 1) ^ -(v & 1);
+      linec[i] = line++;
+      extraAt[extras] = i;
+      extras += EXTRA[opc[i]!]!;
     }
     p = this.#escapes(buf, p, pagec, i0, n, first, true);
     const lastPage = this.#lastPage;
-    i = i0;
-    for (let r = 0; r < runs; r++) {
-      const slot = runSlot[r]!;
-      const stop = i + runLen[r]!;
-      let cur = lastPage[slot]!;
-      for (; i < stop; i++) {
-        cur += pagec[i]!;
+    if (short) {
+      for (i = i0; i < iend; i++) {
+        const slot = eventSlot[i - i0]!;
+        const cur = lastPage[slot]! + pagec[i]!;
         if (cur < 0 || cur >= TWO45) throw this.#rangeError(i - i0 + first);
         pagec[i] = cur;
+        lastPage[slot] = cur;
       }
-      lastPage[slot] = cur;
+    } else {
+      i = i0;
+      for (let r = 0; r < runs; r++) {
+        const slot = runSlot[r]!;
+        const stop = i + runLen[r]!;
+        let cur = lastPage[slot]!;
+        for (; i < stop; i++) {
+          cur += pagec[i]!;
+          if (cur < 0 || cur >= TWO45) throw this.#rangeError(i - i0 + first);
+          pagec[i] = cur;
+        }
+        lastPage[slot] = cur;
+      }
     }
     if (p > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
     // offsets: two bytes each, or all 0
@@ -449,12 +488,9 @@ export class VmtbDecoder {
       p = this.#escapes(buf, p, n1c, i0, n, first, false);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
-    // event numbers
-    let line = first;
-    for (i = i0; i < iend; i++) linec[i] = line++;
-    // the other fields of the ops that are not r/w/x (12 to 14), from the extra stream
-    for (i = i0; i < iend; i++) {
-      if (((opc[i]! - 12) >>> 0) <= 2) continue;
+    // the other fields of the ops that are not r/w/x, from the extra stream
+    for (let e = 0; e < extras; e++) {
+      i = extraAt[e]!;
       this.#other(b, i, p, pend, i - i0 + first);
       p = gp;
     }
@@ -487,11 +523,17 @@ export class VmtbDecoder {
       let gap = buf[p++]!;
       if (gap >= 128) (gap = varint(buf, p - 1), p = gp);
       k += gap + 1;
-      // the commonest escaped values (255 to 16383) take two bytes
-      const b0 = buf[p]!, b1 = buf[p + 1]!;
-      let v = 0;
-      if (b0 >= 128 && b1 < 128) (v = (b0 & 127) | (b1 << 7), p += 2);
-      else (v = varint(buf, p), p = gp);
+      // escaped values below 2^21 (the common ones) are read here: two or three bytes
+      let v = buf[p++]!;
+      if (v >= 128) {
+        let c = buf[p++]!;
+        v = (v & 127) | ((c & 127) << 7);
+        if (c >= 128) {
+          c = buf[p++]!;
+          v |= (c & 127) << 14;
+          if (c >= 128) (v = varint(buf, p - 3), p = gp);
+        }
+      }
       if (k >= kend || col[k] !== escaped || v < ESCAPE) {
         throw this.#corrupt(first, n, "has a bad escaped value in a byte column");
       }

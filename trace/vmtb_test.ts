@@ -233,3 +233,48 @@ Deno.test("vmtb: many processes, short pid runs and long jumps (varints of every
     for (let i = 0; i < got.length; i++) assertEquals(got[i], events[i], `event ${i + 1}`);
   }
 });
+
+Deno.test("vmtb: blocks split across the source's chunks are read whole, and a cut one is reported", async () => {
+  const events = randomEvents(11, 3 * VMTB_BLOCK + 5);
+  const bytes = encode(events);
+  /** A source handing `bytes` out in chunks of `size` bytes, reusing one buffer as a file does. */
+  const chunked = (bytes: Uint8Array, size: number) => {
+    const buf = new Uint8Array(size);
+    let at = 0;
+    return {
+      read: () => {
+        if (at >= bytes.length) return Promise.resolve(null);
+        const k = Math.min(size, bytes.length - at);
+        buf.set(bytes.subarray(at, at + k));
+        at += k;
+        return Promise.resolve(buf.subarray(0, k));
+      },
+      close: () => Promise.resolve(),
+    };
+  };
+  for (const size of [1, 777, 65536]) {
+    const d = new VmtbDecoder(chunked(bytes, size), "t.vmtb");
+    await d.readHeader();
+    const b = new EventBatch(VMTB_BLOCK);
+    const got: Event[] = [];
+    let more = true;
+    while (more) {
+      more = await d.next(b);
+      for (let i = 0; i < b.length; i++) {
+        const ev = b.get(i);
+        delete ev.line;
+        got.push(ev);
+      }
+    }
+    assertEquals(got.length, events.length, `chunks of ${size}`);
+    for (let i = 0; i < got.length; i++) assertEquals(got[i], events[i], `chunks of ${size}`);
+    const cut = new VmtbDecoder(chunked(bytes.subarray(0, bytes.length - 4), size), "t.vmtb");
+    await cut.readHeader();
+    await rejects(
+      (async () => {
+        while (await cut.next(b));
+      })(),
+      /^TraceError: t\.vmtb:12289: Truncated vmtb file: it ends inside the block of events 12289 to 12293$/,
+    );
+  }
+});
