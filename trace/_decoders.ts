@@ -12,7 +12,7 @@ import type { ByteSource } from "./_source.ts";
 import { MAX_LINE, TextParser } from "./text_parse.ts";
 import { VmtbDecoder } from "./vmtb_read.ts";
 import { eventFromJson, fieldColumn, headerFromJson } from "./jsonl.ts";
-import { CSV_COLUMNS, csvFieldColumn, eventFromCsvRecord } from "./csv.ts";
+import { CSV_COLUMNS, csvFieldColumn, eventFromCsvCells } from "./csv.ts";
 import { parseHeaderLine } from "./_header.ts";
 import type { TraceForm } from "./format.ts";
 
@@ -83,14 +83,19 @@ class TextFormDecoder implements FormDecoder {
   }
 }
 
-/** Splits a byte source into lines (as strings), with their 1-based numbers. */
+/**
+ * Splits a byte source into lines (as strings), with their 1-based numbers. Each chunk is decoded
+ * once, up to its last line break, and lines are cut from that text: {@linkcode LineReader.lineSync}
+ * gives the next line without a promise when it is already decoded.
+ */
 class LineReader {
   #src: ByteSource;
   #name: string;
   #dec = new TextDecoder();
-  #chunk: Uint8Array = new Uint8Array(0);
-  #pos = 0;
-  #carry: Uint8Array[] = [];
+  #enc = new TextEncoder();
+  #text = ""; // decoded whole lines, each with its line break
+  #tpos = 0;
+  #carry: Uint8Array[] = []; // bytes after the last line break read so far
   #carryLen = 0;
   #eof = false;
   lineNo = 0;
@@ -100,40 +105,48 @@ class LineReader {
     this.#name = name;
   }
 
-  /** The next line without its newline, or null at the end. */
+  /** The next line if it is decoded already, else undefined (then call `line`). */
+  lineSync(): string | undefined {
+    const nl = this.#text.indexOf("\n", this.#tpos);
+    if (nl < 0) return undefined;
+    const s = this.#text.slice(this.#tpos, nl);
+    this.#tpos = nl + 1;
+    return this.#emit(s);
+  }
+
+  /** The next line without its line break, or null at the end. */
   async line(): Promise<string | null> {
     while (true) {
-      const nl = this.#chunk.indexOf(10, this.#pos);
-      if (nl >= 0) {
-        let bytes = this.#chunk.subarray(this.#pos, nl);
-        this.#pos = nl + 1;
-        if (this.#carryLen > 0) bytes = this.#joinCarry(bytes);
-        return this.#emit(bytes);
-      }
+      const s = this.lineSync();
+      if (s !== undefined) return s;
       if (this.#eof) {
-        if (this.#carryLen === 0 && this.#pos >= this.#chunk.length) return null;
-        const rest = this.#joinCarry(this.#chunk.subarray(this.#pos));
-        this.#pos = this.#chunk.length;
-        return this.#emit(rest);
-      }
-      if (this.#pos < this.#chunk.length) {
-        this.#carry.push(this.#chunk.slice(this.#pos));
-        this.#carryLen += this.#chunk.length - this.#pos;
-        if (this.#carryLen > MAX_LINE) {
-          throw new TraceError(
-            this.#name,
-            this.lineNo + 1,
-            1,
-            `Line too long: longer than ${MAX_LINE} bytes`,
-          );
-        }
+        if (this.#carryLen === 0) return null;
+        const rest = this.#dec.decode(this.#joinCarry(new Uint8Array(0)));
+        this.#text = rest + "\n";
+        this.#tpos = 0;
+        continue;
       }
       const c = await this.#src.read();
       if (c === null) {
         this.#eof = true;
-        this.#chunk = new Uint8Array(0);
-      } else this.#chunk = c;
-      this.#pos = 0;
+        continue;
+      }
+      const last = c.lastIndexOf(10);
+      if (last < 0) {
+        this.#carry.push(c.slice());
+        this.#carryLen += c.length;
+        if (this.#carryLen > MAX_LINE) this.#tooLong(this.lineNo + 1);
+        continue;
+      }
+      const head = this.#carryLen > 0
+        ? this.#joinCarry(c.subarray(0, last + 1))
+        : c.subarray(0, last + 1);
+      this.#text = this.#dec.decode(head);
+      this.#tpos = 0;
+      if (last + 1 < c.length) {
+        this.#carry.push(c.slice(last + 1));
+        this.#carryLen = c.length - last - 1;
+      }
     }
   }
 
@@ -150,17 +163,17 @@ class LineReader {
     return all;
   }
 
-  #emit(bytes: Uint8Array): string {
+  #tooLong(line: number): never {
+    throw new TraceError(this.#name, line, 1, `Line too long: longer than ${MAX_LINE} bytes`);
+  }
+
+  #emit(line: string): string {
     this.lineNo++;
-    if (bytes.length > MAX_LINE) {
-      throw new TraceError(
-        this.#name,
-        this.lineNo,
-        1,
-        `Line too long: longer than ${MAX_LINE} bytes`,
-      );
+    // a line's UTF-8 bytes are at least its UTF-16 units and at most three times as many
+    if (line.length * 3 > MAX_LINE && this.#enc.encode(line).length > MAX_LINE) {
+      this.#tooLong(this.lineNo);
     }
-    let s = this.#dec.decode(bytes);
+    let s = line;
     if (this.lineNo === 1 && s.startsWith("\ufeff")) s = s.slice(1); // byte order mark
     return s.endsWith("\r") ? s.slice(0, -1) : s;
   }
@@ -214,7 +227,7 @@ class JsonlDecoder implements FormDecoder {
         line = this.#firstLine;
         this.#first = null;
       } else {
-        text = await this.#lines.line();
+        text = this.#lines.lineSync() ?? await this.#lines.line();
         line = this.#lines.lineNo;
       }
       if (text === null) return false;
@@ -255,7 +268,7 @@ class CsvDecoder implements FormDecoder {
       return p;
     }
     while (true) {
-      const text = await this.#lines.line();
+      const text = this.#lines.lineSync() ?? await this.#lines.line();
       if (text === null) return null;
       const t = text.trimStart();
       if (t === "" || t.startsWith("#")) continue;
@@ -277,7 +290,15 @@ class CsvDecoder implements FormDecoder {
       return rows;
     } catch (e) {
       if (e instanceof TraceError) throw e;
-      const err = e as Error & { lines?: number };
+      const err = e as Error & { lines?: number; code?: string };
+      if (err.code === "CSV_QUOTE_NOT_CLOSED") {
+        throw new TraceError(
+          this.#name,
+          firstLine,
+          0,
+          "Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
+        );
+      }
       const line = firstLine + Math.max(0, (err.lines ?? 1) - 1);
       throw new TraceError(this.#name, line, 0, `Bad CSV: ${err.message}`);
     }
@@ -341,9 +362,13 @@ class CsvDecoder implements FormDecoder {
       lineNos.push(row.line);
     }
     if (texts.length === 0) return false;
-    const rows = this.#parse(texts.join("\n"), lineNos[0]!, texts.length);
-    for (let k = 0; k < rows.length; k++) {
-      const cells = rows[k]!;
+    for (let k = 0; k < texts.length; k++) {
+      // A line without quotes is its cells split at the commas (csv-parse would give the same);
+      // csv-parse reads the others (mmap flags like "private,anon" come quoted).
+      const text = texts[k]!;
+      const cells = text.includes('"') || text.includes("\r")
+        ? this.#parse(text, lineNos[k]!, 1)[0]!
+        : text.split(",").map((c) => c.trim());
       if (cells.length !== columns.length) {
         throw new TraceError(
           this.#name,
@@ -352,9 +377,7 @@ class CsvDecoder implements FormDecoder {
           `Expected ${columns.length} CSV fields as in the header row, found ${cells.length}`,
         );
       }
-      const record: Record<string, string> = {};
-      for (let c = 0; c < cells.length; c++) record[columns[c]!] = cells[c]!;
-      const ev = eventFromCsvRecord(record);
+      const ev = eventFromCsvCells(columns, cells);
       if ("message" in ev) {
         throw new TraceError(
           this.#name,

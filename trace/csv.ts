@@ -44,13 +44,33 @@ const INTEGER_COLUMNS = new Set(["pid", "child", "prio"]);
  * ```
  */
 export function eventFromCsvRecord(record: Record<string, string>): Event | FieldError {
+  return eventFromCsvCells(Object.keys(record), Object.values(record));
+}
+
+/**
+ * {@linkcode eventFromCsvRecord} of a row given as its `cells` under the header row's `columns`.
+ *
+ * @example
+ * ```ts
+ * import { eventFromCsvCells } from "./csv.ts";
+ * const ev = eventFromCsvCells(["pid", "op", "addr", "len"], ["1", "r", "0x2000", ""]);
+ * if ("message" in ev || ev.op !== "r" || ev.addr !== 0x2000 || ev.len !== 1) throw new Error();
+ * ```
+ */
+export function eventFromCsvCells(
+  columns: readonly string[],
+  cells: readonly string[],
+): Event | FieldError {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) {
-    if (v === "") continue;
-    o[k] = INTEGER_COLUMNS.has(k) && /^-?[0-9]+$/.test(v) ? Number(v) : v;
+  for (let c = 0; c < columns.length; c++) {
+    const k = columns[c]!, v = cells[c];
+    if (v === undefined || v === "") continue;
+    o[k] = INTEGER_COLUMNS.has(k) && INTEGER.test(v) ? Number(v) : v;
   }
   return eventFromJson(o);
 }
+
+const INTEGER = /^-?[0-9]+$/;
 
 /**
  * The CSV cells of an event, in {@linkcode CSV_COLUMNS} order.

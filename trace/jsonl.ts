@@ -212,6 +212,10 @@ export function eventFromJson(value: unknown): Event | FieldError {
       field: "op",
     };
   }
+  if (op === "r" || op === "w" || op === "x") {
+    const ev = plainAccess(value as Record<string, unknown>, op);
+    if (ev !== undefined) return ev;
+  }
   const r = EVENT_SCHEMAS[op as OpName].safeParse(value);
   if (r.success) {
     const ev = r.data;
@@ -219,6 +223,29 @@ export function eventFromJson(value: unknown): Event | FieldError {
     return ev;
   }
   return issueToError(r.error.issues[0]!, op, value as Record<string, unknown>);
+}
+
+/**
+ * A load, store or fetch in its plain form (`pid`, `op`, `addr` and optionally `len` and `line`,
+ * each of the simple kind), checked by hand: what its zod schema would give, without the schema's
+ * cost per event. Undefined for anything else, which the schema then validates (and explains).
+ */
+function plainAccess(v: Record<string, unknown>, op: "r" | "w" | "x"): Event | undefined {
+  for (const k in v) {
+    if (k !== "pid" && k !== "op" && k !== "addr" && k !== "len" && k !== "line") return undefined;
+  }
+  const pid = v.pid;
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid < 1 || pid > 0x7fffffff) {
+    return undefined;
+  }
+  const a = v.addr;
+  const addr = typeof a === "string" ? parseNumber(a) : a;
+  if (typeof addr !== "number" || !Number.isSafeInteger(addr) || addr < 0) return undefined;
+  const l = v.len;
+  const len = l === undefined ? 1 : typeof l === "string" ? parseNumber(l) : l;
+  if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0) return undefined;
+  if (v.line !== undefined && typeof v.line !== "number") return undefined;
+  return { pid, op, addr, len };
 }
 
 function issueToError(

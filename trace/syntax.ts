@@ -30,10 +30,41 @@ const NUM_RE = /^(0[xX][0-9a-fA-F]+|[0-9]+)([kKmMgG]?)$/;
  * ```
  */
 export function parseNumber(text: string): Addr | undefined {
+  const fast = plainNumber(text);
+  if (fast >= 0) return fast;
   const m = NUM_RE.exec(text);
   if (!m) return undefined;
   const v = BigInt(m[1]!) * SUFFIX[m[2]!.toLowerCase()]!;
   return v < BigInt(NUM_LIMIT) ? Number(v) : v;
+}
+
+/**
+ * The common case of {@linkcode parseNumber} without a regular expression or a bigint: `0x` and up
+ * to 13 hex digits, or up to 15 decimal digits, no suffix (all exact below 2^53). -1 otherwise.
+ */
+function plainNumber(text: string): number {
+  const n = text.length;
+  let v = 0;
+  if (n > 2 && n <= 15 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 32) === 120) {
+    for (let i = 2; i < n; i++) {
+      const c = text.charCodeAt(i);
+      const d = c >= 48 && c <= 57
+        ? c - 48
+        : (c | 32) >= 97 && (c | 32) <= 102
+        ? (c | 32) - 87
+        : -1;
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  if (n === 0 || n > 15) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
+  }
+  return v;
 }
 
 /**
