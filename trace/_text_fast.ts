@@ -20,6 +20,12 @@ export const HEX: Int8Array = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) HEX[65 + i] = HEX[97 + i] = 10 + i;
 
+/** The op code of each byte that starts `r`, `w` or `x`, and -1 for the others. */
+const ACCESS_OP = new Int8Array(256).fill(-1);
+ACCESS_OP[114] = Op.r;
+ACCESS_OP[119] = Op.w;
+ACCESS_OP[120] = Op.x;
+
 /**
  * The fast path for the commonest line, `PID r|w|x 0xHEX [DECIMAL]` with single spaces and an
  * optional comment, parsed in one pass with no call per token. It writes event `batch.length`
@@ -45,18 +51,21 @@ export function fastAccess(
     pid = pid * 10 + d;
   }
   if (pid > 0x7fffffff || p + 5 >= n) return -1;
-  c = buf[p + 1]!;
-  const op = c === 119 ? Op.w : c === 114 ? Op.r : c === 120 ? Op.x : -1;
+  const op = ACCESS_OP[buf[p + 1]!]!;
   if (op < 0 || buf[p + 2] !== SP || buf[p + 3] !== 48 || buf[p + 4] !== 120) return -1;
   p += 5;
+  // the address in one pass, in 32-bit integers (a double multiply per digit is several times
+  // slower): `lo` holds its last 7 hex digits, `hi` the ones before them
   const ds = p;
-  while (p < n && HEX[buf[p]!]! >= 0) p++;
+  let hi = 0, lo = 0, d = 0;
+  while (p < n && (d = HEX[buf[p]!]!) >= 0) {
+    hi = (hi << 4) | (lo >>> 24);
+    lo = ((lo << 4) & 0xfffffff) | d;
+    p++;
+  }
   const nd = p - ds;
   if (nd === 0 || nd > 15 || p >= n) return -1;
-  let page = 0, off = 0;
-  const split = p - 3 > ds ? p - 3 : ds;
-  for (let q = ds; q < split; q++) page = page * 16 + HEX[buf[q]!]!;
-  for (let q = split; q < p; q++) off = off * 16 + HEX[buf[q]!]!;
+  const page = (hi >>> 0) * 65536 + (lo >>> 12), off = lo & 0xfff;
   if (page >= TWO45) return -1;
   let len = 1;
   c = buf[p]!;

@@ -320,3 +320,29 @@ Deno.test("TextParser gives the same events whatever the chunk boundaries", () =
     assertEquals(got, whole, `chunks of ${size}`);
   }
 });
+
+Deno.test("TextParser: access addresses of every hex width split exactly into page and offset", () => {
+  let seed = 3;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const lines: string[] = [];
+  const want: [number, number][] = [];
+  for (let digits = 1; digits <= 15; digits++) {
+    for (let k = 0; k < 40; k++) {
+      let hex = "";
+      for (let j = 0; j < digits; j++) hex += "0123456789abcdefABCDEF"[Math.floor(rand() * 22)];
+      if (digits === 15) hex = "1" + hex.slice(1); // below 2^57
+      const a = BigInt("0x" + hex);
+      lines.push(`7 ${"rwx"[k % 3]} 0x${hex}${k % 2 ? " 8" : ""}`);
+      want.push([Number(a >> 12n), Number(a & 4095n)]);
+    }
+  }
+  const p = new TextParser("t.vmt");
+  const b = new EventBatch(want.length);
+  p.push(new TextEncoder().encode(H + lines.join("\n") + "\n"));
+  p.fill(b);
+  p.end(b);
+  assertEquals(b.length, want.length);
+  for (let i = 0; i < b.length; i++) {
+    assertEquals([b.page[i], b.off[i]], want[i], lines[i]);
+  }
+});
