@@ -18,9 +18,10 @@ import {
 const HELP =
   `Usage: vmreplay start [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
 
-If the results store is empty, replays the bundled traces into it (the fixtures, and the generated
-workloads ${BUNDLED_WORKLOADS.join(", ")}), every strategy each; then serves the dashboard and
-prints its address.
+If the results store is empty, replays the bundled traces into it, every strategy each: the
+fixtures, and the generated workloads
+  ${BUNDLED_WORKLOADS.join(", ")}.
+Then serves the dashboard and prints its address.
 
 Options:
   --port N              port (default 8000; 0 picks a free one)

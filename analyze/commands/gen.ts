@@ -39,7 +39,22 @@ Workloads:
 ${listText()}`;
 
 function listText(): string {
-  return Object.values(WORKLOADS).map((w) => `  ${w.name.padEnd(19)}${w.summary}`).join("\n");
+  return Object.values(WORKLOADS).map((w) => `  ${w.name.padEnd(19)}${wrap(w.summary, 21)}`)
+    .join("\n");
+}
+
+/** `text` in lines of at most 100 columns, the later ones indented by `indent`. */
+function wrap(text: string, indent: number): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && indent + line.length + 1 + word.length > 100) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.join("\n" + " ".repeat(indent));
 }
 
 function defaultText(spec: ParamSpec, resolved: Record<string, number>): string {
