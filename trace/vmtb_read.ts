@@ -423,7 +423,8 @@ export class VmtbDecoder {
           for (let j = i; j < stop; j++) (pidc[j] = pid, eventSlot[j - i0] = slot);
         } else (pidc.fill(pid, i, stop), eventSlot.fill(slot, i - i0, stop - i0));
       } else {
-        pidc.fill(pid, i, stop);
+        if (len <= 64) { for (let j = i; j < stop; j++) pidc[j] = pid; }
+        else pidc.fill(pid, i, stop);
         runSlot[r] = slot;
         runLen[r] = len;
       }
@@ -436,14 +437,15 @@ export class VmtbDecoder {
     const pagec = b.page, linec = b.line, extraAt = this.#extraAt;
     if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
     let line = first, extras = 0;
+    let at = p - i0; // buf[at + i] is the byte of event i
     for (i = i0; i < iend; i++) {
-      const v = buf[p++]!;
+      const v = buf[at + i]!;
       pagec[i] = (v >>> 1) ^ -(v & 1);
       linec[i] = line++;
       extraAt[extras] = i;
       extras += EXTRA[opc[i]!]!;
     }
-    p = this.#escapes(buf, p, pagec, i0, n, first, true);
+    p = this.#escapes(buf, p + n, pagec, i0, n, first, true);
     const lastPage = this.#lastPage;
     if (short) {
       for (i = i0; i < iend; i++) {
@@ -473,19 +475,22 @@ export class VmtbDecoder {
     if ((flags & BLOCK_HAS_OFFSETS) !== 0) {
       if (p + 2 * n > pend) throw this.#corrupt(first, n, "runs past its end in its offsets");
       let all = 0;
-      for (i = i0; i < iend; i++, p += 2) {
-        const o = buf[p]! | (buf[p + 1]! << 8);
+      at = p - 2 * i0;
+      for (i = i0; i < iend; i++) {
+        const o = buf[at + 2 * i]! | (buf[at + 2 * i + 1]! << 8);
         all |= o;
         offc[i] = o;
       }
+      p += 2 * n;
       if (all > 4095) throw this.#corrupt(first, n, "has an in-page offset above 4095");
     } else offc.fill(0, i0, iend);
     // lengths: a byte column, or all 1
     const n1c = b.n1;
     if ((flags & BLOCK_HAS_LENGTHS) !== 0) {
       if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
-      for (i = i0; i < iend; i++) n1c[i] = buf[p++]!;
-      p = this.#escapes(buf, p, n1c, i0, n, first, false);
+      at = p - i0;
+      for (i = i0; i < iend; i++) n1c[i] = buf[at + i]!;
+      p = this.#escapes(buf, p + n, n1c, i0, n, first, false);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
     // the other fields of the ops that are not r/w/x, from the extra stream
