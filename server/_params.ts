@@ -40,6 +40,20 @@ export function parseListQuery(
   return parseWith(listQuery, query, "Query parameter");
 }
 
+const pageQuery = z.object({
+  page: z.string().regex(/^[1-9]\d{0,8}$/, { error: "expected a page number from 1" })
+    .transform(Number).optional(),
+  deleted: id.optional(),
+});
+
+/** `?page=N` of the runs list (1 when absent), and `deleted=ID` after a deletion. */
+export function parsePageQuery(
+  query: Record<string, string>,
+): Parsed<{ page: number; deleted: number | undefined }> {
+  const r = parseWith(pageQuery, query, "Query parameter");
+  return r.ok ? { ok: true, value: { page: r.value.page ?? 1, deleted: r.value.deleted } } : r;
+}
+
 const compareQuery = z.object({ a: id, b: id });
 
 /** `?a=ID&b=ID` of a comparison. */

@@ -122,7 +122,9 @@ export function createApp(opts: AppOptions): { app: Hono; jobs: Jobs } {
     await next();
     c.header("content-security-policy", CSP);
     c.header("x-content-type-options", "nosniff");
-    c.header("referrer-policy", "no-referrer");
+    // same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the
+    // dashboard's own form POSTs (deleting a run), which the check above must refuse.
+    c.header("referrer-policy", "same-origin");
   });
   app.route("/", assetsApp());
   app.route("/api", apiApp(ctx));

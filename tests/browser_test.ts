@@ -248,3 +248,20 @@ Deno.test({
     match(b.errors[0]!, /status of 400/);
   },
 });
+
+Deno.test({
+  name: "dashboard: a run is deleted from its page after a confirmation",
+  ignore: !haveChromium && !inCI,
+  async fn() {
+    await using b = await setup();
+    await b.page.goto(`${b.url}runs/2`);
+    await b.page.click("text=Delete this run…");
+    await b.page.waitForURL(/\/runs\/2\/delete$/);
+    match(await b.page.locator("h1").innerText(), /Delete run 2\?/);
+    await b.page.click("#confirm-delete");
+    await b.page.waitForURL(/\/\?deleted=2$/);
+    match(await b.page.locator("p.notice").innerText(), /Run 2 was deleted\./);
+    assertEquals(await b.page.locator("table#runs tbody tr").count(), 1);
+    assertEquals(b.errors, []);
+  },
+});

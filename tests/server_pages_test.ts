@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
-import { saveRun } from "../analyze/store.ts";
+import { getRun, saveRun } from "../analyze/store.ts";
+import { LIST_LIMIT } from "../server/pages.ts";
 import { makeRunResult } from "./_run_result.ts";
 import { testApp } from "./_server.ts";
 
@@ -172,4 +173,62 @@ Deno.test("GET /assets/* serves Chart.js from node_modules and the page files", 
   const traversal = await t.app.request("/assets/..%2Fapp.ts");
   assertEquals(traversal.status, 404);
   await traversal.body?.cancel();
+});
+
+Deno.test("GET / pages through more runs than a page holds, newest first", async () => {
+  await using t = testApp();
+  const ids: number[] = [];
+  for (let i = 0; i < LIST_LIMIT + 3; i++) ids.push(t.seed({}, `t${i}.vmt`));
+  const first = await page(t.app, "/");
+  match(first.html, new RegExp(`${LIST_LIMIT + 3} runs stored, runs 1 to ${LIST_LIMIT} \\(newest`));
+  match(first.html, /<a href="\/\?page=2" rel="next">older runs →<\/a>/);
+  ok(
+    first.html.includes(`href="/runs/${ids.at(-1)}"`) && !first.html.includes(`"/runs/${ids[2]}"`),
+  );
+  const second = await page(t.app, "/?page=2");
+  assertEquals(second.status, 200);
+  match(second.html, new RegExp(`runs ${LIST_LIMIT + 1} to ${LIST_LIMIT + 3} \\(newest`));
+  for (const id of ids.slice(0, 3)) ok(second.html.includes(`href="/runs/${id}"`), `run ${id}`);
+  match(second.html, /<a href="\/\?page=1" rel="prev">← newer runs<\/a>/);
+  ok(!second.html.includes("older runs"));
+  assertEquals((await page(t.app, "/?page=3")).status, 404);
+  const bad = await page(t.app, "/?page=0");
+  assertEquals(bad.status, 400);
+  match(bad.html, /Query parameter &#39;page&#39;: expected a page number from 1/);
+});
+
+Deno.test("a run is deleted from its page: a link, a confirmation, a POST, the list says so", async () => {
+  await using t = testApp();
+  const keep = t.seed({}, "keep.vmt");
+  const id = t.seed({}, "gone.vmt");
+  const run = await page(t.app, `/runs/${id}`);
+  match(run.html, new RegExp(`<a href="/runs/${id}/delete">Delete this run…</a>`));
+  const ask = await page(t.app, `/runs/${id}/delete`);
+  assertEquals(ask.status, 200);
+  match(ask.html, new RegExp(`<form method="post" action="/runs/${id}/delete">`));
+  match(ask.html, /gone\.vmt/);
+  assertEquals(getRun(t.store, id) !== undefined, true, "asking deletes nothing");
+  const res = await t.app.request(`/runs/${id}/delete`, {
+    method: "POST",
+    headers: { origin: "http://localhost" },
+  });
+  assertEquals(res.status, 303);
+  assertEquals(res.headers.get("location"), `/?deleted=${id}`);
+  assertEquals(getRun(t.store, id), undefined);
+  const list = await page(t.app, `/?deleted=${id}`);
+  match(list.html, new RegExp(`Run ${id} was deleted\\.`));
+  ok(list.html.includes(`href="/runs/${keep}"`) && !list.html.includes(`href="/runs/${id}"`));
+  // again: nothing left to delete; from another site: refused
+  assertEquals((await t.app.request(`/runs/${id}/delete`, { method: "POST" })).status, 404);
+  const cross = await t.app.request(`/runs/${keep}/delete`, {
+    method: "POST",
+    headers: { origin: "http://evil.example" },
+  });
+  assertEquals(cross.status, 403);
+  const opaque = await t.app.request(`/runs/${keep}/delete`, {
+    method: "POST",
+    headers: { origin: "null" },
+  });
+  assertEquals(opaque.status, 403);
+  assertEquals(getRun(t.store, keep) !== undefined, true);
 });

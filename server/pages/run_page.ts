@@ -258,7 +258,8 @@ export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
       <dd>${fmtDate(run.created_at)} by vmreplay ${run.version}</dd>
       <dt>Export</dt>
       <dd><a href="/api/runs/${run.id}/export?format=json" download>JSON</a> ·
-        <a href="/api/runs/${run.id}/export?format=csv" download>CSV</a></dd>
+        <a href="/api/runs/${run.id}/export?format=csv" download>CSV</a> ·
+        <a href="/runs/${run.id}/delete">Delete this run…</a></dd>
     </dl>
     ${others.length > 0
       ? html`<form class="inline" method="get" action="/compare">

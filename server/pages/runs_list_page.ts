@@ -58,25 +58,54 @@ function cheapestCell(ranking: RankEntry[] | undefined): Html {
   return html`<td class="text">${first.strategy}${margin}</td>`;
 }
 
+/** Which page of the runs list is shown. */
+export interface ListPaging {
+  /** The page, from 1 (the newest runs). */
+  page: number;
+  /** Runs a page holds. */
+  pageSize: number;
+  /** A run just deleted (its id), to say so. */
+  deleted?: number | undefined;
+}
+
 /**
- * The HTML of the runs list: `runs` newest first, `total` how many the store holds, `rankings`
- * the cost model's ranking of each run (by id), cheapest first.
+ * The HTML of the runs list: `runs` newest first (one page of them), `total` how many the store
+ * holds, `rankings` the cost model's ranking of each run (by id), cheapest first.
  */
 export function runsListPage(
   runs: RunSummary[],
   total: number,
   rankings: Map<number, RankEntry[]> = new Map(),
+  paging: ListPaging = { page: 1, pageSize: Math.max(1, runs.length) },
 ): Html {
+  const { page, pageSize, deleted } = paging;
+  const first = (page - 1) * pageSize + 1;
+  const notice = deleted !== undefined
+    ? html`<p class="notice" role="status">Run ${deleted} was deleted.</p>`
+    : "";
+  const nav = total > pageSize
+    ? html`
+      <nav class="pages"
+        aria-label="pages of runs">${page > 1
+          ? html`<a href="/?page=${page - 1}" rel="prev">← newer runs</a>`
+          : ""} <span>page ${page} of ${Math.ceil(
+            total / pageSize,
+          )}</span> ${first + runs.length - 1 < total
+          ? html`<a href="/?page=${page + 1}" rel="next">older runs →</a>`
+          : ""}</nav>
+    `
+    : "";
   const body = runs.length === 0
-    ? html`<h1>Runs</h1>
+    ? html`<h1>Runs</h1>${notice}
 <p>No runs stored yet. <a href="/upload">Upload a trace</a>, or run
 <code>deno task vmreplay run TRACE</code>: every run is stored and shows up here.</p>`
     : html`
-      <h1>Runs</h1>
+      <h1>Runs</h1>${notice}
       <p
         class="note">${fmt(total)} run${total === 1 ? "" : "s"} stored${total > runs.length
-          ? html`, the newest ${fmt(runs.length)} shown`
+          ? html`, runs ${fmt(first)} to ${fmt(first + runs.length - 1)} (newest first) shown`
           : ""}. Headline figures are the range across strategies (lowest – highest).</p>
+      ${nav}
       <form method="get" action="/compare">
       <table class="num runs" id="runs">
       <thead><tr><th>A</th><th>B</th><th>run</th><th>trace</th><th>stored</th><th>events</th><th>memory</th>
@@ -112,6 +141,7 @@ ${cheapestCell(rankings.get(r.id))}
       </table>
       ${runs.length > 1 ? html`<p><button type="submit">Compare A with B</button></p>` : ""}
       </form>
+      ${nav}
     `;
   return layout({ title: "Runs" }, body);
 }
