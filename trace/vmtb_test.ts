@@ -278,3 +278,24 @@ Deno.test("vmtb: blocks split across the source's chunks are read whole, and a c
     );
   }
 });
+
+Deno.test("vmtb: a page delta that takes an address below 0 is reported at its event, in long and short pid runs", async () => {
+  const n = 20;
+  const long: Event[] = [], short: Event[] = [];
+  for (let i = 0; i < n; i++) {
+    long.push({ pid: 1, op: "r", addr: 0, len: 1 });
+    short.push({ pid: 1 + (i % 2), op: "r", addr: 0, len: 1 });
+  }
+  const a = encode(long);
+  const la = firstBlock(a);
+  const pagesA = la.body + 1 + n + 3; // flags, ops, runs: count 1, pid 1, length 20
+  assertEquals(a[pagesA + 2], 0);
+  a[pagesA + 2] = 1; // zigzag 1: a delta of -1
+  await fails(a, "t.vmtb:3: Corrupt vmtb file: event 3 has an address out of range");
+  const b = encode(short);
+  const lb = firstBlock(b);
+  const pagesB = lb.body + 1 + n + 1 + 2 * n; // 20 runs of one event
+  assertEquals(b[pagesB + 4], 0);
+  b[pagesB + 4] = 1;
+  await fails(b, "t.vmtb:5: Corrupt vmtb file: event 5 has an address out of range");
+});
