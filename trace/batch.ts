@@ -134,7 +134,7 @@ export class EventBatch {
    * writes anything but the defaults into those columns directly must set it to -1 (or add the
    * row to {@linkcode EventBatch.rareRows}). The `.vmtb` decoder relies on it.
    */
-  rareDirty = -1;
+  rareDirty: number = -1;
   /** The rows counted by {@linkcode EventBatch.rareDirty} when it is 0 or more. */
   rareRows: Int32Array | null = null;
 
