@@ -14,6 +14,11 @@ import { TraceError } from "./error.ts";
 export interface ByteSource {
   /** The next chunk, or null at the end. */
   read(): Promise<Uint8Array | null>;
+  /**
+   * If present: reads the next bytes straight into `dst` (saving a copy), returning how many, or
+   * null at the end. A consumer uses either this or {@linkcode ByteSource.read}, not both.
+   */
+  readInto?(dst: Uint8Array): Promise<number | null>;
   /** Releases the source. */
   close(): Promise<void>;
 }
@@ -42,6 +47,14 @@ export async function fileSource(path: string): Promise<ByteSource> {
       }
       if (n === null) return null;
       return buf.subarray(0, n);
+    },
+    async readInto(dst: Uint8Array) {
+      if (closed || dst.length === 0) return null;
+      try {
+        return await file.read(dst);
+      } catch (e) {
+        throw new TraceError(path, 0, 0, `Cannot read the trace: ${(e as Error).message}`);
+      }
     },
     close() {
       if (!closed) {

@@ -279,6 +279,12 @@ export class VmtbDecoder {
       this.#end -= this.#p;
       this.#p = 0;
     }
+    const src = this.#src;
+    while (!this.#eof && this.#end < BUF && src.readInto !== undefined) {
+      const k = await src.readInto(buf.subarray(this.#end, BUF));
+      if (k === null) this.#eof = true;
+      else this.#end += k;
+    }
     while (!this.#eof && this.#end < BUF) {
       if (this.#pending === null) {
         const c = await this.#src.read();

@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict
 import { EventBatch } from "./batch.ts";
 import { type Event, Op } from "./event.ts";
 import { TraceError } from "./error.ts";
-import { readTraceBytes } from "./read.ts";
+import { readTrace, readTraceBytes } from "./read.ts";
 import { randomEvents } from "./testing.ts";
 import {
   BLOCK_HAS_OFFSETS,
@@ -298,4 +298,22 @@ Deno.test("vmtb: a page delta that takes an address below 0 is reported at its e
   assertEquals(b[pagesB + 4], 0);
   b[pagesB + 4] = 1;
   await fails(b, "t.vmtb:5: Corrupt vmtb file: event 5 has an address out of range");
+});
+
+Deno.test("vmtb: a file of several blocks reads whole through readTrace (read straight into the decoder's buffer)", async () => {
+  const events = randomEvents(5, 5 * VMTB_BLOCK + 77);
+  const path = await Deno.makeTempFile({ suffix: ".vmtb" });
+  try {
+    await Deno.writeFile(path, encode(events));
+    const r = await readTrace(path, { batchSize: 3000 });
+    const got: Event[] = [];
+    for await (const ev of r.events()) {
+      delete ev.line;
+      got.push(ev);
+    }
+    assertEquals(got.length, events.length);
+    for (let i = 0; i < got.length; i++) assertEquals(got[i], events[i], `event ${i + 1}`);
+  } finally {
+    await Deno.remove(path);
+  }
 });
