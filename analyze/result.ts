@@ -48,7 +48,11 @@ export interface StrategyResult {
   phases: PhaseResult[];
   /** Gauges and cumulative counters sampled over the trace. */
   series: SeriesResult;
-  /** Wall time of this strategy's replay, milliseconds (the only field that varies run to run). */
+  /**
+   * Wall time of this strategy's replay, milliseconds, without the time it waited for its next
+   * batch of events (decoding, or the runner's other workers): the only field that varies run to
+   * run.
+   */
   elapsed_ms: number;
   /**
    * Present when the run was verified (`--verify`): where the first load that read something other
