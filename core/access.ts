@@ -47,8 +47,8 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
   const tlb = k.tlb;
   const h = tlb.index(mm.id, vpage);
   let s = -1;
-  if (tlb.vpage[h] === vpage && tlb.mm[h] === mm.id && tlb.gen[h] === mm.tlbGen) {
-    s = tlb.slot[h]!;
+  if (tlb.hit(h, mm.id, mm.tlbGen, vpage)) {
+    s = tlb.slot(h);
     const f = k.pt.flags[s]!;
     const ok = op === OP.w
       ? (f & (P | W)) === (P | W)

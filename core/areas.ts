@@ -51,7 +51,7 @@ export function mmap(k: Kernel, mm: Mm, b: EventColumns, i: number): void {
     pgoff = Math.floor(b.n2[i]! / PAGE_SIZE);
   } else if (flags & MAP_SHARED) {
     obj = new VmObject(k.nextObj++, "anon", `anon:${k.nextObj - 1}`, pages * PAGE_SIZE);
-    k.objById.set(obj.id, obj);
+    k.addObject(obj);
     pgoff = 0;
   }
   unmapRange(k, mm, start, start + pages);

@@ -66,8 +66,10 @@ export class Kernel {
   readonly mms: Map<number, Mm> = new Map();
   /** Objects by name. */
   readonly objects: Map<string, VmObject> = new Map();
-  /** Every live object by id (unnamed ones included). */
+  /** Every live object by id (unnamed ones included), in creation order; see `addObject`. */
   readonly objById: Map<number, VmObject> = new Map();
+  /** The same objects in an array indexed by id (a lookup per reclaimed page-cache page). */
+  readonly objAt: (VmObject | undefined)[] = [];
   readonly record: boolean;
   readonly check: boolean;
   checkErrors = 0;
@@ -172,6 +174,18 @@ export class Kernel {
     };
     this.strategy = strategyInfo(cfg.strategy).create(this.ctx);
     this.tracks = this.strategy.tracksPtes !== false;
+  }
+
+  /** Registers a new object under its id (`objById`, `objAt`). */
+  addObject(o: VmObject): void {
+    this.objById.set(o.id, o);
+    this.objAt[o.id] = o;
+  }
+
+  /** Forgets a freed object. */
+  removeObject(o: VmObject): void {
+    this.objById.delete(o.id);
+    this.objAt[o.id] = undefined;
   }
 
   /** Removes `pid` from `procs` (exit, exec) and from the caches of `mmOf`. */

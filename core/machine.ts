@@ -194,11 +194,15 @@ export class Machine {
     const c = this.counters;
     c[C_EVENTS]!++;
     const op = b.op[i]!;
-    k.line = b.line[i]! || seq;
     if (op >= OP_R && op <= OP_X) {
-      // A TLB hit allocates nothing: the peak cannot move, so only checking has work left.
-      if (this.#accessEvent(b, i, op, seq) && !k.check) return;
+      // A TLB hit allocates nothing: the peak cannot move, so only checking has work left. Nor
+      // does it report anything: `k.line` is set only when the event goes further.
+      if (this.#accessEvent(b, i, op, seq)) {
+        if (!k.check) return;
+        k.line = b.line[i]! || seq;
+      }
     } else {
+      k.line = b.line[i]! || seq;
       k.loadCount = 0;
       this.#slowEvent(b, i, op, seq);
     }
@@ -314,10 +318,11 @@ export class Machine {
     if (count === 1) {
       // Fast path: a TLB hit with the right permission.
       const tlb = k.tlb;
-      const h = (Math.imul((first | 0) ^ Math.imul(mm.id, 0x27d4eb2d), 0x9e3779b1) >>> 0) *
-          tlb.size * 2.3283064365386963e-10 | 0;
-      if (tlb.vpage[h] === first && tlb.mm[h] === mm.id && tlb.gen[h] === mm.tlbGen) {
-        const s = tlb.slot[h]!;
+      const h = (Math.imul((first | 0) ^ mm.tlbSalt, 0x9e3779b1) >>> 0) * tlb.size *
+          2.3283064365386963e-10 | 0;
+      const te = tlb.e, x = h * 4;
+      if (te[x] === first && te[x + 1] === mm.id && te[x + 2] === mm.tlbGen) {
+        const s = te[x + 3]!;
         const pf = k.pt.flags;
         const f = pf[s]!;
         if (op === OP_W) {
@@ -340,10 +345,12 @@ export class Machine {
           return true;
         }
       }
+      k.line = b.line[i]! || seq;
     } else if (!k.record && this.#multiHit(mm, op, first, count, seq)) {
       return true;
-    } else if (!accessOk(k, mm, op, first, count)) {
-      return false;
+    } else {
+      k.line = b.line[i]! || seq;
+      if (!accessOk(k, mm, op, first, count)) return false;
     }
     if (k.record && count > k.loadVpage.length) {
       k.loadVpage = new Float64Array(count * 2);
@@ -366,20 +373,22 @@ export class Machine {
     const pf = k.pt.flags;
     const need = op === OP_W ? P | W : P;
     const deny = op === OP_W ? 0 : P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0);
-    const id = mm.id, gen = mm.tlbGen, size = tlb.size;
+    const te = tlb.e;
+    const id = mm.id, gen = mm.tlbGen, size = tlb.size, salt = mm.tlbSalt;
     for (let n = 0; n < count; n++) {
       const v = first + n;
-      const h = (Math.imul((v | 0) ^ Math.imul(id, 0x27d4eb2d), 0x9e3779b1) >>> 0) *
-          size * 2.3283064365386963e-10 | 0;
-      if (tlb.vpage[h] !== v || tlb.mm[h] !== id || tlb.gen[h] !== gen) return false;
-      const f = pf[tlb.slot[h]!]!;
+      const h = (Math.imul((v | 0) ^ salt, 0x9e3779b1) >>> 0) * size * 2.3283064365386963e-10 |
+        0;
+      const x = h * 4;
+      if (te[x] !== v || te[x + 1] !== id || te[x + 2] !== gen) return false;
+      const f = pf[te[x + 3]!]!;
       if (op === OP_W ? (f & need) !== need : (f & deny) !== P) return false;
     }
     for (let n = 0; n < count; n++) {
       const v = first + n;
-      const h = (Math.imul((v | 0) ^ Math.imul(id, 0x27d4eb2d), 0x9e3779b1) >>> 0) *
-          size * 2.3283064365386963e-10 | 0;
-      const s = tlb.slot[h]!;
+      const h = (Math.imul((v | 0) ^ salt, 0x9e3779b1) >>> 0) * size * 2.3283064365386963e-10 |
+        0;
+      const s = te[h * 4 + 3]!;
       if (op === OP_W) {
         pf[s] = pf[s]! | A | D;
         const fr = k.pt.num[s]!;

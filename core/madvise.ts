@@ -155,7 +155,7 @@ export function msync(k: Kernel, mm: Mm, start: number, end: number): void {
 
 /** Writes dirty file page `fr` to its file and cleans its PTEs (`page_mkclean`). */
 export function writeback(k: Kernel, fr: number): void {
-  const obj = k.objById.get(k.frames.owner[fr]!)!;
+  const obj = k.objAt[k.frames.owner[fr]!]!;
   k.counters[C.file_write_pages]!++;
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;

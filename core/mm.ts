@@ -6,10 +6,15 @@
  */
 import type { Vma } from "./vma.ts";
 
+/** Entries of the per-region area cache of `Mm.find`. */
+const REGIONS = 256;
+
 /** One address space. */
 export class Mm {
   /** Unique id, never reused (the TLB tags entries with it). */
   readonly id: number;
+  /** The id's part of the TLB hash (`tlbIndex`), computed once. */
+  readonly tlbSalt: number;
   /** Processes and threads using it; it is torn down when the last one goes. */
   users = 1;
   /** Page-table page id of the PGD (see `PageTables`). */
@@ -34,10 +39,15 @@ export class Mm {
   #c2: Vma | null = null;
   #c3: Vma | null = null;
   #next = 0;
+  // Behind them, the area found last in each of 256 256 KiB regions (virtual page bits 6..13),
+  // made on the first lookup that needs it: a process's accesses spread over more areas than 4,
+  // and a binary search over its areas costs several cache misses.
+  #region: (Vma | null)[] | null = null;
 
   /** Makes an empty address space whose PGD is page-table page `pgd`. */
   constructor(id: number, pgd: number) {
     this.id = id;
+    this.tlbSalt = Math.imul(id, 0x27d4eb2d);
     this.pgd = pgd;
   }
 
@@ -63,9 +73,14 @@ export class Mm {
     if (c !== null && vpage >= c.start && vpage < c.end) return c;
     c = this.#c3;
     if (c !== null && vpage >= c.start && vpage < c.end) return c;
-    const k = this.lowerBound(vpage);
-    const a = this.vmas[k];
-    if (a === undefined || a.start > vpage) return null;
+    const region = this.#region ??= new Array<Vma | null>(REGIONS).fill(null);
+    const r = (vpage >>> 6) & (REGIONS - 1);
+    let a = region[r]!;
+    if (a === null || vpage < a.start || vpage >= a.end) {
+      const found = this.vmas[this.lowerBound(vpage)];
+      if (found === undefined || found.start > vpage) return null;
+      a = region[r] = found;
+    }
     switch (this.#next) {
       case 0:
         this.#c0 = a;
@@ -109,5 +124,6 @@ export class Mm {
       this.#c2 =
       this.#c3 =
         null;
+    this.#region?.fill(null);
   }
 }

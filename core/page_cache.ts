@@ -138,7 +138,7 @@ export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, s
       if (o === undefined) {
         const n = new VmObject(k.nextObj++, VmObject.kindOf(name) ?? "file", name, size);
         k.objects.set(name, n);
-        k.objById.set(n.id, n);
+        k.addObject(n);
       } else truncate(k, o, size);
       return;
     }
@@ -269,7 +269,7 @@ export function maybeFreeObject(k: Kernel, obj: VmObject): void {
   obj.pages.clear();
   for (const slot of obj.swap.values()) slotPut(k, slot);
   obj.swap.clear();
-  k.objById.delete(obj.id);
+  k.removeObject(obj);
 }
 
 /** The named object, created implicitly (unbounded) when used before `create`. */
@@ -278,7 +278,7 @@ export function object(k: Kernel, name: string): VmObject {
   if (o === undefined) {
     o = new VmObject(k.nextObj++, VmObject.kindOf(name) ?? "file", name, Infinity);
     k.objects.set(name, o);
-    k.objById.set(o.id, o);
+    k.addObject(o);
   }
   return o;
 }

@@ -184,7 +184,7 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
   const flags = fl[f]!;
   const c = k.counters;
   if (flags & PG.pageCache) {
-    const obj = k.objById.get(frames.owner[f]!)!;
+    const obj = k.objAt[frames.owner[f]!]!;
     const index = frames.index[f]!;
     if (obj.swapBacked) {
       const slot = k.swap.alloc(obj.kind === "anon");
@@ -303,7 +303,7 @@ export function visitVma(k: Kernel, vma: Vma, vpage: number): boolean {
 
 /** The default rmap of page-cache pages: the areas of the object's i_mmap covering the index. */
 export function walkObject(k: Kernel, frame: number, visit: RmapVisitor): void {
-  const obj = k.objById.get(k.frames.owner[frame]!);
+  const obj = k.objAt[k.frames.owner[frame]!];
   if (obj === undefined) return;
   const index = k.frames.index[frame]!;
   for (const vma of obj.mappings) {

@@ -22,18 +22,20 @@ export function tlbIndex(mmId: number, vpage: number, size: number): number {
   return (h * size * 2.3283064365386963e-10) | 0;
 }
 
+/** Offsets of an entry's fields in {@linkcode Tlb.e} (entry `h` starts at `h * 4`). */
+export const TLB_VPAGE = 0, TLB_MM = 1, TLB_GEN = 2, TLB_SLOT = 3;
+
 /** A direct-mapped TLB of `size` entries. */
 export class Tlb {
   /** Number of entries. */
   readonly size: number;
-  /** Address-space id of each entry (-1: invalid). */
-  readonly mm: Int32Array;
-  /** Generation of the address space when the entry was filled. */
-  readonly gen: Int32Array;
-  /** Virtual page of each entry. */
-  readonly vpage: Float64Array;
-  /** Pool index of the PTE each entry caches. */
-  readonly slot: Int32Array;
+  /**
+   * The entries, 4 numbers each, side by side so that a lookup reads one cache line: the virtual
+   * page ({@linkcode TLB_VPAGE}), the address-space id ({@linkcode TLB_MM}, -1: invalid), the
+   * address space's generation when the entry was filled ({@linkcode TLB_GEN}), and the pool
+   * index of the PTE it caches ({@linkcode TLB_SLOT}).
+   */
+  readonly e: Float64Array;
 
   /** Makes an empty TLB. */
   constructor(size: number) {
@@ -41,10 +43,19 @@ export class Tlb {
       throw new RangeError(`TLB entries: expected a positive integer, found ${size}`);
     }
     this.size = size;
-    this.mm = new Int32Array(size).fill(-1);
-    this.gen = new Int32Array(size);
-    this.vpage = new Float64Array(size);
-    this.slot = new Int32Array(size);
+    this.e = new Float64Array(size * 4);
+    for (let h = 0; h < size; h++) this.e[h * 4 + TLB_MM] = -1;
+  }
+
+  /** True when entry `h` caches (`mmId`, `vpage`) at generation `gen`. */
+  hit(h: number, mmId: number, gen: number, vpage: number): boolean {
+    const e = this.e, x = h * 4;
+    return e[x] === vpage && e[x + TLB_MM] === mmId && e[x + TLB_GEN] === gen;
+  }
+
+  /** The PTE pool index entry `h` caches. */
+  slot(h: number): number {
+    return this.e[h * 4 + TLB_SLOT]!;
   }
 
   /** The entry that may hold (`mmId`, `vpage`) (multiplicative hash, then a range reduction). */
@@ -54,24 +65,21 @@ export class Tlb {
 
   /** Caches PTE `slot` for (`mmId`, `vpage`) at generation `gen`. */
   fill(mmId: number, gen: number, vpage: number, slot: number): void {
-    const h = this.index(mmId, vpage);
-    this.mm[h] = mmId;
-    this.gen[h] = gen;
-    this.vpage[h] = vpage;
-    this.slot[h] = slot;
+    this.fillAt(this.index(mmId, vpage), mmId, gen, vpage, slot);
   }
 
   /** Caches PTE `slot` for (`mmId`, `vpage`) in entry `h`, which must be their `index`. */
   fillAt(h: number, mmId: number, gen: number, vpage: number, slot: number): void {
-    this.mm[h] = mmId;
-    this.gen[h] = gen;
-    this.vpage[h] = vpage;
-    this.slot[h] = slot;
+    const e = this.e, x = h * 4;
+    e[x] = vpage;
+    e[x + TLB_MM] = mmId;
+    e[x + TLB_GEN] = gen;
+    e[x + TLB_SLOT] = slot;
   }
 
   /** Drops the entry of (`mmId`, `vpage`), if cached. */
   invalidate(mmId: number, vpage: number): void {
-    const h = this.index(mmId, vpage);
-    if (this.mm[h] === mmId && this.vpage[h] === vpage) this.mm[h] = -1;
+    const e = this.e, x = this.index(mmId, vpage) * 4;
+    if (e[x + TLB_MM] === mmId && e[x] === vpage) e[x + TLB_MM] = -1;
   }
 }
