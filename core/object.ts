@@ -14,6 +14,64 @@ import type { Vma } from "./vma.ts";
 /** What backs an object: a disk file, tmpfs, System V shm, or a shared anonymous mapping. */
 export type ObjectKind = "file" | "tmpfs" | "shm" | "anon";
 
+/**
+ * An object's `i_mmap`: the areas mapping it in the order they were linked, as a `Set` keeps
+ * them, plus the same areas in an array (`list`) for the rmap walks of page-cache pages, which go
+ * through it for every reclaimed page (an indexed loop over an array costs less than a `Set`'s
+ * iterator).
+ *
+ * @example
+ * ```ts
+ * import { Mappings } from "./object.ts";
+ * const m = new Mappings<string>();
+ * m.add("a");
+ * m.add("b");
+ * m.add("a"); // already there: keeps its place
+ * m.delete("a");
+ * m.add("a");
+ * if (m.list.join() !== "b,a" || m.size !== 2) throw new Error();
+ * ```
+ */
+export class Mappings<T = Vma> {
+  /** The areas, oldest link first. Read only: change it through `add` and `delete`. */
+  readonly list: T[] = [];
+  readonly #set: Set<T> = new Set();
+
+  /** Number of areas. */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** True when `v` is linked. */
+  has(v: T): boolean {
+    return this.#set.has(v);
+  }
+
+  /** Links `v` last (nothing happens when it is linked already). */
+  add(v: T): this {
+    if (!this.#set.has(v)) {
+      this.#set.add(v);
+      this.list.push(v);
+    }
+    return this;
+  }
+
+  /** Unlinks `v`; true when it was linked. */
+  delete(v: T): boolean {
+    if (!this.#set.delete(v)) return false;
+    this.list.splice(this.list.indexOf(v), 1);
+    return true;
+  }
+
+  /**
+   * The areas in order. Unlike a `Set`'s iterator, this one must not outlive a change (it
+   * iterates `list`): callers do not link or unlink areas while they walk.
+   */
+  [Symbol.iterator](): IterableIterator<T> {
+    return this.list[Symbol.iterator]();
+  }
+}
+
 /** A file or shared-memory object. */
 export class VmObject {
   /** Unique id (creation order); stored in `FrameTable.owner` of its page-cache pages. */
@@ -33,7 +91,7 @@ export class VmObject {
   /** On-disk contents of a file: page index → stamp (absent: 0). */
   readonly disk: Map<number, number> = new Map();
   /** `i_mmap`: every area mapping the object. */
-  readonly mappings: Set<Vma> = new Set();
+  readonly mappings: Mappings = new Mappings();
   /** Still reachable by its name (false after `unlink`, and always for anonymous inodes). */
   named: boolean;
   /** The strategy's per-object data, if it keeps any. */

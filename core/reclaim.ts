@@ -306,7 +306,9 @@ export function walkObject(k: Kernel, frame: number, visit: RmapVisitor): void {
   const obj = k.objAt[k.frames.owner[frame]!];
   if (obj === undefined) return;
   const index = k.frames.index[frame]!;
-  for (const vma of obj.mappings) {
+  const list = obj.mappings.list;
+  for (let j = 0; j < list.length; j++) {
+    const vma = list[j]!;
     if (index < vma.pgoff || index >= vma.pgoff + (vma.end - vma.start)) continue;
     if (visit.vma(vma, vma.addressOf(index))) return;
   }

@@ -38,6 +38,7 @@
  */
 import { C } from "../counters.ts";
 import { NONE, PG } from "../frames.ts";
+import { Mappings } from "../object.ts";
 import type { Vma } from "../vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
@@ -54,7 +55,7 @@ class AnonVma {
   /** References: 1 of its own plus one per non-root anon_vma whose root it is. */
   refs = 1;
   /** The interval tree: areas with a chain entry to this anon_vma, in link order. */
-  readonly vmas: Set<Vma> = new Set();
+  readonly vmas: Mappings = new Mappings();
 
   constructor(id: number) {
     this.id = id;
@@ -266,7 +267,9 @@ class AnonVmaChain implements RmapStrategy {
     const av = this.#byId[f.owner[frame]!];
     if (av === undefined) return;
     const index = f.index[frame]!;
-    for (const vma of av.vmas) {
+    const vmas = av.vmas.list;
+    for (let j = 0; j < vmas.length; j++) {
+      const vma = vmas[j]!;
       // The interval tree only returns areas whose pgoff range covers the index.
       if (index < vma.pgoff || index >= vma.pgoff + (vma.end - vma.start)) continue;
       if (visit.vma(vma, vma.addressOf(index))) return;
