@@ -41,8 +41,12 @@ export class Mm {
   #next = 0;
   // Behind them, the area found last in each of 256 256 KiB regions (virtual page bits 6..13),
   // made on the first lookup that needs it: a process's accesses spread over more areas than 4,
-  // and a binary search over its areas costs several cache misses.
+  // and a binary search over its areas costs several cache misses. An entry counts only when its
+  // tag is the current epoch: `forgetLast` (frequent: every munmap, mprotect, mremap) just moves
+  // to the next epoch.
   #region: (Vma | null)[] | null = null;
+  #regionTag: Int32Array | null = null;
+  #epoch = 1;
 
   /** Makes an empty address space whose PGD is page-table page `pgd`. */
   constructor(id: number, pgd: number) {
@@ -73,13 +77,18 @@ export class Mm {
     if (c !== null && vpage >= c.start && vpage < c.end) return c;
     c = this.#c3;
     if (c !== null && vpage >= c.start && vpage < c.end) return c;
-    const region = this.#region ??= new Array<Vma | null>(REGIONS).fill(null);
+    if (this.#region === null) {
+      this.#region = new Array<Vma | null>(REGIONS).fill(null);
+      this.#regionTag = new Int32Array(REGIONS);
+    }
+    const region = this.#region, tags = this.#regionTag!;
     const r = (vpage >>> 6) & (REGIONS - 1);
     let a = region[r]!;
-    if (a === null || vpage < a.start || vpage >= a.end) {
+    if (tags[r] !== this.#epoch || a === null || vpage < a.start || vpage >= a.end) {
       const found = this.vmas[this.lowerBound(vpage)];
       if (found === undefined || found.start > vpage) return null;
       a = region[r] = found;
+      tags[r] = this.#epoch;
     }
     switch (this.#next) {
       case 0:
@@ -124,6 +133,10 @@ export class Mm {
       this.#c2 =
       this.#c3 =
         null;
-    this.#region?.fill(null);
+    if (++this.#epoch === 0x7fffffff) {
+      // Tags of 2^31 epochs ago could match again: start over with every entry invalid.
+      this.#regionTag?.fill(0);
+      this.#epoch = 1;
+    }
   }
 }

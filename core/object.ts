@@ -59,7 +59,8 @@ export class Mappings<T = Vma> {
   /** Unlinks `v`; true when it was linked. */
   delete(v: T): boolean {
     if (!this.#set.delete(v)) return false;
-    this.list.splice(this.list.indexOf(v), 1);
+    // From the end: the area linked last (a child that forked and exits) goes first most often.
+    this.list.splice(this.list.lastIndexOf(v), 1);
     return true;
   }
 
