@@ -38,6 +38,7 @@ export type { ByteSource } from "./trace/import/lines.ts";
 export * from "./core/counters.ts";
 export type * from "./core/event_columns.ts";
 export * from "./core/machine.ts";
+export type { Mappings } from "./core/object.ts";
 export * from "./core/run_batch.ts";
 export * from "./core/rmap/registry.ts";
 export type * from "./core/rmap/strategy.ts";
