@@ -5,20 +5,11 @@
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
+import { vmreplay } from "./_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const BASIC = new URL("../fixtures/basic.vmt", import.meta.url).pathname;
 const STRACE = new URL("../fixtures/strace/pipeline.strace", import.meta.url).pathname;
-
-async function vmreplay(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 function hasStrace(): boolean {
   try {

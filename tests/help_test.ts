@@ -1,17 +1,6 @@
 /** Every command's `--help`, as a user reads it in an 100-column terminal. */
 import { deepStrictEqual, ok } from "node:assert/strict";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-async function vmreplay(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+import { vmreplay } from "./_cli.ts";
 
 Deno.test("every command's --help starts with its usage and fits in 100 columns", async () => {
   const top = await vmreplay("--help");

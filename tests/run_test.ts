@@ -8,20 +8,10 @@ import { COUNTER_NAMES } from "../core/counters.ts";
 import { STRATEGIES } from "../core/rmap/registry.ts";
 import type { RunResult } from "../analyze/result.ts";
 import { listRuns, openStore } from "../analyze/store.ts";
+import { vmreplay } from "./_cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
 const FORK_COW = join(FIXTURES, "fork_cow.vmt");
-
-async function vmreplay(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 function withoutElapsed(run: RunResult): unknown {
   return JSON.parse(JSON.stringify(run, (k, v) => (k === "elapsed_ms" ? 0 : v)));

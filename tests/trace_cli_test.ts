@@ -5,19 +5,9 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { parseTraceText } from "../trace/text.ts";
+import { vmreplay } from "./_cli.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
-
-async function vmreplay(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 function eventsOf(text: string) {
   return parseTraceText(text).events.map(({ line: _, ...e }) => e);
