@@ -24,6 +24,10 @@ function numProblem(n: unknown, what: string): string | undefined {
     : `${what} ${String(n)} is not a non-negative integer below 2^53`;
 }
 
+function protProblem(prot: number): string | undefined {
+  return Number.isInteger(prot) && prot >= 0 && prot <= 7 ? undefined : `Bad PROT ${prot}`;
+}
+
 function pidProblem(n: unknown, what: string): string | undefined {
   return Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 0x7fffffff
     ? undefined
@@ -72,9 +76,7 @@ export function eventProblem(ev: Event): string | undefined {
       return all(
         addrProblem(ev.addr, "ADDR"),
         numProblem(ev.len, "LEN"),
-        Number.isInteger(ev.prot) && ev.prot >= 0 && ev.prot <= 7
-          ? undefined
-          : `Bad PROT ${ev.prot}`,
+        protProblem(ev.prot),
         checkFlagBits(ev.flags),
         ev.object === undefined ? undefined : checkName(ev.object, "object"),
         ev.offset === undefined
@@ -102,9 +104,7 @@ export function eventProblem(ev: Event): string | undefined {
       return all(
         addrProblem(ev.addr, "ADDR"),
         numProblem(ev.len, "LEN"),
-        Number.isInteger(ev.prot) && ev.prot >= 0 && ev.prot <= 7
-          ? undefined
-          : `Bad PROT ${ev.prot}`,
+        protProblem(ev.prot),
       );
     case "madvise":
       return all(
