@@ -135,26 +135,15 @@ export function mmapCall(ctx: CallContext, proc: Proc, args: string[], ret: stri
   if (mf & MAP_NAMES.MAP_GROWSDOWN!) flags |= MapFlag.growsdown;
   if (mf & MAP_NAMES.MAP_NORESERVE!) flags |= MapFlag.noreserve;
   const [s, e] = pageSpan(addr, len);
+  const ev = { pid: proc.pid, op: "mmap", addr, len, prot, flags } as const;
   if (anon) {
-    ctx.mapArea(proc, { start: s, end: e, prot, flags, pgoff: 0 }, {
-      pid: proc.pid,
-      op: "mmap",
-      addr,
-      len,
-      prot,
-      flags,
-    });
+    ctx.mapArea(proc, { start: s, end: e, prot, flags, pgoff: 0 }, ev);
     return;
   }
   const object = ctx.objectForFd(proc, fd.fd, fd.path);
   const pgoff = Math.floor(offset / PAGE_SIZE);
   ctx.mapArea(proc, { start: s, end: e, prot, flags, object, pgoff }, {
-    pid: proc.pid,
-    op: "mmap",
-    addr,
-    len,
-    prot,
-    flags,
+    ...ev,
     object,
     offset: pgoff * PAGE_SIZE,
   });
