@@ -113,12 +113,12 @@ export async function replayStrategy(
     const b = next.value;
     const n = b.length;
     if (ref === undefined) {
-      // Runs of events up to the next sample, each stopping before a mark: the hot loop is
-      // applyRun's, which nothing rare here (phases, samples) can deoptimize.
+      // Runs of events up to the next sample, each stopping before a mark: the hot loop is the
+      // machine's applyRun, which nothing rare here (phases, samples) can deoptimize.
       let i = 0;
       while (i < n) {
         const to = Math.min(n, i + (nextSample - seq));
-        const stop = applyRun(machine, b, i, to, seq);
+        const stop = machine.applyRun(b, i, to, seq);
         seq += stop - i;
         i = stop;
         if (i < to) {
@@ -179,18 +179,4 @@ export async function replayStrategy(
   if (firstCheck) result.check = { first_line: firstCheck.line, first_message: firstCheck.message };
   if (diagnostics.list.length > 0) result.diagnostics = diagnostics.list;
   return result;
-}
-
-/**
- * Applies events `from` to `to - 1` of `b` (numbered from `seq + 1`) to `m`, stopping before a
- * `mark`; returns the index it stopped at (`to`, or the mark's).
- */
-function applyRun(m: Machine, b: EventBatch, from: number, to: number, seq: number): number {
-  const ops = b.op;
-  let s = seq;
-  for (let i = from; i < to; i++) {
-    if (ops[i] === Op.mark) return i;
-    m.apply(b, i, ++s);
-  }
-  return to;
 }

@@ -211,3 +211,63 @@ for (const name of Object.keys(STRATEGIES)) {
     }
   });
 }
+
+Deno.test("Machine.applyRun leaves every strategy where apply event by event does", () => {
+  // each access followed by a load and a store of the same bytes (TLB hits), marks to stop at, and
+  // a process past the small-pid cache of mmOf
+  const events = randomWorkload(13, 8000).flatMap((e): Event[] =>
+    e.op === "r" || e.op === "w" || e.op === "x"
+      ? [e, { ...e, op: "r" }, { ...e, op: "w" }, { ...e, op: "x" }]
+      : [e]
+  );
+  for (let i = 500; i < events.length; i += 977) {
+    events.splice(i, 0, { pid: 0, op: "mark", label: `m${i}` });
+  }
+  for (const e of events) if (e.pid === 3 && e.op !== "fork" && e.op !== "clone") e.pid = 70000;
+  const b = batchOf(events);
+  // the processes alive at each mark
+  const alive: number[][] = [];
+  const live = new Set<number>();
+  events.forEach((e, i) => {
+    if (e.op === "mark") alive[i] = [...live];
+    else if (e.op === "exit") live.delete(e.pid);
+    else if (e.pid !== 0) live.add(e.pid);
+    if (e.op === "fork" || e.op === "clone") live.add(e.child);
+  });
+  for (const name of Object.keys(STRATEGIES)) {
+    const log: string[][] = [[], []];
+    const machines = [0, 1].map((k) =>
+      new Machine({
+        memPages: 48,
+        swapPages: 8192,
+        strategy: name,
+        onDiagnostic: (d) => log[k]!.push(`${d.line} ${d.kind} ${d.message}`),
+      })
+    );
+    const [one, run] = machines as [Machine, Machine];
+    // the same contents in every page of every live process (stores' stamps included)
+    const pages = (m: Machine, pids: number[]) =>
+      pids.flatMap((pid) =>
+        Array.from({ length: 6 * 256 }, (_, k) => m.pageStamp(pid, 0x10000 + k))
+      ).filter((x) => x !== undefined);
+    let i = 0, stops = 0, stamps = 0;
+    while (i < b.length) {
+      const stop = run.applyRun(b, i, Math.min(b.length, i + 3000), i);
+      for (; i < stop; i++) one.apply(b, i, i + 1);
+      if (stop < b.length && b.op[stop] === 24) {
+        stops++;
+        const before = pages(one, alive[stop]!);
+        deepStrictEqual(pages(run, alive[stop]!), before, `${name} at line ${stop + 1}`);
+        stamps += before.filter((x) => x > 0).length;
+        for (const m of machines) m.apply(b, stop, stop + 1);
+        i = stop + 1;
+      }
+    }
+    deepStrictEqual(stops, Math.floor((events.length - 500) / 978) + 1);
+    deepStrictEqual([...run.counters], [...one.counters], name);
+    deepStrictEqual(run.extraCounters(), one.extraCounters(), name);
+    deepStrictEqual(log[1], log[0], name);
+    if (stamps < 200) throw new Error(`${stamps} pages written`);
+    if (one.counters[C.tlb_hits]! < 2000) throw new Error(`${one.counters[C.tlb_hits]} hits`);
+  }
+});
