@@ -10,7 +10,18 @@
  */
 import { C } from "./counters.ts";
 import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
-import { A, D, FAULT_AROUND, hex, type Kernel, opName, P, protName, W } from "./kernel.ts";
+import {
+  A,
+  D,
+  FAULT_AROUND,
+  hex,
+  type Kernel,
+  P,
+  SEGV_BUS,
+  SEGV_PROT,
+  SEGV_UNMAPPED,
+  W,
+} from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { OP, PAGE_SIZE, PROT_EXEC, PROT_MASK, PROT_WRITE } from "./ops.ts";
 import { getPage } from "./page_cache.ts";
@@ -25,16 +36,16 @@ export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: nu
   for (let p = first; p < end;) {
     const vma = mm.find(p);
     if (vma === null) {
-      k.segv(`${opName(op)} ${hex(p)}: no mapping`);
+      k.segvAccess(op, p, SEGV_UNMAPPED, null);
       return false;
     }
     if ((vma.prot & need) === 0) {
-      k.segv(`${opName(op)} ${hex(p)}: not permitted by ${protName(vma.prot)}`);
+      k.segvAccess(op, p, SEGV_PROT, vma);
       return false;
     }
     const stop = Math.min(vma.end, end);
     if (vma.obj !== null && vma.linearIndex(stop - 1) * PAGE_SIZE >= vma.obj.size) {
-      k.segv(`${opName(op)} ${hex(stop - 1)}: past the end of ${vma.obj.name} (SIGBUS)`);
+      k.segvAccess(op, stop - 1, SEGV_BUS, vma);
       return false;
     }
     p = stop;
@@ -60,16 +71,16 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
     k.counters[C.tlb_misses]!++;
     const vma = mm.find(vpage);
     if (vma === null) {
-      k.segv(`${opName(op)} ${hex(vpage)}: no mapping`);
+      k.segvAccess(op, vpage, SEGV_UNMAPPED, null);
       return false;
     }
     const need = op === OP.w ? PROT_WRITE : op === OP.x ? PROT_EXEC : PROT_MASK;
     if ((vma.prot & need) === 0) {
-      k.segv(`${opName(op)} ${hex(vpage)}: not permitted by ${protName(vma.prot)}`);
+      k.segvAccess(op, vpage, SEGV_PROT, vma);
       return false;
     }
     if (vma.obj !== null && vma.linearIndex(vpage) * PAGE_SIZE >= vma.obj.size) {
-      k.segv(`${opName(op)} ${hex(vpage)}: past the end of ${vma.obj.name} (SIGBUS)`);
+      k.segvAccess(op, vpage, SEGV_BUS, vma);
       return false;
     }
     s = k.pt.ensure(mm, vpage);

@@ -35,6 +35,9 @@ export const SCAN_BATCH = 32;
 /** Pids below this are looked up in an array (`Kernel.mmByPid`) rather than the `procs` Map. */
 export const PID_CACHE = 65536;
 
+/** Why an access faults with a segv (`Kernel.segvAccess`): no area, no permission, past the end. */
+export const SEGV_UNMAPPED = 0, SEGV_PROT = 1, SEGV_BUS = 2;
+
 /** Short names of the PTE bits used everywhere. */
 export const P = PTE_PRESENT, W = PTE_WRITE, A = PTE_ACCESSED, D = PTE_DIRTY;
 
@@ -100,6 +103,12 @@ export class Kernel {
   /** `scan`'s swap_out cursor: address space id and page. */
   scanMm = 0;
   scanPage = 0;
+  /**
+   * Segv diagnostics still to report (`segvReports` of the configuration, when given: a caller
+   * that keeps only the first few diagnostics saves building the others' messages); every segv
+   * is counted all the same.
+   */
+  segvLeft: number;
   /** Whether the last `getPage` waited for I/O. */
   major = false;
   // rmap visitor state
@@ -135,6 +144,8 @@ export class Kernel {
     this.tlb = new Tlb(cfg.tlbEntries ?? DEFAULT_TLB_ENTRIES);
     this.record = cfg.recordLoads === true;
     this.check = cfg.check === true;
+    const reports = (cfg as MachineConfig & { segvReports?: number }).segvReports;
+    this.segvLeft = reports === undefined ? Infinity : Math.max(0, reports);
     // Watermarks: min_free_kbytes = sqrt(16 * KiB), clamped, at most 1/32 of memory.
     const minKb = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(mem * 4 * 16))));
     const min = Math.max(1, Math.min(Math.floor(minKb / 4), Math.floor(mem / 32)));
@@ -203,6 +214,26 @@ export class Kernel {
   segv(message: string): void {
     this.counters[C.segv]!++;
     this.cfg.onDiagnostic?.({ kind: "segv", line: this.line, message });
+  }
+
+  /**
+   * Counts the segv of access `op` at `vpage` and reports it when wanted (see
+   * {@linkcode Kernel.segvLeft}): `why` {@linkcode SEGV_UNMAPPED}, {@linkcode SEGV_PROT} (not
+   * allowed by `vma`'s protection) or {@linkcode SEGV_BUS} (past the end of `vma`'s object). The
+   * message is built only when reported: a trace can hold many segvs, and a run keeps a few.
+   */
+  segvAccess(op: number, vpage: number, why: number, vma: Vma | null): void {
+    this.counters[C.segv]!++;
+    const report = this.cfg.onDiagnostic;
+    if (report === undefined || this.segvLeft <= 0) return;
+    this.segvLeft--;
+    const what = `${opName(op)} ${hex(vpage)}`;
+    const message = why === SEGV_UNMAPPED || vma === null
+      ? `${what}: no mapping`
+      : why === SEGV_PROT
+      ? `${what}: not permitted by ${protName(vma.prot)}`
+      : `${what}: past the end of ${vma.obj?.name} (SIGBUS)`;
+    report({ kind: "segv", line: this.line, message });
   }
 
   oom(what: string): void {

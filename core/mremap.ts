@@ -25,10 +25,10 @@ export function mremap(
   dst: number,
   newPages: number,
 ): void {
-  const what = `mremap ${hex(old)}`;
   const first = mm.find(old);
   if (first === null || oldPages === 0 || newPages === 0) {
-    k.warn(`${what}: ${first === null ? "nothing mapped there" : "zero length"} (EFAULT)`);
+    const why = first === null ? "nothing mapped there" : "zero length";
+    k.warn(`mremap ${hex(old)}: ${why} (EFAULT)`);
     return;
   }
   // The old range must lie in one area (or in areas Linux would have merged).
@@ -41,13 +41,13 @@ export function mremap(
       next.flags !== last.flags || next.obj !== last.obj ||
       (next.obj !== null && next.pgoff !== last.pgoff + (last.end - last.start))
     ) {
-      k.warn(`${what}: the range is not one mapping (EFAULT)`);
+      k.warn(`mremap ${hex(old)}: the range is not one mapping (EFAULT)`);
       return;
     }
     last = next;
   }
   if (dst !== old && dst < old + oldPages && old < dst + newPages) {
-    k.warn(`${what}: new range overlaps the old one (EINVAL)`);
+    k.warn(`mremap ${hex(old)}: new range overlaps the old one (EINVAL)`);
     return;
   }
   if (newPages < oldPages) {

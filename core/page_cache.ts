@@ -167,9 +167,11 @@ export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, s
         return;
       }
       if (o.swapBacked) return;
-      for (const fr of [...o.pages.values()]) {
-        if (k.frames.flags[fr]! & PG.dirty) writeback(k, fr);
-      }
+      // In place, without a copy of the cache: writeback leaves the page cache as it is.
+      const flags = k.frames.flags;
+      o.pages.forEach((fr) => {
+        if (flags[fr]! & PG.dirty) writeback(k, fr);
+      });
       return;
     }
   }

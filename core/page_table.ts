@@ -136,56 +136,93 @@ export class PageTables {
    * (Linux's `free_pgtables`). Returns the number freed. Their entries must all be none.
    */
   freeUnused(mm: Mm, start: number, end: number): number {
-    let freed = 0;
-    const visit = (table: number, span: number, base: number): void => {
-      // `span`: pages per entry of `table`; children are tables when span > 1.
-      const first = Math.max(0, Math.floor((start - base) / span));
-      const last = Math.min(ENTRIES - 1, Math.floor((end - 1 - base) / span));
-      for (let k = first; k <= last; k++) {
-        const slot = table * ENTRIES + k;
-        const c = this.num[slot]!;
-        if (c === 0) continue;
-        const cs = base + k * span;
-        if (span > L2) visit(c, span / ENTRIES, cs);
-        if (!mm.overlaps(cs, cs + span)) {
-          if (span > L2) this.#freeTree(mm, c, span / ENTRIES);
-          else {
-            this.free(c);
-            mm.ptPages--;
-          }
-          this.num[slot] = 0;
-          freed++;
-        }
-      }
-    };
     if (end <= start) return 0;
-    if (start < L5) visit(mm.pgd, L4, 0);
+    let freed = 0;
+    if (start < L5) freed += this.#unusedUnder(mm, mm.pgd, L4, 0, start, end);
     if (mm.high !== null) {
       for (const [key, g] of mm.high) {
         const base = key * L5;
         if (base + L5 <= start || base >= end) continue;
-        visit(g, L4, base);
+        freed += this.#unusedUnder(mm, g, L4, base, start, end);
       }
     }
     return freed;
   }
 
-  /** Frees table `t` and everything under it (`span`: pages per entry of `t`). */
-  #freeTree(mm: Mm, t: number, span: number): void {
-    if (span > 1) {
-      for (let k = 0; k < ENTRIES; k++) {
-        const c = this.num[t * ENTRIES + k]!;
-        if (c !== 0) this.#freeTree(mm, c, span / ENTRIES);
+  /**
+   * `freeUnused` under table `table` (`span`: pages per entry; > 1, so its children are tables;
+   * `base`: its first virtual page): children first, then each child no area overlaps.
+   */
+  #unusedUnder(
+    mm: Mm,
+    table: number,
+    span: number,
+    base: number,
+    start: number,
+    end: number,
+  ): number {
+    let freed = 0;
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(ENTRIES - 1, Math.floor((end - 1 - base) / span));
+    for (let k = first; k <= last; k++) {
+      const slot = table * ENTRIES + k;
+      const c = this.num[slot]!;
+      if (c === 0) continue;
+      const cs = base + k * span;
+      if (span > L2) freed += this.#unusedUnder(mm, c, span / ENTRIES, cs, start, end);
+      if (!mm.overlaps(cs, cs + span)) {
+        if (span === L4) this.#freePud(mm, c);
+        else if (span === L3) this.#freePmd(mm, c);
+        else this.#freePte(mm, c);
+        this.num[slot] = 0;
+        freed++;
       }
     }
+    return freed;
+  }
+
+  // Freeing a subtree, one function per level (children first, in entry order): straight loops
+  // that the JIT keeps optimized, where one recursive function over all levels was deoptimized
+  // again and again.
+
+  /** Frees PTE table `t`. */
+  #freePte(mm: Mm, t: number): void {
     this.free(t);
     mm.ptPages--;
   }
 
+  /** Frees PMD table `t` and its PTE tables. */
+  #freePmd(mm: Mm, t: number): void {
+    const num = this.num;
+    for (let x = t * ENTRIES, e = x + ENTRIES; x < e; x++) {
+      const c = num[x]!;
+      if (c !== 0) this.#freePte(mm, c);
+    }
+    this.#freePte(mm, t);
+  }
+
+  /** Frees PUD table `t` and everything under it. */
+  #freePud(mm: Mm, t: number): void {
+    for (let k = 0; k < ENTRIES; k++) {
+      const c = this.num[t * ENTRIES + k]!;
+      if (c !== 0) this.#freePmd(mm, c);
+    }
+    this.#freePte(mm, t);
+  }
+
+  /** Frees PGD `t` and everything under it. */
+  #freePgd(mm: Mm, t: number): void {
+    for (let k = 0; k < ENTRIES; k++) {
+      const c = this.num[t * ENTRIES + k]!;
+      if (c !== 0) this.#freePud(mm, c);
+    }
+    this.#freePte(mm, t);
+  }
+
   /** Frees every table page of `mm`, the PGD included. */
   destroy(mm: Mm): void {
-    this.#freeTree(mm, mm.pgd, L4);
-    if (mm.high !== null) { for (const g of mm.high.values()) this.#freeTree(mm, g, L4); }
+    this.#freePgd(mm, mm.pgd);
+    if (mm.high !== null) { for (const g of mm.high.values()) this.#freePgd(mm, g); }
     mm.high = null;
   }
 
