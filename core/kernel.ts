@@ -145,7 +145,10 @@ export class Kernel {
     this.record = cfg.recordLoads === true;
     this.check = cfg.check === true;
     const reports = (cfg as MachineConfig & { segvReports?: number }).segvReports;
-    this.segvLeft = reports === undefined ? Infinity : Math.max(0, reports);
+    if (reports !== undefined && !(reports >= 0)) {
+      throw new RangeError(`Machine segvReports: expected a number >= 0, found ${reports}`);
+    }
+    this.segvLeft = reports ?? Infinity;
     // Watermarks: min_free_kbytes = sqrt(16 * KiB), clamped, at most 1/32 of memory.
     const minKb = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(mem * 4 * 16))));
     const min = Math.max(1, Math.min(Math.floor(minKb / 4), Math.floor(mem / 32)));

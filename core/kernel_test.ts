@@ -1,4 +1,4 @@
-import { deepStrictEqual } from "node:assert/strict";
+import { deepStrictEqual, throws } from "node:assert/strict";
 import { TraceBuilder } from "../trace/testing.ts";
 import { runBatch } from "./run_batch.ts";
 
@@ -38,4 +38,9 @@ Deno.test("segvReports: only the first segvs are reported, every one is counted"
   cfg.segvReports = 0;
   const none = runBatch(segvs().batch(), cfg);
   deepStrictEqual([none.counters.segv, none.diagnostics.length], [9, 0]);
+});
+
+Deno.test("segvReports must be a number >= 0", () => {
+  const cfg = { memPages: 64, swapPages: 0, segvReports: -1 };
+  throws(() => runBatch(segvs().batch(), cfg), /segvReports: expected a number >= 0, found -1/);
 });
