@@ -73,39 +73,45 @@ function unzigzag(z: number): number {
 // The loops over a block's columns, each a small function of its own: V8 compiles (and
 // optimizes) small functions sooner than one large one, which shortens a decoder's cold start.
 
+/** True on a little-endian host, where a column of two-byte offsets can be copied as it is. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
- * Reads the page-delta bytes `buf[at + i]` of events `i0 ... iend` into `pagec` (zigzag-decoded),
- * writes their event numbers (`lineAt + i`) and lists in `extraAt` the events whose op has an
- * extra part; returns how many it listed.
+ * Reads the page-delta bytes `s8[j]` (`j < n`, also readable four at a time as `s32`) into
+ * `pagec[i0 + j]`, zigzag-decoded (the escaped ones are patched in afterwards).
  */
 function pageBytes(
-  buf: Uint8Array,
-  at: number,
+  s8: Uint8Array,
+  s32: Int32Array,
   pagec: Float64Array,
-  linec: Float64Array,
-  lineAt: number,
-  opc: Uint8Array,
-  extraAt: Int32Array,
   i0: number,
-  iend: number,
-): number {
-  let extras = 0;
-  for (let i = i0; i < iend; i++) {
-    const v = buf[at + i]!;
-    pagec[i] = (v >>> 1) ^ -(v & 1);
-    linec[i] = lineAt + i;
-    extraAt[extras] = i;
-    extras += EXTRA[opc[i]!]!;
+  n: number,
+): void {
+  const m = n >> 2;
+  let i = i0;
+  for (let w = 0; w < m; w++, i += 4) {
+    const x = s32[w]!;
+    const a = x & 255, b = (x >>> 8) & 255, c = (x >>> 16) & 255, d = x >>> 24;
+    pagec[i] = (a >>> 1) ^ (0 - (a & 1));
+    pagec[i + 1] = (b >>> 1) ^ (0 - (b & 1));
+    pagec[i + 2] = (c >>> 1) ^ (0 - (c & 1));
+    pagec[i + 3] = (d >>> 1) ^ (0 - (d & 1));
   }
-  return extras;
+  for (let j = 4 * m; j < n; j++, i++) {
+    const v = s8[j]!;
+    pagec[i] = (v >>> 1) ^ (0 - (v & 1));
+  }
 }
 
 /**
  * Turns the page deltas of events `i0 ...` into pages: a running sum per pid run, from each
- * process's last page. Returns the first event whose page is out of range, or -1.
+ * process's last page; writes the event numbers (`lineAt + i`) on the way. Returns the first
+ * event whose page is out of range, or -1.
  */
 function sumPerRun(
   pagec: Float64Array,
+  linec: Float64Array,
+  lineAt: number,
   lastPage: Float64Array,
   runSlot: Int32Array,
   runLen: Int32Array,
@@ -121,6 +127,7 @@ function sumPerRun(
       cur += pagec[i]!;
       if (cur < 0 || cur >= TWO45) return i;
       pagec[i] = cur;
+      linec[i] = lineAt + i;
     }
     lastPage[slot] = cur;
   }
@@ -130,6 +137,8 @@ function sumPerRun(
 /** As {@linkcode sumPerRun}, event by event through each event's slot (for short runs). */
 function sumPerEvent(
   pagec: Float64Array,
+  linec: Float64Array,
+  lineAt: number,
   lastPage: Float64Array,
   eventSlot: Int32Array,
   i0: number,
@@ -141,8 +150,57 @@ function sumPerEvent(
     if (cur < 0 || cur >= TWO45) return i;
     pagec[i] = cur;
     lastPage[slot] = cur;
+    linec[i] = lineAt + i;
   }
   return -1;
+}
+
+/**
+ * Lists in `extraAt` the events `i0 + j` whose op (`ops8[j]`, `j < n`) has an extra part (is not
+ * r, w or x) and returns how many. The ops are read four at a time (`ops32`, the same bytes,
+ * padded with r ops to a multiple of four): a word of four r/w/x ops (codes 12 to 14) has no byte
+ * below 12 and none above 14, which two carry-free tests tell for all four at once.
+ */
+function extrasOf(
+  ops8: Uint8Array,
+  ops32: Int32Array,
+  extraAt: Int32Array,
+  i0: number,
+  n: number,
+): number {
+  let extras = 0;
+  for (let w = 0, m = (n + 3) >> 2; w < m; w++) {
+    const v = ops32[w]!;
+    if (((((v - 0x0c0c0c0c) & ~v) | ((v + 0x71717171) | v)) & 0x80808080) !== 0) {
+      for (let j = 4 * w, jend = Math.min(j + 4, n); j < jend; j++) {
+        if (EXTRA[ops8[j]!] === 1) extraAt[extras++] = i0 + j;
+      }
+    }
+  }
+  return extras;
+}
+
+/**
+ * Copies the `n` two-byte little-endian offsets at `buf[p]` into `offc[i0 ...]` through the
+ * aligned scratch bytes `s8` (viewed as `s16` and `s32`): two block copies, then one OR per
+ * pair of offsets. Returns true when one of them is above 4095. Little-endian hosts only.
+ */
+function offsetsCopy(
+  buf: Uint8Array,
+  p: number,
+  n: number,
+  offc: Uint16Array,
+  i0: number,
+  s8: Uint8Array,
+  s16: Uint16Array,
+  s32: Int32Array,
+): boolean {
+  s8.set(buf.subarray(p, p + 2 * n));
+  if ((n & 1) !== 0) s16[n] = 0;
+  offc.set(s16.subarray(0, n), i0);
+  let all = 0;
+  for (let j = 0, m = (n + 1) >> 1; j < m; j++) all |= s32[j]!;
+  return (all & 0xf000f000) !== 0;
 }
 
 /** Reads the two-byte offsets `buf[at + 2i]` of events `i0 ... iend`; returns all of them OR-ed. */
@@ -162,15 +220,24 @@ function offsetBytes(
   return all;
 }
 
-/** Reads the length bytes `buf[at + i]` of events `i0 ... iend`. */
+/** Reads the length bytes `s8[j]` (`j < n`, also readable four at a time as `s32`) into `n1c[i0 + j]`. */
 function lengthBytes(
-  buf: Uint8Array,
-  at: number,
+  s8: Uint8Array,
+  s32: Int32Array,
   n1c: Float64Array,
   i0: number,
-  iend: number,
+  n: number,
 ): void {
-  for (let i = i0; i < iend; i++) n1c[i] = buf[at + i]!;
+  const m = n >> 2;
+  let i = i0;
+  for (let w = 0; w < m; w++, i += 4) {
+    const x = s32[w]!;
+    n1c[i] = x & 255;
+    n1c[i + 1] = (x >>> 8) & 255;
+    n1c[i + 2] = (x >>> 16) & 255;
+    n1c[i + 3] = x >>> 24;
+  }
+  for (let j = 4 * m; j < n; j++, i++) n1c[i] = s8[j]!;
 }
 
 /**
@@ -251,6 +318,16 @@ export class VmtbDecoder {
   #eventSlot = new Int32Array(VMTB_BLOCK);
   /** The events of the block being decoded that have an extra part (not r/w/x). */
   #extraAt = new Int32Array(VMTB_BLOCK);
+  /** Aligned room for a byte column of a block, viewed as 32-bit words too. */
+  #col8 = new Uint8Array(VMTB_BLOCK + 4);
+  #col32 = new Int32Array(this.#col8.buffer);
+  /** The op bytes of the block being decoded, padded with r ops to a multiple of four. */
+  #ops8 = new Uint8Array(VMTB_BLOCK + 4);
+  #ops32 = new Int32Array(this.#ops8.buffer);
+  /** Aligned room for a block's offset column, viewed as 16- and 32-bit words. */
+  #off8 = new Uint8Array(2 * VMTB_BLOCK + 4);
+  #off16 = new Uint16Array(this.#off8.buffer);
+  #off32 = new Int32Array(this.#off8.buffer);
   /** A block decoded here when the caller's batch is too small for it, and how much is handed out. */
   #stage: EventBatch | null = null;
   #stageAt = 0;
@@ -496,8 +573,10 @@ export class VmtbDecoder {
       throw this.#corrupt(first, n, `has bad flags 0x${flags.toString(16)}`);
     }
     // ops: one copy
-    const opc = b.op;
-    opc.set(buf.subarray(p, p + n), i0);
+    const opc = b.op, ops8 = this.#ops8;
+    ops8.set(buf.subarray(p, p + n));
+    ops8[n] = ops8[n + 1] = ops8[n + 2] = Op.r;
+    opc.set(ops8.subarray(0, n), i0);
     p += n;
     // pids: runs (in random traces most runs are a single event, so no call per run); when
     // runs are short, each event's slot too, for a flat running sum below
@@ -541,35 +620,41 @@ export class VmtbDecoder {
     }
     if (i !== iend || p > pend) throw this.#corrupt(first, n, "has pid runs that do not add up");
     // pages: a byte column of zigzag deltas from each process's last page, then the escaped
-    // ones, then the running sum per process; the event numbers, and where the events with an
-    // extra part are, ride along with the bytes
-    const pagec = b.page, linec = b.line, extraAt = this.#extraAt;
+    // ones, then the running sum per process, which writes the event numbers too
+    const pagec = b.page;
     if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
-    const extras = pageBytes(buf, p - i0, pagec, linec, first - i0, opc, extraAt, i0, iend);
-    p = this.#escapes(buf, p + n, pagec, i0, n, first, true);
+    const col8 = this.#col8, col32 = this.#col32;
+    col8.set(buf.subarray(p, p + n));
+    pageBytes(col8, col32, pagec, i0, n);
+    p = this.#escapes(buf, p + n, p - i0, pagec, i0, n, first, true);
     const lastPage = this.#lastPage;
     const bad = short
-      ? sumPerEvent(pagec, lastPage, eventSlot, i0, iend)
-      : sumPerRun(pagec, lastPage, runSlot, runLen, runs, i0);
+      ? sumPerEvent(pagec, b.line, first - i0, lastPage, eventSlot, i0, iend)
+      : sumPerRun(pagec, b.line, first - i0, lastPage, runSlot, runLen, runs, i0);
     if (bad >= 0) throw this.#rangeError(bad - i0 + first);
     if (p > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
     // offsets: two bytes each, or all 0
     const offc = b.off;
     if ((flags & BLOCK_HAS_OFFSETS) !== 0) {
       if (p + 2 * n > pend) throw this.#corrupt(first, n, "runs past its end in its offsets");
-      const all = offsetBytes(buf, p - 2 * i0, offc, i0, iend);
+      const over = LITTLE_ENDIAN
+        ? offsetsCopy(buf, p, n, offc, i0, this.#off8, this.#off16, this.#off32)
+        : offsetBytes(buf, p - 2 * i0, offc, i0, iend) > 4095;
       p += 2 * n;
-      if (all > 4095) throw this.#corrupt(first, n, "has an in-page offset above 4095");
+      if (over) throw this.#corrupt(first, n, "has an in-page offset above 4095");
     } else offc.fill(0, i0, iend);
     // lengths: a byte column, or all 1
     const n1c = b.n1;
     if ((flags & BLOCK_HAS_LENGTHS) !== 0) {
       if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
-      lengthBytes(buf, p - i0, n1c, i0, iend);
-      p = this.#escapes(buf, p + n, n1c, i0, n, first, false);
+      col8.set(buf.subarray(p, p + n));
+      lengthBytes(col8, col32, n1c, i0, n);
+      p = this.#escapes(buf, p + n, p - i0, n1c, i0, n, first, false);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
     // the other fields of the ops that are not r/w/x, from the extra stream
+    const extraAt = this.#extraAt;
+    const extras = extrasOf(ops8, this.#ops32, extraAt, i0, n);
     for (let e = 0; e < extras; e++) {
       i = extraAt[e]!;
       this.#other(b, i, p, pend, i - i0 + first);
@@ -583,12 +668,14 @@ export class VmtbDecoder {
   }
 
   /**
-   * Reads the escaped values of a byte column just decoded into `col[i0, i0 + n)` and puts them in
-   * place (zigzag-decoded when `signed`); returns the position after them.
+   * Reads the escaped values of a byte column whose bytes are `buf[at + i0, at + i0 + n)`, just
+   * decoded into `col[i0, i0 + n)`, and puts them in place (zigzag-decoded when `signed`); returns
+   * the position after them.
    */
   #escapes(
     buf: Uint8Array,
     p: number,
+    at: number,
     col: Float64Array,
     i0: number,
     n: number,
@@ -599,7 +686,6 @@ export class VmtbDecoder {
     if (count >= 128) (count = varint(buf, p - 1), p = gp);
     let k = i0 - 1;
     const kend = i0 + n;
-    const escaped = signed ? (ESCAPE >>> 1) ^ -(ESCAPE & 1) : ESCAPE;
     for (let e = 0; e < count; e++) {
       let gap = buf[p++]!;
       if (gap >= 128) (gap = varint(buf, p - 1), p = gp);
@@ -615,7 +701,7 @@ export class VmtbDecoder {
           if (c >= 128) (v = varint(buf, p - 3), p = gp);
         }
       }
-      if (k >= kend || col[k] !== escaped || v < ESCAPE) {
+      if (k >= kend || buf[at + k] !== ESCAPE || v < ESCAPE) {
         throw this.#corrupt(first, n, "has a bad escaped value in a byte column");
       }
       col[k] = signed ? (v < 0x40000000 ? (v >>> 1) ^ -(v & 1) : unzigzag(v)) : v;

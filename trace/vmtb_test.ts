@@ -317,3 +317,65 @@ Deno.test("vmtb: a file of several blocks reads whole through readTrace (read st
     await Deno.remove(path);
   }
 });
+
+Deno.test("vmtb: an in-page offset above 4095 is corrupt, in blocks of an odd or even size", async () => {
+  for (const n of [5, 6]) {
+    const events: Event[] = [];
+    for (let i = 0; i < n; i++) events.push({ pid: 1, op: "r", addr: 0x1000 + 8 * i, len: 1 });
+    const bytes = encode(events);
+    const { body } = firstBlock(bytes);
+    assertEquals(bytes[body]! & BLOCK_HAS_OFFSETS, BLOCK_HAS_OFFSETS);
+    const offsets = body + 1 + n + 3 + n + 1; // flags, ops, runs (1, pid 1, n), pages, no escapes
+    assertEquals([bytes[offsets + 2 * (n - 1)], bytes[offsets + 2 * n - 1]], [8 * (n - 1), 0]);
+    await decode(bytes, 4096); // intact
+    const bad = bytes.slice();
+    bad[offsets + 2 * n - 1] = 0x10; // the last offset becomes 4096 + 8 (n - 1)
+    await fails(
+      bad,
+      `t.vmtb:1: Corrupt vmtb file: the block of events 1 to ${n} has an in-page offset above 4095`,
+    );
+  }
+});
+
+Deno.test("vmtb: an escaped value at a byte that is not the escape is corrupt", async () => {
+  const bytes = encode([
+    { pid: 1, op: "r", addr: 0x1000, len: 1 },
+    { pid: 1, op: "r", addr: 0x7f0000000000, len: 1 },
+  ]);
+  const { body } = firstBlock(bytes);
+  const pages = body + 1 + 2 + 3; // flags, ops, runs (1, pid 1, 2)
+  assertEquals([bytes[pages], bytes[pages + 1]], [2, 255]);
+  assertEquals(await decode(bytes, 4096), [
+    { pid: 1, op: "r", addr: 0x1000, len: 1 },
+    { pid: 1, op: "r", addr: 0x7f0000000000, len: 1 },
+  ]);
+  const bad = bytes.slice();
+  bad[pages + 1] = 4;
+  await fails(
+    bad,
+    "t.vmtb:1: Corrupt vmtb file: the block of events 1 to 2 has a bad escaped value in a byte column",
+  );
+});
+
+Deno.test("vmtb: an op with fields of its own is found at any place among the accesses", async () => {
+  const others: Event[] = [
+    { pid: 1, op: "mmap", addr: 0x20000, len: 4096, prot: 3, flags: 5 },
+    { pid: 1, op: "mprotect", addr: 0x10000, len: 4096, prot: 1 },
+    { pid: 1, op: "munmap", addr: 0x30000, len: 4096 },
+    { pid: 0, op: "mark", label: "m" },
+    { pid: 1, op: "fork", child: 2 },
+  ];
+  for (const other of others) {
+    for (let at = 0; at < 9; at++) {
+      const events: Event[] = [];
+      for (let i = 0; i < 9; i++) {
+        events.push(
+          i === at
+            ? other
+            : { pid: 1, op: (["r", "w", "x"] as const)[i % 3]!, addr: 0x10000, len: 1 },
+        );
+      }
+      assertEquals(await decode(encode(events), 4096), events, `${other.op} at ${at}`);
+    }
+  }
+});
