@@ -42,7 +42,7 @@ const EXTRA = new Uint8Array(256).fill(1);
 EXTRA[Op.r] = EXTRA[Op.w] = EXTRA[Op.x] = 0;
 /** Page numbers at or above this are addresses of 2^57 or more. */
 const TWO45 = 2 ** 45;
-/** Pids below this find their slot in an array rather than a Map. */
+/** Pids below this are their own slot in the last-page table; larger ones get a slot from a Map. */
 const SMALL_PIDS = 1 << 16;
 
 /** Where the last {@linkcode varint} call stopped (a module variable, so the call allocates nothing). */
@@ -76,18 +76,22 @@ function unzigzag(z: number): number {
 /** True on a little-endian host, where a column of two-byte offsets can be copied as it is. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Room for the values of a byte column's last word, which may hold fewer than four. */
+const LAST4 = new Float64Array(4);
+
 /**
- * Reads the page-delta bytes `s8[j]` (`j < n`, also readable four at a time as `s32`) into
- * `pagec[i0 + j]`, zigzag-decoded (the escaped ones are patched in afterwards).
+ * Reads the `n >= 1` page-delta bytes of a block, four at a time as the words of `s32`,
+ * into `pagec[i0 ...]`, zigzag-decoded (the escaped ones are patched in afterwards). The last word,
+ * which may hold fewer than four, goes through {@linkcode LAST4}: no loop over single bytes, whose
+ * code V8 would compile without having seen it run and then deoptimize.
  */
 function pageBytes(
-  s8: Uint8Array,
   s32: Int32Array,
   pagec: Float64Array,
   i0: number,
   n: number,
 ): void {
-  const m = n >> 2;
+  const m = (n - 1) >> 2;
   let i = i0;
   for (let w = 0; w < m; w++, i += 4) {
     const x = s32[w]!;
@@ -97,10 +101,13 @@ function pageBytes(
     pagec[i + 2] = (c >>> 1) ^ (0 - (c & 1));
     pagec[i + 3] = (d >>> 1) ^ (0 - (d & 1));
   }
-  for (let j = 4 * m; j < n; j++, i++) {
-    const v = s8[j]!;
-    pagec[i] = (v >>> 1) ^ (0 - (v & 1));
-  }
+  const x = s32[m]!;
+  const a = x & 255, b = (x >>> 8) & 255, c = (x >>> 16) & 255, d = x >>> 24;
+  LAST4[0] = (a >>> 1) ^ (0 - (a & 1));
+  LAST4[1] = (b >>> 1) ^ (0 - (b & 1));
+  LAST4[2] = (c >>> 1) ^ (0 - (c & 1));
+  LAST4[3] = (d >>> 1) ^ (0 - (d & 1));
+  pagec.set(LAST4.subarray(0, n - 4 * m), i);
 }
 
 /**
@@ -196,7 +203,7 @@ function offsetsCopy(
   s32: Int32Array,
 ): boolean {
   s8.set(buf.subarray(p, p + 2 * n));
-  if ((n & 1) !== 0) s16[n] = 0;
+  s16[n] = 0; // the other half of the last word when n is odd
   offc.set(s16.subarray(0, n), i0);
   let all = 0;
   for (let j = 0, m = (n + 1) >> 1; j < m; j++) all |= s32[j]!;
@@ -220,15 +227,14 @@ function offsetBytes(
   return all;
 }
 
-/** Reads the length bytes `s8[j]` (`j < n`, also readable four at a time as `s32`) into `n1c[i0 + j]`. */
+/** Reads the length bytes of a block (`n >= 1`, words of `s32`) into `n1c[i0 ...]`, as {@linkcode pageBytes} does. */
 function lengthBytes(
-  s8: Uint8Array,
   s32: Int32Array,
   n1c: Float64Array,
   i0: number,
   n: number,
 ): void {
-  const m = n >> 2;
+  const m = (n - 1) >> 2;
   let i = i0;
   for (let w = 0; w < m; w++, i += 4) {
     const x = s32[w]!;
@@ -237,7 +243,12 @@ function lengthBytes(
     n1c[i + 2] = (x >>> 16) & 255;
     n1c[i + 3] = x >>> 24;
   }
-  for (let j = 4 * m; j < n; j++, i++) n1c[i] = s8[j]!;
+  const x = s32[m]!;
+  LAST4[0] = x & 255;
+  LAST4[1] = (x >>> 8) & 255;
+  LAST4[2] = (x >>> 16) & 255;
+  LAST4[3] = x >>> 24;
+  n1c.set(LAST4.subarray(0, n - 4 * m), i);
 }
 
 /**
@@ -306,10 +317,10 @@ export class VmtbDecoder {
   #pendingPos = 0;
   #done = false;
   #count = 0;
+  /** The slots of the pids from {@linkcode SMALL_PIDS} on (a pid below it is its own slot). */
   #slots = new Map<number, number>();
-  /** Slot + 1 of each pid below {@linkcode SMALL_PIDS} (0: none yet), to skip the Map. */
-  #smallSlot = new Int32Array(SMALL_PIDS);
-  #lastPage = new Float64Array(64);
+  /** Each process's last page, by slot. */
+  #lastPage = new Float64Array(SMALL_PIDS + 64);
   #strings: string[] = [];
   /** Pid runs of the block being decoded: slot and length. */
   #runSlot = new Int32Array(VMTB_BLOCK);
@@ -542,13 +553,12 @@ export class VmtbDecoder {
     );
   }
 
-  /** The slot (index into the last-page table) of `pid`, made on first sight. */
+  /** The slot (index into the last-page table) of a pid from {@linkcode SMALL_PIDS} on, made on first sight. */
   #slotOf(pid: number): number {
-    let s = pid < SMALL_PIDS ? this.#smallSlot[pid]! - 1 : this.#slots.get(pid) ?? -1;
-    if (s < 0) {
-      s = this.#slots.size;
+    let s = this.#slots.get(pid);
+    if (s === undefined) {
+      s = SMALL_PIDS + this.#slots.size;
       this.#slots.set(pid, s);
-      if (pid < SMALL_PIDS) this.#smallSlot[pid] = s + 1;
       if (s >= this.#lastPage.length) {
         const bigger = new Float64Array(this.#lastPage.length * 2);
         bigger.set(this.#lastPage);
@@ -581,7 +591,7 @@ export class VmtbDecoder {
     // pids: runs (in random traces most runs are a single event, so no call per run); when
     // runs are short, each event's slot too, for a flat running sum below
     const pidc = b.pid;
-    const runSlot = this.#runSlot, runLen = this.#runLen, smallSlot = this.#smallSlot;
+    const runSlot = this.#runSlot, runLen = this.#runLen;
     const eventSlot = this.#eventSlot;
     let runs = buf[p++]!;
     if (runs >= 128) (runs = varint(buf, p - 1), p = gp);
@@ -604,8 +614,7 @@ export class VmtbDecoder {
           }
         }
       }
-      let slot = pid < SMALL_PIDS ? smallSlot[pid]! - 1 : -1;
-      if (slot < 0) slot = this.#slotOf(pid);
+      const slot = pid < SMALL_PIDS ? pid : this.#slotOf(pid);
       if (short) {
         if (len <= 16) {
           for (let j = i; j < stop; j++) (pidc[j] = pid, eventSlot[j - i0] = slot);
@@ -625,7 +634,7 @@ export class VmtbDecoder {
     if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
     const col8 = this.#col8, col32 = this.#col32;
     col8.set(buf.subarray(p, p + n));
-    pageBytes(col8, col32, pagec, i0, n);
+    pageBytes(col32, pagec, i0, n);
     p = this.#escapes(buf, p + n, p - i0, pagec, i0, n, first, true);
     const lastPage = this.#lastPage;
     const bad = short
@@ -648,7 +657,7 @@ export class VmtbDecoder {
     if ((flags & BLOCK_HAS_LENGTHS) !== 0) {
       if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
       col8.set(buf.subarray(p, p + n));
-      lengthBytes(col8, col32, n1c, i0, n);
+      lengthBytes(col32, n1c, i0, n);
       p = this.#escapes(buf, p + n, p - i0, n1c, i0, n, first, false);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
