@@ -73,7 +73,11 @@ function unzigzag(z: number): number {
 // The loops over a block's columns, each a small function of its own: V8 compiles (and
 // optimizes) small functions sooner than one large one, which shortens a decoder's cold start.
 
-/** True on a little-endian host, where a column of two-byte offsets can be copied as it is. */
+/**
+ * True on a little-endian host (every platform Deno runs on), where the byte columns are read four
+ * bytes at a time as 32-bit words and the column of two-byte offsets is copied as it is; a
+ * big-endian host reads them byte by byte ({@linkcode byteColumn}, {@linkcode offsetBytes}).
+ */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Room for the values of a byte column's last word, which may hold fewer than four. */
@@ -210,7 +214,21 @@ function offsetsCopy(
   return (all & 0xf000f000) !== 0;
 }
 
-/** Reads the two-byte offsets `buf[at + 2i]` of events `i0 ... iend`; returns all of them OR-ed. */
+/** Reads the bytes `s8[j]` (`j < n`) into `col[i0 + j]`, zigzag-decoded if `zigzag`: big-endian hosts. */
+function byteColumn(
+  s8: Uint8Array,
+  col: Float64Array,
+  i0: number,
+  n: number,
+  zigzag: boolean,
+): void {
+  for (let j = 0; j < n; j++) {
+    const v = s8[j]!;
+    col[i0 + j] = zigzag ? (v >>> 1) ^ (0 - (v & 1)) : v;
+  }
+}
+
+/** Reads the two-byte offsets `buf[at + 2i]` of events `i0 ... iend`; returns all of them OR-ed: big-endian hosts. */
 function offsetBytes(
   buf: Uint8Array,
   at: number,
@@ -634,7 +652,8 @@ export class VmtbDecoder {
     if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its page column");
     const col8 = this.#col8, col32 = this.#col32;
     col8.set(buf.subarray(p, p + n));
-    pageBytes(col32, pagec, i0, n);
+    if (LITTLE_ENDIAN) pageBytes(col32, pagec, i0, n);
+    else byteColumn(col8, pagec, i0, n, true);
     p = this.#escapes(buf, p + n, p - i0, pagec, i0, n, first, true);
     const lastPage = this.#lastPage;
     const bad = short
@@ -657,7 +676,8 @@ export class VmtbDecoder {
     if ((flags & BLOCK_HAS_LENGTHS) !== 0) {
       if (p + n > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
       col8.set(buf.subarray(p, p + n));
-      lengthBytes(col32, n1c, i0, n);
+      if (LITTLE_ENDIAN) lengthBytes(col32, n1c, i0, n);
+      else byteColumn(col8, n1c, i0, n, false);
       p = this.#escapes(buf, p + n, p - i0, n1c, i0, n, first, false);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
