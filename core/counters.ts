@@ -44,10 +44,23 @@ export const COUNTER_NAMES = [
 /** The name of a counter. */
 export type CounterName = typeof COUNTER_NAMES[number];
 
+/**
+ * The object behind {@linkcode C}: an instance of a class of its own, so that its hidden class
+ * (V8's map) is shared with no other object. A plain object built key by key in this order would
+ * share its maps with every counters record ({@linkcode countersToRecord}), and a record's value
+ * that is not a small integer would deprecate those maps, throwing away all the optimized code that
+ * reads `C.something` (measured: six deoptimizations of the machine's hot loop per replay).
+ */
+class CounterSlots {
+  constructor() {
+    COUNTER_NAMES.forEach((n, i) => Object.defineProperty(this, n, { value: i, enumerable: true }));
+  }
+}
+
 /** Slot of each counter in a counters array. */
-export const C: { readonly [K in CounterName]: number } = Object.fromEntries(
-  COUNTER_NAMES.map((n, i) => [n, i]),
-) as { [K in CounterName]: number };
+export const C: { readonly [K in CounterName]: number } = Object.freeze(
+  new CounterSlots(),
+) as unknown as { readonly [K in CounterName]: number };
 
 /** Counters that hold a maximum rather than a sum; per-phase values are the phase's own peak. */
 export const PEAK_COUNTERS: ReadonlySet<CounterName> = new Set([
