@@ -51,6 +51,7 @@ import { C, newCounters } from "./counters.ts";
 import { PG } from "./frames.ts";
 import { A, D, hex, Kernel, Mode, P, PID_CACHE, W } from "./kernel.ts";
 import { mremap } from "./mremap.ts";
+import { WALK_LIMIT, walkPte } from "./page_table.ts";
 import { OP, PAGE_SIZE, PROT_MASK } from "./ops.ts";
 import { objectEvent } from "./page_cache.ts";
 import type { Mm } from "./mm.ts";
@@ -97,8 +98,23 @@ export interface Diagnostic {
 
 // Hot-path constants as plain numbers.
 const OP_R = OP.r, OP_W = OP.w, OP_X = OP.x, OP_MARK = OP.mark;
-const C_EVENTS = C.events, C_TLB_HITS = C.tlb_hits, C_RSS_PEAK = C.rss_peak_pages;
+const C_EVENTS = C.events, C_TLB_HITS = C.tlb_hits, C_TLB_MISSES = C.tlb_misses;
+const C_RSS_PEAK = C.rss_peak_pages;
 const PG_DIRTY = PG.dirty;
+
+/** Offset in `Tlb.e` of the entry that may hold `vpage` of an address space with TLB salt `salt`. */
+function tlbEntry(vpage: number, salt: number, size: number): number {
+  return ((Math.imul((vpage | 0) ^ salt, 0x9e3779b1) >>> 0) * size * 2.3283064365386963e-10 | 0) *
+    4;
+}
+
+/** Fills the TLB entry at offset `x` of `te` with PTE `s` of `vpage` (address space `id`, `gen`). */
+function fillTlb(te: Float64Array, x: number, vpage: number, id: number, gen: number, s: number) {
+  te[x] = vpage;
+  te[x + 1] = id;
+  te[x + 2] = gen;
+  te[x + 3] = s;
+}
 
 /**
  * One simulated machine running one strategy.
@@ -221,9 +237,10 @@ export class Machine {
    * Applies events `from` to `to - 1` of `b`, numbered `seq + 1` onwards, stopping before a
    * `mark` (whose phase the caller opens before applying it); returns the index it stopped at:
    * `to`, or the mark's. The same as calling {@linkcode Machine.apply} on each event, faster:
-   * single-page loads and stores that hit the TLB, most events of most traces, are applied in
-   * this loop with the batch's columns and the machine's tables held in local variables, without
-   * a call per event.
+   * loads, stores and fetches within one page or two that need no fault (each page a TLB hit, or
+   * a miss whose PTE allows the access), most events of most traces, are applied in this loop
+   * with the batch's columns and the machine's tables held in local variables, without a call
+   * per event.
    *
    * @example
    * ```ts
@@ -259,13 +276,13 @@ export class Machine {
     const te = k.tlb.e, size = k.tlb.size;
     const ff = k.frames.flags, fs = k.frames.stamp;
     const byPid = k.mmByPid;
-    // The address space of the last process, its TLB tag and the page tables (which may be
-    // replaced when they grow): reloaded after every event that leaves this loop.
+    // The address space of the last process, its TLB tag, its PGD and the page tables (which may
+    // be replaced when they grow): reloaded after every event that leaves this loop.
     let pf = k.pt.flags, pn = k.pt.num;
     let lastPid = k.lastMm === null ? -1 : k.lastPid;
-    let id = -1, gen = 0, salt = 0;
-    if (k.lastMm !== null) ({ id, tlbGen: gen, tlbSalt: salt } = k.lastMm);
-    let hits = 0;
+    let id = -1, gen = 0, salt = 0, pgd = 0;
+    if (k.lastMm !== null) ({ id, tlbGen: gen, tlbSalt: salt, pgd } = k.lastMm);
+    let events = 0, hits = 0, misses = 0;
     let i = from;
     for (; i < to; i++) {
       const op = ops[i]!;
@@ -277,48 +294,103 @@ export class Machine {
           if (mm !== undefined) {
             k.lastPid = lastPid = pid;
             k.lastMm = mm;
-            id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
+            id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
           }
         }
         const len = lens[i]!;
-        if (pid === lastPid && len > 0 && offs[i]! + len <= PAGE_SIZE) {
+        const endOff = offs[i]! + len;
+        if (pid === lastPid && len > 0 && endOff <= 2 * PAGE_SIZE) {
+          // A load, store or fetch within one page or two, each page a TLB hit or, on a miss, a
+          // present PTE that allows it (what the hardware's walk finds: no fault, so no call).
+          // Nothing changes until every page is known to be such; else the event-by-event path
+          // takes the whole event.
+          const want = op === OP_W ? P | W : P;
+          const mask = op === OP_W
+            ? P | W
+            : op === OP_X
+            ? P | PTE_NOACCESS | PTE_NX
+            : P | PTE_NOACCESS;
           const first = pages[i]!;
-          const x = ((Math.imul((first | 0) ^ salt, 0x9e3779b1) >>> 0) * size *
-              2.3283064365386963e-10 | 0) * 4;
-          if (te[x] === first && te[x + 1] === id && te[x + 2] === gen) {
-            const s = te[x + 3]!;
-            const f = pf[s]!;
-            if (op === OP_W) {
-              if ((f & (P | W)) === (P | W)) {
-                pf[s] = f | A | D;
+          const x = tlbEntry(first, salt, size);
+          const hit = te[x] === first && te[x + 1] === id && te[x + 2] === gen;
+          const s = hit ? te[x + 3]! : first < WALK_LIMIT ? walkPte(pn, pgd, first) : -1;
+          if (s >= 0 && (pf[s]! & mask) === want) {
+            if (endOff <= PAGE_SIZE) {
+              if (op === OP_W) {
+                pf[s] = pf[s]! | A | D;
                 const fr = pn[s]!;
                 ff[fr]! |= PG_DIRTY;
                 fs[fr] = seq + i - from + 1;
-                hits++;
-                continue;
+              } else pf[s] = pf[s]! | A;
+              if (hit) hits++;
+              else {
+                fillTlb(te, x, first, id, gen, s);
+                misses++;
               }
-            } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
-              pf[s] = f | A;
-              hits++;
+              events++;
+              continue;
+            }
+            // The second page; the rare case of both pages in one TLB entry goes the slow way.
+            const second = first + 1;
+            const x2 = tlbEntry(second, salt, size);
+            const hit2 = te[x2] === second && te[x2 + 1] === id && te[x2 + 2] === gen;
+            const s2 = hit2 ? te[x2 + 3]! : second < WALK_LIMIT ? walkPte(pn, pgd, second) : -1;
+            if (x2 !== x && s2 >= 0 && (pf[s2]! & mask) === want) {
+              if (op === OP_W) {
+                const stamp = seq + i - from + 1;
+                pf[s] = pf[s]! | A | D;
+                pf[s2] = pf[s2]! | A | D;
+                const fr = pn[s]!, fr2 = pn[s2]!;
+                ff[fr]! |= PG_DIRTY;
+                ff[fr2]! |= PG_DIRTY;
+                fs[fr] = stamp;
+                fs[fr2] = stamp;
+              } else {
+                pf[s] = pf[s]! | A;
+                pf[s2] = pf[s2]! | A;
+              }
+              if (hit) hits++;
+              else {
+                fillTlb(te, x, first, id, gen, s);
+                misses++;
+              }
+              if (hit2) hits++;
+              else {
+                fillTlb(te, x2, second, id, gen, s2);
+                misses++;
+              }
+              events++;
               continue;
             }
           }
         }
       } else if (op === OP_MARK) break;
-      // Anything else: the event-by-event path, after the counts of the hits so far.
-      c[C_EVENTS]! += hits;
+      // Anything else: the event-by-event path, after the counts of the fast events so far.
+      if (misses > 0) this.#walked();
+      c[C_EVENTS]! += events;
       c[C_TLB_HITS]! += hits;
-      hits = 0;
+      c[C_TLB_MISSES]! += misses;
+      events = hits = misses = 0;
       this.apply(b, i, seq + i - from + 1);
       pf = k.pt.flags;
       pn = k.pt.num;
       const mm = k.lastMm;
       lastPid = mm === null ? -1 : k.lastPid;
-      if (mm !== null) id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
+      if (mm !== null) id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
     }
-    c[C_EVENTS]! += hits;
+    if (misses > 0) this.#walked();
+    c[C_EVENTS]! += events;
     c[C_TLB_HITS]! += hits;
+    c[C_TLB_MISSES]! += misses;
     return i;
+  }
+
+  /**
+   * After TLB misses served by a walk: the page-table peak as the event-by-event path keeps it
+   * (it looks at the peak after each walk; a walk allocates nothing, so once is enough).
+   */
+  #walked(): void {
+    this.#k.ptPeak();
   }
 
   /** Applies event `i` of `b`; `seq` is its 1-based global event number (the stamp of stores). */

@@ -18,6 +18,23 @@ const L3 = 512 * 512; // pages per PMD table
 const L4 = 512 * 512 * 512; // pages per PUD table
 const L5 = 512 * 512 * 512 * 512; // pages per PGD
 
+/** Virtual pages below this are mapped by an address space's own PGD (`Mm.pgd`). */
+export const WALK_LIMIT = L5;
+
+/**
+ * Pool index of the PTE of `vpage` (below {@linkcode WALK_LIMIT}) in the tree whose PGD is table
+ * `pgd` of a pool whose `num` array is `num`, or -1 when a table on the way is missing: the
+ * hardware's walk, cheap enough for the machine's hot loop (it allocates nothing and sets nothing).
+ */
+export function walkPte(num: Int32Array, pgd: number, vpage: number): number {
+  const u = num[pgd * ENTRIES + ((vpage / L4) & 511)]!;
+  if (u === 0) return -1;
+  const m = num[u * ENTRIES + ((vpage / L3) & 511)]!;
+  if (m === 0) return -1;
+  const p = num[m * ENTRIES + ((vpage / L2) & 511)]!;
+  return p === 0 ? -1 : p * ENTRIES + (vpage & 511);
+}
+
 /** The pool of page-table pages. */
 export class PageTables {
   /** PTE flag bytes (PTE pages) ; unused in upper levels. */
@@ -79,6 +96,7 @@ export class PageTables {
 
   /** Pool index of the PTE of `vpage`, or -1 when its table does not exist. */
   lookup(mm: Mm, vpage: number): number {
+    if (vpage < WALK_LIMIT) return walkPte(this.num, mm.pgd, vpage);
     const base = this.pteBase(mm, vpage);
     return base < 0 ? -1 : base + (vpage & 511);
   }
