@@ -108,6 +108,13 @@ function tlbEntry(vpage: number, salt: number, size: number): number {
     4;
 }
 
+/** True when a PTE with flags `f` allows access `op` without a fault (what a TLB hit checks). */
+function allows(f: number, op: number): boolean {
+  return op === OP_W
+    ? (f & (P | W)) === (P | W)
+    : (f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P;
+}
+
 /** Fills the TLB entry at offset `x` of `te` with PTE `s` of `vpage` (address space `id`, `gen`). */
 function fillTlb(te: Float64Array, x: number, vpage: number, id: number, gen: number, s: number) {
   te[x] = vpage;
@@ -299,69 +306,49 @@ export class Machine {
         }
         const len = lens[i]!;
         const endOff = offs[i]! + len;
-        if (pid === lastPid && len > 0 && endOff <= 2 * PAGE_SIZE) {
-          // A load, store or fetch within one page or two, each page a TLB hit or, on a miss, a
-          // present PTE that allows it (what the hardware's walk finds: no fault, so no call).
-          // Nothing changes until every page is known to be such; else the event-by-event path
-          // takes the whole event.
-          const want = op === OP_W ? P | W : P;
-          const mask = op === OP_W
-            ? P | W
-            : op === OP_X
-            ? P | PTE_NOACCESS | PTE_NX
-            : P | PTE_NOACCESS;
+        if (pid === lastPid && len > 0) {
           const first = pages[i]!;
-          const x = tlbEntry(first, salt, size);
-          const hit = te[x] === first && te[x + 1] === id && te[x + 2] === gen;
-          const s = hit ? te[x + 3]! : first < WALK_LIMIT ? walkPte(pn, pgd, first) : -1;
-          if (s >= 0 && (pf[s]! & mask) === want) {
-            if (endOff <= PAGE_SIZE) {
+          if (endOff <= PAGE_SIZE) {
+            const x = tlbEntry(first, salt, size);
+            if (te[x] === first && te[x + 1] === id && te[x + 2] === gen) {
+              const s = te[x + 3]!;
+              const f = pf[s]!;
               if (op === OP_W) {
-                pf[s] = pf[s]! | A | D;
-                const fr = pn[s]!;
-                ff[fr]! |= PG_DIRTY;
-                fs[fr] = seq + i - from + 1;
-              } else pf[s] = pf[s]! | A;
-              if (hit) hits++;
-              else {
+                if ((f & (P | W)) === (P | W)) {
+                  pf[s] = f | A | D;
+                  const fr = pn[s]!;
+                  ff[fr]! |= PG_DIRTY;
+                  fs[fr] = seq + i - from + 1;
+                  hits++;
+                  events++;
+                  continue;
+                }
+              } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
+                pf[s] = f | A;
+                hits++;
+                events++;
+                continue;
+              }
+            } else if (first < WALK_LIMIT) {
+              // A miss: what the hardware's walk finds. A present PTE that allows the access
+              // needs no fault, so no call either.
+              const s = walkPte(pn, pgd, first);
+              if (s >= 0 && allows(pf[s]!, op)) {
+                if (op === OP_W) {
+                  pf[s] = pf[s]! | A | D;
+                  const fr = pn[s]!;
+                  ff[fr]! |= PG_DIRTY;
+                  fs[fr] = seq + i - from + 1;
+                } else pf[s] = pf[s]! | A;
                 fillTlb(te, x, first, id, gen, s);
                 misses++;
+                events++;
+                continue;
               }
-              events++;
-              continue;
             }
-            // The second page; the rare case of both pages in one TLB entry goes the slow way.
-            const second = first + 1;
-            const x2 = tlbEntry(second, salt, size);
-            const hit2 = te[x2] === second && te[x2 + 1] === id && te[x2 + 2] === gen;
-            const s2 = hit2 ? te[x2 + 3]! : second < WALK_LIMIT ? walkPte(pn, pgd, second) : -1;
-            if (x2 !== x && s2 >= 0 && (pf[s2]! & mask) === want) {
-              if (op === OP_W) {
-                const stamp = seq + i - from + 1;
-                pf[s] = pf[s]! | A | D;
-                pf[s2] = pf[s2]! | A | D;
-                const fr = pn[s]!, fr2 = pn[s2]!;
-                ff[fr]! |= PG_DIRTY;
-                ff[fr2]! |= PG_DIRTY;
-                fs[fr] = stamp;
-                fs[fr2] = stamp;
-              } else {
-                pf[s] = pf[s]! | A;
-                pf[s2] = pf[s2]! | A;
-              }
-              if (hit) hits++;
-              else {
-                fillTlb(te, x, first, id, gen, s);
-                misses++;
-              }
-              if (hit2) hits++;
-              else {
-                fillTlb(te, x2, second, id, gen, s2);
-                misses++;
-              }
-              events++;
-              continue;
-            }
+          } else if (endOff <= 2 * PAGE_SIZE && this.#twoPages(op, first, seq + i - from + 1)) {
+            events++;
+            continue;
           }
         }
       } else if (op === OP_MARK) break;
@@ -383,6 +370,49 @@ export class Machine {
     c[C_TLB_HITS]! += hits;
     c[C_TLB_MISSES]! += misses;
     return i;
+  }
+
+  /**
+   * An access by the last process to pages `first` and `first + 1`, applied when each is a TLB
+   * hit or a miss whose PTE allows it (counted in the counters themselves); false, with nothing
+   * changed, when anything else is needed, or in the rare case of both pages in one TLB entry.
+   */
+  #twoPages(op: number, first: number, seq: number): boolean {
+    const k = this.#k;
+    const mm = k.lastMm!;
+    const te = k.tlb.e, size = k.tlb.size, pf = k.pt.flags, pn = k.pt.num;
+    const id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
+    const second = first + 1;
+    if (second >= WALK_LIMIT) return false;
+    const x = tlbEntry(first, salt, size), x2 = tlbEntry(second, salt, size);
+    if (x === x2) return false;
+    const hit = te[x] === first && te[x + 1] === id && te[x + 2] === gen;
+    const s = hit ? te[x + 3]! : walkPte(pn, mm.pgd, first);
+    if (s < 0 || !allows(pf[s]!, op)) return false;
+    const hit2 = te[x2] === second && te[x2 + 1] === id && te[x2 + 2] === gen;
+    const s2 = hit2 ? te[x2 + 3]! : walkPte(pn, mm.pgd, second);
+    if (s2 < 0 || !allows(pf[s2]!, op)) return false;
+    if (op === OP_W) {
+      pf[s] = pf[s]! | A | D;
+      pf[s2] = pf[s2]! | A | D;
+      const fr = pn[s]!, fr2 = pn[s2]!;
+      const ff = k.frames.flags, fs = k.frames.stamp;
+      ff[fr]! |= PG_DIRTY;
+      ff[fr2]! |= PG_DIRTY;
+      fs[fr] = seq;
+      fs[fr2] = seq;
+    } else {
+      pf[s] = pf[s]! | A;
+      pf[s2] = pf[s2]! | A;
+    }
+    if (!hit) fillTlb(te, x, first, id, gen, s);
+    if (!hit2) fillTlb(te, x2, second, id, gen, s2);
+    const c = this.counters;
+    const missed = (hit ? 0 : 1) + (hit2 ? 0 : 1);
+    c[C_TLB_HITS]! += 2 - missed;
+    c[C_TLB_MISSES]! += missed;
+    if (missed > 0) k.ptPeak();
+    return true;
   }
 
   /**
