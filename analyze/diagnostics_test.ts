@@ -33,7 +33,7 @@ Deno.test("replayStrategy() keeps segv and warnings with their lines, the first 
   deepStrictEqual(r.counters.warnings, 1);
   const d = r.diagnostics!;
   deepStrictEqual(d.length, MAX_DIAGNOSTICS);
-  deepStrictEqual(d[0], { kind: "segv", line: 3, message: "r 0x90000: no mapping" });
+  deepStrictEqual(d[0], { kind: "segv", line: 3, message: "pid 1: r 0x90000: no mapping" });
   deepStrictEqual(d[1]!.kind, "warning");
   deepStrictEqual(d[1]!.line, 4);
   deepStrictEqual(d.map((x) => x.line), Array.from({ length: 20 }, (_, i) => i + 3));

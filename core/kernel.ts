@@ -90,6 +90,8 @@ export class Kernel {
   nextPrio = -1;
   /** Line of the event being applied. */
   line = 0;
+  /** Pid of the event being applied (0: a system event), which its reports name. */
+  pid = 0;
   lastPid = -1;
   lastMm: Mm | null = null;
   /**
@@ -211,12 +213,17 @@ export class Kernel {
 
   warn(message: string): void {
     this.counters[C.warnings]!++;
-    this.cfg.onDiagnostic?.({ kind: "warning", line: this.line, message });
+    this.cfg.onDiagnostic?.({ kind: "warning", line: this.line, message: this.#who() + message });
   }
 
   segv(message: string): void {
     this.counters[C.segv]!++;
-    this.cfg.onDiagnostic?.({ kind: "segv", line: this.line, message });
+    this.cfg.onDiagnostic?.({ kind: "segv", line: this.line, message: this.#who() + message });
+  }
+
+  /** `pid N: ` for a report about a process's event; nothing for a system event (pid `-`). */
+  #who(): string {
+    return this.pid > 0 ? `pid ${this.pid}: ` : "";
   }
 
   /**
@@ -230,7 +237,7 @@ export class Kernel {
     const report = this.cfg.onDiagnostic;
     if (report === undefined || this.segvLeft <= 0) return;
     this.segvLeft--;
-    const what = `${opName(op)} ${hex(vpage)}`;
+    const what = `${this.#who()}${opName(op)} ${hex(vpage)}`;
     const message = why === SEGV_UNMAPPED || vma === null
       ? `${what}: no mapping`
       : why === SEGV_PROT

@@ -438,6 +438,7 @@ export class Machine {
       }
     } else {
       k.line = b.line[i]! || seq;
+      k.pid = b.pid[i]!;
       k.loadCount = 0;
       this.#slowEvent(b, i, op, seq);
     }
@@ -472,7 +473,7 @@ export class Machine {
     const pid = b.pid[i]!;
     if (op === OP.exit) {
       const mm = k.procs.get(pid);
-      if (mm === undefined) k.warn(`exit: pid ${pid} is not alive`);
+      if (mm === undefined) k.warn("exit: no such process");
       else {
         k.forgetPid(pid);
         dropMm(k, mm);
@@ -520,7 +521,7 @@ export class Machine {
       case OP.clone: {
         const child = n1;
         if (k.procs.has(child)) {
-          k.warn(`${op === OP.fork ? "fork" : "clone"}: pid ${child} is already alive`);
+          k.warn(`${op === OP.fork ? "fork" : "clone"}: child ${child} is already alive`);
         } else if (op === OP.clone) {
           mm.users++;
           k.procs.set(child, mm);
@@ -547,6 +548,7 @@ export class Machine {
     const first = b.page[i]!;
     const len = b.n1[i]!;
     k.loadCount = 0;
+    k.pid = pid;
     if (len <= 0) return true;
     const endOff = b.off[i]! + len;
     const count = endOff <= PAGE_SIZE ? 1 : Math.floor((endOff - 1) / PAGE_SIZE) + 1;

@@ -118,8 +118,8 @@ Deno.test("run prints segv and warnings after the table with their lines; --quie
     const r = await vmreplay("run", t, "--no-db", "--strategies", "anonmm,objtree");
     deepStrictEqual(r.code, 0, r.stderr);
     deepStrictEqual(r.stderr.trimEnd().split("\n"), [
-      `${t}:4: all strategies: segv: r 0x90000: no mapping`,
-      `${t}:5: all strategies: warning: munmap 0x200000+4096: nothing mapped there`,
+      `${t}:4: all strategies: segv: pid 1: r 0x90000: no mapping`,
+      `${t}:5: all strategies: warning: pid 1: munmap 0x200000+4096: nothing mapped there`,
     ]);
     const q = await vmreplay("run", t, "--no-db", "--quiet", "--json", "-");
     deepStrictEqual(q.stderr, "");
