@@ -52,6 +52,7 @@ import { PG } from "./frames.ts";
 import { A, D, hex, Kernel, Mode, P, PID_CACHE, W } from "./kernel.ts";
 import { mremap } from "./mremap.ts";
 import { WALK_LIMIT, walkPte } from "./page_table.ts";
+import { tlbIndexSalted } from "./tlb.ts";
 import { OP, PAGE_SIZE, PROT_MASK } from "./ops.ts";
 import { objectEvent } from "./page_cache.ts";
 import type { Mm } from "./mm.ts";
@@ -104,8 +105,7 @@ const PG_DIRTY = PG.dirty;
 
 /** Offset in `Tlb.e` of the entry that may hold `vpage` of an address space with TLB salt `salt`. */
 function tlbEntry(vpage: number, salt: number, size: number): number {
-  return ((Math.imul((vpage | 0) ^ salt, 0x9e3779b1) >>> 0) * size * 2.3283064365386963e-10 | 0) *
-    4;
+  return tlbIndexSalted(vpage, salt, size) * 4;
 }
 
 /** True when a PTE with flags `f` allows access `op` without a fault (what a TLB hit checks). */
@@ -352,8 +352,10 @@ export class Machine {
           }
         }
       } else if (op === OP_MARK) break;
-      // Anything else: the event-by-event path, after the counts of the fast events so far.
-      if (misses > 0) this.#walked();
+      // Anything else: the event-by-event path, after the counts of the fast events so far (and
+      // the page-table peak, which that path looks at after each walk: walks allocate nothing, so
+      // once is enough).
+      if (misses > 0) k.ptPeak();
       c[C_EVENTS]! += events;
       c[C_TLB_HITS]! += hits;
       c[C_TLB_MISSES]! += misses;
@@ -365,7 +367,7 @@ export class Machine {
       lastPid = mm === null ? -1 : k.lastPid;
       if (mm !== null) id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
     }
-    if (misses > 0) this.#walked();
+    if (misses > 0) k.ptPeak();
     c[C_EVENTS]! += events;
     c[C_TLB_HITS]! += hits;
     c[C_TLB_MISSES]! += misses;
@@ -413,14 +415,6 @@ export class Machine {
     c[C_TLB_MISSES]! += missed;
     if (missed > 0) k.ptPeak();
     return true;
-  }
-
-  /**
-   * After TLB misses served by a walk: the page-table peak as the event-by-event path keeps it
-   * (it looks at the peak after each walk; a walk allocates nothing, so once is enough).
-   */
-  #walked(): void {
-    this.#k.ptPeak();
   }
 
   /** Applies event `i` of `b`; `seq` is its 1-based global event number (the stamp of stores). */
@@ -555,9 +549,7 @@ export class Machine {
     if (count === 1) {
       // Fast path: a TLB hit with the right permission.
       const tlb = k.tlb;
-      const h = (Math.imul((first | 0) ^ mm.tlbSalt, 0x9e3779b1) >>> 0) * tlb.size *
-          2.3283064365386963e-10 | 0;
-      const te = tlb.e, x = h * 4;
+      const te = tlb.e, x = tlbEntry(first, mm.tlbSalt, tlb.size);
       if (te[x] === first && te[x + 1] === mm.id && te[x + 2] === mm.tlbGen) {
         const s = te[x + 3]!;
         const pf = k.pt.flags;
@@ -614,18 +606,14 @@ export class Machine {
     const id = mm.id, gen = mm.tlbGen, size = tlb.size, salt = mm.tlbSalt;
     for (let n = 0; n < count; n++) {
       const v = first + n;
-      const h = (Math.imul((v | 0) ^ salt, 0x9e3779b1) >>> 0) * size * 2.3283064365386963e-10 |
-        0;
-      const x = h * 4;
+      const x = tlbEntry(v, salt, size);
       if (te[x] !== v || te[x + 1] !== id || te[x + 2] !== gen) return false;
       const f = pf[te[x + 3]!]!;
       if (op === OP_W ? (f & need) !== need : (f & deny) !== P) return false;
     }
     for (let n = 0; n < count; n++) {
       const v = first + n;
-      const h = (Math.imul((v | 0) ^ salt, 0x9e3779b1) >>> 0) * size * 2.3283064365386963e-10 |
-        0;
-      const s = te[h * 4 + 3]!;
+      const s = te[tlbEntry(v, salt, size) + 3]!;
       if (op === OP_W) {
         pf[s] = pf[s]! | A | D;
         const fr = k.pt.num[s]!;

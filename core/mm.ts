@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { tlbSalt } from "./tlb.ts";
 import type { Vma } from "./vma.ts";
 
 /** Entries of the per-region area cache of `Mm.find`. */
@@ -51,7 +52,7 @@ export class Mm {
   /** Makes an empty address space whose PGD is page-table page `pgd`. */
   constructor(id: number, pgd: number) {
     this.id = id;
-    this.tlbSalt = Math.imul(id, 0x27d4eb2d);
+    this.tlbSalt = tlbSalt(id);
     this.pgd = pgd;
   }
 

@@ -13,13 +13,24 @@
 /** Pages above which a range flush becomes a full flush of the address space. */
 export const FLUSH_CEILING = 33;
 
+/** An address space's part of the TLB hash (`Mm.tlbSalt` keeps it). */
+export function tlbSalt(mmId: number): number {
+  return Math.imul(mmId, 0x27d4eb2d);
+}
+
 /**
- * The entry of a `size`-entry TLB that may hold (`mmId`, `vpage`). Integer-only arithmetic (no
- * `%` on doubles): this runs on every access.
+ * The entry of a `size`-entry TLB that may hold `vpage` of the address space whose
+ * {@linkcode tlbSalt} is `salt`. Integer-only arithmetic (no `%` on doubles): this runs on every
+ * access.
  */
-export function tlbIndex(mmId: number, vpage: number, size: number): number {
-  const h = Math.imul((vpage | 0) ^ Math.imul(mmId, 0x27d4eb2d), 0x9e3779b1) >>> 0;
+export function tlbIndexSalted(vpage: number, salt: number, size: number): number {
+  const h = Math.imul((vpage | 0) ^ salt, 0x9e3779b1) >>> 0;
   return (h * size * 2.3283064365386963e-10) | 0;
+}
+
+/** The entry of a `size`-entry TLB that may hold (`mmId`, `vpage`). */
+export function tlbIndex(mmId: number, vpage: number, size: number): number {
+  return tlbIndexSalted(vpage, tlbSalt(mmId), size);
 }
 
 /** Offsets of an entry's fields in {@linkcode Tlb.e} (entry `h` starts at `h * 4`). */
