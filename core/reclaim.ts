@@ -303,7 +303,8 @@ export function visitVma(k: Kernel, vma: Vma, vpage: number): boolean {
 
 /** The default rmap of page-cache pages: the areas of the object's i_mmap covering the index. */
 export function walkObject(k: Kernel, frame: number, visit: RmapVisitor): void {
-  const obj = k.objAt[k.frames.owner[frame]!];
+  const owner = k.frames.owner[frame]!;
+  const obj = owner >= 0 ? k.objAt[owner] : undefined; // NONE (-1): no index off V8's fast path
   if (obj === undefined) return;
   const index = k.frames.index[frame]!;
   const list = obj.mappings.list;

@@ -264,7 +264,10 @@ class AnonVmaChain implements RmapStrategy {
       this.#ctx.walkObject(frame, visit);
       return;
     }
-    const av = this.#byId[f.owner[frame]!];
+    // NONE (-1) for a page of an area without an anon_vma: no negative index into the array,
+    // which V8 looks up as a property, off its fast path.
+    const owner = f.owner[frame]!;
+    const av = owner >= 0 ? this.#byId[owner] : undefined;
     if (av === undefined) return;
     const index = f.index[frame]!;
     const vmas = av.vmas.list;
