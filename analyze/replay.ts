@@ -57,6 +57,8 @@ export interface ReplayOptions {
   verify?: boolean;
   /** Check the machine's invariants after every event; counts `check_errors`. */
   check?: boolean;
+  /** With `check`: after every this many events instead, and after the last. */
+  checkEvery?: number;
   /** Sample the time series every this many events (default: 200 to 500 samples). */
   seriesInterval?: number;
   /** Called as strategies progress (about every 64 Ki events each). */
@@ -314,6 +316,7 @@ async function runWorkers(
           swapPages: Math.floor(machine.swap / PAGE_SIZE),
           tlbEntries: machine.tlb_entries,
           check: opts.check ?? false,
+          ...(opts.checkEvery !== undefined ? { checkEvery: opts.checkEvery } : {}),
           verify: opts.verify ?? false,
           seriesInterval: interval,
           totalEvents: v.events,

@@ -29,6 +29,8 @@ export interface StrategyReplayOptions {
   tlbEntries?: number;
   /** Check the machine's invariants after every event (`--check`). */
   check?: boolean;
+  /** With `check`: after every this many events instead, and after the last (`--check-every`). */
+  checkEvery?: number;
   /** Check every load against the reference model (`--verify`). */
   verify?: boolean;
   /** Sample the time series every this many events (default from `totalEvents`). */
@@ -72,6 +74,7 @@ export async function replayStrategy(
     swapPages: opts.swapPages,
     strategy: opts.strategy,
     check: opts.check ?? false,
+    ...(opts.checkEvery !== undefined ? { checkEvery: opts.checkEvery } : {}),
     recordLoads: opts.verify ?? false,
     ...(opts.tlbEntries !== undefined ? { tlbEntries: opts.tlbEntries } : {}),
     // Called only on a problem, never per event.
@@ -163,6 +166,7 @@ export async function replayStrategy(
       nextProgress = seq + every;
     }
   }
+  machine.checkNow();
   series.sample(seq, machine);
   const { total, phases: phaseResults } = phases.finish();
   const result: StrategyResult = {

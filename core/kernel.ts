@@ -75,7 +75,15 @@ export class Kernel {
   readonly objAt: (VmObject | undefined)[] = [];
   readonly record: boolean;
   readonly check: boolean;
+  /** Events between two checks of the invariants (`MachineConfig.checkEvery`). */
+  readonly checkEvery: number;
   checkErrors = 0;
+  /** Checks of the invariants run so far. */
+  checks = 0;
+  /** Events applied since the last check. */
+  sinceCheck = 0;
+  /** Line of the event after which the invariants were last checked, and held (0: none yet). */
+  checkedLine = 0;
   nextVma = 1;
   nextMm = 1;
   nextObj = 1;
@@ -146,6 +154,11 @@ export class Kernel {
     this.tlb = new Tlb(cfg.tlbEntries ?? DEFAULT_TLB_ENTRIES);
     this.record = cfg.recordLoads === true;
     this.check = cfg.check === true;
+    const every = cfg.checkEvery ?? 1;
+    if (!Number.isInteger(every) || every < 1) {
+      throw new RangeError(`Machine checkEvery: expected a positive integer, found ${every}`);
+    }
+    this.checkEvery = every;
     const reports = (cfg as MachineConfig & { segvReports?: number }).segvReports;
     if (reports !== undefined && !(reports >= 0)) {
       throw new RangeError(`Machine segvReports: expected a number >= 0, found ${reports}`);

@@ -1,5 +1,8 @@
 import { deepStrictEqual, throws } from "node:assert/strict";
 import { TraceBuilder } from "../trace/testing.ts";
+import { PG as PG_FLAGS } from "./frames.ts";
+import { Machine } from "./machine.ts";
+import { STRATEGIES } from "./rmap/registry.ts";
 import { runBatch } from "./run_batch.ts";
 
 const A = 0x7f0000000000;
@@ -68,4 +71,57 @@ Deno.test("segvReports: only the first segvs are reported, every one is counted"
 Deno.test("segvReports must be a number >= 0", () => {
   const cfg = { memPages: 64, swapPages: 0, segvReports: -1 };
   throws(() => runBatch(segvs().batch(), cfg), /segvReports: expected a number >= 0, found -1/);
+});
+
+Deno.test("checkEvery: checks every N events and after the last; a failure names where they held", () => {
+  // anon_vma_chain whose reverse map forgets every anonymous page: --check must see it
+  const good = STRATEGIES.anon_vma_chain!;
+  STRATEGIES.broken_rmap = {
+    ...good,
+    name: "broken_rmap",
+    create: (ctx) => {
+      const s = good.create(ctx);
+      const walk = s.rmapWalk.bind(s);
+      s.rmapWalk = (fr, visit) => {
+        if ((ctx.frames.flags[fr]! & PG_FLAGS.anon) === 0) walk(fr, visit);
+      };
+      return s;
+    },
+  };
+  try {
+    const b = new TraceBuilder().mmap(1, A, "16K", "rw-", "private,anon")
+      .r(1, A).r(1, A + PG) // zero-page maps: nothing the rmap must find
+      .w(1, A) // an anonymous page the broken rmap cannot find
+      .r(1, A).r(1, A).r(1, A).batch();
+    const run = (checkEvery: number) => {
+      const found: string[] = [];
+      const m = new Machine({
+        memPages: 64,
+        swapPages: 0,
+        strategy: "broken_rmap",
+        check: true,
+        checkEvery,
+        onDiagnostic: (d) => {
+          if (d.kind === "check") found.push(`${d.line}: ${d.message}`);
+        },
+      });
+      for (let i = 0; i < b.length; i++) m.apply(b, i, i + 1);
+      m.checkNow();
+      return { found, x: m.extraCounters() };
+    };
+    const every = run(1);
+    deepStrictEqual([every.x.checks, every.found.length > 0], [7, true]);
+    deepStrictEqual(every.found[0]!.startsWith("4: "), true, every.found[0]);
+    const three = run(3);
+    deepStrictEqual(three.x.checks, 3); // after events 3 and 6, and after the last (7)
+    deepStrictEqual(three.found[0]!.startsWith("6: "), true, three.found[0]);
+    deepStrictEqual(three.found[0]!.endsWith(" (invariants held after line 3)"), true);
+    const once = run(100);
+    deepStrictEqual(once.x.checks, 1);
+    deepStrictEqual(once.found[0]!.startsWith("7: "), true, once.found[0]);
+    deepStrictEqual(once.found[0]!.endsWith(" (at the first check)"), true);
+    throws(() => run(0), /checkEvery: expected a positive integer, found 0/);
+  } finally {
+    delete STRATEGIES.broken_rmap;
+  }
 });

@@ -75,6 +75,12 @@ export interface MachineConfig {
   strategy: string;
   /** Verify invariants after every event (slow; failures: diagnostics of kind "check"). */
   check?: boolean;
+  /**
+   * With `check`: verify them after every this many events instead (default 1), and when
+   * {@linkcode Machine.checkNow} is called (after the last event). A failure then names the
+   * line where invariants last held.
+   */
+  checkEvery?: number;
   /** Record the pages and stamps each r/x event loads (`loadCount`, `loadVpage`, `loadStamp`). */
   recordLoads?: boolean;
   /**
@@ -224,11 +230,14 @@ export class Machine {
     return undefined;
   }
 
-  /** Strategy-specific counters, plus `check_errors` when checking. */
+  /** Strategy-specific counters, plus `check_errors` and `checks` (how many ran) when checking. */
   extraCounters(): Record<string, number> {
     const k = this.#k;
     const out = { ...k.strategy.extraCounters() };
-    if (k.check) out.check_errors = k.checkErrors;
+    if (k.check) {
+      out.check_errors = k.checkErrors;
+      out.checks = k.checks;
+    }
     return out;
   }
 
@@ -438,7 +447,32 @@ export class Machine {
     }
     const used = k.frames.count - k.frames.freeCount;
     if (used > c[C_RSS_PEAK]!) c[C_RSS_PEAK] = used;
-    if (k.check) this.#runCheck();
+    if (k.check && ++k.sinceCheck >= k.checkEvery) this.#runCheck();
+  }
+
+  /**
+   * Checks the invariants now if events were applied since the last check (with `check`; the
+   * replay calls it after the last event when `checkEvery` is above 1).
+   *
+   * @example
+   * ```ts
+   * import { Machine } from "./machine.ts";
+   * import { EventBatch } from "../trace/batch.ts";
+   * const b = new EventBatch(4);
+   * b.push({ pid: 1, op: "mmap", addr: 0x10000, len: 8192, prot: 3, flags: 5 });
+   * b.push({ pid: 1, op: "w", addr: 0x10000, len: 8 });
+   * b.push({ pid: 1, op: "w", addr: 0x11000, len: 8 });
+   * const m = new Machine({
+   *   memPages: 64, swapPages: 0, strategy: "anon_vma_chain", check: true, checkEvery: 2,
+   * });
+   * for (let i = 0; i < b.length; i++) m.apply(b, i, i + 1);
+   * m.checkNow();
+   * const x = m.extraCounters();
+   * if (x.checks !== 2 || x.check_errors !== 0) throw new Error("expected two clean checks");
+   * ```
+   */
+  checkNow(): void {
+    if (this.#k.check && this.#k.sinceCheck > 0) this.#runCheck();
   }
 
   #slowEvent(b: EventColumns, i: number, op: number, seq: number): void {
@@ -648,9 +682,18 @@ export class Machine {
     });
     this.counters.set(saved);
     k.checking = false;
+    k.checks++;
+    k.sinceCheck = 0;
+    // Checked now and then, a failure may come from any event since the last clean check.
+    const since = k.checkEvery === 1
+      ? ""
+      : k.checkedLine > 0
+      ? ` (invariants held after line ${k.checkedLine})`
+      : " (at the first check)";
     for (const message of errors) {
       k.checkErrors++;
-      k.cfg.onDiagnostic?.({ kind: "check", line: k.line, message });
+      k.cfg.onDiagnostic?.({ kind: "check", line: k.line, message: message + since });
     }
+    if (errors.length === 0) k.checkedLine = k.line;
   }
 }

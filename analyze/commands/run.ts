@@ -39,6 +39,8 @@ Options:
                          swapped on its own device by then (default: header swap=, else none)
   --verify               check every load against the reference model (verify_errors)
   --check                check the machine's invariants after every event (check_errors)
+  --check-every N        with --check: after every N events instead, and after the last (a
+                         failure names the line where they last held); implies --check
   --json FILE            write the results as JSON (several traces: a JSON array); FILE '-'
                          (here and for --csv, --markdown) is standard output: add --quiet;
                          each report (and --db) needs its own file
@@ -62,6 +64,7 @@ const OPTIONS = {
   swap: { type: "string" },
   verify: { type: "boolean" },
   check: { type: "boolean" },
+  "check-every": { type: "string" },
   json: { type: "string" },
   csv: { type: "string" },
   markdown: { type: "string" },
@@ -152,6 +155,15 @@ export async function main(args: string[]): Promise<number> {
     if (mem !== undefined && mem < 16 * 4096) {
       throw new UsageError(`--mem: expected at least 64K (16 pages), found '${v.mem}'`);
     }
+    let checkEvery: number | undefined;
+    if (v["check-every"] !== undefined) {
+      checkEvery = Number(v["check-every"]);
+      if (!Number.isSafeInteger(checkEvery) || checkEvery < 1) {
+        throw new UsageError(
+          `--check-every: expected a positive whole number, found '${v["check-every"]}'`,
+        );
+      }
+    }
     let seriesInterval: number | undefined;
     if (v["series-interval"] !== undefined) {
       seriesInterval = Number(v["series-interval"]);
@@ -189,7 +201,8 @@ export async function main(args: string[]): Promise<number> {
           ...(mem !== undefined ? { mem } : {}),
           ...(swap !== undefined ? { swap } : {}),
           verify: v.verify ?? false,
-          check: v.check ?? false,
+          check: (v.check ?? false) || checkEvery !== undefined,
+          ...(checkEvery !== undefined ? { checkEvery } : {}),
           ...(seriesInterval !== undefined ? { seriesInterval } : {}),
           onProgress,
         });

@@ -19,6 +19,7 @@ Deno.test("anon_vma_chain: the 2015 reuse rule bounds anon_vmas in a fork-exit c
     anon_vma_count: 3,
     anon_vma_chain_count: 3,
     check_errors: 0,
+    checks: t.batch().length, // one after every event
   });
   deepStrictEqual(r.counters.rmap_meta_bytes_peak, 96 * 3 + 64 * 6);
 });
