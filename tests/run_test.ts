@@ -160,6 +160,33 @@ Deno.test("run exits 2 on usage errors and 1 on a missing file", async () => {
   const cost = await vmreplay("run", FORK_COW, "--cost", "bogus=1", "--no-db");
   deepStrictEqual(cost.code, 2);
   ok(cost.stderr.includes("Unknown cost weight 'bogus'"), cost.stderr);
+  const every = await vmreplay("run", FORK_COW, "--check-every", "1.5", "--no-db");
+  deepStrictEqual(every.code, 2);
+  ok(every.stderr.includes("--check-every: expected a positive whole number, found '1.5'"));
+});
+
+Deno.test("run --check-every N checks after every N events and the last (implies --check)", async () => {
+  const events = (await Deno.readTextFile(FORK_COW)).split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#") && !l.startsWith("vmtrace")).length;
+  const r = await vmreplay(
+    "run",
+    FORK_COW,
+    "--check-every",
+    "4",
+    "--strategies",
+    "scan,anon_vma_chain",
+    "--no-db",
+    "--quiet",
+    "--json",
+    "-",
+  );
+  deepStrictEqual(r.code, 0, r.stderr);
+  const run = JSON.parse(r.stdout) as RunResult;
+  deepStrictEqual(run.events, events);
+  for (const s of ["scan", "anon_vma_chain"]) {
+    const c = run.results[s]!.counters as Record<string, number>;
+    deepStrictEqual([c.checks, c.check_errors], [Math.ceil(events / 4), 0], s);
+  }
 });
 
 Deno.test("run refuses two reports to the same file or both to standard output", async () => {
