@@ -106,7 +106,7 @@ export interface Diagnostic {
 // Hot-path constants as plain numbers.
 const OP_R = OP.r, OP_W = OP.w, OP_X = OP.x, OP_MARK = OP.mark;
 const C_EVENTS = C.events, C_TLB_HITS = C.tlb_hits, C_TLB_MISSES = C.tlb_misses;
-const C_RSS_PEAK = C.rss_peak_pages;
+const C_RSS_PEAK = C.rss_peak_pages, C_PT_PEAK = C.page_table_pages_peak;
 const PG_DIRTY = PG.dirty;
 
 /** Offset in `Tlb.e` of the entry that may hold `vpage` of an address space with TLB salt `salt`. */
@@ -350,6 +350,10 @@ export class Machine {
                   fs[fr] = seq + i - from + 1;
                 } else pf[s] = pf[s]! | A;
                 fillTlb(te, x, first, id, gen, s);
+                // The page-table peak, as the event-by-event path keeps it after each walk;
+                // without a branch, whose untaken side would deoptimize this code when taken.
+                const live = k.pt.live, peak = c[C_PT_PEAK]!;
+                c[C_PT_PEAK] = live > peak ? live : peak;
                 misses++;
                 events++;
                 continue;
@@ -361,10 +365,7 @@ export class Machine {
           }
         }
       } else if (op === OP_MARK) break;
-      // Anything else: the event-by-event path, after the counts of the fast events so far (and
-      // the page-table peak, which that path looks at after each walk: walks allocate nothing, so
-      // once is enough).
-      if (misses > 0) k.ptPeak();
+      // Anything else: the event-by-event path, after the counts of the fast events so far.
       c[C_EVENTS]! += events;
       c[C_TLB_HITS]! += hits;
       c[C_TLB_MISSES]! += misses;
@@ -376,7 +377,6 @@ export class Machine {
       lastPid = mm === null ? -1 : k.lastPid;
       if (mm !== null) id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
     }
-    if (misses > 0) k.ptPeak();
     c[C_EVENTS]! += events;
     c[C_TLB_HITS]! += hits;
     c[C_TLB_MISSES]! += misses;
