@@ -103,6 +103,16 @@ async function loadWeights(file: string | undefined, items: string[]): Promise<C
   }
 }
 
+/** The value of option `name`, a positive whole number, or undefined when it was not given. */
+function positiveWhole(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${name}: expected a positive whole number, found '${text}'`);
+  }
+  return n;
+}
+
 /** A CSV of several runs: each run's rows with a leading `trace` column. */
 function csvOfRuns(runs: RunResult[]): string {
   if (runs.length === 1) return formatCsv(runs[0]!);
@@ -155,24 +165,8 @@ export async function main(args: string[]): Promise<number> {
     if (mem !== undefined && mem < 16 * 4096) {
       throw new UsageError(`--mem: expected at least 64K (16 pages), found '${v.mem}'`);
     }
-    let checkEvery: number | undefined;
-    if (v["check-every"] !== undefined) {
-      checkEvery = Number(v["check-every"]);
-      if (!Number.isSafeInteger(checkEvery) || checkEvery < 1) {
-        throw new UsageError(
-          `--check-every: expected a positive whole number, found '${v["check-every"]}'`,
-        );
-      }
-    }
-    let seriesInterval: number | undefined;
-    if (v["series-interval"] !== undefined) {
-      seriesInterval = Number(v["series-interval"]);
-      if (!Number.isSafeInteger(seriesInterval) || seriesInterval < 1) {
-        throw new UsageError(
-          `--series-interval: expected a positive whole number, found '${v["series-interval"]}'`,
-        );
-      }
-    }
+    const checkEvery = positiveWhole(v["check-every"], "--check-every");
+    const seriesInterval = positiveWhole(v["series-interval"], "--series-interval");
     const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
     for (const t of traces) {
       try {
