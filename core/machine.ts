@@ -114,6 +114,10 @@ function tlbEntry(vpage: number, salt: number, size: number): number {
   return tlbIndexSalted(vpage, salt, size) * 4;
 }
 
+// The TLB entries (as -1 - x for misses) and PTE slots of a multi-page access's pages
+// (Machine.#fewPages), grown for a longer access.
+let pagesX = new Int32Array(16), pagesS = new Int32Array(16);
+
 /** True when a PTE with flags `f` allows access `op` without a fault (what a TLB hit checks). */
 function allows(f: number, op: number): boolean {
   return op === OP_W
@@ -359,7 +363,15 @@ export class Machine {
                 continue;
               }
             }
-          } else if (endOff <= 2 * PAGE_SIZE && this.#twoPages(op, first, seq + i - from + 1)) {
+          } else if (
+            this.#fewPages(
+              k.lastMm!,
+              op,
+              first,
+              Math.floor((endOff - 1) / PAGE_SIZE) + 1,
+              seq + i - from + 1,
+            )
+          ) {
             events++;
             continue;
           }
@@ -381,49 +393,6 @@ export class Machine {
     c[C_TLB_HITS]! += hits;
     c[C_TLB_MISSES]! += misses;
     return i;
-  }
-
-  /**
-   * An access by the last process to pages `first` and `first + 1`, applied when each is a TLB
-   * hit or a miss whose PTE allows it (counted in the counters themselves); false, with nothing
-   * changed, when anything else is needed, or in the rare case of both pages in one TLB entry.
-   */
-  #twoPages(op: number, first: number, seq: number): boolean {
-    const k = this.#k;
-    const mm = k.lastMm!;
-    const te = k.tlb.e, size = k.tlb.size, pf = k.pt.flags, pn = k.pt.num;
-    const id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
-    const second = first + 1;
-    if (second >= WALK_LIMIT) return false;
-    const x = tlbEntry(first, salt, size), x2 = tlbEntry(second, salt, size);
-    if (x === x2) return false;
-    const hit = te[x] === first && te[x + 1] === id && te[x + 2] === gen;
-    const s = hit ? te[x + 3]! : walkPte(pn, mm.pgd, first);
-    if (s < 0 || !allows(pf[s]!, op)) return false;
-    const hit2 = te[x2] === second && te[x2 + 1] === id && te[x2 + 2] === gen;
-    const s2 = hit2 ? te[x2 + 3]! : walkPte(pn, mm.pgd, second);
-    if (s2 < 0 || !allows(pf[s2]!, op)) return false;
-    if (op === OP_W) {
-      pf[s] = pf[s]! | A | D;
-      pf[s2] = pf[s2]! | A | D;
-      const fr = pn[s]!, fr2 = pn[s2]!;
-      const ff = k.frames.flags, fs = k.frames.stamp;
-      ff[fr]! |= PG_DIRTY;
-      ff[fr2]! |= PG_DIRTY;
-      fs[fr] = seq;
-      fs[fr2] = seq;
-    } else {
-      pf[s] = pf[s]! | A;
-      pf[s2] = pf[s2]! | A;
-    }
-    if (!hit) fillTlb(te, x, first, id, gen, s);
-    if (!hit2) fillTlb(te, x2, second, id, gen, s2);
-    const c = this.counters;
-    const missed = (hit ? 0 : 1) + (hit2 ? 0 : 1);
-    c[C_TLB_HITS]! += 2 - missed;
-    c[C_TLB_MISSES]! += missed;
-    if (missed > 0) k.ptPeak();
-    return true;
   }
 
   /** Applies event `i` of `b`; `seq` is its 1-based global event number (the stamp of stores). */
@@ -609,7 +578,7 @@ export class Machine {
         }
       }
       k.line = b.line[i]! || seq;
-    } else if (!k.record && this.#multiHit(mm, op, first, count, seq)) {
+    } else if (!k.record && this.#fewPages(mm, op, first, count, seq)) {
       return true;
     } else {
       k.line = b.line[i]! || seq;
@@ -626,38 +595,48 @@ export class Machine {
   }
 
   /**
-   * A multi-page access whose every page hits the TLB with the right permission: applied here,
-   * without the area lookups of `accessOk` (a TLB hit implies the page is mapped and allowed).
-   * False, with nothing changed, when any page misses: the caller takes the slow path.
+   * A multi-page access of `mm` to the `count` pages from `first`, applied here when each page is
+   * a TLB hit or a miss whose PTE allows it, without the area lookups of `accessOk` (a present PTE
+   * that allows the access implies the page is mapped and allowed); counted in the counters
+   * themselves. False, with nothing changed, when anything else is needed, or when a page shares
+   * its TLB entry with an earlier page that misses (the order of the fills would then matter): the
+   * caller takes the slow path.
    */
-  #multiHit(mm: Mm, op: number, first: number, count: number, seq: number): boolean {
+  #fewPages(mm: Mm, op: number, first: number, count: number, seq: number): boolean {
     const k = this.#k;
-    const tlb = k.tlb;
-    const pf = k.pt.flags;
-    const need = op === OP_W ? P | W : P;
-    const deny = op === OP_W ? 0 : P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0);
-    const te = tlb.e;
-    const id = mm.id, gen = mm.tlbGen, size = tlb.size, salt = mm.tlbSalt;
+    const te = k.tlb.e, size = k.tlb.size, pf = k.pt.flags, pn = k.pt.num;
+    const id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
+    if (count > pagesX.length) pagesX = new Int32Array(count), pagesS = new Int32Array(count);
+    const xs = pagesX, ss = pagesS;
+    let missed = 0;
     for (let n = 0; n < count; n++) {
       const v = first + n;
       const x = tlbEntry(v, salt, size);
-      if (te[x] !== v || te[x + 1] !== id || te[x + 2] !== gen) return false;
-      const f = pf[te[x + 3]!]!;
-      if (op === OP_W ? (f & need) !== need : (f & deny) !== P) return false;
+      // An earlier page's fill of this entry would come first: its status here would be stale.
+      for (let j = 0; missed > 0 && j < n; j++) if (xs[j] === -1 - x) return false;
+      const hit = te[x] === v && te[x + 1] === id && te[x + 2] === gen;
+      const s = hit ? te[x + 3]! : v < WALK_LIMIT ? walkPte(pn, mm.pgd, v) : -1;
+      if (s < 0 || !allows(pf[s]!, op)) return false;
+      xs[n] = hit ? x : -1 - x; // a miss: its entry, as -1 - x, to fill
+      ss[n] = s;
+      if (!hit) missed++;
     }
+    const ff = k.frames.flags, fs = k.frames.stamp;
     for (let n = 0; n < count; n++) {
-      const v = first + n;
-      const s = te[tlbEntry(v, salt, size) + 3]!;
+      const s = ss[n]!;
       if (op === OP_W) {
         pf[s] = pf[s]! | A | D;
-        const fr = k.pt.num[s]!;
-        k.frames.flags[fr]! |= PG_DIRTY;
-        k.frames.stamp[fr] = seq;
-      } else {
-        pf[s] = pf[s]! | A;
-      }
+        const fr = pn[s]!;
+        ff[fr]! |= PG_DIRTY;
+        fs[fr] = seq;
+      } else pf[s] = pf[s]! | A;
+      const x = xs[n]!;
+      if (x < 0) fillTlb(te, -1 - x, first + n, id, gen, s);
     }
-    this.counters[C_TLB_HITS]! += count;
+    const c = this.counters;
+    c[C_TLB_HITS]! += count - missed;
+    c[C_TLB_MISSES]! += missed;
+    if (missed > 0) k.ptPeak();
     return true;
   }
 
