@@ -17,6 +17,8 @@
  * @module
  */
 import { DEFAULT_TLB_ENTRIES } from "../core/machine.ts";
+import { isKnob, KNOBS, parseKnob, type VmKnobs, withDefaults } from "../core/knobs.ts";
+import { TraceError } from "../trace/error.ts";
 import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import { PAGE_SIZE } from "../trace/event.ts";
@@ -53,6 +55,8 @@ export interface ReplayOptions {
   swap?: number;
   /** TLB entries (default: the machine's `DEFAULT_TLB_ENTRIES`). */
   tlbEntries?: number;
+  /** Kernel settings (`core/knobs.ts`); override the header's (`zero_page=0`, ...). */
+  vm?: Partial<VmKnobs>;
   /** Check every load against the reference model; counts `verify_errors`. */
   verify?: boolean;
   /** Check the machine's invariants after every event; counts `check_errors`. */
@@ -113,14 +117,38 @@ async function validate(reader: TraceReader): Promise<Validated> {
   }
 }
 
-/** The machine options a replay uses (see the module doc for the rules). */
-function machineOptions(v: Validated, opts: ReplayBytesOptions): MachineOptions {
-  return {
+/**
+ * The kernel settings a trace's header declares (`zero_page=0`, ...; other keys are left alone).
+ * Throws a {@linkcode TraceError} naming `file` for a value out of its range.
+ *
+ * @example
+ * ```ts
+ * import { headerKnobs } from "./replay.ts";
+ * const k = headerKnobs({ version: 1, extra: { zero_page: "0", tool: "lackey" } }, "t.vmt");
+ * if (k.zero_page !== false) throw new Error("zero_page=0");
+ * ```
+ */
+export function headerKnobs(header: TraceHeader, file: string): Partial<VmKnobs> {
+  const out: Partial<VmKnobs> = {};
+  for (const [key, text] of Object.entries(header.extra ?? {})) {
+    if (!isKnob(key)) continue;
+    const r = parseKnob(key, text);
+    if ("error" in r) throw new TraceError(file, 0, 0, `Header ${key}=${text}: ${r.error}`);
+    (out as Record<string, unknown>)[key] = r.value;
+  }
+  return out;
+}
+
+/** The machine options a replay uses (see the module doc for the rules), with its settings. */
+function machineOptions(v: Validated, opts: ReplayBytesOptions, knobs: VmKnobs): MachineOptions {
+  const out: MachineOptions = {
     mem: opts.mem ?? v.header.mem ?? DEFAULT_MEM,
     swap: opts.swap ?? v.header.swap ?? 0,
     page: PAGE_SIZE,
     tlb_entries: opts.tlbEntries ?? DEFAULT_TLB_ENTRIES,
   };
+  for (const k of KNOBS) out[k.name] = knobs[k.name];
+  return out;
 }
 
 /**
@@ -290,7 +318,8 @@ async function runWorkers(
   opts: ReplayBytesOptions,
 ): Promise<RunResult> {
   opts.signal?.throwIfAborted();
-  const machine = machineOptions(v, opts);
+  const knobs = withDefaults({ ...headerKnobs(v.header, name), ...opts.vm });
+  const machine = machineOptions(v, opts, knobs);
   const interval = opts.seriesInterval ?? defaultSeriesInterval(v.events);
   if (!Number.isSafeInteger(interval) || interval < 1) {
     throw new RangeError(`seriesInterval: expected a positive whole number, found ${interval}`);
@@ -315,6 +344,7 @@ async function runWorkers(
           memPages: Math.floor(machine.mem / PAGE_SIZE),
           swapPages: Math.floor(machine.swap / PAGE_SIZE),
           tlbEntries: machine.tlb_entries,
+          vm: knobs,
           check: opts.check ?? false,
           ...(opts.checkEvery !== undefined ? { checkEvery: opts.checkEvery } : {}),
           verify: opts.verify ?? false,

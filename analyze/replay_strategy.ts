@@ -12,6 +12,7 @@ import { ReferenceModel } from "../core/reference.ts";
 import type { EventBatch } from "../trace/batch.ts";
 import { Op } from "../trace/event.ts";
 import { DiagnosticLog } from "./diagnostics.ts";
+import type { VmKnobs } from "../core/knobs.ts";
 import { PhaseTracker } from "./phases.ts";
 import type { StrategyResult } from "./result.ts";
 import { defaultSeriesInterval, SeriesRecorder } from "./series.ts";
@@ -27,6 +28,8 @@ export interface StrategyReplayOptions {
   swapPages: number;
   /** TLB entries (default: the machine's). */
   tlbEntries?: number;
+  /** Kernel settings (`core/knobs.ts`; default: stock Linux). */
+  vm?: Partial<VmKnobs>;
   /** Check the machine's invariants after every event (`--check`). */
   check?: boolean;
   /** With `check`: after every this many events instead, and after the last (`--check-every`). */
@@ -77,6 +80,7 @@ export async function replayStrategy(
     ...(opts.checkEvery !== undefined ? { checkEvery: opts.checkEvery } : {}),
     recordLoads: opts.verify ?? false,
     ...(opts.tlbEntries !== undefined ? { tlbEntries: opts.tlbEntries } : {}),
+    ...(opts.vm !== undefined ? { vm: opts.vm } : {}),
     // Called only on a problem, never per event.
     onDiagnostic: (d) => {
       if (d.kind === "check") {

@@ -137,7 +137,7 @@ export function anonFault(
   write: boolean,
 ): boolean {
   const c = k.counters;
-  if (!write && k.strategy.useZeroPage(vma)) {
+  if (!write && k.zeroPage && k.strategy.useZeroPage(vma)) {
     k.setPte(s, P | A | k.protBits(vma), ZERO_FRAME);
     c[C.minor_faults]!++;
     c[C.zero_page_maps]!++;

@@ -19,6 +19,7 @@ import { strategyInfo } from "./rmap/registry.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor } from "./rmap/strategy.ts";
 import { SwapSpace } from "./swap.ts";
 import { FLUSH_CEILING, Tlb } from "./tlb.ts";
+import { withDefaults } from "./knobs.ts";
 import type { Vma } from "./vma.ts";
 
 /** Default TLB size. */
@@ -55,6 +56,8 @@ export interface KernelHooks {
 /** The state of one machine. */
 export class Kernel {
   readonly cfg: MachineConfig;
+  /** Whether read faults of private anonymous memory may map the zero page (`zero_page`). */
+  readonly zeroPage: boolean;
   readonly counters: Float64Array;
   readonly frames: FrameTable;
   readonly pt: PageTables = new PageTables(256);
@@ -153,6 +156,7 @@ export class Kernel {
     this.frames = new FrameTable(mem);
     this.tlb = new Tlb(cfg.tlbEntries ?? DEFAULT_TLB_ENTRIES);
     this.record = cfg.recordLoads === true;
+    this.zeroPage = withDefaults(cfg.vm).zero_page;
     this.check = cfg.check === true;
     const every = cfg.checkEvery ?? 1;
     if (!Number.isInteger(every) || every < 1) {

@@ -60,6 +60,7 @@ import { dropMm, fork, mmOf } from "./process.ts";
 import { PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
 import { reclaim, visitVma, walkObject } from "./reclaim.ts";
 import { swapoff, swapon } from "./swap_device.ts";
+import type { VmKnobs } from "./knobs.ts";
 
 export { DEFAULT_TLB_ENTRIES, FAULT_AROUND, READ_AROUND, SWAP_CLUSTER } from "./kernel.ts";
 
@@ -88,6 +89,8 @@ export interface MachineConfig {
    * used first by shared anonymous pages and never by others.
    */
   sharedAnonSwapPages?: number;
+  /** Kernel settings (`core/knobs.ts`); those not given take their stock Linux value. */
+  vm?: Partial<VmKnobs>;
   /** Receives segv, warning and check reports. */
   onDiagnostic?: (d: Diagnostic) => void;
 }

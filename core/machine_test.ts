@@ -49,6 +49,23 @@ Deno.test("read of untouched private anon maps the zero page; a later write take
   });
 });
 
+Deno.test("zero_page off: a read fault takes a zeroed page and the write after it does not fault", () => {
+  const t = new TraceBuilder().mmap(1, A, "8K", "rw-", "private,anon").r(1, A).w(1, A).r(1, A);
+  const r = runBatch(t.batch(), {
+    memPages: 64,
+    swapPages: 0,
+    check: true,
+    recordLoads: true,
+    vm: { zero_page: false },
+  });
+  deepStrictEqual(r.diagnostics, []);
+  deepStrictEqual(pick(r, ["minor_faults", "zero_page_maps", "rss_peak_pages"]), {
+    minor_faults: 1,
+    zero_page_maps: 0,
+    rss_peak_pages: 1,
+  });
+});
+
 Deno.test("fork write-protects private anon pages: reads don't fault, writes copy or reuse", () => {
   const t = new TraceBuilder()
     .mmap(1, A, "16K", "rw-", "private,anon")

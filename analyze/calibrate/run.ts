@@ -5,6 +5,7 @@
  * @module
  */
 import { replayTrace } from "../replay.ts";
+import type { MachineOptions } from "../result.ts";
 import { type CalibrationRow, comparePhases } from "./compare.ts";
 import { buildProbe, CalibrateError, findCompiler, runProbe } from "./kernel.ts";
 import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
@@ -29,6 +30,8 @@ export interface ScenarioResult {
   /** Path of the probe's trace (gone after the run unless `keep`). */
   trace: string;
   rows: CalibrationRow[];
+  /** The machine the probe's trace was replayed on (its kernel settings as the probe found them). */
+  machine: MachineOptions;
   /** The replay's `verify_errors` (must be 0). */
   verifyErrors: number;
   /** True when every phase agrees and verify found nothing. */
@@ -75,6 +78,7 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
         scenario,
         trace,
         rows,
+        machine: run.machine,
         verifyErrors,
         ok: verifyErrors === 0 && rows.every((x) => x.ok),
       };

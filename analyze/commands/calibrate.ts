@@ -91,6 +91,12 @@ export async function main(args: string[]): Promise<number> {
         2,
       ));
     } else {
+      if (results.some((r) => r.machine.zero_page === false)) {
+        console.log(
+          "calibrate: this kernel maps no zero page on read faults (booted with " +
+            "pvm_no_zero_page or alike); the probes' traces say zero_page=0 and replay so",
+        );
+      }
       const phases = results.reduce((n, r) => n + r.rows.length, 0);
       const badPhases = results.reduce((n, r) => n + r.rows.filter((x) => !x.ok).length, 0);
       console.log(

@@ -14,6 +14,7 @@ import {
   UsageError,
   writeOutput,
 } from "./_cli.ts";
+import { KNOBS, parseKnobAssignments } from "../../core/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../diagnostics.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../replay.ts";
@@ -37,6 +38,8 @@ Options:
   --mem SIZE             physical memory, e.g. 64M (default: trace header mem=, else 1G)
   --swap SIZE            swap device 'swap', created when first needed unless the trace has
                          swapped on its own device by then (default: header swap=, else none)
+  --vm NAME=VALUE        a kernel setting (repeatable; overrides the trace header's):
+                         ${KNOBS.map((k) => k.name).join(", ")}; see docs/machine.md
   --verify               check every load against the reference model (verify_errors)
   --check                check the machine's invariants after every event (check_errors)
   --check-every N        with --check: after every N events instead, and after the last (a
@@ -62,6 +65,7 @@ const OPTIONS = {
   strategies: { type: "string" },
   mem: { type: "string" },
   swap: { type: "string" },
+  vm: { type: "string", multiple: true },
   verify: { type: "boolean" },
   check: { type: "boolean" },
   "check-every": { type: "string" },
@@ -165,6 +169,12 @@ export async function main(args: string[]): Promise<number> {
     if (mem !== undefined && mem < 16 * 4096) {
       throw new UsageError(`--mem: expected at least 64K (16 pages), found '${v.mem}'`);
     }
+    let vm;
+    try {
+      vm = parseKnobAssignments(v.vm ?? []);
+    } catch (e) {
+      throw new UsageError(`--vm: ${(e as Error).message}`);
+    }
     const checkEvery = positiveWhole(v["check-every"], "--check-every");
     const seriesInterval = positiveWhole(v["series-interval"], "--series-interval");
     const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
@@ -194,6 +204,7 @@ export async function main(args: string[]): Promise<number> {
           strategies,
           ...(mem !== undefined ? { mem } : {}),
           ...(swap !== undefined ? { swap } : {}),
+          vm,
           verify: v.verify ?? false,
           check: (v.check ?? false) || checkEvery !== undefined,
           ...(checkEvery !== undefined ? { checkEvery } : {}),

@@ -251,6 +251,22 @@ static __attribute__((unused)) void parent_reap(struct baton *b, long child) {
   }
 }
 
+/* Whether a read fault on untouched private anonymous memory maps the shared zero page: then a
+ * write after the read faults again. Some kernels are booted without it (pvm_no_zero_page): the
+ * read allocates a page and the write does not fault. The trace's header says which (zero_page=0),
+ * so the replay models the kernel it is compared with. */
+static int kernel_has_zero_page(void) {
+  volatile char *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) die("mmap (zero page test)");
+  struct rusage a, b;
+  (void)p[0];
+  getrusage(RUSAGE_SELF, &a);
+  p[0] = 1;
+  getrusage(RUSAGE_SELF, &b);
+  munmap((void *)p, PAGE);
+  return b.ru_minflt > a.ru_minflt;
+}
+
 static __attribute__((unused)) void probe_init(int argc, char **argv, const char *name) {
   strncpy(S.name, name, sizeof S.name - 1);
   if (argc != 3) {
@@ -262,7 +278,7 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
   S.rfd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   if (S.tfd < 0 || S.rfd < 0) die("open outputs");
   S.pid = getpid();
-  put("vmtrace 1 mem=256M\n");
+  put(kernel_has_zero_page() ? "vmtrace 1 mem=256M\n" : "vmtrace 1 mem=256M zero_page=0\n");
   put("# calibration probe ");
   put(name);
   put("\n");
