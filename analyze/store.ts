@@ -69,6 +69,8 @@ export interface RunSummary {
   strategies: string[];
   /** Total counters by strategy. */
   totals: Record<string, Counters>;
+  /** The sweep the run is a point of (`sweep`), if any. */
+  sweep?: { id: number; job: number };
 }
 
 /** A stored run in full: its summary and the {@linkcode RunResult} exactly as it was saved. */
@@ -148,7 +150,11 @@ function migrate(db: DatabaseSync, path: string): void {
   }
 }
 
-function transaction<T>(db: DatabaseSync, body: () => T): T {
+/**
+ * Runs `body` in one write transaction of `db` (committed when it returns, rolled back when it
+ * throws): what several writes that must land together use.
+ */
+export function transaction<T>(db: DatabaseSync, body: () => T): T {
   db.exec("BEGIN IMMEDIATE");
   try {
     const out = body();
@@ -180,8 +186,16 @@ function transaction<T>(db: DatabaseSync, body: () => T): T {
  * ```
  */
 export function saveRun(store: Store, result: RunResult, trace: TraceInfo): number {
+  return transaction(store.db, () => insertRun(store, result, trace));
+}
+
+/**
+ * {@linkcode saveRun} without its transaction: for callers that store a run together with other
+ * rows, inside their own {@linkcode transaction}.
+ */
+export function insertRun(store: Store, result: RunResult, trace: TraceInfo): number {
   const db = store.db;
-  return transaction(db, () => {
+  {
     const run = db.prepare(
       `INSERT INTO runs (created_at, version, trace_name, trace_path, trace_size, trace_sha256,
         events, machine_json, extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -236,7 +250,7 @@ export function saveRun(store: Store, result: RunResult, trace: TraceInfo): numb
       });
     }
     return id;
-  });
+  }
 }
 
 /** Fields with columns (or tables) of their own; any other field goes to `extra_json`. */
@@ -258,10 +272,12 @@ interface RunRow {
   events: number;
   machine_json: string;
   extra_json: string;
+  sweep_id?: number | null;
+  sweep_job?: number | null;
 }
 
 function summaryOf(row: RunRow): RunSummary {
-  return {
+  const out: RunSummary = {
     id: row.id,
     created_at: row.created_at,
     version: row.version,
@@ -276,7 +292,16 @@ function summaryOf(row: RunRow): RunSummary {
     strategies: [],
     totals: {},
   };
+  if (row.sweep_id !== null && row.sweep_id !== undefined) {
+    out.sweep = { id: row.sweep_id, job: row.sweep_job! };
+  }
+  return out;
 }
+
+/** The columns of a {@linkcode RunRow}: the run and the sweep it belongs to. */
+const RUN_COLUMNS =
+  "runs.*, sweep_points.sweep_id AS sweep_id, sweep_points.job AS sweep_job FROM runs " +
+  "LEFT JOIN sweep_points ON sweep_points.run_id = runs.id";
 
 /** Options of {@linkcode listRuns}. */
 export interface ListOptions {
@@ -298,7 +323,7 @@ export interface ListOptions {
  */
 export function listRuns(store: Store, opts: ListOptions = {}): RunSummary[] {
   const rows = store.db.prepare(
-    "SELECT * FROM runs ORDER BY id DESC LIMIT ? OFFSET ?",
+    `SELECT ${RUN_COLUMNS} ORDER BY runs.id DESC LIMIT ? OFFSET ?`,
   ).all(opts.limit ?? -1, opts.offset ?? 0) as unknown as RunRow[];
   const runs = rows.map(summaryOf);
   if (runs.length === 0) return runs;
@@ -340,7 +365,7 @@ export function countRuns(store: Store): number {
  */
 export function getRun(store: Store, id: number): StoredRun | undefined {
   const db = store.db;
-  const row = db.prepare("SELECT * FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+  const row = db.prepare(`SELECT ${RUN_COLUMNS} WHERE runs.id = ?`).get(id) as RunRow | undefined;
   if (!row) return undefined;
   const summary = summaryOf(row);
   const results: Record<string, StrategyResult> = {};

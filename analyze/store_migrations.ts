@@ -14,6 +14,11 @@
  * `RunResult` or `StrategyResult` (such as `verify`), kept as JSON so that fields added to the
  * result later are stored without a new migration.
  *
+ * Schema 3 adds sweeps (`vmreplay sweep`): `sweeps`, one row per sweep (its plan as JSON and the
+ * plan's SHA-256, the shard `I/N` it ran or '' for all of it), and `sweep_points`, which ties a
+ * sweep's job (its index in the plan) to the ordinary run that holds its results. Deleting a run
+ * removes its point; deleting a sweep leaves its runs.
+ *
  * @module
  */
 
@@ -70,5 +75,22 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}';
   ALTER TABLE strategy_results ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}';
+  `,
+  `
+  CREATE TABLE sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    version TEXT NOT NULL,
+    plan_sha256 TEXT NOT NULL,
+    plan_json TEXT NOT NULL,
+    shard TEXT NOT NULL DEFAULT ''
+  );
+  CREATE INDEX sweeps_plan ON sweeps(plan_sha256);
+  CREATE TABLE sweep_points (
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    job INTEGER NOT NULL,
+    run_id INTEGER NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
+    PRIMARY KEY (sweep_id, job)
+  );
   `,
 ];
