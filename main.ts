@@ -20,6 +20,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "replay traces once per strategy and compare them (table, --json, --csv, store)",
     load: () => import("./analyze/commands/run.ts"),
   },
+  sweep: {
+    summary: "replay traces at many memory sizes: curves, shards (plan/run/merge), SLURM",
+    load: () => import("./analyze/commands/sweep.ts"),
+  },
   runs: {
     summary: "list, show, export (--csv/--json) and delete runs in the results store",
     load: () => import("./analyze/commands/runs.ts"),
