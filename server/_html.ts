@@ -98,7 +98,7 @@ export function layout(opts: LayoutOptions, body: Html): Html {
       <body>
         <header class="top">
           <a class="brand" href="/">vmreplay</a>
-          <nav><a href="/">Runs</a> <a href="/upload">Upload a trace</a></nav>
+          <nav><a href="/">Runs</a> <a href="/sweeps">Sweeps</a> <a href="/upload">Upload a trace</a></nav>
         </header>
         <main>
         ${body}

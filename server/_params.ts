@@ -23,7 +23,16 @@ const id = z.string().regex(/^[1-9]\d{0,15}$/, { error: "expected a positive int
 
 /** A run id from the path (`/runs/:id`). */
 export function parseRunId(text: string | undefined): Parsed<number> {
-  const r = parseWith(id, text ?? "", "Run id");
+  return parseId(text, "Run id");
+}
+
+/** A sweep id from the path (`/sweeps/:id`). */
+export function parseSweepId(text: string | undefined): Parsed<number> {
+  return parseId(text, "Sweep id");
+}
+
+function parseId(text: string | undefined, what: string): Parsed<number> {
+  const r = parseWith(id, text ?? "", what);
   return r.ok ? r : { ok: false, error: `${r.error}, found '${text}'` };
 }
 

@@ -11,6 +11,9 @@
  *   202 with the job, or 201 with the run when `wait` is set. Bad parameters: 400 with a
  *   message; a bad trace: 400 with `FILE:LINE:COL: message`; too large: 413.
  * - `GET /api/jobs/:id`: a replay's state and progress per strategy.
+ * - `GET /api/sweeps?limit=&offset=`: stored sweeps, newest first (`{ total, sweeps }`).
+ * - `GET /api/sweeps/:id`: a sweep as `sweep --json` writes it (`{ sweep, points }`), with its
+ *   id, each point's `run_id`, and `complete`.
  *
  * Errors are `{ "error": message }`.
  *
@@ -21,7 +24,15 @@ import { bodyLimit } from "hono/body-limit";
 import { countRuns, deleteRun, exportRun, getRun, listRuns } from "../analyze/store.ts";
 import { rankByCost } from "../analyze/cost.ts";
 import type { AppContext } from "./app.ts";
-import { parseCompareQuery, parseListQuery, parseRunId, parseUpload } from "./_params.ts";
+import {
+  parseCompareQuery,
+  parseListQuery,
+  parseRunId,
+  parseSweepId,
+  parseUpload,
+} from "./_params.ts";
+import { countSweeps, getSweep, listSweeps } from "../analyze/sweep/store.ts";
+import { sweepJson } from "../analyze/sweep/report.ts";
 import { fmtBytes } from "./_html.ts";
 
 /** The `/api` routes over `ctx`. */
@@ -107,6 +118,30 @@ export function apiApp(ctx: AppContext): Hono {
   });
 
   api.get("/strategies", (c) => c.json({ strategies: ctx.strategies }));
+
+  api.get("/sweeps", (c) => {
+    const q = parseListQuery(c.req.query());
+    if (!q.ok) return c.json({ error: q.error }, 400);
+    return c.json({
+      total: countSweeps(ctx.store),
+      sweeps: listSweeps(ctx.store, { limit: q.value.limit ?? 100, offset: q.value.offset ?? 0 }),
+    });
+  });
+
+  api.get("/sweeps/:id", (c) => {
+    const id = parseSweepId(c.req.param("id"));
+    if (!id.ok) return c.json({ error: id.error }, 400);
+    const s = getSweep(ctx.store, id.value);
+    if (!s) return c.json({ error: `No sweep with id ${id.value}` }, 404);
+    const body = sweepJson({ plan: s.plan, points: s.points_list, id: s.id }, ctx.costWeights);
+    return c.json({
+      id: s.id,
+      created_at: s.created_at,
+      shard: s.shard,
+      complete: s.points === s.jobs,
+      ...body,
+    });
+  });
 
   api.post(
     "/runs",

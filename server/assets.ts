@@ -14,6 +14,7 @@ const STATIC_FILES: Record<string, string> = {
   "run.js": "text/javascript; charset=utf-8",
   "compare.js": "text/javascript; charset=utf-8",
   "upload.js": "text/javascript; charset=utf-8",
+  "sweep.js": "text/javascript; charset=utf-8",
 };
 
 /**

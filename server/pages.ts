@@ -1,6 +1,7 @@
 /**
  * The dashboard's HTML pages: `/` (runs, `?page=N` for older ones), `/runs/:id`,
- * `/runs/:id/delete` (asks, then deletes on POST), `/compare?a=&b=`, `/upload`.
+ * `/runs/:id/delete` (asks, then deletes on POST), `/compare?a=&b=`, `/upload`, `/sweeps` and
+ * `/sweeps/:id`.
  *
  * @module
  */
@@ -8,13 +9,16 @@ import { Hono } from "hono";
 import { countRuns, deleteRun, getRun, listRuns } from "../analyze/store.ts";
 import { rankByCost } from "../analyze/cost.ts";
 import type { AppContext } from "./app.ts";
-import { parseCompareQuery, parsePageQuery, parseRunId } from "./_params.ts";
+import { parseCompareQuery, parsePageQuery, parseRunId, parseSweepId } from "./_params.ts";
 import { runsListPage } from "./pages/runs_list_page.ts";
 import { runPage } from "./pages/run_page.ts";
 import { comparePage } from "./pages/compare_page.ts";
 import { uploadPage } from "./pages/upload_page.ts";
 import { errorPage } from "./pages/error_page.ts";
 import { deletePage } from "./pages/delete_page.ts";
+import { sweepPage } from "./pages/sweep_page.ts";
+import { sweepsListPage } from "./pages/sweeps_list_page.ts";
+import { countSweeps, getSweep, listSweeps } from "../analyze/sweep/store.ts";
 
 /** Runs a page of the list shows at most. */
 export const LIST_LIMIT = 200;
@@ -87,6 +91,20 @@ export function pagesApp(ctx: AppContext): Hono {
   });
 
   pages.get("/upload", (c) => c.html(uploadPage(ctx.strategies, ctx.uploadLimit)));
+
+  pages.get(
+    "/sweeps",
+    (c) =>
+      c.html(sweepsListPage(listSweeps(ctx.store, { limit: LIST_LIMIT }), countSweeps(ctx.store))),
+  );
+
+  pages.get("/sweeps/:id", (c) => {
+    const id = parseSweepId(c.req.param("id"));
+    if (!id.ok) return c.html(errorPage("Bad sweep id", id.error), 400);
+    const sweep = getSweep(ctx.store, id.value);
+    if (!sweep) return c.html(errorPage("No such sweep", `No sweep with id ${id.value}`), 404);
+    return c.html(sweepPage(sweep, ctx.costWeights));
+  });
 
   return pages;
 }

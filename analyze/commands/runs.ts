@@ -15,8 +15,10 @@ import {
   type RunSummary,
   type Store,
 } from "../store.ts";
+import { listSweeps, type SweepSummary } from "../sweep/store.ts";
+import { formatBytes } from "../report.ts";
 
-const HELP = `Usage: vmreplay runs list|show ID|export ID --csv|--json|rm ID [--db FILE]
+const HELP = `Usage: vmreplay runs list|show ID|export ID --csv|--json|rm ID|sweeps [--db FILE]
 
 The results store: every 'run' is kept there (unless run with --no-db).
 
@@ -26,12 +28,14 @@ Subcommands:
   export ID --json     the run as 'run --json' writes it
   export ID --csv      one row per strategy and phase, one column per counter
   rm ID                delete a run
+  sweeps               the stored sweeps ('vmreplay sweep'), newest first: id, date, points,
+                       sizes, traces (each point is a run of 'list', marked with its sweep)
 
 Options:
   --db FILE            results store (default ${DEFAULT_DB_PATH})
   -o, --output FILE    export: write to FILE instead of standard output
   --limit N            list: at most N runs (default all)
-  --json               list: as JSON; export: JSON
+  --json               list, sweeps: as JSON; export: JSON
   --csv                export: CSV
   -h, --help           this help
 `;
@@ -51,7 +55,9 @@ export async function main(args: string[]): Promise<number> {
     if (!parsed) return 0;
     const { values, positionals } = parsed;
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError("expected a subcommand: list, show, export or rm");
+    if (sub === undefined) {
+      throw new UsageError("expected a subcommand: list, show, export, rm or sweeps");
+    }
     const dbPath = values.db ?? DEFAULT_DB_PATH;
     const open = () => {
       try {
@@ -87,6 +93,14 @@ export async function main(args: string[]): Promise<number> {
         else await Deno.stdout.write(new TextEncoder().encode(text));
         return 0;
       }
+      case "sweeps": {
+        if (rest.length > 0) throw new UsageError(`sweeps takes no arguments, found '${rest[0]}'`);
+        const limit = values.limit === undefined ? undefined : parseId(values.limit, "--limit");
+        using store = open();
+        const sweeps = listSweeps(store, limit === undefined ? {} : { limit });
+        console.log(values.json ? JSON.stringify(sweeps, null, 2) : formatSweeps(sweeps));
+        return 0;
+      }
       case "rm": {
         const id = oneId(rest, sub);
         using store = open();
@@ -95,7 +109,9 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown subcommand '${sub}': expected list, show, export or rm`);
+        throw new UsageError(
+          `unknown subcommand '${sub}': expected list, show, export, rm or sweeps`,
+        );
     }
   });
 }
@@ -132,11 +148,31 @@ export function formatList(runs: RunSummary[]): string {
       String(r.id),
       r.created_at.slice(0, 19).replace("T", " "),
       String(r.trace.events),
-      r.trace.name,
+      r.trace.name + (r.sweep ? ` (sweep ${r.sweep.id})` : ""),
       r.strategies.join(","),
     ]);
   }
   return table(rows, (j) => j === 0 || j === 2);
+}
+
+/** The `runs sweeps` table. */
+export function formatSweeps(sweeps: SweepSummary[]): string {
+  if (sweeps.length === 0) {
+    return "No sweeps stored yet: 'vmreplay sweep TRACE --mem LIST' stores one.";
+  }
+  const rows = [["id", "date (UTC)", "points", "memory", "traces"]];
+  for (const s of sweeps) {
+    rows.push([
+      String(s.id),
+      s.created_at.slice(0, 19).replace("T", " "),
+      `${s.points}/${s.jobs}${s.shard ? ` (shard ${s.shard})` : ""}`,
+      s.sizes.length > 0
+        ? `${formatBytes(s.sizes[0]!)}..${formatBytes(s.sizes.at(-1)!)} (${s.sizes.length})`
+        : "-",
+      s.traces.join(", "),
+    ]);
+  }
+  return table(rows, (j) => j === 0);
 }
 
 function formatRun(store: Store, id: number): string {
@@ -148,6 +184,7 @@ function formatRun(store: Store, id: number): string {
     `trace   ${run.trace.name} (${run.trace.path}), ${run.trace.size} bytes, ` +
     `sha256 ${run.trace.sha256}`,
     `events  ${run.trace.events}`,
+    ...(run.sweep ? [`sweep   ${run.sweep.id} (job ${run.sweep.job})`] : []),
     `machine ${Object.entries(m).map(([k, v]) => `${k}=${v}`).join(" ")}`,
     "",
   ];

@@ -256,6 +256,10 @@ export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
       ) => html`, ${k} ${String(v)}`)}</dd>
       <dt>Stored</dt>
       <dd>${fmtDate(run.created_at)} by vmreplay ${run.version}</dd>
+      ${run.sweep
+        ? html`<dt>Sweep</dt>
+<dd>a point of <a href="/sweeps/${run.sweep.id}">sweep ${run.sweep.id}</a> (job ${run.sweep.job})</dd>`
+        : ""}
       <dt>Export</dt>
       <dd><a href="/api/runs/${run.id}/export?format=json" download>JSON</a> ·
         <a href="/api/runs/${run.id}/export?format=csv" download>CSV</a> ·

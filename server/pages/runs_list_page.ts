@@ -129,7 +129,13 @@ export function runsListPage(
             : ""
         }></td>
 <td><a href="/runs/${r.id}">${r.id}</a></td>
-<th scope="row" class="text"><a href="/runs/${r.id}">${r.trace.name}</a></th>
+<th scope="row" class="text"><a href="/runs/${r.id}">${r.trace.name}</a>${
+          r.sweep
+            ? html`
+              <a class="tag" href="/sweeps/${r.sweep.id}">sweep ${r.sweep.id}</a>
+            `
+            : ""
+        }</th>
 <td>${fmtDate(r.created_at)}</td>
 <td>${fmt(r.trace.events)}</td>
 <td>${fmtBytes(r.machine.mem)}</td>
