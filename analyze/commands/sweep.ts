@@ -331,19 +331,15 @@ async function sweepPlan(args: string[], v: Values): Promise<number> {
 
 async function sweepRun(args: string[], v: Values): Promise<number> {
   if (args.length !== 1) throw new UsageError("sweep run takes one PLAN.json");
-  const plan = await loadPlan(args[0]);
-  let jobs = plan.jobs.map((_, i) => i);
-  let shard = "";
-  if (v.shard !== undefined) {
-    let s;
-    try {
-      s = parseShard(v.shard);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    jobs = shardJobs(plan.jobs.length, s.index, s.count);
-    shard = `${s.index}/${s.count}`;
+  let s;
+  try {
+    s = v.shard === undefined ? undefined : parseShard(v.shard);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
+  const plan = await loadPlan(args[0]);
+  const jobs = s ? shardJobs(plan.jobs.length, s.index, s.count) : plan.jobs.map((_, i) => i);
+  const shard = s ? `${s.index}/${s.count}` : "";
   return await execute(plan, args[0], jobs, shard, v);
 }
 
