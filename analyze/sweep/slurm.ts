@@ -93,7 +93,7 @@ merge=$(sbatch --parsable --dependency="afterok:$array" --kill-on-invalid-dep=ye
 #!/usr/bin/env bash
 #SBATCH --job-name=vmreplay-merge
 #SBATCH --output=$WORK/merge.log
-${extra}exec $VMREPLAY sweep merge "$PLAN" $(seq -f "$WORK/shard-%g.db" 0 $((SHARDS - 1))) --db "$OUT"${json}
+${extra}exec $VMREPLAY sweep merge "$PLAN" $(seq -s " " -f "$WORK/shard-%g.db" 0 $((SHARDS - 1))) --db "$OUT"${json}
 ${HEREDOC}
 )
 merge=\${merge%%;*}
