@@ -12,6 +12,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { openStore, saveRun } from "../analyze/store.ts";
 import { serveDashboard } from "../server/serve.ts";
 import { makeRunResult } from "./_run_result.ts";
+import { seedSweep } from "./_sweep_store.ts";
 
 // playwright-core probes for WSL when it loads (existsSync of /proc/sys/fs/binfmt_misc/WSLInterop),
 // a path Deno lets only --allow-all read; `deno task test` grants less. Not WSL: answer "absent".
@@ -54,7 +55,7 @@ const TRACE = `vmtrace 1 mem=1M swap=1M
 `;
 
 /** The browser, a dashboard over a seeded store, and the errors each page logs. */
-async function setup() {
+async function setup(opts: { sweep?: boolean } = {}) {
   if (!haveChromium) {
     throw new Error(
       `${CHROMIUM} not found and CI is set: the browser tests need Debian's chromium ` +
@@ -75,6 +76,7 @@ async function setup() {
     size: 100,
     sha256: "cd".repeat(32),
   });
+  if (opts.sweep) seedSweep(store, ["zygote.vmt", "<b>shared</b>.vmt"]);
   const dash = serveDashboard({ store, port: 0 });
   let context: BrowserContext;
   try {
@@ -196,6 +198,48 @@ Deno.test({
     await b.page.selectOption("#compare-counter", "minor_faults");
     await b.page.check("#log-compare");
     assertDrawn(await canvases(b.page), ["chart-cost", "chart-compare"]);
+    assertEquals(b.errors, []);
+  },
+});
+
+Deno.test({
+  name: "dashboard: a sweep's page draws a curve per trace, fits 1280 pixels, switches views",
+  ignore: !haveChromium && !inCI,
+  async fn() {
+    await using b = await setup({ sweep: true });
+    await b.page.goto(`${b.url}sweeps`);
+    await b.page.click("text=zygote.vmt");
+    await b.page.waitForURL(/\/sweeps\/1$/);
+    match(await b.page.locator("h1").innerText(), /Sweep 1/);
+    const charts = ["chart-sweep-0", "chart-sweep-1"];
+    assertDrawn(await canvases(b.page), charts);
+    assertEquals(
+      await b.page.evaluate(() =>
+        (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+          .document.documentElement.scrollWidth
+      ),
+      1280,
+    );
+    ok((await b.page.locator("h2").allInnerTexts()).includes("<b>shared</b>.vmt"));
+    await b.page.selectOption("#sweep-counter", "pte_walks");
+    await b.page.check("#sweep-relative");
+    await b.page.check("#sweep-log");
+    assertDrawn(await canvases(b.page), charts);
+    assertEquals(
+      await b.page.locator("table.sweep-table[data-trace='0']:visible caption").count(),
+      0,
+      "tables stay folded",
+    );
+    await b.page.click("section.sweep-trace >> nth=0 >> summary");
+    assertEquals(
+      await b.page.locator("table.sweep-table[data-trace='0']:visible caption").innerText(),
+      "pte_walks by memory",
+    );
+    // Each size links to its run, whose page links back to the sweep.
+    await b.page.click("table.sweep-table[data-trace='0']:visible >> text=2 MiB");
+    await b.page.waitForURL(/\/runs\/\d+$/);
+    await b.page.click("dl.meta >> text=sweep 1");
+    await b.page.waitForURL(/\/sweeps\/1$/);
     assertEquals(b.errors, []);
   },
 });

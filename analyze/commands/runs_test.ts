@@ -97,7 +97,8 @@ Deno.test("runs rm deletes a run; a missing run is bad input (exit 1)", async ()
 Deno.test("runs reports usage errors with exit 2", async () => {
   await using t = await tempStore();
   const cases: [string[], RegExp][] = [
-    [[], /expected a subcommand: list, show, export or rm/],
+    [[], /expected a subcommand: list, show, export, rm or sweeps/],
+    [["sweeps", "x"], /sweeps takes no arguments, found .x./],
     [["frob"], /unknown subcommand 'frob'/],
     [["show"], /show expects one run ID/],
     [["show", "x1"], /run ID: expected a number, found 'x1'/],
