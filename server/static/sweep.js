@@ -56,6 +56,9 @@
         scales: {
           x: {
             type: "logarithmic",
+            // A little room either side of the first and last size.
+            min: trace.mems.length > 0 ? trace.mems[0] / 1.08 : undefined,
+            max: trace.mems.length > 0 ? trace.mems[trace.mems.length - 1] * 1.08 : undefined,
             title: { display: true, text: "memory" },
             afterBuildTicks: (axis) => {
               axis.ticks = trace.mems.map((m) => ({ value: m }));
