@@ -86,6 +86,36 @@ export function formatSweepTables(data: SweepData, weights = defaultCostWeights(
   return out.join("\n");
 }
 
+/** What {@linkcode sweepJson} gives (`sweep --json`). */
+export interface SweepJson {
+  /** The sweep: its traces, sizes, options and version. */
+  sweep: {
+    id?: number;
+    traces: string[];
+    mem: number[];
+    mem_list: string;
+    swap: number | null;
+    strategies: string[];
+    vm: Record<string, boolean | number>;
+    version: string;
+    trace_info: SweepPlan["traces"];
+    jobs: number;
+  };
+  /** One per job stored, in job order. */
+  points: {
+    job: number;
+    trace: string;
+    mem: number;
+    swap: number;
+    events: number;
+    run_id?: number;
+    results: Record<
+      string,
+      { counters: Record<string, number>; cost_ms: number; elapsed_ms: number }
+    >;
+  }[];
+}
+
 /**
  * The JSON of `sweep --json`: `{ sweep: { traces, mem, swap, strategies, version, ... }, points:
  * [{ trace, mem, swap, results: { STRATEGY: { counters, cost_ms, elapsed_ms } } }] }`. `mem` is
@@ -102,7 +132,7 @@ export function formatSweepTables(data: SweepData, weights = defaultCostWeights(
  * if (!Array.isArray(j.sweep.mem) || j.points.length !== 0) throw new Error("bad JSON");
  * ```
  */
-export function sweepJson(data: SweepData, weights: CostWeights = defaultCostWeights()) {
+export function sweepJson(data: SweepData, weights: CostWeights = defaultCostWeights()): SweepJson {
   const { plan } = data;
   return {
     sweep: {

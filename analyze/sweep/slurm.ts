@@ -108,13 +108,16 @@ export type CommandRunner = (
   args: string[],
 ) => Promise<{ code: number; stdout: string; stderr: string }>;
 
-/** Runs `cmd args` with Deno.Command (standard input closed). */
-export const runCommandOutput: CommandRunner = async (cmd, args) => {
+/** Runs `cmd args` with Deno.Command (standard input closed): a {@linkcode CommandRunner}. */
+export async function runCommandOutput(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" })
     .output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-};
+}
 
 /** Runs the submit script at `path`; returns the two job ids. Throws with sbatch's message. */
 export async function submitScript(
