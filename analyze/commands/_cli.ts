@@ -138,6 +138,34 @@ export function parseSize(text: string, what: string): number {
 }
 
 /**
+ * The value of option `name`, a positive whole number, or undefined when it was not given.
+ * Throws {@linkcode UsageError} for anything else.
+ */
+export function positiveWhole(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`${name}: expected a positive whole number, found '${text}'`);
+  }
+  return n;
+}
+
+/**
+ * Checks, before any work, that every trace is a regular file that can be read; throws
+ * {@linkcode InputError} naming the first that is not.
+ */
+export async function checkTraceFiles(traces: readonly string[]): Promise<void> {
+  for (const t of traces) {
+    try {
+      const st = await Deno.stat(t);
+      if (!st.isFile) throw new Error("not a regular file");
+    } catch (e) {
+      throw new InputError(`${t}: cannot read the trace: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * Writes `data` to `path` atomically: to a temporary file beside it, then renamed over it, so a
  * reader never sees a half-written file.
  */

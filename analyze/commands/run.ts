@@ -6,9 +6,11 @@
  */
 import { basename, resolve } from "node:path";
 import {
+  checkTraceFiles,
   InputError,
   parseCommand,
   parseSize,
+  positiveWhole,
   Progress,
   runCommand,
   UsageError,
@@ -107,16 +109,6 @@ async function loadWeights(file: string | undefined, items: string[]): Promise<C
   }
 }
 
-/** The value of option `name`, a positive whole number, or undefined when it was not given. */
-function positiveWhole(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${name}: expected a positive whole number, found '${text}'`);
-  }
-  return n;
-}
-
 /** A CSV of several runs: each run's rows with a leading `trace` column. */
 function csvOfRuns(runs: RunResult[]): string {
   if (runs.length === 1) return formatCsv(runs[0]!);
@@ -178,14 +170,7 @@ export async function main(args: string[]): Promise<number> {
     const checkEvery = positiveWhole(v["check-every"], "--check-every");
     const seriesInterval = positiveWhole(v["series-interval"], "--series-interval");
     const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
-    for (const t of traces) {
-      try {
-        const st = await Deno.stat(t);
-        if (!st.isFile) throw new Error("not a regular file");
-      } catch (e) {
-        throw new InputError(`${t}: cannot read the trace: ${(e as Error).message}`);
-      }
-    }
+    await checkTraceFiles(traces);
 
     const runs: RunResult[] = [];
     let failed = false;

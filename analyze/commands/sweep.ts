@@ -8,9 +8,11 @@
  */
 import { resolve } from "node:path";
 import {
+  checkTraceFiles,
   InputError,
   parseCommand,
   parseSize,
+  positiveWhole,
   Progress,
   runCommand,
   UsageError,
@@ -142,27 +144,6 @@ const ALLOWED: Record<string, (keyof typeof OPTIONS)[]> = {
   ],
 };
 
-function positiveWhole(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`${name}: expected a positive whole number, found '${text}'`);
-  }
-  return n;
-}
-
-async function checkTraces(traces: string[]): Promise<void> {
-  if (traces.length === 0) throw new UsageError("expected at least one TRACE file");
-  for (const t of traces) {
-    try {
-      const st = await Deno.stat(t);
-      if (!st.isFile) throw new Error("not a regular file");
-    } catch (e) {
-      throw new InputError(`${t}: cannot read the trace: ${(e as Error).message}`);
-    }
-  }
-}
-
 /** A plan from the options of `sweep` and `sweep plan`. */
 async function planFromOptions(
   traces: string[],
@@ -189,7 +170,8 @@ async function planFromOptions(
     throw new UsageError(`--vm: ${(e as Error).message}`);
   }
   const swap = v.swap === undefined ? undefined : parseSize(v.swap, "--swap");
-  await checkTraces(traces);
+  if (traces.length === 0) throw new UsageError("expected at least one TRACE file");
+  await checkTraceFiles(traces);
   const progress = new Progress("sweep plan", !v.quiet && Deno.stderr.isTerminal());
   try {
     return await makePlan({
