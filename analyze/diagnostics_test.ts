@@ -2,7 +2,7 @@ import { deepStrictEqual } from "node:assert/strict";
 import { DiagnosticLog, formatDiagnostics, MAX_DIAGNOSTICS } from "./diagnostics.ts";
 import { replayStrategy } from "./replay_strategy.ts";
 import type { RunDiagnostic, RunResult, StrategyResult } from "./result.ts";
-import { TraceBuilder } from "../trace/testing.ts";
+import { TraceBuilder } from "../trace/builder.ts";
 
 function strategy(diagnostics: RunDiagnostic[], segv: number, warnings: number): StrategyResult {
   return { counters: { segv, warnings }, diagnostics } as unknown as StrategyResult;

@@ -52,7 +52,7 @@ export interface StrategyReplayOptions {
  * @example
  * ```ts
  * import { replayStrategy } from "./replay_strategy.ts";
- * import { TraceBuilder } from "../trace/testing.ts";
+ * import { TraceBuilder } from "../trace/builder.ts";
  * const t = new TraceBuilder().mmap(1, 0x10000, "16K", "rw-", "private,anon")
  *   .w(1, 0x10000).mark("read").r(1, 0x10000).r(1, 0x11000);
  * const r = await replayStrategy([t.batch()], {

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { replayStrategy } from "./replay_strategy.ts";
-import { TraceBuilder } from "../trace/testing.ts";
+import { TraceBuilder } from "../trace/builder.ts";
 import type { EventBatch } from "../trace/batch.ts";
 
 Deno.test("replayStrategy(): elapsed_ms leaves out the time spent waiting for batches", async () => {

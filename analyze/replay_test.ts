@@ -2,7 +2,7 @@ import { deepStrictEqual, rejects, throws } from "node:assert/strict";
 import { replayBytes, replayTrace, resolveStrategies } from "./replay.ts";
 import { STRATEGIES } from "../core/rmap/registry.ts";
 import { randomWorkload } from "../trace/gen/random.ts";
-import { formatTraceText } from "../trace/text_write.ts";
+import { formatTraceText } from "../trace/text/stringify.ts";
 import { writeTrace } from "../trace/write.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

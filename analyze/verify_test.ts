@@ -1,7 +1,7 @@
 import { deepStrictEqual, match } from "node:assert/strict";
 import { verifyAccess } from "./verify.ts";
 import { ReferenceModel } from "../core/reference.ts";
-import { TraceBuilder } from "../trace/testing.ts";
+import { TraceBuilder } from "../trace/builder.ts";
 import { Op } from "../trace/event.ts";
 
 /** A reference model after every event but the last of `t`, and the batch. */

@@ -16,8 +16,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { importLackeyBatches, type LackeyImportOptions } from "../trace/import/lackey.ts";
-import { fileChunks } from "../trace/import/lines.ts";
+import { importLackeyBatches, type LackeyImportOptions } from "../trace/import/lackey/importer.ts";
+import { fileChunks } from "../trace/_lines.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 

@@ -10,7 +10,7 @@
  * @module
  */
 import { EventBatch } from "../trace/batch.ts";
-import { TextParser } from "../trace/text_parse.ts";
+import { TextParser } from "../trace/text/parser.ts";
 import { readTraceBytes } from "../trace/read.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { TraceFormat } from "../trace/format.ts";

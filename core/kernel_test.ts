@@ -1,5 +1,5 @@
 import { deepStrictEqual, throws } from "node:assert/strict";
-import { TraceBuilder } from "../trace/testing.ts";
+import { TraceBuilder } from "../trace/builder.ts";
 import { PG as PG_FLAGS } from "./frames.ts";
 import { Machine } from "./machine.ts";
 import { STRATEGIES } from "./rmap/registry.ts";

@@ -1,5 +1,5 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { TraceBuilder } from "../trace/testing.ts";
+import { TraceBuilder } from "../trace/builder.ts";
 import type { CounterName } from "./counters.ts";
 import { type BatchRun, runBatch } from "./run_batch.ts";
 

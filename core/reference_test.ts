@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { NO_STAMP, ReferenceModel } from "./reference.ts";
-import { TraceBuilder } from "../trace/testing.ts";
+import { TraceBuilder } from "../trace/builder.ts";
 import { Op } from "../trace/event.ts";
 
 const A = 0x10000; // page 0x10

@@ -10,7 +10,7 @@ import type { RunResult } from "../analyze/result.ts";
 import { saveRun, type Store, type TraceInfo } from "../analyze/store.ts";
 import { traceInfoOfBytes, traceInfoOfFile } from "../analyze/trace_info.ts";
 import { generateWorkload } from "../trace/gen/generate.ts";
-import { formatTraceText } from "../trace/text_write.ts";
+import { formatTraceText } from "../trace/text/stringify.ts";
 
 /** Generated workloads replayed by `start` (default parameters): each strategy's pathology. */
 export const BUNDLED_WORKLOADS: readonly string[] = [

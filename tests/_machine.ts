@@ -7,7 +7,7 @@
  */
 import { COUNTER_NAMES, type CounterName } from "../core/counters.ts";
 import { Machine } from "../core/machine.ts";
-import type { TraceBuilder } from "../trace/testing.ts";
+import type { TraceBuilder } from "../trace/builder.ts";
 
 /** A machine under test. */
 export class TestMachine {

@@ -5,11 +5,11 @@
 import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import type { Event } from "../trace/event.ts";
-import { importLackey, type LackeyImportOptions } from "../trace/import/lackey.ts";
-import { parseProcMaps } from "../trace/import/proc_maps.ts";
-import { fileChunks } from "../trace/import/lines.ts";
+import { importLackey, type LackeyImportOptions } from "../trace/import/lackey/importer.ts";
+import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
+import { fileChunks } from "../trace/_lines.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
-import { formatEvent } from "../trace/text_write.ts";
+import { formatEvent } from "../trace/text/stringify.ts";
 import { writeTrace } from "../trace/write.ts";
 import { replayTrace } from "../analyze/replay.ts";
 

@@ -6,11 +6,15 @@
 import { deepStrictEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import type { Event, ForkEvent } from "../trace/event.ts";
-import { importStrace, type StraceImportOptions, type TouchMode } from "../trace/import/strace.ts";
-import { fileChunks, readLines } from "../trace/import/lines.ts";
+import {
+  importStrace,
+  type StraceImportOptions,
+  type TouchMode,
+} from "../trace/import/strace/importer.ts";
+import { fileChunks, readLines } from "../trace/_lines.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 import { writeTrace } from "../trace/write.ts";
-import { formatEvent } from "../trace/text_write.ts";
+import { formatEvent } from "../trace/text/stringify.ts";
 import { replayTrace } from "../analyze/replay.ts";
 
 const DIR = new URL("../fixtures/strace/", import.meta.url).pathname;

@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { parseTraceText } from "../trace/text.ts";
+import { parseTraceText } from "../trace/text/parse.ts";
 import { vmreplay } from "./_cli.ts";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;

@@ -8,11 +8,11 @@ import { parse as csvParseSync } from "csv-parse/sync";
 import { EventBatch } from "./batch.ts";
 import type { TraceHeader } from "./event.ts";
 import { TraceError } from "./error.ts";
-import type { ByteSource } from "./_source.ts";
-import { MAX_LINE, TextParser } from "./text_parse.ts";
-import { VmtbDecoder } from "./vmtb_read.ts";
-import { eventFromJson, fieldColumn, headerFromJson } from "./jsonl.ts";
-import { CSV_COLUMNS, csvFieldColumn, eventFromCsvCells } from "./csv.ts";
+import type { ByteSource } from "./_io.ts";
+import { MAX_LINE, TextParser } from "./text/parser.ts";
+import { VmtbDecoder } from "./vmtb/decoder.ts";
+import { eventFromJson, fieldColumn, headerFromJson } from "./jsonl/parse.ts";
+import { CSV_COLUMNS, csvFieldColumn, eventFromCsvCells } from "./csv/parse.ts";
 import { parseHeaderLine } from "./_header.ts";
 import type { TraceForm } from "./format.ts";
 

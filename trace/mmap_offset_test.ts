@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { EventBatch } from "./batch.ts";
 import { readTraceBytes } from "./read.ts";
-import { VmtbEncoder } from "./vmtb_write.ts";
+import { VmtbEncoder } from "./vmtb/encoder.ts";
 import { writeTrace } from "./write.ts";
 import type { Event } from "./event.ts";
 import { MapFlag, Prot } from "./event.ts";

@@ -9,7 +9,7 @@
 import { EventBatch } from "./batch.ts";
 import type { Event, TraceHeader } from "./event.ts";
 import { formatFromName, type TraceFormat } from "./format.ts";
-import { type ByteSource, bytesSource, fileSource, gunzipSource } from "./_source.ts";
+import { type ByteSource, bytesSource, fileSource, gunzipSource } from "./_io.ts";
 import { decoderFor, type FormDecoder } from "./_decoders.ts";
 
 /** Options for {@linkcode readTrace}. */

@@ -3,7 +3,7 @@ import type { Event } from "./event.ts";
 import { TraceError } from "./error.ts";
 import { readTrace, readTraceBytes, validateTrace } from "./read.ts";
 import { writeTrace } from "./write.ts";
-import { TraceBuilder } from "./testing.ts";
+import { TraceBuilder } from "./builder.ts";
 
 const te = new TextEncoder();
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import type { Event, TraceHeader } from "./event.ts";
-import { randomEvents, TraceBuilder } from "./testing.ts";
+import { randomEvents, TraceBuilder } from "./builder.ts";
 import { readTrace } from "./read.ts";
 import { writeTrace } from "./write.ts";
 

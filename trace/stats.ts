@@ -81,7 +81,7 @@ class PageSet {
  * @example
  * ```ts
  * import { StatsCollector } from "./stats.ts";
- * import { TraceBuilder } from "./testing.ts";
+ * import { TraceBuilder } from "./builder.ts";
  * const t = new TraceBuilder().mmap(1, 0x10000, "16K", "rw-", "private,anon")
  *   .w(1, 0x10ffe, 4).fork(1, 2).r(2, 0x10000);
  * const s = new StatsCollector();

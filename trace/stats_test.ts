@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { StatsCollector } from "./stats.ts";
-import { TraceBuilder } from "./testing.ts";
+import { TraceBuilder } from "./builder.ts";
 
 Deno.test("StatsCollector counts pages an access spans, per process and overall", () => {
   const t = new TraceBuilder()

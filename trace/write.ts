@@ -8,10 +8,10 @@
 import { EventBatch } from "./batch.ts";
 import type { Event, TraceHeader } from "./event.ts";
 import { formatFromName, type TraceFormat } from "./format.ts";
-import { formatEvent, formatHeader } from "./text_write.ts";
-import { eventToJson, headerToJson } from "./jsonl.ts";
-import { CSV_COLUMNS, eventToCsvRow } from "./csv.ts";
-import { VmtbEncoder } from "./vmtb_write.ts";
+import { formatEvent, formatHeader } from "./text/stringify.ts";
+import { eventToJson, headerToJson } from "./jsonl/parse.ts";
+import { CSV_COLUMNS, eventToCsvRow } from "./csv/parse.ts";
+import { VmtbEncoder } from "./vmtb/encoder.ts";
 import { eventProblem } from "./check.ts";
 import { stringify as csvStringify } from "csv-stringify/sync";
 
@@ -129,7 +129,7 @@ function untrack(tmp: string): void {
  * ```ts
  * import { writeTraceBatches } from "./write.ts";
  * import { readTrace } from "./read.ts";
- * import { TraceBuilder } from "./testing.ts";
+ * import { TraceBuilder } from "./builder.ts";
  * const dir = await Deno.makeTempDir();
  * const t = new TraceBuilder().mmap(1, 0, "8K", "rw-", "private,anon").w(1, 4096);
  * async function* one() { yield t.batch(); }
@@ -203,7 +203,7 @@ function namedWriteError(e: unknown, path: string): unknown {
  * @example
  * ```ts
  * import { writeTrace } from "./write.ts";
- * import { TraceBuilder } from "./testing.ts";
+ * import { TraceBuilder } from "./builder.ts";
  * const dir = await Deno.makeTempDir();
  * const t = new TraceBuilder({ mem: "8M" }).mmap(1, 0, "8K", "rw-", "private,anon").w(1, 4096);
  * await writeTrace(`${dir}/t.jsonl.gz`, t.header(), t.events());

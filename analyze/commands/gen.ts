@@ -8,7 +8,7 @@
  */
 import { eventProblem } from "../../trace/check.ts";
 import type { Event, TraceHeader } from "../../trace/event.ts";
-import { formatEvent, formatHeader } from "../../trace/text_write.ts";
+import { formatEvent, formatHeader } from "../../trace/text/stringify.ts";
 import { writeTrace } from "../../trace/write.ts";
 import { WORKLOADS } from "../../trace/gen/registry.ts";
 import {

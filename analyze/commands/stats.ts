@@ -7,7 +7,7 @@
 import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
 import { readTrace } from "../../trace/read.ts";
 import { type TraceStats, traceStats } from "../../trace/stats.ts";
-import { formatHeader } from "../../trace/text_write.ts";
+import { formatHeader } from "../../trace/text/stringify.ts";
 import { extensionOf } from "../../trace/format.ts";
 import { OPS } from "../../trace/event.ts";
 

@@ -5,7 +5,7 @@
  */
 import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
 import { readTrace } from "../../trace/read.ts";
-import { formatHeader } from "../../trace/text_write.ts";
+import { formatHeader } from "../../trace/text/stringify.ts";
 import { extensionOf } from "../../trace/format.ts";
 
 const HELP = `Usage: vmreplay validate TRACE... [--json]

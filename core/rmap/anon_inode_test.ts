@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TestMachine } from "../../tests/_machine.ts";
-import { TraceBuilder } from "../../trace/testing.ts";
+import { TraceBuilder } from "../../trace/builder.ts";
 
 const A = 0x10000000;
 const tb = () => new TraceBuilder();

@@ -1,5 +1,5 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { TraceBuilder } from "../../trace/testing.ts";
+import { TraceBuilder } from "../../trace/builder.ts";
 import { runBatch } from "../run_batch.ts";
 
 const A = 0x7f0000000000, PG = 4096;

@@ -14,7 +14,7 @@ import { openStore, saveRun } from "../../analyze/store.ts";
 import { replayBytes } from "../../analyze/replay.ts";
 import { traceInfoOfBytes } from "../../analyze/trace_info.ts";
 import { generateWorkload } from "../../trace/gen/generate.ts";
-import { formatTraceText } from "../../trace/text_write.ts";
+import { formatTraceText } from "../../trace/text/stringify.ts";
 import { serveDashboard } from "../../server/serve.ts";
 import { makePlan } from "../../analyze/sweep/plan.ts";
 import { parseMemList } from "../../analyze/sweep/mem_list.ts";

@@ -28,7 +28,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { KeyedPermutation, keyFor, MAX_KEYED_PERMUTATION, Rng } from "./_rng.ts";
+import { KeyedPermutation, keyFor, MAX_KEYED_PERMUTATION, Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** Base address of the shared private area. */

@@ -29,7 +29,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** Base address of the area every generation inherits. */

@@ -31,7 +31,7 @@ import {
   w,
   x,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** The server's heap, its program text and the children's scratch area. */

@@ -12,7 +12,7 @@
  * @module
  */
 import { type Event, MapFlag, PAGE_SIZE, Prot, type TraceHeader } from "../event.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "../_rng.ts";
 import { type GeneratedTrace, lazyEvents, type Workload } from "./workload.ts";
 
 /** Options of {@linkcode randomWorkload}. */

@@ -32,7 +32,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** Each process's area, and where every process maps the data file. */

@@ -25,7 +25,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** Base of the shared anonymous area. */

@@ -27,7 +27,7 @@ import {
   w,
   write,
 } from "./_events.ts";
-import { Rng } from "./_rng.ts";
+import { Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** Where the checker maps the files, and the private anonymous area. */

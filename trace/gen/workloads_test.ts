@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type Event, PAGE_SIZE } from "../event.ts";
-import { formatTraceText } from "../text_write.ts";
-import { parseTraceText } from "../text.ts";
+import { formatTraceText } from "../text/stringify.ts";
+import { parseTraceText } from "../text/parse.ts";
 import { WORKLOADS } from "./registry.ts";
 import { generateWorkload } from "./generate.ts";
 import { resolveParams } from "./workload.ts";

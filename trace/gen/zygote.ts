@@ -28,7 +28,7 @@ import {
   swapon,
   w,
 } from "./_events.ts";
-import { KeyedPermutation, keyFor, Rng } from "./_rng.ts";
+import { KeyedPermutation, keyFor, Rng } from "../_rng.ts";
 import { lazyEvents, type Workload } from "./workload.ts";
 
 /** The preloaded libraries, the preloaded heap and each app's own heap. */

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
-import { TraceBuilder } from "./testing.ts";
-import { parseTraceText } from "./text.ts";
+import { TraceBuilder } from "./builder.ts";
+import { parseTraceText } from "./text/parse.ts";
 import { Op } from "./event.ts";
 
 Deno.test("TraceBuilder.text() parses back to the same events", () => {

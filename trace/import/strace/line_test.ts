@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { parseResult, parseStraceLine } from "./strace_line.ts";
-import { parseFd, parseFlags, parseInteger, splitArgs } from "./strace_args.ts";
+import { parseResult, parseStraceLine } from "./line.ts";
+import { parseFd, parseFlags, parseInteger, splitArgs } from "./args.ts";
 
 Deno.test("parseStraceLine() reads every PID prefix and timestamp form", () => {
   const forms = [
@@ -108,7 +108,7 @@ Deno.test("splitArgs() keeps structures, strings and fd decorations whole", () =
   deepStrictEqual(splitArgs(""), []);
 });
 
-Deno.test("strace_args helpers decode numbers, flags and fds", () => {
+Deno.test("strace args helpers decode numbers, flags and fds", () => {
   equal(parseInteger("0x7ffc12345000"), 0x7ffc12345000);
   equal(parseInteger("-1"), -1);
   equal(typeof parseInteger("0x20000000000000"), "bigint");

@@ -1,11 +1,11 @@
 /**
  * The text parser's byte-level vocabulary and its fast path for the commonest line, split from
- * `text_parse.ts` so that the general parser and the hot loop each read on their own.
+ * `parser.ts` so that the general parser and the hot loop each read on their own.
  *
  * @module
  */
-import { Op } from "./event.ts";
-import type { EventBatch } from "./batch.ts";
+import { Op } from "../event.ts";
+import type { EventBatch } from "../batch.ts";
 
 /** Longest line accepted, in bytes; a longer one is reported as an error, not buffered. */
 export const MAX_LINE = 64 * 1024;

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type Addr, MapFlag, PAGE_SIZE, Prot } from "../event.ts";
-import type { Area } from "./area_map.ts";
+import { type Addr, MapFlag, PAGE_SIZE, Prot } from "../../event.ts";
+import type { Area } from "../area_map.ts";
 import {
   type CallContext,
   clip,
@@ -18,7 +18,7 @@ import {
   type Proc,
   rangeOf,
   sanitize,
-} from "./_strace_context.ts";
+} from "./_context.ts";
 import {
   MAP_NAMES,
   parseCString,
@@ -27,7 +27,7 @@ import {
   parseInteger,
   parseSmall,
   PROT_NAMES,
-} from "./strace_args.ts";
+} from "./args.ts";
 
 const MCL_CURRENT = 1;
 const MCL_FUTURE = 2;

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
-import { Op, OPS, type TraceHeader } from "./event.ts";
-import { formatHeader } from "./text_write.ts";
+import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "../batch.ts";
+import { Op, OPS, type TraceHeader } from "../event.ts";
+import { formatHeader } from "../text/stringify.ts";
 
 /** The magic bytes a `.vmtb` file starts with: `VMTB`. */
 export const VMTB_MAGIC = new Uint8Array([0x56, 0x4d, 0x54, 0x42]);
@@ -136,8 +136,8 @@ for (
  *
  * @example
  * ```ts
- * import { VmtbEncoder } from "./vmtb_write.ts";
- * import { EventBatch } from "./batch.ts";
+ * import { VmtbEncoder } from "./encoder.ts";
+ * import { EventBatch } from "../batch.ts";
  * const b = new EventBatch(2);
  * b.push({ pid: 1, op: "w", addr: 0x7f0000001000, len: 1 });
  * b.push({ pid: 1, op: "w", addr: 0x7f0000002000, len: 1 });

@@ -14,12 +14,12 @@
  *
  * @module
  */
-import { EventBatch } from "../batch.ts";
-import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../event.ts";
-import { type Area, AreaMap } from "./area_map.ts";
-import { ImportError, type ImportStats, newImportStats, recordWarning } from "./import_stats.ts";
-import { type ByteSource, chunksOf } from "./lines.ts";
-import { ValgrindSyscalls } from "./valgrind_syscalls.ts";
+import { EventBatch } from "../../batch.ts";
+import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../../event.ts";
+import { type Area, AreaMap } from "../area_map.ts";
+import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
+import { type ByteSource, chunksOf } from "../../_lines.ts";
+import { ValgrindSyscalls } from "./syscalls.ts";
 
 /** Options of {@linkcode LackeyImporter}. */
 export interface LackeyImportOptions {
@@ -64,7 +64,7 @@ for (let i = 0; i < 6; i++) HEX[97 + i] = 10 + i;
  *
  * @example
  * ```ts
- * import { LackeyImporter } from "./lackey.ts";
+ * import { LackeyImporter } from "./importer.ts";
  * const imp = new LackeyImporter({ instructions: false });
  * const enc = new TextEncoder();
  * for (const l of ["==42== Lackey", "I  0401000,3", " S 7ff000010,8", " M 7ff000010,4"]) {
@@ -540,7 +540,7 @@ function text(b: Uint8Array, s: number, e: number): string {
  *
  * @example
  * ```ts
- * import { importLackeyBatches } from "./lackey.ts";
+ * import { importLackeyBatches } from "./importer.ts";
  * const src = new TextEncoder().encode("I  401000,2\n L 1000,4\n");
  * let n = 0;
  * for await (const b of importLackeyBatches(src)) n += b.length;
@@ -569,7 +569,7 @@ export async function* importLackeyBatches(
  *
  * @example
  * ```ts
- * import { importLackey } from "./lackey.ts";
+ * import { importLackey } from "./importer.ts";
  * const src = new TextEncoder().encode(" L 1000,4\n L 1004,4\n S 1008,8\n");
  * const ops: string[] = [];
  * for await (const ev of importLackey(src, { coalesce: true })) ops.push(ev.op);

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { Event, TraceHeader } from "./event.ts";
-import { EventBatch } from "./batch.ts";
-import { TextParser } from "./text_parse.ts";
+import type { Event, TraceHeader } from "../event.ts";
+import { EventBatch } from "../batch.ts";
+import { TextParser } from "./parser.ts";
 
 /**
  * Parses vmtrace v1 text held in memory into its header and events (each with its `line`).
@@ -16,7 +16,7 @@ import { TextParser } from "./text_parse.ts";
  *
  * @example
  * ```ts
- * import { parseTraceText } from "./text.ts";
+ * import { parseTraceText } from "./parse.ts";
  * const { header, events } = parseTraceText("vmtrace 1 mem=8M\n1 w 0x1000 # store\n");
  * if (header.mem !== 8 << 20 || events[0]?.op !== "w") throw new Error("parse");
  * ```

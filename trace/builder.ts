@@ -7,7 +7,7 @@
 import { type Addr, type Advice, ADVICES, type Event, OPS, type TraceHeader } from "./event.ts";
 import { EventBatch } from "./batch.ts";
 import { checkFlagBits, checkName, parseFlags, parseNumber, parseProt } from "./syntax.ts";
-import { formatTraceText } from "./text_write.ts";
+import { formatTraceText } from "./text/stringify.ts";
 
 /** A number, or a string in vmtrace number syntax (`"64K"`, `"0x7f0000000000"`). */
 export type NumLike = number | bigint | string;
@@ -68,7 +68,7 @@ function toName(s: string, kind: "object" | "name" | "label"): string {
  *
  * @example
  * ```ts
- * import { TraceBuilder } from "./testing.ts";
+ * import { TraceBuilder } from "./builder.ts";
  * const t = new TraceBuilder({ mem: "8M", swap: "32M" })
  *   .mmap(1, 0x10000, "64K", "rw-", "private,anon")
  *   .w(1, 0x10000).fork(1, 2).mark("after-fork").r(2, 0x10000).exit(2).exit(1);
@@ -331,7 +331,7 @@ function rng(seed: number): () => number {
  *
  * @example
  * ```ts
- * import { randomEvents } from "./testing.ts";
+ * import { randomEvents } from "./builder.ts";
  * const a = randomEvents(42, 100), b = randomEvents(42, 100);
  * if (JSON.stringify(a, (_, v) => typeof v === "bigint" ? `${v}n` : v) !==
  *     JSON.stringify(b, (_, v) => typeof v === "bigint" ? `${v}n` : v)) throw new Error("seeded");

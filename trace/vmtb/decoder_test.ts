@@ -1,9 +1,9 @@
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
-import { EventBatch } from "./batch.ts";
-import { type Event, Op } from "./event.ts";
-import { TraceError } from "./error.ts";
-import { readTrace, readTraceBytes } from "./read.ts";
-import { randomEvents } from "./testing.ts";
+import { EventBatch } from "../batch.ts";
+import { type Event, Op } from "../event.ts";
+import { TraceError } from "../error.ts";
+import { readTrace, readTraceBytes } from "../read.ts";
+import { randomEvents } from "../builder.ts";
 import {
   BLOCK_HAS_OFFSETS,
   REC_BLOCK,
@@ -11,9 +11,9 @@ import {
   VMTB_BLOCK,
   VMTB_VERSION,
   VmtbEncoder,
-} from "./vmtb_write.ts";
-import { VmtbDecoder } from "./vmtb_read.ts";
-import { bytesSource } from "./_source.ts";
+} from "./encoder.ts";
+import { VmtbDecoder } from "./decoder.ts";
+import { bytesSource } from "../_io.ts";
 
 /** Encodes `events` (header `vmtrace 1`) to `.vmtb` bytes. */
 function encode(events: Event[]): Uint8Array {

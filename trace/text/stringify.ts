@@ -4,15 +4,15 @@
  *
  * @module
  */
-import type { Event, TraceHeader } from "./event.ts";
-import { formatAddr, formatFlags, formatProt, formatSize } from "./syntax.ts";
+import type { Event, TraceHeader } from "../event.ts";
+import { formatAddr, formatFlags, formatProt, formatSize } from "../syntax.ts";
 
 /**
  * Formats a header line (`vmtrace 1 mem=8M swap=32M`), without a newline.
  *
  * @example
  * ```ts
- * import { formatHeader } from "./text_write.ts";
+ * import { formatHeader } from "./stringify.ts";
  * if (formatHeader({ version: 1, mem: 8 << 20 }) !== "vmtrace 1 mem=8M") throw new Error();
  * ```
  */
@@ -30,7 +30,7 @@ export function formatHeader(header: TraceHeader): string {
  *
  * @example
  * ```ts
- * import { formatEvent } from "./text_write.ts";
+ * import { formatEvent } from "./stringify.ts";
  * const line = formatEvent({ pid: 1, op: "mmap", addr: 0x10000, len: 65536, prot: 3, flags: 5 });
  * if (line !== "1 mmap 0x10000 64K rw- private,anon") throw new Error(line);
  * ```
@@ -101,7 +101,7 @@ export function formatEvent(ev: Event): string {
  *
  * @example
  * ```ts
- * import { formatTraceText } from "./text_write.ts";
+ * import { formatTraceText } from "./stringify.ts";
  * const text = formatTraceText({ version: 1 }, [{ pid: 1, op: "w", addr: 0x1000, len: 1 }]);
  * if (text !== "vmtrace 1\n1 w 0x1000\n") throw new Error(text);
  * ```

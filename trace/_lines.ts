@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TraceError } from "../error.ts";
+import { TraceError } from "./error.ts";
 
 /** Bytes of input read at a time from a file. */
 const CHUNK = 1 << 20;
@@ -47,7 +47,7 @@ export type LineHandler = (bytes: Uint8Array, start: number, end: number) => voi
  *
  * @example
  * ```ts
- * import { LineSplitter } from "./lines.ts";
+ * import { LineSplitter } from "./_lines.ts";
  * const seen: number[] = [];
  * const s = new LineSplitter();
  * const on = (_b: Uint8Array, a: number, e: number) => { seen.push(e - a); };
@@ -109,7 +109,7 @@ function emit(b: Uint8Array, s: number, e: number, onLine: LineHandler): void {
  *
  * @example
  * ```ts
- * import { forEachLineBytes } from "./lines.ts";
+ * import { forEachLineBytes } from "./_lines.ts";
  * let n = 0;
  * await forEachLineBytes(new TextEncoder().encode("a\nbb\nccc"), (_b, s, e) => { n += e - s; });
  * if (n !== 6) throw new Error("expected 6 bytes of lines");
@@ -126,7 +126,7 @@ export async function forEachLineBytes(src: ByteSource, onLine: LineHandler): Pr
  *
  * @example
  * ```ts
- * import { readLines } from "./lines.ts";
+ * import { readLines } from "./_lines.ts";
  * const out: string[] = [];
  * for await (const l of readLines(new TextEncoder().encode("x\r\ny\n"))) out.push(l);
  * if (out.join("|") !== "x|y") throw new Error(out.join("|"));

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type Event, type MmapEvent, PAGE_SIZE } from "../event.ts";
-import type { Area, AreaMap, PageRange } from "./area_map.ts";
-import type { ImportStats } from "./import_stats.ts";
+import { type Event, type MmapEvent, PAGE_SIZE } from "../../event.ts";
+import type { Area, AreaMap, PageRange } from "../area_map.ts";
+import type { ImportStats } from "../import_stats.ts";
 
 /** One address space as the importer sees it. */
 export interface Mm {

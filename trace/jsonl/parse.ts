@@ -6,7 +6,7 @@
  * @module
  */
 import { z } from "zod";
-import { mmapOffsetProblem } from "./check.ts";
+import { mmapOffsetProblem } from "../check.ts";
 import {
   type Addr,
   ADVICES,
@@ -15,7 +15,7 @@ import {
   OPS,
   SYSTEM_OPS,
   type TraceHeader,
-} from "./event.ts";
+} from "../event.ts";
 import {
   ADDR_LIMIT,
   checkFlagBits,
@@ -26,7 +26,7 @@ import {
   parseFlags,
   parseNumber,
   parseProt,
-} from "./syntax.ts";
+} from "../syntax.ts";
 
 const numberish = z.union([z.number(), z.string()], {
   error: 'expected a number or a string like "0x1000" or "64K"',
@@ -195,7 +195,7 @@ export interface FieldError {
  *
  * @example
  * ```ts
- * import { eventFromJson } from "./jsonl.ts";
+ * import { eventFromJson } from "./parse.ts";
  * const ev = eventFromJson({ pid: 1, op: "w", addr: "0x1000" });
  * if ("message" in ev || ev.op !== "w" || ev.addr !== 4096) throw new Error("jsonl");
  * ```
@@ -275,7 +275,7 @@ function issueToError(
  *
  * @example
  * ```ts
- * import { headerFromJson } from "./jsonl.ts";
+ * import { headerFromJson } from "./parse.ts";
  * const h = headerFromJson({ vmtrace: 1, mem: "8M" });
  * if ("message" in h || h.mem !== 8 << 20) throw new Error("header");
  * ```
@@ -300,7 +300,7 @@ export function headerFromJson(value: unknown): TraceHeader | FieldError {
  *
  * @example
  * ```ts
- * import { eventToJson } from "./jsonl.ts";
+ * import { eventToJson } from "./parse.ts";
  * const o = eventToJson({ pid: 1, op: "mprotect", addr: 4096, len: 4096, prot: 1 });
  * if (JSON.stringify(o) !== '{"pid":1,"op":"mprotect","addr":"0x1000","len":4096,"prot":"r--"}') {
  *   throw new Error(JSON.stringify(o));
@@ -324,7 +324,7 @@ export function eventToJson(ev: Event): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { headerToJson } from "./jsonl.ts";
+ * import { headerToJson } from "./parse.ts";
  * if (JSON.stringify(headerToJson({ version: 1 })) !== '{"vmtrace":1}') throw new Error();
  * ```
  */
@@ -342,7 +342,7 @@ export function headerToJson(h: TraceHeader): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { fieldColumn } from "./jsonl.ts";
+ * import { fieldColumn } from "./parse.ts";
  * if (fieldColumn('{"pid":1,"op":"w"}', "op") !== 10) throw new Error();
  * ```
  */

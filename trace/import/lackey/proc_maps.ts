@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { MapFlag, PAGE_SIZE, Prot } from "../event.ts";
-import type { Area } from "./area_map.ts";
-import { ImportError } from "./import_stats.ts";
+import { MapFlag, PAGE_SIZE, Prot } from "../../event.ts";
+import type { Area } from "../area_map.ts";
+import { ImportError } from "../import_stats.ts";
 
 /**
  * Parses the text of `/proc/PID/maps` (`start-end perms offset dev inode [path]` per line) into

@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { type Event, MapFlag, PAGE_SIZE, Prot } from "../event.ts";
-import { type Area, AreaMap, type PageRange } from "./area_map.ts";
-import { ImportError, type ImportStats, newImportStats, recordWarning } from "./import_stats.ts";
-import { CLONE_NAMES, parseSmall, splitArgs } from "./strace_args.ts";
+import { type Event, MapFlag, PAGE_SIZE, Prot } from "../../event.ts";
+import { type Area, AreaMap, type PageRange } from "../area_map.ts";
+import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
+import { CLONE_NAMES, parseSmall, splitArgs } from "./args.ts";
 import {
   type CallContext,
   clip,
@@ -23,7 +23,7 @@ import {
   objectForPath,
   pageSpan,
   type Proc,
-} from "./_strace_context.ts";
+} from "./_context.ts";
 import {
   brkCall,
   closeCall,
@@ -42,10 +42,10 @@ import {
   shmctlCall,
   shmdtCall,
   shmgetCall,
-} from "./strace_calls.ts";
-import { parseResult, parseStraceLine, type StraceLine } from "./strace_line.ts";
+} from "./calls.ts";
+import { parseResult, parseStraceLine, type StraceLine } from "./line.ts";
 
-export { objectForPath } from "./_strace_context.ts";
+export { objectForPath } from "./_context.ts";
 
 /** How accesses are synthesized (strace records none). */
 export type TouchMode = "none" | "populate" | "all";
@@ -111,7 +111,7 @@ const HOLD_LIMIT = 10000;
  *
  * @example
  * ```ts
- * import { StraceImporter } from "./strace.ts";
+ * import { StraceImporter } from "./importer.ts";
  * const imp = new StraceImporter({ touch: "populate" });
  * const lines = [
  *   "100   mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000",
@@ -625,7 +625,7 @@ export class StraceImporter {
  *
  * @example
  * ```ts
- * import { importStrace } from "./strace.ts";
+ * import { importStrace } from "./importer.ts";
  * const lines = ["brk(NULL) = 0x1000000", "brk(0x1002000) = 0x1002000", "+++ exited with 0 +++"];
  * const ops: string[] = [];
  * for await (const ev of importStrace(lines)) ops.push(`${ev.pid} ${ev.op}`);

@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { ADVICES, MapFlag, Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
-import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
-import { mmapOffsetProblem } from "./check.ts";
-import { TraceError } from "./error.ts";
-import { checkFlagBits, checkName } from "./syntax.ts";
-import { parseHeaderLine } from "./_header.ts";
-import { CR, fastAccess, HASH, HEX, MAX_LINE, NL, SP, TAB, TWO45 } from "./_text_fast.ts";
+import { ADVICES, MapFlag, Op, OPS, SYSTEM_OPS, type TraceHeader } from "../event.ts";
+import { type EventBatch, HAS_OFFSET, HAS_PRIO } from "../batch.ts";
+import { mmapOffsetProblem } from "../check.ts";
+import { TraceError } from "../error.ts";
+import { checkFlagBits, checkName } from "../syntax.ts";
+import { parseHeaderLine } from "../_header.ts";
+import { CR, fastAccess, HASH, HEX, MAX_LINE, NL, SP, TAB, TWO45 } from "./_fast.ts";
 
 export { MAX_LINE };
 
@@ -81,8 +81,8 @@ function bytesEqual(buf: Uint8Array, s: number, e: number, word: Uint8Array): bo
  *
  * @example
  * ```ts
- * import { TextParser } from "./text_parse.ts";
- * import { EventBatch } from "./batch.ts";
+ * import { TextParser } from "./parser.ts";
+ * import { EventBatch } from "../batch.ts";
  * const p = new TextParser("mem.vmt");
  * const batch = new EventBatch(16);
  * p.push(new TextEncoder().encode("vmtrace 1 mem=8M\n1 w 0x10"));

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Addr } from "../event.ts";
+import type { Addr } from "../../event.ts";
 
 /**
  * Splits an argument list at the commas that are not inside brackets, braces, parentheses,
@@ -13,7 +13,7 @@ import type { Addr } from "../event.ts";
  *
  * @example
  * ```ts
- * import { splitArgs } from "./strace_args.ts";
+ * import { splitArgs } from "./args.ts";
  * const a = splitArgs('NULL, 8192, PROT_READ, MAP_PRIVATE, 3</a,b>, {x=1, y=[2, 3]}');
  * if (a.length !== 6 || a[4] !== "3</a,b>") throw new Error(JSON.stringify(a));
  * ```
@@ -72,7 +72,7 @@ const TWO53 = 2 ** 53;
  *
  * @example
  * ```ts
- * import { parseInteger } from "./strace_args.ts";
+ * import { parseInteger } from "./args.ts";
  * if (parseInteger("0x7f0000001000") !== 0x7f0000001000) throw new Error("hex");
  * if (parseInteger("NULL") !== 0 || parseInteger("abc") !== undefined) throw new Error("other");
  * ```
@@ -101,7 +101,7 @@ export function parseSmall(text: string): number | undefined {
  *
  * @example
  * ```ts
- * import { parseFlags } from "./strace_args.ts";
+ * import { parseFlags } from "./args.ts";
  * if (parseFlags("A|0x10", { A: 1 }) !== 17) throw new Error("flags");
  * ```
  */

@@ -1,5 +1,5 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { EVENT_SCHEMAS, eventFromJson } from "./jsonl.ts";
+import { EVENT_SCHEMAS, eventFromJson } from "./parse.ts";
 
 Deno.test("eventFromJson() gives loads and stores exactly what their zod schema gives", () => {
   // values of every kind each field may hold, valid or not

@@ -1,8 +1,8 @@
 import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
-import { EventBatch } from "./batch.ts";
-import { TraceError } from "./error.ts";
-import { MAX_LINE, TextParser } from "./text_parse.ts";
-import { parseTraceText } from "./text.ts";
+import { EventBatch } from "../batch.ts";
+import { TraceError } from "../error.ts";
+import { MAX_LINE, TextParser } from "./parser.ts";
+import { parseTraceText } from "./parse.ts";
 
 /** Asserts that parsing `text` fails with exactly `message` (`FILE:LINE:COL: reason`). */
 function fails(text: string, message: string): void {

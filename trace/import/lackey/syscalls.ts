@@ -5,9 +5,9 @@
  *
  * @module
  */
-import { type Event, MapFlag, PAGE_SIZE } from "../event.ts";
-import type { Area, AreaMap } from "./area_map.ts";
-import type { ImportStats } from "./import_stats.ts";
+import { type Event, MapFlag, PAGE_SIZE } from "../../event.ts";
+import type { Area, AreaMap } from "../area_map.ts";
+import type { ImportStats } from "../import_stats.ts";
 
 const HEAP_FLAGS = MapFlag.private | MapFlag.anon;
 
@@ -17,9 +17,9 @@ const HEAP_FLAGS = MapFlag.private | MapFlag.anon;
  *
  * @example
  * ```ts
- * import { ValgrindSyscalls } from "./valgrind_syscalls.ts";
- * import { AreaMap } from "./area_map.ts";
- * import { newImportStats } from "./import_stats.ts";
+ * import { ValgrindSyscalls } from "./syscalls.ts";
+ * import { AreaMap } from "../area_map.ts";
+ * import { newImportStats } from "../import_stats.ts";
  * const out: string[] = [];
  * new ValgrindSyscalls().apply(
  *   "SYSCALL[7,1](9) sys_mmap ( 0x0, 8192, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x4835000) ",

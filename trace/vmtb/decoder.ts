@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { EventBatch, HAS_OFFSET, HAS_PRIO } from "./batch.ts";
-import { ADVICES, Op, OPS, SYSTEM_OPS, type TraceHeader } from "./event.ts";
-import { checkFlagBits } from "./syntax.ts";
-import { mmapOffsetProblem } from "./check.ts";
-import { TraceError } from "./error.ts";
-import type { ByteSource } from "./_source.ts";
-import { parseHeaderLine } from "./_header.ts";
+import { EventBatch, HAS_OFFSET, HAS_PRIO } from "../batch.ts";
+import { ADVICES, Op, OPS, SYSTEM_OPS, type TraceHeader } from "../event.ts";
+import { checkFlagBits } from "../syntax.ts";
+import { mmapOffsetProblem } from "../check.ts";
+import { TraceError } from "../error.ts";
+import type { ByteSource } from "../_io.ts";
+import { parseHeaderLine } from "../_header.ts";
 import {
   ADDR_OPS,
   BLOCK_HAS_LENGTHS,
@@ -25,7 +25,7 @@ import {
   VMTB_MAX_BODY,
   VMTB_MAX_STRING,
   VMTB_VERSION,
-} from "./vmtb_write.ts";
+} from "./encoder.ts";
 
 /** Bytes that hold any block's head (its byte, two varints), or the end marker and its count. */
 const HEAD = 32;
@@ -305,10 +305,10 @@ function resetRare(b: EventBatch): void {
  *
  * @example
  * ```ts
- * import { VmtbDecoder } from "./vmtb_read.ts";
- * import { VmtbEncoder } from "./vmtb_write.ts";
- * import { bytesSource } from "./_source.ts";
- * import { EventBatch } from "./batch.ts";
+ * import { VmtbDecoder } from "./decoder.ts";
+ * import { VmtbEncoder } from "./encoder.ts";
+ * import { bytesSource } from "../_io.ts";
+ * import { EventBatch } from "../batch.ts";
  * const b = new EventBatch(4);
  * b.push({ pid: 7, op: "r", addr: 0x1234, len: 8 });
  * const e = new VmtbEncoder({ version: 1, mem: 1 << 20 });

@@ -1,6 +1,6 @@
 import { deepStrictEqual } from "node:assert/strict";
-import { readTraceBytes } from "./read.ts";
-import type { Event } from "./event.ts";
+import { readTraceBytes } from "../read.ts";
+import type { Event } from "../event.ts";
 
 async function events(text: string): Promise<Event[]> {
   const r = await readTraceBytes(new TextEncoder().encode(text), { name: "t.csv" });

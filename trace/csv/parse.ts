@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Event } from "./event.ts";
-import { eventFromJson, eventToJson, type FieldError } from "./jsonl.ts";
+import type { Event } from "../event.ts";
+import { eventFromJson, eventToJson, type FieldError } from "../jsonl/parse.ts";
 
 /** The CSV columns, in the order the writer puts them. */
 export const CSV_COLUMNS = [
@@ -38,7 +38,7 @@ const INTEGER_COLUMNS = new Set(["pid", "child", "prio"]);
  *
  * @example
  * ```ts
- * import { eventFromCsvRecord } from "./csv.ts";
+ * import { eventFromCsvRecord } from "./parse.ts";
  * const ev = eventFromCsvRecord({ pid: "2", op: "fork", child: "3", addr: "" });
  * if ("message" in ev || ev.op !== "fork" || ev.child !== 3) throw new Error("csv");
  * ```
@@ -52,7 +52,7 @@ export function eventFromCsvRecord(record: Record<string, string>): Event | Fiel
  *
  * @example
  * ```ts
- * import { eventFromCsvCells } from "./csv.ts";
+ * import { eventFromCsvCells } from "./parse.ts";
  * const ev = eventFromCsvCells(["pid", "op", "addr", "len"], ["1", "r", "0x2000", ""]);
  * if ("message" in ev || ev.op !== "r" || ev.addr !== 0x2000 || ev.len !== 1) throw new Error();
  * ```
@@ -77,7 +77,7 @@ const INTEGER = /^-?[0-9]+$/;
  *
  * @example
  * ```ts
- * import { eventToCsvRow } from "./csv.ts";
+ * import { eventToCsvRow } from "./parse.ts";
  * const row = eventToCsvRow({ pid: 1, op: "w", addr: 4096, len: 1 });
  * if (row.slice(0, 4).join(",") !== "1,w,0x1000,1") throw new Error(row.join(","));
  * ```
@@ -92,7 +92,7 @@ export function eventToCsvRow(ev: Event): string[] {
  *
  * @example
  * ```ts
- * import { csvFieldColumn } from "./csv.ts";
+ * import { csvFieldColumn } from "./parse.ts";
  * if (csvFieldColumn('1,mmap,0x0,"private,anon",x', ["pid", "op", "addr", "flags", "object"], "object") !== 27) {
  *   throw new Error();
  * }

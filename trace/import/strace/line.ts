@@ -47,7 +47,7 @@ const UNFINISHED = " <unfinished ...>";
  *
  * @example
  * ```ts
- * import { parseStraceLine } from "./strace_line.ts";
+ * import { parseStraceLine } from "./line.ts";
  * const l = parseStraceLine("[pid  42] 12:00:01.5 brk(NULL) = 0x5000");
  * if (l.pid !== 42 || l.name !== "brk" || l.args !== "NULL" || l.ret !== "0x5000") {
  *   throw new Error(JSON.stringify(l));
@@ -168,7 +168,7 @@ export interface StraceResult {
  *
  * @example
  * ```ts
- * import { parseResult } from "./strace_line.ts";
+ * import { parseResult } from "./line.ts";
  * const r = parseResult("-1 ENOMEM (Cannot allocate memory)");
  * if (!r.failed || r.errno !== "ENOMEM") throw new Error("expected a failure");
  * ```
