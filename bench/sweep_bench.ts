@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { generateWorkload } from "../trace/gen/generate.ts";
-import { formatTraceText } from "../trace/text_write.ts";
+import { formatTraceText } from "../trace/text/stringify.ts";
 import { makePlan } from "../analyze/sweep/plan.ts";
 import { parseMemList } from "../analyze/sweep/mem_list.ts";
 import { runSweep } from "../analyze/sweep/run.ts";

@@ -4,16 +4,11 @@
  *
  * @module
  */
-import { parseCommand, runCommand } from "../analyze/commands/_cli.ts";
+import { parseCommand, runCommand } from "./_cli.ts";
 import { countRuns, DEFAULT_DB_PATH } from "../analyze/store.ts";
-import { DEFAULT_UPLOAD_LIMIT } from "./app.ts";
-import { BUNDLED_WORKLOADS, replayBundled } from "./bundled.ts";
-import {
-  openCommandStore,
-  SERVE_OPTIONS,
-  serveArgs,
-  serveUntilInterrupted,
-} from "./serve_command.ts";
+import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
+import { BUNDLED_WORKLOADS, replayBundled } from "../server/bundled.ts";
+import { openCommandStore, SERVE_OPTIONS, serveArgs, serveUntilInterrupted } from "./serve.ts";
 
 const HELP =
   `Usage: vmreplay start [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]

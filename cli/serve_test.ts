@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { main as serve, serveArgs } from "../server/serve_command.ts";
-import { main as start } from "../server/start_command.ts";
+import { main as serve, serveArgs } from "./serve.ts";
+import { main as start } from "./start.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
-import { UsageError } from "../analyze/commands/_cli.ts";
+import { UsageError } from "./_cli.ts";
 
 /** Runs a command with console output captured. */
 async function capture(

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { main, workloadHelp } from "./gen.ts";
-import { generateWorkload } from "../../trace/gen/generate.ts";
-import { WORKLOADS } from "../../trace/gen/registry.ts";
-import { readTrace } from "../../trace/read.ts";
-import type { Event } from "../../trace/event.ts";
+import { generateWorkload } from "../trace/gen/generate.ts";
+import { WORKLOADS } from "../trace/gen/registry.ts";
+import { readTrace } from "../trace/read.ts";
+import type { Event } from "../trace/event.ts";
 
 /** Runs `gen` with console output captured; returns the exit code and what it printed. */
 async function gen(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -93,7 +93,7 @@ Deno.test("gen -o - prints the same text as gen -o FILE.vmt, streamed", async ()
       args: [
         "run",
         "-A",
-        new URL("../../main.ts", import.meta.url).pathname,
+        new URL("../main.ts", import.meta.url).pathname,
         "gen",
         ...args,
         "-o",

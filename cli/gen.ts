@@ -6,18 +6,13 @@
  *
  * @module
  */
-import { eventProblem } from "../../trace/check.ts";
-import type { Event, TraceHeader } from "../../trace/event.ts";
-import { formatEvent, formatHeader } from "../../trace/text/stringify.ts";
-import { writeTrace } from "../../trace/write.ts";
-import { WORKLOADS } from "../../trace/gen/registry.ts";
-import {
-  ParamError,
-  type ParamSpec,
-  resolveParams,
-  type Workload,
-} from "../../trace/gen/workload.ts";
-import { formatSize } from "../../trace/syntax.ts";
+import { eventProblem } from "../trace/check.ts";
+import type { Event, TraceHeader } from "../trace/event.ts";
+import { formatEvent, formatHeader } from "../trace/text/stringify.ts";
+import { writeTrace } from "../trace/write.ts";
+import { WORKLOADS } from "../trace/gen/registry.ts";
+import { ParamError, type ParamSpec, resolveParams, type Workload } from "../trace/gen/workload.ts";
+import { formatSize } from "../trace/syntax.ts";
 import { checkTraceOutputName, parseCommand, runCommand, UsageError, writeStdout } from "./_cli.ts";
 
 const HELP = `Usage: vmreplay gen WORKLOAD [--PARAM=VALUE...] -o OUT

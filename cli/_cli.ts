@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { formatFromName } from "../../trace/format.ts";
+import { formatFromName } from "../trace/format.ts";
 
 /** Exit codes (SPEC.md): 0 success, 1 bad input, 2 usage error. */
 export const EXIT = { ok: 0, badInput: 1, usage: 2 } as const;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { main } from "./runs.ts";
-import { getRun, openStore, saveRun } from "../store.ts";
-import { makeRunResult } from "../../tests/_run_result.ts";
+import { getRun, openStore, saveRun } from "../analyze/store.ts";
+import { makeRunResult } from "../tests/_run_result.ts";
 
 /** Runs `runs` with console output captured; returns the exit code and what it printed. */
 async function runs(args: string[]): Promise<{ code: number; out: string; err: string }> {

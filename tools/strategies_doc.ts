@@ -13,7 +13,7 @@ import { SIZES } from "../core/rmap/sizes.ts";
 import { EventBatch } from "../trace/batch.ts";
 import { Op } from "../trace/event.ts";
 import { generateWorkload } from "../trace/gen/generate.ts";
-import { writeFileAtomic } from "../analyze/commands/_cli.ts";
+import { writeFileAtomic } from "../cli/_cli.ts";
 
 const ALL = strategyNames();
 const OUT = new URL("../docs/strategies.md", import.meta.url).pathname;
@@ -117,7 +117,7 @@ the same for all; a strategy decides how a page is tied to the page-table entrie
 so what fork, COW, mremap, munmap and reclaim cost. Each module in \`core/rmap/\` states its data
 structures, costs and pathology in its doc comment; this page shows the pathologies in numbers.
 
-Every table below is written by \`bench/strategies_doc.ts\` (\`deno task docs:strategies\`): it
+Every table below is written by \`tools/strategies_doc.ts\` (\`deno task docs:strategies\`): it
 generates the workload with the command shown, replays it through each strategy with \`--verify\`
 (every load checked against the reference model: \`verify_errors\` is 0 in every run, or the script
 fails), and prints the counters. \`tests/strategies_test.ts\` asserts the same effects at small scale

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { DEFAULT_STRATEGY, STRATEGIES } from "../../core/rmap/registry.ts";
+import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
 import { parseCommand, runCommand, UsageError } from "./_cli.ts";
 
 const HELP = `Usage: vmreplay strategies [--json]

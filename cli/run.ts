@@ -16,14 +16,14 @@ import {
   UsageError,
   writeOutput,
 } from "./_cli.ts";
-import { KNOBS, parseKnobAssignments } from "../../core/knobs.ts";
-import { type CostWeights, costWeights, parseCostOverrides } from "../cost.ts";
-import { formatDiagnostics, MAX_DIAGNOSTICS } from "../diagnostics.ts";
-import { type ReplayProgress, replayTrace, resolveStrategies } from "../replay.ts";
-import { formatCsv, formatJson, formatMarkdown, formatTable } from "../report.ts";
-import type { RunResult } from "../result.ts";
-import { DEFAULT_DB_PATH, openStore, saveRun } from "../store.ts";
-import { traceInfoOfFile } from "../trace_info.ts";
+import { KNOBS, parseKnobAssignments } from "../core/knobs.ts";
+import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
+import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";
+import { type ReplayProgress, replayTrace, resolveStrategies } from "../analyze/replay.ts";
+import { formatCsv, formatJson, formatMarkdown, formatTable } from "../analyze/report.ts";
+import type { RunResult } from "../analyze/result.ts";
+import { DEFAULT_DB_PATH, openStore, saveRun } from "../analyze/store.ts";
+import { traceInfoOfFile } from "../analyze/trace_info.ts";
 
 const HELP = `Usage: vmreplay run TRACE... [options]
 

@@ -14,9 +14,9 @@ import {
   openStore,
   type RunSummary,
   type Store,
-} from "../store.ts";
-import { listSweeps, type SweepSummary } from "../sweep/store.ts";
-import { formatBytes } from "../report.ts";
+} from "../analyze/store.ts";
+import { listSweeps, type SweepSummary } from "../analyze/sweep/store.ts";
+import { formatBytes } from "../analyze/report.ts";
 
 const HELP = `Usage: vmreplay runs list|show ID|export ID --csv|--json|rm ID|sweeps [--db FILE]
 

@@ -5,11 +5,11 @@
  * @module
  */
 import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
-import { readTrace } from "../../trace/read.ts";
-import { type TraceStats, traceStats } from "../../trace/stats.ts";
-import { formatHeader } from "../../trace/text/stringify.ts";
-import { extensionOf } from "../../trace/format.ts";
-import { OPS } from "../../trace/event.ts";
+import { readTrace } from "../trace/read.ts";
+import { type TraceStats, traceStats } from "../trace/stats.ts";
+import { formatHeader } from "../trace/text/stringify.ts";
+import { extensionOf } from "../trace/format.ts";
+import { OPS } from "../trace/event.ts";
 
 const HELP = `Usage: vmreplay stats TRACE [--json]
 

@@ -19,10 +19,10 @@ import {
   writeFileAtomic,
   writeOutput,
 } from "./_cli.ts";
-import { KNOBS, parseKnobAssignments } from "../../core/knobs.ts";
-import { resolveStrategies } from "../replay.ts";
-import { DEFAULT_DB_PATH, openStore, type Store } from "../store.ts";
-import { parseMemList } from "../sweep/mem_list.ts";
+import { KNOBS, parseKnobAssignments } from "../core/knobs.ts";
+import { resolveStrategies } from "../analyze/replay.ts";
+import { DEFAULT_DB_PATH, openStore, type Store } from "../analyze/store.ts";
+import { parseMemList } from "../analyze/sweep/mem_list.ts";
 import {
   formatPlan,
   makePlan,
@@ -31,8 +31,8 @@ import {
   readPlan,
   shardJobs,
   type SweepPlan,
-} from "../sweep/plan.ts";
-import { defaultConcurrency, runSweep } from "../sweep/run.ts";
+} from "../analyze/sweep/plan.ts";
+import { defaultConcurrency, runSweep } from "../analyze/sweep/run.ts";
 import {
   addPoint,
   createSweep,
@@ -41,9 +41,9 @@ import {
   mergeSweeps,
   MissingJobsError,
   type SweepPoint,
-} from "../sweep/store.ts";
-import { formatSweepTables, sweepCsv, type SweepData, sweepJson } from "../sweep/report.ts";
-import { shellQuote, slurmScript, submitScript, waitForSweep } from "../sweep/slurm.ts";
+} from "../analyze/sweep/store.ts";
+import { formatSweepTables, sweepCsv, type SweepData, sweepJson } from "../analyze/sweep/report.ts";
+import { shellQuote, slurmScript, submitScript, waitForSweep } from "../analyze/sweep/slurm.ts";
 
 const MACHINE_OPTIONS =
   `  --mem LIST             memory sizes: 1M,2M,4M (a list), 1M..64M:7 (7 points from 1M to 64M,
@@ -380,7 +380,7 @@ async function sweepSlurm(args: string[], v: Values): Promise<number> {
   }
   const db = resolve(v.db);
   const script = v.output ?? `${v.db}.slurm.sh`;
-  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const main = new URL("../main.ts", import.meta.url).pathname;
   const text = slurmScript({
     plan: resolve(args[0]!),
     shards,

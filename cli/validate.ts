@@ -4,9 +4,9 @@
  * @module
  */
 import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
-import { readTrace } from "../../trace/read.ts";
-import { formatHeader } from "../../trace/text/stringify.ts";
-import { extensionOf } from "../../trace/format.ts";
+import { readTrace } from "../trace/read.ts";
+import { formatHeader } from "../trace/text/stringify.ts";
+import { extensionOf } from "../trace/format.ts";
 
 const HELP = `Usage: vmreplay validate TRACE... [--json]
 

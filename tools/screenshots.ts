@@ -5,25 +5,25 @@
  * and a shared-anonymous workload from 25% to 100% of their footprints (`vmreplay sweep`) and
  * photographs the sweep's page.
  *
- *     deno run -A docs/screenshots/take.ts
+ *     deno run -A tools/screenshots.ts
  *
  * @module
  */
 import { chromium } from "playwright-core";
-import { openStore, saveRun } from "../../analyze/store.ts";
-import { replayBytes } from "../../analyze/replay.ts";
-import { traceInfoOfBytes } from "../../analyze/trace_info.ts";
-import { generateWorkload } from "../../trace/gen/generate.ts";
-import { formatTraceText } from "../../trace/text/stringify.ts";
-import { serveDashboard } from "../../server/serve.ts";
-import { makePlan } from "../../analyze/sweep/plan.ts";
-import { parseMemList } from "../../analyze/sweep/mem_list.ts";
-import { runSweep } from "../../analyze/sweep/run.ts";
-import { addPoint, createSweep } from "../../analyze/sweep/store.ts";
-import { planId } from "../../analyze/sweep/plan.ts";
-import { resolveStrategies } from "../../analyze/replay.ts";
+import { openStore, saveRun } from "../analyze/store.ts";
+import { replayBytes } from "../analyze/replay.ts";
+import { traceInfoOfBytes } from "../analyze/trace_info.ts";
+import { generateWorkload } from "../trace/gen/generate.ts";
+import { formatTraceText } from "../trace/text/stringify.ts";
+import { serveDashboard } from "../server/serve.ts";
+import { makePlan } from "../analyze/sweep/plan.ts";
+import { parseMemList } from "../analyze/sweep/mem_list.ts";
+import { runSweep } from "../analyze/sweep/run.ts";
+import { addPoint, createSweep } from "../analyze/sweep/store.ts";
+import { planId } from "../analyze/sweep/plan.ts";
+import { resolveStrategies } from "../analyze/replay.ts";
 
-const dir = new URL("./", import.meta.url);
+const dir = new URL("../docs/screenshots/", import.meta.url);
 const { header, events } = generateWorkload("aim7", { children: 48, pages: 128 });
 const bytes = new TextEncoder().encode(formatTraceText(header, events));
 const trace = await traceInfoOfBytes("aim7.vmt", bytes);

@@ -3,16 +3,10 @@
  *
  * @module
  */
-import {
-  InputError,
-  parseCommand,
-  parseSize,
-  runCommand,
-  UsageError,
-} from "../analyze/commands/_cli.ts";
+import { InputError, parseCommand, parseSize, runCommand, UsageError } from "./_cli.ts";
 import { DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
-import { DEFAULT_UPLOAD_LIMIT } from "./app.ts";
-import { serveDashboard } from "./serve.ts";
+import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
+import { serveDashboard } from "../server/serve.ts";
 
 const HELP =
   `Usage: vmreplay serve [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]

@@ -11,10 +11,10 @@ import {
   runCommand,
   UsageError,
 } from "./_cli.ts";
-import { readTrace } from "../../trace/read.ts";
-import { writeTraceBatches } from "../../trace/write.ts";
-import { extensionOf, formatFromName } from "../../trace/format.ts";
-import type { EventBatch } from "../../trace/batch.ts";
+import { readTrace } from "../trace/read.ts";
+import { writeTraceBatches } from "../trace/write.ts";
+import { extensionOf, formatFromName } from "../trace/format.ts";
+import type { EventBatch } from "../trace/batch.ts";
 
 const HELP = `Usage: vmreplay convert IN OUT
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { formatStrategies, main, strategyRows } from "./strategies.ts";
-import { STRATEGIES } from "../../core/rmap/registry.ts";
+import { STRATEGIES } from "../core/rmap/registry.ts";
 
 Deno.test("strategyRows() lists every registered strategy once, one default", () => {
   const rows = strategyRows();

@@ -4,9 +4,9 @@
  * @module
  */
 import { InputError, parseCommand, runCommand, UsageError } from "./_cli.ts";
-import { calibrate, type ScenarioResult } from "../calibrate/run.ts";
-import { CalibrateError } from "../calibrate/kernel.ts";
-import { SCENARIOS } from "../calibrate/scenarios.ts";
+import { calibrate, type ScenarioResult } from "../analyze/calibrate/run.ts";
+import { CalibrateError } from "../analyze/calibrate/kernel.ts";
+import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--cc CC] [--keep DIR] [--json] [--list]
