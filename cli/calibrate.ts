@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { InputError, parseCommand, runCommand, UsageError } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { calibrate, type ScenarioResult } from "../analyze/calibrate/run.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";

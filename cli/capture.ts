@@ -4,15 +4,10 @@
  *
  * @module
  */
-import {
-  checkTraceOutputName,
-  counted,
-  InputError,
-  parseCommand,
-  parseSize,
-  runCommand,
-  UsageError,
-} from "./_cli.ts";
+import { checkTraceOutputName, parseCommand } from "./_args.ts";
+import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { counted } from "./_output.ts";
+import { parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import { writeTrace, writeTraceBatches } from "../trace/write.ts";
 import { importStrace, TOUCH_MODES, type TouchMode } from "../trace/import/strace/importer.ts";

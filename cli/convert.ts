@@ -3,14 +3,9 @@
  *
  * @module
  */
-import {
-  InputError,
-  isFileSystemError,
-  parseCommand,
-  Progress,
-  runCommand,
-  UsageError,
-} from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { InputError, isFileSystemError, runCommand, UsageError } from "./_errors.ts";
+import { Progress } from "./_progress.ts";
 import { readTrace } from "../trace/read.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import { extensionOf, formatFromName } from "../trace/format.ts";

@@ -13,7 +13,9 @@ import { writeTrace } from "../trace/write.ts";
 import { WORKLOADS } from "../trace/gen/registry.ts";
 import { ParamError, type ParamSpec, resolveParams, type Workload } from "../trace/gen/workload.ts";
 import { formatSize } from "../trace/syntax.ts";
-import { checkTraceOutputName, parseCommand, runCommand, UsageError, writeStdout } from "./_cli.ts";
+import { checkTraceOutputName, parseCommand } from "./_args.ts";
+import { runCommand, UsageError } from "./_errors.ts";
+import { writeStdout } from "./_output.ts";
 
 const HELP = `Usage: vmreplay gen WORKLOAD [--PARAM=VALUE...] -o OUT
        vmreplay gen --list

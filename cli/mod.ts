@@ -3,7 +3,10 @@
  * repository is the entry point (`deno run -A main.ts COMMAND [ARGS...]`, or `deno task vmreplay`).
  *
  * Each command lives in its own module in this folder, loaded only when it is called, and exports
- * `main(args): Promise<number>` returning the exit code; `_cli.ts` holds what they share.
+ * `main(args): Promise<number>` returning the exit code. The small private modules beside them are
+ * what the commands share: `_errors.ts` (exit codes, usage and input errors, and turning errors
+ * into exit codes), `_args.ts` (option parsing with `--help`), `_output.ts` (atomic output files,
+ * standard output), `_progress.ts` (a progress line) and `_sizes.ts` (sizes like `64M`).
  *
  * @module
  */

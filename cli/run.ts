@@ -5,17 +5,11 @@
  * @module
  */
 import { basename, resolve } from "node:path";
-import {
-  checkTraceFiles,
-  InputError,
-  parseCommand,
-  parseSize,
-  positiveWhole,
-  Progress,
-  runCommand,
-  UsageError,
-  writeOutput,
-} from "./_cli.ts";
+import { checkTraceFiles, parseCommand, positiveWhole } from "./_args.ts";
+import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { writeOutput } from "./_output.ts";
+import { Progress } from "./_progress.ts";
+import { parseSize } from "./_sizes.ts";
 import { KNOBS, parseKnobAssignments } from "../core/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { InputError, parseCommand, runCommand, UsageError, writeOutput } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { writeOutput } from "./_output.ts";
 import {
   DEFAULT_DB_PATH,
   deleteRun,

@@ -3,7 +3,9 @@
  *
  * @module
  */
-import { InputError, parseCommand, parseSize, runCommand, UsageError } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { parseSize } from "./_sizes.ts";
 import { DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
 import { serveDashboard } from "../server/serve.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { main as serve, serveArgs } from "./serve.ts";
 import { main as start } from "./start.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
-import { UsageError } from "./_cli.ts";
+import { UsageError } from "./_errors.ts";
 
 /** Runs a command with console output captured. */
 async function capture(

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { parseCommand, runCommand } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { runCommand } from "./_errors.ts";
 import { countRuns, DEFAULT_DB_PATH } from "../analyze/store.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
 import { BUNDLED_WORKLOADS, replayBundled } from "../server/bundled.ts";

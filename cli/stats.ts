@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { runCommand, UsageError } from "./_errors.ts";
+import { Progress } from "./_progress.ts";
 import { readTrace } from "../trace/read.ts";
 import { type TraceStats, traceStats } from "../trace/stats.ts";
 import { formatHeader } from "../trace/text/stringify.ts";

@@ -5,7 +5,8 @@
  * @module
  */
 import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
-import { parseCommand, runCommand, UsageError } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { runCommand, UsageError } from "./_errors.ts";
 
 const HELP = `Usage: vmreplay strategies [--json]
 

@@ -7,18 +7,11 @@
  * @module
  */
 import { resolve } from "node:path";
-import {
-  checkTraceFiles,
-  InputError,
-  parseCommand,
-  parseSize,
-  positiveWhole,
-  Progress,
-  runCommand,
-  UsageError,
-  writeFileAtomic,
-  writeOutput,
-} from "./_cli.ts";
+import { checkTraceFiles, parseCommand, positiveWhole } from "./_args.ts";
+import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { writeFileAtomic, writeOutput } from "./_output.ts";
+import { Progress } from "./_progress.ts";
+import { parseSize } from "./_sizes.ts";
 import { KNOBS, parseKnobAssignments } from "../core/knobs.ts";
 import { resolveStrategies } from "../analyze/replay.ts";
 import { DEFAULT_DB_PATH, openStore, type Store } from "../analyze/store.ts";

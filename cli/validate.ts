@@ -3,7 +3,9 @@
  *
  * @module
  */
-import { parseCommand, Progress, runCommand, UsageError } from "./_cli.ts";
+import { parseCommand } from "./_args.ts";
+import { runCommand, UsageError } from "./_errors.ts";
+import { Progress } from "./_progress.ts";
 import { readTrace } from "../trace/read.ts";
 import { formatHeader } from "../trace/text/stringify.ts";
 import { extensionOf } from "../trace/format.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from "zod";
-import { parseSize } from "../cli/_cli.ts";
+import { parseSize } from "../cli/_sizes.ts";
 
 /** A parse that either gives a value or says what is wrong. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };

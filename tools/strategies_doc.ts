@@ -13,7 +13,7 @@ import { SIZES } from "../core/rmap/sizes.ts";
 import { EventBatch } from "../trace/batch.ts";
 import { Op } from "../trace/event.ts";
 import { generateWorkload } from "../trace/gen/generate.ts";
-import { writeFileAtomic } from "../cli/_cli.ts";
+import { writeFileAtomic } from "../cli/_output.ts";
 
 const ALL = strategyNames();
 const OUT = new URL("../docs/strategies.md", import.meta.url).pathname;

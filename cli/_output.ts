@@ -1,0 +1,60 @@
+/**
+ * A command's output: files written atomically (temporary file, then rename), `-` for standard
+ * output, all of it written even when the pipe takes it in parts, and counted words.
+ *
+ * @module
+ */
+
+/**
+ * Writes `data` to `path` atomically: to a temporary file beside it, then renamed over it, so a
+ * reader never sees a half-written file.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
+  try {
+    if (typeof data === "string") await Deno.writeTextFile(tmp, data);
+    else await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    // Name the file asked for, not the temporary one.
+    if (e instanceof Error) {
+      e.message = `${path}: cannot write: ${e.message.replace(/(\(os error \d+\)): .*$/s, "$1")}`;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Writes a command's output file: `-` is standard output, anything else is written with
+ * {@linkcode writeFileAtomic}.
+ */
+export async function writeOutput(path: string, data: string): Promise<void> {
+  if (path === "-") {
+    await writeStdout(data.endsWith("\n") ? data : data + "\n");
+  } else {
+    await writeFileAtomic(path, data);
+  }
+}
+
+/** Writes all of `data` to standard output (`Deno.stdout.write` may take only part of it). */
+export async function writeStdout(data: string | Uint8Array): Promise<void> {
+  let bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  while (bytes.length > 0) bytes = bytes.subarray(await Deno.stdout.write(bytes));
+}
+
+/**
+ * `n` and the word for it, singular for 1: `counted(1, "warning")` is `1 warning`,
+ * `counted(2, "warning")` `2 warnings` (`plural` when it is not the word plus `s`).
+ *
+ * @example
+ * ```ts
+ * import { counted } from "./_output.ts";
+ * if (counted(1, "warning") + ", " + counted(0, "process", "processes") !== "1 warning, 0 processes") {
+ *   throw new Error("counted");
+ * }
+ * ```
+ */
+export function counted(n: number, word: string, plural = `${word}s`): string {
+  return `${n} ${n === 1 ? word : plural}`;
+}
