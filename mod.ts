@@ -34,7 +34,7 @@ export * from "./trace/import/lackey/importer.ts";
 export * from "./trace/import/lackey/proc_maps.ts";
 export * from "./trace/import/import_stats.ts";
 export type * from "./trace/import/area_map.ts";
-export type { ByteSource } from "./trace/_lines.ts";
+export type { ByteSource } from "./trace/_io.ts";
 export * from "./core/counters.ts";
 export type { KnobInfo, VmKnobs } from "./core/knobs.ts";
 export type * from "./core/event_columns.ts";

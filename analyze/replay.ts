@@ -24,7 +24,7 @@ import type { TraceHeader } from "../trace/event.ts";
 import { PAGE_SIZE } from "../trace/event.ts";
 import { readTrace, readTraceBytes, type TraceReader } from "../trace/read.ts";
 import { formatFromName } from "../trace/format.ts";
-import { REC_END } from "../trace/vmtb/encoder.ts";
+import { REC_END } from "../trace/vmtb/constants.ts";
 import type { MachineOptions, RunResult, StrategyResult } from "./result.ts";
 import { defaultSeriesInterval } from "./series.ts";
 import type { WorkerReply, WorkerRequest } from "./replay_worker.ts";

@@ -17,7 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { importLackeyBatches, type LackeyImportOptions } from "../trace/import/lackey/importer.ts";
-import { fileChunks } from "../trace/_lines.ts";
+import { fileChunks } from "../trace/_io.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 

@@ -13,7 +13,8 @@ import { writeTrace, writeTraceBatches } from "../trace/write.ts";
 import { importStrace, TOUCH_MODES, type TouchMode } from "../trace/import/strace/importer.ts";
 import { importLackeyBatches } from "../trace/import/lackey/importer.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
-import { fileChunks, readLines } from "../trace/_lines.ts";
+import { fileChunks } from "../trace/_io.ts";
+import { readLines } from "../trace/_lines.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 
 const HELP = `Usage: vmreplay import strace|lackey IN -o OUT [options]

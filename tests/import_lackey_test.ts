@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Event } from "../trace/event.ts";
 import { importLackey, type LackeyImportOptions } from "../trace/import/lackey/importer.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
-import { fileChunks } from "../trace/_lines.ts";
+import { fileChunks } from "../trace/_io.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 import { formatEvent } from "../trace/text/stringify.ts";
 import { writeTrace } from "../trace/write.ts";

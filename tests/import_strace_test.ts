@@ -11,7 +11,8 @@ import {
   type StraceImportOptions,
   type TouchMode,
 } from "../trace/import/strace/importer.ts";
-import { fileChunks, readLines } from "../trace/_lines.ts";
+import { fileChunks } from "../trace/_io.ts";
+import { readLines } from "../trace/_lines.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 import { writeTrace } from "../trace/write.ts";
 import { formatEvent } from "../trace/text/stringify.ts";

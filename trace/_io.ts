@@ -1,32 +1,54 @@
 /**
- * Byte sources for the readers: a file read into one reused buffer, bytes in memory, any
- * `ReadableStream`, and gzip decompression of any of them, with stream errors turned into
- * {@linkcode TraceError}s that name the file.
+ * Bytes in, for every reader of the package: {@linkcode ByteSource} (what a caller hands in: a
+ * stream, an iterable of chunks or bytes in memory), {@linkcode ChunkReader} (the pull reader the
+ * form decoders take: a file read into one reused buffer, bytes in memory, any `ReadableStream`,
+ * gzip decompression of any of them, with stream errors turned into {@linkcode TraceError}s that
+ * name the file), and {@linkcode FormDecoder}, the interface each form's reader implements.
  *
  * @module
  */
+import type { EventBatch } from "./batch.ts";
+import type { TraceHeader } from "./event.ts";
 import { TraceError } from "./error.ts";
 
+/** A source of bytes: an open file, a stream, or bytes already in memory. */
+export type ByteSource =
+  | ReadableStream<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array>
+  | Uint8Array;
+
 /**
- * A pull source of byte chunks. A returned chunk may be overwritten by the next `read()`: the
+ * A pull reader of byte chunks. A returned chunk may be overwritten by the next `read()`: the
  * consumer must be done with it (or copy what it keeps) before reading again.
  */
-export interface ByteSource {
+export interface ChunkReader {
   /** The next chunk, or null at the end. */
   read(): Promise<Uint8Array | null>;
   /**
    * If present: reads the next bytes straight into `dst` (saving a copy), returning how many, or
-   * null at the end. A consumer uses either this or {@linkcode ByteSource.read}, not both.
+   * null at the end. A consumer uses either this or {@linkcode ChunkReader.read}, not both.
    */
   readInto?(dst: Uint8Array): Promise<number | null>;
   /** Releases the source. */
   close(): Promise<void>;
 }
 
+/** Reads one form (`text/`, `jsonl/`, `csv/`, `vmtb/`): the header first, then batches. */
+export interface FormDecoder {
+  /** Reads up to and including the header. */
+  readHeader(): Promise<TraceHeader>;
+  /** Clears `batch` and fills it; false when the input is used up (the batch may hold events). */
+  next(batch: EventBatch): Promise<boolean>;
+}
+
 const CHUNK = 1 << 20;
 
-/** Reads a file in chunks of up to 1 MiB into one reused buffer. */
-export async function fileSource(path: string): Promise<ByteSource> {
+/**
+ * Reads a trace file in chunks of up to 1 MiB into one reused buffer. A file that cannot be opened
+ * or read throws a {@linkcode TraceError} naming it (a missing one, `Deno.errors.NotFound`).
+ */
+export async function fileReader(path: string): Promise<ChunkReader> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
@@ -67,7 +89,7 @@ export async function fileSource(path: string): Promise<ByteSource> {
 }
 
 /** One chunk holding all of `bytes`. */
-export function bytesSource(bytes: Uint8Array): ByteSource {
+export function bytesReader(bytes: Uint8Array): ChunkReader {
   let done = false;
   return {
     read() {
@@ -83,11 +105,11 @@ export function bytesSource(bytes: Uint8Array): ByteSource {
 }
 
 /** Chunks of a `ReadableStream`; stream errors become a {@linkcode TraceError} naming `name`. */
-export function streamSource(
+export function streamReader(
   stream: ReadableStream<Uint8Array>,
   name: string,
   what = "Read error",
-): ByteSource {
+): ChunkReader {
   const reader = stream.getReader();
   return {
     async read() {
@@ -104,8 +126,8 @@ export function streamSource(
   };
 }
 
-/** The source as a `ReadableStream` (its chunks copied, since the source may reuse them). */
-export function sourceStream(src: ByteSource): ReadableStream<Uint8Array<ArrayBuffer>> {
+/** The reader as a `ReadableStream` (its chunks copied, since the reader may reuse them). */
+export function readerStream(src: ChunkReader): ReadableStream<Uint8Array<ArrayBuffer>> {
   return new ReadableStream<Uint8Array<ArrayBuffer>>({
     async pull(ctl) {
       try {
@@ -125,8 +147,90 @@ export function sourceStream(src: ByteSource): ReadableStream<Uint8Array<ArrayBu
   }, { highWaterMark: 0 });
 }
 
-/** Decompresses a gzip source; a truncated or corrupt stream throws a TraceError naming `name`. */
-export function gunzipSource(src: ByteSource, name: string): ByteSource {
-  const stream = sourceStream(src).pipeThrough(new DecompressionStream("gzip"));
-  return streamSource(stream, name, "Truncated or corrupt gzip data");
+/** Decompresses a gzip reader; a truncated or corrupt stream throws a TraceError naming `name`. */
+export function gunzipReader(src: ChunkReader, name: string): ChunkReader {
+  const stream = readerStream(src).pipeThrough(new DecompressionStream("gzip"));
+  return streamReader(stream, name, "Truncated or corrupt gzip data");
+}
+
+/** Turns a {@linkcode ByteSource} into an async iterable of byte chunks. */
+export async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
+  if (src instanceof Uint8Array) {
+    yield src;
+    return;
+  }
+  if (src instanceof ReadableStream) {
+    const reader = src.getReader();
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        if (value) yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  yield* src as AsyncIterable<Uint8Array>;
+}
+
+/** A {@linkcode ChunkReader} over any {@linkcode ByteSource}. */
+export function readerOf(src: ByteSource): ChunkReader {
+  const it = chunksOf(src)[Symbol.asyncIterator]();
+  return {
+    async read() {
+      const r = await it.next();
+      return r.done ? null : r.value;
+    },
+    async close() {
+      await it.return?.();
+    },
+  };
+}
+
+/**
+ * Reads the file at `path` (`-`: standard input) in 1 MiB chunks, decompressing it when the name
+ * ends in `.gz`. One buffer is reused, so each chunk is valid only until the next is requested
+ * (the readers copy what they keep). The file is closed when iteration ends.
+ */
+export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
+  if (path === "-") {
+    yield* Deno.stdin.readable;
+    return;
+  }
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new Deno.errors.IsADirectory("is a directory, expected a file");
+    }
+  } catch (e) {
+    // Name the file in the message (Deno's own names it only for some errors).
+    if (e instanceof Error) e.message = `${path}: cannot read: ${e.message}`;
+    throw e;
+  }
+  if (path.endsWith(".gz")) {
+    // A gzip-compressed input is decompressed as it streams (the stream closes the file).
+    try {
+      yield* file.readable.pipeThrough(new DecompressionStream("gzip"));
+    } catch (e) {
+      // The decompressor's own TypeError names neither the file nor what is wrong with it.
+      if (e instanceof TypeError) {
+        throw new TraceError(path, 0, 0, `Truncated or corrupt gzip data: ${e.message}`);
+      }
+      throw e;
+    }
+    return;
+  }
+  try {
+    const buf = new Uint8Array(CHUNK);
+    while (true) {
+      const n = await file.read(buf);
+      if (n === null) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    file.close();
+  }
 }

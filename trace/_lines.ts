@@ -1,124 +1,115 @@
 /**
- * Streaming line readers for the importers: real traces reach tens of gigabytes, so they are read
- * in chunks and split on `\n` over bytes, never loaded whole.
+ * The package's one line reader, {@linkcode LineReader}, and {@linkcode readLines} over any
+ * {@linkcode ByteSource}: real traces reach tens of gigabytes, so they are read in chunks and
+ * split on `\n`, never loaded whole.
  *
  * @module
  */
 import { TraceError } from "./error.ts";
+import { type ByteSource, type ChunkReader, readerOf } from "./_io.ts";
 
-/** Bytes of input read at a time from a file. */
-const CHUNK = 1 << 20;
-
-/** A source of bytes: an open file, a stream, or bytes already in memory. */
-export type ByteSource =
-  | ReadableStream<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Iterable<Uint8Array>
-  | Uint8Array;
-
-/** Turns a {@linkcode ByteSource} into an async iterable of byte chunks. */
-export async function* chunksOf(src: ByteSource): AsyncIterable<Uint8Array> {
-  if (src instanceof Uint8Array) {
-    yield src;
-    return;
-  }
-  if (src instanceof ReadableStream) {
-    const reader = src.getReader();
-    try {
-      while (true) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        if (value) yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  }
-  yield* src as AsyncIterable<Uint8Array>;
-}
-
-/** Receives one line: `bytes[start, end)`, without the line break; valid only during the call. */
-export type LineHandler = (bytes: Uint8Array, start: number, end: number) => void;
+/** Longest line accepted, in bytes; a longer one is reported as an error, not buffered. */
+export const MAX_LINE = 64 * 1024;
 
 /**
- * Splits a stream of byte chunks into lines over bytes, synchronously, chunk by chunk. A `\r`
- * before the `\n` is dropped; the last line need not end with `\n`. Allocates only when a line
- * straddles two chunks.
- *
- * @example
- * ```ts
- * import { LineSplitter } from "./_lines.ts";
- * const seen: number[] = [];
- * const s = new LineSplitter();
- * const on = (_b: Uint8Array, a: number, e: number) => { seen.push(e - a); };
- * s.push(new TextEncoder().encode("ab\ncd"), on);
- * s.push(new TextEncoder().encode("e\r\nf"), on);
- * s.end(on);
- * if (seen.join() !== "2,3,1") throw new Error(seen.join());
- * ```
+ * Splits a {@linkcode ChunkReader} into lines (as strings), with their 1-based numbers. Each chunk is decoded
+ * once, up to its last line break, and lines are cut from that text: {@linkcode LineReader.lineSync}
+ * gives the next line without a promise when it is already decoded. A `\r` before the `\n` is
+ * dropped, and a byte order mark at the start; the last line need not end with `\n`.
  */
-export class LineSplitter {
-  #carry: Uint8Array | null = null;
+export class LineReader {
+  #src: ChunkReader;
+  #name: string;
+  #max: number;
+  #dec = new TextDecoder();
+  #enc = new TextEncoder();
+  #text = ""; // decoded whole lines, each with its line break
+  #tpos = 0;
+  #carry: Uint8Array[] = []; // bytes after the last line break read so far
+  #carryLen = 0;
+  #eof = false;
+  /** The number of the line last returned (1-based). */
+  lineNo = 0;
 
-  /** Feeds one chunk, calling `onLine` for every line it completes. */
-  push(chunk: Uint8Array, onLine: LineHandler): void {
-    let pos = 0;
-    if (this.#carry) {
-      const nl = chunk.indexOf(10);
-      if (nl < 0) {
-        const joined = new Uint8Array(this.#carry.length + chunk.length);
-        joined.set(this.#carry);
-        joined.set(chunk, this.#carry.length);
-        this.#carry = joined;
-        return;
+  /** Lines of `src`, named `name` in errors; a line longer than `maxLine` bytes is an error. */
+  constructor(src: ChunkReader, name: string, maxLine: number = MAX_LINE) {
+    this.#src = src;
+    this.#name = name;
+    this.#max = maxLine;
+  }
+
+  /** The next line if it is decoded already, else undefined (then call `line`). */
+  lineSync(): string | undefined {
+    const nl = this.#text.indexOf("\n", this.#tpos);
+    if (nl < 0) return undefined;
+    const s = this.#text.slice(this.#tpos, nl);
+    this.#tpos = nl + 1;
+    return this.#emit(s);
+  }
+
+  /** The next line without its line break, or null at the end. */
+  async line(): Promise<string | null> {
+    while (true) {
+      const s = this.lineSync();
+      if (s !== undefined) return s;
+      if (this.#eof) {
+        if (this.#carryLen === 0) return null;
+        const rest = this.#dec.decode(this.#joinCarry(new Uint8Array(0)));
+        this.#text = rest + "\n";
+        this.#tpos = 0;
+        continue;
       }
-      const line = new Uint8Array(this.#carry.length + nl);
-      line.set(this.#carry);
-      line.set(chunk.subarray(0, nl), this.#carry.length);
-      this.#carry = null;
-      emit(line, 0, line.length, onLine);
-      pos = nl + 1;
-    }
-    const n = chunk.length;
-    while (pos < n) {
-      const nl = chunk.indexOf(10, pos);
-      if (nl < 0) {
-        this.#carry = chunk.slice(pos);
-        return;
+      const c = await this.#src.read();
+      if (c === null) {
+        this.#eof = true;
+        continue;
       }
-      emit(chunk, pos, nl, onLine);
-      pos = nl + 1;
+      const last = c.lastIndexOf(10);
+      if (last < 0) {
+        this.#carry.push(c.slice());
+        this.#carryLen += c.length;
+        if (this.#carryLen > this.#max) this.#tooLong(this.lineNo + 1);
+        continue;
+      }
+      const head = this.#carryLen > 0
+        ? this.#joinCarry(c.subarray(0, last + 1))
+        : c.subarray(0, last + 1);
+      this.#text = this.#dec.decode(head);
+      this.#tpos = 0;
+      if (last + 1 < c.length) {
+        this.#carry.push(c.slice(last + 1));
+        this.#carryLen = c.length - last - 1;
+      }
     }
   }
 
-  /** Ends the input: emits a last line that had no line break. */
-  end(onLine: LineHandler): void {
-    const c = this.#carry;
-    this.#carry = null;
-    if (c && c.length > 0) emit(c, 0, c.length, onLine);
+  #joinCarry(tail: Uint8Array): Uint8Array {
+    const all = new Uint8Array(this.#carryLen + tail.length);
+    let o = 0;
+    for (const c of this.#carry) {
+      all.set(c, o);
+      o += c.length;
+    }
+    all.set(tail, o);
+    this.#carry = [];
+    this.#carryLen = 0;
+    return all;
   }
-}
 
-function emit(b: Uint8Array, s: number, e: number, onLine: LineHandler): void {
-  if (e > s && b[e - 1] === 13) e--;
-  onLine(b, s, e);
-}
+  #tooLong(line: number): never {
+    throw new TraceError(this.#name, line, 1, `Line too long: longer than ${this.#max} bytes`);
+  }
 
-/**
- * Calls `onLine(bytes, start, end)` for every line of `src` (see {@linkcode LineSplitter}).
- *
- * @example
- * ```ts
- * import { forEachLineBytes } from "./_lines.ts";
- * let n = 0;
- * await forEachLineBytes(new TextEncoder().encode("a\nbb\nccc"), (_b, s, e) => { n += e - s; });
- * if (n !== 6) throw new Error("expected 6 bytes of lines");
- * ```
- */
-export async function forEachLineBytes(src: ByteSource, onLine: LineHandler): Promise<void> {
-  const splitter = new LineSplitter();
-  for await (const chunk of chunksOf(src)) splitter.push(chunk, onLine);
-  splitter.end(onLine);
+  #emit(line: string): string {
+    this.lineNo++;
+    // a line's UTF-8 bytes are at least its UTF-16 units and at most three times as many
+    if (line.length * 3 > this.#max && this.#enc.encode(line).length > this.#max) {
+      this.#tooLong(this.lineNo);
+    }
+    let s = line;
+    if (this.lineNo === 1 && s.startsWith("\ufeff")) s = s.slice(1); // byte order mark
+    return s.endsWith("\r") ? s.slice(0, -1) : s;
+  }
 }
 
 /**
@@ -132,62 +123,12 @@ export async function forEachLineBytes(src: ByteSource, onLine: LineHandler): Pr
  * if (out.join("|") !== "x|y") throw new Error(out.join("|"));
  * ```
  */
-export async function* readLines(src: ByteSource): AsyncIterable<string> {
-  const dec = new TextDecoder();
-  let carry = "";
-  for await (const chunk of chunksOf(src)) {
-    const text = carry + dec.decode(chunk, { stream: true });
-    const parts = text.split("\n");
-    carry = parts.pop()!;
-    for (const p of parts) yield p.endsWith("\r") ? p.slice(0, -1) : p;
-  }
-  carry += dec.decode();
-  if (carry.length > 0) yield carry.endsWith("\r") ? carry.slice(0, -1) : carry;
-}
-
-/**
- * Reads the file at `path` (`-`: standard input) in 1 MiB chunks, decompressing it when the name
- * ends in `.gz`. One buffer is reused, so each chunk is valid only until the next is requested
- * (both line readers above copy what they keep). The file is closed when iteration ends.
- */
-export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
-  if (path === "-") {
-    yield* Deno.stdin.readable;
-    return;
-  }
-  let file: Deno.FsFile;
+export async function* readLines(src: ByteSource, name = "<input>"): AsyncIterable<string> {
+  const reader = readerOf(src);
+  const lines = new LineReader(reader, name, Infinity);
   try {
-    file = await Deno.open(path, { read: true });
-    if ((await file.stat()).isDirectory) {
-      file.close();
-      throw new Deno.errors.IsADirectory("is a directory, expected a file");
-    }
-  } catch (e) {
-    // Name the file in the message (Deno's own names it only for some errors).
-    if (e instanceof Error) e.message = `${path}: cannot read: ${e.message}`;
-    throw e;
-  }
-  if (path.endsWith(".gz")) {
-    // A gzip-compressed input is decompressed as it streams (the stream closes the file).
-    try {
-      yield* file.readable.pipeThrough(new DecompressionStream("gzip"));
-    } catch (e) {
-      // The decompressor's own TypeError names neither the file nor what is wrong with it.
-      if (e instanceof TypeError) {
-        throw new TraceError(path, 0, 0, `Truncated or corrupt gzip data: ${e.message}`);
-      }
-      throw e;
-    }
-    return;
-  }
-  try {
-    const buf = new Uint8Array(CHUNK);
-    while (true) {
-      const n = await file.read(buf);
-      if (n === null) return;
-      yield buf.subarray(0, n);
-    }
+    for (let l; (l = lines.lineSync() ?? await lines.line()) !== null;) yield l;
   } finally {
-    file.close();
+    await reader.close();
   }
 }

@@ -9,8 +9,18 @@
 import { EventBatch } from "./batch.ts";
 import type { Event, TraceHeader } from "./event.ts";
 import { formatFromName, type TraceFormat } from "./format.ts";
-import { type ByteSource, bytesSource, fileSource, gunzipSource } from "./_io.ts";
-import { decoderFor, type FormDecoder } from "./_decoders.ts";
+import type { TraceForm } from "./format.ts";
+import {
+  bytesReader,
+  type ChunkReader,
+  fileReader,
+  type FormDecoder,
+  gunzipReader,
+} from "./_io.ts";
+import { TextFormDecoder } from "./text/mod.ts";
+import { JsonlDecoder } from "./jsonl/mod.ts";
+import { CsvDecoder } from "./csv/mod.ts";
+import { VmtbDecoder } from "./vmtb/mod.ts";
 
 /** Options for {@linkcode readTrace}. */
 export interface ReadTraceOptions {
@@ -48,13 +58,27 @@ export interface TraceReader {
   close(): Promise<void>;
 }
 
+/** The decoder for `form` over `src` (already decompressed). */
+function decoderFor(form: TraceForm, src: ChunkReader, name: string): FormDecoder {
+  switch (form) {
+    case "text":
+      return new TextFormDecoder(src, name);
+    case "vmtb":
+      return new VmtbDecoder(src, name);
+    case "jsonl":
+      return new JsonlDecoder(src, name);
+    case "csv":
+      return new CsvDecoder(src, name);
+  }
+}
+
 async function open(
-  src: ByteSource,
+  src: ChunkReader,
   name: string,
   format: TraceFormat,
   batchSize: number,
 ): Promise<TraceReader> {
-  const source = format.gzip ? gunzipSource(src, name) : src;
+  const source = format.gzip ? gunzipReader(src, name) : src;
   let decoder: FormDecoder;
   let header: TraceHeader;
   try {
@@ -113,7 +137,7 @@ async function open(
  */
 export async function readTrace(path: string, opts: ReadTraceOptions = {}): Promise<TraceReader> {
   const format = formatFromName(path);
-  return await open(await fileSource(path), path, format, opts.batchSize ?? 4096);
+  return await open(await fileReader(path), path, format, opts.batchSize ?? 4096);
 }
 
 /**
@@ -135,7 +159,7 @@ export async function readTraceBytes(
   opts: ReadTraceBytesOptions,
 ): Promise<TraceReader> {
   const format = opts.format ?? formatFromName(opts.name);
-  return await open(bytesSource(bytes), opts.name, format, opts.batchSize ?? 4096);
+  return await open(bytesReader(bytes), opts.name, format, opts.batchSize ?? 4096);
 }
 
 /**

@@ -8,10 +8,10 @@
 import { EventBatch } from "./batch.ts";
 import type { Event, TraceHeader } from "./event.ts";
 import { formatFromName, type TraceFormat } from "./format.ts";
-import { formatEvent, formatHeader } from "./text/stringify.ts";
-import { eventToJson, headerToJson } from "./jsonl/parse.ts";
-import { CSV_COLUMNS, eventToCsvRow } from "./csv/parse.ts";
-import { VmtbEncoder } from "./vmtb/encoder.ts";
+import { formatEvent, formatHeader } from "./text/mod.ts";
+import { eventToJson, headerToJson } from "./jsonl/mod.ts";
+import { CSV_COLUMNS, eventToCsvRow } from "./csv/mod.ts";
+import { VmtbEncoder } from "./vmtb/mod.ts";
 import { eventProblem } from "./check.ts";
 import { stringify as csvStringify } from "csv-stringify/sync";
 

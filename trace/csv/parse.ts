@@ -1,14 +1,12 @@
 /**
- * The CSV form (`.csv`): an optional first line `# vmtrace 1 mem=...` carrying the header, a
- * header row naming the columns, then one row per event. Every event field has its own column
- * ({@linkcode CSV_COLUMNS}); a field an op does not have is left empty. Values are written as in
- * the text form (hex addresses, `rw-`, `private,anon`, `-` as the pid of system events) and
- * validated with the same zod schemas as JSON Lines.
+ * Reading the CSV form: {@linkcode CSV_COLUMNS}, and {@linkcode eventFromCsvCells} and
+ * {@linkcode eventFromCsvRecord}, which check a row with the JSON Lines form's schemas;
+ * {@linkcode csvFieldColumn} finds the column an error is about.
  *
  * @module
  */
 import type { Event } from "../event.ts";
-import { eventFromJson, eventToJson, type FieldError } from "../jsonl/parse.ts";
+import { eventFromJson, type FieldError } from "../jsonl/parse.ts";
 
 /** The CSV columns, in the order the writer puts them. */
 export const CSV_COLUMNS = [
@@ -71,21 +69,6 @@ export function eventFromCsvCells(
 }
 
 const INTEGER = /^-?[0-9]+$/;
-
-/**
- * The CSV cells of an event, in {@linkcode CSV_COLUMNS} order.
- *
- * @example
- * ```ts
- * import { eventToCsvRow } from "./parse.ts";
- * const row = eventToCsvRow({ pid: 1, op: "w", addr: 4096, len: 1 });
- * if (row.slice(0, 4).join(",") !== "1,w,0x1000,1") throw new Error(row.join(","));
- * ```
- */
-export function eventToCsvRow(ev: Event): string[] {
-  const o = eventToJson(ev);
-  return CSV_COLUMNS.map((c) => (o[c] === undefined ? "" : String(o[c])));
-}
 
 /**
  * The 1-based column where the cell of `field` starts in a raw CSV line, or 0 when unknown.

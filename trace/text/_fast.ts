@@ -6,9 +6,7 @@
  */
 import { Op } from "../event.ts";
 import type { EventBatch } from "../batch.ts";
-
-/** Longest line accepted, in bytes; a longer one is reported as an error, not buffered. */
-export const MAX_LINE = 64 * 1024;
+import { MAX_LINE } from "../_lines.ts";
 
 /** Bytes the tokenizer looks for. */
 export const NL = 10, SP = 32, TAB = 9, CR = 13, HASH = 35;

@@ -12,7 +12,8 @@ import { mmapOffsetProblem } from "../check.ts";
 import { TraceError } from "../error.ts";
 import { checkFlagBits, checkName } from "../syntax.ts";
 import { parseHeaderLine } from "../_header.ts";
-import { CR, fastAccess, HASH, HEX, MAX_LINE, NL, SP, TAB, TWO45 } from "./_fast.ts";
+import { CR, fastAccess, HASH, HEX, NL, SP, TAB, TWO45 } from "./_fast.ts";
+import { MAX_LINE } from "../_lines.ts";
 
 export { MAX_LINE };
 

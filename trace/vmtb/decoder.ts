@@ -10,7 +10,7 @@ import { ADVICES, Op, OPS, SYSTEM_OPS, type TraceHeader } from "../event.ts";
 import { checkFlagBits } from "../syntax.ts";
 import { mmapOffsetProblem } from "../check.ts";
 import { TraceError } from "../error.ts";
-import type { ByteSource } from "../_io.ts";
+import type { ChunkReader, FormDecoder } from "../_io.ts";
 import { parseHeaderLine } from "../_header.ts";
 import {
   ADDR_OPS,
@@ -25,7 +25,7 @@ import {
   VMTB_MAX_BODY,
   VMTB_MAX_STRING,
   VMTB_VERSION,
-} from "./encoder.ts";
+} from "./constants.ts";
 
 /** Bytes that hold any block's head (its byte, two varints), or the end marker and its count. */
 const HEAD = 32;
@@ -307,14 +307,14 @@ function resetRare(b: EventBatch): void {
  * ```ts
  * import { VmtbDecoder } from "./decoder.ts";
  * import { VmtbEncoder } from "./encoder.ts";
- * import { bytesSource } from "../_io.ts";
+ * import { bytesReader } from "../_io.ts";
  * import { EventBatch } from "../batch.ts";
  * const b = new EventBatch(4);
  * b.push({ pid: 7, op: "r", addr: 0x1234, len: 8 });
  * const e = new VmtbEncoder({ version: 1, mem: 1 << 20 });
  * e.add(b, 0);
  * e.finish();
- * const d = new VmtbDecoder(bytesSource(e.take()), "t.vmtb");
+ * const d = new VmtbDecoder(bytesReader(e.take()), "t.vmtb");
  * const header = await d.readHeader();
  * const out = new EventBatch(4);
  * await d.next(out);
@@ -324,8 +324,8 @@ function resetRare(b: EventBatch): void {
  * }
  * ```
  */
-export class VmtbDecoder {
-  readonly #src: ByteSource;
+export class VmtbDecoder implements FormDecoder {
+  readonly #src: ChunkReader;
   readonly #name: string;
   #buf = new Uint8Array(BUF);
   #p = 0;
@@ -363,7 +363,7 @@ export class VmtbDecoder {
   #stageLen = 0;
 
   /** Reads `.vmtb` bytes from `src`; `name` prefixes error messages. */
-  constructor(src: ByteSource, name: string) {
+  constructor(src: ChunkReader, name: string) {
     this.#src = src;
     this.#name = name;
   }

@@ -4,16 +4,10 @@ import { type Event, Op } from "../event.ts";
 import { TraceError } from "../error.ts";
 import { readTrace, readTraceBytes } from "../read.ts";
 import { randomEvents } from "../builder.ts";
-import {
-  BLOCK_HAS_OFFSETS,
-  REC_BLOCK,
-  REC_END,
-  VMTB_BLOCK,
-  VMTB_VERSION,
-  VmtbEncoder,
-} from "./encoder.ts";
+import { VmtbEncoder } from "./encoder.ts";
+import { BLOCK_HAS_OFFSETS, REC_BLOCK, REC_END, VMTB_BLOCK, VMTB_VERSION } from "./constants.ts";
 import { VmtbDecoder } from "./decoder.ts";
-import { bytesSource } from "../_io.ts";
+import { bytesReader } from "../_io.ts";
 
 /** Encodes `events` (header `vmtrace 1`) to `.vmtb` bytes. */
 function encode(events: Event[]): Uint8Array {
@@ -171,7 +165,7 @@ Deno.test("vmtb: rows reused after rare events read the defaults in the rare col
     }
   };
   for (const size of [VMTB_BLOCK, 1000]) {
-    const d = new VmtbDecoder(bytesSource(bytes), "t.vmtb");
+    const d = new VmtbDecoder(bytesReader(bytes), "t.vmtb");
     await d.readHeader();
     const b = new EventBatch(size);
     let accesses = 0;
@@ -184,24 +178,24 @@ Deno.test("vmtb: rows reused after rare events read the defaults in the rare col
   }
   // another decoder, or a direct write that says so, reusing the batch: the same
   const b = new EventBatch(VMTB_BLOCK);
-  const first = new VmtbDecoder(bytesSource(bytes), "t.vmtb");
+  const first = new VmtbDecoder(bytesReader(bytes), "t.vmtb");
   await first.readHeader();
   await first.next(b);
   assertEquals(b.small[2], 5);
-  const second = new VmtbDecoder(bytesSource(encode(events.slice(VMTB_BLOCK))), "u.vmtb");
+  const second = new VmtbDecoder(bytesReader(encode(events.slice(VMTB_BLOCK))), "u.vmtb");
   await second.readHeader();
   await second.next(b);
   check(b, "second decoder");
   b.small[7] = 9;
   b.rareDirty = -1;
-  const third = new VmtbDecoder(bytesSource(encode(events.slice(VMTB_BLOCK))), "v.vmtb");
+  const third = new VmtbDecoder(bytesReader(encode(events.slice(VMTB_BLOCK))), "v.vmtb");
   await third.readHeader();
   await third.next(b);
   check(b, "after a direct write");
   // and after the text parser or push filled it
   b.clear();
   b.push(rare[0]!);
-  const fourth = new VmtbDecoder(bytesSource(encode(events.slice(VMTB_BLOCK))), "w.vmtb");
+  const fourth = new VmtbDecoder(bytesReader(encode(events.slice(VMTB_BLOCK))), "w.vmtb");
   await fourth.readHeader();
   await fourth.next(b);
   check(b, "after push");

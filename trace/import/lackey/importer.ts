@@ -18,7 +18,7 @@ import { EventBatch } from "../../batch.ts";
 import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../../event.ts";
 import { type Area, AreaMap } from "../area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
-import { type ByteSource, chunksOf } from "../../_lines.ts";
+import { type ByteSource, chunksOf } from "../../_io.ts";
 import { ValgrindSyscalls } from "./syscalls.ts";
 
 /** Options of {@linkcode LackeyImporter}. */
