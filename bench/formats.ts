@@ -23,6 +23,7 @@ import { parseArgs } from "node:util";
 import process from "node:process";
 import { readTrace } from "../trace/read.ts";
 import { writeTraceBatches } from "../trace/write.ts";
+import { Rng } from "../trace/_rng.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -54,11 +55,8 @@ const bin = `${dir}/bench.vmtb`;
 async function generate(): Promise<void> {
   const file = await Deno.open(text, { write: true, create: true, truncate: true });
   const enc = new TextEncoder();
-  let seed = 12345;
-  const rand = () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 4294967296;
-  };
+  const rng = new Rng(12345);
+  const rand = () => rng.next();
   const base: number[] = [];
   let out = "vmtrace 1 mem=1G swap=4G\n- swapon swap0 4G\n";
   for (let p = 1; p <= 16; p++) {

@@ -11,17 +11,10 @@
  */
 import { EventBatch } from "../trace/batch.ts";
 import { Machine } from "../core/machine.ts";
+import { Rng } from "../trace/_rng.ts";
 
 const A = 0x7f0000000000;
 const N = 1 << 18;
-
-function lcg(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    return x / 0x7fffffff;
-  };
-}
 
 function hits(): EventBatch {
   const b = new EventBatch(N);
@@ -33,7 +26,8 @@ function hits(): EventBatch {
 }
 
 function random(): EventBatch {
-  const rnd = lcg(1);
+  const rng = new Rng(1);
+  const rnd = () => rng.next();
   const b = new EventBatch(N);
   b.push({ pid: 1, op: "mmap", addr: A, len: 64 << 20, prot: 3, flags: 5 });
   for (let i = 1; i < N; i++) {

@@ -14,17 +14,15 @@ import { TextParser } from "../trace/text/parser.ts";
 import { readTraceBytes } from "../trace/read.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { TraceFormat } from "../trace/format.ts";
+import { Rng } from "../trace/_rng.ts";
 
 const N = 200_000;
 /** JSON Lines and CSV go through zod per event: a tenth of the events keeps the run short. */
 const N_SLOW = 20_000;
 
 function generate(N: number): Uint8Array {
-  let seed = 7;
-  const rand = () => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed / 4294967296;
-  };
+  const rng = new Rng(7);
+  const rand = () => rng.next();
   const lines = ["vmtrace 1 mem=64M"];
   for (let p = 1; p <= 4; p++) {
     lines.push(`${p} mmap 0x${(0x7f0000000000 + p * 2 ** 28).toString(16)} 256M rw- private,anon`);

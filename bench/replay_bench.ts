@@ -43,6 +43,7 @@ import { readTrace } from "../trace/read.ts";
 import { writeTrace } from "../trace/write.ts";
 import { replayTrace } from "../analyze/replay.ts";
 import { replayStrategy } from "../analyze/replay_strategy.ts";
+import { Rng } from "../trace/_rng.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -78,11 +79,9 @@ const workloads = [
 /** Records `sort -n` of 8 000 numbers into `path` with `vmreplay capture`; false if it cannot. */
 async function captureSort(path: string): Promise<boolean> {
   const input = join(values.dir, "sort-input.txt");
-  let seed = 2, text = "";
-  for (let i = 0; i < 8000; i++) {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    text += `${seed % 1_000_000_000}\n`;
-  }
+  const rng = new Rng(2);
+  let text = "";
+  for (let i = 0; i < 8000; i++) text += `${rng.int(1_000_000_000)}\n`;
   await Deno.writeTextFile(input, text);
   const main = new URL("../main.ts", import.meta.url).pathname;
   const args = ["run", "-A", main, "capture", "--accesses", "--no-instr", "--quiet", "-o", path];

@@ -1,6 +1,8 @@
 /**
- * A small seeded pseudo-random generator for the workload generators (mulberry32): the same seed
- * always gives the same sequence, on every platform, so generated traces are reproducible.
+ * The package's one seeded pseudo-random generator (mulberry32), for the workload generators, the
+ * trace builder's random events, the tests and the benchmarks: the same seed always gives the
+ * same sequence, on every platform, so generated traces are reproducible. Also a keyed
+ * permutation for sampling without holding the sample.
  *
  * @module
  */
@@ -12,6 +14,23 @@ export class Rng {
   /** Starts the sequence for `seed` (any integer; 0 is fine). */
   constructor(seed: number) {
     this.#state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  }
+
+  /**
+   * A generator whose state starts as `state` itself, as plain mulberry32 is seeded (the sequence
+   * `new Rng(seed)` gives starts from the seed mixed with a constant instead).
+   *
+   * @example
+   * ```ts
+   * import { Rng } from "./_rng.ts";
+   * const a = Rng.fromState(42), b = Rng.fromState(42);
+   * if (a.next() !== b.next() || new Rng(42).next() === Rng.fromState(42).next()) throw new Error();
+   * ```
+   */
+  static fromState(state: number): Rng {
+    const r = new Rng(0);
+    r.#state = state >>> 0;
+    return r;
   }
 
   /** A uniform number in [0, 1). */

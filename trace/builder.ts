@@ -8,6 +8,7 @@ import { type Addr, type Advice, ADVICES, type Event, OPS, type TraceHeader } fr
 import { EventBatch } from "./batch.ts";
 import { checkFlagBits, checkName, parseFlags, parseNumber, parseProt } from "./syntax.ts";
 import { formatTraceText } from "./text/stringify.ts";
+import { Rng } from "./_rng.ts";
 
 /** A number, or a string in vmtrace number syntax (`"64K"`, `"0x7f0000000000"`). */
 export type NumLike = number | bigint | string;
@@ -311,18 +312,6 @@ export class TraceBuilder {
   }
 }
 
-/** A small seeded generator (mulberry32), so random traces are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A reproducible stream of `n` valid events covering every op in turn and the edges of every
  * field: addresses 0, just below and above 2^53, and 2^57-1; lengths 0, 1 and 2^53-1; PIDs up to
@@ -338,7 +327,8 @@ function rng(seed: number): () => number {
  * ```
  */
 export function randomEvents(seed: number, n: number): Event[] {
-  const rand = rng(seed);
+  const rng = Rng.fromState(seed);
+  const rand = () => rng.next();
   const int = (k: number) => Math.floor(rand() * k);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const addr = (): Addr => {

@@ -1,5 +1,6 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { parseNumber } from "./syntax.ts";
+import { Rng } from "./_rng.ts";
 
 Deno.test("parseNumber() agrees with a bigint reference on random decimal and hex strings", () => {
   const ref = (t: string) => {
@@ -9,11 +10,8 @@ Deno.test("parseNumber() agrees with a bigint reference on random decimal and he
     const v = BigInt(m[1]!) * mul;
     return v < 2n ** 53n ? Number(v) : v;
   };
-  let seed = 7;
-  const rand = (n: number) => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
+  const rng = new Rng(7);
+  const rand = (n: number) => rng.int(n);
   const chars = "0123456789abcdefABCDEFxXkKgMz -";
   const cases = ["", "0", "0x", "0X1f", "00", "0x0", "9007199254740991", "9007199254740992"];
   cases.push("0xfffffffffffff", "0x1fffffffffffff", "0x20000000000000", "999999999999999");

@@ -3,6 +3,7 @@ import { EventBatch } from "../batch.ts";
 import { TraceError } from "../error.ts";
 import { MAX_LINE, TextParser } from "./parser.ts";
 import { parseTraceText } from "./parse.ts";
+import { Rng } from "../_rng.ts";
 
 /** Asserts that parsing `text` fails with exactly `message` (`FILE:LINE:COL: reason`). */
 function fails(text: string, message: string): void {
@@ -322,8 +323,8 @@ Deno.test("TextParser gives the same events whatever the chunk boundaries", () =
 });
 
 Deno.test("TextParser: access addresses of every hex width split exactly into page and offset", () => {
-  let seed = 3;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const rng = new Rng(3);
+  const rand = () => rng.next();
   const lines: string[] = [];
   const want: [number, number][] = [];
   for (let digits = 1; digits <= 15; digits++) {

@@ -8,6 +8,7 @@ import { VmtbEncoder } from "./encoder.ts";
 import { BLOCK_HAS_OFFSETS, REC_BLOCK, REC_END, VMTB_BLOCK, VMTB_VERSION } from "./constants.ts";
 import { VmtbDecoder } from "./decoder.ts";
 import { bytesReader } from "../_io.ts";
+import { Rng } from "../_rng.ts";
 
 /** Encodes `events` (header `vmtrace 1`) to `.vmtb` bytes. */
 function encode(events: Event[]): Uint8Array {
@@ -204,8 +205,8 @@ Deno.test("vmtb: rows reused after rare events read the defaults in the rare col
 Deno.test("vmtb: many processes, short pid runs and long jumps (varints of every width) round-trip", async () => {
   const pids = [1, 127, 128, 200, 16383, 16384, 65535, 65536, 70000, 2147483647];
   const events: Event[] = [];
-  let seed = 1;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+  const rng = new Rng(1);
+  const rand = () => rng.next();
   const last = new Map<number, number>();
   for (let i = 0; i < 3 * VMTB_BLOCK + 7; i++) {
     const pid = pids[Math.floor(rand() * pids.length)]!;
