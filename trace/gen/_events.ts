@@ -5,7 +5,8 @@
  * @module
  */
 import { type Addr, type Event, MapFlag, PAGE_SIZE, Prot, type TraceHeader } from "../event.ts";
-import type { ParamSpec } from "./workload.ts";
+import { Rng } from "../_rng.ts";
+import { lazyEvents, type ParamSpec, type Workload } from "./workload.ts";
 
 /** `rw-`. */
 export const RW = Prot.read | Prot.write;
@@ -175,6 +176,53 @@ export function machineParams(
     },
     { name: "seed", description: "random seed", kind: "int", default: 1 },
   ];
+}
+
+/** A workload's footprint in pages, from its resolved parameters. */
+export type Footprint = (p: Readonly<Record<string, number>>) => number;
+
+/**
+ * {@linkcode machineParams} sized from a workload's `footprint`: memory `mem(footprint)` pages
+ * (`memText` says how in `--help`), swap `swap(footprint)` pages, twice the footprint by default.
+ */
+export function footprintParams(
+  footprint: Footprint,
+  mem: (fp: number) => number,
+  memText: string,
+  swap: (fp: number) => number = (fp) => fp * 2,
+  swapText = "twice the footprint",
+): ParamSpec[] {
+  return machineParams((p) => mem(footprint(p)), memText, (p) => swap(footprint(p)), swapText);
+}
+
+/** A workload as {@linkcode swapWorkload} completes it: its events instead of `generate`. */
+export interface SwapWorkloadSpec extends Omit<Workload, "generate"> {
+  /**
+   * The events after `- swapon swap0 SWAP`, from the resolved parameters `p`; `rng` is seeded with
+   * `--seed`.
+   */
+  events(p: Readonly<Record<string, number>>, rng: Rng): Generator<Event>;
+}
+
+/**
+ * A workload whose trace has the {@linkcode header} of its parameters and starts by turning on
+ * the swap device `swap0` of `--swap` bytes; the rest is `spec.events`, generated lazily.
+ */
+export function swapWorkload(spec: SwapWorkloadSpec): Workload {
+  const { events, ...rest } = spec;
+  return {
+    ...rest,
+    generate(p) {
+      return {
+        header: header(spec.name, p),
+        events: lazyEvents(function* () {
+          const rng = new Rng(p.seed!);
+          yield swapon("swap0", p.swap!);
+          yield* events(p, rng);
+        }),
+      };
+    },
+  };
 }
 
 /** The header every generator writes: memory and swap from the parameters, and its name. */

@@ -13,9 +13,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   MAX_CHILDREN,
   MAX_CHILDREN_TEXT,
@@ -25,11 +24,11 @@ import {
   r,
   reclaim,
   RW,
-  swapon,
+  swapWorkload,
   w,
 } from "./_events.ts";
-import { KeyedPermutation, keyFor, MAX_KEYED_PERMUTATION, Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import { KeyedPermutation, keyFor, MAX_KEYED_PERMUTATION } from "../_rng.ts";
+import type { Workload } from "./workload.ts";
 
 /** Base address of the shared private area. */
 const AREA = 0x7f0000000000;
@@ -39,7 +38,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `aim7` workload. */
-export const aim7: Workload = {
+export const aim7: Workload = swapWorkload({
   name: "aim7",
   summary: "parent + N children, each COWs P pages of a shared private area, then memory pressure",
   exposes: "anon_vma: rmap_vma_visits per reclaimed page grow with the number of children",
@@ -76,46 +75,38 @@ export const aim7: Workload = {
       default: 2,
       min: 0,
     },
-    ...machineParams(
-      (p) => footprint(p) / 2,
+    ...footprintParams(
+      footprint,
+      (fp) => fp / 2,
       "half the footprint",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { children, pages, cow, rounds, swap, seed } = p as Record<string, number>;
+  *events(p, rng) {
+    const { children, pages, cow, rounds } = p as Record<string, number>;
     const cowPages = Math.min(cow!, pages!);
-    return {
-      header: header("aim7", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
-        for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
-        yield mark("fork");
-        for (let c = 0; c < children!; c++) yield fork(1, 2 + c);
-        yield mark("cow");
-        // Every child writes its own random choice of pages, the children interleaved as if they
-        // ran at once. Child c's j-th page is computed when needed (nothing per child is held, so
-        // memory stays flat however many children there are).
-        const base = rng.int(2 ** 32);
-        const page = (c: number, j: number) => new KeyedPermutation(pages!, keyFor(base, c)).at(j);
-        for (let j = 0; j < cowPages; j++) {
-          for (let c = 0; c < children!; c++) yield w(2 + c, at(AREA, page(c, j)));
-        }
-        for (let k = 0; k < rounds!; k++) {
-          yield mark(`pressure-${k + 1}`);
-          yield reclaim(Math.ceil((children! * cowPages) / 2));
-          for (let j = 0; j < cowPages; j++) {
-            for (let c = 0; c < children!; c++) yield r(2 + c, at(AREA, page(c, j)));
-          }
-        }
-        yield mark("exit");
-        for (let c = 0; c < children!; c++) yield exit(2 + c);
-        yield exit(1);
-      }),
-    };
+    yield mark("setup");
+    yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
+    for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
+    yield mark("fork");
+    for (let c = 0; c < children!; c++) yield fork(1, 2 + c);
+    yield mark("cow");
+    // Every child writes its own random choice of pages, the children interleaved as if they
+    // ran at once. Child c's j-th page is computed when needed (nothing per child is held, so
+    // memory stays flat however many children there are).
+    const base = rng.int(2 ** 32);
+    const page = (c: number, j: number) => new KeyedPermutation(pages!, keyFor(base, c)).at(j);
+    for (let j = 0; j < cowPages; j++) {
+      for (let c = 0; c < children!; c++) yield w(2 + c, at(AREA, page(c, j)));
+    }
+    for (let k = 0; k < rounds!; k++) {
+      yield mark(`pressure-${k + 1}`);
+      yield reclaim(Math.ceil((children! * cowPages) / 2));
+      for (let j = 0; j < cowPages; j++) {
+        for (let c = 0; c < children!; c++) yield r(2 + c, at(AREA, page(c, j)));
+      }
+    }
+    yield mark("exit");
+    for (let c = 0; c < children!; c++) yield exit(2 + c);
+    yield exit(1);
   },
-};
+});

@@ -14,9 +14,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   MAX_CHILDREN,
   MAX_CHILDREN_TEXT,
@@ -26,11 +25,10 @@ import {
   r,
   reclaim,
   RW,
-  swapon,
+  swapWorkload,
   w,
 } from "./_events.ts";
-import { Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
 
 /** Base address of the area every generation inherits. */
 const AREA = 0x7f0000000000;
@@ -41,7 +39,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `fork-chain` workload. */
-export const forkChain: Workload = {
+export const forkChain: Workload = swapWorkload({
   name: "fork-chain",
   summary:
     "D generations: each forks the next, the child writes part of the area, the parent exits",
@@ -78,39 +76,31 @@ export const forkChain: Workload = {
       min: 0,
       max: 1,
     },
-    ...machineParams(
-      (p) => (footprint(p) * 3) / 4,
+    ...footprintParams(
+      footprint,
+      (fp) => (fp * 3) / 4,
       "three quarters of the footprint",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { depth, pages, write, swap, seed } = p as Record<string, number>;
+  *events(p, rng) {
+    const { depth, pages, write } = p as Record<string, number>;
     const exits = p.exit === 1;
     const n = Math.min(write!, pages!);
-    return {
-      header: header("fork-chain", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
-        for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
-        yield mark("chain");
-        for (let g = 1; g <= depth!; g++) {
-          yield fork(g, g + 1);
-          for (const i of rng.sample(pages!, n)) yield w(g + 1, at(AREA, i));
-          if (exits) yield exit(g);
-        }
-        const last = depth! + 1;
-        yield mark("pressure");
-        yield reclaim(pages!);
-        for (let i = 0; i < pages!; i++) yield r(last, at(AREA, i));
-        yield mark("exit");
-        if (!exits) { for (let g = 1; g < last; g++) yield exit(g); }
-        yield exit(last);
-      }),
-    };
+    yield mark("setup");
+    yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
+    for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
+    yield mark("chain");
+    for (let g = 1; g <= depth!; g++) {
+      yield fork(g, g + 1);
+      for (const i of rng.sample(pages!, n)) yield w(g + 1, at(AREA, i));
+      if (exits) yield exit(g);
+    }
+    const last = depth! + 1;
+    yield mark("pressure");
+    yield reclaim(pages!);
+    for (let i = 0; i < pages!; i++) yield r(last, at(AREA, i));
+    yield mark("exit");
+    if (!exits) { for (let g = 1; g < last; g++) yield exit(g); }
+    yield exit(last);
   },
-};
+});

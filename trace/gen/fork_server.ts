@@ -13,9 +13,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   MAX_CHILDREN,
   MAX_CHILDREN_TEXT,
@@ -27,12 +26,11 @@ import {
   reclaim,
   RW,
   RX,
-  swapon,
+  swapWorkload,
   w,
   x,
 } from "./_events.ts";
-import { Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
 
 /** The server's heap, its program text and the children's scratch area. */
 const HEAP = 0x7f0000000000;
@@ -46,7 +44,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `fork-server` workload. */
-export const forkServer: Workload = {
+export const forkServer: Workload = swapWorkload({
   name: "fork-server",
   summary: "a parent with a big address space forks many short-lived children",
   exposes: "pte_chain: one chain entry per PTE copied at fork (fork_rmap_allocs, rmap_meta_bytes)",
@@ -81,50 +79,42 @@ export const forkServer: Workload = {
       default: 16,
       min: 0,
     },
-    ...machineParams(
-      (p) => footprint(p),
+    ...footprintParams(
+      footprint,
+      (fp) => fp,
       "the footprint (pressure comes from reclaim events)",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { pages, children, concurrent, touch, swap, seed } = p as Record<string, number>;
+  *events(p, rng) {
+    const { pages, children, concurrent, touch } = p as Record<string, number>;
     const text = Math.max(1, Math.floor(pages! / 4));
     const heap = pages! - text;
-    return {
-      header: header("fork-server", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        yield mmap(1, TEXT, text, RX, PRIVATE, "file:/usr/sbin/server");
-        for (let i = 0; i < text; i++) yield x(1, at(TEXT, i));
-        yield mmap(1, HEAP, heap, RW, PRIVATE_ANON);
-        for (let i = 0; i < heap; i++) yield w(1, at(HEAP, i));
-        yield mark("serve");
-        const alive: number[] = [];
-        for (let c = 0; c < children!; c++) {
-          const pid = 2 + c;
-          yield fork(1, pid);
-          alive.push(pid);
-          yield mmap(pid, SCRATCH, SCRATCH_PAGES, RW, PRIVATE_ANON);
-          for (let i = 0; i < SCRATCH_PAGES; i++) yield w(pid, at(SCRATCH, i));
-          const picked = rng.sample(heap, Math.min(touch!, heap));
-          for (const i of picked) yield r(pid, at(HEAP, i));
-          for (let k = 0; k < picked.length; k += 4) yield w(pid, at(HEAP, picked[k]!));
-          yield x(pid, at(TEXT, rng.int(text)));
-          // The parent keeps serving: it touches its heap while the children run.
-          yield w(1, at(HEAP, rng.int(heap)));
-          if (alive.length >= concurrent!) yield exit(alive.shift()!);
-        }
-        yield mark("pressure");
-        yield reclaim(Math.ceil(pages! / 2));
-        for (let i = 0; i < heap; i += 2) yield r(1, at(HEAP, i));
-        yield mark("exit");
-        for (const pid of alive) yield exit(pid);
-        yield exit(1);
-      }),
-    };
+    yield mark("setup");
+    yield mmap(1, TEXT, text, RX, PRIVATE, "file:/usr/sbin/server");
+    for (let i = 0; i < text; i++) yield x(1, at(TEXT, i));
+    yield mmap(1, HEAP, heap, RW, PRIVATE_ANON);
+    for (let i = 0; i < heap; i++) yield w(1, at(HEAP, i));
+    yield mark("serve");
+    const alive: number[] = [];
+    for (let c = 0; c < children!; c++) {
+      const pid = 2 + c;
+      yield fork(1, pid);
+      alive.push(pid);
+      yield mmap(pid, SCRATCH, SCRATCH_PAGES, RW, PRIVATE_ANON);
+      for (let i = 0; i < SCRATCH_PAGES; i++) yield w(pid, at(SCRATCH, i));
+      const picked = rng.sample(heap, Math.min(touch!, heap));
+      for (const i of picked) yield r(pid, at(HEAP, i));
+      for (let k = 0; k < picked.length; k += 4) yield w(pid, at(HEAP, picked[k]!));
+      yield x(pid, at(TEXT, rng.int(text)));
+      // The parent keeps serving: it touches its heap while the children run.
+      yield w(1, at(HEAP, rng.int(heap)));
+      if (alive.length >= concurrent!) yield exit(alive.shift()!);
+    }
+    yield mark("pressure");
+    yield reclaim(Math.ceil(pages! / 2));
+    for (let i = 0; i < heap; i += 2) yield r(1, at(HEAP, i));
+    yield mark("exit");
+    for (const pid of alive) yield exit(pid);
+    yield exit(1);
   },
-};
+});

@@ -14,9 +14,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   mmap,
   mremap,
@@ -26,11 +25,10 @@ import {
   r,
   reclaim,
   RW,
-  swapon,
+  swapWorkload,
   w,
 } from "./_events.ts";
-import { Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
 
 /** Where the shared area starts, where it moves to, and the parent's own area and its target. */
 const AREA = 0x7f0000000000;
@@ -43,7 +41,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `mremap-after-fork` workload. */
-export const mremapAfterFork: Workload = {
+export const mremapAfterFork: Workload = swapWorkload({
   name: "mremap-after-fork",
   summary:
     "fork, then the parent mremaps (moves) an area whose pages are still shared with the child",
@@ -77,49 +75,41 @@ export const mremapAfterFork: Workload = {
       default: 16,
       min: 1,
     },
-    ...machineParams(
-      (p) => footprint(p),
+    ...footprintParams(
+      footprint,
+      (fp) => fp,
       "the footprint (pressure comes from reclaim events)",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { pages, cow, swapped, own, swap, seed } = p as Record<string, number>;
-    return {
-      header: header("mremap-after-fork", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
-        for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
-        yield mark("fork");
-        yield fork(1, 2);
-        for (const i of rng.sample(pages!, Math.min(cow!, pages!))) yield w(2, at(AREA, i));
-        // Page out a tail of the area: those pages are on swap, still shared, when it moves.
-        const out = Math.min(swapped!, pages!);
-        if (out > 0) yield pageout(1, at(AREA, pages! - out), out);
-        yield mark("own-mremap");
-        yield mmap(1, OWN, own!, RW, PRIVATE_ANON);
-        for (let i = 0; i < own!; i++) yield w(1, at(OWN, i));
-        yield mremap(1, OWN, own!, OWN_MOVED, own!);
-        yield mark("mremap");
-        yield mremap(1, AREA, pages!, MOVED, pages!);
-        yield mark("after");
-        for (let i = 0; i < pages!; i++) yield r(1, at(MOVED, i));
-        for (let i = 0; i < pages!; i++) yield r(2, at(AREA, i));
-        for (let i = 0; i < own!; i++) yield r(1, at(OWN_MOVED, i));
-        for (const i of rng.sample(pages!, Math.ceil(pages! / 4))) yield w(1, at(MOVED, i));
-        for (const i of rng.sample(pages!, Math.ceil(pages! / 4))) yield w(2, at(AREA, i));
-        yield mark("pressure");
-        yield reclaim(pages!);
-        for (let i = 0; i < pages!; i++) yield r(1, at(MOVED, i));
-        for (let i = 0; i < pages!; i++) yield r(2, at(AREA, i));
-        yield mark("exit");
-        yield exit(2);
-        yield exit(1);
-      }),
-    };
+  *events(p, rng) {
+    const { pages, cow, swapped, own } = p as Record<string, number>;
+    yield mark("setup");
+    yield mmap(1, AREA, pages!, RW, PRIVATE_ANON);
+    for (let i = 0; i < pages!; i++) yield w(1, at(AREA, i));
+    yield mark("fork");
+    yield fork(1, 2);
+    for (const i of rng.sample(pages!, Math.min(cow!, pages!))) yield w(2, at(AREA, i));
+    // Page out a tail of the area: those pages are on swap, still shared, when it moves.
+    const out = Math.min(swapped!, pages!);
+    if (out > 0) yield pageout(1, at(AREA, pages! - out), out);
+    yield mark("own-mremap");
+    yield mmap(1, OWN, own!, RW, PRIVATE_ANON);
+    for (let i = 0; i < own!; i++) yield w(1, at(OWN, i));
+    yield mremap(1, OWN, own!, OWN_MOVED, own!);
+    yield mark("mremap");
+    yield mremap(1, AREA, pages!, MOVED, pages!);
+    yield mark("after");
+    for (let i = 0; i < pages!; i++) yield r(1, at(MOVED, i));
+    for (let i = 0; i < pages!; i++) yield r(2, at(AREA, i));
+    for (let i = 0; i < own!; i++) yield r(1, at(OWN_MOVED, i));
+    for (const i of rng.sample(pages!, Math.ceil(pages! / 4))) yield w(1, at(MOVED, i));
+    for (const i of rng.sample(pages!, Math.ceil(pages! / 4))) yield w(2, at(AREA, i));
+    yield mark("pressure");
+    yield reclaim(pages!);
+    for (let i = 0; i < pages!; i++) yield r(1, at(MOVED, i));
+    for (let i = 0; i < pages!; i++) yield r(2, at(AREA, i));
+    yield mark("exit");
+    yield exit(2);
+    yield exit(1);
   },
-};
+});

@@ -17,9 +17,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   mmap,
   pageTablePages,
@@ -29,11 +28,10 @@ import {
   reclaim,
   RO,
   RW,
-  swapon,
+  swapWorkload,
   w,
 } from "./_events.ts";
-import { Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
 
 /** Each process's area, and where every process maps the data file. */
 const AREA = 0x7f0000000000;
@@ -44,7 +42,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `scan-pressure` workload. */
-export const scanPressure: Workload = {
+export const scanPressure: Workload = swapWorkload({
   name: "scan-pressure",
   summary: "much mapped memory, little reclaimed",
   exposes: "scan: pte_walks per reclaimed page, far above any reverse-mapping strategy",
@@ -80,44 +78,38 @@ export const scanPressure: Workload = {
     },
     { name: "rounds", description: "pressure rounds", kind: "int", default: 8 },
     { name: "reclaim", description: "pages reclaimed per round", kind: "int", default: 16, min: 1 },
-    ...machineParams(
-      (p) => footprint(p) * 1.1 + 128,
+    ...footprintParams(
+      footprint,
+      (fp) => fp * 1.1 + 128,
       "the footprint plus 10% and 128 pages, above the watermarks: only the reclaim events press",
       () => 16,
       "16 pages, filled during setup: anonymous memory can hardly be swapped",
     ),
   ],
-  generate(p) {
-    const { procs, pages, file, cold, rounds, swap, seed } = p as Record<string, number>;
+  *events(p, rng) {
+    const { procs, pages, file, cold, rounds, swap } = p as Record<string, number>;
     const nCold = Math.ceil((file! * cold!) / 100);
-    return {
-      header: header("scan-pressure", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        const isCold = new Set(rng.sample(file!, nCold));
-        const hotFile = Array.from({ length: file! }, (_, i) => i).filter((i) => !isCold.has(i));
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        for (let c = 1; c < procs!; c++) yield fork(1, 1 + c);
-        for (let c = 0; c < procs!; c++) {
-          yield mmap(1 + c, DATA, file!, RO, PRIVATE, "file:/var/data/table");
-          for (let i = 0; i < file!; i++) yield r(1 + c, at(DATA, i));
-          yield mmap(1 + c, AREA, pages!, RW, PRIVATE_ANON);
-          for (let i = 0; i < pages!; i++) yield w(1 + c, at(AREA, i));
-        }
-        // Fill the swap device: from now on only the file's pages can be reclaimed.
-        yield reclaim(Math.floor(swap! / 4096));
-        for (let k = 0; k < rounds!; k++) {
-          yield mark(`pressure-${k + 1}`);
-          for (let c = 0; c < procs!; c++) {
-            for (let i = 0; i < pages!; i++) yield r(1 + c, at(AREA, i));
-            for (const i of hotFile) yield r(1 + c, at(DATA, i));
-          }
-          yield reclaim(p.reclaim!);
-        }
-        yield mark("exit");
-        for (let c = procs! - 1; c >= 0; c--) yield exit(1 + c);
-      }),
-    };
+    const isCold = new Set(rng.sample(file!, nCold));
+    const hotFile = Array.from({ length: file! }, (_, i) => i).filter((i) => !isCold.has(i));
+    yield mark("setup");
+    for (let c = 1; c < procs!; c++) yield fork(1, 1 + c);
+    for (let c = 0; c < procs!; c++) {
+      yield mmap(1 + c, DATA, file!, RO, PRIVATE, "file:/var/data/table");
+      for (let i = 0; i < file!; i++) yield r(1 + c, at(DATA, i));
+      yield mmap(1 + c, AREA, pages!, RW, PRIVATE_ANON);
+      for (let i = 0; i < pages!; i++) yield w(1 + c, at(AREA, i));
+    }
+    // Fill the swap device: from now on only the file's pages can be reclaimed.
+    yield reclaim(Math.floor(swap! / 4096));
+    for (let k = 0; k < rounds!; k++) {
+      yield mark(`pressure-${k + 1}`);
+      for (let c = 0; c < procs!; c++) {
+        for (let i = 0; i < pages!; i++) yield r(1 + c, at(AREA, i));
+        for (const i of hotFile) yield r(1 + c, at(DATA, i));
+      }
+      yield reclaim(p.reclaim!);
+    }
+    yield mark("exit");
+    for (let c = procs! - 1; c >= 0; c--) yield exit(1 + c);
   },
-};
+});

@@ -12,9 +12,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   mmap,
   pageTablePages,
@@ -22,11 +21,10 @@ import {
   reclaim,
   RW,
   SHARED_ANON,
-  swapon,
+  swapWorkload,
   w,
 } from "./_events.ts";
-import { Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
 
 /** Base of the shared anonymous area. */
 const AREA = 0x7f0000000000;
@@ -36,7 +34,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `shared-anon` workload. */
-export const sharedAnon: Workload = {
+export const sharedAnon: Workload = swapWorkload({
   name: "shared-anon",
   summary: "processes sharing MAP_SHARED|MAP_ANONYMOUS memory under pressure",
   exposes: "shared anonymous memory: seed 002's inode per mapping versus anon_inode (seed 000)",
@@ -58,41 +56,33 @@ export const sharedAnon: Workload = {
       min: 0,
       max: 100,
     },
-    ...machineParams(
-      (p) => footprint(p) / 2,
+    ...footprintParams(
+      footprint,
+      (fp) => fp / 2,
       "half the footprint",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { procs, pages, ops, write, swap, seed } = p as Record<string, number>;
-    return {
-      header: header("shared-anon", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        yield mmap(1, AREA, pages!, RW, SHARED_ANON);
-        // The parent reads a few pages before fork: never-written shared pages.
-        for (let i = 0; i < pages!; i += 8) yield r(1, at(AREA, i));
-        yield mark("fork");
-        for (let c = 1; c < procs!; c++) yield fork(1, 1 + c);
-        yield mark("run");
-        for (let k = 0; k < ops!; k++) {
-          for (let c = 0; c < procs!; c++) {
-            const a = at(AREA, rng.int(pages!));
-            yield rng.int(100) < write! ? w(1 + c, a) : r(1 + c, a);
-          }
-        }
-        yield mark("pressure");
-        yield reclaim(pages!);
-        for (let c = 0; c < procs!; c++) {
-          for (let i = 0; i < pages!; i++) yield r(1 + c, at(AREA, i));
-        }
-        yield mark("exit");
-        for (let c = procs! - 1; c >= 0; c--) yield exit(1 + c);
-      }),
-    };
+  *events(p, rng) {
+    const { procs, pages, ops, write } = p as Record<string, number>;
+    yield mark("setup");
+    yield mmap(1, AREA, pages!, RW, SHARED_ANON);
+    // The parent reads a few pages before fork: never-written shared pages.
+    for (let i = 0; i < pages!; i += 8) yield r(1, at(AREA, i));
+    yield mark("fork");
+    for (let c = 1; c < procs!; c++) yield fork(1, 1 + c);
+    yield mark("run");
+    for (let k = 0; k < ops!; k++) {
+      for (let c = 0; c < procs!; c++) {
+        const a = at(AREA, rng.int(pages!));
+        yield rng.int(100) < write! ? w(1 + c, a) : r(1 + c, a);
+      }
+    }
+    yield mark("pressure");
+    yield reclaim(pages!);
+    for (let c = 0; c < procs!; c++) {
+      for (let i = 0; i < pages!; i++) yield r(1 + c, at(AREA, i));
+    }
+    yield mark("exit");
+    for (let c = procs! - 1; c >= 0; c--) yield exit(1 + c);
   },
-};
+});

@@ -11,8 +11,7 @@ import {
   at,
   create,
   exit,
-  header,
-  machineParams,
+  footprintParams,
   mark,
   mmap,
   pageTablePages,
@@ -23,12 +22,11 @@ import {
   RW,
   SHARED,
   swapoff,
-  swapon,
+  swapWorkload,
   w,
   write,
 } from "./_events.ts";
-import { Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
 
 /** Where the checker maps the files, and the private anonymous area. */
 const FILES = 0x7f0000000000;
@@ -39,7 +37,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `tmpfs-pages` workload. */
-export const tmpfsPages: Workload = {
+export const tmpfsPages: Workload = swapWorkload({
   name: "tmpfs-pages",
   summary: "write(2) to tmpfs files nobody maps, pressure, then swapoff",
   exposes: "swapoff must find pages no page table names (tmpfs) as well as anonymous ones",
@@ -52,46 +50,38 @@ export const tmpfsPages: Workload = {
       kind: "int",
       default: 32,
     },
-    ...machineParams(
-      (p) => footprint(p) * 2,
+    ...footprintParams(
+      footprint,
+      (fp) => fp * 2,
       "twice the footprint (everything must fit after swapoff)",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { files, pages, anon, swap, seed } = p as Record<string, number>;
+  *events(p, rng) {
+    const { files, pages, anon } = p as Record<string, number>;
     const name = (f: number) => `tmpfs:/dev/shm/data${f}`;
-    return {
-      header: header("tmpfs-pages", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("setup");
-        for (let f = 0; f < files!; f++) yield create(1, name(f), pages!);
-        // write(2) in random page order, some pages twice.
-        for (let f = 0; f < files!; f++) {
-          for (const i of rng.permutation(pages!)) yield write(1, name(f), i, 1);
-          for (const i of rng.sample(pages!, Math.ceil(pages! / 4))) yield write(1, name(f), i, 1);
-        }
-        if (anon! > 0) {
-          yield mmap(1, ANON, anon!, RW, PRIVATE_ANON);
-          for (let i = 0; i < anon!; i++) yield w(1, at(ANON, i));
-        }
-        yield mark("pressure");
-        yield reclaim(files! * pages! + anon!);
-        yield mark("swapoff");
-        yield swapoff("swap0");
-        yield mark("check");
-        for (let f = 0; f < files!; f++) {
-          const base = FILES + f * pages! * 4096;
-          yield mmap(1, base, pages!, RO, SHARED, name(f));
-          for (let i = 0; i < pages!; i++) yield r(1, at(base, i));
-        }
-        for (let i = 0; i < anon!; i++) yield r(1, at(ANON, i));
-        yield mark("exit");
-        yield exit(1);
-      }),
-    };
+    yield mark("setup");
+    for (let f = 0; f < files!; f++) yield create(1, name(f), pages!);
+    // write(2) in random page order, some pages twice.
+    for (let f = 0; f < files!; f++) {
+      for (const i of rng.permutation(pages!)) yield write(1, name(f), i, 1);
+      for (const i of rng.sample(pages!, Math.ceil(pages! / 4))) yield write(1, name(f), i, 1);
+    }
+    if (anon! > 0) {
+      yield mmap(1, ANON, anon!, RW, PRIVATE_ANON);
+      for (let i = 0; i < anon!; i++) yield w(1, at(ANON, i));
+    }
+    yield mark("pressure");
+    yield reclaim(files! * pages! + anon!);
+    yield mark("swapoff");
+    yield swapoff("swap0");
+    yield mark("check");
+    for (let f = 0; f < files!; f++) {
+      const base = FILES + f * pages! * 4096;
+      yield mmap(1, base, pages!, RO, SHARED, name(f));
+      for (let i = 0; i < pages!; i++) yield r(1, at(base, i));
+    }
+    for (let i = 0; i < anon!; i++) yield r(1, at(ANON, i));
+    yield mark("exit");
+    yield exit(1);
   },
-};
+});

@@ -12,9 +12,8 @@
 import {
   at,
   exit,
+  footprintParams,
   fork,
-  header,
-  machineParams,
   mark,
   MAX_CHILDREN,
   MAX_CHILDREN_TEXT,
@@ -25,11 +24,11 @@ import {
   r,
   reclaim,
   RW,
-  swapon,
+  swapWorkload,
   w,
 } from "./_events.ts";
-import { KeyedPermutation, keyFor, Rng } from "../_rng.ts";
-import { lazyEvents, type Workload } from "./workload.ts";
+import { KeyedPermutation, keyFor } from "../_rng.ts";
+import type { Workload } from "./workload.ts";
 
 /** The preloaded libraries, the preloaded heap and each app's own heap. */
 const LIBS = 0x7e0000000000;
@@ -44,7 +43,7 @@ function footprint(p: Readonly<Record<string, number>>): number {
 }
 
 /** The `zygote` workload. */
-export const zygote: Workload = {
+export const zygote: Workload = swapWorkload({
   name: "zygote",
   summary: "a preloaded parent forks apps that each touch a subset of its memory",
   exposes: "the cost of many processes sharing preloaded pages: fork PTE copies, rmap metadata",
@@ -89,61 +88,52 @@ export const zygote: Workload = {
       max: 100,
     },
     { name: "heap", description: "pages of each app's own heap", kind: "int", default: 64 },
-    ...machineParams(
-      (p) => (footprint(p) * 2) / 3,
+    ...footprintParams(
+      footprint,
+      (fp) => (fp * 2) / 3,
       "two thirds of the footprint",
-      (p) => footprint(p) * 2,
-      "twice the footprint",
     ),
   ],
-  generate(p) {
-    const { apps, pages, libs, touch, write, heap, swap, seed } = p as Record<string, number>;
+  *events(p, rng) {
+    const { apps, pages, libs, touch, write, heap } = p as Record<string, number>;
     const relocated = Math.max(1, Math.floor(libs! / 16));
-    return {
-      header: header("zygote", p),
-      events: lazyEvents(function* () {
-        const rng = new Rng(seed!);
-        yield swapon("swap0", swap!);
-        yield mark("preload");
-        yield mmap(1, LIBS, libs!, RW, PRIVATE, "file:/system/lib/libpreload.so");
-        for (let i = 0; i < libs!; i++) yield r(1, at(LIBS, i));
-        for (let i = 0; i < relocated; i++) yield w(1, at(LIBS, i)); // relocations
-        yield mmap(1, PRELOAD, pages!, RW, PRIVATE_ANON);
-        for (let i = 0; i < pages!; i++) yield w(1, at(PRELOAD, i));
-        yield mark("fork");
-        for (let a = 0; a < apps!; a++) {
-          yield fork(1, 2 + a);
-          yield mmap(2 + a, APP_HEAP, heap!, RW, PRIVATE_ANON);
+    yield mark("preload");
+    yield mmap(1, LIBS, libs!, RW, PRIVATE, "file:/system/lib/libpreload.so");
+    for (let i = 0; i < libs!; i++) yield r(1, at(LIBS, i));
+    for (let i = 0; i < relocated; i++) yield w(1, at(LIBS, i)); // relocations
+    yield mmap(1, PRELOAD, pages!, RW, PRIVATE_ANON);
+    for (let i = 0; i < pages!; i++) yield w(1, at(PRELOAD, i));
+    yield mark("fork");
+    for (let a = 0; a < apps!; a++) {
+      yield fork(1, 2 + a);
+      yield mmap(2 + a, APP_HEAP, heap!, RW, PRIVATE_ANON);
+    }
+    yield mark("run");
+    const total = pages! + libs!;
+    const nTouch = Math.ceil((total * touch!) / 100);
+    const nWrite = Math.ceil((nTouch * write!) / 100);
+    // App a's j-th page is computed when needed: nothing per app is held.
+    const base = rng.int(2 ** 32);
+    const touchedAt = (a: number, j: number) => new KeyedPermutation(total, keyFor(base, a)).at(j);
+    const addr = (k: number) => k < libs! ? at(LIBS, k) : at(PRELOAD, k - libs!);
+    const steps = Math.max(nTouch, heap!);
+    for (let j = 0; j < steps; j++) {
+      for (let a = 0; a < apps!; a++) {
+        const pid = 2 + a;
+        if (j < nTouch) {
+          const k = touchedAt(a, j);
+          yield j < nWrite ? w(pid, addr(k)) : r(pid, addr(k));
         }
-        yield mark("run");
-        const total = pages! + libs!;
-        const nTouch = Math.ceil((total * touch!) / 100);
-        const nWrite = Math.ceil((nTouch * write!) / 100);
-        // App a's j-th page is computed when needed: nothing per app is held.
-        const base = rng.int(2 ** 32);
-        const touchedAt = (a: number, j: number) =>
-          new KeyedPermutation(total, keyFor(base, a)).at(j);
-        const addr = (k: number) => k < libs! ? at(LIBS, k) : at(PRELOAD, k - libs!);
-        const steps = Math.max(nTouch, heap!);
-        for (let j = 0; j < steps; j++) {
-          for (let a = 0; a < apps!; a++) {
-            const pid = 2 + a;
-            if (j < nTouch) {
-              const k = touchedAt(a, j);
-              yield j < nWrite ? w(pid, addr(k)) : r(pid, addr(k));
-            }
-            if (j < heap!) yield w(pid, at(APP_HEAP, j));
-          }
-        }
-        yield mark("pressure");
-        yield reclaim(Math.ceil(total / 2));
-        for (let a = 0; a < apps!; a++) {
-          for (let j = 0; j < nTouch; j++) yield r(2 + a, addr(touchedAt(a, j)));
-        }
-        yield mark("exit");
-        for (let a = 0; a < apps!; a++) yield exit(2 + a);
-        yield exit(1);
-      }),
-    };
+        if (j < heap!) yield w(pid, at(APP_HEAP, j));
+      }
+    }
+    yield mark("pressure");
+    yield reclaim(Math.ceil(total / 2));
+    for (let a = 0; a < apps!; a++) {
+      for (let j = 0; j < nTouch; j++) yield r(2 + a, addr(touchedAt(a, j)));
+    }
+    yield mark("exit");
+    for (let a = 0; a < apps!; a++) yield exit(2 + a);
+    yield exit(1);
   },
-};
+});
