@@ -4,20 +4,10 @@ import { generateWorkload } from "../trace/gen/generate.ts";
 import { WORKLOADS } from "../trace/gen/registry.ts";
 import { readTrace } from "../trace/read.ts";
 import type { Event } from "../trace/event.ts";
+import { captured } from "../tests/_cli.ts";
 
 /** Runs `gen` with console output captured; returns the exit code and what it printed. */
-async function gen(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const gen = (args: string[]) => captured(main, args);
 
 async function readAll(path: string): Promise<Event[]> {
   const r = await readTrace(path);

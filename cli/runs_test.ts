@@ -2,20 +2,10 @@ import assert from "node:assert/strict";
 import { main } from "./runs.ts";
 import { getRun, openStore, saveRun } from "../analyze/store.ts";
 import { makeRunResult } from "../tests/_run_result.ts";
+import { captured } from "../tests/_cli.ts";
 
 /** Runs `runs` with console output captured; returns the exit code and what it printed. */
-async function runs(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const runs = (args: string[]) => captured(main, args);
 
 /** A temporary store with two runs; removed on dispose. */
 async function tempStore() {

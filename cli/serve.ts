@@ -10,19 +10,22 @@ import { DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
 import { serveDashboard } from "../server/serve.ts";
 
-const HELP =
-  `Usage: vmreplay serve [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
-
-Serves the dashboard: the stored runs, each run's charts and tables, comparisons, and a form to
-upload and replay a trace. Everything (Chart.js included) is served by vmreplay itself.
-
-Options:
+/** The options part of `--help` of `serve` and `start`. */
+export const SERVE_HELP_OPTIONS = `Options:
   --port N              port (default 8000; 0 picks a free one)
   --host ADDR           interface (default 127.0.0.1: this machine only)
   --db FILE             results store (default ${DEFAULT_DB_PATH})
   --upload-limit SIZE   largest trace upload (default ${DEFAULT_UPLOAD_LIMIT / 2 ** 20}M)
   -h, --help            this help
 `;
+
+const HELP =
+  `Usage: vmreplay serve [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
+
+Serves the dashboard: the stored runs, each run's charts and tables, comparisons, and a form to
+upload and replay a trace. Everything (Chart.js included) is served by vmreplay itself.
+
+${SERVE_HELP_OPTIONS}`;
 
 /** Options `serve` and `start` share. */
 export const SERVE_OPTIONS = {

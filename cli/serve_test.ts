@@ -3,23 +3,7 @@ import { main as serve, serveArgs } from "./serve.ts";
 import { main as start } from "./start.ts";
 import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
 import { UsageError } from "./_errors.ts";
-
-/** Runs a command with console output captured. */
-async function capture(
-  main: (args: string[]) => Promise<number>,
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [], err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => out.push(a.join(" "));
-  console.error = (...a: unknown[]) => err.push(a.join(" "));
-  try {
-    return { code: await main(args), out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+import { captured } from "../tests/_cli.ts";
 
 Deno.test("serveArgs() takes defaults and checks port and upload limit", () => {
   assert.deepEqual(serveArgs({}), {
@@ -43,13 +27,13 @@ Deno.test("serveArgs() takes defaults and checks port and upload limit", () => {
 
 Deno.test("serve and start print help, and exit 2 on bad options", async () => {
   for (const main of [serve, start]) {
-    const help = await capture(main, ["--help"]);
+    const help = await captured(main, ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.out, /^Usage: vmreplay (serve|start) \[--port 8000\]/);
-    const bad = await capture(main, ["--port", "x"]);
+    const bad = await captured(main, ["--port", "x"]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--port: expected a port number 0-65535, found 'x'/);
-    const extra = await capture(main, ["trace.vmt"]);
+    const extra = await captured(main, ["trace.vmt"]);
     assert.equal(extra.code, 2);
   }
 });

@@ -6,10 +6,15 @@
  */
 import { parseCommand } from "./_args.ts";
 import { runCommand } from "./_errors.ts";
-import { countRuns, DEFAULT_DB_PATH } from "../analyze/store.ts";
-import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
+import { countRuns } from "../analyze/store.ts";
 import { BUNDLED_WORKLOADS, replayBundled } from "../server/bundled.ts";
-import { openCommandStore, SERVE_OPTIONS, serveArgs, serveUntilInterrupted } from "./serve.ts";
+import {
+  openCommandStore,
+  SERVE_HELP_OPTIONS,
+  SERVE_OPTIONS,
+  serveArgs,
+  serveUntilInterrupted,
+} from "./serve.ts";
 
 const HELP =
   `Usage: vmreplay start [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
@@ -19,13 +24,7 @@ fixtures, and the generated workloads
   ${BUNDLED_WORKLOADS.join(", ")}.
 Then serves the dashboard and prints its address.
 
-Options:
-  --port N              port (default 8000; 0 picks a free one)
-  --host ADDR           interface (default 127.0.0.1: this machine only)
-  --db FILE             results store (default ${DEFAULT_DB_PATH})
-  --upload-limit SIZE   largest trace upload (default ${DEFAULT_UPLOAD_LIMIT / 2 ** 20}M)
-  -h, --help            this help
-`;
+${SERVE_HELP_OPTIONS}`;
 
 /** Runs `vmreplay start ARGS`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {

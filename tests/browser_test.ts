@@ -13,6 +13,7 @@ import { openStore, saveRun } from "../analyze/store.ts";
 import { serveDashboard } from "../server/serve.ts";
 import { makeRunResult } from "./_run_result.ts";
 import { seedSweep } from "./_sweep_store.ts";
+import { COW_TRACE as TRACE } from "./_server.ts";
 
 // playwright-core probes for WSL when it loads (existsSync of /proc/sys/fs/binfmt_misc/WSLInterop),
 // a path Deno lets only --allow-all read; `deno task test` grants less. Not WSL: answer "absent".
@@ -41,18 +42,6 @@ if (!haveChromium && !inCI) {
       "Install it with: apt-get install -y chromium",
   );
 }
-
-const TRACE = `vmtrace 1 mem=1M swap=1M
-1 mmap 0x10000 16K rw- private,anon
-1 w 0x10000
-1 w 0x11000
-- mark after-fork
-1 fork 2
-2 w 0x10000
-2 r 0x11000
-2 exit
-1 exit
-`;
 
 /** The browser, a dashboard over a seeded store, and the errors each page logs. */
 async function setup(opts: { sweep?: boolean } = {}) {

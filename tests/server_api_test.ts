@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
-import { testApp } from "./_server.ts";
+import { COW_TRACE as TRACE, testApp } from "./_server.ts";
 import { makeRunResult } from "./_run_result.ts";
 import { getRun } from "../analyze/store.ts";
 import { STRATEGIES } from "../core/rmap/registry.ts";
@@ -11,19 +11,6 @@ async function json(res: Response | Promise<Response>): Promise<{ status: number
   const r = await res;
   return { status: r.status, body: await r.json() };
 }
-
-/** A small, valid trace: one private page written, a fork, a COW write in the child. */
-const TRACE = `vmtrace 1 mem=1M swap=1M
-1 mmap 0x10000 16K rw- private,anon
-1 w 0x10000
-1 w 0x11000
-- mark after-fork
-1 fork 2
-2 w 0x10000
-2 r 0x11000
-2 exit
-1 exit
-`;
 
 function upload(
   text: string | Uint8Array,
