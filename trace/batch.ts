@@ -213,13 +213,13 @@ export class EventBatch {
     return this.strings.length - 1;
   }
 
-  /** Appends one event; throws a RangeError when the batch is full. */
-  push(ev: Event): void {
-    if (this.full) throw new RangeError(`EventBatch is full (capacity ${this.capacity})`);
-    const i = this.length++;
-    this.rareDirty = -1;
-    this.op[i] = Op[ev.op];
-    this.pid[i] = ev.pid;
+  /**
+   * Writes row `i` as an event of op code `op` by `pid` from `line`, every other column at its
+   * default (0, no string). The length is left alone.
+   */
+  resetRow(i: number, op: number, pid: number, line: number): void {
+    this.op[i] = op;
+    this.pid[i] = pid;
     this.page[i] = 0;
     this.off[i] = 0;
     this.page2[i] = 0;
@@ -228,7 +228,36 @@ export class EventBatch {
     this.n2[i] = 0;
     this.small[i] = 0;
     this.str[i] = -1;
-    this.line[i] = ev.line ?? 0;
+    this.line[i] = line;
+  }
+
+  /**
+   * Appends an access without building an {@linkcode Event}: op code `op` (r, w or x) by `pid` at
+   * `page` and in-page offset `off`, `len` bytes, from `line`. For the fast paths of the readers
+   * and importers; the caller makes sure the batch is not full.
+   */
+  pushAccess(op: number, pid: number, page: number, off: number, len: number, line: number): void {
+    const i = this.length;
+    this.op[i] = op;
+    this.pid[i] = pid;
+    this.page[i] = page;
+    this.off[i] = off;
+    this.page2[i] = 0;
+    this.off2[i] = 0;
+    this.n1[i] = len;
+    this.n2[i] = 0;
+    this.small[i] = 0;
+    this.str[i] = -1;
+    this.line[i] = line;
+    this.length = i + 1;
+  }
+
+  /** Appends one event; throws a RangeError when the batch is full. */
+  push(ev: Event): void {
+    if (this.full) throw new RangeError(`EventBatch is full (capacity ${this.capacity})`);
+    const i = this.length++;
+    this.rareDirty = -1;
+    this.resetRow(i, Op[ev.op], ev.pid, ev.line ?? 0);
     switch (ev.op) {
       case "mmap":
         this.#addr(i, ev.addr);

@@ -92,18 +92,6 @@ export function fastAccess(
   }
   if (c === CR && p + 1 < n) c = buf[++p]!;
   if (c !== NL) return -1;
-  const i = b.length;
-  b.op[i] = op;
-  b.pid[i] = pid;
-  b.page[i] = page;
-  b.off[i] = off;
-  b.page2[i] = 0;
-  b.off2[i] = 0;
-  b.n1[i] = len;
-  b.n2[i] = 0;
-  b.small[i] = 0;
-  b.str[i] = -1;
-  b.line[i] = lineNo;
-  b.length = i + 1;
+  b.pushAccess(op, pid, page, off, len, lineNo);
   return p + 1;
 }

@@ -297,18 +297,8 @@ export class TextParser {
       pid = this.#pid(pidS, pidE, "PID");
     }
     const i = batch.length;
-    batch.op[i] = op;
-    batch.pid[i] = pid;
-    batch.page[i] = 0;
-    batch.off[i] = 0;
-    batch.page2[i] = 0;
-    batch.off2[i] = 0;
-    batch.n1[i] = 0;
-    batch.n2[i] = 0;
-    batch.small[i] = 0;
-    batch.str[i] = -1;
+    batch.resetRow(i, op, pid, this.lineNo);
     batch.rareDirty = -1; // the cases below write the rare columns
-    batch.line[i] = this.lineNo;
     switch (op) {
       case Op.r:
       case Op.w:

@@ -344,18 +344,14 @@ export class LackeyImporter {
     // Written column by column: no object per access.
     let bt = this.#batch;
     if (bt.length >= bt.capacity) bt = this.#room();
-    const i = bt.length++;
-    bt.op[i] = kind === 0 ? Op.x : kind === 1 ? Op.r : Op.w;
-    bt.pid[i] = this.#pid;
-    bt.page[i] = page;
-    bt.off[i] = addr - page * PAGE_SIZE;
-    bt.page2[i] = 0;
-    bt.off2[i] = 0;
-    bt.n1[i] = size;
-    bt.n2[i] = 0;
-    bt.small[i] = 0;
-    bt.str[i] = -1;
-    bt.line[i] = 0;
+    bt.pushAccess(
+      kind === 0 ? Op.x : kind === 1 ? Op.r : Op.w,
+      this.#pid,
+      page,
+      addr - page * PAGE_SIZE,
+      size,
+      0,
+    );
   }
 
   /** Caches `blk` as covered if areas cover all of it (else pages are checked one by one). */
