@@ -9,11 +9,7 @@ import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import { parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import { writeTrace, writeTraceBatches } from "../trace/write.ts";
-import { importStrace, TOUCH_MODES, type TouchMode } from "../trace/import/strace/importer.ts";
-import { importLackeyBatches } from "../trace/import/lackey/importer.ts";
-import { fileChunks } from "../trace/_io.ts";
-import { readLines } from "../trace/_lines.ts";
+import { importLackeyFile, importStraceFile, parseTouch } from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 
 const HELP = `Usage: vmreplay capture [--accesses] [-o OUT] [options] -- COMMAND [ARGS...]
@@ -75,10 +71,7 @@ export async function main(args: string[]): Promise<number> {
     if (command.length === 0) {
       throw new UsageError("expected '-- COMMAND [ARGS...]', the program to run");
     }
-    const touch = (v.touch ?? "populate") as TouchMode;
-    if (!TOUCH_MODES.includes(touch)) {
-      throw new UsageError(`--touch: expected none, populate or all, found '${v.touch}'`);
-    }
+    const touch = parseTouch(v.touch);
     if (v.accesses && v.touch !== undefined) {
       throw new UsageError("--touch applies without --accesses only");
     }
@@ -111,26 +104,13 @@ export async function main(args: string[]): Promise<number> {
       }).output();
       let stats: ImportStats | undefined;
       try {
-        if (v.accesses) {
-          header.extra = { source: "lackey" };
-          await writeTraceBatches(
-            output,
-            header,
-            importLackeyBatches(fileChunks(raw), {
-              name: raw,
-              instructions: !v["no-instr"],
-              coalesce: v.coalesce ?? false,
-              stats: (s) => stats = s,
-            }),
-          );
-        } else {
-          header.extra = { source: "strace", touch };
-          await writeTrace(
-            output,
-            header,
-            importStrace(readLines(fileChunks(raw)), { name: raw, touch, stats: (s) => stats = s }),
-          );
-        }
+        stats = v.accesses
+          ? await importLackeyFile(raw, output, header, {
+            name: raw,
+            instructions: !v["no-instr"],
+            coalesce: v.coalesce ?? false,
+          })
+          : await importStraceFile(raw, output, header, { name: raw, touch });
       } catch (e) {
         if (e instanceof ImportError) throw new InputError(e.message);
         if (e instanceof Deno.errors.NotFound && e.message.startsWith(`${output}: `)) {

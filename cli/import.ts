@@ -9,12 +9,8 @@ import { counted } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import { writeTrace, writeTraceBatches } from "../trace/write.ts";
-import { importStrace, TOUCH_MODES, type TouchMode } from "../trace/import/strace/importer.ts";
-import { importLackeyBatches } from "../trace/import/lackey/importer.ts";
+import { importLackeyFile, importStraceFile, parseTouch } from "./_importers.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
-import { fileChunks } from "../trace/_io.ts";
-import { readLines } from "../trace/_lines.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 
 const HELP = `Usage: vmreplay import strace|lackey IN -o OUT [options]
@@ -101,10 +97,7 @@ export async function main(args: string[]): Promise<number> {
         if (v[o] !== undefined) throw new UsageError(`--${o} applies to 'import strace' only`);
       }
     }
-    const touch = (v.touch ?? "populate") as TouchMode;
-    if (!TOUCH_MODES.includes(touch)) {
-      throw new UsageError(`--touch: expected none, populate or all, found '${v.touch}'`);
-    }
+    const touch = parseTouch(v.touch);
     const t0 = performance.now();
     const progress = new Progress(`import ${kind} ${input}`);
     let stats: ImportStats | undefined;
@@ -120,7 +113,7 @@ export async function main(args: string[]): Promise<number> {
         });
       } else {
         const areas = v.maps === undefined ? [] : parseProcMaps(await readText(v.maps), v.maps);
-        stats = await importLackeyFile(input, v.output, header, progress, {
+        stats = await importLackeyFile(input, v.output, header, {
           name: input,
           instructions: !v["no-instr"],
           coalesce: v.coalesce ?? false,
@@ -129,7 +122,7 @@ export async function main(args: string[]): Promise<number> {
             ? 1 << 20
             : parseSize(v["area-size"], "--area-size"),
           pid,
-        });
+        }, progress);
       }
     } catch (e) {
       if (e instanceof ImportError) throw new InputError(e.message);
@@ -140,47 +133,6 @@ export async function main(args: string[]): Promise<number> {
     if (!v.quiet) printSummary(kind, input, v.output, stats, performance.now() - t0, showWarnings);
     return 0;
   });
-}
-
-async function importStraceFile(
-  input: string,
-  output: string,
-  header: TraceHeader,
-  opts: Parameters<typeof importStrace>[1],
-): Promise<ImportStats> {
-  let stats: ImportStats | undefined;
-  header.extra = { source: "strace", touch: opts?.touch ?? "populate" };
-  await writeTrace(
-    output,
-    header,
-    importStrace(readLines(fileChunks(input)), { ...opts, stats: (s) => stats = s }),
-  );
-  return stats!;
-}
-
-async function importLackeyFile(
-  input: string,
-  output: string,
-  header: TraceHeader,
-  progress: Progress,
-  opts: Parameters<typeof importLackeyBatches>[1],
-): Promise<ImportStats> {
-  let stats: ImportStats | undefined;
-  header.extra = { source: "lackey" };
-  let bytes = 0;
-  async function* counted(): AsyncIterable<Uint8Array> {
-    for await (const c of fileChunks(input)) {
-      bytes += c.length;
-      progress.update(`${(bytes / 1e6).toFixed(0)} MB read`);
-      yield c;
-    }
-  }
-  await writeTraceBatches(
-    output,
-    header,
-    importLackeyBatches(counted(), { ...opts, stats: (s) => stats = s }),
-  );
-  return stats!;
 }
 
 function printSummary(

@@ -6,42 +6,29 @@
 int main(int argc, char **argv) {
   probe_init(argc, argv, "fork_cow");
   const unsigned long n = 32 * PAGE;
-  op_mmap(BASE, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("parent-init");
-  op_write(BASE, 2 * n);
-  phase_end();
+  op_mmap_anon(BASE, 2 * n);
+  phase_write("parent-init", BASE, 2 * n);
   struct baton b;
   long child = probe_fork(&b);
   if (child == 0) {
     phase_begin("child-read");
     op_read(BASE, 2 * n);
     phase_end();
-    phase_begin("child-write-copy");
-    op_write(BASE, n / 2);
-    phase_end();
+    phase_write("child-write-copy", BASE, n / 2);
     child_yield(&b);
     /* the parent wrote [n/2, n) meanwhile: those pages are now the child's alone */
-    phase_begin("child-write-reuse");
-    op_write(BASE + n / 2, n / 2);
-    phase_end();
+    phase_write("child-write-reuse", BASE + n / 2, n / 2);
     child_exit(&b);
   }
   wait_on(b.to_parent[0]);
   phase_begin("parent-read");
   op_read(BASE, 2 * n);
   phase_end();
-  phase_begin("parent-write-copy");
-  op_write(BASE + n / 2, n / 2);
-  phase_end();
-  phase_begin("parent-write-reuse");
-  op_write(BASE, n / 2);
-  phase_end();
+  phase_write("parent-write-copy", BASE + n / 2, n / 2);
+  phase_write("parent-write-reuse", BASE, n / 2);
   signal_on(b.to_child[1]);
   parent_reap(&b, child);
-  phase_begin("parent-write-after-exit");
-  op_write(BASE + n, n);
-  phase_end();
+  phase_write("parent-write-after-exit", BASE + n, n);
   probe_done();
   return 0;
 }

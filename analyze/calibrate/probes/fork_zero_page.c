@@ -7,8 +7,8 @@ int main(int argc, char **argv) {
   probe_init(argc, argv, "fork_zero_page");
   const unsigned long n = 16 * PAGE;
   const unsigned long a = BASE, b = BASE + 0x1000000UL;
-  op_mmap(a, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-", "private,anon", 0);
-  op_mmap(b, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-", "private,anon", 0);
+  op_mmap_anon(a, n);
+  op_mmap_anon(b, n);
   phase_begin("parent-read-only-area");
   op_read(a, n);
   phase_end();
@@ -25,9 +25,7 @@ int main(int argc, char **argv) {
     phase_begin("child-read-mixed-area");
     op_read(b, n);
     phase_end();
-    phase_begin("child-write-mixed-area");
-    op_write(b, n);
-    phase_end();
+    phase_write("child-write-mixed-area", b, n);
     child_exit(&bt);
   }
   parent_reap(&bt, child);

@@ -5,15 +5,12 @@
 int main(int argc, char **argv) {
   probe_init(argc, argv, "mlock_populate");
   const unsigned long n = 32 * PAGE;
-  op_mmap(BASE, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
+  op_mmap_anon(BASE, 2 * n);
   phase_begin("mlock-half");
   if (sc6(SYS_mlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("mlock");
   op_line("mlock 0x200000000000 131072");
   phase_end();
-  phase_begin("write-all");
-  op_write(BASE, 2 * n);
-  phase_end();
+  phase_write("write-all", BASE, 2 * n);
   phase_begin("munlock-read");
   if (sc6(SYS_munlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("munlock");
   op_line("munlock 0x200000000000 131072");

@@ -5,8 +5,7 @@
 int main(int argc, char **argv) {
   probe_init(argc, argv, "mprotect_roundtrip");
   const unsigned long n = 32 * PAGE;
-  op_mmap(BASE, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
+  op_mmap_anon(BASE, 2 * n);
   phase_begin("write-half-read-half");
   op_write(BASE, n);
   op_read(BASE + n, n);

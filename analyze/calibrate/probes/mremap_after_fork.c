@@ -6,11 +6,8 @@ int main(int argc, char **argv) {
   probe_init(argc, argv, "mremap_after_fork");
   const unsigned long n = 16 * PAGE;
   const unsigned long to = BASE + 0x40000000UL;
-  op_mmap(BASE, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("parent-write");
-  op_write(BASE, n);
-  phase_end();
+  op_mmap_anon(BASE, n);
+  phase_write("parent-write", BASE, n);
   struct baton bt;
   long child = probe_fork(&bt);
   if (child == 0) {
@@ -18,15 +15,11 @@ int main(int argc, char **argv) {
     op_mremap(BASE, n, to, n);
     op_read(to, n);
     phase_end();
-    phase_begin("child-write-moved");
-    op_write(to, n);
-    phase_end();
+    phase_write("child-write-moved", to, n);
     child_exit(&bt);
   }
   parent_reap(&bt, child);
-  phase_begin("parent-write-again");
-  op_write(BASE, n);
-  phase_end();
+  phase_write("parent-write-again", BASE, n);
   probe_done();
   return 0;
 }

@@ -6,11 +6,8 @@ int main(int argc, char **argv) {
   probe_init(argc, argv, "mremap_move");
   const unsigned long n = 32 * PAGE;
   const unsigned long to = BASE + 0x40000000UL;
-  op_mmap(BASE, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, n);
-  phase_end();
+  op_mmap_anon(BASE, n);
+  phase_write("write", BASE, n);
   phase_begin("move-then-touch");
   op_mremap(BASE, n, to, n);
   op_read(to, n);

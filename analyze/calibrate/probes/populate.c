@@ -9,9 +9,7 @@ int main(int argc, char **argv) {
   op_mmap(BASE, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0,
           "rw-", "private,anon,populate", 0);
   phase_end();
-  phase_begin("write");
-  op_write(BASE, n);
-  phase_end();
+  phase_write("write", BASE, n);
   probe_done();
   return 0;
 }

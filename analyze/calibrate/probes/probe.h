@@ -171,6 +171,10 @@ static __attribute__((unused)) void op_mmap(unsigned long addr, unsigned long le
   if (object) { put(" "); put(object); put(" "); put_dec(off); }
   put("\n");
 }
+/* The probes' commonest area: private anonymous memory, read-write, at addr. */
+static __attribute__((unused)) void op_mmap_anon(unsigned long addr, unsigned long len) {
+  op_mmap(addr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-", "private,anon", 0);
+}
 static __attribute__((unused)) void op_munmap(unsigned long addr, unsigned long len) {
   if (sc6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0) != 0) die("munmap");
   put_pid(); put("munmap "); put_hex(addr); put(" "); put_dec((long)len); put("\n");
@@ -202,6 +206,12 @@ static __attribute__((unused)) void op_read(unsigned long addr, unsigned long le
 static __attribute__((unused)) void op_write(unsigned long addr, unsigned long len) {
   for (unsigned long a = addr; a < addr + len; a += PAGE) *(volatile char *)a = 1;
   put_pid(); put("w "); put_hex(addr); put(" "); put_dec((long)len); put("\n");
+}
+/* A phase that only stores to every page of [addr, addr+len). */
+static __attribute__((unused)) void phase_write(const char *label, unsigned long addr, unsigned long len) {
+  phase_begin(label);
+  op_write(addr, len);
+  phase_end();
 }
 /* A line of the trace that the probe does not perform through an op_ helper. */
 static __attribute__((unused)) void op_line(const char *text) { put_pid(); put(text); put("\n"); }

@@ -13,9 +13,7 @@ int main(int argc, char **argv) {
   op_line("create shm:calibrate 256K");
   if (shmat(id, (void *)BASE, 0) != (void *)BASE) die("shmat");
   op_line("mmap 0x200000000000 256K rw- shared shm:calibrate 0");
-  phase_begin("parent-write-half");
-  op_write(BASE, n / 2);
-  phase_end();
+  phase_write("parent-write-half", BASE, n / 2);
   if (shmctl(id, IPC_RMID, 0) != 0) die("shmctl");
   op_line("unlink shm:calibrate");
   struct baton bt;
@@ -24,9 +22,7 @@ int main(int argc, char **argv) {
     phase_begin("child-read-all");
     op_read(BASE, n);
     phase_end();
-    phase_begin("child-write-all");
-    op_write(BASE, n);
-    phase_end();
+    phase_write("child-write-all", BASE, n);
     child_exit(&bt);
   }
   parent_reap(&bt, child);

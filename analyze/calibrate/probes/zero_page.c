@@ -5,17 +5,12 @@
 int main(int argc, char **argv) {
   probe_init(argc, argv, "zero_page");
   const unsigned long n = 64 * PAGE;
-  op_mmap(BASE, 2 * n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
+  op_mmap_anon(BASE, 2 * n);
   phase_begin("read-untouched");
   op_read(BASE, n);
   phase_end();
-  phase_begin("write-after-read");
-  op_write(BASE, n);
-  phase_end();
-  phase_begin("write-untouched");
-  op_write(BASE + n, n);
-  phase_end();
+  phase_write("write-after-read", BASE, n);
+  phase_write("write-untouched", BASE + n, n);
   phase_begin("read-written");
   op_read(BASE, 2 * n);
   phase_end();
