@@ -10,23 +10,8 @@
  *
  * @module
  */
-import {
-  at,
-  exit,
-  footprintParams,
-  fork,
-  mark,
-  MAX_CHILDREN,
-  MAX_CHILDREN_TEXT,
-  mmap,
-  pageTablePages,
-  PRIVATE_ANON,
-  r,
-  reclaim,
-  RW,
-  swapWorkload,
-  w,
-} from "./_events.ts";
+import { at, exit, fork, mark, mmap, PRIVATE_ANON, r, reclaim, RW, w } from "./_events.ts";
+import { childrenParam, footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import { KeyedPermutation, keyFor, MAX_KEYED_PERMUTATION } from "../_rng.ts";
 import type { Workload } from "./workload.ts";
 
@@ -43,15 +28,7 @@ export const aim7: Workload = swapWorkload({
   summary: "parent + N children, each COWs P pages of a shared private area, then memory pressure",
   exposes: "anon_vma: rmap_vma_visits per reclaimed page grow with the number of children",
   params: [
-    {
-      name: "children",
-      description: "children forked by the parent",
-      kind: "int",
-      default: 16,
-      min: 1,
-      max: MAX_CHILDREN,
-      maxText: MAX_CHILDREN_TEXT,
-    },
+    childrenParam("children", "children forked by the parent", 16),
     {
       name: "pages",
       description: "pages in the parent's private area",

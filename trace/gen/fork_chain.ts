@@ -11,23 +11,8 @@
  *
  * @module
  */
-import {
-  at,
-  exit,
-  footprintParams,
-  fork,
-  mark,
-  MAX_CHILDREN,
-  MAX_CHILDREN_TEXT,
-  mmap,
-  pageTablePages,
-  PRIVATE_ANON,
-  r,
-  reclaim,
-  RW,
-  swapWorkload,
-  w,
-} from "./_events.ts";
+import { at, exit, fork, mark, mmap, PRIVATE_ANON, r, reclaim, RW, w } from "./_events.ts";
+import { childrenParam, footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** Base address of the area every generation inherits. */
@@ -45,15 +30,7 @@ export const forkChain: Workload = swapWorkload({
     "D generations: each forks the next, the child writes part of the area, the parent exits",
   exposes: "objtree chain depth and anon_vma_chain anon_vma count as the fork chain grows",
   params: [
-    {
-      name: "depth",
-      description: "generations after the first (forks in the chain)",
-      kind: "int",
-      default: 8,
-      min: 1,
-      max: MAX_CHILDREN,
-      maxText: MAX_CHILDREN_TEXT,
-    },
+    childrenParam("depth", "generations after the first (forks in the chain)", 8),
     {
       name: "pages",
       description: "pages in the inherited private area",

@@ -13,23 +13,19 @@
 import {
   at,
   exit,
-  footprintParams,
   fork,
   mark,
-  MAX_CHILDREN,
-  MAX_CHILDREN_TEXT,
   mmap,
-  pageTablePages,
   PRIVATE,
   PRIVATE_ANON,
   r,
   reclaim,
   RW,
   RX,
-  swapWorkload,
   w,
   x,
 } from "./_events.ts";
+import { childrenParam, footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** The server's heap, its program text and the children's scratch area. */
@@ -56,15 +52,7 @@ export const forkServer: Workload = swapWorkload({
       default: 1024,
       min: 4,
     },
-    {
-      name: "children",
-      description: "children forked in all",
-      kind: "int",
-      default: 32,
-      min: 1,
-      max: MAX_CHILDREN,
-      maxText: MAX_CHILDREN_TEXT,
-    },
+    childrenParam("children", "children forked in all", 32),
     {
       name: "concurrent",
       description: "children alive at the same time",

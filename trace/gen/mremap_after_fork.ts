@@ -14,20 +14,18 @@
 import {
   at,
   exit,
-  footprintParams,
   fork,
   mark,
   mmap,
   mremap,
   pageout,
-  pageTablePages,
   PRIVATE_ANON,
   r,
   reclaim,
   RW,
-  swapWorkload,
   w,
 } from "./_events.ts";
+import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** Where the shared area starts, where it moves to, and the parent's own area and its target. */

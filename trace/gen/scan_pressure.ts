@@ -17,20 +17,18 @@
 import {
   at,
   exit,
-  footprintParams,
   fork,
   mark,
   mmap,
-  pageTablePages,
   PRIVATE,
   PRIVATE_ANON,
   r,
   reclaim,
   RO,
   RW,
-  swapWorkload,
   w,
 } from "./_events.ts";
+import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** Each process's area, and where every process maps the data file. */

@@ -9,21 +9,8 @@
  *
  * @module
  */
-import {
-  at,
-  exit,
-  footprintParams,
-  fork,
-  mark,
-  mmap,
-  pageTablePages,
-  r,
-  reclaim,
-  RW,
-  SHARED_ANON,
-  swapWorkload,
-  w,
-} from "./_events.ts";
+import { at, exit, fork, mark, mmap, r, reclaim, RW, SHARED_ANON, w } from "./_events.ts";
+import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** Base of the shared anonymous area. */

@@ -11,10 +11,8 @@ import {
   at,
   create,
   exit,
-  footprintParams,
   mark,
   mmap,
-  pageTablePages,
   PRIVATE_ANON,
   r,
   reclaim,
@@ -22,10 +20,10 @@ import {
   RW,
   SHARED,
   swapoff,
-  swapWorkload,
   w,
   write,
 } from "./_events.ts";
+import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 
 /** Where the checker maps the files, and the private anonymous area. */

@@ -9,24 +9,8 @@
  *
  * @module
  */
-import {
-  at,
-  exit,
-  footprintParams,
-  fork,
-  mark,
-  MAX_CHILDREN,
-  MAX_CHILDREN_TEXT,
-  mmap,
-  pageTablePages,
-  PRIVATE,
-  PRIVATE_ANON,
-  r,
-  reclaim,
-  RW,
-  swapWorkload,
-  w,
-} from "./_events.ts";
+import { at, exit, fork, mark, mmap, PRIVATE, PRIVATE_ANON, r, reclaim, RW, w } from "./_events.ts";
+import { childrenParam, footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import { KeyedPermutation, keyFor } from "../_rng.ts";
 import type { Workload } from "./workload.ts";
 
@@ -48,15 +32,7 @@ export const zygote: Workload = swapWorkload({
   summary: "a preloaded parent forks apps that each touch a subset of its memory",
   exposes: "the cost of many processes sharing preloaded pages: fork PTE copies, rmap metadata",
   params: [
-    {
-      name: "apps",
-      description: "apps forked from the zygote",
-      kind: "int",
-      default: 8,
-      min: 1,
-      max: MAX_CHILDREN,
-      maxText: MAX_CHILDREN_TEXT,
-    },
+    childrenParam("apps", "apps forked from the zygote", 8),
     {
       name: "pages",
       description: "pages of preloaded heap (written by the zygote)",
