@@ -55,5 +55,27 @@
     for (const t of document.querySelectorAll(selector)) t.hidden = t.dataset.counter !== counter;
   }
 
-  globalThis.vmr = { color, data, defaults, yScale, logToggle, showTable };
+  /**
+   * A bar chart of one counter at a time on `canvas`: the counter chosen in `select` (its
+   * datasets from `datasetsFor(counter)`), a log scale when `log` is checked, and the tables of
+   * `tables` showing that counter's numbers.
+   */
+  function counterChart(canvas, labels, select, log, tables, datasetsFor) {
+    const chart = new Chart(canvas, {
+      type: "bar",
+      data: { labels, datasets: datasetsFor(select.value) },
+      options: { scales: { y: yScale(log.checked, select.value) } },
+    });
+    const redraw = () => {
+      chart.data.datasets = datasetsFor(select.value);
+      chart.options.scales.y = yScale(log.checked, select.value);
+      chart.update();
+      showTable(tables, select.value);
+    };
+    select.addEventListener("change", redraw);
+    log.addEventListener("change", redraw);
+    return chart;
+  }
+
+  globalThis.vmr = { color, data, defaults, yScale, logToggle, showTable, counterChart };
 })();

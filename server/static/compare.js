@@ -35,17 +35,12 @@
       backgroundColor: B,
     },
   ];
-  const chart = new Chart(document.getElementById("chart-compare"), {
-    type: "bar",
-    data: { labels: data.strategies, datasets: datasetsFor(select.value) },
-    options: { scales: { y: vmr.yScale(log.checked, select.value) } },
-  });
-  const redraw = () => {
-    chart.data.datasets = datasetsFor(select.value);
-    chart.options.scales.y = vmr.yScale(log.checked, select.value);
-    chart.update();
-    vmr.showTable("table.compare-table", select.value);
-  };
-  select.addEventListener("change", redraw);
-  log.addEventListener("change", redraw);
+  vmr.counterChart(
+    document.getElementById("chart-compare"),
+    data.strategies,
+    select,
+    log,
+    "table.compare-table",
+    datasetsFor,
+  );
 })();

@@ -79,21 +79,13 @@
         data: data.phases.values[s][c],
         backgroundColor: vmr.color(s, i),
       }));
-    const phases = new Chart(phaseCanvas, {
-      type: "bar",
-      data: {
-        labels: data.phases.labels.map((l, i) => `${i + 1}. ${l}`),
-        datasets: datasetsFor(select.value),
-      },
-      options: { scales: { y: vmr.yScale(log.checked, select.value) } },
-    });
-    const redraw = () => {
-      phases.data.datasets = datasetsFor(select.value);
-      phases.options.scales.y = vmr.yScale(log.checked, select.value);
-      phases.update();
-      vmr.showTable("table.phase-table", select.value);
-    };
-    select.addEventListener("change", redraw);
-    log.addEventListener("change", redraw);
+    vmr.counterChart(
+      phaseCanvas,
+      data.phases.labels.map((l, i) => `${i + 1}. ${l}`),
+      select,
+      log,
+      "table.phase-table",
+      datasetsFor,
+    );
   }
 })();
