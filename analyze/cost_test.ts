@@ -9,7 +9,7 @@ import {
 import { COUNTER_NAMES } from "../core/counters.ts";
 import type { Counters } from "./result.ts";
 
-Deno.test("DEFAULT_COST_WEIGHTS charge only counters SPEC.md names", () => {
+Deno.test("DEFAULT_COST_WEIGHTS charge only counters the machine counts", () => {
   const names = new Set<string>(COUNTER_NAMES);
   for (const [k, w] of Object.entries(DEFAULT_COST_WEIGHTS)) {
     deepStrictEqual(names.has(w.counter), true, `${k} charges unknown counter ${w.counter}`);

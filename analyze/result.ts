@@ -1,12 +1,14 @@
 /**
  * The shape of a replay's results: what `run --json` writes, what the results store keeps and what
- * the dashboard draws. Field names follow SPEC.md ("Command line", `run --json F`).
+ * the dashboard draws. Field names are a contract that outside tools read (`run --json F`): keep
+ * them.
  *
  * @module
  */
 import type { CounterName } from "../core/counters.ts";
 
-/** Counters by name: every name of SPEC.md's list, plus any a strategy adds of its own. */
+/** Counters by name: every name of `COUNTER_NAMES` (docs/machine.md), plus any a strategy adds of
+ * its own. */
 export type Counters = Record<CounterName, number> & Record<string, number>;
 
 /** One phase: the events from one `mark` (or the trace's start, label `start`) to the next. */

@@ -440,7 +440,7 @@ export type ExportFormat = "json" | "csv";
  *
  * - `json`: the {@linkcode RunResult} exactly as `run --json` writes it.
  * - `csv`: one row per strategy and phase (`phase` is `total` for the whole run, then each phase's
- *   label in order), columns `strategy, phase, elapsed_ms` then every counter (SPEC.md's names in
+ *   label in order), columns `strategy, phase, elapsed_ms` then every counter (`COUNTER_NAMES` in
  *   their order, then strategy-specific ones).
  *
  * @example

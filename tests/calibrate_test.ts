@@ -82,7 +82,7 @@ Deno.test({
       equal(r.verifyErrors, 0, r.scenario.name);
       ok(r.rows.length >= 2, `${r.scenario.name} has phases`);
     }
-    // The probes measured what SPEC.md says Linux does (a few spot checks of the kernel side).
+    // The probes measured what docs/machine.md says Linux does (a few spot checks of the kernel side).
     const k = (s: string, l: string) =>
       results.find((r) => r.scenario.name === s)!.rows.find((x) => x.label === l)!.kernelMinor;
     // A kernel booted without the zero page (pvm_no_zero_page) allocates a page on the read fault,

@@ -1,5 +1,5 @@
 /**
- * Every `fixtures/NAME.expected.json` holds counters that SPEC.md's Linux semantics fix whatever
+ * Every `fixtures/NAME.expected.json` holds counters that the Linux rules of docs/machine.md fix whatever
  * the strategy (checked by hand, explained in the trace's comments); the trace `fixtures/NAME.*`
  * must replay to exactly those values under every strategy, with `--verify` and `--check` clean.
  * `by_strategy` adds or replaces counters a particular design changes (checked when that strategy

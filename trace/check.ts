@@ -35,8 +35,8 @@ function pidProblem(n: unknown, what: string): string | undefined {
 }
 
 /**
- * What is wrong with an mmap OFFSET, or `undefined`: it must be page-aligned (TRACE_FORMAT), as
- * mmap(2) requires. Every reader and writer uses this one check.
+ * What is wrong with an mmap OFFSET, or `undefined`: it must be page-aligned (docs/trace-format.md),
+ * as mmap(2) requires. Every reader and writer uses this one check.
  *
  * @example
  * ```ts

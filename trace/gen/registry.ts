@@ -1,6 +1,6 @@
 /**
  * Every workload generator by name, in the order `gen --list` shows them. Each strategy's
- * pathology has a workload here that reproduces it (SPEC.md, "Strategies").
+ * pathology has a workload here that reproduces it (docs/strategies.md).
  *
  * @module
  */
