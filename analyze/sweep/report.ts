@@ -102,18 +102,12 @@ export interface SweepJson {
     jobs: number;
   };
   /** One per job stored, in job order. */
-  points: {
-    job: number;
-    trace: string;
-    mem: number;
-    swap: number;
-    events: number;
-    run_id?: number;
+  points: (Omit<SweepPoint, "results"> & {
     results: Record<
       string,
       { counters: Record<string, number>; cost_ms: number; elapsed_ms: number }
     >;
-  }[];
+  })[];
 }
 
 /**
