@@ -17,7 +17,7 @@
  * @module
  */
 import { DEFAULT_TLB_ENTRIES } from "../core/machine.ts";
-import { isKnob, KNOBS, parseKnob, type VmKnobs, withDefaults } from "../core/knobs.ts";
+import { isKnob, KNOBS, parseKnob, type VmKnobs, withDefaults } from "../uapi/knobs.ts";
 import { TraceError } from "../trace/error.ts";
 import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
 import type { TraceHeader } from "../trace/event.ts";
@@ -55,7 +55,7 @@ export interface ReplayOptions {
   swap?: number;
   /** TLB entries (default: the machine's `DEFAULT_TLB_ENTRIES`). */
   tlbEntries?: number;
-  /** Kernel settings (`core/knobs.ts`); override the header's (`zero_page=0`, ...). */
+  /** Kernel settings (`uapi/knobs.ts`); override the header's (`zero_page=0`, ...). */
   vm?: Partial<VmKnobs>;
   /** Check every load against the reference model; counts `verify_errors`. */
   verify?: boolean;

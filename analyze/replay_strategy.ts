@@ -12,7 +12,7 @@ import { ReferenceModel } from "../core/reference.ts";
 import type { EventBatch } from "../trace/batch.ts";
 import { Op } from "../trace/event.ts";
 import { DiagnosticLog } from "./diagnostics.ts";
-import type { VmKnobs } from "../core/knobs.ts";
+import type { VmKnobs } from "../uapi/knobs.ts";
 import { PhaseTracker } from "./phases.ts";
 import type { StrategyResult } from "./result.ts";
 import { defaultSeriesInterval, SeriesRecorder } from "./series.ts";
@@ -28,7 +28,7 @@ export interface StrategyReplayOptions {
   swapPages: number;
   /** TLB entries (default: the machine's). */
   tlbEntries?: number;
-  /** Kernel settings (`core/knobs.ts`; default: stock Linux). */
+  /** Kernel settings (`uapi/knobs.ts`; default: stock Linux). */
   vm?: Partial<VmKnobs>;
   /** Check the machine's invariants after every event (`--check`). */
   check?: boolean;

@@ -10,7 +10,7 @@ import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
-import { KNOBS, parseKnobAssignments } from "../core/knobs.ts";
+import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../analyze/replay.ts";

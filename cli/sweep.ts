@@ -12,7 +12,7 @@ import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeFileAtomic, writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
-import { KNOBS, parseKnobAssignments } from "../core/knobs.ts";
+import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
 import { resolveStrategies } from "../analyze/replay.ts";
 import { DEFAULT_DB_PATH, openStore, type Store } from "../analyze/store.ts";
 import { parseMemList } from "../analyze/sweep/mem_list.ts";

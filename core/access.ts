@@ -23,7 +23,7 @@ import {
   W,
 } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { OP, PAGE_SIZE, PROT_EXEC, PROT_MASK, PROT_WRITE } from "./ops.ts";
+import { Op, PAGE_SIZE, Prot, PROT_MASK } from "../uapi/event.ts";
 import { getPage } from "./page_cache.ts";
 import { allocFrame, dropSwapCache, swapIn, unmapFrame } from "./pages.ts";
 import { PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
@@ -31,7 +31,7 @@ import type { Vma } from "./vma.ts";
 
 /** Checks a multi-page access as a whole; counts and reports the segv when it fails. */
 export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: number): boolean {
-  const need = op === OP.w ? PROT_WRITE : op === OP.x ? PROT_EXEC : PROT_MASK;
+  const need = op === Op.w ? Prot.write : op === Op.x ? Prot.exec : PROT_MASK;
   const end = first + count;
   for (let p = first; p < end;) {
     const vma = mm.find(p);
@@ -61,9 +61,9 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
   if (tlb.hit(h, mm.id, mm.tlbGen, vpage)) {
     s = tlb.slot(h);
     const f = k.pt.flags[s]!;
-    const ok = op === OP.w
+    const ok = op === Op.w
       ? (f & (P | W)) === (P | W)
-      : (f & (P | PTE_NOACCESS | (op === OP.x ? PTE_NX : 0))) === P;
+      : (f & (P | PTE_NOACCESS | (op === Op.x ? PTE_NX : 0))) === P;
     if (ok) k.counters[C.tlb_hits]!++;
     else s = -1;
   }
@@ -74,7 +74,7 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
       k.segvAccess(op, vpage, SEGV_UNMAPPED, null);
       return false;
     }
-    const need = op === OP.w ? PROT_WRITE : op === OP.x ? PROT_EXEC : PROT_MASK;
+    const need = op === Op.w ? Prot.write : op === Op.x ? Prot.exec : PROT_MASK;
     if ((vma.prot & need) === 0) {
       k.segvAccess(op, vpage, SEGV_PROT, vma);
       return false;
@@ -85,12 +85,12 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
     }
     s = k.pt.ensure(mm, vpage);
     k.ptPeak();
-    if (!faultIn(k, mm, vma, vpage, s, op === OP.w)) return false;
+    if (!faultIn(k, mm, vma, vpage, s, op === Op.w)) return false;
     tlb.fillAt(h, mm.id, mm.tlbGen, vpage, s);
   }
   const pf = k.pt.flags;
   const fr = k.pt.num[s]!;
-  if (op === OP.w) {
+  if (op === Op.w) {
     pf[s] = pf[s]! | A | D;
     k.frames.flags[fr]! |= PG.dirty;
     k.frames.stamp[fr] = seq;

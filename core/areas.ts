@@ -12,24 +12,12 @@ import { LRU, PG, ZERO_FRAME } from "./frames.ts";
 import { A, D, hex, type Kernel, P, W } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { VmObject } from "./object.ts";
-import {
-  FLAGS_MASK,
-  FLAGS_SHIFT,
-  MAP_ANON,
-  MAP_GROWSDOWN,
-  MAP_LOCKED,
-  MAP_POPULATE,
-  MAP_PRIVATE,
-  MAP_SHARED,
-  PAGE_SIZE,
-  PROT_MASK,
-  PROT_WRITE,
-} from "./ops.ts";
+import { FLAGS_MASK, FLAGS_SHIFT, MapFlag, PAGE_SIZE, Prot, PROT_MASK } from "../uapi/event.ts";
 import { maybeFreeObject, object } from "./page_cache.ts";
 import { slotPut, unmapFrame } from "./pages.ts";
 import { PTE_SWAP } from "./pte.ts";
 import { Vma } from "./vma.ts";
-import type { EventColumns } from "./event_columns.ts";
+import type { EventColumns } from "../uapi/event.ts";
 
 /** mmap (event `i` of `b`): replaces whatever was mapped there, merges, populates when asked. */
 export function mmap(k: Kernel, mm: Mm, b: EventColumns, i: number): void {
@@ -49,19 +37,20 @@ export function mmap(k: Kernel, mm: Mm, b: EventColumns, i: number): void {
   if (sIdx >= 0) {
     obj = object(k, b.strings[sIdx]!);
     pgoff = Math.floor(b.n2[i]! / PAGE_SIZE);
-  } else if (flags & MAP_SHARED) {
+  } else if (flags & MapFlag.shared) {
     obj = new VmObject(k.nextObj++, "anon", `anon:${k.nextObj - 1}`, pages * PAGE_SIZE);
     k.addObject(obj);
     pgoff = 0;
   }
   unmapRange(k, mm, start, start + pages);
-  const vflags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_ANON | MAP_LOCKED | MAP_GROWSDOWN);
+  const vflags = flags &
+    (MapFlag.shared | MapFlag.private | MapFlag.anon | MapFlag.locked | MapFlag.growsdown);
   const vma = new Vma(k.nextVma++, mm, start, start + pages, prot, vflags, obj, pgoff);
   mm.insert(vma);
   obj?.mappings.add(vma);
   k.strategy.vmaCreate(vma);
   tryMerge(k, vma);
-  if (flags & (MAP_POPULATE | MAP_LOCKED)) populate(k, mm, start, start + pages);
+  if (flags & (MapFlag.populate | MapFlag.locked)) populate(k, mm, start, start + pages);
 }
 
 /** Faults in `[start, end)` as GUP does: write faults for private writable areas. */
@@ -246,7 +235,7 @@ export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: nu
         const f = pt.flags[s]!;
         if ((f & P) === 0) continue;
         let nf = (f & (P | A | D | W)) | bits;
-        if (!(prot & PROT_WRITE)) nf &= ~W;
+        if (!(prot & Prot.write)) nf &= ~W;
         else if (!(f & W)) {
           const fr = pt.num[s]!;
           const pf = k.frames.flags[fr]!;
@@ -276,7 +265,7 @@ export function mlock(k: Kernel, mm: Mm, start: number, end: number, lock: boole
     return;
   }
   const vs = isolate(k, mm, start, end);
-  for (const v of vs) v.flags = lock ? v.flags | MAP_LOCKED : v.flags & ~MAP_LOCKED;
+  for (const v of vs) v.flags = lock ? v.flags | MapFlag.locked : v.flags & ~MapFlag.locked;
   if (lock) populate(k, mm, start, end);
   const pt = k.pt;
   const frames = k.frames;

@@ -12,14 +12,14 @@ import { FrameTable, LRU, NONE, PG } from "./frames.ts";
 import type { MachineConfig } from "./machine.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
-import { OP, PROT_EXEC } from "./ops.ts";
+import { Op, Prot } from "../uapi/event.ts";
 import { PageTables } from "./page_table.ts";
 import { PTE_ACCESSED, PTE_DIRTY, PTE_NOACCESS, PTE_NX, PTE_PRESENT, PTE_WRITE } from "./pte.ts";
 import { strategyInfo } from "./rmap/registry.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor } from "./rmap/strategy.ts";
 import { SwapSpace } from "./swap.ts";
 import { FLUSH_CEILING, Tlb } from "./tlb.ts";
-import { withDefaults } from "./knobs.ts";
+import { withDefaults } from "../uapi/knobs.ts";
 import type { Vma } from "./vma.ts";
 
 /** Default TLB size. */
@@ -275,7 +275,7 @@ export class Kernel {
 
   /** PTE protection bits an area implies (beyond present/write). */
   protBits(vma: Vma): number {
-    return ((vma.prot & PROT_EXEC) ? 0 : PTE_NX) | (vma.prot === 0 ? PTE_NOACCESS : 0);
+    return ((vma.prot & Prot.exec) ? 0 : PTE_NX) | (vma.prot === 0 ? PTE_NOACCESS : 0);
   }
 
   setPte(s: number, flags: number, num: number): void {
@@ -363,7 +363,7 @@ export function hex(vpage: number): string {
 
 /** `r`, `w` or `x`, for messages. */
 export function opName(op: number): string {
-  return op === OP.w ? "w" : op === OP.x ? "x" : "r";
+  return op === Op.w ? "w" : op === Op.x ? "x" : "r";
 }
 
 /** A protection as in the trace (`rw-`), for messages. */

@@ -42,7 +42,7 @@
  *
  * @module
  */
-import type { EventColumns } from "./event_columns.ts";
+import type { EventColumns } from "../uapi/event.ts";
 import { accessOk, touch } from "./access.ts";
 import { madvise, msync } from "./madvise.ts";
 import { mlock, mmap, mprotect, unmapRange } from "./areas.ts";
@@ -53,14 +53,14 @@ import { A, D, hex, Kernel, Mode, P, PID_CACHE, W } from "./kernel.ts";
 import { mremap } from "./mremap.ts";
 import { WALK_LIMIT, walkPte } from "./page_table.ts";
 import { tlbIndexSalted } from "./tlb.ts";
-import { OP, PAGE_SIZE, PROT_MASK } from "./ops.ts";
+import { Op, PAGE_SIZE, PROT_MASK } from "../uapi/event.ts";
 import { objectEvent } from "./page_cache.ts";
 import type { Mm } from "./mm.ts";
 import { dropMm, fork, mmOf } from "./process.ts";
 import { PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
 import { reclaim, visitVma, walkObject } from "./reclaim.ts";
 import { swapoff, swapon } from "./swap_device.ts";
-import type { VmKnobs } from "./knobs.ts";
+import type { VmKnobs } from "../uapi/knobs.ts";
 
 export { DEFAULT_TLB_ENTRIES, FAULT_AROUND, READ_AROUND, SWAP_CLUSTER } from "./kernel.ts";
 
@@ -89,7 +89,7 @@ export interface MachineConfig {
    * used first by shared anonymous pages and never by others.
    */
   sharedAnonSwapPages?: number;
-  /** Kernel settings (`core/knobs.ts`); those not given take their stock Linux value. */
+  /** Kernel settings (`uapi/knobs.ts`); those not given take their stock Linux value. */
   vm?: Partial<VmKnobs>;
   /** Receives segv, warning and check reports. */
   onDiagnostic?: (d: Diagnostic) => void;
@@ -107,7 +107,7 @@ export interface Diagnostic {
 }
 
 // Hot-path constants as plain numbers.
-const OP_R = OP.r, OP_W = OP.w, OP_X = OP.x, OP_MARK = OP.mark;
+const OP_R = Op.r, OP_W = Op.w, OP_X = Op.x, OP_MARK = Op.mark;
 const C_EVENTS = C.events, C_TLB_HITS = C.tlb_hits, C_TLB_MISSES = C.tlb_misses;
 const C_RSS_PEAK = C.rss_peak_pages, C_PT_PEAK = C.page_table_pages_peak;
 const PG_DIRTY = PG.dirty;
@@ -449,29 +449,29 @@ export class Machine {
 
   #slowEvent(b: EventColumns, i: number, op: number, seq: number): void {
     const k = this.#k;
-    if (op >= OP.create && op <= OP.fsync) {
+    if (op >= Op.create && op <= Op.fsync) {
       objectEvent(k, b, i, op, seq);
       return;
     }
     switch (op) {
-      case OP.swapon:
+      case Op.swapon:
         swapon(k, b, i);
         return;
-      case OP.swapoff: {
+      case Op.swapoff: {
         const name = b.strings[b.str[i]!] ?? "";
         const d = k.swap.find(name);
         if (d === undefined) k.warn(`swapoff ${name}: no such swap device`);
         else swapoff(k, d);
         return;
       }
-      case OP.reclaim:
+      case Op.reclaim:
         reclaim(k, Math.max(0, b.n1[i]!));
         return;
-      case OP.mark:
+      case Op.mark:
         return;
     }
     const pid = b.pid[i]!;
-    if (op === OP.exit) {
+    if (op === Op.exit) {
       const mm = k.procs.get(pid);
       if (mm === undefined) k.warn("exit: no such process");
       else {
@@ -484,17 +484,17 @@ export class Machine {
     const page = b.page[i]!;
     const n1 = b.n1[i]!;
     switch (op) {
-      case OP.mmap:
+      case Op.mmap:
         mmap(k, mm, b, i);
         break;
-      case OP.munmap: {
+      case Op.munmap: {
         const pages = Math.ceil(n1 / PAGE_SIZE);
         if (pages === 0 || !unmapRange(k, mm, page, page + pages)) {
           k.warn(`munmap ${hex(page)}+${n1}: nothing mapped there`);
         }
         break;
       }
-      case OP.mremap:
+      case Op.mremap:
         mremap(
           k,
           mm,
@@ -504,25 +504,25 @@ export class Machine {
           Math.ceil(b.n2[i]! / PAGE_SIZE),
         );
         break;
-      case OP.mprotect:
+      case Op.mprotect:
         mprotect(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), b.small[i]! & PROT_MASK);
         break;
-      case OP.madvise:
+      case Op.madvise:
         madvise(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), b.small[i]!);
         break;
-      case OP.mlock:
-      case OP.munlock:
-        mlock(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), op === OP.mlock);
+      case Op.mlock:
+      case Op.munlock:
+        mlock(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), op === Op.mlock);
         break;
-      case OP.msync:
+      case Op.msync:
         msync(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE));
         break;
-      case OP.fork:
-      case OP.clone: {
+      case Op.fork:
+      case Op.clone: {
         const child = n1;
         if (k.procs.has(child)) {
-          k.warn(`${op === OP.fork ? "fork" : "clone"}: child ${child} is already alive`);
-        } else if (op === OP.clone) {
+          k.warn(`${op === Op.fork ? "fork" : "clone"}: child ${child} is already alive`);
+        } else if (op === Op.clone) {
           mm.users++;
           k.procs.set(child, mm);
         } else {
@@ -530,7 +530,7 @@ export class Machine {
         }
         break;
       }
-      case OP.exec: {
+      case Op.exec: {
         k.forgetPid(pid);
         dropMm(k, mm);
         k.lastPid = -1;

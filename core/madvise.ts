@@ -11,7 +11,7 @@ import { C } from "./counters.ts";
 import { NONE, PG, ZERO_FRAME } from "./frames.ts";
 import { D, hex, type Kernel, Mode, P } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { ADVICE_DONTNEED, ADVICE_PAGEOUT, PAGE_SIZE } from "./ops.ts";
+import { Madv, PAGE_SIZE } from "../uapi/event.ts";
 import { readFilePage } from "./page_cache.ts";
 import { swapIn } from "./pages.ts";
 import { PTE_SWAP } from "./pte.ts";
@@ -27,7 +27,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: n
   const k0 = mm.lowerBound(start);
   const vs: Vma[] = [];
   for (let q = k0; q < mm.vmas.length && mm.vmas[q]!.start < end; q++) vs.push(mm.vmas[q]!);
-  if (advice === ADVICE_DONTNEED || advice === ADVICE_PAGEOUT) {
+  if (advice === Madv.dontneed || advice === Madv.pageout) {
     const victims: number[] = [];
     for (const vma of vs) {
       if (vma.locked) {
@@ -35,10 +35,10 @@ export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: n
         break;
       }
       const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
-      if (advice === ADVICE_DONTNEED) zapRange(k, vma, s, e);
+      if (advice === Madv.dontneed) zapRange(k, vma, s, e);
       else collectPageout(k, vma, s, e, victims);
     }
-    if (advice === ADVICE_DONTNEED) k.flushRange(mm, start, end);
+    if (advice === Madv.dontneed) k.flushRange(mm, start, end);
     else pageout(k, mm, victims);
     return;
   }

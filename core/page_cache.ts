@@ -14,9 +14,9 @@ import { LRU, NONE, PG } from "./frames.ts";
 import { type Kernel, READ_AROUND } from "./kernel.ts";
 import { writeback } from "./madvise.ts";
 import { VmObject } from "./object.ts";
-import { OP, PAGE_SIZE } from "./ops.ts";
+import { Op, PAGE_SIZE } from "../uapi/event.ts";
 import { allocFrame, slotPut, swapIn } from "./pages.ts";
-import type { EventColumns } from "./event_columns.ts";
+import type { EventColumns } from "../uapi/event.ts";
 
 /**
  * The page-cache page of (`obj`, `index`), read from disk or swap if needed (`k.major` tells
@@ -132,7 +132,7 @@ export function readFilePage(k: Kernel, obj: VmObject, index: number): number {
 export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, seq: number): void {
   const name = b.strings[b.str[i]!] ?? "";
   switch (op) {
-    case OP.create: {
+    case Op.create: {
       const size = b.n1[i]!;
       const o = k.objects.get(name);
       if (o === undefined) {
@@ -142,14 +142,14 @@ export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, s
       } else truncate(k, o, size);
       return;
     }
-    case OP.truncate:
+    case Op.truncate:
       truncate(k, object(k, name), b.n1[i]!);
       return;
-    case OP.read:
-    case OP.write:
-      rw(k, object(k, name), b.n1[i]!, b.n2[i]!, op === OP.write, seq);
+    case Op.read:
+    case Op.write:
+      rw(k, object(k, name), b.n1[i]!, b.n2[i]!, op === Op.write, seq);
       return;
-    case OP.unlink: {
+    case Op.unlink: {
       const o = k.objects.get(name);
       if (o === undefined) {
         k.warn(`unlink ${name}: no such object`);
@@ -160,7 +160,7 @@ export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, s
       maybeFreeObject(k, o);
       return;
     }
-    case OP.fsync: {
+    case Op.fsync: {
       const o = k.objects.get(name);
       if (o === undefined) {
         k.warn(`fsync ${name}: no such object`);

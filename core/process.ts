@@ -12,7 +12,7 @@ import { C } from "./counters.ts";
 import { PG, ZERO_FRAME } from "./frames.ts";
 import { A, type Kernel, P, PID_CACHE, W } from "./kernel.ts";
 import { Mm } from "./mm.ts";
-import { MAP_LOCKED } from "./ops.ts";
+import { MapFlag } from "../uapi/event.ts";
 import { PTE_SWAP } from "./pte.ts";
 import { Vma } from "./vma.ts";
 
@@ -60,7 +60,7 @@ export function fork(k: Kernel, parent: Mm): Mm {
       pv.start,
       pv.end,
       pv.prot,
-      pv.flags & ~MAP_LOCKED,
+      pv.flags & ~MapFlag.locked,
       pv.obj,
       pv.pgoff,
     );

@@ -11,7 +11,7 @@
 import { C } from "./counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import { A, D, type Kernel, Mode, P, SCAN_BATCH, W } from "./kernel.ts";
-import { PROT_EXEC } from "./ops.ts";
+import { Prot } from "../uapi/event.ts";
 import { dropSwapCache } from "./pages.ts";
 import { PTE_SWAP } from "./pte.ts";
 import type { RmapVisitor } from "./rmap/strategy.ts";
@@ -269,7 +269,7 @@ export function visitVma(k: Kernel, vma: Vma, vpage: number): boolean {
       if (pf[s]! & A) {
         pf[s] = pf[s]! & ~A;
         k.vRefs++;
-        if (vma.prot & PROT_EXEC) k.vExec = true;
+        if (vma.prot & Prot.exec) k.vExec = true;
       }
       return false;
     case Mode.Unmap: {

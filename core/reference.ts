@@ -17,24 +17,22 @@
  *
  * @module
  */
-import type { EventColumns } from "./event_columns.ts";
-
 import {
-  ADVICE_DONTNEED,
+  type EventColumns,
   FLAGS_MASK,
   FLAGS_SHIFT,
-  MAP_LOCKED as F_LOCKED,
-  MAP_NORESERVE,
-  MAP_POPULATE as F_POPULATE,
-  MAP_SHARED as F_SHARED,
-  OP,
+  Madv,
+  MapFlag,
+  Op,
   PAGE_SIZE as PAGE,
-  PROT_EXEC as PROT_X,
+  Prot,
   PROT_MASK,
-  PROT_READ as PROT_R,
-  PROT_WRITE as PROT_W,
-} from "./ops.ts";
+} from "../uapi/event.ts";
 
+const { locked: F_LOCKED, noreserve: MAP_NORESERVE, populate: F_POPULATE, shared: F_SHARED } =
+  MapFlag;
+const { exec: PROT_X, read: PROT_R, write: PROT_W } = Prot;
+const ADVICE_DONTNEED = Madv.dontneed;
 const {
   mmap: OP_MMAP,
   munmap: OP_MUNMAP,
@@ -53,7 +51,7 @@ const {
   write: OP_WRITE,
   truncate: OP_TRUNCATE,
   unlink: OP_UNLINK,
-} = OP;
+} = Op;
 
 /** The value {@linkcode ReferenceModel.expected} returns for a page that cannot be loaded. */
 export const NO_STAMP: number = -1;

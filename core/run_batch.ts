@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { EventColumns } from "./event_columns.ts";
+import type { EventColumns } from "../uapi/event.ts";
 import { type CounterName, countersToRecord } from "./counters.ts";
 import { type Diagnostic, Machine, type MachineConfig } from "./machine.ts";
 

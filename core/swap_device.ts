@@ -12,13 +12,13 @@ import { NONE, PG } from "./frames.ts";
 import { type Kernel, P } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
-import { HAS_PRIO, PAGE_SIZE } from "./ops.ts";
+import { HAS_PRIO, PAGE_SIZE } from "../uapi/event.ts";
 import { getPage } from "./page_cache.ts";
 import { dropSwapCache, swapIn } from "./pages.ts";
 import { PTE_SWAP } from "./pte.ts";
 import type { SwapDevice } from "./swap.ts";
 import type { Vma } from "./vma.ts";
-import type { EventColumns } from "./event_columns.ts";
+import type { EventColumns } from "../uapi/event.ts";
 
 /** swapon (event `i` of `b`): a new device, priority given or the next default (-1, -2, ...). */
 export function swapon(k: Kernel, b: EventColumns, i: number): void {

@@ -6,7 +6,9 @@
  */
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
-import { MAP_LOCKED, MAP_SHARED, PROT_WRITE } from "./ops.ts";
+import { MapFlag, Prot } from "../uapi/event.ts";
+
+const SHARED = MapFlag.shared, LOCKED = MapFlag.locked, WRITE = Prot.write;
 
 /** One area: virtual pages `[start, end)` of `mm`. */
 export class Vma {
@@ -62,17 +64,17 @@ export class Vma {
 
   /** A shared mapping (`MAP_SHARED`). */
   get shared(): boolean {
-    return (this.flags & MAP_SHARED) !== 0;
+    return (this.flags & SHARED) !== 0;
   }
 
   /** Locked in memory (`VM_LOCKED`). */
   get locked(): boolean {
-    return (this.flags & MAP_LOCKED) !== 0;
+    return (this.flags & LOCKED) !== 0;
   }
 
   /** Writable. */
   get writable(): boolean {
-    return (this.prot & PROT_WRITE) !== 0;
+    return (this.prot & WRITE) !== 0;
   }
 
   /** The page index `linear_page_index()` gives virtual page `vpage` of this area. */

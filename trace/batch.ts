@@ -1,47 +1,27 @@
 /**
- * {@linkcode EventBatch}: the columnar encoding the replay engine consumes.
- *
- * Column use per op (unused columns hold 0, `str` holds -1):
- *
- * | op | page/off | page2/off2 | n1 | n2 | small | str |
- * | --- | --- | --- | --- | --- | --- | --- |
- * | mmap | addr | | len | offset | prot, flags << 3, HAS_OFFSET | object or -1 |
- * | munmap mlock munlock msync r w x | addr | | len | | | |
- * | mremap | old addr | new addr | old len | new len | | |
- * | mprotect | addr | | len | | prot | |
- * | madvise | addr | | len | | advice index | |
- * | fork clone | | | child | | | |
- * | create truncate | | | size | | | object |
- * | read write | | | offset | len | | object |
- * | unlink fsync | | | | | | object |
- * | swapon | | | size | prio | HAS_PRIO | name |
- * | swapoff | | | | | | name |
- * | reclaim | | | pages | | | |
- * | mark | | | | | | label |
+ * {@linkcode EventBatch}: the columnar encoding the replay engine consumes, as laid out by
+ * `EventColumns` (`uapi/event.ts`, whose module doc says which column holds what for each op).
  *
  * @module
  */
 import {
-  type Addr,
   ADVICES,
-  type Event,
+  type EventColumns,
+  FLAGS_MASK,
+  FLAGS_SHIFT,
+  HAS_OFFSET,
+  HAS_PRIO,
   Op,
   type OpName,
   OPS,
   PAGE_SHIFT,
   PAGE_SIZE,
-} from "./event.ts";
+  PROT_MASK,
+} from "../uapi/event.ts";
+import type { Addr, Event } from "./event.ts";
 
-/** In {@linkcode EventBatch.small} of an `mmap`: the event carried an explicit OFFSET. */
-export const HAS_OFFSET = 1 << 10;
-/** In {@linkcode EventBatch.small} of a `swapon`: the event carried `prio=N`. */
-export const HAS_PRIO = 1 << 11;
-/** Mask of the protection bits in {@linkcode EventBatch.small}. */
-export const PROT_MASK = 7;
-/** Shift of the mapping flags in {@linkcode EventBatch.small}. */
-export const FLAGS_SHIFT = 3;
-/** Mask of the mapping flags after shifting. */
-export const FLAGS_MASK = 0x7f;
+// The packing of the `small` column, for the users of this module.
+export { FLAGS_MASK, FLAGS_SHIFT, HAS_OFFSET, HAS_PRIO, PROT_MASK } from "../uapi/event.ts";
 
 const TWO53 = 2 ** 53;
 // the columns' element sizes: five 8-byte, three 4-byte, two 2-byte and one 1-byte
@@ -97,7 +77,7 @@ export function joinAddr(page: number, off: number): Addr {
  * if (b.op[0] !== Op.w || b.page[0] !== 1) throw new Error("bad batch");
  * ```
  */
-export class EventBatch {
+export class EventBatch implements EventColumns {
   /** Maximum number of events. */
   readonly capacity: number;
   /** Number of events stored. */
@@ -114,9 +94,9 @@ export class EventBatch {
   readonly page2: Float64Array;
   /** Offset of mremap's new address within its page. */
   readonly off2: Uint16Array;
-  /** First numeric argument (see the module table). */
+  /** First numeric argument (see `EventColumns` in `uapi/event.ts`). */
   readonly n1: Float64Array;
-  /** Second numeric argument (see the module table). */
+  /** Second numeric argument (see `EventColumns` in `uapi/event.ts`). */
   readonly n2: Float64Array;
   /** Small packed integers: prot, flags, advice, presence bits. */
   readonly small: Int32Array;

@@ -15,99 +15,14 @@
  * @module
  */
 
-/** Every operation of vmtrace v1, in the order of their numeric codes. */
-export const OPS = [
-  "mmap",
-  "munmap",
-  "mremap",
-  "mprotect",
-  "madvise",
-  "mlock",
-  "munlock",
-  "msync",
-  "fork",
-  "clone",
-  "exec",
-  "exit",
-  "r",
-  "w",
-  "x",
-  "create",
-  "read",
-  "write",
-  "truncate",
-  "unlink",
-  "fsync",
-  "swapon",
-  "swapoff",
-  "reclaim",
-  "mark",
-] as const;
+import type { Advice } from "../uapi/event.ts";
 
-/** The name of an operation. */
-export type OpName = typeof OPS[number];
-
-/** Numeric operation codes, as stored in {@linkcode EventBatch.op}. */
-export const Op = {
-  mmap: 0,
-  munmap: 1,
-  mremap: 2,
-  mprotect: 3,
-  madvise: 4,
-  mlock: 5,
-  munlock: 6,
-  msync: 7,
-  fork: 8,
-  clone: 9,
-  exec: 10,
-  exit: 11,
-  r: 12,
-  w: 13,
-  x: 14,
-  create: 15,
-  read: 16,
-  write: 17,
-  truncate: 18,
-  unlink: 19,
-  fsync: 20,
-  swapon: 21,
-  swapoff: 22,
-  reclaim: 23,
-  mark: 24,
-} as const satisfies Record<OpName, number>;
-
-/** Operations whose PID is `-` (system events). */
-export const SYSTEM_OPS: ReadonlySet<OpName> = new Set(["swapon", "swapoff", "reclaim", "mark"]);
-
-/** Page size of the modelled machine, in bytes (x86-64 base pages). */
-export const PAGE_SIZE = 4096;
-/** log2 of {@linkcode PAGE_SIZE}. */
-export const PAGE_SHIFT = 12;
+// The op codes, flag bits and column layout that traces and the machine share, for the users of
+// this module.
+export * from "../uapi/event.ts";
 
 /** A virtual address: a `number` below 2^53, a `bigint` at or above it (up to 2^57). */
 export type Addr = number | bigint;
-
-/** Protection bits, as in `PROT` (`rw-`). */
-export const Prot = { read: 1, write: 2, exec: 4 } as const;
-
-/** Mapping flags, as in `FLAGS` (`private,anon`). Exactly one of `private`/`shared` is set. */
-export const MapFlag = {
-  private: 1,
-  shared: 2,
-  anon: 4,
-  populate: 8,
-  locked: 16,
-  growsdown: 32,
-  noreserve: 64,
-} as const;
-
-/** The name of a mapping flag. */
-export type MapFlagName = keyof typeof MapFlag;
-
-/** `madvise` advice values. */
-export const ADVICES = ["dontneed", "pageout", "willneed"] as const;
-/** The name of an `madvise` advice. */
-export type Advice = typeof ADVICES[number];
 
 /** Fields every event has. `pid` is 0 for system events (written `-`). */
 export interface EventBase {

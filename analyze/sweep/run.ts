@@ -12,7 +12,7 @@ import { replayTrace } from "../replay.ts";
 import type { RunResult } from "../result.ts";
 import type { TraceInfo } from "../store.ts";
 import { traceInfoOfFile } from "../trace_info.ts";
-import type { VmKnobs } from "../../core/knobs.ts";
+import type { VmKnobs } from "../../uapi/knobs.ts";
 import { describeJob, type SweepPoint } from "./store.ts";
 import { type SweepPlan, tracePath } from "./plan.ts";
 
