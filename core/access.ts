@@ -10,24 +10,26 @@
  */
 import { C } from "./counters.ts";
 import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
-import {
-  A,
-  D,
-  FAULT_AROUND,
-  hex,
-  type Kernel,
-  P,
-  SEGV_BUS,
-  SEGV_PROT,
-  SEGV_UNMAPPED,
-  W,
-} from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import { lruAddNew } from "./lru.ts";
+import { hex, SEGV_BUS, SEGV_PROT, SEGV_UNMAPPED } from "./report.ts";
 import type { Mm } from "./mm.ts";
 import { Op, PAGE_SIZE, Prot, PROT_MASK } from "../uapi/event.ts";
 import { getPage } from "./page_cache.ts";
 import { allocFrame, dropSwapCache, swapIn, unmapFrame } from "./pages.ts";
-import { PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
+import { A, cacheBits, D, P, protBits, PTE_NOACCESS, PTE_NX, PTE_SWAP, W } from "./pte.ts";
 import type { Vma } from "./vma.ts";
+
+/** Pages mapped by one fault-around (`fault_around_bytes` 64 KiB). */
+export const FAULT_AROUND = 16;
+
+/** `anon_vma_prepare`: the strategy's say before the first anonymous page of `vma`. */
+export function anonPrepare(k: Kernel, vma: Vma): void {
+  if (!vma.anon) {
+    k.strategy.anonPrepare(vma);
+    vma.anon = true;
+  }
+}
 
 /** Checks a multi-page access as a whole; counts and reports the segv when it fails. */
 export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: number): boolean {
@@ -36,16 +38,16 @@ export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: nu
   for (let p = first; p < end;) {
     const vma = mm.find(p);
     if (vma === null) {
-      k.segvAccess(op, p, SEGV_UNMAPPED, null);
+      k.report.segvAccess(op, p, SEGV_UNMAPPED, null);
       return false;
     }
     if ((vma.prot & need) === 0) {
-      k.segvAccess(op, p, SEGV_PROT, vma);
+      k.report.segvAccess(op, p, SEGV_PROT, vma);
       return false;
     }
     const stop = Math.min(vma.end, end);
     if (vma.obj !== null && vma.linearIndex(stop - 1) * PAGE_SIZE >= vma.obj.size) {
-      k.segvAccess(op, stop - 1, SEGV_BUS, vma);
+      k.report.segvAccess(op, stop - 1, SEGV_BUS, vma);
       return false;
     }
     p = stop;
@@ -71,16 +73,16 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
     k.counters[C.tlb_misses]!++;
     const vma = mm.find(vpage);
     if (vma === null) {
-      k.segvAccess(op, vpage, SEGV_UNMAPPED, null);
+      k.report.segvAccess(op, vpage, SEGV_UNMAPPED, null);
       return false;
     }
     const need = op === Op.w ? Prot.write : op === Op.x ? Prot.exec : PROT_MASK;
     if ((vma.prot & need) === 0) {
-      k.segvAccess(op, vpage, SEGV_PROT, vma);
+      k.report.segvAccess(op, vpage, SEGV_PROT, vma);
       return false;
     }
     if (vma.obj !== null && vma.linearIndex(vpage) * PAGE_SIZE >= vma.obj.size) {
-      k.segvAccess(op, vpage, SEGV_BUS, vma);
+      k.report.segvAccess(op, vpage, SEGV_BUS, vma);
       return false;
     }
     s = k.pt.ensure(mm, vpage);
@@ -138,13 +140,13 @@ export function anonFault(
 ): boolean {
   const c = k.counters;
   if (!write && k.zeroPage && k.strategy.useZeroPage(vma)) {
-    k.setPte(s, P | A | k.protBits(vma), ZERO_FRAME);
+    k.pt.set(s, P | A | protBits(vma), ZERO_FRAME);
     c[C.minor_faults]!++;
     c[C.zero_page_maps]!++;
     return true;
   }
   if (newAnon(k, vma, vpage, s, 0, true) === NONE) {
-    k.oom(`fault at ${hex(vpage)} in pid of mm ${mm.id}`);
+    k.report.oom(`fault at ${hex(vpage)} in pid of mm ${mm.id}`);
     return false;
   }
   c[C.minor_faults]!++;
@@ -160,7 +162,7 @@ export function newAnon(
   stamp: number,
   dirtyPte: boolean,
 ): number {
-  k.prepare(vma);
+  anonPrepare(k, vma);
   const fr = allocFrame(k);
   if (fr === NONE) return NONE;
   const fl = k.frames.flags;
@@ -168,13 +170,13 @@ export function newAnon(
   k.frames.stamp[fr] = stamp;
   k.frames.mapcount[fr] = 1;
   vma.mm.rss++;
-  k.setPte(
+  k.pt.set(
     s,
-    P | A | (vma.writable ? W : 0) | (dirtyPte ? D : 0) | k.protBits(vma),
+    P | A | (vma.writable ? W : 0) | (dirtyPte ? D : 0) | protBits(vma),
     fr,
   );
   k.strategy.newAnonPage(fr, vma, vpage, true);
-  k.lruAddNew(fr, vma);
+  lruAddNew(k.frames, fr, vma);
   return fr;
 }
 
@@ -202,21 +204,21 @@ export function objFault(
     }
     const fr = getPage(k, obj, index, true);
     if (fr === NONE) {
-      k.oom(`fault at ${hex(vpage)}`);
+      k.report.oom(`fault at ${hex(vpage)}`);
       return false;
     }
-    mapCachePage(k, vma, vpage, s, fr, k.cacheBits(vma) | A);
+    mapCachePage(k, vma, vpage, s, fr, cacheBits(vma) | A);
     c[k.major ? C.major_faults : C.minor_faults]!++;
     return true;
   }
   const fr = getPage(k, obj, index, true);
   if (fr === NONE) {
-    k.oom(`fault at ${hex(vpage)}`);
+    k.report.oom(`fault at ${hex(vpage)}`);
     return false;
   }
   const major = k.major;
   if (vma.shared) {
-    mapCachePage(k, vma, vpage, s, fr, P | W | A | D | k.protBits(vma));
+    mapCachePage(k, vma, vpage, s, fr, P | W | A | D | protBits(vma));
     k.frames.flags[fr]! |= PG.dirty;
   } else {
     // do_cow_fault: copy the file page into a new anonymous page.
@@ -224,7 +226,7 @@ export function objFault(
     const nf = newAnon(k, vma, vpage, s, k.frames.stamp[fr]!, true);
     k.frames.flags[fr]! &= ~PG.pinned;
     if (nf === NONE) {
-      k.oom(`fault at ${hex(vpage)}`);
+      k.report.oom(`fault at ${hex(vpage)}`);
       return false;
     }
     c[C.cow_faults]!++;
@@ -246,7 +248,7 @@ export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): bool
   const from = Math.max(pteIdx & ~(FAULT_AROUND - 1), pteIdx - Math.min(pteIdx, vmaOff));
   const to = Math.min(from + FAULT_AROUND, 512, pteIdx + (vma.end - vpage));
   const base = s - pteIdx;
-  const bits = k.cacheBits(vma);
+  const bits = cacheBits(vma);
   let hit = false;
   for (let q = from; q < to; q++) {
     const ps = base + q;
@@ -271,7 +273,7 @@ export function mapCachePage(
   fr: number,
   bits: number,
 ): void {
-  k.setPte(s, bits, fr);
+  k.pt.set(s, bits, fr);
   k.frames.mapcount[fr]!++;
   vma.mm.rss++;
   if (k.tracks) k.strategy.pteAdded(fr, vma, vpage);
@@ -302,10 +304,10 @@ export function wpFault(
   }
   if (fr === ZERO_FRAME) {
     if (newAnon(k, vma, vpage, s, 0, true) === NONE) {
-      k.oom(`write fault at ${hex(vpage)}`);
+      k.report.oom(`write fault at ${hex(vpage)}`);
       return false;
     }
-    k.flushPage(mm, vpage);
+    k.tlb.flushPage(mm, vpage);
     if (count) c[C.minor_faults]!++;
     return true;
   }
@@ -329,22 +331,22 @@ export function wpFault(
   }
   // wp_page_copy.
   fl[fr]! |= PG.pinned;
-  k.prepare(vma);
+  anonPrepare(k, vma);
   const nf = allocFrame(k);
   fl[fr]! &= ~PG.pinned;
   if (nf === NONE) {
-    k.oom(`copy-on-write at ${hex(vpage)}`);
+    k.report.oom(`copy-on-write at ${hex(vpage)}`);
     return false;
   }
   if (k.tracks) k.strategy.pteRemoved(fr, vma, vpage);
   fl[nf] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
   k.frames.stamp[nf] = k.frames.stamp[fr]!;
   k.frames.mapcount[nf] = 1;
-  k.setPte(s, P | A | D | W | k.protBits(vma), nf);
+  k.pt.set(s, P | A | D | W | protBits(vma), nf);
   k.strategy.newAnonPage(nf, vma, vpage, true);
-  k.lruAddNew(nf, vma);
+  lruAddNew(k.frames, nf, vma);
   unmapFrame(k, fr); // the old page loses this PTE (rss unchanged: one page for another)
-  k.flushPage(mm, vpage);
+  k.tlb.flushPage(mm, vpage);
   c[C.cow_faults]!++;
   c[C.cow_copies]!++;
   if (count) c[C.minor_faults]!++;
@@ -371,7 +373,7 @@ export function swapFault(
   if (fr === NONE) {
     fr = swapIn(k, slot, true);
     if (fr === NONE) {
-      k.oom(`swap-in at ${hex(vpage)}`);
+      k.report.oom(`swap-in at ${hex(vpage)}`);
       return false;
     }
     major = true;
@@ -379,13 +381,13 @@ export function swapFault(
   const fl = k.frames.flags;
   sw.refs[slot]!--;
   const exclusive = sw.refs[slot] === 0 && k.frames.mapcount[fr] === 0;
-  k.prepare(vma);
+  anonPrepare(k, vma);
   const fresh = (fl[fr]! & PG.anon) === 0;
   fl[fr] = fl[fr]! | PG.anon | PG.swapBacked | (exclusive ? PG.exclusive : 0);
   k.frames.mapcount[fr]!++;
   mm.rss++;
   const wbit = exclusive && vma.writable ? W : 0;
-  k.setPte(s, P | A | wbit | k.protBits(vma), fr);
+  k.pt.set(s, P | A | wbit | protBits(vma), fr);
   if (fresh) k.strategy.newAnonPage(fr, vma, vpage, exclusive);
   else if (k.tracks) k.strategy.pteAdded(fr, vma, vpage);
   if (vma.locked && !(fl[fr]! & PG.mlocked)) {

@@ -9,13 +9,15 @@
  */
 import { faultIn } from "./access.ts";
 import { LRU, PG, ZERO_FRAME } from "./frames.ts";
-import { A, D, hex, type Kernel, P, W } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import { mlockPage } from "./lru.ts";
+import { hex } from "./report.ts";
 import type { Mm } from "./mm.ts";
 import { VmObject } from "./object.ts";
 import { FLAGS_MASK, FLAGS_SHIFT, MapFlag, PAGE_SIZE, Prot, PROT_MASK } from "../uapi/event.ts";
 import { maybeFreeObject, object } from "./page_cache.ts";
 import { slotPut, unmapFrame } from "./pages.ts";
-import { PTE_SWAP } from "./pte.ts";
+import { A, D, P, protBits, PTE_SWAP, W, writeNotify } from "./pte.ts";
 import { Vma } from "./vma.ts";
 import type { EventColumns } from "../uapi/event.ts";
 
@@ -25,7 +27,7 @@ export function mmap(k: Kernel, mm: Mm, b: EventColumns, i: number): void {
   const len = b.n1[i]!;
   const pages = Math.ceil(len / PAGE_SIZE);
   if (pages <= 0) {
-    k.warn(`mmap ${hex(start)}: length ${len} maps nothing`);
+    k.report.warn(`mmap ${hex(start)}: length ${len} maps nothing`);
     return;
   }
   const small = b.small[i]!;
@@ -180,17 +182,17 @@ export function zapPte(k: Kernel, vma: Vma, vpage: number, s: number): void {
     if (n !== ZERO_FRAME) {
       if (k.tracks) k.strategy.pteRemoved(n, vma, vpage);
       if (f & D) k.frames.flags[n]! |= PG.dirty;
-      k.setPte(s, 0, 0);
+      k.pt.set(s, 0, 0);
       vma.mm.rss--;
       unmapFrame(k, n);
       return;
     }
   } else if (f & PTE_SWAP) {
-    k.setPte(s, 0, 0);
+    k.pt.set(s, 0, 0);
     slotPut(k, n);
     return;
   }
-  k.setPte(s, 0, 0);
+  k.pt.set(s, 0, 0);
 }
 
 /** munmap: returns false when nothing was mapped in the range. */
@@ -202,7 +204,7 @@ export function unmapRange(k: Kernel, mm: Mm, start: number, end: number): boole
     k.strategy.vmaUnlink(v);
     removeVma(k, v);
   }
-  k.flushRange(mm, start, end);
+  k.tlb.flushRange(mm, start, end);
   if (k.pt.freeUnused(mm, start, end) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
   return true;
 }
@@ -213,7 +215,7 @@ export function unmapRange(k: Kernel, mm: Mm, start: number, end: number): boole
  */
 export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: number): void {
   if (!mm.overlaps(start, end)) {
-    k.warn(`mprotect ${hex(start)}: nothing mapped there`);
+    k.report.warn(`mprotect ${hex(start)}: nothing mapped there`);
     return;
   }
   const vs = isolate(k, mm, start, end);
@@ -221,8 +223,8 @@ export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: nu
   let changed = false;
   for (const vma of vs) {
     vma.prot = prot;
-    const bits = k.protBits(vma);
-    const notify = k.writeNotify(vma);
+    const bits = protBits(vma);
+    const notify = writeNotify(vma);
     for (let v = vma.start; v < vma.end;) {
       const base = pt.pteBase(mm, v);
       if (base < 0) {
@@ -251,7 +253,7 @@ export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: nu
       }
     }
   }
-  if (changed) k.flushRange(mm, start, end);
+  if (changed) k.tlb.flushRange(mm, start, end);
   for (const v of vs) if (mm.vmas.includes(v)) tryMerge(k, v);
 }
 
@@ -261,7 +263,7 @@ export function mprotect(k: Kernel, mm: Mm, start: number, end: number, prot: nu
  */
 export function mlock(k: Kernel, mm: Mm, start: number, end: number, lock: boolean): void {
   if (!mm.overlaps(start, end)) {
-    k.warn(`${lock ? "mlock" : "munlock"} ${hex(start)}: nothing mapped there`);
+    k.report.warn(`${lock ? "mlock" : "munlock"} ${hex(start)}: nothing mapped there`);
     return;
   }
   const vs = isolate(k, mm, start, end);
@@ -283,7 +285,7 @@ export function mlock(k: Kernel, mm: Mm, start: number, end: number, lock: boole
         const fr = pt.num[s]!;
         if (fr === ZERO_FRAME) continue;
         const fl = frames.flags[fr]!;
-        if (lock && !(fl & PG.mlocked)) k.mlockPage(fr);
+        if (lock && !(fl & PG.mlocked)) mlockPage(k.frames, fr);
         else if (!lock && (fl & PG.mlocked)) {
           frames.flags[fr] = fl & ~PG.mlocked;
           frames.lruMove(fr, (fl & PG.swapBacked) ? LRU.inactiveAnon : LRU.inactiveFile);

@@ -171,3 +171,22 @@ export class FrameTable {
     this.lruAdd(f, list);
   }
 }
+
+/**
+ * The free-frame watermarks of a machine of `pages` frames, as Linux sets them: `min_free_kbytes`
+ * = sqrt(16 × memory in KiB), 128 KiB..256 MiB and at most 1/32 of memory, with
+ * `watermark_scale_factor` 10. Below `low` an allocation reclaims up to `high`.
+ *
+ * @example
+ * ```ts
+ * import { watermarks } from "./frames.ts";
+ * const w = watermarks(16384); // 64 MiB
+ * if (w.low >= w.high || w.high > 16384 / 16) throw new Error(`${w.low} ${w.high}`);
+ * ```
+ */
+export function watermarks(pages: number): { low: number; high: number } {
+  const minKb = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(pages * 4 * 16))));
+  const min = Math.max(1, Math.min(Math.floor(minKb / 4), Math.floor(pages / 32)));
+  const delta = Math.max(1, min >> 2, Math.floor(pages / 1000));
+  return { low: min + delta, high: min + 2 * delta };
+}

@@ -42,69 +42,31 @@
  *
  * @module
  */
-import type { EventColumns } from "../uapi/event.ts";
+import type { MachineConfig } from "./config.ts";
 import { accessOk, touch } from "./access.ts";
 import { madvise, msync } from "./madvise.ts";
 import { mlock, mmap, mprotect, unmapRange } from "./areas.ts";
 import { checkInvariants } from "./check.ts";
 import { C, newCounters } from "./counters.ts";
 import { PG } from "./frames.ts";
-import { A, D, hex, Kernel, Mode, P, PID_CACHE, W } from "./kernel.ts";
+import { Kernel, PID_CACHE } from "./kernel.ts";
 import { mremap } from "./mremap.ts";
 import { WALK_LIMIT, walkPte } from "./page_table.ts";
 import { tlbIndexSalted } from "./tlb.ts";
-import { Op, PAGE_SIZE, PROT_MASK } from "../uapi/event.ts";
+import { type EventColumns, Op, PAGE_SIZE, PROT_MASK } from "../uapi/event.ts";
 import { objectEvent } from "./page_cache.ts";
 import type { Mm } from "./mm.ts";
 import { dropMm, fork, mmOf } from "./process.ts";
-import { PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
-import { reclaim, visitVma, walkObject } from "./reclaim.ts";
+import { A, D, P, PTE_NOACCESS, PTE_NX, PTE_SWAP, W } from "./pte.ts";
+import { reclaim } from "./reclaim.ts";
+import { hex } from "./report.ts";
 import { swapoff, swapon } from "./swap_device.ts";
-import type { VmKnobs } from "../uapi/knobs.ts";
 
-export { DEFAULT_TLB_ENTRIES, FAULT_AROUND, READ_AROUND, SWAP_CLUSTER } from "./kernel.ts";
-
-/** Machine options. */
-export interface MachineConfig {
-  /** Physical memory in pages. */
-  memPages: number;
-  /** Swap in pages (a device named `swap`, unless the trace brings its own; see module doc). */
-  swapPages: number;
-  /** TLB entries (default 1536, a Skylake STLB). */
-  tlbEntries?: number;
-  /** Reverse-mapping strategy name (`core/rmap/registry.ts`). */
-  strategy: string;
-  /** Verify invariants after every event (slow; failures: diagnostics of kind "check"). */
-  check?: boolean;
-  /**
-   * With `check`: verify them after every this many events instead (default 1), and when
-   * {@linkcode Machine.checkNow} is called (after the last event). A failure then names the
-   * line where invariants last held.
-   */
-  checkEvery?: number;
-  /** Record the pages and stamps each r/x event loads (`loadCount`, `loadVpage`, `loadStamp`). */
-  recordLoads?: boolean;
-  /**
-   * A dedicated swap area of this many pages for shared anonymous memory (Linus, seed 002); it is
-   * used first by shared anonymous pages and never by others.
-   */
-  sharedAnonSwapPages?: number;
-  /** Kernel settings (`uapi/knobs.ts`); those not given take their stock Linux value. */
-  vm?: Partial<VmKnobs>;
-  /** Receives segv, warning and check reports. */
-  onDiagnostic?: (d: Diagnostic) => void;
-}
-
-/** A problem found while replaying: a segv, a semantic warning, or a failed invariant. */
-export interface Diagnostic {
-  /** `segv`: an access the process could not make; `warning`: a call the kernel would refuse or
-   * a pid that is not alive; `check`: a broken invariant (`check` mode). */
-  kind: "segv" | "warning" | "check";
-  /** Source line of the event (its event number when the line is unknown). */
-  line: number;
-  /** What happened, naming the address, object or device. */
-  message: string;
-}
+export type { Diagnostic, MachineConfig } from "./config.ts";
+export { DEFAULT_TLB_ENTRIES } from "./tlb.ts";
+export { FAULT_AROUND } from "./access.ts";
+export { READ_AROUND } from "./page_cache.ts";
+export { SWAP_CLUSTER } from "./pages.ts";
 
 // Hot-path constants as plain numbers.
 const OP_R = Op.r, OP_W = Op.w, OP_X = Op.x, OP_MARK = Op.mark;
@@ -157,10 +119,17 @@ export class Machine {
   /** Counters by slot of `C`. */
   readonly counters: Float64Array = newCounters();
   readonly #k: Kernel;
+  /** Checks of the invariants run so far, and those that failed. */
+  #checks = 0;
+  #checkErrors = 0;
+  /** Events applied since the last check. */
+  #sinceCheck = 0;
+  /** Line of the event after which the invariants were last checked, and held (0: none yet). */
+  #checkedLine = 0;
 
   /** Makes a machine; throws a RangeError for impossible options or an unknown strategy. */
   constructor(cfg: MachineConfig) {
-    this.#k = new Kernel(cfg, this.counters, { visitVma, walkObject });
+    this.#k = new Kernel(cfg, this.counters);
   }
 
   /** Number of pages the last r/x event loaded (with `recordLoads`). */
@@ -242,8 +211,8 @@ export class Machine {
     const k = this.#k;
     const out = { ...k.strategy.extraCounters() };
     if (k.check) {
-      out.check_errors = k.checkErrors;
-      out.checks = k.checks;
+      out.check_errors = this.#checkErrors;
+      out.checks = this.#checks;
     }
     return out;
   }
@@ -406,20 +375,20 @@ export class Machine {
     const op = b.op[i]!;
     if (op >= OP_R && op <= OP_X) {
       // A TLB hit allocates nothing: the peak cannot move, so only checking has work left. Nor
-      // does it report anything: `k.line` is set only when the event goes further.
+      // does it report anything: `k.report.line` is set only when the event goes further.
       if (this.#accessEvent(b, i, op, seq)) {
         if (!k.check) return;
-        k.line = b.line[i]! || seq;
+        k.report.line = b.line[i]! || seq;
       }
     } else {
-      k.line = b.line[i]! || seq;
-      k.pid = b.pid[i]!;
+      k.report.line = b.line[i]! || seq;
+      k.report.pid = b.pid[i]!;
       k.loadCount = 0;
       this.#slowEvent(b, i, op, seq);
     }
     const used = k.frames.count - k.frames.freeCount;
     if (used > c[C_RSS_PEAK]!) c[C_RSS_PEAK] = used;
-    if (k.check && ++k.sinceCheck >= k.checkEvery) this.#runCheck();
+    if (k.check && ++this.#sinceCheck >= k.checkEvery) this.#runCheck();
   }
 
   /**
@@ -444,7 +413,7 @@ export class Machine {
    * ```
    */
   checkNow(): void {
-    if (this.#k.check && this.#k.sinceCheck > 0) this.#runCheck();
+    if (this.#k.check && this.#sinceCheck > 0) this.#runCheck();
   }
 
   #slowEvent(b: EventColumns, i: number, op: number, seq: number): void {
@@ -460,7 +429,7 @@ export class Machine {
       case Op.swapoff: {
         const name = b.strings[b.str[i]!] ?? "";
         const d = k.swap.find(name);
-        if (d === undefined) k.warn(`swapoff ${name}: no such swap device`);
+        if (d === undefined) k.report.warn(`swapoff ${name}: no such swap device`);
         else swapoff(k, d);
         return;
       }
@@ -473,7 +442,7 @@ export class Machine {
     const pid = b.pid[i]!;
     if (op === Op.exit) {
       const mm = k.procs.get(pid);
-      if (mm === undefined) k.warn("exit: no such process");
+      if (mm === undefined) k.report.warn("exit: no such process");
       else {
         k.forgetPid(pid);
         dropMm(k, mm);
@@ -490,7 +459,7 @@ export class Machine {
       case Op.munmap: {
         const pages = Math.ceil(n1 / PAGE_SIZE);
         if (pages === 0 || !unmapRange(k, mm, page, page + pages)) {
-          k.warn(`munmap ${hex(page)}+${n1}: nothing mapped there`);
+          k.report.warn(`munmap ${hex(page)}+${n1}: nothing mapped there`);
         }
         break;
       }
@@ -521,7 +490,7 @@ export class Machine {
       case Op.clone: {
         const child = n1;
         if (k.procs.has(child)) {
-          k.warn(`${op === Op.fork ? "fork" : "clone"}: child ${child} is already alive`);
+          k.report.warn(`${op === Op.fork ? "fork" : "clone"}: child ${child} is already alive`);
         } else if (op === Op.clone) {
           mm.users++;
           k.procs.set(child, mm);
@@ -548,7 +517,7 @@ export class Machine {
     const first = b.page[i]!;
     const len = b.n1[i]!;
     k.loadCount = 0;
-    k.pid = pid;
+    k.report.pid = pid;
     if (len <= 0) return true;
     const endOff = b.off[i]! + len;
     const count = endOff <= PAGE_SIZE ? 1 : Math.floor((endOff - 1) / PAGE_SIZE) + 1;
@@ -580,11 +549,11 @@ export class Machine {
           return true;
         }
       }
-      k.line = b.line[i]! || seq;
+      k.report.line = b.line[i]! || seq;
     } else if (!k.record && this.#fewPages(mm, op, first, count, seq)) {
       return true;
     } else {
-      k.line = b.line[i]! || seq;
+      k.report.line = b.line[i]! || seq;
       if (!accessOk(k, mm, op, first, count)) return false;
     }
     if (k.record && count > k.loadVpage.length) {
@@ -654,28 +623,22 @@ export class Machine {
       mms: [...k.mms.values()],
       objects: [...k.objById.values()],
       hasRmap: k.strategy.hasRmap,
-      rmapOf: (fr) => {
-        k.mode = Mode.Collect;
-        k.vFrame = fr;
-        k.collect = [];
-        k.strategy.rmapWalk(fr, k.visitor);
-        return k.collect;
-      },
+      rmapOf: (fr) => k.walker.collect(fr),
     });
     this.counters.set(saved);
     k.checking = false;
-    k.checks++;
-    k.sinceCheck = 0;
+    this.#checks++;
+    this.#sinceCheck = 0;
     // Checked now and then, a failure may come from any event since the last clean check.
     const since = k.checkEvery === 1
       ? ""
-      : k.checkedLine > 0
-      ? ` (invariants held after line ${k.checkedLine})`
+      : this.#checkedLine > 0
+      ? ` (invariants held after line ${this.#checkedLine})`
       : " (at the first check)";
     for (const message of errors) {
-      k.checkErrors++;
-      k.cfg.onDiagnostic?.({ kind: "check", line: k.line, message: message + since });
+      this.#checkErrors++;
+      k.report.check(message + since);
     }
-    if (errors.length === 0) k.checkedLine = k.line;
+    if (errors.length === 0) this.#checkedLine = k.report.line;
   }
 }

@@ -9,19 +9,20 @@
 import { zapRange } from "./areas.ts";
 import { C } from "./counters.ts";
 import { NONE, PG, ZERO_FRAME } from "./frames.ts";
-import { D, hex, type Kernel, Mode, P } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
+import { hex } from "./report.ts";
 import type { Mm } from "./mm.ts";
 import { Madv, PAGE_SIZE } from "../uapi/event.ts";
 import { readFilePage } from "./page_cache.ts";
 import { swapIn } from "./pages.ts";
-import { PTE_SWAP } from "./pte.ts";
-import { reclaimUnmapped, shrinkPage, walkObject } from "./reclaim.ts";
+import { D, P, PTE_SWAP } from "./pte.ts";
+import { reclaimUnmapped, shrinkPage } from "./reclaim.ts";
 import type { Vma } from "./vma.ts";
 
 /** madvise `advice` (dontneed, pageout, willneed) over `[start, end)`. */
 export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: number): void {
   if (!mm.overlaps(start, end)) {
-    k.warn(`madvise ${hex(start)}: nothing mapped there`);
+    k.report.warn(`madvise ${hex(start)}: nothing mapped there`);
     return;
   }
   const k0 = mm.lowerBound(start);
@@ -31,14 +32,14 @@ export function madvise(k: Kernel, mm: Mm, start: number, end: number, advice: n
     const victims: number[] = [];
     for (const vma of vs) {
       if (vma.locked) {
-        k.warn(`madvise ${hex(start)}: locked area at ${hex(vma.start)} (EINVAL)`);
+        k.report.warn(`madvise ${hex(start)}: locked area at ${hex(vma.start)} (EINVAL)`);
         break;
       }
       const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
       if (advice === Madv.dontneed) zapRange(k, vma, s, e);
       else collectPageout(k, vma, s, e, victims);
     }
-    if (advice === Madv.dontneed) k.flushRange(mm, start, end);
+    if (advice === Madv.dontneed) k.tlb.flushRange(mm, start, end);
     else pageout(k, mm, victims);
     return;
   }
@@ -91,7 +92,7 @@ export function collectPageout(k: Kernel, vma: Vma, s: number, e: number, out: n
 export function pageout(k: Kernel, mm: Mm, list: number[]): void {
   k.reclaiming = true;
   k.ioLast = -2;
-  k.ensureSwapDevice();
+  k.swap.addPending();
   try {
     for (let q = 0; q < list.length; q += 2) {
       const fr = list[q]!, v = list[q + 1]!;
@@ -122,12 +123,12 @@ export function pageoutDirect(k: Kernel, mm: Mm, v: number, fr: number): void {
   if (k.tracks) k.strategy.pteRemoved(fr, vma, v);
   if (k.pt.flags[s]! & D) frames.flags[fr]! |= PG.dirty;
   if (fl & PG.anon) {
-    k.setPte(s, PTE_SWAP, frames.swap[fr]!);
+    k.pt.set(s, PTE_SWAP, frames.swap[fr]!);
     k.swap.refs[frames.swap[fr]!]!++;
-  } else k.setPte(s, 0, 0);
+  } else k.pt.set(s, 0, 0);
   frames.mapcount[fr]!--;
   mm.rss--;
-  k.flushPage(mm, v);
+  k.tlb.flushPage(mm, v);
   k.counters[C.pte_walks]!++;
   reclaimUnmapped(k, fr);
 }
@@ -135,7 +136,7 @@ export function pageoutDirect(k: Kernel, mm: Mm, v: number, fr: number): void {
 /** msync: writes back the dirty pages of shared `file:` mappings in the range. */
 export function msync(k: Kernel, mm: Mm, start: number, end: number): void {
   if (!mm.overlaps(start, end)) {
-    k.warn(`msync ${hex(start)}: nothing mapped there (ENOMEM)`);
+    k.report.warn(`msync ${hex(start)}: nothing mapped there (ENOMEM)`);
     return;
   }
   for (let q = mm.lowerBound(start); q < mm.vmas.length && mm.vmas[q]!.start < end; q++) {
@@ -159,9 +160,5 @@ export function writeback(k: Kernel, fr: number): void {
   k.counters[C.file_write_pages]!++;
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;
-  if (k.frames.mapcount[fr]! > 0) {
-    k.mode = Mode.MkClean;
-    k.vFrame = fr;
-    walkObject(k, fr, k.visitor);
-  }
+  if (k.frames.mapcount[fr]! > 0) k.walker.mkclean(fr);
 }

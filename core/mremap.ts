@@ -10,10 +10,13 @@
 import { isolate, populate, removeVma, tryMerge, unmapRange } from "./areas.ts";
 import { C } from "./counters.ts";
 import { NONE, PG, ZERO_FRAME } from "./frames.ts";
-import { A, D, hex, type Kernel, P, W } from "./kernel.ts";
+import { anonPrepare } from "./access.ts";
+import type { Kernel } from "./kernel.ts";
+import { lruAddNew } from "./lru.ts";
+import { hex } from "./report.ts";
 import type { Mm } from "./mm.ts";
 import { allocFrame, slotPut, swapIn, unmapFrame } from "./pages.ts";
-import { PTE_SWAP } from "./pte.ts";
+import { A, D, P, protBits, PTE_SWAP, W } from "./pte.ts";
 import { Vma } from "./vma.ts";
 
 /** mremap of `oldPages` at `old` to `newPages` at `dst` (in place when `dst === old`). */
@@ -28,7 +31,7 @@ export function mremap(
   const first = mm.find(old);
   if (first === null || oldPages === 0 || newPages === 0) {
     const why = first === null ? "nothing mapped there" : "zero length";
-    k.warn(`mremap ${hex(old)}: ${why} (EFAULT)`);
+    k.report.warn(`mremap ${hex(old)}: ${why} (EFAULT)`);
     return;
   }
   // The old range must lie in one area (or in areas Linux would have merged).
@@ -41,13 +44,13 @@ export function mremap(
       next.flags !== last.flags || next.obj !== last.obj ||
       (next.obj !== null && next.pgoff !== last.pgoff + (last.end - last.start))
     ) {
-      k.warn(`mremap ${hex(old)}: the range is not one mapping (EFAULT)`);
+      k.report.warn(`mremap ${hex(old)}: the range is not one mapping (EFAULT)`);
       return;
     }
     last = next;
   }
   if (dst !== old && dst < old + oldPages && old < dst + newPages) {
-    k.warn(`mremap ${hex(old)}: new range overlaps the old one (EINVAL)`);
+    k.report.warn(`mremap ${hex(old)}: new range overlaps the old one (EINVAL)`);
     return;
   }
   if (newPages < oldPages) {
@@ -70,15 +73,15 @@ export function mremap(
         const q = moved[j]!;
         pieces[j] = moveVma(k, q, old - dst, false)!;
       }
-      k.flushRange(mm, old, old + oldPages);
-      k.flushRange(mm, dst, dst + oldPages);
+      k.tlb.flushRange(mm, old, old + oldPages);
+      k.tlb.flushRange(mm, dst, dst + oldPages);
       if (k.pt.freeUnused(mm, dst, dst + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
       mm.forgetLast();
       for (const q of pieces) if (mm.vmas.includes(q)) tryMerge(k, q);
-      k.oom(`mremap ${hex(old)}`);
+      k.report.oom(`mremap ${hex(old)}`);
       return;
     }
-    k.flushRange(mm, old, old + oldPages);
+    k.tlb.flushRange(mm, old, old + oldPages);
     if (k.pt.freeUnused(mm, old, old + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
     pieces = moved;
   } else if (newPages > oldPages) {
@@ -179,7 +182,7 @@ function movePtes(
       }
       pt.flags[ds] = pt.flags[s]!;
       pt.num[ds] = pt.num[s]!;
-      k.setPte(s, 0, 0);
+      k.pt.set(s, 0, 0);
       c[C.mremap_ptes_moved]!++;
     }
   }
@@ -209,18 +212,18 @@ export function copyForMove(
     }
   }
   k.frames.flags[src]! |= PG.pinned;
-  k.prepare(moved);
+  anonPrepare(k, moved);
   const nf = allocFrame(k);
   k.frames.flags[src]! &= ~PG.pinned;
   if (nf === NONE) return false;
   const stamp = k.frames.stamp[src]!;
   if (f & PTE_SWAP) {
     const slot = pt.num[s]!;
-    k.setPte(s, 0, 0);
+    k.pt.set(s, 0, 0);
     slotPut(k, slot);
   } else {
     if (k.tracks) k.strategy.pteRemoved(src, p, v);
-    k.setPte(s, 0, 0);
+    k.pt.set(s, 0, 0);
     unmapFrame(k, src);
     p.mm.rss--;
   }
@@ -229,8 +232,8 @@ export function copyForMove(
   k.frames.stamp[nf] = stamp;
   k.frames.mapcount[nf] = 1;
   moved.mm.rss++;
-  k.setPte(ds, P | A | D | (moved.writable ? W : 0) | k.protBits(moved), nf);
+  k.pt.set(ds, P | A | D | (moved.writable ? W : 0) | protBits(moved), nf);
   k.strategy.newAnonPage(nf, moved, nv, true);
-  k.lruAddNew(nf, moved);
+  lruAddNew(k.frames, nf, moved);
   return true;
 }

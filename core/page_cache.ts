@@ -10,13 +10,17 @@
  */
 import { zapRange } from "./areas.ts";
 import { C } from "./counters.ts";
-import { LRU, NONE, PG } from "./frames.ts";
-import { type Kernel, READ_AROUND } from "./kernel.ts";
+import { NONE, PG } from "./frames.ts";
+import type { Kernel } from "./kernel.ts";
+import { lruAddNew, markAccessed } from "./lru.ts";
 import { writeback } from "./madvise.ts";
 import { VmObject } from "./object.ts";
 import { Op, PAGE_SIZE } from "../uapi/event.ts";
 import { allocFrame, slotPut, swapIn } from "./pages.ts";
 import type { EventColumns } from "../uapi/event.ts";
+
+/** Pages of file read-around on a major fault (`ra_pages`, 128 KiB). */
+export const READ_AROUND = 32;
 
 /**
  * The page-cache page of (`obj`, `index`), read from disk or swap if needed (`k.major` tells
@@ -67,7 +71,7 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
   k.frames.owner[fr] = obj.id;
   k.frames.index[fr] = index;
   obj.pages.set(index, fr);
-  k.lruAddNew(fr, null);
+  lruAddNew(k.frames, fr, null);
   return fr;
 }
 
@@ -123,7 +127,7 @@ export function readFilePage(k: Kernel, obj: VmObject, index: number): number {
   k.frames.index[fr] = index;
   k.frames.stamp[fr] = obj.disk.get(index) ?? 0;
   obj.pages.set(index, fr);
-  k.lruAddNew(fr, null);
+  lruAddNew(k.frames, fr, null);
   k.counters[C.file_read_pages]!++;
   return fr;
 }
@@ -152,7 +156,7 @@ export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, s
     case Op.unlink: {
       const o = k.objects.get(name);
       if (o === undefined) {
-        k.warn(`unlink ${name}: no such object`);
+        k.report.warn(`unlink ${name}: no such object`);
         return;
       }
       k.objects.delete(name);
@@ -163,7 +167,7 @@ export function objectEvent(k: Kernel, b: EventColumns, i: number, op: number, s
     case Op.fsync: {
       const o = k.objects.get(name);
       if (o === undefined) {
-        k.warn(`fsync ${name}: no such object`);
+        k.report.warn(`fsync ${name}: no such object`);
         return;
       }
       if (o.swapBacked) return;
@@ -199,38 +203,28 @@ export function rw(
         const full = write && off <= idx * PAGE_SIZE && end >= (idx + 1) * PAGE_SIZE;
         if (full) {
           fr = allocFrame(k);
-          if (fr === NONE) return k.oom(`write ${obj.name}`);
+          if (fr === NONE) return k.report.oom(`write ${obj.name}`);
           k.frames.flags[fr] = PG.pageCache;
           k.frames.owner[fr] = obj.id;
           k.frames.index[fr] = idx;
           obj.pages.set(idx, fr);
-          k.lruAddNew(fr, null);
+          lruAddNew(k.frames, fr, null);
         } else {
           fr = readFilePage(k, obj, idx);
-          if (fr === NONE) return k.oom(`${write ? "write" : "read"} ${obj.name}`);
+          if (fr === NONE) return k.report.oom(`${write ? "write" : "read"} ${obj.name}`);
         }
       } else if (write || obj.swap.has(idx)) {
         fr = getPage(k, obj, idx, false);
-        if (fr === NONE) return k.oom(`${write ? "write" : "read"} ${obj.name}`);
+        if (fr === NONE) return k.report.oom(`${write ? "write" : "read"} ${obj.name}`);
       } else continue; // a tmpfs hole reads as zeros without a page
     }
-    markAccessed(k, fr);
+    markAccessed(k.frames, fr);
     if (write) {
       k.frames.stamp[fr] = seq;
       k.frames.flags[fr]! |= PG.dirty;
     }
   }
   if (write && end > obj.size) obj.size = end;
-}
-
-/** mark_page_accessed: a second touch of an inactive page activates it. */
-export function markAccessed(k: Kernel, fr: number): void {
-  const fl = k.frames.flags[fr]!;
-  const l = k.frames.lru[fr]!;
-  if ((fl & PG.referenced) && (l === LRU.inactiveAnon || l === LRU.inactiveFile)) {
-    k.frames.flags[fr] = fl & ~PG.referenced;
-    k.activate(fr);
-  } else k.frames.flags[fr] = fl | PG.referenced;
 }
 
 /** Sets `obj`'s size; pages past it vanish from the cache, swap and every mapping. */
@@ -243,7 +237,7 @@ export function truncate(k: Kernel, obj: VmObject, size: number): void {
     const from = Math.max(vma.start, vma.addressOf(keep));
     if (from >= vma.end) continue;
     zapRange(k, vma, from, vma.end);
-    k.flushRange(vma.mm, from, vma.end);
+    k.tlb.flushRange(vma.mm, from, vma.end);
   }
   // Deleting the current entry while iterating a Map is safe and keeps the order (no copies:
   // these maps can hold thousands of entries). Neither release nor slotPut touches the maps.

@@ -75,6 +75,12 @@ export class PageTables {
     return t;
   }
 
+  /** Sets the PTE at pool index `s`: its flag bits and its frame or swap slot. */
+  set(s: number, flags: number, num: number): void {
+    this.flags[s] = flags;
+    this.num[s] = num;
+  }
+
   /** Returns table page `t` to the pool. */
   free(t: number): void {
     this.#freeIds.push(t);

@@ -9,8 +9,11 @@
  */
 import { C } from "./counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
-import { type Kernel, SCAN_BATCH, SWAP_CLUSTER } from "./kernel.ts";
-import { reclaim } from "./reclaim.ts";
+import type { Kernel } from "./kernel.ts";
+import { reclaim, SCAN_BATCH } from "./reclaim.ts";
+
+/** Swap readahead cluster in pages (`page-cluster` 3). */
+export const SWAP_CLUSTER = 8;
 
 /** Drops one mapping of `fr` (already removed from the PTE and the strategy). */
 export function unmapFrame(k: Kernel, fr: number): void {

@@ -10,10 +10,10 @@
 import { removeVma, zapRange } from "./areas.ts";
 import { C } from "./counters.ts";
 import { PG, ZERO_FRAME } from "./frames.ts";
-import { A, type Kernel, P, PID_CACHE, W } from "./kernel.ts";
+import { type Kernel, PID_CACHE } from "./kernel.ts";
 import { Mm } from "./mm.ts";
 import { MapFlag } from "../uapi/event.ts";
-import { PTE_SWAP } from "./pte.ts";
+import { A, P, PTE_SWAP, W } from "./pte.ts";
 import { Vma } from "./vma.ts";
 
 /** The address space of `pid`, created empty for a pid seen for the first time. */
@@ -113,7 +113,7 @@ export function fork(k: Kernel, parent: Mm): Mm {
     }
   }
   k.ptPeak();
-  if (copied) k.flushMm(parent);
+  if (copied) k.tlb.flushMm(parent);
   return child;
 }
 

@@ -8,6 +8,10 @@
  *
  * @module
  */
+import { Prot } from "../uapi/event.ts";
+import type { Vma } from "./vma.ts";
+
+const PROT_EXEC = Prot.exec;
 
 /** The entry maps a frame (`_PAGE_PRESENT`). */
 export const PTE_PRESENT = 1;
@@ -23,3 +27,22 @@ export const PTE_SWAP = 16;
 export const PTE_NOACCESS = 32;
 /** No instruction fetch (`_PAGE_NX`). */
 export const PTE_NX = 64;
+
+/** Short names of the PTE bits the machine tests everywhere. */
+export const P = PTE_PRESENT, W = PTE_WRITE, A = PTE_ACCESSED, D = PTE_DIRTY;
+
+/** PTE protection bits an area implies beyond present and writable (`vm_page_prot`). */
+export function protBits(vma: Vma): number {
+  return ((vma.prot & PROT_EXEC) ? 0 : PTE_NX) | (vma.prot === 0 ? PTE_NOACCESS : 0);
+}
+
+/** True when a shared writable `file:` mapping must catch the first write (dirty tracking). */
+export function writeNotify(vma: Vma): boolean {
+  return vma.shared && vma.obj !== null && vma.obj.kind === "file";
+}
+
+/** PTE bits for mapping a page-cache page into `vma` without a write. */
+export function cacheBits(vma: Vma): number {
+  const w = vma.shared && vma.writable && !writeNotify(vma) ? W : 0;
+  return P | w | protBits(vma);
+}

@@ -10,20 +10,20 @@
  */
 import { C } from "./counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
-import { A, D, type Kernel, Mode, P, SCAN_BATCH, W } from "./kernel.ts";
-import { Prot } from "../uapi/event.ts";
+import type { Kernel } from "./kernel.ts";
+import { activate, mlockPage } from "./lru.ts";
 import { dropSwapCache } from "./pages.ts";
-import { PTE_SWAP } from "./pte.ts";
-import type { RmapVisitor } from "./rmap/strategy.ts";
 import { swapOutScan } from "./swap_out_scan.ts";
-import type { Vma } from "./vma.ts";
+
+/** Pages reclaim takes from a list per round (`SWAP_CLUSTER_MAX`). */
+export const SCAN_BATCH = 32;
 
 /** Reclaims up to `target` frames; returns how many were freed. */
 export function reclaim(k: Kernel, target: number): number {
   if (target <= 0 || k.reclaiming) return 0;
   k.reclaiming = true;
   k.ioLast = -2;
-  k.ensureSwapDevice();
+  k.swap.addPending();
   let got = 0;
   try {
     got = k.strategy.hasRmap ? shrinkLists(k, target) : swapOutScan(k, target);
@@ -96,12 +96,12 @@ export function shrinkActive(k: Kernel, active: number, inactive: number): numbe
       continue;
     }
     if (fr.mapcount[f]! > 0) {
-      const refs = pageReferenced(k, f);
-      if (k.vLocked) {
-        k.mlockPage(f);
+      const refs = k.walker.referenced(f);
+      if (k.walker.locked) {
+        mlockPage(k.frames, f);
         continue;
       }
-      if (refs > 0 && k.vExec && active === LRU.activeFile) {
+      if (refs > 0 && k.walker.exec && active === LRU.activeFile) {
         fr.lruMove(f, active);
         continue;
       }
@@ -126,20 +126,20 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
     return 0;
   }
   if (flags & PG.mlocked) {
-    k.mlockPage(f);
+    mlockPage(k.frames, f);
     return 0;
   }
   const mapped = frames.mapcount[f]! > 0;
   if (!force) {
-    const refs = mapped ? pageReferenced(k, f) : 0;
-    if (mapped && k.vLocked) {
-      k.mlockPage(f);
+    const refs = mapped ? k.walker.referenced(f) : 0;
+    if (mapped && k.walker.locked) {
+      mlockPage(k.frames, f);
       return 0;
     }
     const wasRef = (flags & PG.referenced) !== 0;
     if (refs > 0) {
       fl[f] = fl[f]! | PG.referenced;
-      if (wasRef || refs > 1 || (k.vExec && !(flags & PG.swapBacked))) k.activate(f);
+      if (wasRef || refs > 1 || (k.walker.exec && !(flags & PG.swapBacked))) activate(k.frames, f);
       else frames.lruMove(f, frames.lru[f]!);
       return 0;
     }
@@ -156,7 +156,7 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
   if ((fl[f]! & PG.anon) && !(fl[f]! & PG.swapCache)) {
     const slot = k.swap.alloc(false);
     if (slot === NONE) {
-      k.activate(f);
+      activate(k.frames, f);
       return 0;
     }
     fl[f] = fl[f]! | PG.swapCache | PG.dirty;
@@ -164,10 +164,10 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
     k.swap.cache[slot] = f;
   }
   if (mapped) {
-    unmapAll(k, f);
+    k.walker.unmap(f);
     if (frames.mapcount[f]! > 0) {
-      if (k.vLocked) k.mlockPage(f);
-      else k.activate(f);
+      if (k.walker.locked) mlockPage(k.frames, f);
+      else activate(k.frames, f);
       return 0;
     }
   }
@@ -189,10 +189,10 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
     if (obj.swapBacked) {
       const slot = k.swap.alloc(obj.kind === "anon");
       if (slot === NONE) {
-        k.activate(f);
+        activate(k.frames, f);
         return 0;
       }
-      k.writeSlot(f, slot);
+      writeSlot(k, f, slot);
       k.swap.refs[slot] = 1;
       obj.swap.set(index, slot);
     } else if (flags & PG.dirty) {
@@ -206,7 +206,7 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
   }
   if (flags & PG.swapCache) {
     const slot = frames.swap[f]!;
-    if (flags & PG.dirty) k.writeSlot(f, slot);
+    if (flags & PG.dirty) writeSlot(k, f, slot);
     k.swap.cache[slot] = NONE;
     if (k.swap.refs[slot] === 0) k.swap.free(slot);
     if (flags & PG.anon) k.strategy.pageFreed(f);
@@ -218,99 +218,10 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
   return 0;
 }
 
-/** Walks the rmap of mapped frame `f`, clearing accessed bits; returns how many were set. */
-export function pageReferenced(k: Kernel, f: number): number {
-  k.mode = Mode.Referenced;
-  k.vFrame = f;
-  k.vRefs = 0;
-  k.vLocked = false;
-  k.vExec = false;
-  k.strategy.rmapWalk(f, k.visitor);
-  return k.vRefs;
-}
-
-/** Unmaps every PTE of `f` through the rmap (swap entries for swap-cache pages). */
-export function unmapAll(k: Kernel, f: number): void {
-  k.mode = Mode.Unmap;
-  k.vFrame = f;
-  k.vLocked = false;
-  k.vUnmapped = 0;
-  const fl = k.frames.flags[f]!;
-  k.vSlot = (fl & PG.anon) && (fl & PG.swapCache) ? k.frames.swap[f]! : NONE;
-  k.strategy.rmapWalk(f, k.visitor);
-}
-
-/**
- * The rmap visitor: looks up the PTE of `vpage` in `vma`, counts the visit, and does what the
- * current walk (`k.mode`) wants with it.
- */
-export function visitVma(k: Kernel, vma: Vma, vpage: number): boolean {
-  const c = k.counters;
-  c[C.rmap_vma_visits]!++;
-  if (vpage < vma.start || vpage >= vma.end) {
-    c[C.rmap_wasted_visits]!++;
-    return false;
-  }
-  c[C.pte_walks]!++;
-  const mm = vma.mm;
-  const s = k.pt.lookup(mm, vpage);
-  const f = k.vFrame;
-  if (s < 0 || (k.pt.flags[s]! & P) === 0 || k.pt.num[s] !== f) {
-    c[C.rmap_wasted_visits]!++;
-    return false;
-  }
-  const pf = k.pt.flags;
-  switch (k.mode) {
-    case Mode.Referenced:
-      if (vma.locked) {
-        k.vLocked = true;
-        return true;
-      }
-      if (pf[s]! & A) {
-        pf[s] = pf[s]! & ~A;
-        k.vRefs++;
-        if (vma.prot & Prot.exec) k.vExec = true;
-      }
-      return false;
-    case Mode.Unmap: {
-      if (vma.locked) {
-        k.vLocked = true;
-        return true;
-      }
-      if (k.tracks) k.strategy.pteRemoved(f, vma, vpage);
-      if (pf[s]! & D) k.frames.flags[f]! |= PG.dirty;
-      if (k.vSlot !== NONE) {
-        k.setPte(s, PTE_SWAP, k.vSlot);
-        k.swap.refs[k.vSlot]!++;
-      } else k.setPte(s, 0, 0);
-      k.frames.mapcount[f]!--;
-      mm.rss--;
-      k.vUnmapped++;
-      k.flushPage(mm, vpage);
-      return k.frames.mapcount[f] === 0;
-    }
-    case Mode.MkClean:
-      if (pf[s]! & (W | D)) {
-        pf[s] = pf[s]! & ~(D | (k.writeNotify(vma) ? W : 0));
-        k.flushPage(mm, vpage);
-      }
-      return false;
-    case Mode.Collect:
-      k.collect.push(mm.id, vpage);
-      return false;
-  }
-}
-
-/** The default rmap of page-cache pages: the areas of the object's i_mmap covering the index. */
-export function walkObject(k: Kernel, frame: number, visit: RmapVisitor): void {
-  const owner = k.frames.owner[frame]!;
-  const obj = owner >= 0 ? k.objAt[owner] : undefined; // NONE (-1): no index off V8's fast path
-  if (obj === undefined) return;
-  const index = k.frames.index[frame]!;
-  const list = obj.mappings.list;
-  for (let j = 0; j < list.length; j++) {
-    const vma = list[j]!;
-    if (index < vma.pgoff || index >= vma.pgoff + (vma.end - vma.start)) continue;
-    if (visit.vma(vma, vma.addressOf(index))) return;
-  }
+/** Writes frame `fr` to slot `slot` (counting pages and merged requests). */
+export function writeSlot(k: Kernel, fr: number, slot: number): void {
+  k.swap.stamp[slot] = k.frames.stamp[fr]!;
+  k.counters[C.swap_out_pages]!++;
+  if (slot !== k.ioLast + 1) k.counters[C.swap_io_requests]!++;
+  k.ioLast = slot;
 }

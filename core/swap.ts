@@ -64,6 +64,26 @@ export class SwapSpace {
   used = 0;
   /** Slots over all enabled devices. */
   total = 0;
+  /**
+   * Slots of the device `swap` to make when swap is first needed (0: none), unless a `swapon`
+   * came first (which sets it to 0).
+   */
+  pending = 0;
+  #nextPrio = -1;
+
+  /** The priority of a device given none: -1, -2, ... (Linux's `least_priority`). */
+  defaultPrio(): number {
+    return this.#nextPrio--;
+  }
+
+  /** Makes the pending device `swap` now, if there is one. */
+  addPending(): void {
+    if (this.pending > 0) {
+      const size = this.pending;
+      this.pending = 0;
+      this.add("swap", size, this.defaultPrio());
+    }
+  }
 
   /** Adds a device of `size` slots; returns it. */
   add(name: string, size: number, prio: number, dedicated = false): SwapDevice {

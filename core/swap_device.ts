@@ -9,13 +9,13 @@
  */
 import { C } from "./counters.ts";
 import { NONE, PG } from "./frames.ts";
-import { type Kernel, P } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
 import { HAS_PRIO, PAGE_SIZE } from "../uapi/event.ts";
 import { getPage } from "./page_cache.ts";
 import { dropSwapCache, swapIn } from "./pages.ts";
-import { PTE_SWAP } from "./pte.ts";
+import { P, protBits, PTE_SWAP } from "./pte.ts";
 import type { SwapDevice } from "./swap.ts";
 import type { Vma } from "./vma.ts";
 import type { EventColumns } from "../uapi/event.ts";
@@ -25,15 +25,15 @@ export function swapon(k: Kernel, b: EventColumns, i: number): void {
   const name = b.strings[b.str[i]!] ?? "";
   const pages = Math.floor(b.n1[i]! / PAGE_SIZE);
   if (k.swap.find(name) !== undefined) {
-    k.warn(`swapon ${name}: already enabled`);
+    k.report.warn(`swapon ${name}: already enabled`);
     return;
   }
   if (pages <= 0) {
-    k.warn(`swapon ${name}: size ${b.n1[i]} holds no page`);
+    k.report.warn(`swapon ${name}: size ${b.n1[i]} holds no page`);
     return;
   }
-  k.defaultSwapPending = false;
-  const prio = (b.small[i]! & HAS_PRIO) ? b.n2[i]! : k.nextPrio--;
+  k.swap.pending = 0;
+  const prio = (b.small[i]! & HAS_PRIO) ? b.n2[i]! : k.swap.defaultPrio();
   k.swap.add(name, pages, prio);
 }
 
@@ -51,7 +51,7 @@ export function swapoff(k: Kernel, d: SwapDevice): void {
     if (!unusePass(k, d)) return swapoffFailed(k, d);
   }
   if (d.used > 0) {
-    k.warn(`swapoff ${d.name}: ${d.used} slots still in use`);
+    k.report.warn(`swapoff ${d.name}: ${d.used} slots still in use`);
     d.removing = false;
     return;
   }
@@ -123,7 +123,7 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
 /** Gives up a swapoff that ran out of memory: the device stays enabled. */
 export function swapoffFailed(k: Kernel, d: SwapDevice): void {
   d.removing = false;
-  k.oom(`swapoff ${d.name}`);
+  k.report.oom(`swapoff ${d.name}`);
 }
 
 /** Brings page `idx` of `obj` back from swap into its page cache (dirty: no swap copy left). */
@@ -150,7 +150,7 @@ export function unusePte(k: Kernel, mm: Mm, vma: Vma, v: number, s: number): boo
   fl[fr] = fl[fr]! | PG.anon | (exclusive ? PG.exclusive : 0);
   k.frames.mapcount[fr]!++;
   mm.rss++;
-  k.setPte(s, P | k.protBits(vma), fr);
+  k.pt.set(s, P | protBits(vma), fr);
   if (fresh) k.strategy.newAnonPage(fr, vma, v, exclusive);
   else if (k.tracks) k.strategy.pteAdded(fr, vma, v);
   if (sw.refs[slot] === 0) dropSwapCache(k, fr);

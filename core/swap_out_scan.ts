@@ -10,9 +10,9 @@
  */
 import { C } from "./counters.ts";
 import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
-import { A, D, type Kernel, P } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
-import { PTE_SWAP } from "./pte.ts";
+import { A, D, P, PTE_SWAP } from "./pte.ts";
 import { reclaimUnmapped } from "./reclaim.ts";
 
 /**
@@ -111,12 +111,12 @@ export function swapOutMm(
         if (f & D) frames.flags[fr]! |= PG.dirty;
         if (frames.flags[fr]! & PG.anon) {
           const slot = frames.swap[fr]!;
-          k.setPte(s, PTE_SWAP, slot);
+          k.pt.set(s, PTE_SWAP, slot);
           k.swap.refs[slot]!++;
-        } else k.setPte(s, 0, 0);
+        } else k.pt.set(s, 0, 0);
         frames.mapcount[fr]!--;
         mm.rss--;
-        k.flushPage(mm, v);
+        k.tlb.flushPage(mm, v);
         if (frames.mapcount[fr] === 0) freed += reclaimUnmapped(k, fr);
         if (freed >= want || walked >= budget) {
           k.scanPage = v + 1;

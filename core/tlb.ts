@@ -10,8 +10,20 @@
  * @module
  */
 
+import { C } from "./counters.ts";
+
+/** Default TLB size (a Skylake STLB). */
+export const DEFAULT_TLB_ENTRIES = 1536;
 /** Pages above which a range flush becomes a full flush of the address space. */
 export const FLUSH_CEILING = 33;
+
+/** What a flush needs of an address space (`Mm`): its id and its TLB generation. */
+export interface TlbOwner {
+  /** The address-space id the entries are tagged with. */
+  readonly id: number;
+  /** Its generation: bumping it drops all its entries at once. */
+  tlbGen: number;
+}
 
 /** An address space's part of the TLB hash (`Mm.tlbSalt` keeps it). */
 export function tlbSalt(mmId: number): number {
@@ -48,12 +60,15 @@ export class Tlb {
    */
   readonly e: Float64Array;
 
-  /** Makes an empty TLB. */
-  constructor(size: number) {
+  readonly #counters: Float64Array;
+
+  /** Makes an empty TLB that counts its flushes in `counters` (slot `C.tlb_flushes`). */
+  constructor(size: number, counters: Float64Array) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`TLB entries: expected a positive integer, found ${size}`);
     }
     this.size = size;
+    this.#counters = counters;
     this.e = new Float64Array(size * 4);
     for (let h = 0; h < size; h++) this.e[h * 4 + TLB_MM] = -1;
   }
@@ -92,5 +107,25 @@ export class Tlb {
   invalidate(mmId: number, vpage: number): void {
     const e = this.e, x = this.index(mmId, vpage) * 4;
     if (e[x + TLB_MM] === mmId && e[x] === vpage) e[x + TLB_MM] = -1;
+  }
+
+  /** `flush_tlb_page`: one flush, of one page of `mm`. */
+  flushPage(mm: TlbOwner, vpage: number): void {
+    this.#counters[C.tlb_flushes]!++;
+    this.invalidate(mm.id, vpage);
+  }
+
+  /** `flush_tlb_range`: one flush, page by page up to {@linkcode FLUSH_CEILING}, else all of `mm`. */
+  flushRange(mm: TlbOwner, start: number, end: number): void {
+    this.#counters[C.tlb_flushes]!++;
+    if (end - start <= FLUSH_CEILING) {
+      for (let v = start; v < end; v++) this.invalidate(mm.id, v);
+    } else mm.tlbGen = (mm.tlbGen + 1) | 0;
+  }
+
+  /** `flush_tlb_mm`: one flush of every entry of `mm`. */
+  flushMm(mm: TlbOwner): void {
+    this.#counters[C.tlb_flushes]!++;
+    mm.tlbGen = (mm.tlbGen + 1) | 0;
   }
 }
