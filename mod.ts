@@ -39,7 +39,7 @@ export * from "./core/counters.ts";
 export * from "./uapi/event.ts";
 export type { KnobInfo, VmKnobs } from "./uapi/knobs.ts";
 export * from "./core/machine.ts";
-export type { Mappings } from "./core/object.ts";
+export type { Mappings } from "./core/mm/object.ts";
 export * from "./core/run_batch.ts";
 export * from "./core/rmap/registry.ts";
 export type * from "./core/rmap/strategy.ts";

@@ -15,12 +15,12 @@
  *
  * @module
  */
-import { type FrameTable, LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
-import type { Mm } from "./mm.ts";
-import type { VmObject } from "./object.ts";
-import type { PageTables } from "./page_table.ts";
-import { PTE_PRESENT, PTE_SWAP, PTE_WRITE } from "./pte.ts";
-import type { SwapSpace } from "./swap.ts";
+import { type FrameTable, LRU, NONE, PG, ZERO_FRAME } from "./mm/frames.ts";
+import type { Mm } from "./mm/mm.ts";
+import type { VmObject } from "./mm/object.ts";
+import type { PageTables } from "./mm/page_table.ts";
+import { PTE_PRESENT, PTE_SWAP, PTE_WRITE } from "./mm/pte.ts";
+import type { SwapSpace } from "./mm/swap.ts";
 
 /** What the checker looks at. */
 export interface CheckState {
@@ -48,9 +48,9 @@ const MAX_MESSAGES = 10;
  * @example
  * ```ts
  * import { checkInvariants } from "./check.ts";
- * import { FrameTable } from "./frames.ts";
- * import { PageTables } from "./page_table.ts";
- * import { SwapSpace } from "./swap.ts";
+ * import { FrameTable } from "./mm/frames.ts";
+ * import { PageTables } from "./mm/page_table.ts";
+ * import { SwapSpace } from "./mm/swap.ts";
  * const errors = checkInvariants({
  *   frames: new FrameTable(4), pt: new PageTables(), swap: new SwapSpace(),
  *   mms: [], objects: [], hasRmap: true, rmapOf: () => [],

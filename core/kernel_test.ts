@@ -1,6 +1,6 @@
 import { deepStrictEqual, throws } from "node:assert/strict";
 import { TraceBuilder } from "../trace/builder.ts";
-import { PG as PG_FLAGS } from "./frames.ts";
+import { PG as PG_FLAGS } from "./mm/frames.ts";
 import { Machine } from "./machine.ts";
 import { STRATEGIES } from "./rmap/registry.ts";
 import { runBatch } from "./run_batch.ts";

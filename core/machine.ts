@@ -35,38 +35,49 @@
  * - Swap: `swapPages` describes a device named `swap` that exists unless the trace brings its
  *   own: it is created when swap is first needed if no `swapon` came before.
  *
- * The machine is split by subject: `kernel.ts` holds its state, `access.ts` the faults,
- * `page_cache.ts`, `pages.ts`, `reclaim.ts`, `swap_out_scan.ts`, `areas.ts`, `madvise.ts`,
- * `mremap.ts`, `process.ts` and `swap_device.ts` the rest; this module is the public face and the
- * access fast path.
+ * The machine is built in two layers under this module, which alone reads event batches: the
+ * system-call entry points (`core/sys/`), which take the decoded arguments of an event, over the
+ * memory-management primitives and the state they share (`core/mm/`, `mm/kernel.ts`);
+ * `docs/machine.md` ("Code map") says which file holds what.
  *
  * @module
  */
-import type { MachineConfig } from "./config.ts";
-import { accessOk, touch } from "./access.ts";
-import { madvise, msync } from "./madvise.ts";
-import { mlock, mmap, mprotect, unmapRange } from "./areas.ts";
 import { checkInvariants } from "./check.ts";
+import type { MachineConfig } from "./config.ts";
 import { C, newCounters } from "./counters.ts";
-import { PG } from "./frames.ts";
-import { Kernel, PID_CACHE } from "./kernel.ts";
-import { mremap } from "./mremap.ts";
-import { WALK_LIMIT, walkPte } from "./page_table.ts";
-import { tlbIndexSalted } from "./tlb.ts";
-import { type EventColumns, Op, PAGE_SIZE, PROT_MASK } from "../uapi/event.ts";
-import { objectEvent } from "./page_cache.ts";
-import type { Mm } from "./mm.ts";
-import { dropMm, fork, mmOf } from "./process.ts";
-import { A, D, P, PTE_NOACCESS, PTE_NX, PTE_SWAP, W } from "./pte.ts";
-import { reclaim } from "./reclaim.ts";
-import { hex } from "./report.ts";
-import { swapoff, swapon } from "./swap_device.ts";
+import { accessOk, touch } from "./mm/access.ts";
+import { mmOf } from "./mm/address_space.ts";
+import { PG } from "./mm/frames.ts";
+import { Kernel, PID_CACHE } from "./mm/kernel.ts";
+import type { Mm } from "./mm/mm.ts";
+import { WALK_LIMIT, walkPte } from "./mm/page_table.ts";
+import { A, D, P, PTE_NOACCESS, PTE_NX, PTE_SWAP, W } from "./mm/pte.ts";
+import { tlbIndexSalted } from "./mm/tlb.ts";
+import { create, fsync, read, truncate, unlink, write } from "./sys/file.ts";
+import { madvise } from "./sys/madvise.ts";
+import { mlock } from "./sys/mlock.ts";
+import { mmap, munmap } from "./sys/mmap.ts";
+import { mprotect } from "./sys/mprotect.ts";
+import { mremap } from "./sys/mremap.ts";
+import { msync } from "./sys/msync.ts";
+import { clone, exec, exit, fork } from "./sys/process.ts";
+import { memoryReclaim } from "./sys/reclaim.ts";
+import { swapoff, swapon } from "./sys/swap.ts";
+import {
+  type EventColumns,
+  FLAGS_MASK,
+  FLAGS_SHIFT,
+  HAS_PRIO,
+  Op,
+  PAGE_SIZE,
+  PROT_MASK,
+} from "../uapi/event.ts";
 
 export type { Diagnostic, MachineConfig } from "./config.ts";
-export { DEFAULT_TLB_ENTRIES } from "./tlb.ts";
-export { FAULT_AROUND } from "./access.ts";
-export { READ_AROUND } from "./page_cache.ts";
-export { SWAP_CLUSTER } from "./pages.ts";
+export { DEFAULT_TLB_ENTRIES } from "./mm/tlb.ts";
+export { FAULT_AROUND } from "./mm/fault.ts";
+export { READ_AROUND } from "./mm/page_cache.ts";
+export { SWAP_CLUSTER } from "./mm/swap_in.ts";
 
 // Hot-path constants as plain numbers.
 const OP_R = Op.r, OP_W = Op.w, OP_X = Op.x, OP_MARK = Op.mark;
@@ -416,96 +427,67 @@ export class Machine {
     if (this.#k.check && this.#sinceCheck > 0) this.#runCheck();
   }
 
+  /**
+   * Applies event `i` of `b`, anything but an access: decodes its columns into the arguments of
+   * its system call (`core/sys/`) and makes the call in the name of its process.
+   */
   #slowEvent(b: EventColumns, i: number, op: number, seq: number): void {
     const k = this.#k;
-    if (op >= Op.create && op <= Op.fsync) {
-      objectEvent(k, b, i, op, seq);
-      return;
-    }
     switch (op) {
+      case Op.create:
+        return create(k, name(b, i), b.n1[i]!);
+      case Op.truncate:
+        return truncate(k, name(b, i), b.n1[i]!);
+      case Op.read:
+        return read(k, name(b, i), b.n1[i]!, b.n2[i]!);
+      case Op.write:
+        return write(k, name(b, i), b.n1[i]!, b.n2[i]!, seq);
+      case Op.unlink:
+        return unlink(k, name(b, i));
+      case Op.fsync:
+        return fsync(k, name(b, i));
       case Op.swapon:
-        swapon(k, b, i);
-        return;
-      case Op.swapoff: {
-        const name = b.strings[b.str[i]!] ?? "";
-        const d = k.swap.find(name);
-        if (d === undefined) k.report.warn(`swapoff ${name}: no such swap device`);
-        else swapoff(k, d);
-        return;
-      }
+        return swapon(k, name(b, i), b.n1[i]!, b.small[i]! & HAS_PRIO ? b.n2[i]! : undefined);
+      case Op.swapoff:
+        return swapoff(k, name(b, i));
       case Op.reclaim:
-        reclaim(k, Math.max(0, b.n1[i]!));
-        return;
+        return memoryReclaim(k, b.n1[i]!);
       case Op.mark:
         return;
+      case Op.exit:
+        return exit(k, b.pid[i]!);
     }
+    // The rest act on the address space of the event's process, made on its first event.
     const pid = b.pid[i]!;
-    if (op === Op.exit) {
-      const mm = k.procs.get(pid);
-      if (mm === undefined) k.report.warn("exit: no such process");
-      else {
-        k.forgetPid(pid);
-        dropMm(k, mm);
-      }
-      return;
-    }
     const mm = mmOf(k, pid);
     const page = b.page[i]!;
     const n1 = b.n1[i]!;
     switch (op) {
-      case Op.mmap:
-        mmap(k, mm, b, i);
-        break;
-      case Op.munmap: {
-        const pages = Math.ceil(n1 / PAGE_SIZE);
-        if (pages === 0 || !unmapRange(k, mm, page, page + pages)) {
-          k.report.warn(`munmap ${hex(page)}+${n1}: nothing mapped there`);
-        }
-        break;
+      case Op.mmap: {
+        const small = b.small[i]!, s = b.str[i]!;
+        const flags = (small >> FLAGS_SHIFT) & FLAGS_MASK;
+        const object = s >= 0 ? b.strings[s]! : null;
+        return mmap(k, mm, page, n1, small & PROT_MASK, flags, object, b.n2[i]!);
       }
+      case Op.munmap:
+        return munmap(k, mm, page, n1);
       case Op.mremap:
-        mremap(
-          k,
-          mm,
-          page,
-          Math.ceil(n1 / PAGE_SIZE),
-          b.page2[i]!,
-          Math.ceil(b.n2[i]! / PAGE_SIZE),
-        );
-        break;
+        return mremap(k, mm, page, n1, b.page2[i]!, b.n2[i]!);
       case Op.mprotect:
-        mprotect(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), b.small[i]! & PROT_MASK);
-        break;
+        return mprotect(k, mm, page, n1, b.small[i]! & PROT_MASK);
       case Op.madvise:
-        madvise(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), b.small[i]!);
-        break;
+        return madvise(k, mm, page, n1, b.small[i]!);
       case Op.mlock:
       case Op.munlock:
-        mlock(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE), op === Op.mlock);
-        break;
+        return mlock(k, mm, page, n1, op === Op.mlock);
       case Op.msync:
-        msync(k, mm, page, page + Math.ceil(n1 / PAGE_SIZE));
-        break;
+        return msync(k, mm, page, n1);
       case Op.fork:
-      case Op.clone: {
-        const child = n1;
-        if (k.procs.has(child)) {
-          k.report.warn(`${op === Op.fork ? "fork" : "clone"}: child ${child} is already alive`);
-        } else if (op === Op.clone) {
-          mm.users++;
-          k.procs.set(child, mm);
-        } else {
-          k.procs.set(child, fork(k, mm));
-        }
-        break;
-      }
-      case Op.exec: {
-        k.forgetPid(pid);
-        dropMm(k, mm);
-        k.lastPid = -1;
-        mmOf(k, pid);
-        break;
-      }
+        return fork(k, mm, n1);
+      case Op.clone:
+        return clone(k, mm, n1);
+      case Op.exec:
+        return exec(k, pid, mm);
     }
   }
 
@@ -641,4 +623,9 @@ export class Machine {
     }
     if (errors.length === 0) this.#checkedLine = k.report.line;
   }
+}
+
+/** The string (object, device) of event `i` of `b`. */
+function name(b: EventColumns, i: number): string {
+  return b.strings[b.str[i]!] ?? "";
 }

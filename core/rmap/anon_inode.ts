@@ -40,9 +40,9 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { PG } from "../frames.ts";
-import type { Mm } from "../mm.ts";
-import type { Vma } from "../vma.ts";
+import { PG } from "../mm/frames.ts";
+import type { Mm } from "../mm/mm.ts";
+import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
 

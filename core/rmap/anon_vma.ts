@@ -30,8 +30,8 @@
  *
  * @module
  */
-import { NONE, PG } from "../frames.ts";
-import type { Vma } from "../vma.ts";
+import { NONE, PG } from "../mm/frames.ts";
+import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
 

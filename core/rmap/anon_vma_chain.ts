@@ -37,9 +37,9 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { NONE, PG } from "../frames.ts";
-import { Mappings } from "../object.ts";
-import type { Vma } from "../vma.ts";
+import { NONE, PG } from "../mm/frames.ts";
+import { Mappings } from "../mm/object.ts";
+import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
 

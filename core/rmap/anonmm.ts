@@ -35,9 +35,9 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { NONE, PG, ZERO_FRAME } from "../frames.ts";
-import type { Mm } from "../mm.ts";
-import type { Vma } from "../vma.ts";
+import { NONE, PG, ZERO_FRAME } from "../mm/frames.ts";
+import type { Mm } from "../mm/mm.ts";
+import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
 

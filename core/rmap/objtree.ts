@@ -41,8 +41,8 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { PG } from "../frames.ts";
-import type { Vma } from "../vma.ts";
+import { PG } from "../mm/frames.ts";
+import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
 

@@ -29,8 +29,8 @@
  * @module
  */
 import { C } from "../counters.ts";
-import type { Mm } from "../mm.ts";
-import type { Vma } from "../vma.ts";
+import type { Mm } from "../mm/mm.ts";
+import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
 

@@ -39,10 +39,10 @@
  *
  * @module
  */
-import type { FrameTable } from "../frames.ts";
-import type { Mm } from "../mm.ts";
-import type { ObjectKind, VmObject } from "../object.ts";
-import type { Vma } from "../vma.ts";
+import type { FrameTable } from "../mm/frames.ts";
+import type { Mm } from "../mm/mm.ts";
+import type { ObjectKind, VmObject } from "../mm/object.ts";
+import type { Vma } from "../mm/vma.ts";
 
 /**
  * The callback an rmap walk reports candidate mappings to. The machine looks up the PTE, counts

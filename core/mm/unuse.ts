@@ -1,61 +1,36 @@
 /**
- * Swap devices: swapon, and swapoff, which brings every page back (objects' pages, mapped or
- * not, then every swap PTE of every address space: try_to_unuse).
+ * Emptying a swap device for swapoff (Linux's `try_to_unuse`): every page on it comes back, those
+ * of objects (mapped or not) first, then those of every swap PTE of every address space, then the
+ * swap-cache pages left.
  *
- * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
- * other.
+ * Internal to the machine: functions over its state (`Kernel`).
  *
  * @module
  */
-import { C } from "./counters.ts";
+import { C } from "../counters.ts";
 import { NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
-import { HAS_PRIO, PAGE_SIZE } from "../uapi/event.ts";
 import { getPage } from "./page_cache.ts";
-import { dropSwapCache, swapIn } from "./pages.ts";
 import { P, protBits, PTE_SWAP } from "./pte.ts";
+import { dropSwapCache } from "./release.ts";
 import type { SwapDevice } from "./swap.ts";
+import { swapIn } from "./swap_in.ts";
 import type { Vma } from "./vma.ts";
-import type { EventColumns } from "../uapi/event.ts";
-
-/** swapon (event `i` of `b`): a new device, priority given or the next default (-1, -2, ...). */
-export function swapon(k: Kernel, b: EventColumns, i: number): void {
-  const name = b.strings[b.str[i]!] ?? "";
-  const pages = Math.floor(b.n1[i]! / PAGE_SIZE);
-  if (k.swap.find(name) !== undefined) {
-    k.report.warn(`swapon ${name}: already enabled`);
-    return;
-  }
-  if (pages <= 0) {
-    k.report.warn(`swapon ${name}: size ${b.n1[i]} holds no page`);
-    return;
-  }
-  k.swap.pending = 0;
-  const prio = (b.small[i]! & HAS_PRIO) ? b.n2[i]! : k.swap.defaultPrio();
-  k.swap.add(name, pages, prio);
-}
 
 /**
- * swapoff: every page on `d` comes back: objects' pages, then every swap PTE (try_to_unuse).
- * Reclaim during the pass may push a page back to a slot of `d` it still caches, so passes
- * repeat until the device is empty (or a pass makes no progress).
+ * Brings every page on `d` back. Reclaim during a pass may push a page back to a slot of `d` it
+ * still caches, so passes repeat until the device is empty or a pass makes no progress. False
+ * when memory ran out.
  */
-export function swapoff(k: Kernel, d: SwapDevice): void {
-  d.removing = true;
-  k.ioLast = -2;
+export function tryToUnuse(k: Kernel, d: SwapDevice): boolean {
   let before = Infinity;
   while (d.used > 0 && d.used < before) {
     before = d.used;
-    if (!unusePass(k, d)) return swapoffFailed(k, d);
+    if (!unusePass(k, d)) return false;
   }
-  if (d.used > 0) {
-    k.report.warn(`swapoff ${d.name}: ${d.used} slots still in use`);
-    d.removing = false;
-    return;
-  }
-  k.swap.remove(d);
+  return true;
 }
 
 /** One pass of try_to_unuse over `d`; false when memory ran out. */
@@ -118,12 +93,6 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
     } else dropSwapCache(k, fr);
   }
   return true;
-}
-
-/** Gives up a swapoff that ran out of memory: the device stays enabled. */
-export function swapoffFailed(k: Kernel, d: SwapDevice): void {
-  d.removing = false;
-  k.report.oom(`swapoff ${d.name}`);
 }
 
 /** Brings page `idx` of `obj` back from swap into its page cache (dirty: no swap copy left). */

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { C } from "./counters.ts";
-import type { Diagnostic } from "./machine.ts";
+import { C } from "../counters.ts";
+import type { Diagnostic } from "../config.ts";
 import type { Vma } from "./vma.ts";
-import { Op } from "../uapi/event.ts";
+import { Op } from "../../uapi/event.ts";
 
 /** Why an access faults with a segv ({@linkcode Reporter.segvAccess}): no area. */
 export const SEGV_UNMAPPED = 0;

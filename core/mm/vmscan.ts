@@ -1,37 +1,21 @@
 /**
- * Reclaim with a reverse map (every strategy but `scan`): the LRU lists with second chance from
- * accessed bits found through the strategy's rmap (`page_referenced`), unmapping (`try_to_unmap`),
- * write-back to swap or file, and the rmap visitor that does the PTE work of every walk.
+ * Reclaim from the LRU lists (Linux's `mm/vmscan.c`, for every strategy with a reverse map): the
+ * inactive lists scanned a batch at a time, second chance from the accessed bits the rmap finds
+ * (`folio_referenced`), then unmapping (`try_to_unmap`), writing to swap or to the file, and
+ * freeing.
  *
- * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
- * other.
+ * Internal to the machine: functions over its state (`Kernel`); the entry is `reclaim.ts`.
  *
  * @module
  */
-import { C } from "./counters.ts";
+import { C } from "../counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { activate, mlockPage } from "./lru.ts";
-import { dropSwapCache } from "./pages.ts";
-import { swapOutScan } from "./swap_out_scan.ts";
+import { dropSwapCache } from "./release.ts";
 
 /** Pages reclaim takes from a list per round (`SWAP_CLUSTER_MAX`). */
 export const SCAN_BATCH = 32;
-
-/** Reclaims up to `target` frames; returns how many were freed. */
-export function reclaim(k: Kernel, target: number): number {
-  if (target <= 0 || k.reclaiming) return 0;
-  k.reclaiming = true;
-  k.ioLast = -2;
-  k.swap.addPending();
-  let got = 0;
-  try {
-    got = k.strategy.hasRmap ? shrinkLists(k, target) : swapOutScan(k, target);
-  } finally {
-    k.reclaiming = false;
-  }
-  return got;
-}
 
 /**
  * Reclaims from the LRU lists (`shrink_lruvec`): ages the active lists when the inactive ones are

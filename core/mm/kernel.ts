@@ -7,19 +7,19 @@
  *
  * @module
  */
-import type { MachineConfig } from "./config.ts";
-import { C } from "./counters.ts";
+import type { MachineConfig } from "../config.ts";
+import { C } from "../counters.ts";
 import { FrameTable, watermarks } from "./frames.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
 import { PageTables } from "./page_table.ts";
 import { Reporter } from "./report.ts";
-import { strategyInfo } from "./rmap/registry.ts";
-import type { RmapContext, RmapStrategy } from "./rmap/strategy.ts";
+import { strategyInfo } from "../rmap/registry.ts";
+import type { RmapContext, RmapStrategy } from "../rmap/strategy.ts";
 import { RmapWalker } from "./rmap_walk.ts";
 import { SwapSpace } from "./swap.ts";
 import { DEFAULT_TLB_ENTRIES, Tlb } from "./tlb.ts";
-import { withDefaults } from "../uapi/knobs.ts";
+import { withDefaults } from "../../uapi/knobs.ts";
 
 /** Pids below this are looked up in an array (`Kernel.mmByPid`) rather than the `procs` Map. */
 export const PID_CACHE = 65536;

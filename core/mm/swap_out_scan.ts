@@ -3,17 +3,16 @@
  * then walk the address spaces' page tables round-robin, giving accessed PTEs a second chance
  * and unmapping the others one at a time.
  *
- * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
- * other.
+ * Internal to the machine: functions over its state (`Kernel`); the entry is `reclaim.ts`.
  *
  * @module
  */
-import { C } from "./counters.ts";
+import { C } from "../counters.ts";
 import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
 import { A, D, P, PTE_SWAP } from "./pte.ts";
-import { reclaimUnmapped } from "./reclaim.ts";
+import { reclaimUnmapped } from "./vmscan.ts";
 
 /**
  * Linux 2.4's reclaim for the `scan` strategy: free unmapped cache pages, then walk the address

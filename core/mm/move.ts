@@ -1,99 +1,22 @@
 /**
- * mremap: shrinking, growing in place and moving, carrying the page tables along (or copying
- * pages when the strategy asks, as anonmm does for pages still shared after fork).
+ * Moving an area with its page tables (Linux's `move_vma` and `move_page_tables`), or copying the
+ * pages a strategy asks to have copied (anonmm), and moving back when a copy fails.
  *
- * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
- * other.
+ * Internal to the machine: functions over its state (`Kernel`).
  *
  * @module
  */
-import { isolate, populate, removeVma, tryMerge, unmapRange } from "./areas.ts";
-import { C } from "./counters.ts";
+import { removeVma } from "./areas.ts";
+import { C } from "../counters.ts";
+import { anonPrepare } from "./fault.ts";
 import { NONE, PG, ZERO_FRAME } from "./frames.ts";
-import { anonPrepare } from "./access.ts";
 import type { Kernel } from "./kernel.ts";
 import { lruAddNew } from "./lru.ts";
-import { hex } from "./report.ts";
-import type { Mm } from "./mm.ts";
-import { allocFrame, slotPut, swapIn, unmapFrame } from "./pages.ts";
+import { allocFrame } from "./page_alloc.ts";
 import { A, D, P, protBits, PTE_SWAP, W } from "./pte.ts";
+import { slotPut, unmapFrame } from "./release.ts";
+import { swapIn } from "./swap_in.ts";
 import { Vma } from "./vma.ts";
-
-/** mremap of `oldPages` at `old` to `newPages` at `dst` (in place when `dst === old`). */
-export function mremap(
-  k: Kernel,
-  mm: Mm,
-  old: number,
-  oldPages: number,
-  dst: number,
-  newPages: number,
-): void {
-  const first = mm.find(old);
-  if (first === null || oldPages === 0 || newPages === 0) {
-    const why = first === null ? "nothing mapped there" : "zero length";
-    k.report.warn(`mremap ${hex(old)}: ${why} (EFAULT)`);
-    return;
-  }
-  // The old range must lie in one area (or in areas Linux would have merged).
-  let q = mm.vmas.indexOf(first);
-  let last = first;
-  while (last.end < old + oldPages) {
-    const next = mm.vmas[++q];
-    if (
-      next === undefined || next.start !== last.end || next.prot !== last.prot ||
-      next.flags !== last.flags || next.obj !== last.obj ||
-      (next.obj !== null && next.pgoff !== last.pgoff + (last.end - last.start))
-    ) {
-      k.report.warn(`mremap ${hex(old)}: the range is not one mapping (EFAULT)`);
-      return;
-    }
-    last = next;
-  }
-  if (dst !== old && dst < old + oldPages && old < dst + newPages) {
-    k.report.warn(`mremap ${hex(old)}: new range overlaps the old one (EINVAL)`);
-    return;
-  }
-  if (newPages < oldPages) {
-    unmapRange(k, mm, old + newPages, old + oldPages);
-    oldPages = newPages;
-  }
-  let pieces = isolate(k, mm, old, old + oldPages);
-  if (dst !== old) {
-    unmapRange(k, mm, dst, dst + newPages);
-    const moved: Vma[] = [];
-    for (const p of pieces) {
-      const m = moveVma(k, p, dst - old, true);
-      if (m !== null) {
-        moved.push(m);
-        continue;
-      }
-      // A page the strategy wants copied could not be (no memory): the mremap fails with
-      // ENOMEM and the pieces already moved go back (Linux's move_vma error path).
-      for (let j = 0; j < moved.length; j++) {
-        const q = moved[j]!;
-        pieces[j] = moveVma(k, q, old - dst, false)!;
-      }
-      k.tlb.flushRange(mm, old, old + oldPages);
-      k.tlb.flushRange(mm, dst, dst + oldPages);
-      if (k.pt.freeUnused(mm, dst, dst + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
-      mm.forgetLast();
-      for (const q of pieces) if (mm.vmas.includes(q)) tryMerge(k, q);
-      k.report.oom(`mremap ${hex(old)}`);
-      return;
-    }
-    k.tlb.flushRange(mm, old, old + oldPages);
-    if (k.pt.freeUnused(mm, old, old + oldPages) > 0) mm.tlbGen = (mm.tlbGen + 1) | 0;
-    pieces = moved;
-  } else if (newPages > oldPages) {
-    unmapRange(k, mm, old + oldPages, old + newPages);
-  }
-  const tail = pieces[pieces.length - 1]!;
-  const grownFrom = tail.end;
-  tail.end = dst + newPages;
-  mm.forgetLast();
-  for (const p of pieces) if (mm.vmas.includes(p)) tryMerge(k, p);
-  if (newPages > oldPages && tail.locked) populate(k, mm, grownFrom, dst + newPages);
-}
 
 /**
  * Moves area `p` by `delta` pages, carrying its PTEs (move_page_tables); returns the new area. When

@@ -10,17 +10,17 @@
  *
  * @module
  */
-import { C } from "./counters.ts";
+import { C } from "../counters.ts";
 import { type FrameTable, NONE, PG } from "./frames.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
 import type { PageTables } from "./page_table.ts";
 import { A, D, P, PTE_SWAP, W, writeNotify } from "./pte.ts";
-import type { RmapStrategy, RmapVisitor } from "./rmap/strategy.ts";
+import type { RmapStrategy, RmapVisitor } from "../rmap/strategy.ts";
 import type { SwapSpace } from "./swap.ts";
 import type { Tlb } from "./tlb.ts";
 import type { Vma } from "./vma.ts";
-import { Prot } from "../uapi/event.ts";
+import { Prot } from "../../uapi/event.ts";
 
 /** What a walk does with each PTE it finds. */
 const Mode = { Referenced: 0, Unmap: 1, MkClean: 2, Collect: 3 } as const;
@@ -66,7 +66,7 @@ export class RmapWalker implements RmapVisitor {
     this.#k = k;
   }
 
-  /** `folio_referenced`: clears the accessed bits of mapped frame `f`; returns how many were set. */
+  /** `folio_referenced`: clears the accessed bits of mapped frame `f`; returns how many were. */
   referenced(f: number): number {
     this.#mode = Mode.Referenced;
     this.#frame = f;

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { Prot } from "../uapi/event.ts";
+import { Prot } from "../../uapi/event.ts";
 import type { Vma } from "./vma.ts";
 
 const PROT_EXEC = Prot.exec;

@@ -1,20 +1,20 @@
 /**
- * Processes: address spaces appear with a process's first event, fork copies the page tables
- * of private areas with anonymous pages, and the last user of an address space tears it down.
+ * Address spaces: the one of a pid (made empty on its first event), a new one, the copy fork
+ * makes (areas and page tables), and the teardown by its last user (`exit_mmap`).
  *
- * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
- * other.
+ * Internal to the machine: functions over its state (`Kernel`).
  *
  * @module
  */
-import { removeVma, zapRange } from "./areas.ts";
-import { C } from "./counters.ts";
+import { removeVma } from "./areas.ts";
+import { C } from "../counters.ts";
 import { PG, ZERO_FRAME } from "./frames.ts";
 import { type Kernel, PID_CACHE } from "./kernel.ts";
 import { Mm } from "./mm.ts";
-import { MapFlag } from "../uapi/event.ts";
 import { A, P, PTE_SWAP, W } from "./pte.ts";
 import { Vma } from "./vma.ts";
+import { zapRange } from "./zap.ts";
+import { MapFlag } from "../../uapi/event.ts";
 
 /** The address space of `pid`, created empty for a pid seen for the first time. */
 export function mmOf(k: Kernel, pid: number): Mm {
@@ -44,10 +44,10 @@ export function newMm(k: Kernel, parent: Mm | null): Mm {
 }
 
 /**
- * fork: a copy of `parent`; PTEs of private areas with anonymous pages are copied and
- * write-protected in both (`fork_ptes_copied`).
+ * The copy of `parent` a fork makes (`dup_mmap`): every area, and the PTEs of private areas with
+ * anonymous pages, copied and write-protected in both (`copy_page_range`, `fork_ptes_copied`).
  */
-export function fork(k: Kernel, parent: Mm): Mm {
+export function dupMm(k: Kernel, parent: Mm): Mm {
   const child = newMm(k, parent);
   const pt = k.pt;
   const frames = k.frames;

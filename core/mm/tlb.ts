@@ -10,7 +10,7 @@
  * @module
  */
 
-import { C } from "./counters.ts";
+import { C } from "../counters.ts";
 
 /** Default TLB size (a Skylake STLB). */
 export const DEFAULT_TLB_ENTRIES = 1536;
@@ -115,7 +115,7 @@ export class Tlb {
     this.invalidate(mm.id, vpage);
   }
 
-  /** `flush_tlb_range`: one flush, page by page up to {@linkcode FLUSH_CEILING}, else all of `mm`. */
+  /** `flush_tlb_range`: one flush, page by page up to `FLUSH_CEILING` pages, else all of `mm`. */
   flushRange(mm: TlbOwner, start: number, end: number): void {
     this.#counters[C.tlb_flushes]!++;
     if (end - start <= FLUSH_CEILING) {

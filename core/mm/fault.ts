@@ -1,24 +1,25 @@
 /**
- * Accesses and page faults: the slow path of `r`/`w`/`x` after a TLB miss, the not-present
- * fault (zero page, new anonymous page, page-cache page with fault-around, COW of a private file
- * page), the write-protect fault (COW copy or reuse, write-notify) and the swap fault.
+ * Page faults (Linux's `handle_mm_fault` and what it calls): the not-present fault (zero page, new
+ * anonymous page, page-cache page with fault-around, COW of a private file page), the
+ * write-protect fault (COW copy or reuse, write-notify) and the swap fault.
  *
- * Internal to the machine: functions over its state (`Kernel`), called by `machine.ts` and each
- * other.
+ * Internal to the machine: functions over its state (`Kernel`).
  *
  * @module
  */
-import { C } from "./counters.ts";
+import { C } from "../counters.ts";
 import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { lruAddNew } from "./lru.ts";
-import { hex, SEGV_BUS, SEGV_PROT, SEGV_UNMAPPED } from "./report.ts";
 import type { Mm } from "./mm.ts";
-import { Op, PAGE_SIZE, Prot, PROT_MASK } from "../uapi/event.ts";
+import { allocFrame } from "./page_alloc.ts";
 import { getPage } from "./page_cache.ts";
-import { allocFrame, dropSwapCache, swapIn, unmapFrame } from "./pages.ts";
-import { A, cacheBits, D, P, protBits, PTE_NOACCESS, PTE_NX, PTE_SWAP, W } from "./pte.ts";
+import { A, cacheBits, D, P, protBits, PTE_SWAP, W } from "./pte.ts";
+import { dropSwapCache, unmapFrame } from "./release.ts";
+import { hex } from "./report.ts";
+import { swapIn } from "./swap_in.ts";
 import type { Vma } from "./vma.ts";
+import { PAGE_SIZE } from "../../uapi/event.ts";
 
 /** Pages mapped by one fault-around (`fault_around_bytes` 64 KiB). */
 export const FAULT_AROUND = 16;
@@ -29,82 +30,6 @@ export function anonPrepare(k: Kernel, vma: Vma): void {
     k.strategy.anonPrepare(vma);
     vma.anon = true;
   }
-}
-
-/** Checks a multi-page access as a whole; counts and reports the segv when it fails. */
-export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: number): boolean {
-  const need = op === Op.w ? Prot.write : op === Op.x ? Prot.exec : PROT_MASK;
-  const end = first + count;
-  for (let p = first; p < end;) {
-    const vma = mm.find(p);
-    if (vma === null) {
-      k.report.segvAccess(op, p, SEGV_UNMAPPED, null);
-      return false;
-    }
-    if ((vma.prot & need) === 0) {
-      k.report.segvAccess(op, p, SEGV_PROT, vma);
-      return false;
-    }
-    const stop = Math.min(vma.end, end);
-    if (vma.obj !== null && vma.linearIndex(stop - 1) * PAGE_SIZE >= vma.obj.size) {
-      k.report.segvAccess(op, stop - 1, SEGV_BUS, vma);
-      return false;
-    }
-    p = stop;
-  }
-  return true;
-}
-
-/** One page of an access: TLB, walk, fault, then the access itthis. False: stop the event. */
-export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number): boolean {
-  const tlb = k.tlb;
-  const h = tlb.index(mm.id, vpage);
-  let s = -1;
-  if (tlb.hit(h, mm.id, mm.tlbGen, vpage)) {
-    s = tlb.slot(h);
-    const f = k.pt.flags[s]!;
-    const ok = op === Op.w
-      ? (f & (P | W)) === (P | W)
-      : (f & (P | PTE_NOACCESS | (op === Op.x ? PTE_NX : 0))) === P;
-    if (ok) k.counters[C.tlb_hits]!++;
-    else s = -1;
-  }
-  if (s < 0) {
-    k.counters[C.tlb_misses]!++;
-    const vma = mm.find(vpage);
-    if (vma === null) {
-      k.report.segvAccess(op, vpage, SEGV_UNMAPPED, null);
-      return false;
-    }
-    const need = op === Op.w ? Prot.write : op === Op.x ? Prot.exec : PROT_MASK;
-    if ((vma.prot & need) === 0) {
-      k.report.segvAccess(op, vpage, SEGV_PROT, vma);
-      return false;
-    }
-    if (vma.obj !== null && vma.linearIndex(vpage) * PAGE_SIZE >= vma.obj.size) {
-      k.report.segvAccess(op, vpage, SEGV_BUS, vma);
-      return false;
-    }
-    s = k.pt.ensure(mm, vpage);
-    k.ptPeak();
-    if (!faultIn(k, mm, vma, vpage, s, op === Op.w)) return false;
-    tlb.fillAt(h, mm.id, mm.tlbGen, vpage, s);
-  }
-  const pf = k.pt.flags;
-  const fr = k.pt.num[s]!;
-  if (op === Op.w) {
-    pf[s] = pf[s]! | A | D;
-    k.frames.flags[fr]! |= PG.dirty;
-    k.frames.stamp[fr] = seq;
-  } else {
-    pf[s] = pf[s]! | A;
-    if (k.record) {
-      const n = k.loadCount++;
-      k.loadVpage[n] = vpage;
-      k.loadStamp[n] = k.frames.stamp[fr]!;
-    }
-  }
-  return true;
 }
 
 /**
@@ -264,7 +189,10 @@ export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): bool
   return hit;
 }
 
-/** Maps page-cache page `fr` at `vpage` of `vma` with PTE bits `bits` (mlocking it in a locked area). */
+/**
+ * Maps page-cache page `fr` at `vpage` of `vma` with PTE bits `bits` (mlocking it in a locked
+ * area).
+ */
 export function mapCachePage(
   k: Kernel,
   vma: Vma,
@@ -283,7 +211,7 @@ export function mapCachePage(
   }
 }
 
-/** Write fault on a present, write-protected PTE. `count`: count the fault itthis. */
+/** Write fault on a present, write-protected PTE. `count`: count the fault itself. */
 export function wpFault(
   k: Kernel,
   mm: Mm,

@@ -6,7 +6,7 @@
  */
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
-import { MapFlag, Prot } from "../uapi/event.ts";
+import { MapFlag, Prot } from "../../uapi/event.ts";
 
 const SHARED = MapFlag.shared, LOCKED = MapFlag.locked, WRITE = Prot.write;
 

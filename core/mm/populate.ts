@@ -1,0 +1,39 @@
+/**
+ * Populating a range (MAP_POPULATE, MAP_LOCKED, mlock, growing a locked area): every page faulted
+ * in as `get_user_pages` would, with write faults for private writable areas.
+ *
+ * Internal to the machine: a function over its state (`Kernel`).
+ *
+ * @module
+ */
+import { faultIn } from "./fault.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Mm } from "./mm.ts";
+import { P, W } from "./pte.ts";
+import { PAGE_SIZE } from "../../uapi/event.ts";
+
+/** Faults in `[start, end)` as GUP does: write faults for private writable areas. */
+export function populate(k: Kernel, mm: Mm, start: number, end: number): void {
+  for (let v = start; v < end; v++) {
+    const vma = mm.find(v);
+    if (vma === null) {
+      // A hole: on to the next area.
+      const next = mm.vmas[mm.lowerBound(v)];
+      if (next === undefined) return;
+      v = next.start - 1;
+      continue;
+    }
+    if (
+      vma.prot === 0 || (vma.obj !== null && vma.linearIndex(v) * PAGE_SIZE >= vma.obj.size)
+    ) {
+      v = vma.end - 1; // nothing to fault in the rest of this area
+      continue;
+    }
+    const write = vma.writable && !vma.shared;
+    const s = k.pt.ensure(mm, v);
+    k.ptPeak();
+    const f = k.pt.flags[s]!;
+    if ((f & P) && (!write || (f & W))) continue;
+    if (!faultIn(k, mm, vma, v, s, write)) return;
+  }
+}
