@@ -42,17 +42,13 @@
  *
  * @module
  */
+import { accessEvent, runEvents } from "./_machine_fast.ts";
 import { checkInvariants } from "./check.ts";
 import type { MachineConfig } from "./config.ts";
 import { C, newCounters } from "./counters.ts";
-import { accessOk, touch } from "./mm/access.ts";
 import { mmOf } from "./mm/address_space.ts";
-import { PG } from "./mm/frames.ts";
-import { Kernel, PID_CACHE } from "./mm/kernel.ts";
-import type { Mm } from "./mm/mm.ts";
-import { WALK_LIMIT, walkPte } from "./mm/page_table.ts";
-import { A, D, P, PTE_NOACCESS, PTE_NX, PTE_SWAP, W } from "./mm/pte.ts";
-import { tlbIndexSalted } from "./mm/tlb.ts";
+import { Kernel } from "./mm/kernel.ts";
+import { P, PTE_SWAP } from "./mm/pte.ts";
 import { create, fsync, read, truncate, unlink, write } from "./sys/file.ts";
 import { madvise } from "./sys/madvise.ts";
 import { mlock } from "./sys/mlock.ts";
@@ -69,7 +65,6 @@ import {
   FLAGS_SHIFT,
   HAS_PRIO,
   Op,
-  PAGE_SIZE,
   PROT_MASK,
 } from "../uapi/event.ts";
 
@@ -79,35 +74,8 @@ export { FAULT_AROUND } from "./mm/fault.ts";
 export { READ_AROUND } from "./mm/page_cache.ts";
 export { SWAP_CLUSTER } from "./mm/swap_in.ts";
 
-// Hot-path constants as plain numbers.
-const OP_R = Op.r, OP_W = Op.w, OP_X = Op.x, OP_MARK = Op.mark;
-const C_EVENTS = C.events, C_TLB_HITS = C.tlb_hits, C_TLB_MISSES = C.tlb_misses;
-const C_RSS_PEAK = C.rss_peak_pages, C_PT_PEAK = C.page_table_pages_peak;
-const PG_DIRTY = PG.dirty;
-
-/** Offset in `Tlb.e` of the entry that may hold `vpage` of an address space with TLB salt `salt`. */
-function tlbEntry(vpage: number, salt: number, size: number): number {
-  return tlbIndexSalted(vpage, salt, size) * 4;
-}
-
-// The TLB entries (as -1 - x for misses) and PTE slots of a multi-page access's pages
-// (Machine.#fewPages), grown for a longer access.
-let pagesX = new Int32Array(16), pagesS = new Int32Array(16);
-
-/** True when a PTE with flags `f` allows access `op` without a fault (what a TLB hit checks). */
-function allows(f: number, op: number): boolean {
-  return op === OP_W
-    ? (f & (P | W)) === (P | W)
-    : (f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P;
-}
-
-/** Fills the TLB entry at offset `x` of `te` with PTE `s` of `vpage` (address space `id`, `gen`). */
-function fillTlb(te: Float64Array, x: number, vpage: number, id: number, gen: number, s: number) {
-  te[x] = vpage;
-  te[x + 1] = id;
-  te[x + 2] = gen;
-  te[x + 3] = s;
-}
+const OP_R = Op.r, OP_X = Op.x;
+const C_EVENTS = C.events, C_RSS_PEAK = C.rss_peak_pages;
 
 /**
  * One simulated machine running one strategy.
@@ -264,118 +232,7 @@ export class Machine {
    * ```
    */
   applyRun(b: EventColumns, from: number, to: number, seq: number): number {
-    const k = this.#k;
-    const c = this.counters;
-    const ops = b.op;
-    if (k.check || k.record) {
-      // Checking and recording loads take the event-by-event path.
-      for (let i = from; i < to; i++) {
-        if (ops[i] === OP_MARK) return i;
-        this.apply(b, i, seq + i - from + 1);
-      }
-      return to;
-    }
-    const pids = b.pid, pages = b.page, offs = b.off, lens = b.n1;
-    const te = k.tlb.e, size = k.tlb.size;
-    const ff = k.frames.flags, fs = k.frames.stamp;
-    const byPid = k.mmByPid;
-    // The address space of the last process, its TLB tag, its PGD and the page tables (which may
-    // be replaced when they grow): reloaded after every event that leaves this loop.
-    let pf = k.pt.flags, pn = k.pt.num;
-    let lastPid = k.lastMm === null ? -1 : k.lastPid;
-    let id = -1, gen = 0, salt = 0, pgd = 0;
-    if (k.lastMm !== null) ({ id, tlbGen: gen, tlbSalt: salt, pgd } = k.lastMm);
-    let events = 0, hits = 0, misses = 0;
-    let i = from;
-    for (; i < to; i++) {
-      const op = ops[i]!;
-      if (op >= OP_R && op <= OP_X) {
-        const pid = pids[i]!;
-        if (pid !== lastPid) {
-          // mmOf's cache of small pids, without the call; anything else goes the slow way.
-          const mm = pid >= 0 && pid < PID_CACHE ? byPid[pid] : undefined;
-          if (mm !== undefined) {
-            k.lastPid = lastPid = pid;
-            k.lastMm = mm;
-            id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
-          }
-        }
-        const len = lens[i]!;
-        const endOff = offs[i]! + len;
-        if (pid === lastPid && len > 0) {
-          const first = pages[i]!;
-          if (endOff <= PAGE_SIZE) {
-            const x = tlbEntry(first, salt, size);
-            if (te[x] === first && te[x + 1] === id && te[x + 2] === gen) {
-              const s = te[x + 3]!;
-              const f = pf[s]!;
-              if (op === OP_W) {
-                if ((f & (P | W)) === (P | W)) {
-                  pf[s] = f | A | D;
-                  const fr = pn[s]!;
-                  ff[fr]! |= PG_DIRTY;
-                  fs[fr] = seq + i - from + 1;
-                  hits++;
-                  events++;
-                  continue;
-                }
-              } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
-                pf[s] = f | A;
-                hits++;
-                events++;
-                continue;
-              }
-            } else if (first < WALK_LIMIT) {
-              // A miss: what the hardware's walk finds. A present PTE that allows the access
-              // needs no fault, so no call either.
-              const s = walkPte(pn, pgd, first);
-              if (s >= 0 && allows(pf[s]!, op)) {
-                if (op === OP_W) {
-                  pf[s] = pf[s]! | A | D;
-                  const fr = pn[s]!;
-                  ff[fr]! |= PG_DIRTY;
-                  fs[fr] = seq + i - from + 1;
-                } else pf[s] = pf[s]! | A;
-                fillTlb(te, x, first, id, gen, s);
-                // The page-table peak, as the event-by-event path keeps it after each walk;
-                // without a branch, whose untaken side would deoptimize this code when taken.
-                const live = k.pt.live, peak = c[C_PT_PEAK]!;
-                c[C_PT_PEAK] = live > peak ? live : peak;
-                misses++;
-                events++;
-                continue;
-              }
-            }
-          } else if (
-            this.#fewPages(
-              k.lastMm!,
-              op,
-              first,
-              Math.floor((endOff - 1) / PAGE_SIZE) + 1,
-              seq + i - from + 1,
-            )
-          ) {
-            events++;
-            continue;
-          }
-        }
-      } else if (op === OP_MARK) break;
-      // Anything else: the event-by-event path, after the counts of the fast events so far.
-      c[C_EVENTS]! += events;
-      c[C_TLB_HITS]! += hits;
-      c[C_TLB_MISSES]! += misses;
-      events = hits = misses = 0;
-      this.apply(b, i, seq + i - from + 1);
-      pf = k.pt.flags;
-      pn = k.pt.num;
-      const mm = k.lastMm;
-      lastPid = mm === null ? -1 : k.lastPid;
-      if (mm !== null) id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
-    }
-    c[C_EVENTS]! += events;
-    c[C_TLB_HITS]! += hits;
-    c[C_TLB_MISSES]! += misses;
-    return i;
+    return runEvents(this, this.#k, b, from, to, seq);
   }
 
   /** Applies event `i` of `b`; `seq` is its 1-based global event number (the stamp of stores). */
@@ -387,7 +244,7 @@ export class Machine {
     if (op >= OP_R && op <= OP_X) {
       // A TLB hit allocates nothing: the peak cannot move, so only checking has work left. Nor
       // does it report anything: `k.report.line` is set only when the event goes further.
-      if (this.#accessEvent(b, i, op, seq)) {
+      if (accessEvent(this.#k, b, i, op, seq)) {
         if (!k.check) return;
         k.report.line = b.line[i]! || seq;
       }
@@ -489,109 +346,6 @@ export class Machine {
       case Op.exec:
         return exec(k, pid, mm);
     }
-  }
-
-  /** Applies an r/w/x event; true when it was a TLB hit (nothing allocated or freed). */
-  #accessEvent(b: EventColumns, i: number, op: number, seq: number): boolean {
-    const k = this.#k;
-    const pid = b.pid[i]!;
-    const mm = pid === k.lastPid && k.lastMm !== null ? k.lastMm : mmOf(k, pid);
-    const first = b.page[i]!;
-    const len = b.n1[i]!;
-    k.loadCount = 0;
-    k.report.pid = pid;
-    if (len <= 0) return true;
-    const endOff = b.off[i]! + len;
-    const count = endOff <= PAGE_SIZE ? 1 : Math.floor((endOff - 1) / PAGE_SIZE) + 1;
-    if (count === 1) {
-      // Fast path: a TLB hit with the right permission.
-      const tlb = k.tlb;
-      const te = tlb.e, x = tlbEntry(first, mm.tlbSalt, tlb.size);
-      if (te[x] === first && te[x + 1] === mm.id && te[x + 2] === mm.tlbGen) {
-        const s = te[x + 3]!;
-        const pf = k.pt.flags;
-        const f = pf[s]!;
-        if (op === OP_W) {
-          if ((f & (P | W)) === (P | W)) {
-            pf[s] = f | A | D;
-            const fr = k.pt.num[s]!;
-            k.frames.flags[fr]! |= PG_DIRTY;
-            k.frames.stamp[fr] = seq;
-            this.counters[C_TLB_HITS]!++;
-            return true;
-          }
-        } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
-          pf[s] = f | A;
-          this.counters[C_TLB_HITS]!++;
-          if (k.record) {
-            k.loadVpage[0] = first;
-            k.loadStamp[0] = k.frames.stamp[k.pt.num[s]!]!;
-            k.loadCount = 1;
-          }
-          return true;
-        }
-      }
-      k.report.line = b.line[i]! || seq;
-    } else if (!k.record && this.#fewPages(mm, op, first, count, seq)) {
-      return true;
-    } else {
-      k.report.line = b.line[i]! || seq;
-      if (!accessOk(k, mm, op, first, count)) return false;
-    }
-    if (k.record && count > k.loadVpage.length) {
-      k.loadVpage = new Float64Array(count * 2);
-      k.loadStamp = new Float64Array(count * 2);
-    }
-    for (let n = 0; n < count; n++) {
-      if (!touch(k, mm, first + n, op, seq)) return false;
-    }
-    return false;
-  }
-
-  /**
-   * A multi-page access of `mm` to the `count` pages from `first`, applied here when each page is
-   * a TLB hit or a miss whose PTE allows it, without the area lookups of `accessOk` (a present PTE
-   * that allows the access implies the page is mapped and allowed); counted in the counters
-   * themselves. False, with nothing changed, when anything else is needed, or when a page shares
-   * its TLB entry with an earlier page that misses (the order of the fills would then matter): the
-   * caller takes the slow path.
-   */
-  #fewPages(mm: Mm, op: number, first: number, count: number, seq: number): boolean {
-    const k = this.#k;
-    const te = k.tlb.e, size = k.tlb.size, pf = k.pt.flags, pn = k.pt.num;
-    const id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
-    if (count > pagesX.length) pagesX = new Int32Array(count), pagesS = new Int32Array(count);
-    const xs = pagesX, ss = pagesS;
-    let missed = 0;
-    for (let n = 0; n < count; n++) {
-      const v = first + n;
-      const x = tlbEntry(v, salt, size);
-      // An earlier page's fill of this entry would come first: its status here would be stale.
-      for (let j = 0; missed > 0 && j < n; j++) if (xs[j] === -1 - x) return false;
-      const hit = te[x] === v && te[x + 1] === id && te[x + 2] === gen;
-      const s = hit ? te[x + 3]! : v < WALK_LIMIT ? walkPte(pn, mm.pgd, v) : -1;
-      if (s < 0 || !allows(pf[s]!, op)) return false;
-      xs[n] = hit ? x : -1 - x; // a miss: its entry, as -1 - x, to fill
-      ss[n] = s;
-      if (!hit) missed++;
-    }
-    const ff = k.frames.flags, fs = k.frames.stamp;
-    for (let n = 0; n < count; n++) {
-      const s = ss[n]!;
-      if (op === OP_W) {
-        pf[s] = pf[s]! | A | D;
-        const fr = pn[s]!;
-        ff[fr]! |= PG_DIRTY;
-        fs[fr] = seq;
-      } else pf[s] = pf[s]! | A;
-      const x = xs[n]!;
-      if (x < 0) fillTlb(te, -1 - x, first + n, id, gen, s);
-    }
-    const c = this.counters;
-    c[C_TLB_HITS]! += count - missed;
-    c[C_TLB_MISSES]! += missed;
-    if (missed > 0) k.ptPeak();
-    return true;
   }
 
   #runCheck(): void {
