@@ -37,6 +37,8 @@ export class Kernel {
   readonly strategy: RmapStrategy;
   /** Whether the strategy wants `pteAdded`/`pteRemoved` (they cost a call per PTE). */
   readonly tracks: boolean;
+  /** Whether the strategy's rmap walks page-cache pages too (`walksFilePages`). */
+  readonly fileRmap: boolean;
   /** The reverse-map walks, and the visitor the strategy reports mappings to. */
   readonly walker: RmapWalker;
   /** Counts and reports segvs and warnings, naming the event being applied. */
@@ -138,6 +140,7 @@ export class Kernel {
     };
     this.strategy = strategyInfo(cfg.strategy).create(ctx);
     this.tracks = this.strategy.tracksPtes !== false;
+    this.fileRmap = this.strategy.walksFilePages === true;
   }
 
   /** Registers a new object under its id (`objById`, `objAt`). */

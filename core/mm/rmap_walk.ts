@@ -1,6 +1,8 @@
 /**
  * Reverse-map walks (Linux's `rmap_walk` and the `rmap_one` callbacks of `mm/rmap.c`): finding
- * every PTE that maps a frame, through the strategy, and doing one thing with each:
+ * every PTE that maps a frame, through the strategy for an anonymous page and through the object's
+ * i_mmap for a page-cache page (unless the strategy's rmap holds those too), and doing one thing
+ * with each:
  * test-and-clear its accessed bit (`folio_referenced`), unmap it (`try_to_unmap`), write-protect
  * and clean it (`page_mkclean`), or collect it (for `check`).
  *
@@ -44,6 +46,8 @@ export interface WalkState {
   readonly strategy: RmapStrategy;
   /** Whether the strategy wants `pteRemoved`. */
   readonly tracks: boolean;
+  /** Whether the strategy's walk finds page-cache pages too (`walksFilePages`). */
+  readonly fileRmap: boolean;
   /** Objects by id (the default walk of page-cache pages). */
   readonly objAt: readonly (VmObject | undefined)[];
 }
@@ -73,7 +77,7 @@ export class RmapWalker implements RmapVisitor {
     this.#refs = 0;
     this.locked = false;
     this.exec = false;
-    this.#k.strategy.rmapWalk(f, this);
+    this.#walk(f);
     return this.#refs;
   }
 
@@ -85,7 +89,7 @@ export class RmapWalker implements RmapVisitor {
     const frames = this.#k.frames;
     const fl = frames.flags[f]!;
     this.#slot = (fl & PG.anon) && (fl & PG.swapCache) ? frames.swap[f]! : NONE;
-    this.#k.strategy.rmapWalk(f, this);
+    this.#walk(f);
   }
 
   /** `page_mkclean`: write-protects and cleans the PTEs of page-cache page `f`. */
@@ -100,8 +104,18 @@ export class RmapWalker implements RmapVisitor {
     this.#mode = Mode.Collect;
     this.#frame = f;
     this.#collected = [];
-    this.#k.strategy.rmapWalk(f, this);
+    this.#walk(f);
     return this.#collected;
+  }
+
+  /**
+   * Linux's `rmap_walk`: an anonymous page through the strategy, a page-cache page through its
+   * object's i_mmap (`walkObject`) unless the strategy finds those too.
+   */
+  #walk(f: number): void {
+    const k = this.#k;
+    if ((k.frames.flags[f]! & PG.anon) === 0 && !k.fileRmap) this.walkObject(f, this);
+    else k.strategy.rmapWalk(f, this);
   }
 
   /** The default rmap of page-cache pages: the areas of the object's i_mmap covering the index. */

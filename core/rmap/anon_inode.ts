@@ -44,7 +44,8 @@ import { PG } from "../mm/frames.ts";
 import type { Mm } from "../mm/mm.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
-import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** Inodes dup'd from one another by fork: what a page's owner names. */
 class Family {
@@ -89,8 +90,7 @@ function inodeOf(vma: Vma): Inode | null {
   return (vma.rmap as Inode | null) ?? null;
 }
 
-class AnonInode implements RmapStrategy {
-  readonly hasRmap = true;
+class AnonInode extends StrategyBase {
   #ctx: RmapContext;
   #families: (Family | undefined)[] = [];
   #nextFamily = 1;
@@ -102,6 +102,7 @@ class AnonInode implements RmapStrategy {
   #dups: Map<Inode, Inode> = new Map();
 
   constructor(ctx: RmapContext) {
+    super();
     this.#ctx = ctx;
   }
 
@@ -134,21 +135,18 @@ class AnonInode implements RmapStrategy {
     return inodeOf(vma)!;
   }
 
-  mmCreate(): void {}
-  mmDestroy(): void {}
-
-  vmaCreate(vma: Vma): void {
+  override vmaCreate(vma: Vma): void {
     vma.rmap = null;
   }
 
-  anonPrepare(vma: Vma): void {
+  override anonPrepare(vma: Vma): void {
     if (inodeOf(vma) !== null) return;
     const fam = new Family(this.#nextFamily++);
     this.#families[fam.id] = fam;
     this.#join(vma, this.#newInode(fam, vma.pgoff, vma.pgoff + vma.pages));
   }
 
-  vmaFork(parent: Vma, child: Vma): void {
+  override vmaFork(parent: Vma, child: Vma): void {
     child.rmap = null;
     const ino = inodeOf(parent);
     if (ino === null) return;
@@ -168,13 +166,13 @@ class AnonInode implements RmapStrategy {
     this.#join(child, copy);
   }
 
-  vmaSplit(orig: Vma, created: Vma): void {
+  override vmaSplit(orig: Vma, created: Vma): void {
     created.rmap = null;
     const ino = inodeOf(orig);
     if (ino !== null) this.#join(created, ino);
   }
 
-  vmaMerge(kept: Vma, removed: Vma): void {
+  override vmaMerge(kept: Vma, removed: Vma): void {
     const ino = inodeOf(removed);
     if (inodeOf(kept) === null && ino !== null) this.#join(kept, ino);
     const k = inodeOf(kept);
@@ -182,13 +180,13 @@ class AnonInode implements RmapStrategy {
     this.vmaUnlink(removed);
   }
 
-  vmaMove(old: Vma, moved: Vma): void {
+  override vmaMove(old: Vma, moved: Vma): void {
     moved.rmap = null;
     const ino = inodeOf(old);
     if (ino !== null) this.#join(moved, ino);
   }
 
-  vmaUnlink(vma: Vma): void {
+  override vmaUnlink(vma: Vma): void {
     const ino = inodeOf(vma);
     if (ino === null) return;
     ino.ring.delete(vma);
@@ -201,16 +199,16 @@ class AnonInode implements RmapStrategy {
     if (ino.family.inodes.size === 0) this.#families[ino.family.id] = undefined;
   }
 
-  canMerge(a: Vma, b: Vma): boolean {
+  override canMerge(a: Vma, b: Vma): boolean {
     const x = inodeOf(a), y = inodeOf(b);
     return x === y || x === null || y === null;
   }
 
-  useZeroPage(): boolean {
+  override useZeroPage(): boolean {
     return false;
   }
 
-  newAnonPage(frame: number, vma: Vma, vpage: number): void {
+  override newAnonPage(frame: number, vma: Vma, vpage: number): void {
     const ino = this.#inodeFor(vma);
     const idx = vma.linearIndex(vpage);
     if (idx < ino.lo || idx >= ino.hi) this.#cover(ino, idx, idx + 1);
@@ -220,7 +218,7 @@ class AnonInode implements RmapStrategy {
     f.index[frame] = idx;
   }
 
-  pteAdded(frame: number, vma: Vma, vpage: number): void {
+  override pteAdded(frame: number, vma: Vma, vpage: number): void {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
     const ino = this.#inodeFor(vma);
@@ -234,7 +232,7 @@ class AnonInode implements RmapStrategy {
     }
   }
 
-  pteRemoved(frame: number, vma: Vma, vpage: number): void {
+  override pteRemoved(frame: number, vma: Vma, vpage: number): void {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
     const ino = inodeOf(vma);
@@ -243,19 +241,8 @@ class AnonInode implements RmapStrategy {
     if (ino.slots.get(frame) === idx) ino.slots.delete(frame);
   }
 
-  cowReuse(): void {}
-  pageFreed(): void {}
-
-  movePte(): boolean {
-    return false;
-  }
-
-  rmapWalk(frame: number, visit: RmapVisitor): void {
+  override rmapWalk(frame: number, visit: RmapVisitor): void {
     const f = this.#ctx.frames;
-    if ((f.flags[frame]! & PG.anon) === 0) {
-      this.#ctx.walkObject(frame, visit);
-      return;
-    }
     const fam = this.#families[f.owner[frame]!];
     if (fam === undefined) return;
     const idx = f.index[frame]!;
@@ -269,7 +256,7 @@ class AnonInode implements RmapStrategy {
     }
   }
 
-  extraCounters(): Record<string, number> {
+  override extraCounters(): Record<string, number> {
     return {
       anon_inode_count: this.#inodes,
       anon_inode_slot_checks: this.#slotChecks,

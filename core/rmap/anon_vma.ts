@@ -33,7 +33,8 @@
 import { NONE, PG } from "../mm/frames.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
-import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One anon_vma: the list of the family's areas. */
 class AnonVma {
@@ -50,8 +51,7 @@ function avOf(vma: Vma): AnonVma | null {
   return (vma.rmap as AnonVma | null) ?? null;
 }
 
-class AnonVmaList implements RmapStrategy {
-  readonly hasRmap = true;
+class AnonVmaList extends StrategyBase {
   #ctx: RmapContext;
   #byId: (AnonVma | undefined)[] = [];
   #live = 0;
@@ -59,6 +59,7 @@ class AnonVmaList implements RmapStrategy {
   #nextId = 1;
 
   constructor(ctx: RmapContext) {
+    super();
     this.#ctx = ctx;
   }
 
@@ -77,14 +78,11 @@ class AnonVmaList implements RmapStrategy {
     this.#ctx.addMeta(SIZES.listLink);
   }
 
-  mmCreate(): void {}
-  mmDestroy(): void {}
-
-  vmaCreate(vma: Vma): void {
+  override vmaCreate(vma: Vma): void {
     vma.rmap = null;
   }
 
-  anonPrepare(vma: Vma): void {
+  override anonPrepare(vma: Vma): void {
     if (avOf(vma) !== null) return;
     // find_mergeable_anon_vma(): a neighbour that could merge with this area lends its anon_vma.
     const vmas = vma.mm.vmas;
@@ -97,32 +95,32 @@ class AnonVmaList implements RmapStrategy {
     this.#link(vma, av ?? this.#alloc());
   }
 
-  vmaFork(parent: Vma, child: Vma): void {
+  override vmaFork(parent: Vma, child: Vma): void {
     child.rmap = null;
     const av = avOf(parent);
     // The child's vm_area_struct is a copy of the parent's: same anon_vma, linked next to it.
     if (av !== null) this.#link(child, av);
   }
 
-  vmaSplit(orig: Vma, created: Vma): void {
+  override vmaSplit(orig: Vma, created: Vma): void {
     created.rmap = null;
     const av = avOf(orig);
     if (av !== null) this.#link(created, av);
   }
 
-  vmaMerge(kept: Vma, removed: Vma): void {
+  override vmaMerge(kept: Vma, removed: Vma): void {
     const av = avOf(removed);
     if (avOf(kept) === null && av !== null) this.#link(kept, av);
     this.vmaUnlink(removed);
   }
 
-  vmaMove(old: Vma, moved: Vma): void {
+  override vmaMove(old: Vma, moved: Vma): void {
     moved.rmap = null;
     const av = avOf(old);
     if (av !== null) this.#link(moved, av);
   }
 
-  vmaUnlink(vma: Vma): void {
+  override vmaUnlink(vma: Vma): void {
     const av = avOf(vma);
     if (av === null) return;
     av.vmas.delete(vma);
@@ -135,23 +133,19 @@ class AnonVmaList implements RmapStrategy {
     }
   }
 
-  canMerge(a: Vma, b: Vma): boolean {
+  override canMerge(a: Vma, b: Vma): boolean {
     const x = avOf(a), y = avOf(b);
     return x === y || x === null || y === null;
   }
 
-  useZeroPage(): boolean {
-    return true;
-  }
-
-  newAnonPage(frame: number, vma: Vma, vpage: number): void {
+  override newAnonPage(frame: number, vma: Vma, vpage: number): void {
     const av = avOf(vma);
     const f = this.#ctx.frames;
     f.owner[frame] = av === null ? NONE : av.id;
     f.index[frame] = vma.linearIndex(vpage);
   }
 
-  pteAdded(frame: number, vma: Vma): void {
+  override pteAdded(frame: number, vma: Vma): void {
     // Every area of a family shares one anon_vma; a page mapped into an area of another family
     // can only be an orphaned swap-cache page whose anon_vma went away: adopt it.
     const f = this.#ctx.frames;
@@ -160,20 +154,8 @@ class AnonVmaList implements RmapStrategy {
     if (av !== null && this.#byId[f.owner[frame]!] === undefined) f.owner[frame] = av.id;
   }
 
-  pteRemoved(): void {}
-  cowReuse(): void {}
-  pageFreed(): void {}
-
-  movePte(): boolean {
-    return false;
-  }
-
-  rmapWalk(frame: number, visit: RmapVisitor): void {
+  override rmapWalk(frame: number, visit: RmapVisitor): void {
     const f = this.#ctx.frames;
-    if ((f.flags[frame]! & PG.anon) === 0) {
-      this.#ctx.walkObject(frame, visit);
-      return;
-    }
     const av = this.#byId[f.owner[frame]!];
     if (av === undefined) return;
     const index = f.index[frame]!;
@@ -183,7 +165,7 @@ class AnonVmaList implements RmapStrategy {
     }
   }
 
-  extraCounters(): Record<string, number> {
+  override extraCounters(): Record<string, number> {
     return { anon_vma_count: this.#live, anon_vma_count_peak: this.#peak };
   }
 }

@@ -37,11 +37,12 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { NONE, PG } from "../mm/frames.ts";
+import { NONE } from "../mm/frames.ts";
 import { Mappings } from "../mm/object.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
-import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One anon_vma. */
 class AnonVma {
@@ -79,9 +80,7 @@ function area(vma: Vma): AreaRmap {
   return r;
 }
 
-class AnonVmaChain implements RmapStrategy {
-  readonly hasRmap = true;
-  readonly tracksPtes = false;
+class AnonVmaChain extends StrategyBase {
   #ctx: RmapContext;
   #byId: (AnonVma | undefined)[] = [];
   #live = 0;
@@ -89,6 +88,7 @@ class AnonVmaChain implements RmapStrategy {
   #nextId = 1;
 
   constructor(ctx: RmapContext) {
+    super();
     this.#ctx = ctx;
   }
 
@@ -135,14 +135,11 @@ class AnonVmaChain implements RmapStrategy {
     return n;
   }
 
-  mmCreate(): void {}
-  mmDestroy(): void {}
-
-  vmaCreate(vma: Vma): void {
+  override vmaCreate(vma: Vma): void {
     vma.rmap = { av: null, chain: [] } satisfies AreaRmap;
   }
 
-  anonPrepare(vma: Vma): void {
+  override anonPrepare(vma: Vma): void {
     const r = area(vma);
     if (r.av !== null) return;
     // find_mergeable_anon_vma: a compatible neighbour with a single chain entry lends its anon_vma.
@@ -162,7 +159,7 @@ class AnonVmaChain implements RmapStrategy {
     this.#link(vma, av);
   }
 
-  vmaFork(parent: Vma, child: Vma): void {
+  override vmaFork(parent: Vma, child: Vma): void {
     const p = area(parent);
     child.rmap = { av: null, chain: [] } satisfies AreaRmap;
     if (p.av === null) return;
@@ -182,13 +179,13 @@ class AnonVmaChain implements RmapStrategy {
     this.#ctx.counters[C.fork_rmap_allocs]! += allocs;
   }
 
-  vmaSplit(orig: Vma, created: Vma): void {
+  override vmaSplit(orig: Vma, created: Vma): void {
     const o = area(orig);
     created.rmap = { av: o.av, chain: [] } satisfies AreaRmap;
     if (o.av !== null) this.#clone(created, orig, false);
   }
 
-  vmaMerge(kept: Vma, removed: Vma): void {
+  override vmaMerge(kept: Vma, removed: Vma): void {
     const k = area(kept), r = area(removed);
     if (k.av === null && r.av !== null) {
       k.av = r.av;
@@ -197,13 +194,13 @@ class AnonVmaChain implements RmapStrategy {
     this.vmaUnlink(removed);
   }
 
-  vmaMove(old: Vma, moved: Vma): void {
+  override vmaMove(old: Vma, moved: Vma): void {
     const o = area(old);
     moved.rmap = { av: o.av, chain: [] } satisfies AreaRmap;
     if (o.av !== null) this.#clone(moved, old, false);
   }
 
-  vmaUnlink(vma: Vma): void {
+  override vmaUnlink(vma: Vma): void {
     const r = area(vma);
     const empty: AnonVma[] = [];
     for (const av of r.chain) {
@@ -221,7 +218,7 @@ class AnonVmaChain implements RmapStrategy {
     for (const av of empty) this.#put(av);
   }
 
-  canMerge(a: Vma, b: Vma): boolean {
+  override canMerge(a: Vma, b: Vma): boolean {
     const x = area(a).av, y = area(b).av;
     if (x === y) return true;
     if (x === null) return area(b).chain.length === 1;
@@ -229,11 +226,7 @@ class AnonVmaChain implements RmapStrategy {
     return false;
   }
 
-  useZeroPage(): boolean {
-    return true;
-  }
-
-  newAnonPage(frame: number, vma: Vma, vpage: number, exclusive: boolean): void {
+  override newAnonPage(frame: number, vma: Vma, vpage: number, exclusive: boolean): void {
     const av = area(vma).av;
     const f = this.#ctx.frames;
     if (av === null) {
@@ -244,26 +237,13 @@ class AnonVmaChain implements RmapStrategy {
     f.index[frame] = vma.linearIndex(vpage);
   }
 
-  pteAdded(): void {}
-  pteRemoved(): void {}
-
-  cowReuse(frame: number, vma: Vma): void {
+  override cowReuse(frame: number, vma: Vma): void {
     const av = area(vma).av;
     if (av !== null) this.#ctx.frames.owner[frame] = av.id;
   }
 
-  pageFreed(): void {}
-
-  movePte(): boolean {
-    return false;
-  }
-
-  rmapWalk(frame: number, visit: RmapVisitor): void {
+  override rmapWalk(frame: number, visit: RmapVisitor): void {
     const f = this.#ctx.frames;
-    if ((f.flags[frame]! & PG.anon) === 0) {
-      this.#ctx.walkObject(frame, visit);
-      return;
-    }
     // NONE (-1) for a page of an area without an anon_vma: no negative index into the array,
     // which V8 looks up as a property, off its fast path.
     const owner = f.owner[frame]!;
@@ -279,7 +259,7 @@ class AnonVmaChain implements RmapStrategy {
     }
   }
 
-  extraCounters(): Record<string, number> {
+  override extraCounters(): Record<string, number> {
     return { anon_vma_count: this.#live, anon_vma_chain_count: this.#chains };
   }
 }

@@ -1,6 +1,9 @@
 import { deepStrictEqual } from "node:assert/strict";
 import { TraceBuilder } from "../../trace/builder.ts";
 import { runBatch } from "../run_batch.ts";
+import { strategyCases } from "./_cases_test.ts";
+
+strategyCases("anon_vma_chain");
 
 const A = 0x7f0000000000, PG = 4096;
 

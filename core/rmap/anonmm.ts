@@ -39,7 +39,8 @@ import { NONE, PG, ZERO_FRAME } from "../mm/frames.ts";
 import type { Mm } from "../mm/mm.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
-import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** A fork family: the list of its members' anonmm structures (the address spaces). */
 class Family {
@@ -51,8 +52,7 @@ class Family {
   }
 }
 
-class Anonmm implements RmapStrategy {
-  readonly hasRmap = true;
+class Anonmm extends StrategyBase {
   #ctx: RmapContext;
   #byId: (Family | undefined)[] = [];
   #nextId = 1;
@@ -60,6 +60,7 @@ class Anonmm implements RmapStrategy {
   #biggest = 0;
 
   constructor(ctx: RmapContext) {
+    super();
     this.#ctx = ctx;
   }
 
@@ -67,7 +68,7 @@ class Anonmm implements RmapStrategy {
     return (mm.rmap as Family | null) ?? null;
   }
 
-  mmCreate(mm: Mm, parent: Mm | null): void {
+  override mmCreate(mm: Mm, parent: Mm | null): void {
     let fam = parent === null ? null : this.#family(parent);
     if (fam === null) {
       fam = new Family(this.#nextId++);
@@ -82,7 +83,7 @@ class Anonmm implements RmapStrategy {
     this.#ctx.addMeta(SIZES.anonmm);
   }
 
-  mmDestroy(mm: Mm): void {
+  override mmDestroy(mm: Mm): void {
     const fam = this.#family(mm);
     if (fam === null) return;
     fam.mms.delete(mm);
@@ -92,30 +93,14 @@ class Anonmm implements RmapStrategy {
     if (fam.mms.size === 0) this.#byId[fam.id] = undefined;
   }
 
-  vmaCreate(): void {}
-  anonPrepare(): void {}
-  vmaFork(): void {}
-  vmaSplit(): void {}
-  vmaMerge(): void {}
-  vmaMove(): void {}
-  vmaUnlink(): void {}
-
-  canMerge(): boolean {
-    return true;
-  }
-
-  useZeroPage(): boolean {
-    return true;
-  }
-
-  newAnonPage(frame: number, vma: Vma, vpage: number): void {
+  override newAnonPage(frame: number, vma: Vma, vpage: number): void {
     const fam = this.#family(vma.mm);
     const f = this.#ctx.frames;
     f.owner[frame] = fam === null ? NONE : fam.id;
     f.index[frame] = vpage;
   }
 
-  pteAdded(frame: number, vma: Vma, vpage: number): void {
+  override pteAdded(frame: number, vma: Vma, vpage: number): void {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
     // A swap-cache page mapped again by its only mapper, after an mremap moved the swap entry:
@@ -127,11 +112,7 @@ class Anonmm implements RmapStrategy {
     }
   }
 
-  pteRemoved(): void {}
-  cowReuse(): void {}
-  pageFreed(): void {}
-
-  movePte(
+  override movePte(
     frame: number,
     slotShared: boolean,
     _old: Vma,
@@ -147,12 +128,8 @@ class Anonmm implements RmapStrategy {
     return false;
   }
 
-  rmapWalk(frame: number, visit: RmapVisitor): void {
+  override rmapWalk(frame: number, visit: RmapVisitor): void {
     const f = this.#ctx.frames;
-    if ((f.flags[frame]! & PG.anon) === 0) {
-      this.#ctx.walkObject(frame, visit);
-      return;
-    }
     const fam = this.#byId[f.owner[frame]!];
     if (fam === undefined) return;
     const vpage = f.index[frame]!;
@@ -161,7 +138,7 @@ class Anonmm implements RmapStrategy {
     }
   }
 
-  extraCounters(): Record<string, number> {
+  override extraCounters(): Record<string, number> {
     return { anonmm_count: this.#anonmms, anonmm_family_peak: this.#biggest };
   }
 }

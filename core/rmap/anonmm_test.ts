@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { TestMachine } from "../../tests/_machine.ts";
 import { TraceBuilder } from "../../trace/builder.ts";
+import { strategyCases } from "./_cases_test.ts";
+
+strategyCases("anonmm");
 
 const A = 0x10000000, B = 0x20000000, MOVED = 0x30000000, OWN_MOVED = 0x40000000;
 const tb = () => new TraceBuilder();

@@ -44,7 +44,8 @@ import { C } from "../counters.ts";
 import { PG } from "../mm/frames.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
-import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One address space of the tree. */
 class Space {
@@ -77,8 +78,7 @@ function stateOf(vma: Vma): AreaState | null {
   return (vma.rmap as AreaState | null) ?? null;
 }
 
-class ObjTree implements RmapStrategy {
-  readonly hasRmap = true;
+class ObjTree extends StrategyBase {
   #ctx: RmapContext;
   #byId: (Space | undefined)[] = [];
   #nextId = 1;
@@ -93,6 +93,7 @@ class ObjTree implements RmapStrategy {
   #forkEvent = -1;
 
   constructor(ctx: RmapContext) {
+    super();
     this.#ctx = ctx;
   }
 
@@ -248,19 +249,16 @@ class ObjTree implements RmapStrategy {
     return n;
   }
 
-  mmCreate(): void {}
-  mmDestroy(): void {}
-
-  vmaCreate(vma: Vma): void {
+  override vmaCreate(vma: Vma): void {
     vma.rmap = null;
   }
 
-  anonPrepare(vma: Vma): void {
+  override anonPrepare(vma: Vma): void {
     if (stateOf(vma) !== null) return;
     this.#attach(vma, this.#newSpace(null), false);
   }
 
-  vmaFork(parent: Vma, child: Vma): void {
+  override vmaFork(parent: Vma, child: Vma): void {
     child.rmap = null;
     this.#forkMm = child.mm;
     this.#forkEvent = this.#ctx.counters[C.events]!;
@@ -270,40 +268,36 @@ class ObjTree implements RmapStrategy {
     this.#attach(child, st.space, true);
   }
 
-  vmaSplit(orig: Vma, created: Vma): void {
+  override vmaSplit(orig: Vma, created: Vma): void {
     created.rmap = null;
     const st = stateOf(orig);
     if (st !== null) this.#attach(created, st.space, st.pending);
   }
 
-  vmaMerge(kept: Vma, removed: Vma): void {
+  override vmaMerge(kept: Vma, removed: Vma): void {
     const r = stateOf(removed);
     if (stateOf(kept) === null && r !== null) this.#attach(kept, r.space, r.pending);
     this.vmaUnlink(removed);
   }
 
-  vmaMove(old: Vma, moved: Vma): void {
+  override vmaMove(old: Vma, moved: Vma): void {
     moved.rmap = null;
     const st = stateOf(old);
     if (st !== null) this.#attach(moved, st.space, st.pending);
   }
 
-  vmaUnlink(vma: Vma): void {
+  override vmaUnlink(vma: Vma): void {
     const s = this.#detach(vma);
     if (s !== null) this.#tidy(s);
   }
 
-  canMerge(a: Vma, b: Vma): boolean {
+  override canMerge(a: Vma, b: Vma): boolean {
     const x = stateOf(a), y = stateOf(b);
     if (x === null || y === null) return true;
     return x.space === y.space && x.pending === y.pending;
   }
 
-  useZeroPage(): boolean {
-    return true;
-  }
-
-  newAnonPage(frame: number, vma: Vma, vpage: number, exclusive: boolean): void {
+  override newAnonPage(frame: number, vma: Vma, vpage: number, exclusive: boolean): void {
     const st = this.#stateFor(vma);
     const index = vma.linearIndex(vpage);
     if (!exclusive) {
@@ -315,7 +309,7 @@ class ObjTree implements RmapStrategy {
     this.#maybeCut(st.space, vma);
   }
 
-  pteAdded(frame: number, vma: Vma): void {
+  override pteAdded(frame: number, vma: Vma): void {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
     const st = this.#stateFor(vma);
@@ -332,9 +326,7 @@ class ObjTree implements RmapStrategy {
     if (!forking) this.#lookupSteps += this.#distance(st.space, owner);
   }
 
-  pteRemoved(): void {}
-
-  cowReuse(frame: number, vma: Vma): void {
+  override cowReuse(frame: number, vma: Vma): void {
     const st = this.#stateFor(vma);
     const f = this.#ctx.frames;
     const owner = this.#byId[f.owner[frame]!];
@@ -348,7 +340,7 @@ class ObjTree implements RmapStrategy {
     this.#maybeCut(st.space, vma);
   }
 
-  pageFreed(frame: number): void {
+  override pageFreed(frame: number): void {
     const f = this.#ctx.frames;
     const s = this.#byId[f.owner[frame]!];
     if (s === undefined) return;
@@ -356,16 +348,8 @@ class ObjTree implements RmapStrategy {
     if (s.dead && s.frames.size === 0) this.#byId[s.id] = undefined;
   }
 
-  movePte(): boolean {
-    return false;
-  }
-
-  rmapWalk(frame: number, visit: RmapVisitor): void {
+  override rmapWalk(frame: number, visit: RmapVisitor): void {
     const f = this.#ctx.frames;
-    if ((f.flags[frame]! & PG.anon) === 0) {
-      this.#ctx.walkObject(frame, visit);
-      return;
-    }
     const s = this.#byId[f.owner[frame]!];
     if (s === undefined) return;
     const index = f.index[frame]!;
@@ -381,7 +365,7 @@ class ObjTree implements RmapStrategy {
     }
   }
 
-  extraCounters(): Record<string, number> {
+  override extraCounters(): Record<string, number> {
     let depth = 0;
     for (const s of this.#byId) {
       if (s !== undefined && !s.dead && s.vmas.size > 0) depth = Math.max(depth, this.#depth(s));

@@ -32,15 +32,17 @@ import { C } from "../counters.ts";
 import type { Mm } from "../mm/mm.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
-import type { RmapContext, RmapStrategy, RmapVisitor, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** Chain blocks a page mapped `n` times needs (none while the direct pointer suffices). */
 function blocks(n: number): number {
   return n <= 1 ? 0 : Math.ceil(n / SIZES.pteChainPerBlock);
 }
 
-class PteChain implements RmapStrategy {
-  readonly hasRmap = true;
+class PteChain extends StrategyBase {
+  /** The chains hold every mapped page, page-cache pages too. */
+  override readonly walksFilePages = true;
   #ctx: RmapContext;
   /** Per frame: the address spaces and virtual pages of the PTEs mapping it (parallel arrays). */
   #mms: (Mm[] | undefined)[] = [];
@@ -53,6 +55,7 @@ class PteChain implements RmapStrategy {
   #forkEvent = -1;
 
   constructor(ctx: RmapContext) {
+    super();
     this.#ctx = ctx;
   }
 
@@ -96,30 +99,12 @@ class PteChain implements RmapStrategy {
     }
   }
 
-  mmCreate(): void {}
-  mmDestroy(): void {}
-  vmaCreate(): void {}
-  anonPrepare(): void {}
-
-  vmaFork(_parent: Vma, child: Vma): void {
+  override vmaFork(_parent: Vma, child: Vma): void {
     this.#forkMm = child.mm;
     this.#forkEvent = this.#ctx.counters[C.events]!;
   }
 
-  vmaSplit(): void {}
-  vmaMerge(): void {}
-  vmaMove(): void {}
-  vmaUnlink(): void {}
-
-  canMerge(): boolean {
-    return true;
-  }
-
-  useZeroPage(): boolean {
-    return true;
-  }
-
-  newAnonPage(frame: number, vma: Vma, vpage: number): void {
+  override newAnonPage(frame: number, vma: Vma, vpage: number): void {
     const mms = this.#mms[frame];
     if (mms !== undefined && mms.length > 0) {
       // A recycled frame cannot carry entries: its PTEs were all removed before it was freed.
@@ -130,21 +115,18 @@ class PteChain implements RmapStrategy {
     this.#add(frame, vma.mm, vpage);
   }
 
-  pteAdded(frame: number, vma: Vma, vpage: number): void {
+  override pteAdded(frame: number, vma: Vma, vpage: number): void {
     this.#add(frame, vma.mm, vpage);
     if (vma.mm === this.#forkMm && this.#ctx.counters[C.events] === this.#forkEvent) {
       this.#ctx.counters[C.fork_rmap_allocs]!++;
     }
   }
 
-  pteRemoved(frame: number, vma: Vma, vpage: number): void {
+  override pteRemoved(frame: number, vma: Vma, vpage: number): void {
     this.#remove(frame, vma.mm, vpage);
   }
 
-  cowReuse(): void {}
-  pageFreed(): void {}
-
-  movePte(
+  override movePte(
     frame: number,
     _slotShared: boolean,
     old: Vma,
@@ -166,7 +148,7 @@ class PteChain implements RmapStrategy {
     return false;
   }
 
-  rmapWalk(frame: number, visit: RmapVisitor): void {
+  override rmapWalk(frame: number, visit: RmapVisitor): void {
     const mms = this.#mms[frame], vps = this.#vps[frame];
     if (mms === undefined || vps === undefined) return;
     for (let k = mms.length - 1; k >= 0; k--) {
@@ -175,7 +157,7 @@ class PteChain implements RmapStrategy {
     }
   }
 
-  extraCounters(): Record<string, number> {
+  override extraCounters(): Record<string, number> {
     return {
       pte_chain_entries: this.#entries,
       pte_chain_entries_peak: this.#entriesPeak,

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { TestMachine } from "../../tests/_machine.ts";
 import { TraceBuilder } from "../../trace/builder.ts";
+import { strategyCases } from "./_cases_test.ts";
+
+strategyCases("pte_chain");
 
 const A = 0x10000000, F = 0x20000000, MOVED = 0x30000000;
 const tb = () => new TraceBuilder();

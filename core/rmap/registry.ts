@@ -2,7 +2,9 @@
  * The registry of reverse-mapping strategies.
  *
  * To add a strategy, write `core/rmap/NAME.ts` exporting `info: StrategyInfo` (see the "Adding a
- * strategy" section of `strategy.ts`) and add one entry below. Keep SPEC.md's order.
+ * strategy" section of `strategy.ts`) and add one entry below. The order is history's (the order
+ * `vmreplay strategies`, the result tables and the dashboard list them): `scan` first, Linux today
+ * last.
  *
  * @example
  * ```ts

@@ -10,10 +10,10 @@
  *
  * ## Costs
  * - fork, COW, mremap, munmap, exit: nothing beyond the page-table work every design does.
- * - Reclaim: the machine's `swap_out` (core/machine.ts, used whenever a strategy has no rmap)
- *   first frees pages nobody maps, oldest first, then resumes its round-robin walk over address
- *   spaces, visiting each present PTE (`pte_walks`): a PTE whose accessed bit is set gets it
- *   cleared and is skipped this time (the aging comes from the scan itself, as 2.4's
+ * - Reclaim: the machine's `swap_out` (`core/mm/swap_out_scan.ts`, used whenever a strategy has no
+ *   rmap) first frees pages nobody maps, oldest first, then resumes its round-robin walk over
+ *   address spaces, visiting each present PTE (`pte_walks`): a PTE whose accessed bit is set gets
+ *   it cleared and is skipped this time (the aging comes from the scan itself, as 2.4's
  *   `try_to_swap_out` did), otherwise it is unmapped (anonymous pages into the swap cache, their
  *   PTEs holding the swap entry). A page shared by n processes needs n PTE visits, spread over the
  *   walk, before its frame can go.
@@ -28,44 +28,14 @@
  *
  * @module
  */
-import type { RmapStrategy, StrategyInfo } from "./strategy.ts";
+import { StrategyBase } from "./base.ts";
+import type { StrategyInfo } from "./strategy.ts";
 
-class Scan implements RmapStrategy {
-  readonly hasRmap = false;
-  mmCreate(): void {}
-  mmDestroy(): void {}
-  vmaCreate(): void {}
-  anonPrepare(): void {}
-  vmaFork(): void {}
-  vmaSplit(): void {}
-  vmaMerge(): void {}
-  vmaMove(): void {}
-  vmaUnlink(): void {}
+class Scan extends StrategyBase {
+  override readonly hasRmap = false;
 
-  canMerge(): boolean {
-    return true;
-  }
-
-  useZeroPage(): boolean {
-    return true;
-  }
-
-  newAnonPage(): void {}
-  pteAdded(): void {}
-  pteRemoved(): void {}
-  cowReuse(): void {}
-  pageFreed(): void {}
-
-  movePte(): boolean {
-    return false;
-  }
-
-  rmapWalk(): void {
+  override rmapWalk(): void {
     throw new Error("scan has no reverse map: the machine must not call rmapWalk");
-  }
-
-  extraCounters(): Record<string, number> {
-    return {};
   }
 }
 

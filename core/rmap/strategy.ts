@@ -8,16 +8,38 @@
  * (on `Vma.rmap`, `Mm.rmap`, `VmObject.rmap`, in `FrameTable.owner`/`FrameTable.index` of anonymous
  * pages, or in tables of its own) and answers rmap walks.
  *
+ * ## Hook order
+ *
+ * As the comment atop Linux's `mm/rmap.c` gives its lock order, this gives the order of the calls
+ * (with `tracksPtes` false the machine skips `pteAdded` and `pteRemoved`):
+ *
+ *     mmCreate                  first event of a pid; fork, exec (before any area)
+ *       vmaCreate               mmap, then canMerge and vmaMerge with its neighbours
+ *         anonPrepare           before the first anonymous page of the area
+ *           newAnonPage         a new anonymous page, its PTE installed (cowReuse: reused)
+ *           pteAdded            any other PTE gained: fault, fork copy, swap-in, fault-around
+ *           pteRemoved          a PTE about to go: zap, unmap, COW; pageFreed after the last
+ *         vmaSplit, vmaMerge    munmap, mprotect, mlock, mremap of a part of an area
+ *         vmaFork               per area of the parent, then pteAdded per PTE copied into it
+ *         vmaMove, movePte      mremap: the new area, each PTE, then vmaUnlink of the old one
+ *       vmaUnlink               the area's PTEs are gone (munmap, exit, exec)
+ *     mmDestroy                 after the last area's vmaUnlink
+ *     rmapWalk                  any time (reclaim, check), for anonymous pages; for page-cache
+ *                               pages only with walksFilePages (else the machine walks i_mmap)
+ *
  * ## Adding a strategy
  *
  * 1. Write `core/rmap/NAME.ts` exporting `info: StrategyInfo` (`name`, `origin`, `idea`,
  *    `create(ctx)`), with a module doc comment stating its data structures, the cost of fork, COW,
  *    mremap, munmap, reclaim and swap-in, and its known pathology (see `anon_vma_chain.ts`).
+ *    Extend `StrategyBase` (`base.ts`): it has the default of every hook, so the class writes
+ *    only the hooks its design changes, and `rmapWalk`.
  * 2. Add one line to `STRATEGIES` in `core/rmap/registry.ts`. Nothing else changes: no other
  *    strategy and no machine code.
- * 3. Test it beside the module (`NAME_test.ts`): replay small traces through a `Machine` with
- *    `{ strategy: "NAME", check: true }` and assert exact counters. `check` compares your rmap walk
- *    with a brute-force scan of every page table after each event.
+ * 3. Test it beside the module (`NAME_test.ts`): call `strategyCases("NAME")` (`_cases_test.ts`),
+ *    the tests every strategy passes, then replay small traces through a `Machine` with
+ *    `{ strategy: "NAME", check: true }` and assert the exact counters of its design. `check`
+ *    compares your rmap walk with a brute-force scan of every page table after each event.
  *
  * ## What the machine guarantees
  *
@@ -74,7 +96,8 @@ export interface RmapContext {
   /**
    * The default walk for page-cache pages (files, tmpfs, shm, shared anonymous inodes): every area
    * on the object's `i_mmap` whose range covers the page's index, as an interval tree would return
-   * them. Strategies that do not track file pages themselves call it from `rmapWalk`.
+   * them. The machine uses it itself for page-cache pages unless the strategy `walksFilePages`; a
+   * strategy that does may still hand some pages to it.
    */
   walkObject(frame: number, visit: RmapVisitor): void;
   /** Every live address space, oldest first (for walks over address spaces). */
@@ -87,8 +110,9 @@ export interface RmapContext {
 }
 
 /**
- * One reverse-mapping strategy instance: one per machine. Every hook is required so that a
- * strategy states what it does at each point; an empty body is a valid answer.
+ * One reverse-mapping strategy instance: one per machine. Every hook is required of the machine's
+ * side; `StrategyBase` (`base.ts`) gives each its default (doing nothing, merging, mapping the zero
+ * page, moving PTEs), so that a strategy writes only what its design changes.
  */
 export interface RmapStrategy {
   /**
@@ -102,6 +126,12 @@ export interface RmapStrategy {
    * calls on every PTE of fork, exit and munmap (absent means true).
    */
   readonly tracksPtes?: boolean;
+  /**
+   * True when `rmapWalk` finds the PTEs of page-cache pages too (pte_chain, whose chains hold
+   * every mapped page). Absent or false: the machine walks a page-cache page's object (`i_mmap`)
+   * itself and calls `rmapWalk` for anonymous pages only.
+   */
+  readonly walksFilePages?: boolean;
 
   // ---- address spaces ----
   /** A new address space: `parent` is the forking one, null for a fresh one (first event, exec). */
@@ -198,9 +228,9 @@ export interface RmapStrategy {
 
   // ---- reverse map ----
   /**
-   * Reports every mapping that may map `frame` to `visit` (anonymous pages through the
-   * strategy's structures, page-cache pages usually through `ctx.walkObject`). Called only for
-   * mapped frames, only when `hasRmap`. Must visit every PTE mapping the frame (check verifies).
+   * Reports every mapping that may map `frame` to `visit`: an anonymous page (`PG.anon`), or with
+   * `walksFilePages` a page-cache page too. Called only for mapped frames, only when `hasRmap`.
+   * Must visit every PTE mapping the frame (check verifies).
    */
   rmapWalk(frame: number, visit: RmapVisitor): void;
 
@@ -210,7 +240,7 @@ export interface RmapStrategy {
 
 /** A registered strategy. */
 export interface StrategyInfo {
-  /** Name as used on the command line and in results (SPEC.md "Strategies"). */
+  /** Name as used on the command line and in results (`run --strategies`, the `strategy` key). */
   readonly name: string;
   /** Where it comes from (`Linux 2.6.34+`, `Hemment 1997`). */
   readonly origin: string;
