@@ -181,7 +181,10 @@ export function runEvents(
   return i;
 }
 
-/** Applies r/w/x event `i` of `b` on the machine whose state is `k`; true when it was a TLB hit (nothing allocated or freed). */
+/**
+ * Applies r/w/x event `i` of `b` on the machine whose state is `k`; true when it was a TLB hit
+ * (nothing allocated or freed).
+ */
 export function accessEvent(
   k: Kernel,
   b: EventColumns,

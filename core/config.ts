@@ -28,7 +28,8 @@ export interface MachineConfig {
   /** Record the pages and stamps each r/x event loads (`loadCount`, `loadVpage`, `loadStamp`). */
   recordLoads?: boolean;
   /**
-   * A dedicated swap area of this many pages for shared anonymous memory (Linus, seed 002); it is
+   * A dedicated swap area of this many pages for shared anonymous memory (the "separate swap area
+   * for shared anonymous pages" Linus Torvalds proposed on linux-kernel in January 1998); it is
    * used first by shared anonymous pages and never by others.
    */
   sharedAnonSwapPages?: number;

@@ -1,6 +1,7 @@
 /**
- * The counters every strategy reports. Their names are part of vmreplay's public contract (SPEC.md
- * "Metrics"): the CLI, JSON/CSV output, the results store and the dashboard all use them verbatim.
+ * The counters every strategy reports. Their names are part of vmreplay's public contract (their
+ * meaning: `docs/machine.md`, "Counters"): the CLI, JSON/CSV output, the results store and the
+ * dashboard all use them verbatim.
  *
  * Counters live in one `Float64Array` indexed by {@linkcode C}, so that counting on the hot path is
  * an array increment. Peaks (`*_peak`) hold the maximum seen so far, not a sum.
@@ -8,7 +9,7 @@
  * @module
  */
 
-/** Counter names, in the order SPEC.md lists them; the index of a name is its slot. */
+/** Counter names, in their fixed order (JSON, CSV and the store keep it); the index is the slot. */
 export const COUNTER_NAMES = [
   "events",
   "minor_faults",

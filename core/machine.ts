@@ -5,7 +5,8 @@
  * `apply(batch, i, seq)` replays one event of an `EventBatch`. Everything is synchronous
  * and allocation-free on the access fast path: a TLB hit is a handful of typed-array operations.
  *
- * Semantics (Linux, x86-64, 4 KiB pages, THP off), beyond SPEC.md "Linux semantics to match":
+ * Semantics (Linux, x86-64, 4 KiB pages, THP off), beyond the rules
+ * `docs/machine.md` lists:
  * - A process appears with its first event (with an empty address space); `exit` of a pid that is
  *   not alive is a warning. `fork`/`clone` onto a live pid is a warning and does nothing.
  * - An access is all or nothing: if any page it covers is unmapped, lacks the permission (loads
@@ -17,11 +18,11 @@
  * - Shared writable `file:` mappings are write-notify mappings: pages are mapped read-only until
  *   the first write faults (and again after writeback); tmpfs, shm and shared anonymous mappings
  *   are mapped writable at once, fault-around included.
- * - Read faults on object mappings except System V ones map the page cache's pages around the
- *   fault (fault-around, 16 pages); a file page not cached is read with 32 pages of read-around (`file_read_pages`), one
- *   major fault, and a readahead marker 8 pages from the window's end reads the next window when
- *   a fault touches it. Swap-ins read the aligned 8-slot cluster around the slot (page-cluster 3); a
- *   swap-cache hit is a minor fault.
+ * - Read faults on object mappings except System V ones map the page cache's pages around the fault
+ *   (fault-around, 16 pages); a file page not cached is read with 32 pages of read-around
+ *   (`file_read_pages`), one major fault, and a readahead marker 8 pages from the window's end
+ *   reads the next window when a fault touches it. Swap-ins read the aligned 8-slot cluster around
+ *   the slot (page-cluster 3); a swap-cache hit is a minor fault.
  * - Write fault on a page of another process (fork) copies it; on a page whose only mapper is the
  *   writer it reuses it (`cow_reuses`); writes to the zero page get a fresh page without counting
  *   a COW; a write fault on a not-present private file page is one fault that copies

@@ -163,7 +163,8 @@ export function objFault(
 }
 
 /**
- * Fault-around: maps the cached pages of the 16-page window around `vpage` (SPEC.md). Returns
+ * Fault-around: maps the cached pages of the 16-page window around `vpage` (the rule
+ * `docs/machine.md` gives under "Linux rules it follows"). Returns
  * true when the faulting page itself was mapped.
  */
 export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): boolean {

@@ -1,6 +1,7 @@
 /**
  * Backing objects: regular files, tmpfs files, System V segments and the anonymous inode every
- * shared anonymous mapping gets (seed 002: "a single inode per anonymous shared mapping").
+ * shared anonymous mapping gets (Eric W. Biederman on linux-kernel, January 1998: "a single
+ * `inode' per anonymous shared mapping").
  *
  * An object has a page cache (index → frame), and, when it is swap-backed, a swap map
  * (index → swap slot) through which a page on swap is found by (object, index) even when nothing

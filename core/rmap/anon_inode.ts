@@ -1,5 +1,6 @@
 /**
- * `anon_inode`: Mark Hemment's anonymous inodes (linux-mm, November 1997, seed 000): every
+ * `anon_inode`: Mark Hemment's anonymous inodes (linux-mm, 16 November 1997, "Re: Ideas for
+ * memory management hackers (2)"): every
  * anonymous area gets a dummy dentry and inode whose `anon_inode_info` says, per page offset,
  * where the page is: in core (a `struct page *`), on swap (a swap entry) or never loaded.
  *
@@ -11,10 +12,10 @@
  * - The inode's share ring: the areas that use it (an area split by munmap or mprotect keeps a
  *   reference to the original dentry; Hemment did not intend to merge areas).
  * - Fork calls the area's `dup()`: a shared area shares its inode (here the machine's inode per
- *   shared anonymous mapping, seed 002, which is the same idea); a private area gets a new inode
- *   with a copy of the array. Pages copied into a child's array are then in two arrays, and
- *   `page->mapping` can name only one, so inodes dup'd from one another form a family; a page's
- *   `owner` is its family and its `index` its offset (linear page index).
+ *   shared anonymous mapping, after Eric W. Biederman's suggestion of January 1998, the same idea);
+ *   a private area gets a new inode with a copy of the array. Pages copied into a child's array are
+ *   then in two arrays, and `page->mapping` can name only one, so inodes dup'd from one another
+ *   form a family; a page's `owner` is its family and its `index` its offset (linear page index).
  *
  * ## Costs
  * - First anonymous fault in an area: an inode, a dentry and an array for the whole area.

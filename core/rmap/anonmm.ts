@@ -1,7 +1,7 @@
 /**
  * `anonmm`: Hugh Dickins' anonmm reverse map (2.6.6-mm, 2004), the scheme Linus Torvalds sketched
- * in the thread of seed 001 ("anon_vma RFC2"): anonymous pages are found through the address
- * spaces of their fork family, at their virtual address.
+ * in the thread "anon_vma RFC2" (linux-kernel, March 2004): anonymous pages are found through the
+ * address spaces of their fork family, at their virtual address.
  *
  * ## Data structures
  * - `anonmm` (40 bytes, {@linkcode SIZES.anonmm}): one per address space, linked into its fork

@@ -1,5 +1,6 @@
 /**
- * `objtree`: Jamie Lokier's address-space tree (linux-kernel, April 2000, seed 003): no separate
+ * `objtree`: Jamie Lokier's address-space tree (linux-kernel, 27 April 2000, "Re: [PATCH]
+ * 2.3.99-pre6-3+ VM rebalancing"): no separate
  * anonymous layer, only `address_space` objects arranged in a tree.
  *
  * ## Data structures

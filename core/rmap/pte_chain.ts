@@ -1,7 +1,8 @@
 /**
- * `pte_chain`: a chain of PTE pointers per page, Mark Hemment's "pmaps" (linux-kernel, August
- * 1997, seed 004: "each page … has a link list of PTEs which reference the page") as Rik van Riel
- * merged it into Linux 2.5 (the rmap of 2.5.27 to 2.5.x, replaced by object-based rmap in 2.6).
+ * `pte_chain`: a chain of PTE pointers per page, Mark Hemment's "pmaps" (linux-kernel, 19 August
+ * 1997, "tmpfs and the VM": "each page … has a link list of PTEs which reference the page") as Rik
+ * van Riel merged it into Linux 2.5 (the rmap of 2.5.27 to 2.5.x, replaced by object-based rmap in
+ * 2.6).
  *
  * ## Data structures
  * - Every mapped page, anonymous or in the page cache, knows the PTEs that map it. A page mapped

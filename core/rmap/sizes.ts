@@ -51,7 +51,7 @@ export const SIZES = {
   /** `struct dentry` (Linux 6.6, x86-64), the anonymous inode's dummy dentry. */
   dentry: 192,
   /**
-   * One slot of Hemment's `anon_inode_info` array: a page pointer and a swap entry (seed 000: "a
+   * One slot of Hemment's `anon_inode_info` array: a page pointer and a swap entry (Hemment: "a
    * pointer and an unsigned long for each page").
    */
   anonInodeSlot: 16,
