@@ -42,6 +42,7 @@ export * from "./core/machine.ts";
 export type { Mappings } from "./core/mm/object.ts";
 export * from "./core/run_batch.ts";
 export * from "./core/rmap/registry.ts";
+export * from "./core/rmap/base.ts";
 export type * from "./core/rmap/strategy.ts";
 export type * from "./analyze/result.ts";
 export * from "./analyze/store.ts";
