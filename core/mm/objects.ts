@@ -1,7 +1,8 @@
 /**
- * Objects by name and their lifetime: the object a name designates (made on first use, as a file
- * used before `create` is), and freeing an object nothing keeps alive (no name, no mapping) with
- * its cached pages and swap entries (`iput` of a last reference).
+ * Objects and their lifetime: the object a name designates (made on first use, as a file used
+ * before `create` is), the anonymous inode of a shared anonymous mapping, and freeing an object
+ * nothing keeps alive (no name, no mapping) with its cached pages and swap entries (`iput` of a
+ * last reference).
  *
  * Internal to the machine: functions over its state (`Kernel`).
  *
@@ -34,4 +35,11 @@ export function maybeFreeObject(k: Kernel, obj: VmObject): void {
   for (const slot of obj.swap.values()) slotPut(k, slot);
   obj.swap.clear();
   k.removeObject(obj);
+}
+
+/** The anonymous inode of a new shared anonymous mapping of `size` bytes (unnamed: `anon:ID`). */
+export function createAnonObject(k: Kernel, size: number): VmObject {
+  const o = new VmObject(k.nextObj++, "anon", `anon:${k.nextObj - 1}`, size);
+  k.addObject(o);
+  return o;
 }

@@ -52,7 +52,7 @@ export function reclaimPages(k: Kernel, mm: Mm, list: number[]): void {
 }
 
 /** madvise pageout without an rmap: the page's only PTE is known. */
-export function pageoutDirect(k: Kernel, mm: Mm, v: number, fr: number): void {
+function pageoutDirect(k: Kernel, mm: Mm, v: number, fr: number): void {
   const s = k.pt.lookup(mm, v);
   if (s < 0 || k.pt.num[s] !== fr || !(k.pt.flags[s]! & P)) return;
   const vma = mm.find(v)!;

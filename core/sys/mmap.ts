@@ -9,8 +9,8 @@
 import { tryMerge, unmapRange } from "../mm/areas.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
-import { VmObject } from "../mm/object.ts";
-import { objectNamed } from "../mm/objects.ts";
+import type { VmObject } from "../mm/object.ts";
+import { createAnonObject, objectNamed } from "../mm/objects.ts";
 import { populate } from "../mm/populate.ts";
 import { hex } from "../mm/report.ts";
 import { Vma } from "../mm/vma.ts";
@@ -42,8 +42,7 @@ export function mmap(
     obj = objectNamed(k, object);
     pgoff = Math.floor(offset / PAGE_SIZE);
   } else if (flags & MapFlag.shared) {
-    obj = new VmObject(k.nextObj++, "anon", `anon:${k.nextObj - 1}`, pages * PAGE_SIZE);
-    k.addObject(obj);
+    obj = createAnonObject(k, pages * PAGE_SIZE);
     pgoff = 0;
   }
   unmapRange(k, mm, start, start + pages);
