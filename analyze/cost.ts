@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import type { Counters, RunResult } from "./result.ts";
 
 /** What a weight is charged for: a counter name and a one-line reason shown in the docs. */

@@ -27,7 +27,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { stringify } from "csv-stringify/sync";
+import { stringify } from "npm:csv-stringify@6.9.0/sync";
 import { COUNTER_NAMES } from "../core/counters.ts";
 import { MIGRATIONS } from "./store_migrations.ts";
 import { VERSION } from "./version.ts";

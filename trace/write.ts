@@ -13,7 +13,7 @@ import { eventToJson, headerToJson } from "./jsonl/mod.ts";
 import { CSV_COLUMNS, eventToCsvRow } from "./csv/mod.ts";
 import { VmtbEncoder } from "./vmtb/mod.ts";
 import { eventProblem } from "./check.ts";
-import { stringify as csvStringify } from "csv-stringify/sync";
+import { stringify as csvStringify } from "npm:csv-stringify@6.9.0/sync";
 
 /** Options for {@linkcode writeTrace}. */
 export interface WriteTraceOptions {

@@ -7,7 +7,7 @@
  * @module
  */
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { VERSION } from "../version.ts";
 import { traceInfoOfFile } from "../trace_info.ts";
 import { type MemList, needsFootprint, resolveMemList } from "./mem_list.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { stringify } from "csv-stringify/sync";
+import { stringify } from "npm:csv-stringify@6.9.0/sync";
 import { COUNTER_NAMES } from "../../core/counters.ts";
 import { type CostWeights, defaultCostWeights, estimateCost } from "../cost.ts";
 import { formatBytes, formatCount, formatMs } from "../report.ts";

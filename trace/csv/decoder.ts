@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parse as csvParseSync } from "csv-parse/sync";
+import { parse as csvParseSync } from "npm:csv-parse@7.0.3/sync";
 import type { EventBatch } from "../batch.ts";
 import type { TraceHeader } from "../event.ts";
 import { TraceError } from "../error.ts";

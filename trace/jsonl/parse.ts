@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "npm:zod@4.6.7";
 import { mmapOffsetProblem } from "../check.ts";
 import { type Addr, ADVICES, type Event, type OpName, OPS, type TraceHeader } from "../event.ts";
 import {
