@@ -76,7 +76,10 @@ const COMMANDS: Record<string, CommandEntry> = {
 const HELP =
   `vmreplay: replay memory traces through a simulated Linux VM, once per reverse-mapping strategy
 
-Usage: vmreplay COMMAND [ARGS...]     (deno task vmreplay COMMAND, or deno run -A main.ts COMMAND)
+Usage: vmreplay COMMAND [ARGS...]
+
+'deno task install' in the repository installs this command (see docs/install.md); there,
+'deno task vmreplay COMMAND' works too.
 
 Commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)}${c.summary}`).join("\n")}

@@ -98,7 +98,7 @@ export function runsListPage(
   const body = runs.length === 0
     ? html`<h1>Runs</h1>${notice}
 <p>No runs stored yet. <a href="/upload">Upload a trace</a>, or run
-<code>deno task vmreplay run TRACE</code>: every run is stored and shows up here.</p>`
+<code>vmreplay run TRACE</code>: every run is stored and shows up here.</p>`
     : html`
       <h1>Runs</h1>${notice}
       <p

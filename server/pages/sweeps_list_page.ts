@@ -12,7 +12,7 @@ import { fmt, fmtBytes, fmtDate, type Html, layout } from "../_html.ts";
 export function sweepsListPage(sweeps: SweepSummary[], total: number): Html {
   const body = sweeps.length === 0
     ? html`<h1>Sweeps</h1>
-<p>No sweeps stored yet. Run <code>deno task vmreplay sweep TRACE --mem 1M..64M:7</code>: each
+<p>No sweeps stored yet. Run <code>vmreplay sweep TRACE --mem 1M..64M:7</code>: each
 sweep is stored as a group of runs and drawn here as curves over memory.</p>`
     : html`
       <h1>Sweeps</h1>
