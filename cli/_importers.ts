@@ -1,6 +1,6 @@
 /**
- * What `import` and `capture` share: the `--touch` option, and an strace or lackey log imported
- * from a file into a trace file.
+ * What `import` and `capture` share: the `--touch` option, an strace or lackey log imported from a
+ * file into a trace file, and the notes and warnings they print after their summary.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import type { ImportStats } from "../trace/import/import_stats.ts";
 import { fileChunks } from "../trace/_io.ts";
 import { readLines } from "../trace/_lines.ts";
 import { UsageError } from "./_errors.ts";
+import { counted } from "./_output.ts";
 import type { Progress } from "./_progress.ts";
 
 /** The value of `--touch` (default `populate`); throws {@linkcode UsageError} for another. */
@@ -70,4 +71,60 @@ export async function importLackeyFile(
     importLackeyBatches(chunks(), { ...opts, stats: (s) => stats = s }),
   );
   return stats!;
+}
+
+/** The value of `--warnings N` (default 10), the warnings to print; throws {@linkcode UsageError}. */
+export function warningsToShow(text: string | undefined): number {
+  if (text === undefined) return 10;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) {
+    throw new UsageError(`--warnings: expected a count, found '${text}'`);
+  }
+  return n;
+}
+
+/**
+ * The lines printed after an import's summary: what was not modelled, the calls on memory the trace
+ * never mapped (counted, not warned), then the first `show` warnings as `INPUT:LINE: warning:
+ * message` and how many more there are.
+ *
+ * @example
+ * ```ts
+ * import { importNotes } from "./_importers.ts";
+ * import { newImportStats, recordWarning } from "../trace/import/import_stats.ts";
+ * const s = newImportStats();
+ * s.outsideCalls = 2;
+ * recordWarning(s, 7, "one");
+ * recordWarning(s, 9, "two");
+ * const lines = importNotes("a.strace", s, 1);
+ * if (lines.length !== 3 || lines[1] !== "a.strace:7: warning: one" || !lines[2]!.startsWith("... 1 more warning ")) {
+ *   throw new Error(lines.join("\n"));
+ * }
+ * ```
+ */
+export function importNotes(input: string, s: ImportStats, show: number): string[] {
+  const out: string[] = [];
+  const ignored = Object.entries(s.ignored);
+  if (ignored.length > 0) {
+    out.push(`not modelled: ${ignored.map(([k, n]) => `${k} x${n}`).join(", ")}`);
+  }
+  if (s.outsideCalls > 0) {
+    out.push(
+      `skipped: ${
+        counted(s.outsideCalls, "call")
+      } wholly on memory the trace never mapped (the program ` +
+        "image, loader and stack execve maps, or areas from before the trace)",
+    );
+  }
+  for (const w of s.warningList.slice(0, show)) {
+    out.push(`${input}:${w.line}: warning: ${w.message}`);
+  }
+  if (s.warnings > show && show > 0) {
+    out.push(
+      `... ${
+        counted(s.warnings - show, "more warning", "more warnings")
+      } (--warnings N shows more)`,
+    );
+  }
+  return out;
 }

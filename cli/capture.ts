@@ -9,7 +9,13 @@ import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import { parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import { importLackeyFile, importStraceFile, parseTouch } from "./_importers.ts";
+import {
+  importLackeyFile,
+  importNotes,
+  importStraceFile,
+  parseTouch,
+  warningsToShow,
+} from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 
 const HELP = `Usage: vmreplay capture [--accesses] [-o OUT] [options] -- COMMAND [ARGS...]
@@ -38,6 +44,7 @@ Options:
   --coalesce         with --accesses: drop repeated accesses to recently accessed pages
   --keep-raw FILE    keep strace's or Valgrind's raw output in FILE
   --mem SIZE         header default for physical memory
+  --warnings N       warnings to print (default 10; all are counted)
   -q, --quiet        print nothing but errors
   -h, --help         this help
 
@@ -62,6 +69,7 @@ export async function main(args: string[]): Promise<number> {
         coalesce: { type: "boolean" },
         "keep-raw": { type: "string" },
         mem: { type: "string" },
+        warnings: { type: "string" },
         quiet: { type: "boolean", short: "q" },
       },
       positionals: false,
@@ -72,6 +80,7 @@ export async function main(args: string[]): Promise<number> {
       throw new UsageError("expected '-- COMMAND [ARGS...]', the program to run");
     }
     const touch = parseTouch(v.touch);
+    const showWarnings = warningsToShow(v.warnings);
     if (v.accesses && v.touch !== undefined) {
       throw new UsageError("--touch applies without --accesses only");
     }
@@ -140,6 +149,9 @@ export async function main(args: string[]): Promise<number> {
             `${output}: ${counted(stats.events, "event")} (${what}), ` +
             counted(stats.warnings, "warning"),
         );
+        // The log's line numbers, under the name it keeps (--keep-raw) or the tool's.
+        const log = v["keep-raw"] ?? `${tool} log`;
+        for (const line of importNotes(log, stats, showWarnings)) console.error(line);
       }
       return 0;
     } finally {

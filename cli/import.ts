@@ -9,15 +9,22 @@ import { counted } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import { importLackeyFile, importStraceFile, parseTouch } from "./_importers.ts";
+import {
+  importLackeyFile,
+  importNotes,
+  importStraceFile,
+  parseTouch,
+  warningsToShow,
+} from "./_importers.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 
 const HELP = `Usage: vmreplay import strace|lackey IN -o OUT [options]
 
 Converts a real trace to vmtrace. OUT's extension chooses the form (.vmt, .jsonl, .csv, .vmtb,
-each optionally .gz). IN may be '-' for standard input. Prints a summary and the first warnings
-(operations on memory the trace never mapped, unusual lines) as IN:LINE: warning: message.
+each optionally .gz). IN may be '-' for standard input. Prints a summary, how many calls were
+wholly on memory the trace never mapped (what execve maps: skipped), and the first warnings
+(unusual lines, calls partly on such memory) as IN:LINE: warning: message.
 A malformed line stops the import with IN:LINE: message (exit 1).
 
 strace: output of 'strace -f' (with or without -o, -t/-tt/-ttt/-r, -y/-yy). strace records no
@@ -87,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
     if (v.mem !== undefined) header.mem = parseSize(v.mem, "--mem");
     if (v.swap !== undefined) header.swap = parseSize(v.swap, "--swap");
     const pid = v.pid === undefined ? 1 : parsePositive(v.pid, "--pid");
-    const showWarnings = v.warnings === undefined ? 10 : parseCount(v.warnings, "--warnings");
+    const showWarnings = warningsToShow(v.warnings);
     if (kind === "strace") {
       for (const o of ["no-instr", "coalesce", "maps", "area-size"] as const) {
         if (v[o] !== undefined) throw new UsageError(`--${o} applies to 'import lackey' only`);
@@ -160,20 +167,7 @@ function printSummary(
       (ms / 1000).toFixed(2)
     } s)`,
   );
-  const ignored = Object.entries(s.ignored);
-  if (ignored.length > 0) {
-    console.log(`not modelled: ${ignored.map(([k, n]) => `${k} x${n}`).join(", ")}`);
-  }
-  for (const w of s.warningList.slice(0, show)) {
-    console.log(`${input}:${w.line}: warning: ${w.message}`);
-  }
-  if (s.warnings > show && show > 0) {
-    console.log(
-      `... ${
-        counted(s.warnings - show, "more warning", "more warnings")
-      } (--warnings N shows more)`,
-    );
-  }
+  for (const line of importNotes(input, s, show)) console.log(line);
 }
 
 async function readText(path: string): Promise<string> {
@@ -189,14 +183,6 @@ function parsePositive(text: string, what: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) {
     throw new UsageError(`${what}: expected a positive integer, found '${text}'`);
-  }
-  return n;
-}
-
-function parseCount(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new UsageError(`${what}: expected a count, found '${text}'`);
   }
   return n;
 }

@@ -8,7 +8,7 @@
 /** Warnings kept with their text; beyond this only the count grows. */
 export const MAX_KEPT_WARNINGS = 1000;
 
-/** One warning: a real but unusual line, or an operation on memory the trace never mapped. */
+/** One warning: a real but unusual line, or an operation partly on memory the trace never mapped. */
 export interface ImportWarning {
   /** 1-based input line. */
   line: number;
@@ -38,6 +38,14 @@ export interface ImportStats {
   dropped: number;
   /** Areas created to cover accesses (lackey). */
   inferredAreas: number;
+  /**
+   * Calls (strace: mprotect, munmap, madvise, mlock, msync, mremap) wholly on memory the trace never
+   * mapped, skipped: the program image, its loader, the stack and the vDSO that `execve` maps, or
+   * areas from before the trace began. The call succeeded, so the memory was there; the trace
+   * cannot show where. Every dynamically linked program has some (the loader's `mprotect` of its
+   * RELRO pages), so they are counted here rather than warned about one by one.
+   */
+  outsideCalls: number;
   /** Things seen and deliberately not modelled, by kind (e.g. `madvise MADV_FREE`). */
   ignored: Record<string, number>;
   /** Number of warnings. */
@@ -59,6 +67,7 @@ export function newImportStats(): ImportStats {
     touches: 0,
     dropped: 0,
     inferredAreas: 0,
+    outsideCalls: 0,
     ignored: {},
     warnings: 0,
     warningList: [],

@@ -180,10 +180,15 @@ export function mremapCall(ctx: CallContext, proc: Proc, args: string[], ret: st
   }
   const first = proc.mm.areas.find(os);
   const cov = proc.mm.areas.covered(os, oe);
+  if (cov.length === 0) {
+    // Wholly on memory exec mapped (or from before the trace): counted, as for other calls.
+    ctx.stats.outsideCalls++;
+    return;
+  }
   if (!first || cov.length !== 1 || cov[0]!.end !== oe) {
     ctx.warn(
-      `mremap of ${hex(addr)}+${len} by ${ctx.who(proc.pid)}: memory the trace never mapped ` +
-        `(program image, stack or earlier areas); skipped`,
+      `mremap of ${hex(addr)}+${len} by ${ctx.who(proc.pid)}: not one area the trace mapped ` +
+        `(partly the program image, stack or earlier areas); skipped`,
     );
     proc.mm.areas.unmap(os, oe);
     return;

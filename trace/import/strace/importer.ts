@@ -522,22 +522,24 @@ export class StraceImporter {
   // --- helpers for handlers ----------------------------------------------------------------
 
   /**
-   * The mapped parts of `[addr, addr + len)`; warns about the rest (memory the trace never
-   * mapped: the program image, the stack, areas from before the trace began).
+   * The mapped parts of `[addr, addr + len)`. A call wholly on memory the trace never mapped (the
+   * program image, loader and stack `execve` maps, areas from before the trace began) is counted
+   * in `outsideCalls`; one partly on it is a warning.
    */
   #mapped(proc: Proc, name: string, addr: number, len: number): PageRange[] {
     const [s, e] = pageSpan(addr, len);
     const cov = proc.mm.areas.covered(s, e);
     let n = 0;
     for (const r of cov) n += r.end - r.start;
-    if (n < e - s) {
-      const what = n === 0 ? "memory" : `${e - s - n} of ${e - s} pages`;
+    if (n === 0 && e > s) {
+      this.stats.outsideCalls++;
+    } else if (n < e - s) {
       this.#warn(
         this.#line,
-        `${name} of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: ${what} the trace never ` +
-          `mapped (program image, stack or earlier areas); ${
-            n === 0 ? "skipped" : "only the mapped part kept"
-          }`,
+        `${name} of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: ${e - s - n} of ${
+          e - s
+        } pages the trace never mapped (program image, stack or earlier areas); only the mapped ` +
+          `part kept`,
       );
     }
     return cov;
