@@ -28,6 +28,32 @@ export function formatMs(ms: number): string {
   return p.includes("e") ? ms.toFixed(5) : p;
 }
 
+/**
+ * Estimates in milliseconds for one column: as {@linkcode formatMs} writes them, with as many more
+ * significant digits as it takes for different values to read differently, so that two estimates
+ * that read the same are equal (and share a rank).
+ *
+ * @example
+ * ```ts
+ * import { formatMsColumn } from "./report.ts";
+ * const cells = formatMsColumn([35.9312, 35.9375, 35.9312, 231]);
+ * if (cells.join() !== "35.93,35.94,35.93,231.0") throw new Error(cells.join());
+ * if (formatMsColumn([37.5, 12.25]).join() !== "37.5,12.3") throw new Error("3 digits suffice");
+ * ```
+ */
+export function formatMsColumn(values: readonly number[]): string[] {
+  for (let digits = 3; digits < 17; digits++) {
+    const cells = values.map((v) => digits === 3 || v === 0 ? formatMs(v) : v.toPrecision(digits));
+    const seen = new Map<string, number>();
+    if (
+      cells.every((c, i) => (seen.get(c) ?? values[i]) === values[i] && seen.set(c, values[i]!))
+    ) {
+      return cells;
+    }
+  }
+  return values.map(String);
+}
+
 /** A column of the comparison table: its two-line heading and how to get its value. */
 interface Column {
   head: [string, string];
@@ -124,11 +150,10 @@ export function formatTable(run: RunResult, opts: TableOptions = {}): string {
   const counters = names.map((n) => run.results[n]!.counters);
   const ranks = rankByCost(run.results, weights);
   const rankOf = new Map(ranks.map((r) => [r.strategy, r.rank]));
-  const costCells = names.map((n) => {
-    return `${formatMs(estimateCost(run.results[n]!.counters, weights).total_ms)} #${
-      rankOf.get(n)
-    }`;
-  });
+  const costs = formatMsColumn(
+    names.map((n) => estimateCost(run.results[n]!.counters, weights).total_ms),
+  );
+  const costCells = names.map((n, i) => `${costs[i]} #${rankOf.get(n)}`);
   const m = run.machine;
   const out = [
     `${run.trace}: ${run.events} events, mem ${formatBytes(m.mem)}, swap ${formatBytes(m.swap)}`,
@@ -229,8 +254,10 @@ export function formatMarkdown(
     out.push(`| ${k} | ${names.map((n) => run.results[n]!.counters[k] ?? "").join(" | ")} |`);
   }
   out.push("", "| rank | strategy | estimated ms | relative |", "| ---: | --- | ---: | ---: |");
-  rankByCost(run.results, weights).forEach((r) => {
-    out.push(`| ${r.rank} | ${r.strategy} | ${r.cost_ms.toFixed(3)} | ${r.relative.toFixed(2)} |`);
+  const ranking = rankByCost(run.results, weights);
+  const costs = formatMsColumn(ranking.map((r) => r.cost_ms));
+  ranking.forEach((r, i) => {
+    out.push(`| ${r.rank} | ${r.strategy} | ${costs[i]} | ${r.relative.toFixed(2)} |`);
   });
   return out.join("\n") + "\n";
 }

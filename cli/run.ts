@@ -14,9 +14,11 @@ import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../analyze/replay.ts";
+import { noReclaimHint, reclaimedNothing } from "../analyze/pressure_hint.ts";
 import { formatCsv, formatJson, formatMarkdown, formatTable } from "../analyze/report.ts";
 import type { RunResult } from "../analyze/result.ts";
 import { DEFAULT_DB_PATH, openStore, saveRun } from "../analyze/store.ts";
+import { traceFootprint } from "../analyze/sweep/footprint.ts";
 import { traceInfoOfFile } from "../analyze/trace_info.ts";
 
 const HELP = `Usage: vmreplay run TRACE... [options]
@@ -41,8 +43,8 @@ Options:
   --check-every N        with --check: after every N events instead, and after the last (a
                          failure names the line where they last held); implies --check
   --json FILE            write the results as JSON (several traces: a JSON array); FILE '-'
-                         (here and for --csv, --markdown) is standard output: add --quiet;
-                         each report (and --db) needs its own file
+                         (here and for --csv, --markdown) is standard output, and the table
+                         goes to standard error; each report (and --db) needs its own file
   --csv FILE             write counters as CSV, one row per strategy and phase (several traces:
                          a leading 'trace' column)
   --markdown FILE        write a Markdown report
@@ -166,6 +168,9 @@ export async function main(args: string[]): Promise<number> {
     const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
     await checkTraceFiles(traces);
 
+    // The table goes to standard output, unless a report does: then to standard error.
+    const toStdout = [v.json, v.csv, v.markdown].includes("-");
+    const report = (text: string) => toStdout ? console.error(text) : console.log(text);
     const runs: RunResult[] = [];
     let failed = false;
     for (const trace of traces) {
@@ -195,7 +200,11 @@ export async function main(args: string[]): Promise<number> {
       }
       runs.push(run);
       if (!v.quiet) {
-        console.log(formatTable(run, { weights }));
+        report(formatTable(run, { weights }));
+        if (reclaimedNothing(run)) {
+          const hint = noReclaimHint(run, await traceFootprint(trace), trace);
+          if (hint.length > 0) report(hint.join("\n") + "\n");
+        }
         for (const line of formatDiagnostics(run)) console.error(line);
       }
       for (const [s, r] of Object.entries(run.results)) {

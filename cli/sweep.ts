@@ -69,7 +69,8 @@ docs/sweeps.md.
 Options:
 ${MACHINE_OPTIONS}
   --jobs N               jobs at a time (default: the number of cores, ${defaultConcurrency()})
-  --json FILE            write { sweep: {...}, points: [...] } (FILE '-': standard output)
+  --json FILE            write { sweep: {...}, points: [...] } (FILE '-': standard output,
+                         and the tables go to standard error)
   --csv FILE             write one row per point and strategy
   --db FILE              results store (default ${DEFAULT_DB_PATH}); merge: the merged store
   --no-db                do not store the runs
@@ -284,7 +285,12 @@ async function execute(
 }
 
 async function report(data: SweepData, v: Values): Promise<void> {
-  if (!v.quiet && v.json !== "-" && v.csv !== "-") console.log(formatSweepTables(data));
+  // The tables go to standard output, unless a report does: then to standard error.
+  if (!v.quiet) {
+    const tables = formatSweepTables(data);
+    if (v.json === "-" || v.csv === "-") console.error(tables);
+    else console.log(tables);
+  }
   if (v.json !== undefined) {
     await writeOutput(v.json, JSON.stringify(sweepJson(data), null, 2) + "\n");
   }

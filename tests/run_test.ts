@@ -25,6 +25,74 @@ Deno.test("run prints a comparison table of every strategy within 100 columns", 
   for (const line of r.stdout.split("\n")) ok(line.length <= 100, `too wide: ${line}`);
 });
 
+Deno.test("run ranks equal estimates as ties, and estimates that read the same are equal", async () => {
+  const r = await vmreplay("run", join(FIXTURES, "zero_page.vmt"), "--no-db");
+  deepStrictEqual(r.code, 0, r.stderr);
+  const cells = r.stdout.split("\n").filter((l) => / #\d+$/.test(l)).map((l) =>
+    l.split(/\s+/).slice(-2).join(" ")
+  );
+  deepStrictEqual(cells.length, Object.keys(STRATEGIES).length);
+  // anon_inode maps no zero page (its design): cheapest alone; the six others tie for second.
+  deepStrictEqual(new Set(cells).size, 2, cells.join(", "));
+  deepStrictEqual(cells.filter((c) => c.endsWith(" #2")).length, 6, cells.join(", "));
+  deepStrictEqual(cells.filter((c) => c.endsWith(" #1")).length, 1, cells.join(", "));
+});
+
+Deno.test("run --json - writes only the JSON on standard output, the table on standard error", async () => {
+  for (const opt of ["--json", "--csv", "--markdown"]) {
+    const r = await vmreplay("run", FORK_COW, "--no-db", "--strategies", "scan", opt, "-");
+    deepStrictEqual(r.code, 0, r.stderr);
+    ok(r.stderr.includes("est. ms") && r.stderr.includes("No strategy reclaimed"), r.stderr);
+    ok(!r.stdout.includes("est. ms") && !r.stdout.includes("No strategy"), r.stdout);
+    if (opt === "--json") deepStrictEqual(JSON.parse(r.stdout).events, 16);
+  }
+});
+
+Deno.test("run of a trace that fits in memory prints its footprint and a --mem that reclaims", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 128 pages written by the parent, 64 of them copied by its child: 256 (pid, page) pairs.
+    await Deno.writeTextFile(
+      join(dir, "fits.vmt"),
+      "vmtrace 1 swap=4M\n1 mmap 0x10000 512K rw- private,anon\n1 w 0x10000 524288\n" +
+        "1 fork 2\n2 w 0x10000 262144\n2 r 0x10000 524288\n1 r 0x10000 524288\n2 exit\n1 exit\n",
+    );
+    const cli = async (...args: string[]) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, ...args],
+        cwd: dir,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    const r = await cli("run", "fits.vmt", "--no-db");
+    deepStrictEqual(r.code, 0, r.stderr);
+    const hint = r.stdout.slice(r.stdout.indexOf("No strategy reclaimed"));
+    ok(
+      hint.replace(/\s+/g, " ").startsWith(
+        "No strategy reclaimed a page: the trace's footprint, 256 pages (1M, its distinct " +
+          "process/page pairs touched), fits in mem 1G, so reclaim never ran",
+      ),
+      hint,
+    );
+    const mem = /^ {2}vmreplay run fits\.vmt --mem (\S+)$/m.exec(hint)?.[1];
+    ok(mem !== undefined, hint);
+    ok(/^ {2}vmreplay sweep fits\.vmt --mem 25%\.\.100%:4$/m.test(hint), hint);
+    // The --mem it suggests puts every strategy under pressure, and the hint is gone.
+    const again = await cli("run", "fits.vmt", "--no-db", "--mem", mem!, "--json", "-");
+    deepStrictEqual(again.code, 0, again.stderr);
+    ok(!again.stderr.includes("No strategy reclaimed"), again.stderr);
+    const run = JSON.parse(again.stdout) as RunResult;
+    for (const [s, res] of Object.entries(run.results)) {
+      ok(res.counters.pages_reclaimed! > 0, `${s} reclaimed nothing at --mem ${mem}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("run --json writes SPEC's shape, deterministic but for elapsed_ms", async () => {
   const dir = await Deno.makeTempDir();
   try {
