@@ -73,14 +73,54 @@ export function openCommandStore(path: string): ReturnType<typeof openStore> {
   }
 }
 
+/**
+ * The error for a port the dashboard cannot listen on: a busy one named with the `--port` hint
+ * (exit 1), anything else as the system said it.
+ */
+function listenError(e: unknown, args: ServeArgs): unknown {
+  if (e instanceof Deno.errors.AddrInUse) {
+    return new InputError(
+      `vmreplay: port ${args.port} on ${args.host} is already in use (another vmreplay serve?); ` +
+        `choose another with --port, e.g. --port ${args.port === 65535 ? 8001 : args.port + 1}, ` +
+        `or --port 0 for any free port`,
+    );
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable || e instanceof Deno.errors.PermissionDenied) {
+    return new InputError(
+      `vmreplay: cannot listen on ${args.host} port ${args.port}: ${(e as Error).message}; ` +
+        `see --host and --port`,
+    );
+  }
+  return e;
+}
+
+/**
+ * Checks, before any long work, that the dashboard will be able to listen where `args` say;
+ * throws {@linkcode InputError} naming the port otherwise.
+ */
+export function checkListen(args: ServeArgs): void {
+  if (args.port === 0) return;
+  try {
+    Deno.listen({ hostname: args.host, port: args.port }).close();
+  } catch (e) {
+    throw listenError(e, args);
+  }
+}
+
 /** Serves until interrupted (Ctrl-C), then closes the store. */
 export async function serveUntilInterrupted(args: ServeArgs, store = openCommandStore(args.db)) {
-  const dash = serveDashboard({
-    store,
-    host: args.host,
-    port: args.port,
-    uploadLimit: args.uploadLimit,
-  });
+  let dash;
+  try {
+    dash = serveDashboard({
+      store,
+      host: args.host,
+      port: args.port,
+      uploadLimit: args.uploadLimit,
+    });
+  } catch (e) {
+    store.close();
+    throw listenError(e, args);
+  }
   console.log(`vmreplay dashboard: ${dash.url}  (results store ${args.db}; Ctrl-C stops)`);
   const stop = () => dash.close();
   Deno.addSignalListener("SIGINT", stop);
@@ -102,7 +142,9 @@ export async function main(args: string[]): Promise<number> {
       positionals: false,
     }, args);
     if (!parsed) return 0;
-    await serveUntilInterrupted(serveArgs(parsed.values));
+    const opts = serveArgs(parsed.values);
+    checkListen(opts);
+    await serveUntilInterrupted(opts);
     return 0;
   });
 }

@@ -37,3 +37,24 @@ Deno.test("serve and start print help, and exit 2 on bad options", async () => {
     assert.equal(extra.code, 2);
   }
 });
+
+Deno.test("serve and start on a busy port exit 1 naming the port and --port", async () => {
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (busy.addr as Deno.NetAddr).port;
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const main of [serve, start]) {
+      const r = await captured(main, ["--port", String(port), "--db", `${dir}/runs.db`]);
+      assert.equal(r.code, 1, r.err);
+      assert.equal(
+        r.err,
+        `vmreplay: port ${port} on 127.0.0.1 is already in use (another vmreplay serve?); ` +
+          `choose another with --port, e.g. --port ${port + 1}, or --port 0 for any free port`,
+      );
+    }
+    // Both checked the port before opening the store (start: before replaying into it).
+    assert.equal(await Deno.stat(`${dir}/runs.db`).then(() => true, () => false), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,6 +9,7 @@ import { runCommand } from "./_errors.ts";
 import { countRuns } from "../analyze/store.ts";
 import { BUNDLED_WORKLOADS, replayBundled } from "../server/bundled.ts";
 import {
+  checkListen,
   openCommandStore,
   SERVE_HELP_OPTIONS,
   SERVE_OPTIONS,
@@ -35,6 +36,8 @@ export async function main(args: string[]): Promise<number> {
     );
     if (!parsed) return 0;
     const opts = serveArgs(parsed.values);
+    // A busy port is known now, not after the bundled traces have replayed.
+    checkListen(opts);
     const store = openCommandStore(opts.db);
     try {
       if (countRuns(store) === 0) {
