@@ -8,8 +8,9 @@
  * - `GET /api/compare?a=ID&b=ID`: every counter of every common strategy, A and B.
  * - `GET /api/strategies`: the strategies, with origin and idea.
  * - `POST /api/runs` (multipart: `trace`, `strategies`, `mem`, `swap`, `wait`): replay an upload;
- *   202 with the job, or 201 with the run when `wait` is set. Bad parameters: 400 with a
- *   message; a bad trace: 400 with `FILE:LINE:COL: message`; too large: 413.
+ *   202 with the job (which lists the strategies it runs), or 201 with the run when `wait` is
+ *   set. Bad parameters: 400 with a message; a bad trace: 400 with `FILE:LINE:COL: message` (its
+ *   control characters escaped) and `line`, `column` when known; too large: 413.
  * - `GET /api/jobs/:id`: a replay's state and progress per strategy.
  * - `GET /api/sweeps?limit=&offset=`: stored sweeps, newest first (`{ total, sweeps }`).
  * - `GET /api/sweeps/:id`: a sweep as `sweep --json` writes it (`{ sweep, points }`), with its
@@ -34,6 +35,7 @@ import {
 import { countSweeps, getSweep, listSweeps } from "../analyze/sweep/store.ts";
 import { sweepJson } from "../analyze/sweep/report.ts";
 import { fmtBytes } from "./_html.ts";
+import { printable } from "../trace/printable.ts";
 
 /** The `/api` routes over `ctx`. */
 export function apiApp(ctx: AppContext): Hono {
@@ -171,16 +173,21 @@ export function apiApp(ctx: AppContext): Hono {
       try {
         await ctx.validate(bytes, name);
       } catch (e) {
+        // A position only when the error has one (not for a whole file: bad gzip, wrong magic).
         const err = e as Error & { line?: number; column?: number };
+        const line = err.name === "TraceError" ? err.line ?? 0 : 0;
+        const column = line > 0 ? err.column ?? 0 : 0;
         return c.json({
-          error: err.message,
-          ...(err.name === "TraceError" ? { line: err.line, column: err.column } : {}),
+          error: printable(err.message),
+          ...(line > 0 ? { line } : {}),
+          ...(column > 0 ? { column } : {}),
         }, 400);
       }
       const job = ctx.jobs.submit({
         bytes,
         name,
-        ...(strategies ? { strategies } : {}),
+        // The job lists what it runs: the strategies asked for, or all of them.
+        strategies: strategies ?? ctx.strategies.map((s) => s.name),
         ...(mem !== undefined ? { mem } : {}),
         ...(swap !== undefined ? { swap } : {}),
       });

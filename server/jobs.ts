@@ -8,6 +8,7 @@
 import type { RunResult } from "../analyze/result.ts";
 import { saveRun, type Store } from "../analyze/store.ts";
 import { traceInfoOfBytes } from "../analyze/trace_info.ts";
+import { printable } from "../trace/printable.ts";
 
 /** What a replay of uploaded bytes needs. */
 export interface ReplayInput {
@@ -36,7 +37,8 @@ export interface JobStatus {
   state: "queued" | "running" | "done" | "failed";
   /** The uploaded trace's name. */
   trace: string;
-  /** Strategies requested (empty: all). */
+  /** The strategies the job runs: as asked (the API names them all when none are), once done those
+   * the run has. */
   strategies: string[];
   /** Events replayed and total, per strategy, as last reported. */
   progress: Record<string, { events: number; total: number }>;
@@ -117,13 +119,14 @@ export class Jobs {
       });
       const trace = await traceInfoOfBytes(input.name, input.bytes);
       job.run_id = saveRun(this.#opts.store, result, trace);
+      job.strategies = Object.keys(result.results);
       for (const [s, r] of Object.entries(result.results)) {
         job.progress[s] = { events: r.counters.events, total: result.events };
       }
       job.state = "done";
     } catch (e) {
       job.state = "failed";
-      job.error = e instanceof Error ? e.message : String(e);
+      job.error = printable(e instanceof Error ? e.message : String(e));
     }
   }
 

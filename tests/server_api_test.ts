@@ -181,6 +181,57 @@ Deno.test("POST /api/runs answers 400 with LINE:COLUMN for a bad trace", async (
   assertEquals((await json(t.app.request("/api/runs"))).body.total, 0);
 });
 
+Deno.test("POST /api/runs: a garbage upload's error is printable, with no position it lacks", async () => {
+  await using t = testApp();
+  const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0x1b, 0x5b, 0x32, 0x4a]);
+  const cases: [Uint8Array, string, Json][] = [
+    [
+      new Uint8Array([...elf, ...new Array(5000).fill(0x41)]),
+      "a.out.vmt",
+      { line: 1, column: 1, starts: "a.out.vmt:1:1: Missing header" },
+    ],
+    [new Uint8Array([1, 2, 3, 4, 5]), "junk.vmt.gz", { starts: "junk.vmt.gz: " }],
+    [new Uint8Array([1, 2, 3, 4, 5]), "junk.vmtb", { starts: "junk.vmtb: Not a vmtb file" }],
+    [new TextEncoder().encode("\x00\x01{\u202egarbage\n"), "junk.jsonl", { line: 1, column: 1 }],
+  ];
+  for (const [bytes, name, expected] of cases) {
+    const { status, body } = await json(t.app.request("/api/runs", {
+      method: "POST",
+      body: upload(bytes, name),
+    }));
+    assertEquals(status, 400);
+    const text = body.error as string;
+    // deno-lint-ignore no-control-regex -- none may remain
+    ok(!/[\x00-\x1f\x7f-\x9f\u2028-\u202e]/.test(text), JSON.stringify(text));
+    ok(text.length <= 600, `${text.length} characters`);
+    if (expected.starts) ok(text.startsWith(expected.starts), text);
+    assertEquals([body.line, body.column], [expected.line, expected.column], name);
+    assertEquals(Object.keys(body).sort(), expected.line ? ["column", "error", "line"] : ["error"]);
+  }
+  match(
+    (await json(t.app.request("/api/runs", { method: "POST", body: upload(elf, "e.vmt") }))).body
+      .error,
+    /found '\\x7fELF\\x02\\x01\\x01\\x00\\x1b\[2J'/,
+  );
+});
+
+Deno.test("POST /api/runs: the job lists the strategies it runs, all when none are named", async () => {
+  await using t = testApp();
+  const all = await json(
+    t.app.request("/api/runs", { method: "POST", body: upload(TRACE, "a.vmt") }),
+  );
+  assertEquals(all.status, 202);
+  assertEquals(all.body.job.strategies, Object.keys(STRATEGIES));
+  const done = await t.jobs.wait(all.body.job.id);
+  assertEquals(done?.strategies, Object.keys(STRATEGIES));
+  const two = await json(t.app.request("/api/runs", {
+    method: "POST",
+    body: upload(TRACE, "b.vmt", { strategies: "anon_vma,scan" }),
+  }));
+  assertEquals(two.body.job.strategies, ["anon_vma", "scan"]);
+  await t.jobs.wait(two.body.job.id);
+});
+
 Deno.test("POST /api/runs answers 400 for bad parameters", async () => {
   await using t = testApp();
   const cases: [FormData, RegExp][] = [

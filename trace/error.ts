@@ -4,9 +4,13 @@
  * @module
  */
 
+import { printable } from "./printable.ts";
+
 /**
  * A malformed trace. The message reads `FILE:LINE:COL: message` (the column is left out when it is
- * not known), so editors and terminals can jump to the spot.
+ * not known, the line and column when it is about the whole file), so editors and terminals can
+ * jump to the spot. Control characters of the file name and message (which may quote a hostile
+ * file) are written as escapes, and a message is cut at 500 characters.
  *
  * @example
  * ```ts
@@ -27,7 +31,9 @@ export class TraceError extends Error {
 
   /** Makes an error at `file:line:column`; pass 0 for an unknown line or column. */
   constructor(file: string, line: number, column: number, reason: string) {
-    const where = line > 0 ? (column > 0 ? `${file}:${line}:${column}` : `${file}:${line}`) : file;
+    const name = printable(file);
+    reason = printable(reason);
+    const where = line > 0 ? (column > 0 ? `${name}:${line}:${column}` : `${name}:${line}`) : name;
     super(`${where}: ${reason}`);
     this.name = "TraceError";
     this.file = file;
