@@ -19,13 +19,15 @@ import {
 } from "../analyze/store.ts";
 import { listSweeps, type SweepSummary } from "../analyze/sweep/store.ts";
 import { formatBytes } from "../analyze/report.ts";
+import { strategiesLabel } from "../analyze/strategy_label.ts";
 
 const HELP = `Usage: vmreplay runs list|show ID|export ID --csv|--json|rm ID|sweeps [--db FILE]
 
 The results store: every 'run' is kept there (unless run with --no-db).
 
 Subcommands:
-  list                 the stored runs, newest first: id, date, trace, events, strategies
+  list                 the stored runs, newest first: id, date, events, memory, swap,
+                       strategies ('all 7' or the list), trace
   show ID              one run: trace, machine, and every strategy's total counters
   export ID --json     the run as 'run --json' writes it
   export ID --csv      one row per strategy and phase, one column per counter
@@ -144,17 +146,19 @@ function table(rows: string[][], right: (j: number) => boolean): string {
 /** The `runs list` table. */
 export function formatList(runs: RunSummary[]): string {
   if (runs.length === 0) return "No runs stored yet: 'vmreplay run TRACE' stores one.";
-  const rows = [["id", "date (UTC)", "events", "trace", "strategies"]];
+  const rows = [["id", "date (UTC)", "events", "mem", "swap", "strategies", "trace"]];
   for (const r of runs) {
     rows.push([
       String(r.id),
       r.created_at.slice(0, 19).replace("T", " "),
       String(r.trace.events),
+      formatBytes(r.machine.mem),
+      formatBytes(r.machine.swap),
+      strategiesLabel(r.strategies),
       r.trace.name + (r.sweep ? ` (sweep ${r.sweep.id})` : ""),
-      r.strategies.join(","),
     ]);
   }
-  return table(rows, (j) => j === 0 || j === 2);
+  return table(rows, (j) => j >= 0 && j <= 4 && j !== 1);
 }
 
 /** The `runs sweeps` table. */

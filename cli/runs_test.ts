@@ -34,9 +34,9 @@ Deno.test("runs list shows the runs newest first, or says the store is empty", a
   const r = await runs(["list", "--db", t.db]);
   assert.equal(r.code, 0, r.err);
   const lines = r.out.split("\n");
-  assert.match(lines[0]!, /^id\s+date \(UTC\)\s+events\s+trace\s+strategies$/);
-  assert.match(lines[1]!, /^ 2 .* 50 {2}other\.vmt +scan$/);
-  assert.match(lines[2]!, /^ 1 .* example\.vmt +scan,anon_vma,anon_vma_chain$/);
+  assert.match(lines[0]!, /^id\s+date \(UTC\)\s+events\s+mem\s+swap\s+strategies\s+trace$/);
+  assert.match(lines[1]!, /^ 2 .* 50 {3}8M {3}32M {2}scan {28}other\.vmt$/);
+  assert.match(lines[2]!, /^ 1 .* {2}scan, anon_vma, anon_vma_chain {2}example\.vmt$/);
   const json = await runs(["list", "--json", "--limit", "1", "--db", t.db]);
   assert.deepEqual(JSON.parse(json.out).map((x: { id: number }) => x.id), [2]);
   const empty = await runs(["list", "--db", `${t.dir}/empty.db`]);
