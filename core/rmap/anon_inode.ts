@@ -273,5 +273,12 @@ export const info: StrategyInfo = {
   idea: "each anonymous area gets an anonymous inode: an array of page pointers and swap entries " +
     "indexed by offset; fork dups it (shared areas share it, private areas copy it); rmap goes " +
     "page → (inode, index) → the areas on the inode's ring",
+  counters: {
+    anon_inode_count: "Anonymous inodes alive: one per anonymous area, duplicated for the child " +
+      "at fork.",
+    anon_inode_slot_checks: "Inodes of a page's family an rmap walk looked in to find the one " +
+      "holding the page.",
+    anon_inode_slots_copied: "Page slots fork copied when it duplicated an inode's array.",
+  },
   create: (ctx) => new AnonInode(ctx),
 };

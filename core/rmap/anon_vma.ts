@@ -182,5 +182,9 @@ export const info: StrategyInfo = {
   origin: "Arcangeli, Linux 2.6.7 (2004)",
   idea: "one anon_vma list per fork family of areas; page→index is the offset in the area; " +
     "rmap walks every area on the list",
+  counters: {
+    anon_vma_count: "anon_vmas alive: one per fork family of areas.",
+    anon_vma_count_peak: "Most anon_vmas alive at once.",
+  },
   create: (ctx) => new AnonVmaList(ctx),
 };

@@ -284,5 +284,11 @@ export const info: StrategyInfo = {
   idea: "each area links to its own anon_vma and its ancestors' through chain entries; " +
     "a page points to the anon_vma of the area that first faulted it; rmap visits only areas " +
     "that can hold the page",
+  counters: {
+    anon_vma_count: "anon_vmas alive: one per area that faulted a page or forked, fewer by the " +
+      "reuse rule.",
+    anon_vma_chain_count: "anon_vma_chain entries alive: one per area and each anon_vma (its own " +
+      "and its ancestors') it may hold pages of.",
+  },
   create: (ctx) => new AnonVmaChain(ctx),
 };

@@ -149,5 +149,9 @@ export const info: StrategyInfo = {
   origin: "Dickins/Torvalds, 2.6.6-mm (2004), seed 001",
   idea: "page→mapping is the fork family's anonmm, page→index its virtual address; rmap walks " +
     "every mm in the family at that address; mremap of a page still shared after fork copies it",
+  counters: {
+    anonmm_count: "anonmm structures alive: one per fork family of address spaces.",
+    anonmm_family_peak: "Most address spaces one anonmm family held at once.",
+  },
   create: (ctx) => new Anonmm(ctx),
 };

@@ -391,5 +391,17 @@ export const info: StrategyInfo = {
   idea: "every area points to an address space; the first COW in a private area creates a child " +
     "space whose parent is the old one; lookups walk up the parent chain; collapse a child into " +
     "an only parent, cut the chain when an area has privately modified every page",
+  counters: {
+    objtree_spaces: "Address spaces (nodes of the tree) alive.",
+    objtree_depth: "Longest chain of spaces, from a space in use up to its root, at the end.",
+    objtree_depth_peak: "Longest chain of spaces at any time.",
+    objtree_collapses: "Child spaces merged into a parent with no areas of its own (the collapse " +
+      "rule).",
+    objtree_cuts: "Spaces cut from their parent because they hold a page at every index their " +
+      "areas cover (the cut rule).",
+    objtree_pages_moved: "Pages moved into the parent space by collapses.",
+    objtree_lookup_steps: "Parent links followed to find a space's root.",
+    objtree_walk_spaces: "Spaces an rmap walk looked at.",
+  },
   create: (ctx) => new ObjTree(ctx),
 };

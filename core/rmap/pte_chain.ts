@@ -174,5 +174,12 @@ export const info: StrategyInfo = {
   origin: "Hemment's pmaps (seed 004), van Riel's Linux 2.5 rmap (2002)",
   idea: "each page keeps a chain of pointers to the PTEs that map it; rmap visits exactly those, " +
     "but every mapping costs chain memory and fork adds one entry per copied PTE",
+  counters: {
+    pte_chain_entries: "PTE-chain entries alive: one per page-table entry mapping an anonymous " +
+      "page.",
+    pte_chain_entries_peak: "Most PTE-chain entries alive at once.",
+    pte_chain_blocks: "PTE-chain blocks alive (entries are allocated 7 to a 64-byte block).",
+    pte_chain_scan_steps: "Chain entries stepped over to find one to remove or move.",
+  },
   create: (ctx) => new PteChain(ctx),
 };

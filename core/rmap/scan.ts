@@ -45,5 +45,6 @@ export const info: StrategyInfo = {
   origin: "Linux 2.4",
   idea: "no reverse map: reclaim walks every process's page tables round-robin (swap_out), " +
     "unmapping PTEs one at a time; a page is freed when its last PTE is gone",
+  counters: {},
   create: () => new Scan(),
 };

@@ -29,7 +29,7 @@
  *
  * ## Adding a strategy
  *
- * 1. Write `core/rmap/NAME.ts` exporting `info: StrategyInfo` (`name`, `origin`, `idea`,
+ * 1. Write `core/rmap/NAME.ts` exporting `info: StrategyInfo` (`name`, `origin`, `idea`, `counters`,
  *    `create(ctx)`), with a module doc comment stating its data structures, the cost of fork, COW,
  *    mremap, munmap, reclaim and swap-in, and its known pathology (see `anon_vma_chain.ts`).
  *    Extend `StrategyBase` (`base.ts`): it has the default of every hook, so the class writes
@@ -246,6 +246,11 @@ export interface StrategyInfo {
   readonly origin: string;
   /** One line: the idea. */
   readonly idea: string;
+  /**
+   * The counters of {@linkcode RmapStrategy.extraCounters}, each with what it counts (a sentence):
+   * the dashboard shows it on hover, `docs/counters.md` lists it.
+   */
+  readonly counters: Readonly<Record<string, string>>;
   /** Makes an instance bound to one machine. */
   create(ctx: RmapContext): RmapStrategy;
 }
