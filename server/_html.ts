@@ -7,6 +7,7 @@
  */
 import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
+import { counterDescriptions } from "../analyze/counter_docs.ts";
 
 /** What the page templates return. */
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -29,6 +30,9 @@ export const KEY_COUNTERS: readonly string[] = [
   "page_table_pages_peak",
 ];
 
+/** Counters in bytes: drawn apart from the counts, on an axis of their own. */
+export const BYTE_COUNTERS: readonly string[] = ["rmap_meta_bytes_peak"];
+
 /** The time series of a run, with the titles the pages give them. */
 export const SERIES: readonly { key: string; title: string }[] = [
   { key: "resident_pages", title: "Resident pages" },
@@ -38,6 +42,47 @@ export const SERIES: readonly { key: string; title: string }[] = [
   { key: "faults", title: "Cumulative faults" },
   { key: "pte_walks", title: "Cumulative pte_walks" },
 ];
+
+/** What each counter counts (the machine's, `--check`'s and the strategies' own), by name. */
+export const COUNTER_TEXT: Readonly<Record<string, string>> = counterDescriptions();
+
+/** A counter's name with what it counts on hover (and to screen readers, as its title). */
+export function counterName(name: string): Html {
+  const text = COUNTER_TEXT[name];
+  return text === undefined
+    ? html`${name}`
+    : html`<span class="counter" title="${text}">${name}</span>`;
+}
+
+/**
+ * A name that may break after its underscores (`anon_<wbr>vma_<wbr>chain`) when a narrow column
+ * needs it, and nowhere else.
+ */
+export function breakable(name: string): Html {
+  const parts = name.split("_");
+  return html`${parts.map((p, i) => i < parts.length - 1 ? html`${p}_<wbr>` : html`${p}`)}`;
+}
+
+/** `text` on one line, cut with an ellipsis when it does not fit, whole on hover. */
+export function truncated(text: string, href?: string): Html {
+  return href === undefined
+    ? html`<span class="trunc" title="${text}">${text}</span>`
+    : html`<a class="trunc" href="${href}" title="${text}">${text}</a>`;
+}
+
+/**
+ * A number in at most 6 characters, for tight cells: exact below 10 000 (`9,999`), else 3
+ * significant digits and a unit (`12.3k`, `4.57M`, `1.2G`).
+ */
+export function fmtShort(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return "–";
+  const a = Math.abs(n);
+  if (a < 1e4) return fmt(n);
+  for (const [div, unit] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) {
+    if (a >= div) return `${Number((n / div).toPrecision(3))}${unit}`;
+  }
+  return fmt(n);
+}
 
 /** A number for a table: integers with thousands separators, fractions with 3 significant digits. */
 export function fmt(n: number | undefined): string {
@@ -55,6 +100,21 @@ export function fmtBytes(n: number): string {
     u++;
   }
   return `${fmt(n)} ${units[u]}`;
+}
+
+/**
+ * Bytes in at most about 8 characters: whole binary units when exact (`64 MiB`), else 3
+ * significant digits (`12.7 MiB`); 0 is `0`.
+ */
+export function fmtSize(n: number): string {
+  if (n === 0) return "0";
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let u = 0, v = n;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : Number(v.toPrecision(3))} ${units[u]}`;
 }
 
 /** A date as `YYYY-MM-DD HH:MM:SS UTC`. */
@@ -109,10 +169,13 @@ export function layout(opts: LayoutOptions, body: Html): Html {
   `;
 }
 
-/** A canvas for a chart, in a box of fixed height (Chart.js sizes the canvas to it). */
-export function chartBox(id: string, label: string, tall = false): Html {
+/**
+ * A canvas for a chart, in a box of fixed height (Chart.js sizes the canvas to it): `tall` for a
+ * chart of many groups, `short` for a small one.
+ */
+export function chartBox(id: string, label: string, tall = false, short = false): Html {
   return html`
-    <div class="chart${tall ? " tall" : ""}">
+    <div class="chart${tall ? " tall" : ""}${short ? " short" : ""}">
       <canvas id="${id}" role="img" aria-label="${label}"></canvas>
     </div>
   `;

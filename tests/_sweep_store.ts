@@ -1,6 +1,6 @@
 /**
  * A built sweep in a results store, for the server and browser tests: two traces at four sizes,
- * three strategies, counters falling as memory grows.
+ * three strategies (or those given), counters falling as memory grows.
  *
  * @module
  */
@@ -12,9 +12,12 @@ import { makeRunResult } from "./_run_result.ts";
 /** Sizes of the built sweep: 1, 2, 4 and 8 MiB. */
 export const SWEEP_SIZES = [1, 2, 4, 8].map((m) => m << 20);
 
-/** Stores the built sweep (`names` its two traces); returns its id. */
-export function seedSweep(store: Store, names = ["a.vmt", "b.vmt"]): number {
-  const strategies = ["scan", "anon_vma", "anon_vma_chain"];
+/** Stores the built sweep (`names` its two traces, three strategies unless told); returns its id. */
+export function seedSweep(
+  store: Store,
+  names = ["a.vmt", "b.vmt"],
+  strategies = ["scan", "anon_vma", "anon_vma_chain"],
+): number {
   const plan: SweepPlan = {
     kind: "vmreplay-sweep-plan",
     version: "0.1.0",

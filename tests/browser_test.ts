@@ -1,7 +1,9 @@
 /**
  * The dashboard in a real browser: Debian's headless Chromium driven by playwright-core. Pages load
  * with no console errors, every chart canvas is drawn, the upload form replays a trace and lands
- * on its page, and a bad trace shows its line and column.
+ * on its page, a bad trace shows its line and column, and at 1280 pixels no page of a realistic
+ * store (long trace names, ties, several traces, a sweep) scrolls sideways or holds a box that
+ * does.
  *
  * Chromium must be at /usr/bin/chromium (`apt-get install -y chromium`; CI installs it). Without
  * it the tests fail when `CI` is set, and are skipped with a message otherwise.
@@ -14,6 +16,7 @@ import { serveDashboard } from "../server/serve.ts";
 import { makeRunResult } from "./_run_result.ts";
 import { seedSweep } from "./_sweep_store.ts";
 import { COW_TRACE as TRACE } from "./_server.ts";
+import { LONG_NAMES, type RealisticStore, seedRealisticStore } from "./_realistic_store.ts";
 
 // playwright-core probes for WSL when it loads (existsSync of /proc/sys/fs/binfmt_misc/WSLInterop),
 // a path Deno lets only --allow-all read; `deno task test` grants less. Not WSL: answer "absent".
@@ -44,7 +47,7 @@ if (!haveChromium && !inCI) {
 }
 
 /** The browser, a dashboard over a seeded store, and the errors each page logs. */
-async function setup(opts: { sweep?: boolean } = {}) {
+async function setup(opts: { sweep?: boolean; realistic?: boolean } = {}) {
   if (!haveChromium) {
     throw new Error(
       `${CHROMIUM} not found and CI is set: the browser tests need Debian's chromium ` +
@@ -66,6 +69,13 @@ async function setup(opts: { sweep?: boolean } = {}) {
     sha256: "cd".repeat(32),
   });
   if (opts.sweep) seedSweep(store, ["zygote.vmt", "<b>shared</b>.vmt"]);
+  let realistic: RealisticStore | undefined;
+  try {
+    if (opts.realistic) realistic = await seedRealisticStore(store);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const dash = serveDashboard({ store, port: 0 });
   let context: BrowserContext;
   try {
@@ -92,6 +102,7 @@ async function setup(opts: { sweep?: boolean } = {}) {
     page,
     url: dash.url,
     errors,
+    realistic,
     async [Symbol.asyncDispose]() {
       await context.close();
       await dash.close();
@@ -150,6 +161,7 @@ function assertDrawn(drawn: Record<string, number>, expected: string[]) {
 const RUN_CANVASES = [
   "chart-ranking",
   "chart-counters",
+  "chart-bytes",
   "chart-phases",
   ...["resident_pages", "free_frames", "swap_used", "swap_io", "faults", "pte_walks"].map((k) =>
     `chart-series-${k}`
@@ -295,6 +307,139 @@ Deno.test({
     await b.page.waitForURL(/\/\?deleted=2$/);
     match(await b.page.locator("p.notice").innerText(), /Run 2 was deleted\./);
     assertEquals(await b.page.locator("table#runs tbody tr").count(), 1);
+    assertEquals(b.errors, []);
+  },
+});
+
+/** What the layout check of a page found: its width, and every element wider than its box. */
+interface Layout {
+  scrollWidth: number;
+  innerWidth: number;
+  /** Elements whose content is wider than they are and that scroll or spill it (not cut). */
+  overflowing: string[];
+}
+
+/** Opens every `<details>` (folded tables count too), then measures the page's layout. */
+async function layout(page: Page): Promise<Layout> {
+  return await page.evaluate(() => {
+    // Runs in the page; typed here without the DOM library.
+    // deno-lint-ignore no-explicit-any
+    const g = globalThis as any;
+    for (const d of g.document.querySelectorAll("details")) d.open = true;
+    const overflowing: string[] = [];
+    for (const el of g.document.querySelectorAll("body *")) {
+      if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) continue;
+      // Cut on purpose (an ellipsis, the whole text in the title) is not overflow.
+      const x = g.getComputedStyle(el).overflowX;
+      if (x === "hidden" || x === "clip") continue;
+      overflowing.push(
+        `<${el.tagName.toLowerCase()} id="${el.id}" class="${el.className}"> ` +
+          `${el.scrollWidth} > ${el.clientWidth}: ${String(el.textContent).slice(0, 60)}`,
+      );
+    }
+    return {
+      scrollWidth: g.document.documentElement.scrollWidth,
+      innerWidth: g.innerWidth,
+      overflowing,
+    };
+  });
+}
+
+async function assertFits(page: Page, what: string) {
+  const l = await layout(page);
+  ok(l.scrollWidth <= l.innerWidth, `${what}: the page is ${l.scrollWidth} px wide`);
+  assertEquals(l.overflowing, [], `${what}: elements wider than their box`);
+}
+
+/** The labels of a chart's datasets (its legend). */
+async function legend(page: Page, canvas: string): Promise<string[]> {
+  return await page.evaluate(
+    // deno-lint-ignore no-explicit-any
+    (id) => (globalThis as any).Chart.getChart(id).data.datasets.map((d: any) => d.label),
+    canvas,
+  );
+}
+
+Deno.test({
+  name:
+    "dashboard at 1280 px: realistic runs (long names, ties, several traces) never scroll sideways",
+  ignore: !haveChromium && !inCI,
+  async fn() {
+    await using b = await setup({ realistic: true });
+    const { runs, sweep } = b.realistic!;
+
+    // The runs list: one line a run, long names cut with the whole name on hover.
+    await b.page.goto(b.url);
+    await assertFits(b.page, "runs list");
+    const rows = b.page.locator("table#runs tbody tr");
+    assertEquals(await rows.count(), 2 + 4 + 8);
+    const heights = await rows.evaluateAll((trs) =>
+      trs.map((tr) => (tr as unknown as { offsetHeight: number }).offsetHeight)
+    );
+    ok(Math.max(...heights) < 1.6 * Math.min(...heights), `rows of one line: ${heights}`);
+    const name = b.page.locator(`table#runs a.trunc[href="/runs/${runs.pressure}"]`);
+    assertEquals(await name.getAttribute("title"), LONG_NAMES[0]);
+    ok(
+      await name.evaluate((a) => {
+        const el = a as unknown as { scrollWidth: number; clientWidth: number };
+        return el.scrollWidth > el.clientWidth;
+      }),
+      "a long name is cut",
+    );
+    const row = (id: number) => b.page.locator(`table#runs tbody tr:has(a[href="/runs/${id}"])`);
+    match(await row(runs.tied).innerText(), /\ball 7\b.*\ball 7 tied\b/s);
+    match(await row(runs.subset).innerText(), /anon_vma, anon_vma_chain, anonmm|anon_vma,/);
+    match(await row(runs.noPressure).innerText(), /1 GiB/);
+
+    // Each run's page, every table unfolded.
+    for (const [what, id] of Object.entries(runs)) {
+      await b.page.goto(`${b.url}runs/${id}`);
+      await assertFits(b.page, `run page (${what})`);
+    }
+    // Every strategy ties: one rank, one line in every time series, a note on the pressure.
+    await b.page.goto(`${b.url}runs/${runs.tied}`);
+    assertEquals(
+      await b.page.locator("#table-ranking tbody td:first-child").allInnerTexts(),
+      ["1", "1", "1", "1", "1", "1", "1"],
+    );
+    assertEquals(await legend(b.page, "chart-series-resident_pages"), [
+      "7 strategies: same line",
+    ]);
+    match(
+      await b.page.locator("#series p.same-lines").first().innerText(),
+      /^Same line: scan, pte_chain, anon_inode, objtree, anonmm, anon_vma, anon_vma_chain\.$/,
+    );
+    match(await b.page.locator("#no-pressure").innerText(), /No strategy reclaimed a page/);
+    // Each counter says what it counts on hover; the ratios table is there.
+    match(
+      await b.page.locator("#table-counters span.counter", { hasText: "rmap_wasted_visits" })
+        .getAttribute("title") ?? "",
+      /imprecision/,
+    );
+    ok(await b.page.locator("#table-ratios tr[data-ratio='faults_per_event']").count() === 1);
+    // Under pressure: the strategies differ; zeros are written on the log-scale chart.
+    await b.page.goto(`${b.url}runs/${runs.pressure}`);
+    const labels = await legend(b.page, "chart-series-pte_walks");
+    ok(labels.length > 1, `${labels}`);
+    ok(
+      await b.page.evaluate(() =>
+        // deno-lint-ignore no-explicit-any
+        (globalThis as any).Chart.getChart("chart-counters").config.plugins
+          .some((p: { id: string }) => p.id === "vmrZeroLabels")
+      ),
+    );
+    assertDrawn(await canvases(b.page), RUN_CANVASES);
+
+    await b.page.goto(`${b.url}compare?a=${runs.pressure}&b=${runs.noPressure}`);
+    await assertFits(b.page, "compare page");
+    await b.page.goto(`${b.url}compare?a=${runs.tied}&b=${runs.subset}`);
+    await assertFits(b.page, "compare page, no strategy in common");
+    await b.page.goto(`${b.url}sweeps/${sweep}`);
+    await assertFits(b.page, "sweep page");
+    await b.page.check("#sweep-relative");
+    await assertFits(b.page, "sweep page, relative");
+    await b.page.goto(`${b.url}sweeps`);
+    await assertFits(b.page, "sweeps list");
     assertEquals(b.errors, []);
   },
 });

@@ -3,6 +3,7 @@ import { getRun, saveRun } from "../analyze/store.ts";
 import { LIST_LIMIT } from "../server/pages.ts";
 import { makeRunResult } from "./_run_result.ts";
 import { testApp } from "./_server.ts";
+import { STRATEGIES } from "../core/rmap/registry.ts";
 
 const EVIL = `<img src=x onerror="alert(1)">&'`;
 
@@ -21,12 +22,23 @@ Deno.test("GET / shows an empty store's hint, then the runs newest first", async
   const { html } = await page(t.app, "/");
   ok(html.indexOf(`href="/runs/${b}"`) < html.indexOf(`href="/runs/${a}"`), "newest first");
   match(html, /first\.vmt/);
-  match(html, /scan, anon_vma_chain/);
+  match(html, /title="scan, anon_vma_chain">scan, anon_vma_chain</);
+  // Memory and swap, short, exact on hover.
+  match(
+    html,
+    /<td title="8,388,608 bytes">8 MiB<\/td>\s*<td title="33,554,432 bytes">32 MiB<\/td>/,
+  );
   // Headline ranges: pte_walks across the three strategies of run a are 113, 213 and 313.
-  match(html, /113 – 313/);
+  match(html, /<td title="113 \(scan\) – 313">113–313<\/td>/);
   // The cost model's cheapest strategy: scan has the lowest counters in the built runs.
-  match(html, /<td class="text">scan\s+<span class="note">\(next ×1\.92\)<\/span>/);
+  match(
+    html,
+    /<span class="trunc" title="scan; the next, anon_vma, costs ×1\.92">scan <span class="note">×1\.92<\/span>/,
+  );
   match(html, /Compare A with B/);
+  // Every strategy: "all 7", not seven names.
+  t.seed({ strategies: Object.keys(STRATEGIES) }, "every.vmt");
+  match((await page(t.app, "/")).html, /<span class="trunc" title="all 7">all 7<\/span>/);
 });
 
 Deno.test("GET /runs/:id has every chart canvas and the numbers as tables", async () => {
@@ -49,7 +61,25 @@ Deno.test("GET /runs/:id has every chart canvas and the numbers as tables", asyn
   ) match(html, new RegExp(`<canvas id="${canvas}"`));
   match(html, /id="table-counters"/);
   match(html, /id="table-ranking"/);
-  match(html, /<caption>pte_walks per phase<\/caption>/);
+  match(
+    html,
+    /<caption><span class="counter" title="Page-table entries [^"]*">pte_walks<\/span> per phase<\/caption>/,
+  );
+  // Ratios per reclaimed page and per event, each with what it tells on hover.
+  match(html, /id="table-ratios"/);
+  match(html, /<th colspan="4">per reclaimed page<\/th>/);
+  match(
+    html,
+    /data-ratio="faults_per_event"><th scope="row"><span class="counter" title="Page faults for each event/,
+  );
+  // Counts and bytes on charts of their own; each counter's description for the tooltips.
+  match(html, /<canvas id="chart-bytes"/);
+  const data = JSON.parse(
+    /<script type="application\/json" id="run-data">(.*?)<\/script>/s.exec(html)![1]!,
+  );
+  assertEquals(data.byteCounters, ["rmap_meta_bytes_peak"]);
+  ok(!data.keyCounters.includes("rmap_meta_bytes_peak"));
+  match(data.descriptions.rmap_wasted_visits, /imprecision/);
   match(html, /3\. reclaim/);
   match(html, /<script src="\/assets\/chart.js"><\/script>/);
   match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/);
@@ -100,7 +130,8 @@ Deno.test("GET /runs/:id and / give equal cost estimates one rank", async () => 
   const table = /<table class="num" id="table-ranking">(.*?)<\/table>/s.exec(html)![1]!;
   const rows = [...table.matchAll(/<td>(\d+)<\/td>\s*<th scope="row">(\w+)<\/th>/g)];
   assertEquals(rows.map((m) => `${m[1]} ${m[2]}`), ["1 objtree", "1 scan", "3 anonmm"]);
-  match((await page(t.app, "/")).html, /objtree, scan <span class="note">\(tied\)<\/span>/);
+  match((await page(t.app, "/")).html, /title="2 tied: objtree, scan">2 tied: objtree, scan</);
+  match(html, /Equal estimates share a rank: 2 strategies tie for first\./);
 });
 
 Deno.test("GET /runs/:id thins long time series tables and says so", async () => {
@@ -137,7 +168,7 @@ Deno.test("GET /compare shows both runs' counters with the change", async () => 
   match(html, /<canvas id="chart-compare"/);
   match(html, /<canvas id="chart-cost"/);
   // anon_vma (index 1 in A, 0 in B): pte_walks 213 in A, 213 in B; anon_vma_chain 313 → 413.
-  match(html, /313 → 413 <span class="delta">\+31\.9%<\/span>/);
+  match(html, /<span>313<\/span> → <span>413<\/span> <span class="delta">\+31\.9%<\/span>/);
   const bad = await page(t.app, `/compare?a=${a}`);
   assertEquals(bad.status, 400);
   match(bad.html, /compare needs \?a=RUN&amp;b=RUN/);

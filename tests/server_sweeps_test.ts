@@ -61,7 +61,10 @@ Deno.test("GET /sweeps and /sweeps/:id: the list, the charts, tables and links",
   match(page, /<canvas id="chart-sweep-1"/);
   match(page, /<select id="sweep-counter">/);
   match(page, /<input type="checkbox" id="sweep-relative"/);
-  match(page, /<caption>major_faults by memory<\/caption>/);
+  match(
+    page,
+    /<caption><span class="counter" title="Page faults that wait [^"]*">major_faults<\/span> by memory<\/caption>/,
+  );
   match(page, /<a href="\/runs\/\d+">1 MiB<\/a>/);
   ok(!page.includes(`<img src=x`), "trace names are escaped");
   const runs = await (await t.app.request("/")).text();

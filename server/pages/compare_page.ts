@@ -7,7 +7,10 @@
 import { html } from "hono/html";
 import type { StoredRun } from "../../analyze/store.ts";
 import {
+  breakable,
   chartBox,
+  COUNTER_TEXT,
+  counterName,
   fmt,
   fmtBytes,
   fmtDate,
@@ -126,7 +129,7 @@ ${chartBox("chart-cost", "Estimated cost per strategy, A and B")}
       <h2>One counter, A and B</h2>
       <label>Counter <select id="compare-counter">${chartCounters.map((c) =>
         html`
-          <option value="${c}" ${c === selected
+          <option value="${c}" title="${COUNTER_TEXT[c] ?? ""}" ${c === selected
             ? html`
               selected
             `
@@ -140,7 +143,7 @@ ${chartBox("chart-cost", "Estimated cost per strategy, A and B")}
           <table class="num compare-table" data-counter="${c}" ${c === selected ? "" : html`
             hidden
           `}>
-            <caption>${c}</caption>
+            <caption>${counterName(c)}</caption>
             <thead>
               <tr>
                 <th>strategy</th>
@@ -166,24 +169,25 @@ ${chartBox("chart-cost", "Estimated cost per strategy, A and B")}
       </section>
       <section id="all">
         <h2>Every counter (A → B)</h2>
-        <div class="scroll">
-          <table class="num" id="table-all">
-            <thead>
-              <tr><th>counter</th>${strategies.map((s) => html`<th>${s}</th>`)}</tr>
-            </thead>
-            <tbody>${names.map((n) =>
-              html`<tr><th scope="row">${n}</th>${
-                strategies.map((s) => {
-                  const va = a.totals[s]![n], vb = b.totals[s]![n];
-                  if (va === undefined && vb === undefined) return html`<td>–</td>`;
-                  return html`<td>${fmt(va)} → ${fmt(vb)} <span class="delta">${
-                    change(va, vb)
-                  }</span></td>`;
-                })
-              }</tr>`
-            )}</tbody>
-          </table>
-        </div>
+        <table class="num wide" id="table-all">
+          <thead>
+            <tr><th>counter</th>${strategies.map((s) => html`<th>${breakable(s)}</th>`)}</tr>
+          </thead>
+          <tbody>${names.map((n) =>
+            html`<tr><th scope="row">${counterName(n)}</th>${
+              strategies.map((s) => {
+                const va = a.totals[s]![n], vb = b.totals[s]![n];
+                if (va === undefined && vb === undefined) return html`<td>–</td>`;
+                return html`
+                  <td
+                    class="pair-values"><span>${fmt(va)}</span> → <span>${fmt(
+                      vb,
+                    )}</span> <span class="delta">${change(va, vb)}</span></td>
+                `;
+              })
+            }</tr>`
+          )}</tbody>
+        </table>
       </section>
     `
   }

@@ -9,7 +9,11 @@ import { html } from "hono/html";
 import { groupDiagnostics, MAX_DIAGNOSTICS } from "../../analyze/diagnostics.ts";
 import type { RunSummary, StoredRun } from "../../analyze/store.ts";
 import {
+  breakable,
+  BYTE_COUNTERS,
   chartBox,
+  COUNTER_TEXT,
+  counterName,
   fmt,
   fmtBytes,
   fmtDate,
@@ -19,6 +23,8 @@ import {
   layout,
   SERIES,
 } from "../_html.ts";
+import { RATIOS } from "../../analyze/ratios.ts";
+import { reclaimedNothing } from "../../analyze/pressure_hint.ts";
 
 /** One strategy's place in the cost model's ranking. */
 export interface RankEntry {
@@ -56,7 +62,7 @@ function countersTable(run: StoredRun): Html {
     const defined = values.filter((v): v is number => v !== undefined);
     const min = Math.min(...defined);
     const max = Math.max(...defined);
-    return html`<tr><th scope="row">${n}</th>${
+    return html`<tr><th scope="row">${counterName(n)}</th>${
       values.map((v) => html`<td class="${v === min && min !== max ? "best" : ""}">${fmt(v)}</td>`)
     }</tr>`;
   });
@@ -64,14 +70,12 @@ function countersTable(run: StoredRun): Html {
     html`<td>${fmt(run.result.results[s]!.elapsed_ms)}</td>`
   );
   return html`
-    <div class="scroll">
-      <table class="num" id="table-counters">
-        <thead>
-          <tr><th>counter</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
-        </thead>
-        <tbody>${rows}<tr><th scope="row">elapsed_ms (replay)</th>${elapsed}</tr></tbody>
-      </table>
-    </div>
+    <table class="num wide" id="table-counters">
+      <thead>
+        <tr><th>counter</th>${run.strategies.map((s) => html`<th>${breakable(s)}</th>`)}</tr>
+      </thead>
+      <tbody>${rows}<tr><th scope="row">elapsed_ms (replay)</th>${elapsed}</tr></tbody>
+    </table>
   `;
 }
 
@@ -90,9 +94,9 @@ JSON export has them all.</p>`
     (run.result.results[s]!.series as unknown as Record<string, number[]>)[key] ?? []
   );
   return html`
-    ${note}<table class="num">
+    ${note}<table class="num wide">
       <thead>
-        <tr><th>event</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
+        <tr><th>event</th>${run.strategies.map((s) => html`<th>${breakable(s)}</th>`)}</tr>
       </thead>
       <tbody>${idx.map((j) =>
         html`<tr><th scope="row">${fmt(at[j])}</th>${
@@ -112,15 +116,15 @@ function phaseTables(run: StoredRun, counters: string[], selected: string): Html
   const labels = phaseLabels(run);
   return counters.map((c) =>
     html`
-      <table class="num phase-table" data-counter="${c}" ${c === selected ? "" : html`
+      <table class="num wide phase-table" data-counter="${c}" ${c === selected ? "" : html`
         hidden
       `}>
-        <caption>${c} per phase</caption>
+        <caption>${counterName(c)} per phase</caption>
         <thead>
-          <tr><th>phase</th>${run.strategies.map((s) => html`<th>${s}</th>`)}</tr>
+          <tr><th>phase</th>${run.strategies.map((s) => html`<th>${breakable(s)}</th>`)}</tr>
         </thead>
         <tbody>${labels.map((label, i) =>
-          html`<tr><th scope="row">${i + 1}. ${label}</th>${
+          html`<tr><th scope="row" class="text">${i + 1}. ${label}</th>${
             run.strategies.map((s) =>
               html`<td>${fmt(run.result.results[s]!.phases[i]?.counters[c])}</td>`
             )
@@ -131,13 +135,17 @@ function phaseTables(run: StoredRun, counters: string[], selected: string): Html
   );
 }
 
-function rankingSection(ranking: RankEntry[] | undefined): Html | string {
+function rankingSection(run: StoredRun, ranking: RankEntry[] | undefined): Html | string {
   if (!ranking || ranking.length === 0) return "";
   const best = ranking[0]!.cost_ms;
+  const tied = ranking.filter((r, i) => (r.rank ?? i + 1) === 1).length;
   return html`<section id="ranking">
 <h2>Ranking by estimated cost</h2>
 <p class="note">The cost model turns each strategy's counters into estimated CPU time (weights in
-<code>analyze/cost.ts</code>); lower is better.</p>
+<code>analyze/cost.ts</code>); lower is better. Equal estimates share a rank${
+    tied > 1 ? html`: ${tied === ranking.length ? "all" : tied} strategies tie for first` : ""
+  }.</p>
+${pressureNote(run)}
 ${chartBox("chart-ranking", "Estimated cost per strategy")}
 <table class="num" id="table-ranking">
 <thead><tr><th>#</th><th>strategy</th><th>estimated cost (ms)</th><th>× best</th></tr></thead>
@@ -154,6 +162,57 @@ ${chartBox("chart-ranking", "Estimated cost per strategy")}
     )
   }</tbody></table>
 </section>`;
+}
+
+/**
+ * When no strategy reclaimed a page, why the strategies hardly differ and what to try: the run
+ * replayed without memory pressure, so no reverse map was ever walked.
+ */
+function pressureNote(run: StoredRun): Html | string {
+  if (!reclaimedNothing(run.result)) return "";
+  const peak = Math.max(0, ...run.strategies.map((s) => run.totals[s]!.rss_peak_pages ?? 0));
+  return html`<p class="notice" id="no-pressure">No strategy reclaimed a page: with memory
+${fmtBytes(run.machine.mem)} (at most ${fmt(peak)} pages resident), reclaim never ran and no reverse
+map was walked, so the designs differ only in what fork and mapping cost. Replay the trace with less
+memory than its footprint (<code>vmreplay stats TRACE</code> counts the pages it touches;
+<code>vmreplay run TRACE</code> suggests a <code>--mem</code>), or sweep the sizes:
+<code>vmreplay sweep TRACE --mem 25%..100%:4</code>.</p>`;
+}
+
+/** The ratios the strategies are argued with, per reclaimed page, per event, per PTE fork copied. */
+function ratiosSection(run: StoredRun): Html {
+  const groups = [...new Set(RATIOS.map((r) => r.per))];
+  return html`
+    <section id="ratios">
+      <h2>Ratios</h2>
+      <p
+        class="note">The figures the strategies are argued with (see <code>docs/strategies.md</code>); the
+    lowest of each row is highlighted, – where the divisor is 0. Hover a row for what it tells.</p>
+      <table class="num wide" id="table-ratios">
+    <thead><tr><th>ratio</th>${run.strategies.map((s) =>
+      html`<th>${breakable(s)}</th>`
+    )}</tr></thead>
+    ${groups.map((per) =>
+      html`<tbody><tr class="group"><th colspan="${run.strategies.length + 1}">${per}</th></tr>${
+        RATIOS.filter((r) => r.per === per).map((r) => {
+          const values = run.strategies.map((s) => r.value(run.totals[s]!));
+          const defined = values.filter((v): v is number => v !== undefined);
+          const min = Math.min(...defined), max = Math.max(...defined);
+          return html`
+            <tr
+              data-ratio="${r.key}"><th scope="row"><span class="counter" title="${r
+                .description}">${r.title}</span></th>${values.map((v) =>
+                  html`<td class="${v === min && min !== max ? "best" : ""}">${
+                    v === undefined ? "–" : fmt(v)
+                  }</td>`
+                )}</tr>
+          `;
+        })
+      }</tbody>`
+    )}
+      </table>
+    </section>
+  `;
 }
 
 /** The trace's semantic problems (segv, warnings) the strategies met, each once, by line. */
@@ -192,6 +251,11 @@ function diagnosticsSection(run: StoredRun): Html | string {
   `;
 }
 
+/** A trace name for a menu: at most 60 characters, its end kept (the file's own name). */
+function shortName(name: string): string {
+  return name.length <= 60 ? name : `…${name.slice(-59)}`;
+}
+
 /** Options of {@linkcode runPage}. */
 export interface RunPageOptions {
   /** The cost model's ranking, cheapest first (omitted: no ranking section). */
@@ -213,7 +277,12 @@ export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
   const data = {
     id: run.id,
     strategies: run.strategies,
-    keyCounters: KEY_COUNTERS.filter((n) => names.includes(n)),
+    keyCounters: KEY_COUNTERS.filter((n) => names.includes(n) && !BYTE_COUNTERS.includes(n)),
+    byteCounters: BYTE_COUNTERS.filter((n) => names.includes(n)),
+    descriptions: Object.fromEntries(names.flatMap((n) => {
+      const text = COUNTER_TEXT[n];
+      return text === undefined ? [] : [[n, text]];
+    })),
     totals: run.totals,
     series: Object.fromEntries(run.strategies.map((s) => [s, run.result.results[s]!.series])),
     seriesKeys: SERIES,
@@ -270,17 +339,23 @@ export function runPage(run: StoredRun, opts: RunPageOptions = {}): Html {
 <input type="hidden" name="a" value="${run.id}">
 <label>Compare with <select name="b">${
         others.map((o) =>
-          html`<option value="${o.id}">${o.id}: ${o.trace.name} (${fmtDate(o.created_at)})</option>`
+          html`<option value="${o.id}" title="${o.trace.name}">${o.id}: ${
+            shortName(o.trace.name)
+          } (${fmtDate(o.created_at)})</option>`
         )
       }</select></label> <button type="submit">Compare</button>
 </form>`
       : ""}
-    ${rankingSection(opts.ranking)}
+    ${rankingSection(run, opts.ranking)}
+    ${ratiosSection(run)}
     ${diagnosticsSection(run)}
     <section id="counters">
     <h2>Key counters per strategy</h2>
+    <p class="note">Counts on a log scale (a zero is written <b>0</b> at its place; hover a bar for the
+      counter's meaning); memory in bytes on a chart of its own below.</p>
     <label class="toggle"><input type="checkbox" id="log-counters" checked> log scale</label>
     ${chartBox("chart-counters", "Key counters per strategy", true)}
+    ${chartBox("chart-bytes", "Reverse-map metadata, peak bytes, per strategy", false, true)}
     <details><summary>All counters, every strategy (lowest of each row highlighted)</summary>
     ${countersTable(run)}
     </details>
@@ -301,7 +376,9 @@ ${chartBox(`chart-series-${s.key}`, s.title)}
     <h2>Phases</h2>
     ${labels.length === 0 ? html`<p class="note">This trace has no phases.</p>` : html`
       <label>Counter <select id="phase-counter">${phaseCounters.map((c) =>
-        html`<option value="${c}" ${c === selected ? "selected" : ""}>${c}</option>`
+        html`<option value="${c}" title="${COUNTER_TEXT[c] ?? ""}" ${
+          c === selected ? "selected" : ""
+        }>${c}</option>`
       )}</select></label>
       <label class="toggle"><input type="checkbox" id="log-phases"> log scale</label>
       ${chartBox("chart-phases", "Selected counter per phase and strategy")}

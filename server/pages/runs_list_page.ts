@@ -6,7 +6,8 @@
  */
 import { html } from "hono/html";
 import type { RunSummary } from "../../analyze/store.ts";
-import { fmt, fmtBytes, fmtDate, type Html, layout } from "../_html.ts";
+import { fmt, fmtDate, fmtShort, fmtSize, type Html, layout, truncated } from "../_html.ts";
+import { strategiesLabel } from "../../analyze/strategy_label.ts";
 import type { RankEntry } from "./run_page.ts";
 
 /** The headline figures of a run: a counter (or sum of counters) across its strategies. */
@@ -38,24 +39,46 @@ export function headlineRange(
 function headlineCell(run: RunSummary, counters: string[]): Html {
   const r = headlineRange(run, counters);
   if (!r) return html`<td>–</td>`;
-  if (r.min === r.max) return html`<td>${fmt(r.min)}</td>`;
-  return html`<td title="lowest: ${r.best.join(", ")}">${fmt(r.min)} – ${fmt(r.max)}</td>`;
+  if (r.min === r.max) {
+    return html`<td title="${fmt(r.min)}, every strategy">${fmtShort(r.min)}</td>`;
+  }
+  return html`<td title="${fmt(r.min)} (${r.best.join(", ")}) – ${fmt(r.max)}">${fmtShort(r.min)}–${
+    fmtShort(r.max)
+  }</td>`;
 }
 
+/** The cost model's cheapest strategies (those ranked 1), with the margin to the next. */
 function cheapestCell(ranking: RankEntry[] | undefined): Html {
   const first = ranking?.[0];
-  if (!first) return html`<td class="text">–</td>`;
-  const second = ranking[1];
-  const tied = ranking.filter((r) => r.cost_ms === first.cost_ms).map((r) => r.strategy);
+  if (!ranking || !first) return html`<td class="text">–</td>`;
+  const rankOf = (r: RankEntry, i: number) => r.rank ?? i + 1;
+  const tied = ranking.filter((r, i) => rankOf(r, i) === 1).map((r) => r.strategy);
   if (tied.length > 1) {
-    return html`<td class="text">${tied.join(", ")} <span class="note">(tied)</span></td>`;
+    const text = tied.length === ranking.length
+      ? `all ${tied.length} tied`
+      : `${tied.length} tied: ${tied.join(", ")}`;
+    return html`<td class="text">${truncated(text)}</td>`;
   }
-  const margin = second && first.cost_ms > 0
-    ? html`
-      <span class="note">(next ×${fmt(second.cost_ms / first.cost_ms)})</span>
-    `
-    : "";
-  return html`<td class="text">${first.strategy}${margin}</td>`;
+  const second = ranking[1];
+  if (!second || first.cost_ms <= 0) {
+    return html`<td class="text">${truncated(first.strategy)}</td>`;
+  }
+  const times = (second.cost_ms / first.cost_ms).toFixed(2);
+  return html`
+    <td
+      class="text"><span class="trunc" title="${first.strategy}; the next, ${second
+        .strategy}, costs ×${times}">${first
+        .strategy} <span class="note">×${times}</span></span></td>
+  `;
+}
+
+/**
+ * A run's trace as the list shows it: the file's own name (what tells runs apart), cut with an
+ * ellipsis when too long, the whole name, directories included, on hover.
+ */
+function traceLink(name: string, id: number): Html {
+  const base = name.slice(name.lastIndexOf("/") + 1) || name;
+  return html`<a class="trunc" href="/runs/${id}" title="${name}">${base}</a>`;
 }
 
 /** Which page of the runs list is shown. */
@@ -108,9 +131,12 @@ export function runsListPage(
       ${nav}
       <form method="get" action="/compare">
       <table class="num runs" id="runs">
-      <thead><tr><th>A</th><th>B</th><th>run</th><th>trace</th><th>stored</th><th>events</th><th>memory</th>
+      <colgroup><col class="c-ab"><col class="c-id"><col class="c-trace"><col class="c-date"><col
+        class="c-events"><col class="c-mem"><col class="c-mem"><col class="c-strategies">${HEADLINES
+          .map(() => html`<col class="c-headline">`)}<col class="c-cheapest"></colgroup>
+      <thead><tr><th title="compare: A, then B">A B</th><th>run</th><th>trace</th><th>stored (UTC)</th><th>events</th><th>memory</th><th>swap</th>
       <th>strategies</th>${HEADLINES.map((h) =>
-        html`<th>${h.title}</th>`
+        html`<th title="lowest – highest across the strategies">${h.title}</th>`
       )}<th>cheapest (cost model)</th></tr></thead>
       <tbody>${runs.map((r, i) =>
         html`<tr>
@@ -120,8 +146,7 @@ export function runsListPage(
               checked
             `
             : ""
-        }></td>
-<td><input type="radio" name="b" value="${r.id}" aria-label="compare run ${r.id} as B"${
+        }><input type="radio" name="b" value="${r.id}" aria-label="compare run ${r.id} as B"${
           i === 0
             ? html`
               checked
@@ -129,17 +154,14 @@ export function runsListPage(
             : ""
         }></td>
 <td><a href="/runs/${r.id}">${r.id}</a></td>
-<th scope="row" class="text"><a href="/runs/${r.id}">${r.trace.name}</a>${
-          r.sweep
-            ? html`
-              <a class="tag" href="/sweeps/${r.sweep.id}">sweep ${r.sweep.id}</a>
-            `
-            : ""
-        }</th>
-<td>${fmtDate(r.created_at)}</td>
-<td>${fmt(r.trace.events)}</td>
-<td>${fmtBytes(r.machine.mem)}</td>
-<td class="text">${r.strategies.join(", ")}</td>
+<th scope="row" class="text"><span class="name">${traceLink(r.trace.name, r.id)}${
+          r.sweep ? html`<a class="tag" href="/sweeps/${r.sweep.id}">sweep ${r.sweep.id}</a>` : ""
+        }</span></th>
+<td title="${fmtDate(r.created_at)}">${r.created_at.slice(0, 16).replace("T", " ")}</td>
+<td title="${fmt(r.trace.events)} events">${fmtShort(r.trace.events)}</td>
+<td title="${fmt(r.machine.mem)} bytes">${fmtSize(r.machine.mem)}</td>
+<td title="${fmt(r.machine.swap)} bytes">${fmtSize(r.machine.swap)}</td>
+<td class="text">${truncated(strategiesLabel(r.strategies))}</td>
 ${HEADLINES.map((h) => headlineCell(r, h.counters))}
 ${cheapestCell(rankings.get(r.id))}
 </tr>`

@@ -9,9 +9,13 @@
 import { html } from "hono/html";
 import type { StoredSweep } from "../../analyze/sweep/store.ts";
 import { estimateCost } from "../../analyze/cost.ts";
+import { strategiesLabel } from "../../analyze/strategy_label.ts";
 import type { CostWeights } from "../../analyze/cost.ts";
 import {
+  breakable,
   chartBox,
+  COUNTER_TEXT,
+  counterName,
   fmt,
   fmtBytes,
   fmtDate,
@@ -71,14 +75,14 @@ function tables(
 ) {
   return counters.map((c) =>
     html`
-      <table class="num sweep-table" data-counter="${c}" data-trace="${k}" ${c === selected
+      <table class="num wide sweep-table" data-counter="${c}" data-trace="${k}" ${c === selected
         ? ""
         : html`
           hidden
         `}>
-        <caption>${c} by memory</caption>
+        <caption>${c === COST_KEY ? "estimated cost (ms)" : counterName(c)} by memory</caption>
         <thead>
-          <tr><th>memory</th>${strategies.map((s) => html`<th>${s}</th>`)}</tr>
+          <tr><th>memory</th>${strategies.map((s) => html`<th>${breakable(s)}</th>`)}</tr>
         </thead>
         <tbody>${t.mems.map((m, i) =>
           html`<tr><th scope="row">${
@@ -125,7 +129,11 @@ export function sweepPage(sweep: StoredSweep, weights?: CostWeights): Html {
       <dt>Swap</dt>
       <dd>${sweep.swap === null ? "each trace header's" : fmtBytes(sweep.swap)}</dd>
       <dt>Strategies</dt>
-      <dd>${sweep.strategies.join(", ")}</dd>
+      <dd>${strategiesLabel(sweep.strategies)}${strategiesLabel(sweep.strategies).startsWith("all ")
+        ? html`
+          <span class="note">(${sweep.strategies.join(", ")})</span>
+        `
+        : ""}</dd>
       <dt>Stored</dt>
       <dd>${fmtDate(sweep.created_at)} by vmreplay ${sweep.version}, ${sweep.points} runs</dd>
       <dt>Export</dt>
@@ -133,9 +141,9 @@ export function sweepPage(sweep: StoredSweep, weights?: CostWeights): Html {
     </dl>
     <p class="controls">
       <label>Counter <select id="sweep-counter">${counters.map((c) =>
-        html`<option value="${c}" ${c === selected ? "selected" : ""}>${
-          c === COST_KEY ? "estimated cost (ms)" : c
-        }</option>`
+        html`<option value="${c}" title="${COUNTER_TEXT[c] ?? ""}" ${
+          c === selected ? "selected" : ""
+        }>${c === COST_KEY ? "estimated cost (ms)" : c}</option>`
       )}</select></label>
       <label class="toggle"><input type="checkbox" id="sweep-relative" ${relative
         ? ""

@@ -7,6 +7,7 @@
 import { html } from "hono/html";
 import type { SweepSummary } from "../../analyze/sweep/store.ts";
 import { fmt, fmtBytes, fmtDate, type Html, layout } from "../_html.ts";
+import { strategiesLabel } from "../../analyze/strategy_label.ts";
 
 /** The HTML of the sweeps list. */
 export function sweepsListPage(sweeps: SweepSummary[], total: number): Html {
@@ -42,7 +43,7 @@ sweep is stored as a group of runs and drawn here as curves over memory.</p>`
                 ? `${fmtBytes(s.sizes[0]!)} – ${fmtBytes(s.sizes.at(-1)!)}`
                 : "–"} (${s.sizes.length})</td>
               <td>${fmt(s.points)} of ${fmt(s.jobs)}</td>
-              <td class="text">${s.strategies.join(", ")}</td>
+              <td class="text">${strategiesLabel(s.strategies)}</td>
             </tr>
           `
         )}</tbody>

@@ -11,7 +11,7 @@
     new Chart(document.getElementById("chart-ranking"), {
       type: "bar",
       data: {
-        labels: data.ranking.map((r) => r.strategy),
+        labels: data.ranking.map((r, i) => `#${r.rank ?? i + 1} ${r.strategy}`),
         datasets: [{
           label: "estimated cost (ms)",
           data: data.ranking.map((r) => r.cost_ms),
@@ -26,38 +26,64 @@
     });
   }
 
+  // What a counter counts, under its name in a tooltip.
+  const describe = (items) => {
+    const name = items[0]?.label;
+    return name && data.descriptions[name] ? vmr.wrapText(data.descriptions[name]) : [];
+  };
+
+  const barsOf = (names) =>
+    strategies.map((s, i) => ({
+      label: s,
+      data: names.map((c) => data.totals[s][c] ?? null),
+      backgroundColor: vmr.color(s, i),
+    }));
+
+  const logBox = document.getElementById("log-counters");
   const counters = new Chart(document.getElementById("chart-counters"), {
     type: "bar",
-    data: {
-      labels: data.keyCounters,
-      datasets: strategies.map((s, i) => ({
-        label: s,
-        data: data.keyCounters.map((c) => data.totals[s][c] ?? null),
-        backgroundColor: vmr.color(s, i),
-      })),
+    data: { labels: data.keyCounters, datasets: barsOf(data.keyCounters) },
+    options: {
+      scales: { y: vmr.yScale(logBox.checked, "count") },
+      plugins: { tooltip: { callbacks: { afterTitle: describe } } },
     },
-    options: { scales: { y: vmr.yScale(document.getElementById("log-counters").checked) } },
+    plugins: [vmr.zeroLabels],
   });
-  vmr.logToggle("log-counters", counters);
+  vmr.logToggle("log-counters", counters, "count");
+
+  const bytesCanvas = document.getElementById("chart-bytes");
+  if (bytesCanvas && data.byteCounters.length > 0) {
+    new Chart(bytesCanvas, {
+      type: "bar",
+      data: { labels: data.byteCounters, datasets: barsOf(data.byteCounters) },
+      options: {
+        scales: { y: vmr.yScale(false, "bytes") },
+        plugins: { tooltip: { callbacks: { afterTitle: describe } } },
+      },
+      plugins: [vmr.zeroLabels],
+    });
+  } else if (bytesCanvas) {
+    bytesCanvas.parentElement.hidden = true;
+  }
 
   for (const { key, title } of data.seriesKeys) {
     const canvas = document.getElementById(`chart-series-${key}`);
     if (!canvas) continue;
+    // Strategies that draw exactly the same line share one legend entry.
+    const datasets = vmr.groupSame(strategies.map((s, i) => {
+      const series = data.series[s];
+      return {
+        label: s,
+        data: (series.at ?? []).map((x, j) => ({ x, y: series[key]?.[j] ?? null })),
+        borderColor: vmr.color(s, i),
+        backgroundColor: vmr.color(s, i),
+        pointRadius: 0,
+        borderWidth: 2,
+      };
+    }));
     new Chart(canvas, {
       type: "line",
-      data: {
-        datasets: strategies.map((s, i) => {
-          const series = data.series[s];
-          return {
-            label: s,
-            data: (series.at ?? []).map((x, j) => ({ x, y: series[key]?.[j] ?? null })),
-            borderColor: vmr.color(s, i),
-            backgroundColor: vmr.color(s, i),
-            pointRadius: 0,
-            borderWidth: 2,
-          };
-        }),
-      },
+      data: { datasets },
       options: {
         parsing: false,
         scales: {
@@ -65,8 +91,10 @@
           y: { beginAtZero: true, title: { display: true, text: title } },
         },
         interaction: { mode: "nearest", axis: "x", intersect: false },
+        plugins: { tooltip: { callbacks: vmr.groupTooltip } },
       },
     });
+    vmr.sameLineNote(canvas, datasets);
   }
 
   const select = document.getElementById("phase-counter");

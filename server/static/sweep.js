@@ -32,15 +32,16 @@
     });
   };
 
+  // Strategies whose curves are the same share one legend entry ("N strategies: same line").
   const datasets = (trace) =>
-    data.strategies.map((s, i) => ({
+    vmr.groupSame(data.strategies.map((s, i) => ({
       label: s,
       data: trace.mems.map((m, j) => ({ x: m, y: valuesOf(trace, s, select.value)[j] })),
       borderColor: vmr.color(s, i),
       backgroundColor: vmr.color(s, i),
       pointRadius: 3,
       borderWidth: 2,
-    }));
+    })));
 
   const yTitle = () =>
     relative.checked
@@ -70,11 +71,18 @@
         interaction: { mode: "nearest", axis: "x", intersect: false },
         plugins: {
           tooltip: {
-            callbacks: { title: (items) => items.length > 0 ? bytes(items[0].parsed.x) : "" },
+            callbacks: {
+              ...vmr.groupTooltip,
+              title: (items) => items.length > 0 ? bytes(items[0].parsed.x) : "",
+            },
           },
         },
       },
     })
+  );
+
+  charts.forEach((chart, k) =>
+    vmr.sameLineNote(document.getElementById(`chart-sweep-${k}`), chart.data.datasets)
   );
 
   const redraw = () => {
@@ -83,6 +91,7 @@
       chart.data.datasets = datasets(trace);
       chart.options.scales.y = vmr.yScale(log.checked, yTitle());
       chart.update();
+      vmr.sameLineNote(document.getElementById(`chart-sweep-${k}`), chart.data.datasets);
     });
     vmr.showTable("table.sweep-table", select.value);
   };
