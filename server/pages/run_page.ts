@@ -24,6 +24,7 @@ import {
   SERIES,
 } from "../_html.ts";
 import { RATIOS } from "../../analyze/ratios.ts";
+import { formatMsColumn } from "../../analyze/report.ts";
 import { reclaimedNothing } from "../../analyze/pressure_hint.ts";
 
 /** One strategy's place in the cost model's ranking. */
@@ -139,6 +140,8 @@ function rankingSection(run: StoredRun, ranking: RankEntry[] | undefined): Html 
   if (!ranking || ranking.length === 0) return "";
   const best = ranking[0]!.cost_ms;
   const tied = ranking.filter((r, i) => (r.rank ?? i + 1) === 1).length;
+  // As many digits as it takes for different estimates to read differently.
+  const costs = formatMsColumn(ranking.map((r) => r.cost_ms));
   return html`<section id="ranking">
 <h2>Ranking by estimated cost</h2>
 <p class="note">The cost model turns each strategy's counters into estimated CPU time (weights in
@@ -155,8 +158,8 @@ ${chartBox("chart-ranking", "Estimated cost per strategy")}
         <tr>
           <td>${r.rank ?? i + 1}</td>
           <th scope="row">${r.strategy}</th>
-          <td>${fmt(r.cost_ms)}</td>
-          <td>${best > 0 ? fmt(r.cost_ms / best) : "–"}</td>
+          <td>${costs[i]}</td>
+          <td>${best > 0 ? (r.cost_ms / best).toFixed(2) : "–"}</td>
         </tr>
       `
     )
