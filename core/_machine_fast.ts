@@ -38,6 +38,8 @@ function tlbEntry(vpage: number, salt: number, size: number): number {
 // The TLB entries (as -1 - x for misses) and PTE slots of a multi-page access's pages
 // (fewPages), grown for a longer access.
 let pagesX = new Int32Array(16), pagesS = new Int32Array(16);
+/** Most pages `fewPages` takes (one page table's worth). */
+const FEW_PAGES_MAX = 512;
 
 /** True when a PTE with flags `f` allows access `op` without a fault (what a TLB hit checks). */
 function allows(f: number, op: number): boolean {
@@ -79,11 +81,11 @@ export function runEvents(
   }
   const pids = b.pid, pages = b.page, offs = b.off, lens = b.n1;
   const te = k.tlb.e, size = k.tlb.size;
-  const ff = k.frames.flags, fs = k.frames.stamp;
   const byPid = k.mmByPid;
-  // The address space of the last process, its TLB tag, its PGD and the page tables (which may
-  // be replaced when they grow): reloaded after every event that leaves this loop.
+  // The address space of the last process, its TLB tag, its PGD, the page tables and the frames'
+  // arrays (which are replaced when they grow): reloaded after every event that leaves this loop.
   let pf = k.pt.flags, pn = k.pt.num;
+  let ff = k.frames.flags, fs = k.frames.stamp;
   let lastPid = k.lastMm === null ? -1 : k.lastPid;
   let id = -1, gen = 0, salt = 0, pgd = 0;
   if (k.lastMm !== null) ({ id, tlbGen: gen, tlbSalt: salt, pgd } = k.lastMm);
@@ -171,6 +173,8 @@ export function runEvents(
     m.apply(b, i, seq + i - from + 1);
     pf = k.pt.flags;
     pn = k.pt.num;
+    ff = k.frames.flags;
+    fs = k.frames.stamp;
     const mm = k.lastMm;
     lastPid = mm === null ? -1 : k.lastPid;
     if (mm !== null) id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt, pgd = mm.pgd;
@@ -262,6 +266,8 @@ function fewPages(
   count: number,
   seq: number,
 ): boolean {
+  // Larger accesses take the slow path (same result): the scratch stays small.
+  if (count > FEW_PAGES_MAX) return false;
   const te = k.tlb.e, size = k.tlb.size, pf = k.pt.flags, pn = k.pt.num;
   const id = mm.id, gen = mm.tlbGen, salt = mm.tlbSalt;
   if (count > pagesX.length) pagesX = new Int32Array(count), pagesS = new Int32Array(count);

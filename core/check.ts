@@ -64,10 +64,13 @@ export function checkInvariants(st: CheckState): string[] {
     if (out.length < MAX_MESSAGES) out.push(m);
   };
   const { frames, pt, swap } = st;
-  const n = frames.count;
+  // Frames above the extent were never handed out: they are free, and the arrays end before them.
+  const n = frames.extent;
   const maps = new Int32Array(n + 1);
   const where = new Map<number, string[]>();
-  const slotCount = new Int32Array(swap.refs.length);
+  // By slot: slot numbers may be far apart (a device of terabytes before a small one).
+  const slotCount = new Map<number, number>();
+  const held = (slot: number) => slotCount.set(slot, (slotCount.get(slot) ?? 0) + 1);
   for (const mm of st.mms) {
     let rss = 0;
     pt.forEachPte(mm, (v, s) => {
@@ -83,7 +86,7 @@ export function checkInvariants(st: CheckState): string[] {
           err(`mm ${mm.id}: writable PTE at page ${v} in a read-only area`);
         }
         if (num === ZERO_FRAME) return;
-        if (num < 1 || num > n || frames.isFree(num)) {
+        if (num < 1 || num > frames.count || frames.isFree(num)) {
           err(`mm ${mm.id}: PTE at page ${v} maps free or bad frame ${num}`);
           return;
         }
@@ -100,7 +103,7 @@ export function checkInvariants(st: CheckState): string[] {
           err(`mm ${mm.id}: swap PTE at page ${v} holds free slot ${num}`);
           return;
         }
-        slotCount[num]!++;
+        held(num);
       } else err(`mm ${mm.id}: PTE at page ${v} neither present nor swap (flags ${f})`);
     });
     if (rss !== mm.rss) err(`mm ${mm.id}: rss ${mm.rss}, page tables map ${rss} pages`);
@@ -121,7 +124,7 @@ export function checkInvariants(st: CheckState): string[] {
     }
     for (const [idx, slot] of o.swap) {
       if (!swap.inUse[slot]) err(`${o.name}: page ${idx} on free slot ${slot}`);
-      else slotCount[slot]!++;
+      else held(slot);
       if (o.pages.has(idx)) err(`${o.name}: page ${idx} both cached and on swap`);
     }
   }
@@ -158,13 +161,16 @@ export function checkInvariants(st: CheckState): string[] {
       err(`LRU list ${l}: size ${frames.lruSize[l]}, ${lruCount[l]} frames on it`);
     }
   }
-  for (let slot = 0; slot < swap.inUse.length; slot++) {
-    if (!swap.inUse[slot]) {
-      if (slotCount[slot] !== 0) err(`free slot ${slot} referenced ${slotCount[slot]} times`);
-      continue;
-    }
-    if (swap.refs[slot] !== slotCount[slot]) {
-      err(`slot ${slot}: refs ${swap.refs[slot]}, held ${slotCount[slot]} times`);
+  // Every slot ever handed out, device by device (a removed device has none in use); a free slot
+  // held by an entry was reported above.
+  for (const d of swap.devices) {
+    for (let slot = d.base; slot < d.base + d.top; slot++) checkSlot(slot);
+  }
+  function checkSlot(slot: number): void {
+    if (!swap.inUse[slot]) return;
+    const count = slotCount.get(slot) ?? 0;
+    if (swap.refs[slot] !== count) {
+      err(`slot ${slot}: refs ${swap.refs[slot]}, held ${count} times`);
     }
     const c = swap.cache[slot]!;
     if (swap.refs[slot] === 0 && c === NONE) err(`slot ${slot} leaked: no references, no cache`);

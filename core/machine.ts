@@ -127,6 +127,14 @@ export class Machine {
     return this.#k.loadStamp;
   }
 
+  /**
+   * Line (or event number) of the last event applied beyond a TLB hit: the event being applied
+   * when an exception escapes `apply` or `applyRun`.
+   */
+  get line(): number {
+    return this.#k.report.line;
+  }
+
   /** Frames in use (resident pages, page cache and swap cache included). */
   residentPages(): number {
     const k = this.#k;

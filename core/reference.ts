@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { PageStamps } from "./mm/page_stamps.ts";
 import {
   type EventColumns,
   FLAGS_MASK,
@@ -58,7 +59,7 @@ export const NO_STAMP: number = -1;
 
 /** A backing object: its pages' stamps and its size in bytes (`Infinity` until sized). */
 interface RefObject {
-  pages: Map<number, number>;
+  pages: PageStamps;
   size: number;
 }
 
@@ -174,7 +175,7 @@ export class ReferenceModel {
         const s = b.str[i]!;
         let obj: RefObject | null = null;
         if (s >= 0) obj = this.#object(b.strings[s]!);
-        else if (flags & F_SHARED) obj = { pages: new Map(), size: pages * PAGE };
+        else if (flags & F_SHARED) obj = { pages: new PageStamps(), size: pages * PAGE };
         unmapRange(mm, page, page + pages);
         insertArea(mm, {
           start: page,
@@ -252,7 +253,7 @@ export class ReferenceModel {
   #object(name: string): RefObject {
     let o = this.#objects.get(name);
     if (o === undefined) {
-      o = { pages: new Map(), size: Infinity };
+      o = { pages: new PageStamps(), size: Infinity };
       this.#objects.set(name, o);
     }
     return o;
@@ -266,7 +267,7 @@ export class ReferenceModel {
       case OP_TRUNCATE: {
         const size = b.n1[i]!;
         if (op === OP_CREATE && !this.#objects.has(name)) {
-          this.#objects.set(name, { pages: new Map(), size });
+          this.#objects.set(name, { pages: new PageStamps(), size });
         } else this.#truncate(this.#object(name), size);
         break;
       }
@@ -292,7 +293,7 @@ export class ReferenceModel {
   #truncate(o: RefObject, size: number): void {
     o.size = size;
     const keep = Math.ceil(size / PAGE);
-    for (const idx of o.pages.keys()) if (idx >= keep) o.pages.delete(idx);
+    o.pages.deleteFrom(keep);
     for (const mm of this.#mms) {
       for (const a of mm.areas) {
         if (a.obj !== o || a.flags & F_SHARED) continue;

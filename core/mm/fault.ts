@@ -262,13 +262,14 @@ export function wpFault(
   fl[fr]! |= PG.pinned;
   anonPrepare(k, vma);
   const nf = allocFrame(k);
-  fl[fr]! &= ~PG.pinned;
+  // The allocation may have grown the frames' arrays: through the table from here on.
+  k.frames.flags[fr]! &= ~PG.pinned;
   if (nf === NONE) {
     k.report.oom(`copy-on-write at ${hex(vpage)}`);
     return false;
   }
   if (k.tracks) k.strategy.pteRemoved(fr, vma, vpage);
-  fl[nf] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
+  k.frames.flags[nf] = PG.anon | PG.swapBacked | PG.dirty | PG.exclusive;
   k.frames.stamp[nf] = k.frames.stamp[fr]!;
   k.frames.mapcount[nf] = 1;
   k.pt.set(s, P | A | D | W | protBits(vma), nf);

@@ -3,7 +3,8 @@
  * LRU lists, with no object per page.
  *
  * Frame 0 is the shared zero page: always "mapped", never allocated, never on an LRU list. Frames
- * `1..count` are allocatable.
+ * `1..count` are allocatable. The arrays cover only the frames handed out so far and grow by
+ * doubling (`growable.ts`): a machine of a terabyte that uses a megabyte costs a megabyte.
  *
  * LRU lists follow Linux's split: swap-backed pages (private anonymous memory, tmpfs, System V
  * and shared anonymous memory) on the anon lists, disk-file pages on the file lists, each with an
@@ -13,6 +14,8 @@
  *
  * @module
  */
+
+import { grown } from "./growable.ts";
 
 /** Frame number of the shared zero page. */
 export const ZERO_FRAME = 0;
@@ -57,39 +60,49 @@ export const LRU = {
 
 /** The frames of the simulated machine. */
 export class FrameTable {
-  /** Number of allocatable frames (frames 1..count). */
+  /** Number of allocatable frames (frames 1..count): the machine's memory. */
   readonly count: number;
-  /** {@linkcode PG} bits. */
-  readonly flags: Uint16Array;
+  /**
+   * {@linkcode PG} bits. Like every per-frame array, it covers the frames handed out so far
+   * (`extent`) and is replaced by a larger copy as more are: read it through the table
+   * (`frames.flags[f]`), or reload a local copy after anything that may allocate a frame.
+   */
+  flags: Uint16Array;
   /** Number of page-table entries mapping the frame. */
-  readonly mapcount: Int32Array;
+  mapcount: Int32Array;
   /** Page-cache pages: the object id. Anonymous pages: the strategy's owner id (e.g. anon_vma). */
-  readonly owner: Int32Array;
+  owner: Int32Array;
   /** Page-cache pages: the page index in the object. Anonymous pages: strategy-defined. */
-  readonly index: Float64Array;
+  index: Float64Array;
   /** Swap slot of a swap-cache page, or {@linkcode NONE}. */
-  readonly swap: Int32Array;
+  swap: Int32Array;
   /** Previous frame on the frame's LRU list (towards the head), or {@linkcode NONE}. */
-  readonly lruPrev: Int32Array;
+  lruPrev: Int32Array;
   /** Next frame on the frame's LRU list (towards the tail), or {@linkcode NONE}. */
-  readonly lruNext: Int32Array;
+  lruNext: Int32Array;
   /** The {@linkcode LRU} list the frame is on. */
-  readonly lru: Uint8Array;
+  lru: Uint8Array;
   /** Page contents: the stamp of the last store (0 for a zeroed page). */
-  readonly stamp: Float64Array;
+  stamp: Float64Array;
   /** Head (newest) of each LRU list. */
   readonly lruHead: Int32Array = new Int32Array(6).fill(NONE);
   /** Tail (oldest) of each LRU list. */
   readonly lruTail: Int32Array = new Int32Array(6).fill(NONE);
   /** Length of each LRU list. */
   readonly lruSize: Int32Array = new Int32Array(6);
-  #free: Int32Array;
-  #nfree: number;
+  /** Frames freed since they were first handed out, the last freed on top. */
+  #free: Int32Array = new Int32Array(0);
+  #nfree = 0;
+  /** Frames 1..#extent have been handed out at least once; those above never were. */
+  #extent = 0;
 
-  /** Makes `count` free frames plus the zero page. */
+  /**
+   * Makes `count` free frames plus the zero page. Nothing is allocated per frame until frames are
+   * handed out: memory grows with the frames a trace uses, whatever `count` is.
+   */
   constructor(count: number) {
     this.count = count;
-    const n = count + 1;
+    const n = Math.min(count + 1, 1024);
     this.flags = new Uint16Array(n);
     this.mapcount = new Int32Array(n);
     this.owner = new Int32Array(n).fill(NONE);
@@ -99,22 +112,28 @@ export class FrameTable {
     this.lruNext = new Int32Array(n).fill(NONE);
     this.lru = new Uint8Array(n);
     this.stamp = new Float64Array(n);
-    this.#free = new Int32Array(count);
-    // Lowest frame numbers are handed out first.
-    for (let k = 0; k < count; k++) this.#free[k] = count - k;
-    this.#nfree = count;
-    for (let f = 1; f <= count; f++) this.flags[f] = PG.free;
+  }
+
+  /** The highest frame number handed out so far: frames above it have never been used. */
+  get extent(): number {
+    return this.#extent;
   }
 
   /** Number of free frames. */
   get freeCount(): number {
-    return this.#nfree;
+    return this.#nfree + (this.count - this.#extent);
   }
 
   /** Takes a free frame, cleared (stamp 0), or returns {@linkcode NONE}. */
   alloc(): number {
-    if (this.#nfree === 0) return NONE;
-    const f = this.#free[--this.#nfree]!;
+    // The frames freed so far first, the last freed first; then the lowest never used, so frame
+    // numbers come out exactly as from a stack that held every frame, lowest on top.
+    let f: number;
+    if (this.#nfree > 0) f = this.#free[--this.#nfree]!;
+    else if (this.#extent < this.count) {
+      f = ++this.#extent;
+      if (f >= this.flags.length) this.#grow(f);
+    } else return NONE;
     this.flags[f] = 0;
     this.mapcount[f] = 0;
     this.owner[f] = NONE;
@@ -130,12 +149,27 @@ export class FrameTable {
     this.flags[f] = PG.free;
     this.owner[f] = NONE;
     this.swap[f] = NONE;
+    if (this.#nfree === this.#free.length) this.#free = grown(this.#free, this.#nfree, this.count);
     this.#free[this.#nfree++] = f;
+  }
+
+  /** Makes every per-frame array hold frame `f`. */
+  #grow(f: number): void {
+    const lim = this.count + 1;
+    this.flags = grown(this.flags, f, lim);
+    this.mapcount = grown(this.mapcount, f, lim);
+    this.owner = grown(this.owner, f, lim, NONE);
+    this.index = grown(this.index, f, lim);
+    this.swap = grown(this.swap, f, lim, NONE);
+    this.lruPrev = grown(this.lruPrev, f, lim, NONE);
+    this.lruNext = grown(this.lruNext, f, lim, NONE);
+    this.lru = grown(this.lru, f, lim);
+    this.stamp = grown(this.stamp, f, lim);
   }
 
   /** True when frame `f` is on the free stack. */
   isFree(f: number): boolean {
-    return (this.flags[f]! & PG.free) !== 0;
+    return f > this.#extent || (this.flags[f]! & PG.free) !== 0;
   }
 
   /** Puts frame `f` at the head of LRU list `list`. */

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { PageStamps } from "./page_stamps.ts";
 import type { Vma } from "./vma.ts";
 
 /** What backs an object: a disk file, tmpfs, System V shm, or a shared anonymous mapping. */
@@ -90,8 +91,8 @@ export class VmObject {
   readonly pages: Map<number, number> = new Map();
   /** Swap map of a swap-backed object: page index → swap slot. */
   readonly swap: Map<number, number> = new Map();
-  /** On-disk contents of a file: page index → stamp (absent: 0). */
-  readonly disk: Map<number, number> = new Map();
+  /** On-disk contents of a file: page index → stamp (absent: 0), as many pages as written. */
+  readonly disk: PageStamps = new PageStamps();
   /** `i_mmap`: every area mapping the object. */
   readonly mappings: Mappings = new Mappings();
   /** Still reachable by its name (false after `unlink`, and always for anonymous inodes). */

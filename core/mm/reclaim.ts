@@ -16,12 +16,20 @@ import { D, P, PTE_SWAP } from "./pte.ts";
 import { swapOutScan } from "./swap_out_scan.ts";
 import { reclaimUnmapped, shrinkLists, shrinkPage } from "./vmscan.ts";
 
+/** Makes the pending swap device (a warning when its slots do not fit). */
+function addPendingSwap(k: Kernel): void {
+  const size = k.swap.pending;
+  if (!k.swap.addPending()) {
+    k.report.warn(`swap: no room for ${size} more slots (at most 2^31 in all: 8 TiB of swap)`);
+  }
+}
+
 /** Reclaims up to `target` frames; returns how many were freed. */
 export function reclaim(k: Kernel, target: number): number {
   if (target <= 0 || k.reclaiming) return 0;
   k.reclaiming = true;
   k.ioLast = -2;
-  k.swap.addPending();
+  addPendingSwap(k);
   let got = 0;
   try {
     got = k.strategy.hasRmap ? shrinkLists(k, target) : swapOutScan(k, target);
@@ -38,7 +46,7 @@ export function reclaim(k: Kernel, target: number): number {
 export function reclaimPages(k: Kernel, mm: Mm, list: number[]): void {
   k.reclaiming = true;
   k.ioLast = -2;
-  k.swap.addPending();
+  addPendingSwap(k);
   try {
     for (let q = 0; q < list.length; q += 2) {
       const fr = list[q]!, v = list[q + 1]!;

@@ -2,7 +2,10 @@
  * Swap space: devices with slots and priorities, cluster allocation of contiguous slots, and the
  * per-slot state the machine needs (reference counts, swap cache, contents).
  *
- * Slots of all devices share one numbering: a device owns `[base, base + size)`. A slot's
+ * Slots of all devices share one numbering: a device owns `[base, base + size)`. The per-slot
+ * arrays cover the slots handed out so far and grow by doubling (`growable.ts`), and a device's
+ * cluster counts cover the clusters it has used, so a device of a terabyte that holds a few pages
+ * costs a few pages. A slot's
  * reference count (Linux's `swap_map` count) is the number of swap PTEs plus object swap-map
  * entries that hold it; the swap cache (`cache`) is separate, as `SWAP_HAS_CACHE` is. A slot is in
  * use while it has references or a swap-cache page.
@@ -14,9 +17,16 @@
  * @module
  */
 import { NONE } from "./frames.ts";
+import { grown, MIN_CAPACITY, reservedArray, resizeReserved } from "./growable.ts";
 
 /** Slots per allocation cluster (`SWAPFILE_CLUSTER`). */
 export const CLUSTER = 256;
+
+/**
+ * Slot numbers end here (exclusive): a slot is an `Int32Array` entry (in PTEs and frames), so all
+ * devices together hold at most 2^31 slots (8 TiB of swap).
+ */
+export const SLOT_LIMIT = 2 ** 31;
 
 /** One swap device. */
 export interface SwapDevice {
@@ -37,13 +47,21 @@ export interface SwapDevice {
   /** Next slot of the current cluster, and the cluster's end. */
   next: number;
   clusterEnd: number;
-  /** Slots in use per cluster. */
-  readonly clusterUsed: Int32Array;
+  /** Slots in use per cluster, for the clusters used so far (beyond: none in use). */
+  clusterUsed: Int32Array;
+  /** One past the highest slot of the device ever handed out, relative to `base`. */
+  top: number;
 }
 
 /** All swap devices of a machine. */
 export class SwapSpace {
-  /** Reference count per slot. */
+  /**
+   * Reference count per slot. The per-slot arrays cover the slots handed out so far and grow by
+   * doubling as more are; once a slot far beyond them is used (a device after a large, mostly
+   * unused one), they become views of resizable buffers that grow in place, so that the slots in
+   * between, never used, cost no memory. Either way they may be replaced: read them through the
+   * swap space (`swap.refs[s]`).
+   */
   refs: Int32Array = new Int32Array(0);
   /** Swap-cache frame per slot, or NONE. */
   cache: Int32Array = new Int32Array(0);
@@ -51,12 +69,15 @@ export class SwapSpace {
   stamp: Float64Array = new Float64Array(0);
   /** 1 while the slot is allocated. */
   inUse: Uint8Array = new Uint8Array(0);
-  /** Device index (in `#all`) of each slot. */
-  #dev: Int32Array = new Int32Array(0);
   /** Devices, enabled ones, in priority order (highest first, then oldest first). */
   readonly devices: SwapDevice[] = [];
-  #all: SwapDevice[] = [];
+  /** The same devices by base, for {@linkcode SwapSpace.deviceOf}. */
+  #byBase: SwapDevice[] = [];
   #end = 0;
+  /** Whether the per-slot arrays are resizable views (see `refs`). */
+  #sparse = false;
+  /** Slot numbers they may then grow to in place. */
+  #reserved = 0;
   /** Slot ranges of removed devices, by base. */
   #holes: { base: number; size: number }[] = [];
   #rr = 0;
@@ -76,32 +97,48 @@ export class SwapSpace {
     return this.#nextPrio--;
   }
 
-  /** Makes the pending device `swap` now, if there is one. */
-  addPending(): void {
-    if (this.pending > 0) {
-      const size = this.pending;
-      this.pending = 0;
-      this.add("swap", size, this.defaultPrio());
-    }
+  /** The priority {@linkcode SwapSpace.defaultPrio} gives next, without taking it. */
+  peekDefaultPrio(): number {
+    return this.#nextPrio;
   }
 
-  /** Adds a device of `size` slots; returns it. */
-  add(name: string, size: number, prio: number, dedicated = false): SwapDevice {
+  /**
+   * Makes the pending device `swap` now, if there is one; false when its slots would run past
+   * {@linkcode SLOT_LIMIT} (it is not made then).
+   */
+  addPending(): boolean {
+    if (this.pending === 0) return true;
+    const size = this.pending;
+    this.pending = 0;
+    if (this.add("swap", size, this.#nextPrio) === undefined) return false;
+    this.#nextPrio--;
+    return true;
+  }
+
+  /**
+   * Adds a device of `size` slots; returns it, or `undefined` when the slot numbers would run past
+   * {@linkcode SLOT_LIMIT}.
+   */
+  add(name: string, size: number, prio: number, dedicated = false): SwapDevice | undefined {
     // Slot numbers of removed devices are reused (first fit), so swapon/swapoff cycles do not
     // grow the slot arrays.
-    let base = -1;
+    let base = -1, hole = -1;
     for (let k = 0; k < this.#holes.length; k++) {
-      const h = this.#holes[k]!;
-      if (h.size < size) continue;
-      base = h.base;
-      if (h.size === size) this.#holes.splice(k, 1);
-      else this.#holes[k] = { base: h.base + size, size: h.size - size };
-      break;
+      if (this.#holes[k]!.size >= size) {
+        hole = k;
+        break;
+      }
     }
-    if (base < 0) {
+    if (hole >= 0) {
+      const h = this.#holes[hole]!;
+      base = h.base;
+      if (h.size === size) this.#holes.splice(hole, 1);
+      else this.#holes[hole] = { base: h.base + size, size: h.size - size };
+    } else {
+      if (this.#end + size > SLOT_LIMIT) return undefined;
       base = this.#end;
       this.#end += size;
-      this.#grow(this.#end);
+      if (this.#sparse && this.#end > this.#reserved) this.#reserve();
     }
     const d: SwapDevice = {
       name,
@@ -113,13 +150,13 @@ export class SwapSpace {
       removing: false,
       next: base,
       clusterEnd: base,
-      clusterUsed: new Int32Array(Math.ceil(size / CLUSTER)),
+      clusterUsed: new Int32Array(0),
+      top: 0,
     };
-    const idx = this.#all.length;
-    this.#all.push(d);
-    this.#dev.fill(idx, base, base + size);
     this.devices.push(d);
     this.devices.sort((a, b) => b.prio - a.prio || a.base - b.base);
+    this.#byBase.push(d);
+    this.#byBase.sort((a, b) => a.base - b.base);
     this.total += size;
     return d;
   }
@@ -128,6 +165,8 @@ export class SwapSpace {
   remove(d: SwapDevice): void {
     const k = this.devices.indexOf(d);
     if (k >= 0) this.devices.splice(k, 1);
+    const j = this.#byBase.indexOf(d);
+    if (j >= 0) this.#byBase.splice(j, 1);
     this.total -= d.size;
     this.#holes.push({ base: d.base, size: d.size });
     this.#holes.sort((a, b) => a.base - b.base);
@@ -146,29 +185,69 @@ export class SwapSpace {
     return this.devices.find((d) => d.name === name);
   }
 
-  /** The device of slot `slot`. */
+  /** The device of slot `slot` (an enabled device's slot). */
   deviceOf(slot: number): SwapDevice {
-    return this.#all[this.#dev[slot]!]!;
+    const ds = this.#byBase;
+    let lo = 0, hi = ds.length - 1;
+    // The last device whose base is at or below the slot.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ds[mid]!.base <= slot) lo = mid;
+      else hi = mid - 1;
+    }
+    return ds[lo]!;
   }
 
-  #grow(n: number): void {
-    if (n <= this.refs.length) return;
-    const cap = Math.max(n, this.refs.length * 2);
-    const refs = new Int32Array(cap);
-    refs.set(this.refs);
-    const cache = new Int32Array(cap).fill(NONE);
-    cache.set(this.cache);
-    const stamp = new Float64Array(cap);
-    stamp.set(this.stamp);
-    const inUse = new Uint8Array(cap);
-    inUse.set(this.inUse);
-    const dev = new Int32Array(cap);
-    dev.set(this.#dev);
+  /**
+   * New per-slot arrays that may grow to every slot number given out so far (at least double the
+   * last reservation: address space, not memory), holding what the old ones held. Only the slots
+   * devices have used are copied: a device's unused slots are zero (free) in both.
+   */
+  #reserve(): void {
+    this.#reserved = Math.min(SLOT_LIMIT, Math.max(this.#end, 2 * this.#reserved, 4096));
+    const n = this.inUse.length;
+    const refs = reservedArray(Int32Array, n, this.#reserved);
+    const cache = reservedArray(Int32Array, n, this.#reserved);
+    const stamp = reservedArray(Float64Array, n, this.#reserved);
+    const inUse = reservedArray(Uint8Array, n, this.#reserved);
+    for (const d of this.#byBase) {
+      const from = d.base, to = Math.min(n, d.base + d.top);
+      if (to <= from) continue;
+      refs.set(this.refs.subarray(from, to), from);
+      cache.set(this.cache.subarray(from, to), from);
+      stamp.set(this.stamp.subarray(from, to), from);
+      inUse.set(this.inUse.subarray(from, to), from);
+    }
     this.refs = refs;
     this.cache = cache;
     this.stamp = stamp;
     this.inUse = inUse;
-    this.#dev = dev;
+  }
+
+  /** Makes the per-slot arrays hold slot `s`. */
+  #grow(s: number): void {
+    // `cache` is not filled with NONE: a slot's entries are set when it is handed out, and no
+    // entry of a slot never handed out is read.
+    const len = this.inUse.length;
+    if (!this.#sparse && s < 2 * Math.max(len, MIN_CAPACITY)) {
+      this.refs = grown(this.refs, s, SLOT_LIMIT);
+      this.cache = grown(this.cache, s, SLOT_LIMIT);
+      this.stamp = grown(this.stamp, s, SLOT_LIMIT);
+      this.inUse = grown(this.inUse, s, SLOT_LIMIT);
+      return;
+    }
+    if (!this.#sparse) {
+      // A jump: from now on, in place.
+      this.#sparse = true;
+      this.#reserve();
+    }
+    // Beyond `s` by as many slots as are in use (at least MIN_CAPACITY): growth follows the slots
+    // used, not the slot numbers (a jump to a device far away adds little).
+    const n = Math.min(this.#reserved, s + 1 + Math.max(MIN_CAPACITY, this.used));
+    resizeReserved(this.refs, n);
+    resizeReserved(this.cache, n);
+    resizeReserved(this.stamp, n);
+    resizeReserved(this.inUse, n);
   }
 
   /**
@@ -210,11 +289,11 @@ export class SwapSpace {
     }
     if (s === NONE) {
       // A wholly free cluster next, else any free slot.
-      const nc = d.clusterUsed.length;
+      const nc = Math.ceil(d.size / CLUSTER), cu = d.clusterUsed;
       for (let k = 0; k < nc; k++) {
         const cs = d.base + k * CLUSTER;
         const ce = Math.min(cs + CLUSTER, d.base + d.size);
-        if (d.clusterUsed[k] === 0 && ce - cs === CLUSTER) {
+        if ((k < cu.length ? cu[k] : 0) === 0 && ce - cs === CLUSTER) {
           s = cs;
           d.next = cs + 1;
           d.clusterEnd = ce;
@@ -235,11 +314,15 @@ export class SwapSpace {
         );
       }
     }
+    if (s >= this.inUse.length) this.#grow(s);
     this.inUse[s] = 1;
     this.refs[s] = 0;
     this.cache[s] = NONE;
     d.used++;
-    d.clusterUsed[Math.floor((s - d.base) / CLUSTER)]!++;
+    if (s - d.base >= d.top) d.top = s - d.base + 1;
+    const c = Math.floor((s - d.base) / CLUSTER);
+    d.clusterUsed = grown(d.clusterUsed, c, Math.ceil(d.size / CLUSTER));
+    d.clusterUsed[c]!++;
     this.used++;
     return s;
   }

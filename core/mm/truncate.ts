@@ -27,7 +27,7 @@ export function truncatePages(k: Kernel, obj: VmObject, size: number): void {
   // Deleting the current entry while iterating a Map is safe and keeps the order (no copies:
   // these maps can hold thousands of entries). Neither release nor slotPut touches the maps.
   // forEach rather than for-of over entries: no [index, value] pair per entry.
-  const pages = obj.pages, swap = obj.swap, disk = obj.disk;
+  const pages = obj.pages, swap = obj.swap;
   pages.forEach((fr, idx) => {
     if (idx < keep) return;
     pages.delete(idx);
@@ -38,7 +38,5 @@ export function truncatePages(k: Kernel, obj: VmObject, size: number): void {
     swap.delete(idx);
     slotPut(k, slot);
   });
-  disk.forEach((_stamp, idx) => {
-    if (idx >= keep) disk.delete(idx);
-  });
+  obj.disk.deleteFrom(keep);
 }

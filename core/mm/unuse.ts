@@ -80,8 +80,9 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
       }
     }
   }
-  // Swap-cache pages left (readahead, or mapped pages still backed by the slot).
-  for (let slot = lo; slot < hi; slot++) {
+  // Swap-cache pages left (readahead, or mapped pages still backed by the slot); none beyond
+  // the highest slot ever handed out.
+  for (let slot = lo, end = lo + d.top; slot < end; slot++) {
     if (!sw.inUse[slot]) continue;
     const fr = sw.cache[slot]!;
     if (fr === NONE || sw.refs[slot]! > 0) continue;

@@ -25,8 +25,14 @@ export function swapon(k: Kernel, name: string, size: number, prio: number | und
     k.report.warn(`swapon ${name}: size ${size} holds no page`);
     return;
   }
+  if (k.swap.add(name, pages, prio ?? k.swap.peekDefaultPrio()) === undefined) {
+    k.report.warn(
+      `swapon ${name}: no room for ${pages} more slots (at most 2^31 in all: 8 TiB of swap)`,
+    );
+    return;
+  }
+  if (prio === undefined) k.swap.defaultPrio();
   k.swap.pending = 0;
-  k.swap.add(name, pages, prio ?? k.swap.defaultPrio());
 }
 
 /**
