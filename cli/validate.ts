@@ -9,6 +9,7 @@ import { Progress } from "./_progress.ts";
 import { readTrace } from "../trace/read.ts";
 import { formatHeader } from "../trace/text/stringify.ts";
 import { extensionOf } from "../trace/format.ts";
+import { headerKnobs } from "../analyze/replay.ts";
 
 const HELP = `Usage: vmreplay validate TRACE... [--json]
 
@@ -38,6 +39,13 @@ export async function main(args: string[]): Promise<number> {
       const t0 = performance.now();
       try {
         const reader = await readTrace(file, { batchSize: 8192 });
+        // The kernel settings of the header, as run checks them.
+        try {
+          headerKnobs(reader.header, file);
+        } catch (e) {
+          await reader.close();
+          throw e;
+        }
         let events = 0;
         for await (const b of reader.batches()) {
           events += b.length;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { TraceHeader } from "./event.ts";
+import { headerSizeProblem } from "../uapi/limits.ts";
 import { parseNumber } from "./syntax.ts";
 
 /** The header, or an error message with the 1-based column it is about. */
@@ -64,6 +65,10 @@ export function parseHeaderLine(line: string): HeaderResult {
           column: t.col,
           error: `Page size ${n} is not supported: only page=4096 is modelled`,
         };
+      }
+      if (key !== "page") {
+        const problem = headerSizeProblem(key, n);
+        if (problem !== undefined) return { column: t.col, error: problem };
       }
       header[key] = n;
     } else {

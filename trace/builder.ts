@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { RW_MAX, SWAP_MAX } from "../uapi/limits.ts";
 import { type Addr, type Advice, ADVICES, type Event, OPS, type TraceHeader } from "./event.ts";
 import { EventBatch } from "./batch.ts";
 import { checkFlagBits, checkName, parseFlags, parseNumber, parseProt } from "./syntax.ts";
@@ -397,14 +398,29 @@ export function randomEvents(seed: number, n: number): Event[] {
         break;
       case "read":
       case "write":
-        ev = { pid: p, op, object: pick(objects), offset: size(), len: size() };
+        {
+          // In range (limits.ts): one read/write moves at most RW_MAX, and ends below 2^53.
+          const len = Math.min(size(), RW_MAX);
+          ev = {
+            pid: p,
+            op,
+            object: pick(objects),
+            offset: Math.min(size(), 2 ** 53 - 1 - len),
+            len,
+          };
+        }
         break;
       case "unlink":
       case "fsync":
         ev = { pid: p, op, object: pick(objects) };
         break;
       case "swapon":
-        ev = { pid: 0, op, name: pick(["swap0", "zram0", "sda2"]), size: size() };
+        ev = {
+          pid: 0,
+          op,
+          name: pick(["swap0", "zram0", "sda2"]),
+          size: Math.min(size(), SWAP_MAX),
+        };
         if (rand() < 0.5) ev.prio = pick([-2, -1, 0, 5, 32767]);
         break;
       case "swapoff":

@@ -5,6 +5,7 @@
  * @module
  */
 import { ADVICES, type Event, OPS, PAGE_SIZE, SYSTEM_OPS } from "./event.ts";
+import { rwProblem, swaponSizeProblem } from "../uapi/limits.ts";
 import { checkFlagBits, checkName } from "./syntax.ts";
 
 const TWO57 = 2n ** 57n;
@@ -127,14 +128,14 @@ export function eventProblem(ev: Event): string | undefined {
         checkName(ev.object, "object"),
         numProblem(ev.offset, "OFFSET"),
         numProblem(ev.len, "LEN"),
-      );
+      ) ?? rwProblem(ev.offset, ev.len)?.message;
     case "unlink":
     case "fsync":
       return checkName(ev.object, "object");
     case "swapon":
       return all(
         checkName(ev.name, "name"),
-        numProblem(ev.size, "SIZE"),
+        numProblem(ev.size, "SIZE") ?? swaponSizeProblem(ev.size),
         ev.prio === undefined || Number.isSafeInteger(ev.prio) ? undefined : `Bad prio ${ev.prio}`,
       );
     case "swapoff":

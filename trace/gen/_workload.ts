@@ -8,6 +8,7 @@
  */
 import { type Event, PAGE_SIZE, type TraceHeader } from "../event.ts";
 import { Rng } from "../_rng.ts";
+import { MEM_MAX, MEM_OPTION_MIN, SWAP_MAX } from "../../uapi/limits.ts";
 import { lazyEvents, type ParamSpec, type Workload } from "./workload.ts";
 import { swapon } from "./_events.ts";
 
@@ -59,7 +60,9 @@ export function machineParams(
       kind: "size",
       default: (p) => pagesToBytes(mem(p)),
       defaultText: memText,
-      min: 16 * PAGE_SIZE,
+      min: MEM_OPTION_MIN,
+      max: MEM_MAX,
+      maxText: "4T, the largest machine",
     },
     {
       name: "swap",
@@ -68,6 +71,8 @@ export function machineParams(
       default: (p) => pagesToBytes(swap(p)),
       defaultText: swapText,
       min: PAGE_SIZE,
+      max: SWAP_MAX,
+      maxText: "4T, the largest swap device",
     },
     { name: "seed", description: "random seed", kind: "int", default: 1 },
   ];

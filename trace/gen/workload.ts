@@ -116,8 +116,9 @@ export function resolveParams(
     let v: number;
     if (raw === undefined) {
       // A computed default never falls below the minimum (tiny workloads get the smallest machine).
+      // Nor above the maximum (huge workloads get the largest machine).
       v = typeof spec.default === "function"
-        ? Math.max(spec.min ?? 0, spec.default(out))
+        ? Math.min(spec.max ?? Infinity, Math.max(spec.min ?? 0, spec.default(out)))
         : spec.default;
     } else {
       v = typeof raw === "number" ? raw : parseParam(spec, raw);

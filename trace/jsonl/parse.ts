@@ -8,6 +8,7 @@
 import { z } from "npm:zod@4.6.7";
 import { mmapOffsetProblem } from "../check.ts";
 import { type Addr, ADVICES, type Event, type OpName, OPS, type TraceHeader } from "../event.ts";
+import { headerSizeProblem, rwProblem, swaponSizeProblem } from "../../uapi/limits.ts";
 import {
   ADDR_LIMIT,
   checkFlagBits,
@@ -94,6 +95,25 @@ const name = (kind: "object" | "name" | "label") =>
   });
 
 const line = z.number().optional();
+
+/** A read/write's OFFSET and LEN in their ranges (`limits.ts`). */
+function rwRange(e: { offset: number; len: number }, ctx: z.RefinementCtx): void {
+  const problem = rwProblem(e.offset, e.len);
+  if (problem !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: [problem.field === "LEN" ? "len" : "offset"],
+      message: problem.message,
+    });
+  }
+}
+
+/** A header's `mem` or `swap` in its range (`limits.ts`). */
+const headerSize = (key: "mem" | "swap") =>
+  size.superRefine((n, ctx) => {
+    const problem = headerSizeProblem(key, n);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  });
 const range = { pid, addr, len: size, line };
 
 /** One zod schema per op, each a strict object (unknown fields are errors). */
@@ -138,7 +158,7 @@ export const EVENT_SCHEMAS: Record<OpName, z.ZodType<Event>> = {
     offset: size,
     len: size,
     line,
-  }),
+  }).superRefine(rwRange),
   write: z.strictObject({
     pid,
     op: z.literal("write"),
@@ -146,14 +166,17 @@ export const EVENT_SCHEMAS: Record<OpName, z.ZodType<Event>> = {
     offset: size,
     len: size,
     line,
-  }),
+  }).superRefine(rwRange),
   unlink: z.strictObject({ pid, op: z.literal("unlink"), object: name("object"), line }),
   fsync: z.strictObject({ pid, op: z.literal("fsync"), object: name("object"), line }),
   swapon: z.strictObject({
     pid: sysPid,
     op: z.literal("swapon"),
     name: name("name"),
-    size,
+    size: size.superRefine((n, ctx) => {
+      const problem = swaponSizeProblem(n);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    }),
     prio: z.number().int("expected an integer priority").optional(),
     line,
   }),
@@ -164,8 +187,8 @@ export const EVENT_SCHEMAS: Record<OpName, z.ZodType<Event>> = {
 
 const headerSchema = z.strictObject({
   vmtrace: z.literal(1, { error: "unsupported vmtrace version (this reader knows version 1)" }),
-  mem: size.optional(),
-  swap: size.optional(),
+  mem: headerSize("mem").optional(),
+  swap: headerSize("swap").optional(),
   page: z.literal(4096, { error: "only page=4096 is modelled" }).optional(),
   extra: z.record(z.string(), z.string()).optional(),
 });

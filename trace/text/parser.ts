@@ -14,6 +14,7 @@ import { checkFlagBits, checkName } from "../syntax.ts";
 import { parseHeaderLine } from "../_header.ts";
 import { CR, fastAccess, HASH, HEX, NL, SP, TAB, TWO45 } from "./_fast.ts";
 import { MAX_LINE } from "../_lines.ts";
+import { rwProblem, SWAP_MAX, swaponSizeProblem } from "../../uapi/limits.ts";
 
 export { MAX_LINE };
 
@@ -165,6 +166,13 @@ export class TextParser {
       if (batch.length >= batch.capacity) {
         this.#pos = pos;
         return true;
+      }
+      if (chunk[pos] === NL) {
+        // A blank line: nothing to parse (runs of them, as in a padded or hostile file, cost one
+        // test each).
+        this.lineNo++;
+        pos++;
+        continue;
       }
       if (hasHeader) {
         const next = fastAccess(chunk, pos, n, batch, this.lineNo + 1);
@@ -388,7 +396,7 @@ export class TextParser {
         this.#need(op, "OBJECT");
         batch.str[i] = batch.addString(this.#name("object"));
         batch.n1[i] = this.#num(op, "OFFSET");
-        batch.n2[i] = this.#num(op, "LEN");
+        this.#rwCheck(this.#ts, batch.n1[i]!, this.#num(op, "LEN"), batch, i);
         break;
       case Op.unlink:
       case Op.fsync:
@@ -399,6 +407,7 @@ export class TextParser {
         this.#need(op, "NAME");
         batch.str[i] = batch.addString(this.#name("name"));
         batch.n1[i] = this.#num(op, "SIZE");
+        if (batch.n1[i]! > SWAP_MAX) this.#fail(this.#ts, swaponSizeProblem(batch.n1[i]!)!);
         if (this.#next()) {
           batch.n2[i] = this.#prio();
           batch.small[i] = HAS_PRIO;
@@ -545,6 +554,15 @@ export class TextParser {
     if (this.#np >= TWO45) {
       this.#fail(this.#ts, `Address '${this.#tok()}' for ${what} is beyond the 2^57 address space`);
     }
+  }
+
+  /** Stores a read/write LEN after checking it and its OFFSET (which starts at `offAt`). */
+  #rwCheck(offAt: number, offset: number, len: number, batch: EventBatch, i: number): void {
+    const problem = rwProblem(offset, len);
+    if (problem !== undefined) {
+      this.#fail(problem.field === "LEN" ? this.#ts : offAt, problem.message);
+    }
+    batch.n2[i] = len;
   }
 
   /** Requires a number argument below 2^53 and returns it. */

@@ -12,6 +12,7 @@ import { mmapOffsetProblem } from "../check.ts";
 import { TraceError } from "../error.ts";
 import type { ChunkReader, FormDecoder } from "../_io.ts";
 import { parseHeaderLine } from "../_header.ts";
+import { rwProblem, swaponSizeProblem } from "../../uapi/limits.ts";
 import {
   ADDR_OPS,
   BLOCK_HAS_LENGTHS,
@@ -820,6 +821,12 @@ export class VmtbDecoder implements FormDecoder {
     if (op === Op.mmap && (small & HAS_OFFSET) !== 0) {
       const problem = mmapOffsetProblem(n2);
       if (problem !== undefined) throw this.#error(`Event ${count} ('mmap'): ${problem}`, count);
+    }
+    if (op === Op.read || op === Op.write || op === Op.swapon) {
+      const problem = op === Op.swapon ? swaponSizeProblem(n1) : rwProblem(n1, n2)?.message;
+      if (problem !== undefined) {
+        throw this.#error(`Event ${count} ('${OPS[op]}'): ${problem}`, count);
+      }
     }
     b.page2[i] = page2;
     b.off2[i] = off2;
