@@ -112,6 +112,14 @@ export async function main(args: string[]): Promise<number> {
         stderr: "inherit",
       }).output();
       let stats: ImportStats | undefined;
+      // The program could not be run or traced: the tool failed and the log holds nothing usable.
+      const untraced = () =>
+        new InputError(
+          `vmreplay capture: '${
+            command.join(" ")
+          }' could not be traced (${tool} exited with status ` +
+            `${status.code} and recorded nothing); no trace written`,
+        );
       try {
         stats = v.accesses
           ? await importLackeyFile(raw, output, header, {
@@ -121,6 +129,8 @@ export async function main(args: string[]): Promise<number> {
           })
           : await importStraceFile(raw, output, header, { name: raw, touch });
       } catch (e) {
+        // An empty log (nothing recorded) is an ImportError of its own; a failed tool says more.
+        if (e instanceof ImportError && e.line === 0 && !status.success) throw untraced();
         if (e instanceof ImportError) throw new InputError(e.message);
         if (e instanceof Deno.errors.NotFound && e.message.startsWith(`${output}: `)) {
           throw new InputError(e.message); // OUT's directory does not exist
@@ -132,12 +142,7 @@ export async function main(args: string[]): Promise<number> {
       }
       if (stats && stats.events === 0 && !status.success) {
         await Deno.remove(output).catch(() => {});
-        throw new InputError(
-          `vmreplay capture: '${
-            command.join(" ")
-          }' could not be traced (${tool} exited with status ` +
-            `${status.code} and recorded nothing); no trace written`,
-        );
+        throw untraced();
       }
       if (!v.quiet && stats) {
         const what = v.accesses

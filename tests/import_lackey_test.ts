@@ -209,6 +209,27 @@ Deno.test("import lackey: malformed access lines stop with FILE:LINE: message", 
   await rejects(importAll(enc(" S 1000,4 x\n")), /t\.lackey:1: expected a decimal size/);
 });
 
+Deno.test("import lackey: binary data, an empty file, text that is not lackey's and endless lines are refused", async () => {
+  const garbage = new Uint8Array(100000);
+  for (let i = 0; i < garbage.length; i++) garbage[i] = (i * 2654435761) >>> 24;
+  await rejects(importAll(garbage), /^ImportError: t\.lackey:1: binary data, not Valgrind lackey/);
+  await rejects(
+    importAll(enc("")),
+    /^ImportError: t\.lackey: no Valgrind lackey output in 0 lines/,
+  );
+  await rejects(
+    importAll(enc("hello\nworld\n")),
+    /t\.lackey: no Valgrind lackey output in 2 lines/,
+  );
+  await rejects(
+    importAll(enc(" L 1000,4\n" + "x".repeat(3 << 20))),
+    /t\.lackey:2: line longer than 1048576 bytes/,
+  );
+  // Program output between lackey lines, binary or not, stays a warning.
+  const { stats } = await importAll(enc(" L 1000,4\n\u0001\u0002\n L 1000,4\n"));
+  equal(stats.warnings, 1);
+});
+
 Deno.test("import lackey: a log cut short in its last line is imported with a warning", async () => {
   const { events, stats } = await importAll(enc(" L 1000,4\n S 2000,8\nI  30"));
   deepStrictEqual(events.map((e) => e.op), ["mmap", "r", "w", "exit"]);

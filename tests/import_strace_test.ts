@@ -272,6 +272,53 @@ Deno.test("import strace: a child that speaks before its parent's fork returns i
   equal(stats.warnings, 0);
 });
 
+Deno.test("import strace: a vfork child that exits before its parent resumes is forked once", async () => {
+  const { lines, stats } = await importText(
+    [
+      "100 vfork( <unfinished ...>",
+      "102 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x10000",
+      "102 exit_group(0) = ?",
+      "102 +++ exited with 0 +++",
+      "100 <... vfork resumed>) = 102",
+      "100 exit_group(0) = ?",
+      "100 +++ exited with 0 +++",
+    ].join("\n"),
+    { touch: "none" },
+  );
+  deepStrictEqual(lines, [
+    "100 clone 102",
+    "102 mmap 0x10000 4K r-- private,anon",
+    "102 exit",
+    "100 exit",
+  ]);
+  equal(stats.warnings, 0);
+  // The same with fork (its own address space) and clone.
+  for (const call of ["fork()", "clone(child_stack=NULL, flags=SIGCHLD"]) {
+    const name = call.slice(0, call.indexOf("("));
+    const r = await importText(
+      [
+        `100 ${call} <unfinished ...>`,
+        "102 +++ exited with 0 +++",
+        `100 <... ${name} resumed>) = 102`,
+      ].join("\n"),
+      { touch: "none" },
+    );
+    deepStrictEqual(r.lines, ["100 fork 102", "102 exit"], call);
+  }
+});
+
+Deno.test("import strace: an empty file or one without strace lines is refused", async () => {
+  await rejects(importText(""), /^ImportError: t\.strace: no strace output in 1 lines/);
+  await rejects(
+    importText("strace: Process 5 attached\n"),
+    /^ImportError: t\.strace: no strace output in 2 lines/,
+  );
+  await rejects(
+    importText("\u0000\u0001garbage\n"),
+    /^ImportError: t\.strace:1: expected a strace line .*found '\\x00\\x01garbage'/,
+  );
+});
+
 Deno.test("import strace: System V shm and memfd become objects", async () => {
   const { lines } = await importText(
     [

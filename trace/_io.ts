@@ -1,15 +1,17 @@
 /**
  * Bytes in, for every reader of the package: {@linkcode ByteSource} (what a caller hands in: a
  * stream, an iterable of chunks or bytes in memory), {@linkcode ChunkReader} (the pull reader the
- * form decoders take: a file read into one reused buffer, bytes in memory, any `ReadableStream`,
- * gzip decompression of any of them, with stream errors turned into {@linkcode TraceError}s that
- * name the file), and {@linkcode FormDecoder}, the interface each form's reader implements.
+ * form decoders take: a file read into one reused buffer, bytes in memory, any byte source, gzip
+ * decompression of any of them, bounded by `inflate.ts`, with read errors turned into
+ * {@linkcode TraceError}s that name the file), and {@linkcode FormDecoder}, the interface each
+ * form's reader implements.
  *
  * @module
  */
 import type { EventBatch } from "./batch.ts";
 import type { TraceHeader } from "./event.ts";
 import { TraceError } from "./error.ts";
+import { gunzipChunks } from "./inflate.ts";
 
 /** A source of bytes: an open file, a stream, or bytes already in memory. */
 export type ByteSource =
@@ -46,15 +48,16 @@ const CHUNK = 1 << 20;
 
 /**
  * Reads a trace file in chunks of up to 1 MiB into one reused buffer. A file that cannot be opened
- * or read throws a {@linkcode TraceError} naming it (a missing one, `Deno.errors.NotFound`).
+ * or read throws a {@linkcode TraceError} naming it `name` (default: its path; a missing one,
+ * `Deno.errors.NotFound`).
  */
-export async function fileReader(path: string): Promise<ChunkReader> {
+export async function fileReader(path: string, name = path): Promise<ChunkReader> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path, { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw e;
-    throw new TraceError(path, 0, 0, `Cannot open the trace: ${(e as Error).message}`);
+    throw new TraceError(name, 0, 0, `Cannot open the trace: ${(e as Error).message}`);
   }
   const buf = new Uint8Array(CHUNK);
   let closed = false;
@@ -65,7 +68,7 @@ export async function fileReader(path: string): Promise<ChunkReader> {
       try {
         n = await file.read(buf);
       } catch (e) {
-        throw new TraceError(path, 0, 0, `Cannot read the trace: ${(e as Error).message}`);
+        throw new TraceError(name, 0, 0, `Cannot read the trace: ${(e as Error).message}`);
       }
       if (n === null) return null;
       return buf.subarray(0, n);
@@ -75,7 +78,7 @@ export async function fileReader(path: string): Promise<ChunkReader> {
       try {
         return await file.read(dst);
       } catch (e) {
-        throw new TraceError(path, 0, 0, `Cannot read the trace: ${(e as Error).message}`);
+        throw new TraceError(name, 0, 0, `Cannot read the trace: ${(e as Error).message}`);
       }
     },
     close() {
@@ -104,53 +107,41 @@ export function bytesReader(bytes: Uint8Array): ChunkReader {
   };
 }
 
-/** Chunks of a `ReadableStream`; stream errors become a {@linkcode TraceError} naming `name`. */
-export function streamReader(
-  stream: ReadableStream<Uint8Array>,
+/**
+ * Decompresses a gzip reader, bounded (`inflate.ts`): a truncated or corrupt stream, or one that
+ * inflates past `limit` bytes, throws a TraceError naming `name` (`hint`: how to raise the limit).
+ */
+export function gunzipReader(
+  src: ChunkReader,
   name: string,
-  what = "Read error",
+  limit?: number,
+  hint?: string,
 ): ChunkReader {
-  const reader = stream.getReader();
+  async function* compressed(): AsyncGenerator<Uint8Array> {
+    while (true) {
+      const c = await src.read();
+      if (c === null) return;
+      yield c;
+    }
+  }
+  const out = gunzipChunks(compressed(), name, limit, hint);
+  let done = false;
   return {
     async read() {
-      try {
-        const { done, value } = await reader.read();
-        return done ? null : value;
-      } catch (e) {
-        throw new TraceError(name, 0, 0, `${what}: ${(e as Error).message}`);
+      if (done) return null;
+      const r = await out.next();
+      if (r.done) {
+        done = true;
+        return null;
       }
+      return r.value;
     },
     async close() {
-      await reader.cancel().catch(() => {});
-    },
-  };
-}
-
-/** The reader as a `ReadableStream` (its chunks copied, since the reader may reuse them). */
-export function readerStream(src: ChunkReader): ReadableStream<Uint8Array<ArrayBuffer>> {
-  return new ReadableStream<Uint8Array<ArrayBuffer>>({
-    async pull(ctl) {
-      try {
-        const c = await src.read();
-        if (c === null) {
-          ctl.close();
-          await src.close();
-        } else ctl.enqueue(c.slice());
-      } catch (e) {
-        ctl.error(e);
-        await src.close();
-      }
-    },
-    async cancel() {
+      done = true;
+      await out.return(undefined);
       await src.close();
     },
-  }, { highWaterMark: 0 });
-}
-
-/** Decompresses a gzip reader; a truncated or corrupt stream throws a TraceError naming `name`. */
-export function gunzipReader(src: ChunkReader, name: string): ChunkReader {
-  const stream = readerStream(src).pipeThrough(new DecompressionStream("gzip"));
-  return streamReader(stream, name, "Truncated or corrupt gzip data");
+  };
 }
 
 /** Turns a {@linkcode ByteSource} into an async iterable of byte chunks. */
@@ -211,16 +202,9 @@ export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
     throw e;
   }
   if (path.endsWith(".gz")) {
-    // A gzip-compressed input is decompressed as it streams (the stream closes the file).
-    try {
-      yield* file.readable.pipeThrough(new DecompressionStream("gzip"));
-    } catch (e) {
-      // The decompressor's own TypeError names neither the file nor what is wrong with it.
-      if (e instanceof TypeError) {
-        throw new TraceError(path, 0, 0, `Truncated or corrupt gzip data: ${e.message}`);
-      }
-      throw e;
-    }
+    // A gzip-compressed input is decompressed as it streams, bounded (`inflate.ts`; the stream
+    // closes the file).
+    yield* gunzipChunks(file.readable, path);
     return;
   }
   try {

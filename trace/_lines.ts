@@ -12,6 +12,12 @@ import { type ByteSource, type ChunkReader, readerOf } from "./_io.ts";
 export const MAX_LINE = 64 * 1024;
 
 /**
+ * Longest line the importers take (1 MiB): a longer one is not strace or lackey output (binary
+ * data, or a file without line breaks), and is refused before it fills memory.
+ */
+export const MAX_IMPORT_LINE = 1 << 20;
+
+/**
  * Splits a {@linkcode ChunkReader} into lines (as strings), with their 1-based numbers. Each chunk is decoded
  * once, up to its last line break, and lines are cut from that text: {@linkcode LineReader.lineSync}
  * gives the next line without a promise when it is already decoded. A `\r` before the `\n` is
@@ -38,8 +44,18 @@ export class LineReader {
     this.#max = maxLine;
   }
 
-  /** The next line if it is decoded already, else undefined (then call `line`). */
-  lineSync(): string | undefined {
+  /**
+   * The next line if it is decoded already, else undefined (then call `line`). With `skipBlank`,
+   * empty lines are counted and passed over without making a string each.
+   */
+  lineSync(skipBlank = false): string | undefined {
+    if (skipBlank) {
+      const t = this.#text;
+      let p = this.#tpos;
+      while (t.charCodeAt(p) === 10) p++;
+      this.lineNo += p - this.#tpos;
+      this.#tpos = p;
+    }
     const nl = this.#text.indexOf("\n", this.#tpos);
     if (nl < 0) return undefined;
     const s = this.#text.slice(this.#tpos, nl);
@@ -47,10 +63,10 @@ export class LineReader {
     return this.#emit(s);
   }
 
-  /** The next line without its line break, or null at the end. */
-  async line(): Promise<string | null> {
+  /** The next line without its line break (see `lineSync`), or null at the end. */
+  async line(skipBlank = false): Promise<string | null> {
     while (true) {
-      const s = this.lineSync();
+      const s = this.lineSync(skipBlank);
       if (s !== undefined) return s;
       if (this.#eof) {
         if (this.#carryLen === 0) return null;
@@ -113,7 +129,9 @@ export class LineReader {
 }
 
 /**
- * Yields the lines of `src` as strings (UTF-8, invalid bytes replaced), without line breaks.
+ * Yields the lines of `src` as strings (UTF-8, invalid bytes replaced), without line breaks. A line
+ * longer than `maxLine` bytes (default {@linkcode MAX_IMPORT_LINE}) is a {@linkcode TraceError}
+ * naming `name` and its line, thrown before the line fills memory.
  *
  * @example
  * ```ts
@@ -123,9 +141,13 @@ export class LineReader {
  * if (out.join("|") !== "x|y") throw new Error(out.join("|"));
  * ```
  */
-export async function* readLines(src: ByteSource, name = "<input>"): AsyncIterable<string> {
+export async function* readLines(
+  src: ByteSource,
+  name = "<input>",
+  maxLine: number = MAX_IMPORT_LINE,
+): AsyncIterable<string> {
   const reader = readerOf(src);
-  const lines = new LineReader(reader, name, Infinity);
+  const lines = new LineReader(reader, name, maxLine);
   try {
     for (let l; (l = lines.lineSync() ?? await lines.line()) !== null;) yield l;
   } finally {

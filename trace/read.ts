@@ -26,6 +26,21 @@ import { VmtbDecoder } from "./vmtb/mod.ts";
 export interface ReadTraceOptions {
   /** Events per batch (default 4096). */
   batchSize?: number;
+  /**
+   * Most bytes a gzip-compressed trace may inflate to (default: `inflate.ts`'s `maxInflate()`,
+   * 16 GiB unless `VMREPLAY_MAX_INFLATE` says otherwise); past it, a TraceError.
+   */
+  maxInflate?: number;
+  /** How to raise that limit, said in its error (default: the environment variable). */
+  maxInflateHint?: string;
+}
+
+/** Options for {@linkcode readTrace}. */
+export interface ReadTraceFileOptions extends ReadTraceOptions {
+  /** The name messages give the trace (default: its path). */
+  name?: string;
+  /** The format (default: from the extension of `name`, else of the path). */
+  format?: TraceFormat;
 }
 
 /** Options for {@linkcode readTraceBytes}. */
@@ -76,9 +91,10 @@ async function open(
   src: ChunkReader,
   name: string,
   format: TraceFormat,
-  batchSize: number,
+  opts: ReadTraceOptions,
 ): Promise<TraceReader> {
-  const source = format.gzip ? gunzipReader(src, name) : src;
+  const batchSize = opts.batchSize ?? 4096;
+  const source = format.gzip ? gunzipReader(src, name, opts.maxInflate, opts.maxInflateHint) : src;
   let decoder: FormDecoder;
   let header: TraceHeader;
   try {
@@ -135,9 +151,13 @@ async function open(
  * await Deno.remove(path);
  * ```
  */
-export async function readTrace(path: string, opts: ReadTraceOptions = {}): Promise<TraceReader> {
-  const format = formatFromName(path);
-  return await open(await fileReader(path), path, format, opts.batchSize ?? 4096);
+export async function readTrace(
+  path: string,
+  opts: ReadTraceFileOptions = {},
+): Promise<TraceReader> {
+  const name = opts.name ?? path;
+  const format = opts.format ?? formatFromName(opts.name ?? path);
+  return await open(await fileReader(path, name), name, format, opts);
 }
 
 /**
@@ -159,7 +179,7 @@ export async function readTraceBytes(
   opts: ReadTraceBytesOptions,
 ): Promise<TraceReader> {
   const format = opts.format ?? formatFromName(opts.name);
-  return await open(bytesReader(bytes), opts.name, format, opts.batchSize ?? 4096);
+  return await open(bytesReader(bytes), opts.name, format, opts);
 }
 
 /**
@@ -182,8 +202,9 @@ export async function readTraceBytes(
  */
 export async function validateTrace(
   path: string,
+  opts: ReadTraceFileOptions = {},
 ): Promise<{ header: TraceHeader; events: number }> {
-  const reader = await readTrace(path, { batchSize: 8192 });
+  const reader = await readTrace(path, { batchSize: 8192, ...opts });
   let events = 0;
   for await (const b of reader.batches()) events += b.length;
   return { header: reader.header, events };

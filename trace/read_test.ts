@@ -162,14 +162,14 @@ Deno.test("readTraceBytes() reports CSV errors with line and column", async () =
   await fails(
     head + "1,w,0x1000\n",
     "t.csv",
-    "t.csv:3: Expected 7 CSV fields as in the header row, found 3",
+    "t.csv:3:11: Expected 7 CSV fields as in the header row, found 3",
   );
   await fails(
     head + '1,mmap,0x0,4K,rw-,"private,\nanon",\n',
     "t.csv",
-    "t.csv:3: Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
+    "t.csv:3:19: Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
   );
-  await fails("pid,op\n1,w\n", "t.csv", "t.csv:2: Missing field 'addr' of 'w'");
+  await fails("pid,op\n1,w\n", "t.csv", "t.csv:2:4: Missing field 'addr' of 'w'");
 });
 
 Deno.test("readTrace() rejects an unknown extension and a missing file", async () => {

@@ -10,7 +10,7 @@ import { TraceError } from "../error.ts";
 import type { ChunkReader, FormDecoder } from "../_io.ts";
 import { LineReader } from "../_lines.ts";
 import { parseHeaderLine } from "../_header.ts";
-import { CSV_COLUMNS, csvFieldColumn, eventFromCsvCells } from "./parse.ts";
+import { CSV_COLUMNS, csvFieldColumn, csvLineColumns, eventFromCsvCells } from "./parse.ts";
 
 /**
  * CSV through csv-parse, a block of lines at a time. Trace CSV never needs a line break inside a
@@ -38,7 +38,7 @@ export class CsvDecoder implements FormDecoder {
       return p;
     }
     while (true) {
-      const text = this.#lines.lineSync() ?? await this.#lines.line();
+      const text = this.#lines.lineSync(true) ?? await this.#lines.line(true);
       if (text === null) return null;
       const t = text.trimStart();
       if (t === "" || t.startsWith("#")) continue;
@@ -47,30 +47,27 @@ export class CsvDecoder implements FormDecoder {
   }
 
   #parse(text: string, firstLine: number, lines: number): string[][] {
+    // The quote that opens a field the line never closes, if any.
+    const spans = () =>
+      new TraceError(
+        this.#name,
+        firstLine,
+        csvLineColumns(text, 0).quote || 1,
+        "Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
+      );
     try {
       const rows = csvParseSync(text, { relax_column_count: true, trim: true }) as string[][];
-      if (rows.length !== lines) {
-        throw new TraceError(
-          this.#name,
-          firstLine,
-          0,
-          "Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
-        );
-      }
+      if (rows.length !== lines) throw spans();
       return rows;
     } catch (e) {
       if (e instanceof TraceError) throw e;
       const err = e as Error & { lines?: number; code?: string };
-      if (err.code === "CSV_QUOTE_NOT_CLOSED") {
-        throw new TraceError(
-          this.#name,
-          firstLine,
-          0,
-          "Bad CSV: a quoted field spans lines (trace CSV has one event per line)",
-        );
-      }
+      if (err.code === "CSV_QUOTE_NOT_CLOSED") throw spans();
       const line = firstLine + Math.max(0, (err.lines ?? 1) - 1);
-      throw new TraceError(this.#name, line, 0, `Bad CSV: ${err.message}`);
+      // csv-parse names the field (0-based) where it stopped: the column is where that field starts.
+      const field = /\bfield (\d+)/.exec(err.message);
+      const col = field ? csvLineColumns(text, Number(field[1])).field : 1;
+      throw new TraceError(this.#name, line, col, `Bad CSV: ${err.message}`);
     }
   }
 
@@ -142,10 +139,11 @@ export class CsvDecoder implements FormDecoder {
         ? this.#parse(text, lineNos[k]!, 1)[0]!
         : text.split(",").map((c) => c.trim());
       if (cells.length !== columns.length) {
+        // Where the first field too many starts, or the end of a line one short.
         throw new TraceError(
           this.#name,
           lineNos[k]!,
-          0,
+          csvLineColumns(text, columns.length).field,
           `Expected ${columns.length} CSV fields as in the header row, found ${cells.length}`,
         );
       }

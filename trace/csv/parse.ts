@@ -71,7 +71,8 @@ export function eventFromCsvCells(
 const INTEGER = /^-?[0-9]+$/;
 
 /**
- * The 1-based column where the cell of `field` starts in a raw CSV line, or 0 when unknown.
+ * The 1-based column where the cell of `field` starts in a raw CSV line: 1 when no field is
+ * named, the end of the line + 1 when the header row has no column for it.
  *
  * @example
  * ```ts
@@ -82,8 +83,10 @@ const INTEGER = /^-?[0-9]+$/;
  * ```
  */
 export function csvFieldColumn(raw: string, columns: string[], field: string | undefined): number {
-  const k = field === undefined ? -1 : columns.indexOf(field);
-  if (k < 0) return 0;
+  if (field === undefined) return 1;
+  const k = columns.indexOf(field);
+  // A field the header row has no column for would come after the row's last cell.
+  if (k < 0) return raw.length + 1;
   let cell = 0, quoted = false;
   for (let i = 0; i < raw.length; i++) {
     if (cell === k) return i + 1;
@@ -92,4 +95,30 @@ export function csvFieldColumn(raw: string, columns: string[], field: string | u
     else if (c === "," && !quoted) cell++;
   }
   return cell === k ? raw.length + 1 : 0;
+}
+
+/**
+ * Where a CSV line goes wrong for the reader, as a 1-based column: the quote that opens a field
+ * the line never closes (`quote`), and the start of field `k` (0-based; the end of the line + 1
+ * when the line has fewer fields), for a line with too many or too few fields.
+ *
+ * @example
+ * ```ts
+ * import { csvLineColumns } from "./parse.ts";
+ * const c = csvLineColumns('1,w,"0x1000,8', 2);
+ * if (c.quote !== 5 || c.field !== 5) throw new Error(JSON.stringify(c));
+ * if (csvLineColumns("1,w", 5).field !== 4) throw new Error("past the end");
+ * ```
+ */
+export function csvLineColumns(raw: string, k: number): { quote: number; field: number } {
+  let cell = 0, quoted = false, open = 0, field = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (cell === k && field === 0) field = i + 1;
+    const c = raw[i];
+    if (c === '"') {
+      quoted = !quoted;
+      if (quoted) open = i + 1;
+    } else if (c === "," && !quoted) cell++;
+  }
+  return { quote: quoted ? open : 0, field: field || raw.length + 1 };
 }

@@ -93,12 +93,12 @@ export function recordWarning(stats: ImportStats, line: number, message: string)
 export class ImportError extends Error {
   /** The input's name. */
   readonly file: string;
-  /** 1-based line. */
+  /** 1-based line, or 0 when the error is about the whole input. */
   readonly line: number;
 
-  /** Makes the error for `file`, `line`. */
+  /** Makes the error for `file`, `line` (0: the whole input, `FILE: message`). */
   constructor(file: string, line: number, message: string) {
-    super(`${file}:${line}: ${message}`);
+    super(`${file}${line > 0 ? `:${line}` : ""}: ${message}`);
     this.name = "ImportError";
     this.file = file;
     this.line = line;

@@ -62,7 +62,7 @@ export class JsonlDecoder implements FormDecoder {
         line = this.#firstLine;
         this.#first = null;
       } else {
-        text = this.#lines.lineSync() ?? await this.#lines.line();
+        text = this.#lines.lineSync(true) ?? await this.#lines.line(true);
         line = this.#lines.lineNo;
       }
       if (text === null) return false;

@@ -18,8 +18,10 @@ import { EventBatch } from "../../batch.ts";
 import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../../event.ts";
 import { type Area, AreaMap } from "../area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
+import { printable } from "../../printable.ts";
 import { type ByteSource, chunksOf } from "../../_io.ts";
 import { ValgrindSyscalls } from "./syscalls.ts";
+import { MAX_IMPORT_LINE } from "../../_lines.ts";
 
 /** Options of {@linkcode LackeyImporter}. */
 export interface LackeyImportOptions {
@@ -223,6 +225,7 @@ export class LackeyImporter {
     if (this.#carry) {
       const nl = buf.indexOf(10);
       if (nl < 0) {
+        if (this.#carry.length + n > MAX_IMPORT_LINE) this.#tooLong();
         const joined = new Uint8Array(this.#carry.length + n);
         joined.set(this.#carry);
         joined.set(buf, this.#carry.length);
@@ -239,6 +242,7 @@ export class LackeyImporter {
     // Only whole lines are parsed here: every read below stops at a `\n` before `limit`.
     const limit = buf.lastIndexOf(10) + 1;
     if (limit <= pos) {
+      if (n - pos > MAX_IMPORT_LINE) this.#tooLong();
       if (pos < n) this.#carry = buf.slice(pos);
       return;
     }
@@ -282,7 +286,10 @@ export class LackeyImporter {
       this.line(buf, pos, nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl);
       pos = nl + 1;
     }
-    if (limit < n) this.#carry = buf.slice(limit);
+    if (limit < n) {
+      if (n - limit > MAX_IMPORT_LINE) this.#tooLong();
+      this.#carry = buf.slice(limit);
+    }
   }
   #carry: Uint8Array | null = null;
 
@@ -306,6 +313,7 @@ export class LackeyImporter {
 
   /** One access: kind 0 fetch, 1 load, 2 store, 3 modify. */
   #access(kind: number, addr: number, size: number): void {
+    this.#recognized = true;
     if (kind === 0 && !this.#instr) {
       this.stats.dropped++;
       return;
@@ -381,10 +389,18 @@ export class LackeyImporter {
   }
   #blockProt = new Uint8Array(BLOCK_CACHE_SIZE);
 
-  /** Ends the input: the process exits. */
+  /** Ends the input: the process exits. Throws an ImportError when nothing was lackey output. */
   finish(): void {
     this.stats.lines = this.#lineNo;
     this.#syncCounts();
+    if (!this.#lackeySeen()) {
+      throw new ImportError(
+        this.#name,
+        0,
+        `no Valgrind lackey output in ${this.#lineNo} lines: expected lines like ' L 1ffefffd40,8' ` +
+          `(valgrind --tool=lackey --trace-mem=yes --log-file=FILE COMMAND)`,
+      );
+    }
     this.#emit({ pid: this.#pid, op: "exit" });
   }
 
@@ -465,7 +481,14 @@ export class LackeyImporter {
   }
 
   /** `SYSCALL[...]` lines of Valgrind's `--trace-syscalls=yes` (see {@linkcode ValgrindSyscalls}). */
+  /** Whether any line so far was lackey's or Valgrind's own (an access, `==PID==`, `SYSCALL[`). */
+  #lackeySeen(): boolean {
+    return this.#recognized;
+  }
+  #recognized = false;
+
   #syscalls(text: string): void {
+    this.#recognized = true;
     const before = this.stats.handled;
     this.#vg.apply(text, this.#areas, this.#pid, (ev) => this.#emit(ev), this.stats);
     if (this.stats.handled !== before) this.#blockTags.fill(-1);
@@ -475,6 +498,7 @@ export class LackeyImporter {
 
   /** `==PID== text`: takes the PID from the first one. */
   #valgrindLine(b: Uint8Array, s: number, e: number): void {
+    this.#recognized = true;
     let p = s + 2;
     let pid = 0;
     for (; p < e; p++) {
@@ -507,12 +531,28 @@ export class LackeyImporter {
         (this.stats.ignored["late syscall results"] ?? 0) + 1;
       return;
     }
+    // Binary data before any lackey line: not a lackey log at all (a wrong file).
+    if (!this.#lackeySeen() && binary(b, s, e)) {
+      throw new ImportError(
+        this.#name,
+        lineNo,
+        "binary data, not Valgrind lackey output (a text log of lines like ' L 1ffefffd40,8')",
+      );
+    }
     // Program output mixed into the log: counted, the first few shown.
     this.stats.ignored["other lines"] = (this.stats.ignored["other lines"] ?? 0) + 1;
     if (this.#strayWarned < 10) {
       this.#strayWarned++;
       recordWarning(this.stats, lineNo, `not a lackey line; skipped: '${text(b, s, e)}'`);
     } else this.stats.warnings++;
+  }
+
+  #tooLong(): never {
+    throw new ImportError(
+      this.#name,
+      this.#lineNo + 1,
+      `line longer than ${MAX_IMPORT_LINE} bytes: not Valgrind lackey output`,
+    );
   }
 
   #malformed(lineNo: number, b: Uint8Array, s: number, e: number, what: string): never {
@@ -524,8 +564,24 @@ function protText(p: number): string {
   return `${p & Prot.read ? "r" : "-"}${p & Prot.write ? "w" : "-"}${p & Prot.exec ? "x" : "-"}`;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether `b[s, e)` is not text: a NUL or another control byte, or bytes that are not UTF-8. */
+function binary(b: Uint8Array, s: number, e: number): boolean {
+  for (let p = s; p < e; p++) {
+    const c = b[p]!;
+    if (c < 32 && c !== 9 && c !== 13 && c !== 27) return true;
+  }
+  try {
+    strictUtf8.decode(b.subarray(s, e));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 function text(b: Uint8Array, s: number, e: number): string {
-  const t = new TextDecoder().decode(b.subarray(s, Math.min(e, s + 80)));
+  const t = printable(new TextDecoder().decode(b.subarray(s, Math.min(e, s + 80))));
   return e - s > 80 ? `${t}...` : t;
 }
 

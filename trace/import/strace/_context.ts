@@ -7,6 +7,7 @@
 import { type Event, type MmapEvent, PAGE_SIZE } from "../../event.ts";
 import type { Area, AreaMap, PageRange } from "../area_map.ts";
 import type { ImportStats } from "../import_stats.ts";
+import { printable } from "../../printable.ts";
 
 /** One address space as the importer sees it. */
 export interface Mm {
@@ -113,5 +114,6 @@ export function hex(n: number): string {
 
 /** `s`, cut to 80 characters for messages. */
 export function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  // Control characters (binary input) escaped, so a message never drives the terminal.
+  return printable(s.length > 80 ? `${s.slice(0, 77)}...` : s);
 }

@@ -207,6 +207,15 @@ export class StraceImporter {
         );
       }
     }
+    if (!this.#recognized) {
+      // An empty file, or nothing but attach messages: not a trace of anything.
+      throw new ImportError(
+        this.#name,
+        0,
+        `no strace output in ${this.stats.lines} lines: expected what 'strace -f -o FILE ` +
+          `COMMAND' writes (PID NAME(ARGS) = RESULT per line)`,
+      );
+    }
     if (this.#held) this.#resolveRoot(this.#defaultPid);
     return this.#flushOut();
   }
@@ -229,6 +238,9 @@ export class StraceImporter {
       if (this.#held.length >= HOLD_LIMIT) this.#resolveRoot(this.#defaultPid);
     } else this.#out.push(ev);
   }
+
+  /** Whether any line was strace's own (a call, a resumption, a signal, an exit). */
+  #recognized = false;
 
   #warn(line: number, message: string): void {
     recordWarning(this.stats, line, message);
@@ -398,6 +410,7 @@ export class StraceImporter {
             `'<... NAME resumed>', '+++ ... +++' or '--- ... ---'), found '${clip(text)}'`,
         );
     }
+    this.#recognized = true;
     const proc = this.#procFor(l);
     this.#lastPid = proc.pid;
     switch (l.kind) {
@@ -598,12 +611,13 @@ export class StraceImporter {
       this.#fail(`${name}: expected a PID as the result, found '${clip(ret)}'`);
     }
     if (assigned !== null) {
-      if (assigned !== child) {
-        this.#warn(
-          this.#line,
-          `${name} returned PID ${child}, but PID ${assigned} had appeared as its child`,
-        );
-      }
+      // The child was created when it first spoke, before this return: alive or (a vfork child
+      // that exited before its parent resumed) already gone, it is not created twice.
+      if (assigned === child) return;
+      this.#warn(
+        this.#line,
+        `${name} returned PID ${child}, but PID ${assigned} had appeared as its child`,
+      );
       if (this.#procs.get(child)?.alive) return;
     }
     const existing = this.#procs.get(child);
