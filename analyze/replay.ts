@@ -22,7 +22,12 @@ import { TraceError } from "../trace/error.ts";
 import { DEFAULT_STRATEGY, STRATEGIES } from "../core/rmap/registry.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import { PAGE_SIZE } from "../trace/event.ts";
-import { readTrace, readTraceBytes, type TraceReader } from "../trace/read.ts";
+import {
+  readTrace,
+  readTraceBytes,
+  type ReadTraceFileOptions,
+  type TraceReader,
+} from "../trace/read.ts";
 import { formatFromName } from "../trace/format.ts";
 import { REC_END } from "../trace/vmtb/constants.ts";
 import type { MachineOptions, RunResult, StrategyResult } from "./result.ts";
@@ -47,6 +52,15 @@ export interface ReplayProgress {
 export interface ReplayOptions {
   /** Path of the trace (any form, optionally gzipped). */
   trace: string;
+  /**
+   * The trace's name in messages and results, whose extension tells its form (default: `trace`;
+   * the dashboard gives an upload's own name to the temporary file it wrote).
+   */
+  name?: string;
+  /** Most bytes a gzip-compressed trace may inflate to (default: `trace/inflate.ts`). */
+  maxInflate?: number;
+  /** How to raise that limit, said in its error. */
+  maxInflateHint?: string;
   /** Strategy names, or `["all"]`; default: every strategy of the registry. */
   strategies?: string[];
   /** Physical memory in bytes (overrides the header's `mem=`). */
@@ -166,11 +180,17 @@ function machineOptions(v: Validated, opts: ReplayBytesOptions, knobs: VmKnobs):
  * ```
  */
 export async function replayTrace(opts: ReplayOptions): Promise<RunResult> {
-  const { trace, ...rest } = opts;
+  const { trace, name = trace, ...rest } = opts;
   const strategies = resolveStrategies(opts.strategies);
-  const reader = await readTrace(trace, { batchSize: RING_BATCH });
-  const count = vmtbName(trace) ? await vmtbFileCount(trace).catch(() => undefined) : undefined;
-  return await validateAndRun(trace, { path: trace }, reader, count, strategies, rest);
+  const read = {
+    batchSize: RING_BATCH,
+    name,
+    ...(opts.maxInflate !== undefined ? { maxInflate: opts.maxInflate } : {}),
+    ...(opts.maxInflateHint !== undefined ? { maxInflateHint: opts.maxInflateHint } : {}),
+  };
+  const reader = await readTrace(trace, read);
+  const count = vmtbName(name) ? await vmtbFileCount(trace).catch(() => undefined) : undefined;
+  return await validateAndRun(name, { path: trace, read }, reader, count, strategies, rest);
 }
 
 /**
@@ -244,12 +264,15 @@ async function vmtbFileCount(path: string): Promise<number | undefined> {
 }
 
 /** Where a trace comes from: a file, or bytes in memory with their name. */
-type TraceSource = { path: string } | { bytes: Uint8Array; name: string };
+type TraceSource = { path: string; read: ReadTraceFileOptions } | {
+  bytes: Uint8Array;
+  name: string;
+};
 
 /** Opens `src` again (for the replay pass after a validation pass). */
 function reopen(src: TraceSource): Promise<TraceReader> {
   return "path" in src
-    ? readTrace(src.path, { batchSize: RING_BATCH })
+    ? readTrace(src.path, src.read)
     : readTraceBytes(src.bytes, { name: src.name, batchSize: RING_BATCH });
 }
 
@@ -352,7 +375,7 @@ async function runWorkers(
           totalEvents: v.events,
         },
       });
-      return runOne(w, ring, strategy, v.events, opts);
+      return runOne(name, w, ring, strategy, v.events, opts);
     }));
     const out: Record<string, StrategyResult> = {};
     strategies.forEach((s, i) => out[s] = results[i]!);
@@ -364,6 +387,7 @@ async function runWorkers(
 
 /** Runs one started worker to completion; rejects on its error or on abort. */
 function runOne(
+  name: string,
   w: Worker,
   ring: BatchRing,
   strategy: string,
@@ -390,6 +414,11 @@ function runOne(
         resolve(m.result);
       } else {
         settle();
+        if (m.name === "ReplayLimitError") {
+          // A trace that asks for more than the machine model can hold: bad input, at its line.
+          reject(new TraceError(name, m.line ?? 0, 0, `${strategy}: ${m.message}`));
+          return;
+        }
         const err = new Error(`Replay of '${strategy}' failed: ${m.message}`);
         // Keep the kind (a TraceError stays one for the command line's exit code).
         err.name = m.name;

@@ -112,63 +112,67 @@ export async function replayStrategy(
   const it = Symbol.asyncIterator in batches
     ? batches[Symbol.asyncIterator]()
     : batches[Symbol.iterator]();
-  while (true) {
-    const tw = performance.now();
-    const next = await it.next();
-    waited += performance.now() - tw;
-    if (next.done) break;
-    const b = next.value;
-    const n = b.length;
-    if (ref === undefined) {
-      // Runs of events up to the next sample, each stopping before a mark: the hot loop is the
-      // machine's applyRun, which nothing rare here (phases, samples) can deoptimize.
-      let i = 0;
-      while (i < n) {
-        const to = Math.min(n, i + (nextSample - seq));
-        const stop = machine.applyRun(b, i, to, seq);
-        seq += stop - i;
-        i = stop;
-        if (i < to) {
-          seq++;
-          phases.mark(b.strings[b.str[i]!]!);
-          machine.apply(b, i, seq);
-          i++;
-        }
-        if (seq === nextSample) {
-          series.sample(seq, machine);
-          nextSample += interval;
-        }
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        seq++;
-        const op = b.op[i]!;
-        if (op === Op.mark) phases.mark(b.strings[b.str[i]!]!);
-        const segvBefore = counters[C.segv]!;
-        machine.apply(b, i, seq);
-        if (op === Op.r || op === Op.w || op === Op.x) {
-          const bad = verifyAccess(machine, ref, b, i, op, counters[C.segv]! - segvBefore);
-          if (bad !== undefined) {
-            counters[C.verify_errors]!++;
-            firstError ??= {
-              line: b.line[i] || seq,
-              message: oomLine > 0
-                ? `${bad} (after the machine ran out of memory at line ${oomLine})`
-                : bad,
-            };
+  try {
+    while (true) {
+      const tw = performance.now();
+      const next = await it.next();
+      waited += performance.now() - tw;
+      if (next.done) break;
+      const b = next.value;
+      const n = b.length;
+      if (ref === undefined) {
+        // Runs of events up to the next sample, each stopping before a mark: the hot loop is the
+        // machine's applyRun, which nothing rare here (phases, samples) can deoptimize.
+        let i = 0;
+        while (i < n) {
+          const to = Math.min(n, i + (nextSample - seq));
+          const stop = machine.applyRun(b, i, to, seq);
+          seq += stop - i;
+          i = stop;
+          if (i < to) {
+            seq++;
+            phases.mark(b.strings[b.str[i]!]!);
+            machine.apply(b, i, seq);
+            i++;
+          }
+          if (seq === nextSample) {
+            series.sample(seq, machine);
+            nextSample += interval;
           }
         }
-        ref.apply(b, i, seq);
-        if (seq === nextSample) {
-          series.sample(seq, machine);
-          nextSample += interval;
+      } else {
+        for (let i = 0; i < n; i++) {
+          seq++;
+          const op = b.op[i]!;
+          if (op === Op.mark) phases.mark(b.strings[b.str[i]!]!);
+          const segvBefore = counters[C.segv]!;
+          machine.apply(b, i, seq);
+          if (op === Op.r || op === Op.w || op === Op.x) {
+            const bad = verifyAccess(machine, ref, b, i, op, counters[C.segv]! - segvBefore);
+            if (bad !== undefined) {
+              counters[C.verify_errors]!++;
+              firstError ??= {
+                line: b.line[i] || seq,
+                message: oomLine > 0
+                  ? `${bad} (after the machine ran out of memory at line ${oomLine})`
+                  : bad,
+              };
+            }
+          }
+          ref.apply(b, i, seq);
+          if (seq === nextSample) {
+            series.sample(seq, machine);
+            nextSample += interval;
+          }
         }
       }
+      if (opts.onProgress && seq >= nextProgress) {
+        opts.onProgress(seq);
+        nextProgress = seq + every;
+      }
     }
-    if (opts.onProgress && seq >= nextProgress) {
-      opts.onProgress(seq);
-      nextProgress = seq + every;
-    }
+  } catch (e) {
+    throw limitError(e, machine.line) ?? e;
   }
   machine.checkNow();
   series.sample(seq, machine);
@@ -187,4 +191,32 @@ export async function replayStrategy(
   if (firstCheck) result.check = { first_line: firstCheck.line, first_message: firstCheck.message };
   if (diagnostics.list.length > 0) result.diagnostics = diagnostics.list;
   return result;
+}
+
+/**
+ * A replay stopped by a limit of the JavaScript engine it runs on (a `Map` of 2^24 entries, an
+ * array buffer it cannot have) at the event of line `line`: the trace asks for more state than
+ * this machine model can hold. The runner reports it as `FILE:LINE: message`, exit status 1.
+ */
+export class ReplayLimitError extends Error {
+  /** Line (or event number) of the event that hit the limit. */
+  readonly line: number;
+
+  /** Makes the error for the event of line `line`; `reason` is what the engine said. */
+  constructor(line: number, reason: string) {
+    super(
+      `the replay needs more memory than this machine model can hold at this event ` +
+        `(${reason}): the trace touches too much at once`,
+    );
+    this.name = "ReplayLimitError";
+    this.line = line;
+  }
+}
+
+/** The {@linkcode ReplayLimitError} for an engine limit `e` hit at `line`, or undefined. */
+function limitError(e: unknown, line: number): ReplayLimitError | undefined {
+  if (!(e instanceof RangeError)) return undefined;
+  const limit =
+    /Map maximum size exceeded|Set maximum size exceeded|Array buffer allocation failed|Invalid typed array length|Invalid array buffer length|Invalid array length|Invalid string length/;
+  return limit.test(e.message) ? new ReplayLimitError(line, e.message) : undefined;
 }

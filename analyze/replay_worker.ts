@@ -12,7 +12,7 @@
  */
 /// <reference lib="deno.worker" />
 import { EventBatch } from "../trace/batch.ts";
-import { replayStrategy, type StrategyReplayOptions } from "./replay_strategy.ts";
+import { ReplayLimitError, replayStrategy, type StrategyReplayOptions } from "./replay_strategy.ts";
 import type { StrategyResult } from "./result.ts";
 
 /** What the runner sends: how to replay, then the batches, then the end. */
@@ -42,7 +42,7 @@ export type WorkerReply =
   | { kind: "release"; slot: number }
   | { kind: "progress"; events: number }
   | { kind: "done"; result: StrategyResult }
-  | { kind: "error"; name: string; message: string; stack?: string };
+  | { kind: "error"; name: string; message: string; stack?: string; line?: number };
 
 /**
  * The batches a worker is sent, as an async iterable: each is a view of its ring slot, released
@@ -132,6 +132,7 @@ export function serveWorker(
       name: err.name,
       message: err.message,
       ...(err.stack !== undefined ? { stack: err.stack } : {}),
+      ...(err instanceof ReplayLimitError ? { line: err.line } : {}),
     });
   };
   return (req) => {

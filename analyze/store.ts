@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { csvCell } from "./csv_cell.ts";
 import { DatabaseSync } from "node:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -136,6 +137,15 @@ export const SCHEMA_VERSION: number = MIGRATIONS.length;
 function migrate(db: DatabaseSync, path: string): void {
   const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
   const have = row.user_version;
+  if (have === 0) {
+    // A new store is an empty file; a database with tables of its own is someone else's.
+    const { n } = db.prepare("SELECT count(*) AS n FROM sqlite_master").get() as { n: number };
+    if (n > 0) {
+      throw new Error(
+        `${path}: not a vmreplay results store (an SQLite database of something else)`,
+      );
+    }
+  }
   if (have > MIGRATIONS.length) {
     throw new Error(
       `${path}: results store has schema version ${have}, but vmreplay ${VERSION} knows only up ` +
@@ -463,7 +473,10 @@ export function exportRun(store: Store, id: number, format: ExportFormat): strin
   return format === "json" ? JSON.stringify(run.result, null, 2) + "\n" : runToCsv(run.result);
 }
 
-/** A run's counters as CSV (see {@linkcode exportRun}). */
+/**
+ * A run's counters as CSV (see {@linkcode exportRun}); text cells that a spreadsheet would take
+ * for a formula (a phase label `=...`) get a leading `'` (`csv_cell.ts`).
+ */
 export function runToCsv(result: RunResult): string {
   const names: string[] = [...COUNTER_NAMES];
   const known = new Set(names);
@@ -482,5 +495,5 @@ export function runToCsv(result: RunResult): string {
       rows.push([strategy, p.label, "", ...names.map((n) => p.counters[n] ?? "")]);
     }
   }
-  return stringify(rows);
+  return stringify(rows.map((row) => row.map(csvCell)));
 }

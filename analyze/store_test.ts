@@ -151,3 +151,26 @@ Deno.test("openStore() refuses a store with a newer schema", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("exportRun() CSV: a label a spreadsheet would run as a formula is neutralized", () => {
+  using store = openStore(":memory:");
+  const labels = ['=HYPERLINK("http://evil","x")', "@SUM(A1)", "+1", "-1", "\tx", "\rx", "ok"];
+  const result = makeRunResult({ strategies: ["scan"], phases: labels });
+  // A negative number (a *_count phase) stays a number.
+  result.results.scan!.phases[0]!.counters.events = -3;
+  const id = saveRun(store, result, TRACE);
+  const csv = exportRun(store, id, "csv")!;
+  for (const l of labels.slice(0, -1)) {
+    deepStrictEqual(
+      csv.includes(`,${l},`) || csv.includes(`,"${l.replaceAll('"', '""')}",`),
+      false,
+    );
+  }
+  const lines = csv.split("\n");
+  assertEquals(lines[2]!.startsWith(`scan,"'=HYPERLINK(""http://evil"",""x"")",,-3,`), true);
+  assertEquals(lines[3]!.startsWith("scan,'@SUM(A1),,"), true);
+  assertEquals(lines[4]!.startsWith("scan,'+1,,"), true);
+  assertEquals(lines[5]!.startsWith("scan,'-1,,"), true);
+  assertEquals(lines[6]!.startsWith("scan,'\tx,,"), true);
+  assertEquals(lines.at(-2)!.startsWith("scan,ok,,"), true);
+});

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import type { TraceInfo } from "./store.ts";
 
@@ -25,7 +26,8 @@ export async function traceInfoOfBytes(name: string, bytes: Uint8Array): Promise
 }
 
 /**
- * Describes a trace file (name: its base name); reads the whole file once to hash it.
+ * Describes a trace file (name: its base name unless `name` is given); reads the file once, in
+ * chunks, to hash it (memory stays flat whatever its size).
  *
  * @example
  * ```ts
@@ -37,6 +39,14 @@ export async function traceInfoOfBytes(name: string, bytes: Uint8Array): Promise
  * if (info.size !== 10) throw new Error("expected 10 bytes");
  * ```
  */
-export async function traceInfoOfFile(path: string): Promise<TraceInfo> {
-  return await traceInfoOfBytes(basename(path), await Deno.readFile(path));
+export async function traceInfoOfFile(path: string, name = basename(path)): Promise<TraceInfo> {
+  using file = await Deno.open(path, { read: true });
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(1 << 20);
+  let size = 0;
+  for (let n; (n = await file.read(buf)) !== null;) {
+    hash.update(buf.subarray(0, n));
+    size += n;
+  }
+  return { name, size, sha256: hash.digest("hex") };
 }

@@ -39,7 +39,7 @@ export async function runCommand(
     // Standard output closed by its reader (`vmreplay ... | head -1`): nothing more to say to
     // anyone, and not a failure, as for the shell's own tools.
     if (e instanceof Deno.errors.BrokenPipe) return EXIT.ok;
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || (e instanceof Error && e.name === "UsageError")) {
       console.error(`vmreplay ${name}: ${e.message}`);
       console.error(help.split("\n").find((l) => l.trim().startsWith("Usage")) ?? "");
       console.error(`Run 'vmreplay ${name} --help' for more.`);

@@ -39,7 +39,7 @@ export async function importStraceFile(
   await writeTrace(
     output,
     header,
-    importStrace(readLines(fileChunks(input)), { ...opts, stats: (s) => stats = s }),
+    importStrace(readLines(fileChunks(input), input), { ...opts, stats: (s) => stats = s }),
   );
   return stats!;
 }

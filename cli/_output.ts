@@ -4,13 +4,16 @@
  *
  * @module
  */
+import { dirOf, sweepStaleTemps, tempPathFor } from "../trace/tempfiles.ts";
 
 /**
  * Writes `data` to `path` atomically: to a temporary file beside it, then renamed over it, so a
- * reader never sees a half-written file.
+ * reader never sees a half-written file (`trace/tempfiles.ts`: a writer killed meanwhile leaves a
+ * temporary file that the next write into the directory removes).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.${Date.now()}.tmp`;
+  await sweepStaleTemps(dirOf(path));
+  const tmp = tempPathFor(path);
   try {
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);
     else await Deno.writeFile(tmp, data);

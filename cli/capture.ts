@@ -7,7 +7,7 @@
 import { checkTraceOutputName, parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
-import { parseSize } from "./_sizes.ts";
+import { parseMachineSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import {
   importLackeyFile,
@@ -90,7 +90,7 @@ export async function main(args: string[]): Promise<number> {
     const output = v.output ?? "capture.vmt";
     checkTraceOutputName(output);
     const header: TraceHeader = { version: 1 };
-    if (v.mem !== undefined) header.mem = parseSize(v.mem, "--mem");
+    if (v.mem !== undefined) header.mem = parseMachineSize(v.mem, "mem", "--mem");
     const tool = v.accesses ? "valgrind" : "strace";
     await requireTool(tool);
     const dir = await Deno.makeTempDir({ prefix: "vmreplay-capture-" });

@@ -7,7 +7,7 @@ import { checkTraceOutputName, parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import { Progress } from "./_progress.ts";
-import { parseSize } from "./_sizes.ts";
+import { parseMachineSize, parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import {
   importLackeyFile,
@@ -91,8 +91,8 @@ export async function main(args: string[]): Promise<number> {
     if (v.output === undefined) throw new UsageError("expected -o OUT, the vmtrace file to write");
     checkTraceOutputName(v.output);
     const header: TraceHeader = { version: 1 };
-    if (v.mem !== undefined) header.mem = parseSize(v.mem, "--mem");
-    if (v.swap !== undefined) header.swap = parseSize(v.swap, "--swap");
+    if (v.mem !== undefined) header.mem = parseMachineSize(v.mem, "mem", "--mem");
+    if (v.swap !== undefined) header.swap = parseMachineSize(v.swap, "swap", "--swap");
     const pid = v.pid === undefined ? 1 : parsePositive(v.pid, "--pid");
     const showWarnings = warningsToShow(v.warnings);
     if (kind === "strace") {

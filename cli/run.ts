@@ -9,7 +9,7 @@ import { checkTraceFiles, parseCommand, positiveWhole } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
-import { parseSize } from "./_sizes.ts";
+import { parseMachineSize } from "./_sizes.ts";
 import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";
@@ -20,6 +20,8 @@ import type { RunResult } from "../analyze/result.ts";
 import { DEFAULT_DB_PATH, openStore, saveRun } from "../analyze/store.ts";
 import { traceFootprint } from "../analyze/sweep/footprint.ts";
 import { traceInfoOfFile } from "../analyze/trace_info.ts";
+import { csvCell } from "../analyze/csv_cell.ts";
+import { stringify } from "csv-stringify/sync";
 
 const HELP = `Usage: vmreplay run TRACE... [options]
 
@@ -111,13 +113,18 @@ function csvOfRuns(runs: RunResult[]): string {
   const out: string[] = [];
   runs.forEach((run, k) => {
     const lines = formatCsv(run).trimEnd().split("\n");
-    const cell = /[",\n]/.test(run.trace) ? `"${run.trace.replaceAll('"', '""')}"` : run.trace;
+    const cell = stringify([[csvCell(run.trace)]]).replace(/\r?\n$/, "");
     lines.forEach((l, i) => {
       if (i === 0 && k > 0) return;
       out.push(`${i === 0 ? "trace" : cell},${l}`);
     });
   });
   return out.join("\n") + "\n";
+}
+
+/** Why a store could not be opened, without repeating its path. */
+function storeReason(e: unknown, path: string): string {
+  return (e as Error).message.replace(`${path}: `, "");
 }
 
 /** Runs `vmreplay run ARGS`; returns the exit code. */
@@ -152,11 +159,8 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`--strategies: ${(e as Error).message}`);
     }
-    const mem = v.mem === undefined ? undefined : parseSize(v.mem, "--mem");
-    const swap = v.swap === undefined ? undefined : parseSize(v.swap, "--swap");
-    if (mem !== undefined && mem < 16 * 4096) {
-      throw new UsageError(`--mem: expected at least 64K (16 pages), found '${v.mem}'`);
-    }
+    const mem = v.mem === undefined ? undefined : parseMachineSize(v.mem, "mem", "--mem");
+    const swap = v.swap === undefined ? undefined : parseMachineSize(v.swap, "swap", "--swap");
     let vm;
     try {
       vm = parseKnobAssignments(v.vm ?? []);
@@ -167,6 +171,17 @@ export async function main(args: string[]): Promise<number> {
     const seriesInterval = positiveWhole(v["series-interval"], "--series-interval");
     const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
     await checkTraceFiles(traces);
+
+    // The results store is checked (or made) before anything is replayed: a FILE that cannot be
+    // one fails now, not after the replay.
+    if (!v["no-db"]) {
+      const dbPath = v.db ?? DEFAULT_DB_PATH;
+      try {
+        openStore(dbPath).close();
+      } catch (e) {
+        throw new InputError(`${dbPath}: cannot open the results store: ${storeReason(e, dbPath)}`);
+      }
+    }
 
     // The table goes to standard output, unless a report does: then to standard error.
     const toStdout = [v.json, v.csv, v.markdown].includes("-");

@@ -14,6 +14,7 @@ import { CSV_COLUMNS, eventToCsvRow } from "./csv/mod.ts";
 import { VmtbEncoder } from "./vmtb/mod.ts";
 import { eventProblem } from "./check.ts";
 import { stringify as csvStringify } from "npm:csv-stringify@6.9.0/sync";
+import { dirOf, sweepStaleTemps, tempPathFor } from "./tempfiles.ts";
 
 /** Options for {@linkcode writeTrace}. */
 export interface WriteTraceOptions {
@@ -123,7 +124,9 @@ function untrack(tmp: string): void {
  * Writes batches to `path` atomically in the form its extension (or `opts.format`) names. Each
  * batch is used before the next is asked for, so a reader's reused batch can be passed through.
  * The temporary file is removed on any failure (a write error, a batch source that throws) and if
- * the process is interrupted by SIGINT or SIGTERM while writing (it then exits 130 or 143).
+ * the process is interrupted by SIGINT or SIGTERM while writing (it then exits 130 or 143); one left
+ * by a writer killed outright (SIGKILL) is removed by the next write into the same directory
+ * (`tempfiles.ts`).
  *
  * @example
  * ```ts
@@ -148,9 +151,9 @@ export async function writeTraceBatches(
   opts: WriteTraceOptions = {},
 ): Promise<void> {
   const format = opts.format ?? formatFromName(path);
-  const slash = path.lastIndexOf("/");
-  const base = path.slice(slash + 1);
-  const tmp = `${path.slice(0, slash + 1)}.${base}.${Deno.pid}.${Date.now()}.tmp`;
+  // Temporary files that writers killed before us left in this directory go first.
+  await sweepStaleTemps(dirOf(path));
+  const tmp = tempPathFor(path);
   const file = await Deno.open(tmp, { write: true, create: true, truncate: true }).catch(
     (e) => {
       throw namedWriteError(e, path);
