@@ -7,7 +7,7 @@ import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { parseSize } from "./_sizes.ts";
 import { DEFAULT_DB_PATH, openStore } from "../analyze/store.ts";
-import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
+import { DEFAULT_UPLOAD_INFLATE, DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
 import { serveDashboard } from "../server/serve.ts";
 
 /** The options part of `--help` of `serve` and `start`. */
@@ -16,11 +16,15 @@ export const SERVE_HELP_OPTIONS = `Options:
   --host ADDR           interface (default 127.0.0.1: this machine only)
   --db FILE             results store (default ${DEFAULT_DB_PATH})
   --upload-limit SIZE   largest trace upload (default ${DEFAULT_UPLOAD_LIMIT / 2 ** 20}M)
+  --max-inflate SIZE    most a compressed upload may inflate to (default ${
+  DEFAULT_UPLOAD_INFLATE / 2 ** 30
+}G; beyond: 413)
   -h, --help            this help
 `;
 
 const HELP =
   `Usage: vmreplay serve [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
+       [--max-inflate SIZE]
 
 Serves the dashboard: the stored runs, each run's charts and tables, comparisons, and a form to
 upload and replay a trace. Everything (Chart.js included) is served by vmreplay itself.
@@ -33,6 +37,7 @@ export const SERVE_OPTIONS = {
   host: { type: "string" },
   db: { type: "string" },
   "upload-limit": { type: "string" },
+  "max-inflate": { type: "string" },
 } as const;
 
 /** Parsed `serve` options. */
@@ -41,6 +46,7 @@ export interface ServeArgs {
   host: string;
   db: string;
   uploadLimit: number;
+  maxInflate: number;
 }
 
 /** Checks the values of {@linkcode SERVE_OPTIONS}; throws {@linkcode UsageError}. */
@@ -53,7 +59,12 @@ export function serveArgs(values: Partial<Record<keyof typeof SERVE_OPTIONS, str
     ? DEFAULT_UPLOAD_LIMIT
     : parseSize(values["upload-limit"], "--upload-limit");
   if (uploadLimit < 1) throw new UsageError("--upload-limit: expected a size above 0");
+  const maxInflate = values["max-inflate"] === undefined
+    ? DEFAULT_UPLOAD_INFLATE
+    : parseSize(values["max-inflate"], "--max-inflate");
+  if (maxInflate < 1) throw new UsageError("--max-inflate: expected a size above 0");
   return {
+    maxInflate,
     port: Number(port),
     host: values.host ?? "127.0.0.1",
     db: values.db ?? DEFAULT_DB_PATH,
@@ -116,6 +127,7 @@ export async function serveUntilInterrupted(args: ServeArgs, store = openCommand
       host: args.host,
       port: args.port,
       uploadLimit: args.uploadLimit,
+      maxInflate: args.maxInflate,
     });
   } catch (e) {
     store.close();

@@ -1,20 +1,25 @@
 import assert from "node:assert/strict";
 import { main as serve, serveArgs } from "./serve.ts";
 import { main as start } from "./start.ts";
-import { DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
+import { DEFAULT_UPLOAD_INFLATE, DEFAULT_UPLOAD_LIMIT } from "../server/app.ts";
 import { UsageError } from "./_errors.ts";
 import { captured } from "../tests/_cli.ts";
 
-Deno.test("serveArgs() takes defaults and checks port and upload limit", () => {
+Deno.test("serveArgs() takes defaults and checks port, upload and inflate limits", () => {
   assert.deepEqual(serveArgs({}), {
     port: 8000,
     host: "127.0.0.1",
     db: "./.vmreplay/runs.db",
     uploadLimit: DEFAULT_UPLOAD_LIMIT,
+    maxInflate: DEFAULT_UPLOAD_INFLATE,
   });
   assert.deepEqual(
-    serveArgs({ port: "0", host: "::1", db: "x.db", "upload-limit": "2M" }),
-    { port: 0, host: "::1", db: "x.db", uploadLimit: 2 * 2 ** 20 },
+    serveArgs({ port: "0", host: "::1", db: "x.db", "upload-limit": "2M", "max-inflate": "64M" }),
+    { port: 0, host: "::1", db: "x.db", uploadLimit: 2 * 2 ** 20, maxInflate: 64 * 2 ** 20 },
+  );
+  assert.throws(
+    () => serveArgs({ "max-inflate": "0" }),
+    /--max-inflate: expected a size above 0/,
   );
   assert.throws(() => serveArgs({ port: "http" }), UsageError);
   assert.throws(() => serveArgs({ port: "70000" }), /--port: expected a port number 0-65535/);

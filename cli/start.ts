@@ -19,6 +19,7 @@ import {
 
 const HELP =
   `Usage: vmreplay start [--port 8000] [--host 127.0.0.1] [--db FILE] [--upload-limit SIZE]
+       [--max-inflate SIZE]
 
 If the results store is empty, replays the bundled traces into it, every strategy each: the
 fixtures, and the generated workloads

@@ -5,7 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import { parseSize } from "../cli/_sizes.ts";
+import { parseMachineSize } from "../cli/_sizes.ts";
+import type { UploadedFile } from "./_multipart.ts";
 
 /** A parse that either gives a value or says what is wrong. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -18,8 +19,15 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown, what: string): Parse
   return { ok: false, error: `${path}: ${issue.message}` };
 }
 
-const id = z.string().regex(/^[1-9]\d{0,15}$/, { error: "expected a positive integer" })
-  .transform(Number);
+/** A whole number in a query or a path, exact as a JavaScript number (at most 2^53 − 1). */
+const whole = (error: string, min: number) =>
+  z.string().regex(/^\d+$/, { error }).transform(Number).pipe(
+    z.number().min(min, { error }).max(Number.MAX_SAFE_INTEGER, {
+      error: `${error} up to ${Number.MAX_SAFE_INTEGER}`,
+    }),
+  );
+
+const id = whole("expected a positive integer", 1);
 
 /** A run id from the path (`/runs/:id`). */
 export function parseRunId(text: string | undefined): Parsed<number> {
@@ -39,7 +47,7 @@ function parseId(text: string | undefined, what: string): Parsed<number> {
 const listQuery = z.object({
   limit: z.string().regex(/^\d+$/, { error: "expected a number" }).transform(Number)
     .pipe(z.number().int().min(1).max(1000)).optional(),
-  offset: z.string().regex(/^\d+$/, { error: "expected a number" }).transform(Number).optional(),
+  offset: whole("expected a whole number", 0).optional(),
 });
 
 /** `?limit=&offset=` of the runs list. */
@@ -73,7 +81,7 @@ export function parseCompareQuery(query: Record<string, string>): Parsed<{ a: nu
 
 /** The fields of an upload (`POST /api/runs`), after validation. */
 export interface UploadParams {
-  trace: File;
+  trace: UploadedFile;
   strategies?: string[];
   mem?: number;
   swap?: number;
@@ -81,19 +89,29 @@ export interface UploadParams {
 }
 
 /**
- * Validates an upload's form fields: `trace` (a file), `strategies` (repeated fields or comma
- * lists, each one of `known`), `mem` and `swap` (sizes like `64M`; empty: the header's), `wait`.
+ * Validates an upload's form fields (each with its values, as `readMultipart` gives them) and its
+ * file: `trace` (the file), `strategies` (repeated fields or comma lists, each one of `known`),
+ * `mem` and `swap` (sizes like `64M` in their ranges; empty: the header's), `wait`.
  */
 export function parseUpload(
-  form: Record<string, unknown>,
+  fields: Record<string, string[]>,
+  file: UploadedFile | undefined,
   known: readonly string[],
   waitQuery: string | undefined,
 ): Parsed<UploadParams> {
-  const size = (what: string) =>
+  const last = (name: string) => fields[name]?.at(-1);
+  const form: Record<string, unknown> = {
+    trace: file,
+    strategies: fields.strategies,
+    mem: last("mem"),
+    swap: last("swap"),
+    wait: last("wait"),
+  };
+  const size = (what: "mem" | "swap") =>
     z.string().trim().optional().transform((v, ctx) => {
       if (v === undefined || v === "") return undefined;
       try {
-        return parseSize(v, what);
+        return parseMachineSize(v, what, what);
       } catch (e) {
         ctx.addIssue({ code: "custom", message: (e as Error).message.replace(`${what}: `, "") });
         return z.NEVER;
@@ -113,7 +131,9 @@ export function parseUpload(
     ).min(1, { error: "choose at least one strategy" }).optional(),
   );
   const schema = z.object({
-    trace: z.instanceof(File, { error: "expected a trace file in the form field 'trace'" }),
+    trace: z.custom<UploadedFile>((v) => v !== undefined, {
+      error: "expected a trace file in the form field 'trace'",
+    }),
     strategies: strategyList,
     mem: size("mem"),
     swap: size("swap"),

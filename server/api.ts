@@ -21,7 +21,6 @@
  * @module
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { countRuns, deleteRun, exportRun, getRun, listRuns } from "../analyze/store.ts";
 import { rankByCost } from "../analyze/cost.ts";
 import type { AppContext } from "./app.ts";
@@ -36,6 +35,27 @@ import { countSweeps, getSweep, listSweeps } from "../analyze/sweep/store.ts";
 import { sweepJson } from "../analyze/sweep/report.ts";
 import { fmtBytes } from "./_html.ts";
 import { printable } from "../trace/printable.ts";
+import { type MultipartResult, readMultipart, UploadError } from "./_multipart.ts";
+import { InflateLimitError } from "../trace/inflate.ts";
+import { extensionOf, formatFromName } from "../trace/format.ts";
+import { tempPathFor } from "../trace/tempfiles.ts";
+
+let uploads = 0;
+
+/**
+ * Where an upload named `name` goes: a temporary file in `dir` named after this process (so a
+ * later dashboard removes it if this one dies), with `name`'s trace extension. An upload whose
+ * name has no trace extension is refused (400) before anything is written.
+ */
+function uploadPath(dir: string, name: string): Promise<string> {
+  let ext: string;
+  try {
+    ext = extensionOf(formatFromName(name));
+  } catch (e) {
+    return Promise.reject(new UploadError(400, (e as Error).message));
+  }
+  return Promise.resolve(tempPathFor(`${dir}/upload-${++uploads}${ext}`));
+}
 
 /** The `/api` routes over `ctx`. */
 export function apiApp(ctx: AppContext): Hono {
@@ -145,52 +165,67 @@ export function apiApp(ctx: AppContext): Hono {
     });
   });
 
-  api.post(
-    "/runs",
-    bodyLimit({
-      maxSize: ctx.uploadLimit,
-      onError: (c) =>
-        c.json({
-          error: `Upload too large: at most ${fmtBytes(ctx.uploadLimit)} (serve --upload-limit)`,
-        }, 413),
-    }),
-    async (c) => {
-      let form: Record<string, unknown>;
-      try {
-        form = await c.req.parseBody({ all: true });
-      } catch (e) {
-        return c.json({
-          error: `Expected a multipart/form-data upload with a 'trace' file: ${
-            (e as Error).message
-          }`,
-        }, 400);
-      }
-      const p = parseUpload(form, ctx.strategies.map((s) => s.name), c.req.query("wait"));
+  api.post("/runs", async (c) => {
+    const tooLarge = `Upload too large: at most ${
+      fmtBytes(ctx.uploadLimit)
+    } (serve --upload-limit)`;
+    // A declared length far beyond the limit is refused before reading anything.
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > ctx.uploadLimit + 1024 * 1024) return c.json({ error: tooLarge }, 413);
+    let upload: MultipartResult;
+    try {
+      // Streamed to a file in the upload directory, never held in memory.
+      upload = await readMultipart(c.req.raw, {
+        fileField: "trace",
+        filePath: (name) => uploadPath(ctx.uploadDir, name),
+        maxFileBytes: ctx.uploadLimit,
+        tooLarge,
+      });
+    } catch (e) {
+      if (e instanceof UploadError) return c.json({ error: e.message }, e.status);
+      throw e;
+    }
+    const file = upload.file;
+    let submitted = false;
+    try {
+      const p = parseUpload(
+        upload.fields,
+        file,
+        ctx.strategies.map((s) => s.name),
+        c.req.query("wait"),
+      );
       if (!p.ok) return c.json({ error: p.error }, 400);
       const { trace, strategies, mem, swap, wait } = p.value;
-      const name = trace.name || "upload.vmt";
-      const bytes = new Uint8Array(await trace.arrayBuffer());
+      const limit = {
+        maxInflate: ctx.maxInflate,
+        maxInflateHint: "the dashboard's limit: serve --max-inflate",
+      };
       try {
-        await ctx.validate(bytes, name);
+        await ctx.validate(trace.path, trace.name, limit);
       } catch (e) {
         // A position only when the error has one (not for a whole file: bad gzip, wrong magic).
         const err = e as Error & { line?: number; column?: number };
-        const line = err.name === "TraceError" ? err.line ?? 0 : 0;
+        if (err.name !== "TraceError") throw e;
+        const line = err.line ?? 0;
         const column = line > 0 ? err.column ?? 0 : 0;
         return c.json({
           error: printable(err.message),
           ...(line > 0 ? { line } : {}),
           ...(column > 0 ? { column } : {}),
-        }, 400);
+        }, e instanceof InflateLimitError ? 413 : 400);
       }
       const job = ctx.jobs.submit({
-        bytes,
-        name,
+        path: trace.path,
+        name: trace.name,
+        size: trace.size,
+        sha256: trace.sha256,
+        ...limit,
         // The job lists what it runs: the strategies asked for, or all of them.
         strategies: strategies ?? ctx.strategies.map((s) => s.name),
         ...(mem !== undefined ? { mem } : {}),
         ...(swap !== undefined ? { swap } : {}),
       });
+      submitted = true; // the job removes the file when it ends
       if (!wait) {
         return c.json({ job, status_url: `/api/jobs/${job.id}` }, 202, {
           location: `/api/jobs/${job.id}`,
@@ -198,13 +233,21 @@ export function apiApp(ctx: AppContext): Hono {
       }
       const done = (await ctx.jobs.wait(job.id))!;
       if (done.state !== "done") {
-        return c.json({ error: `Replay of ${name} failed: ${done.error}`, job: done }, 500);
+        // A trace that validated but asks for more than the machine model can hold is still the
+        // trace's problem (422); anything else is the server's.
+        const status = ctx.jobs.failure(job.id)?.name === "TraceError" ? 422 : 500;
+        return c.json(
+          { error: `Replay of ${trace.name} failed: ${done.error}`, job: done },
+          status,
+        );
       }
       return c.json({ job: done, run_id: done.run_id, url: `/runs/${done.run_id}` }, 201, {
         location: `/api/runs/${done.run_id}`,
       });
-    },
-  );
+    } finally {
+      if (!submitted && file !== undefined) await Deno.remove(file.path).catch(() => {});
+    }
+  });
 
   api.get("/jobs/:id", (c) => {
     const job = ctx.jobs.get(c.req.param("id"));

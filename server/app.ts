@@ -23,17 +23,25 @@ import { assetsApp } from "./assets.ts";
 import { apiApp } from "./api.ts";
 import { pagesApp } from "./pages.ts";
 import { errorPage } from "./pages/error_page.ts";
-import { Jobs, type ReplayBytes } from "./jobs.ts";
+import { Jobs, type ReplayUpload } from "./jobs.ts";
 import type { StrategyChoice } from "./pages/upload_page.ts";
-import {
-  defaultReplay,
-  defaultStrategies,
-  defaultValidate,
-  type ValidateBytes,
-} from "./runtime.ts";
+import { defaultReplay, defaultStrategies, defaultValidate, type ValidateFile } from "./runtime.ts";
+import { sweepStaleTemps } from "../trace/tempfiles.ts";
 
 /** Largest upload `POST /api/runs` takes unless told otherwise: 64 MiB. */
 export const DEFAULT_UPLOAD_LIMIT = 64 * 2 ** 20;
+
+/** Most bytes a compressed upload may inflate to unless told otherwise: 1 GiB. */
+export const DEFAULT_UPLOAD_INFLATE = 2 ** 30;
+
+/** Where uploads are written while they are checked and replayed, unless told otherwise. */
+export function defaultUploadDir(): string {
+  let tmp: string | undefined;
+  try {
+    tmp = Deno.env.get("TMPDIR");
+  } catch { /* no --allow-env */ }
+  return `${tmp ?? "/tmp"}/vmreplay-uploads`;
+}
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
@@ -45,10 +53,21 @@ export interface AppOptions {
   costWeights?: CostWeights;
   /** Strategies offered (default: the machine's registry). */
   strategies?: StrategyChoice[];
-  /** How uploads are replayed (default: the runner's `replayBytes`). */
-  replay?: ReplayBytes;
+  /** How uploads are replayed (default: the runner's `replayTrace`). */
+  replay?: ReplayUpload;
   /** How uploads are checked before replay (default: the trace reader, to the last event). */
-  validate?: ValidateBytes;
+  validate?: ValidateFile;
+  /**
+   * Most bytes a gzip-compressed upload may inflate to (default
+   * {@linkcode DEFAULT_UPLOAD_INFLATE}); beyond: 413.
+   */
+  maxInflate?: number;
+  /**
+   * Directory the uploads are written to while they are checked and replayed (default
+   * {@linkcode defaultUploadDir}; created if needed). Files there that a dashboard no longer
+   * running left behind are removed when the app is made.
+   */
+  uploadDir?: string;
   /**
    * Host names the `Host` header may carry (any when omitted). A dashboard on 127.0.0.1 answers
    * only `127.0.0.1`, `localhost` and `[::1]`, so a web page cannot reach it through a DNS name
@@ -61,9 +80,11 @@ export interface AppOptions {
 export interface AppContext {
   store: Store;
   uploadLimit: number;
+  maxInflate: number;
+  uploadDir: string;
   costWeights: CostWeights | undefined;
   strategies: StrategyChoice[];
-  validate: ValidateBytes;
+  validate: ValidateFile;
   jobs: Jobs;
 }
 
@@ -98,11 +119,16 @@ export function createApp(opts: AppOptions): { app: Hono; jobs: Jobs } {
   const ctx: AppContext = {
     store: opts.store,
     uploadLimit: opts.uploadLimit ?? DEFAULT_UPLOAD_LIMIT,
+    maxInflate: opts.maxInflate ?? DEFAULT_UPLOAD_INFLATE,
+    uploadDir: opts.uploadDir ?? defaultUploadDir(),
     costWeights: opts.costWeights,
     strategies: opts.strategies ?? defaultStrategies(),
     validate: opts.validate ?? defaultValidate,
     jobs,
   };
+  // Uploads of dashboards killed before they could remove them.
+  Deno.mkdirSync(ctx.uploadDir, { recursive: true, mode: 0o700 });
+  void sweepStaleTemps(ctx.uploadDir);
   const app = new Hono();
   const allowed = opts.allowedHosts && new Set(opts.allowedHosts.map((h) => h.toLowerCase()));
   app.use(async (c, next) => {

@@ -7,15 +7,25 @@
  */
 import type { RunResult } from "../analyze/result.ts";
 import { saveRun, type Store } from "../analyze/store.ts";
-import { traceInfoOfBytes } from "../analyze/trace_info.ts";
 import { printable } from "../trace/printable.ts";
 
-/** What a replay of uploaded bytes needs. */
+/**
+ * What a replay of an upload needs. The job owns the file at `path`: it removes it when the
+ * replay ends, whatever the outcome.
+ */
 export interface ReplayInput {
-  /** The trace file's bytes, in any form (gzip too). */
-  bytes: Uint8Array;
+  /** Where the uploaded trace was written (any form, gzip too). */
+  path: string;
   /** The uploaded file's name (its extension tells the form). */
   name: string;
+  /** The uploaded file's size, bytes. */
+  size: number;
+  /** The uploaded file's SHA-256, lowercase hex. */
+  sha256: string;
+  /** Most bytes a gzip-compressed upload may inflate to (default: `trace/inflate.ts`). */
+  maxInflate?: number;
+  /** How to raise that limit, said in its error. */
+  maxInflateHint?: string;
   /** Strategies to run (all when omitted). */
   strategies?: string[];
   /** Physical memory, bytes (default: the trace header's). */
@@ -28,8 +38,8 @@ export interface ReplayInput {
   signal?: AbortSignal;
 }
 
-/** Replays uploaded bytes (the runner's `replayBytes`). */
-export type ReplayBytes = (input: ReplayInput) => Promise<RunResult>;
+/** Replays an upload (the runner's `replayTrace`). */
+export type ReplayUpload = (input: ReplayInput) => Promise<RunResult>;
 
 /** A job's state as `GET /api/jobs/:id` reports it. */
 export interface JobStatus {
@@ -53,7 +63,7 @@ export interface JobsOptions {
   /** Where finished runs are stored. */
   store: Store;
   /** The replay to use. */
-  replay: ReplayBytes;
+  replay: ReplayUpload;
   /** Finished jobs kept for status queries (default 100). */
   keep?: number;
 }
@@ -70,14 +80,18 @@ export interface JobsOptions {
  *   store,
  *   replay: () => Promise.reject(new Error("Replay failed")),
  * });
- * const job = jobs.submit({ bytes: new Uint8Array(), name: "t.vmt" });
+ * const path = await Deno.makeTempFile({ suffix: ".vmt" });
+ * const job = jobs.submit({ path, name: "t.vmt", size: 0, sha256: "" });
  * const done = await jobs.wait(job.id);
  * if (done?.state !== "failed") throw new Error("expected the job to fail");
+ * // The job removed its file.
+ * if (await Deno.stat(path).then(() => true, () => false)) throw new Error("file left");
  * ```
  */
 export class Jobs {
   #opts: JobsOptions;
   #jobs = new Map<string, JobStatus>();
+  #failures = new Map<string, Error>();
   #done = new Map<string, Promise<void>>();
   #tail: Promise<void> = Promise.resolve();
   #next = 1;
@@ -117,7 +131,7 @@ export class Jobs {
           input.onProgress?.(p);
         },
       });
-      const trace = await traceInfoOfBytes(input.name, input.bytes);
+      const trace = { name: input.name, size: input.size, sha256: input.sha256 };
       job.run_id = saveRun(this.#opts.store, result, trace);
       job.strategies = Object.keys(result.results);
       for (const [s, r] of Object.entries(result.results)) {
@@ -127,6 +141,9 @@ export class Jobs {
     } catch (e) {
       job.state = "failed";
       job.error = printable(e instanceof Error ? e.message : String(e));
+      if (e instanceof Error) this.#failures.set(job.id, e);
+    } finally {
+      await Deno.remove(input.path).catch(() => {});
     }
   }
 
@@ -138,8 +155,14 @@ export class Jobs {
       if (job.state === "done" || job.state === "failed") {
         this.#jobs.delete(id);
         this.#done.delete(id);
+        this.#failures.delete(id);
       }
     }
+  }
+
+  /** The error a failed job `id` ended with (its kind tells whose fault it was), if any. */
+  failure(id: string): Error | undefined {
+    return this.#failures.get(id);
   }
 
   /** The status of job `id`, or `undefined` if there is none (or it was forgotten). */
