@@ -11,7 +11,7 @@ import { checkTraceFiles, parseCommand, positiveWhole } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeFileAtomic, writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
-import { parseSize } from "./_sizes.ts";
+import { parseMachineSize } from "./_sizes.ts";
 import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
 import { resolveStrategies } from "../analyze/replay.ts";
 import { DEFAULT_DB_PATH, openStore, type Store } from "../analyze/store.ts";
@@ -163,7 +163,7 @@ async function planFromOptions(
   } catch (e) {
     throw new UsageError(`--vm: ${(e as Error).message}`);
   }
-  const swap = v.swap === undefined ? undefined : parseSize(v.swap, "--swap");
+  const swap = v.swap === undefined ? undefined : parseMachineSize(v.swap, "swap", "--swap");
   if (traces.length === 0) throw new UsageError("expected at least one TRACE file");
   await checkTraceFiles(traces);
   const progress = new Progress("sweep plan", !v.quiet && Deno.stderr.isTerminal());

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { MEM_MAX } from "../../uapi/limits.ts";
 import { PAGE_SIZE } from "../../trace/event.ts";
 
 /** Smallest memory a sweep point may have, bytes (as `run --mem`). */
@@ -103,7 +104,8 @@ export function needsFootprint(list: MemList): boolean {
 
 /**
  * The sizes of `list` for a trace of `footprint` bytes: percentages rounded to whole pages,
- * sorted, repeats dropped. Throws a `RangeError` for a size under {@linkcode MIN_MEM}.
+ * sorted, repeats dropped. Throws a `RangeError` for a size under {@linkcode MIN_MEM} or over 4T
+ * (`uapi/limits.ts`).
  *
  * @example
  * ```ts
@@ -121,6 +123,11 @@ export function resolveMemList(list: MemList, footprint?: number): number[] {
     } else {
       if (footprint === undefined) throw new RangeError("A percentage needs the footprint");
       bytes = Math.round((footprint * item.percent) / 100 / PAGE_SIZE) * PAGE_SIZE;
+    }
+    if (bytes > MEM_MAX) {
+      throw new RangeError(
+        `--mem '${list.text}': ${bytes} bytes is over the largest memory, 4T (2^30 pages)`,
+      );
     }
     if (bytes < MIN_MEM) {
       const what = "percent" in item ? `${item.percent.toPrecision(3)}% of ${footprint} bytes` : "";

@@ -27,3 +27,8 @@ Deno.test("parseMemList() and resolveMemList() name what is wrong", () => {
   );
   throws(() => resolveMemList(parseMemList("1%"), M), /\(1\.00% of 1048576 bytes\) is under/);
 });
+
+Deno.test("resolveMemList() refuses a size over 4T, the largest machine", () => {
+  throws(() => resolveMemList(parseMemList("1M,8T")), /over the largest memory, 4T/);
+  assertEquals(resolveMemList(parseMemList("4T")), [2 ** 42]);
+});

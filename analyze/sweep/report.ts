@@ -6,6 +6,7 @@
  * @module
  */
 import { stringify } from "npm:csv-stringify@6.9.0/sync";
+import { csvCell } from "../csv_cell.ts";
 import { COUNTER_NAMES } from "../../core/counters.ts";
 import { type CostWeights, defaultCostWeights, estimateCost } from "../cost.ts";
 import { formatBytes, formatCount, formatMs } from "../report.ts";
@@ -160,7 +161,8 @@ export function sweepJson(data: SweepData, weights: CostWeights = defaultCostWei
 }
 
 /**
- * The CSV of `sweep --csv`: one row per point and strategy: `trace, mem, swap, strategy, run_id,
+ * The CSV of `sweep --csv` (text cells neutralized as in every CSV report: `csv_cell.ts`): one
+ * row per point and strategy: `trace, mem, swap, strategy, run_id,
  * cost_ms, elapsed_ms`, then every counter.
  *
  * @example
@@ -211,5 +213,5 @@ export function sweepCsv(data: SweepData, weights: CostWeights = defaultCostWeig
       ]);
     }
   }
-  return stringify(rows);
+  return stringify(rows.map((row) => row.map(csvCell)));
 }
