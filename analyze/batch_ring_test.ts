@@ -1,4 +1,6 @@
 import { deepStrictEqual, rejects, throws } from "node:assert/strict";
+import { vmtbBlocks } from "../trace/vmtb/_reseal.ts";
+import { REC_BLOCK } from "../trace/vmtb/constants.ts";
 import { BatchRing, RING_BATCH, RING_SLOTS } from "./batch_ring.ts";
 import { replayTrace } from "./replay.ts";
 import { replayStrategy } from "./replay_strategy.ts";
@@ -87,21 +89,10 @@ Deno.test("a .vmtb trace corrupt in its middle stops the workers with its TraceE
   try {
     await writeTrace(path, t.header, t.events);
     const bytes = await Deno.readFile(path);
-    // a bad block byte three quarters in (the workers have replayed much by then): walk the
-    // blocks (0x01, varint n, varint size, body) from the first, after the magic, the version
-    // and the header (its length is one varint byte)
-    const varint = (at: number): [number, number] => {
-      let v = 0, scale = 1;
-      while (bytes[at]! >= 128) v += (bytes[at++]! & 127) * scale, scale *= 128;
-      return [v + bytes[at]! * scale, at + 1];
-    };
-    let p = 6 + bytes[5]!;
-    while (p < bytes.length * 0.75) {
-      const [, q] = varint(p + 1);
-      const [size, body] = varint(q);
-      p = body + size;
-    }
-    deepStrictEqual(bytes[p], 0x01);
+    // a bad block byte three quarters in (the workers have replayed much by then)
+    const { blocks } = vmtbBlocks(bytes);
+    const p = blocks.find((b) => b.start >= bytes.length * 0.75)!.start;
+    deepStrictEqual(bytes[p], REC_BLOCK);
     bytes[p] = 0x07;
     await Deno.writeFile(path, bytes);
     await rejects(

@@ -33,6 +33,11 @@ export interface ReadTraceOptions {
   maxInflate?: number;
   /** How to raise that limit, said in its error (default: the environment variable). */
   maxInflateHint?: string;
+  /**
+   * Hears warnings about the file that are not errors (a `.vmtb` file of version 2, without
+   * checksums), once each; default: printed on standard error.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** Options for {@linkcode readTrace}. */
@@ -73,13 +78,21 @@ export interface TraceReader {
   close(): Promise<void>;
 }
 
-/** The decoder for `form` over `src` (already decompressed). */
-function decoderFor(form: TraceForm, src: ChunkReader, name: string): FormDecoder {
+/**
+ * The decoder for `form` over `src` (already decompressed); `onWarning` hears what is worth saying
+ * but not an error (a `.vmtb` file without checksums).
+ */
+function decoderFor(
+  form: TraceForm,
+  src: ChunkReader,
+  name: string,
+  onWarning?: (message: string) => void,
+): FormDecoder {
   switch (form) {
     case "text":
       return new TextFormDecoder(src, name);
     case "vmtb":
-      return new VmtbDecoder(src, name);
+      return new VmtbDecoder(src, name, onWarning);
     case "jsonl":
       return new JsonlDecoder(src, name);
     case "csv":
@@ -98,7 +111,7 @@ async function open(
   let decoder: FormDecoder;
   let header: TraceHeader;
   try {
-    decoder = decoderFor(format.form, source, name);
+    decoder = decoderFor(format.form, source, name, opts.onWarning);
     header = await decoder.readHeader();
   } catch (e) {
     await source.close();

@@ -4,6 +4,7 @@ import { TraceError } from "./error.ts";
 import { readTrace, readTraceBytes, validateTrace } from "./read.ts";
 import { writeTrace } from "./write.ts";
 import { TraceBuilder } from "./builder.ts";
+import { reseal } from "./vmtb/_reseal.ts";
 
 const te = new TextEncoder();
 
@@ -66,9 +67,13 @@ Deno.test("readTraceBytes() reports a bad binary header", async () => {
     "t.vmtb: Not a vmtb file: expected the magic bytes 'VMTB' (56 4d 54 42), found an empty file",
   );
   const good = await encoded(".vmtb");
-  const v2 = good.slice();
-  v2[4] = 3;
-  await fails(v2, "t.vmtb", "t.vmtb: Unsupported vmtb version 3 (this reader knows version 2)");
+  const v4 = good.slice();
+  v4[4] = 4;
+  await fails(
+    v4,
+    "t.vmtb",
+    "t.vmtb: Unsupported vmtb version 4 (this reader knows versions 2 and 3)",
+  );
 });
 
 Deno.test("readTraceBytes() reports a truncated or corrupt vmtb body", async () => {
@@ -245,9 +250,19 @@ Deno.test("readTraceBytes() rejects vmtb fields out of range", async () => {
       { pid: 1, op: "madvise", addr: 0x1000, len: 4096, advice: "pageout" },
     ]);
     const bytes = await Deno.readFile(`${dir}/m.vmtb`);
-    assertEquals(bytes[bytes.length - 3], 1); // the advice byte, before the end marker and count
-    bytes[bytes.length - 3] = 9;
-    await fails(bytes, "m.vmtb", "m.vmtb:1: Corrupt vmtb file: event 1 ('madvise') is malformed");
+    // the advice byte, before the block's checksum, the end marker and the count
+    assertEquals(bytes[bytes.length - 7], 1);
+    bytes[bytes.length - 7] = 9;
+    await fails(
+      bytes,
+      "m.vmtb",
+      "m.vmtb:1: Corrupt vmtb file: the block of events 1 to 1 fails its checksum",
+    );
+    await fails(
+      reseal(bytes),
+      "m.vmtb",
+      "m.vmtb:1: Corrupt vmtb file: event 1 ('madvise') is malformed",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

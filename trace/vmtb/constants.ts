@@ -1,5 +1,5 @@
 /**
- * The `.vmtb` format's constants (version 2, see docs/vmtb.md), which the encoder and the decoder
+ * The `.vmtb` format's constants (version 3, see docs/vmtb.md), which the encoder and the decoder
  * share: magic bytes, version, record bytes, block limits and flags, the escape byte, and which
  * ops carry an address.
  *
@@ -9,10 +9,14 @@ import { Op } from "../event.ts";
 
 /** The magic bytes a `.vmtb` file starts with: `VMTB`. */
 export const VMTB_MAGIC = new Uint8Array([0x56, 0x4d, 0x54, 0x42]);
-/** The `.vmtb` version this code writes and reads. */
-export const VMTB_VERSION = 2;
-/** The byte that starts a block of events. */
-export const REC_BLOCK = 0x01;
+/** The `.vmtb` version this code writes (it reads version 2 too). */
+export const VMTB_VERSION = 3;
+/** The byte that starts a block of events, with its checksum after its body (version 3). */
+export const REC_BLOCK = 0x02;
+/** The byte that starts a block of events in version 2, which had no checksums. */
+export const REC_BLOCK_V2 = 0x01;
+/** Bytes of a checksum (a CRC-32, little-endian). */
+export const CHECKSUM_BYTES = 4;
 /** The end marker; a varint event count follows. */
 export const REC_END = 0xff;
 /** Longest string (object name, label) a `.vmtb` file may hold, in UTF-8 bytes. */

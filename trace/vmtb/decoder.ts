@@ -13,12 +13,15 @@ import { TraceError } from "../error.ts";
 import type { ChunkReader, FormDecoder } from "../_io.ts";
 import { parseHeaderLine } from "../_header.ts";
 import { rwProblem, swaponSizeProblem } from "../../uapi/limits.ts";
+import { checksum } from "./checksum.ts";
 import {
   ADDR_OPS,
   BLOCK_HAS_LENGTHS,
   BLOCK_HAS_OFFSETS,
+  CHECKSUM_BYTES,
   ESCAPE,
   REC_BLOCK,
+  REC_BLOCK_V2,
   REC_END,
   SMALL_HAS_OBJECT,
   VMTB_BLOCK,
@@ -300,6 +303,11 @@ function resetRare(b: EventBatch): void {
   b.rareDirty = 0;
 }
 
+/** The little-endian 32-bit checksum stored at `buf[p]`. */
+function stored(buf: Uint8Array, p: number): number {
+  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+}
+
 /**
  * Decodes a `.vmtb` byte source: {@linkcode VmtbDecoder.readHeader} once, then
  * {@linkcode VmtbDecoder.next} fills a batch until it returns false.
@@ -363,10 +371,24 @@ export class VmtbDecoder implements FormDecoder {
   #stageAt = 0;
   #stageLen = 0;
 
-  /** Reads `.vmtb` bytes from `src`; `name` prefixes error messages. */
-  constructor(src: ChunkReader, name: string) {
+  /** The file's version: 3 (with checksums) or 2 (without). */
+  #version = VMTB_VERSION;
+  /** Called once for a file without checksums. */
+  readonly #onWarning: (message: string) => void;
+
+  /**
+   * Reads `.vmtb` bytes from `src`; `name` prefixes error messages. `onWarning` hears, once, that a
+   * file has no checksums (version 2; default: printed on standard error).
+   */
+  constructor(src: ChunkReader, name: string, onWarning?: (message: string) => void) {
     this.#src = src;
     this.#name = name;
+    this.#onWarning = onWarning ?? ((m) => console.error(m));
+  }
+
+  /** The file's version (after {@linkcode VmtbDecoder.readHeader}): 3, or 2 without checksums. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Events decoded so far. */
@@ -429,15 +451,16 @@ export class VmtbDecoder implements FormDecoder {
         }`,
       );
     }
-    if (buf[4] !== VMTB_VERSION) {
+    if (buf[4] !== VMTB_VERSION && buf[4] !== 2) {
       throw this.#error(
-        `Unsupported vmtb version ${buf[4]} (this reader knows version ${VMTB_VERSION}${
+        `Unsupported vmtb version ${buf[4]} (this reader knows versions 2 and ${VMTB_VERSION}${
           buf[4] === 1
             ? "; version 1 was never released: convert the trace again from its text"
             : ""
         })`,
       );
     }
+    this.#version = buf[4]!;
     this.#p = 5;
     const len = varint(buf, this.#p);
     this.#p = gp;
@@ -446,6 +469,20 @@ export class VmtbDecoder implements FormDecoder {
     }
     const text = dec.decode(buf.subarray(this.#p, this.#p + len));
     this.#p += len;
+    if (this.#version === 2) {
+      this.#onWarning(
+        `${this.#name}: warning: a .vmtb file of version 2 has no checksums, so a corrupt byte ` +
+          `could go unnoticed ('vmreplay convert' it to a new .vmtb to add them)`,
+      );
+    } else {
+      if (this.#p + CHECKSUM_BYTES > this.#end) {
+        throw this.#error("Corrupt vmtb header: the file ends inside its checksum");
+      }
+      if (checksum(buf, 0, this.#p) !== stored(buf, this.#p)) {
+        throw this.#error("Corrupt vmtb file: its header fails its checksum");
+      }
+      this.#p += CHECKSUM_BYTES;
+    }
     const r = parseHeaderLine(text);
     if (r.error !== undefined) throw this.#error(`Corrupt vmtb header: ${r.error}`);
     return r.header;
@@ -480,7 +517,8 @@ export class VmtbDecoder implements FormDecoder {
         return false;
       }
       const first = this.#count + 1;
-      if (tag !== REC_BLOCK) {
+      const v3 = this.#version !== 2;
+      if (tag !== (v3 ? REC_BLOCK : REC_BLOCK_V2)) {
         throw this.#error(
           `Corrupt vmtb file: bad block byte 0x${tag.toString(16)} after event ${this.#count}`,
           first,
@@ -497,15 +535,20 @@ export class VmtbDecoder implements FormDecoder {
           first,
         );
       }
-      if (p + size > end && !this.#eof) {
+      const sum = v3 ? CHECKSUM_BYTES : 0;
+      if (p + size + sum > end && !this.#eof) {
         await this.#fill(); // then read the block's head again
         continue;
       }
-      if (p + size > end) {
+      if (p + size + sum > end) {
         throw this.#error(
           `Truncated vmtb file: it ends inside the block of events ${first} to ${first + n - 1}`,
           first,
         );
+      }
+      // The checksum covers the block from its tag to the end of its body.
+      if (v3 && checksum(buf, this.#p, p + size) !== stored(buf, p + size)) {
+        throw this.#corrupt(first, n, "fails its checksum");
       }
       if (cap - batch.length >= n) {
         this.#block(batch, batch.length, n, p, p + size);
@@ -519,7 +562,7 @@ export class VmtbDecoder implements FormDecoder {
         this.#stageAt = 0;
         this.#stageLen = n;
       }
-      this.#p = p + size;
+      this.#p = p + size + sum;
     }
     return true;
   }

@@ -5,10 +5,11 @@ import { TraceError } from "../error.ts";
 import { readTrace, readTraceBytes } from "../read.ts";
 import { randomEvents } from "../builder.ts";
 import { VmtbEncoder } from "./encoder.ts";
-import { BLOCK_HAS_OFFSETS, REC_BLOCK, REC_END, VMTB_BLOCK, VMTB_VERSION } from "./constants.ts";
+import { BLOCK_HAS_OFFSETS, REC_END, VMTB_BLOCK, VMTB_VERSION } from "./constants.ts";
 import { VmtbDecoder } from "./decoder.ts";
 import { bytesReader } from "../_io.ts";
 import { Rng } from "../_rng.ts";
+import { type BlockAt, reseal, vmtbBlocks } from "./_reseal.ts";
 
 /** Encodes `events` (header `vmtrace 1`) to `.vmtb` bytes. */
 function encode(events: Event[]): Uint8Array {
@@ -43,29 +44,13 @@ async function fails(bytes: Uint8Array, message: string | RegExp): Promise<void>
 }
 
 /** Where the body of the first block starts, and its event count and size. */
-function firstBlock(
-  bytes: Uint8Array,
-): { start: number; n: number; size: number; body: number } {
-  let p = 5;
-  const varint = () => {
-    let v = 0, mult = 1, b;
-    do {
-      b = bytes[p++]!;
-      v += (b & 127) * mult;
-      mult *= 128;
-    } while (b >= 128);
-    return v;
-  };
-  const headerLength = varint();
-  p += headerLength; // the header text
-  const start = p;
-  if (bytes[p++] !== REC_BLOCK) throw new Error("no block");
-  const n = varint();
-  const size = varint();
-  return { start, n, size, body: p };
+function firstBlock(bytes: Uint8Array): BlockAt {
+  const b = vmtbBlocks(bytes).blocks[0];
+  if (b === undefined) throw new Error("no block");
+  return b;
 }
 
-Deno.test("vmtb version 2: every op round-trips whatever the batch size, across blocks", async () => {
+Deno.test("vmtb version 3: every op round-trips whatever the batch size, across blocks", async () => {
   const events = randomEvents(7, 3 * VMTB_BLOCK + 123);
   const bytes = encode(events);
   assertEquals(bytes[4], VMTB_VERSION);
@@ -111,13 +96,20 @@ Deno.test("vmtb: a cut or damaged block is reported with the events it held", as
   );
   const flags = bytes.slice();
   flags[body] = 0x80;
-  await fails(flags, "t.vmtb:1: Corrupt vmtb file: the block of events 1 to 50 has bad flags 0x80");
+  await fails(flags, "t.vmtb:1: Corrupt vmtb file: the block of events 1 to 50 fails its checksum");
+  await fails(
+    reseal(flags),
+    "t.vmtb:1: Corrupt vmtb file: the block of events 1 to 50 has bad flags 0x80",
+  );
   const tag = bytes.slice();
   tag[start] = 7;
   await fails(tag, "t.vmtb:1: Corrupt vmtb file: bad block byte 0x7 after event 0");
   const op = bytes.slice();
   op[body + 1] = 30;
-  await fails(op, /^t\.vmtb:1: Corrupt vmtb file: (bad op code 30 at event 1|event 1 .*has pid)/);
+  await fails(
+    reseal(op),
+    /^t\.vmtb:1: Corrupt vmtb file: (bad op code 30 at event 1|event 1 .*has pid)/,
+  );
   ok(bytes[bytes.length - 2] === REC_END);
 });
 
@@ -127,11 +119,11 @@ Deno.test("vmtb: an access by pid 0 or a system event by a process is corrupt", 
   const zero = bytes.slice();
   assertEquals(zero[body + 3], 1); // runs: count 1, then pid 1
   zero[body + 3] = 0;
-  await fails(zero, "t.vmtb:1: Corrupt vmtb file: event 1 ('r') has pid 0");
+  await fails(reseal(zero), "t.vmtb:1: Corrupt vmtb file: event 1 ('r') has pid 0");
   const mark = encode([{ pid: 0, op: "mark", label: "a" }]);
   const m = firstBlock(mark);
   mark[m.body + 3] = 4;
-  await fails(mark, "t.vmtb:1: Corrupt vmtb file: event 1 ('mark') has pid 4");
+  await fails(reseal(mark), "t.vmtb:1: Corrupt vmtb file: event 1 ('mark') has pid 4");
 });
 
 Deno.test("vmtb: a version 1 file is refused, saying why", async () => {
@@ -139,7 +131,7 @@ Deno.test("vmtb: a version 1 file is refused, saying why", async () => {
   bytes[4] = 1;
   await fails(
     bytes,
-    "t.vmtb: Unsupported vmtb version 1 (this reader knows version 2; version 1 was never " +
+    "t.vmtb: Unsupported vmtb version 1 (this reader knows versions 2 and 3; version 1 was never " +
       "released: convert the trace again from its text)",
   );
 });
@@ -286,13 +278,13 @@ Deno.test("vmtb: a page delta that takes an address below 0 is reported at its e
   const pagesA = la.body + 1 + n + 3; // flags, ops, runs: count 1, pid 1, length 20
   assertEquals(a[pagesA + 2], 0);
   a[pagesA + 2] = 1; // zigzag 1: a delta of -1
-  await fails(a, "t.vmtb:3: Corrupt vmtb file: event 3 has an address out of range");
+  await fails(reseal(a), "t.vmtb:3: Corrupt vmtb file: event 3 has an address out of range");
   const b = encode(short);
   const lb = firstBlock(b);
   const pagesB = lb.body + 1 + n + 1 + 2 * n; // 20 runs of one event
   assertEquals(b[pagesB + 4], 0);
   b[pagesB + 4] = 1;
-  await fails(b, "t.vmtb:5: Corrupt vmtb file: event 5 has an address out of range");
+  await fails(reseal(b), "t.vmtb:5: Corrupt vmtb file: event 5 has an address out of range");
 });
 
 Deno.test("vmtb: a file of several blocks reads whole through readTrace (read straight into the decoder's buffer)", async () => {
@@ -326,7 +318,7 @@ Deno.test("vmtb: an in-page offset above 4095 is corrupt, in blocks of an odd or
     const bad = bytes.slice();
     bad[offsets + 2 * n - 1] = 0x10; // the last offset becomes 4096 + 8 (n - 1)
     await fails(
-      bad,
+      reseal(bad),
       `t.vmtb:1: Corrupt vmtb file: the block of events 1 to ${n} has an in-page offset above 4095`,
     );
   }
@@ -347,7 +339,7 @@ Deno.test("vmtb: an escaped value at a byte that is not the escape is corrupt", 
   const bad = bytes.slice();
   bad[pages + 1] = 4;
   await fails(
-    bad,
+    reseal(bad),
     "t.vmtb:1: Corrupt vmtb file: the block of events 1 to 2 has a bad escaped value in a byte column",
   );
 });
@@ -373,4 +365,47 @@ Deno.test("vmtb: an op with fields of its own is found at any place among the ac
       assertEquals(await decode(encode(events), 4096), events, `${other.op} at ${at}`);
     }
   }
+});
+
+Deno.test("vmtb: every single corrupt byte of a file is caught (its checksums), never read as events", async () => {
+  const text = await Deno.readTextFile(new URL("../../fixtures/every_op.vmt", import.meta.url));
+  const events: Event[] = [];
+  const r0 = await readTraceBytes(new TextEncoder().encode(text), { name: "t.vmt" });
+  for await (const ev of r0.events()) {
+    delete ev.line;
+    events.push(ev);
+  }
+  const bytes = encode(events);
+  assertEquals(await decode(bytes, 4096), events);
+  for (let i = 0; i < bytes.length; i++) {
+    for (const flip of [0x01, 0x80, 0xff]) {
+      const bad = bytes.slice();
+      bad[i] = bad[i]! ^ flip;
+      await rejects(decode(bad, 4096), (e: unknown) => {
+        ok(e instanceof TraceError, `byte ${i} ^ 0x${flip.toString(16)}: ${e}`);
+        return true;
+      }, `byte ${i} of ${bytes.length} ^ 0x${flip.toString(16)} went unnoticed`);
+    }
+  }
+});
+
+Deno.test("vmtb: a version 2 file (no checksums) still reads, with one warning", async () => {
+  const v2 = new URL("../../fixtures/every_op.v2.vmtb", import.meta.url).pathname;
+  const warnings: string[] = [];
+  const r = await readTrace(v2, { onWarning: (m) => warnings.push(m) });
+  const got: Event[] = [];
+  for await (const ev of r.events()) {
+    delete ev.line;
+    got.push(ev);
+  }
+  assertEquals(warnings.length, 1);
+  ok(warnings[0]!.startsWith(`${v2}: warning: a .vmtb file of version 2 has no checksums`));
+  const text = await readTrace(new URL("../../fixtures/every_op.vmt", import.meta.url).pathname);
+  const want: Event[] = [];
+  for await (const ev of text.events()) {
+    delete ev.line;
+    want.push(ev);
+  }
+  assertEquals(got, want);
+  assertEquals(r.header.mem, 16 << 20);
 });

@@ -1,10 +1,11 @@
 /**
- * {@linkcode VmtbEncoder}: writes the binary `.vmtb` form, version 2 (see docs/vmtb.md). Events go
+ * {@linkcode VmtbEncoder}: writes the binary `.vmtb` form, version 3 (see docs/vmtb.md). Events go
  * into blocks of up to {@linkcode VMTB_BLOCK} events stored column by column: the op bytes, the
  * pids as runs, the page numbers as zigzag varint deltas from the same process's previous page,
  * the in-page offsets and lengths as fixed-width columns that vanish when a block's values are all
  * 0 (offsets) or all 1 (lengths), and the remaining fields of the rarer ops in one stream. The file
- * ends with a marker carrying the event count, so a truncated file is detected.
+ * ends with a marker carrying the event count, so a truncated file is detected, and the header and
+ * every block carry a CRC-32 (`checksum.ts`), so a corrupt one is.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import {
   ADDR_OPS,
   BLOCK_HAS_LENGTHS,
   BLOCK_HAS_OFFSETS,
+  CHECKSUM_BYTES,
   ESCAPE,
   REC_BLOCK,
   REC_END,
@@ -24,6 +26,7 @@ import {
   VMTB_MAX_STRING,
   VMTB_VERSION,
 } from "./constants.ts";
+import { checksum } from "./checksum.ts";
 
 /** A block is closed once its extra stream reaches this many bytes. */
 const EXTRA_LIMIT = 1 << 18;
@@ -142,6 +145,18 @@ export class VmtbEncoder {
     const h = enc.encode(formatHeader(header));
     this.#out.varint(h.length);
     this.#out.bytes(h);
+    this.#checksum(0);
+  }
+
+  /** Appends the CRC-32 of the output from `from` to here. */
+  #checksum(from: number): void {
+    const out = this.#out;
+    const c = checksum(out.buf, from, out.pos);
+    out.room(CHECKSUM_BYTES);
+    out.buf[out.pos++] = c & 255;
+    out.buf[out.pos++] = (c >>> 8) & 255;
+    out.buf[out.pos++] = (c >>> 16) & 255;
+    out.buf[out.pos++] = c >>> 24;
   }
 
   /** Bytes waiting to be taken (whole blocks; the block being built is not counted). */
@@ -294,10 +309,12 @@ export class VmtbEncoder {
     if (!lensAll) byteColumn(body, lens, n);
     body.bytes(this.#extra.buf.subarray(0, this.#extra.pos));
     const out = this.#out;
+    const at = out.pos;
     out.byte(REC_BLOCK);
     out.varint(n);
     out.varint(body.pos);
     out.bytes(body.buf.subarray(0, body.pos));
+    this.#checksum(at);
     this.#n = 0;
     this.#extra.pos = 0;
   }

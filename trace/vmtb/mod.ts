@@ -1,6 +1,6 @@
 /**
- * The binary form (`.vmtb`), version 2: blocks of up to 4096 events stored column by column, a
- * few bytes an access; see docs/vmtb.md.
+ * The binary form (`.vmtb`), version 3: blocks of up to 4096 events stored column by column, a
+ * few bytes an access, each with a CRC-32 (`checksum.ts`); see docs/vmtb.md.
  *
  * - {@linkcode VmtbEncoder} writes it, {@linkcode VmtbDecoder} reads it (straight into batches);
  * - `constants.ts` holds what both share: magic bytes, version, record bytes, block limits.
