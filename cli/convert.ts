@@ -22,6 +22,8 @@ and back gives the same event stream.
 OUT is written atomically (to a temporary file, then renamed): if IN is malformed, nothing is
 written and an existing OUT is left as it was. Exit code 0 on success, 1 for bad input.
 
+A compressed trace may inflate to at most 16G (VMREPLAY_MAX_INFLATE=SIZE, 0 for no limit).
+
 Options:
   -h, --help  this help
 `;

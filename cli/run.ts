@@ -35,7 +35,7 @@ FILE:LINE: STRATEGY: KIND: message ('all strategies' when every one met it).
 
 Options:
   --strategies all|a,b   strategies to run (default all; see 'vmreplay strategies')
-  --mem SIZE             physical memory, e.g. 64M (default: trace header mem=, else 1G)
+  --mem SIZE             physical memory, 64K to 4T (default: trace header mem=, else 1G)
   --swap SIZE            swap device 'swap', created when first needed unless the trace has
                          swapped on its own device by then (default: header swap=, else none)
   --vm NAME=VALUE        a kernel setting (repeatable; overrides the trace header's):
@@ -57,6 +57,8 @@ Options:
   --cost NAME=NS         override one cost-model weight (repeatable); see docs/cost-model.md
   --quiet                print nothing but errors
   -h, --help             this help
+
+A compressed trace may inflate to at most 16G (VMREPLAY_MAX_INFLATE=SIZE, 0 for no limit).
 
 Exit status: 0 success; 1 bad input, or --verify/--check found errors; 2 usage error.
 `;

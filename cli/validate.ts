@@ -17,6 +17,8 @@ Checks that each trace is well formed (any form: .vmt, .jsonl, .csv, .vmtb, each
 without replaying it. Prints a one-line summary per trace, or the first error as
 FILE:LINE:COLUMN: message. Exit code 0 when every trace is valid, 1 otherwise.
 
+A compressed trace may inflate to at most 16G (VMREPLAY_MAX_INFLATE=SIZE, 0 for no limit).
+
 Options:
   --json      one JSON object per trace: {"file","ok","events","header"} or
               {"file","ok":false,"line","column","error"}
