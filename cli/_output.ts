@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { dirOf, sweepStaleTemps, tempPathFor } from "../trace/tempfiles.ts";
+import { createTemp, dirOf, sweepStaleTemps } from "../trace/tempfiles.ts";
 
 /**
  * Writes `data` to `path` atomically: to a temporary file beside it, then renamed over it, so a
@@ -13,18 +13,23 @@ import { dirOf, sweepStaleTemps, tempPathFor } from "../trace/tempfiles.ts";
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await sweepStaleTemps(dirOf(path));
-  const tmp = tempPathFor(path);
+  let temp: { tmp: string; release: () => void } | undefined;
   try {
+    // Locked until renamed (trace/tempfiles.ts): a sweeper elsewhere leaves it alone.
+    temp = await createTemp(path);
+    const tmp = temp.tmp;
     if (typeof data === "string") await Deno.writeTextFile(tmp, data);
     else await Deno.writeFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    if (temp !== undefined) await Deno.remove(temp.tmp).catch(() => {});
     // Name the file asked for, not the temporary one.
     if (e instanceof Error) {
       e.message = `${path}: cannot write: ${e.message.replace(/(\(os error \d+\)): .*$/s, "$1")}`;
     }
     throw e;
+  } finally {
+    temp?.release();
   }
 }
 

@@ -30,14 +30,19 @@ export interface UploadedFile {
   size: number;
   /** Its SHA-256, lowercase hex. */
   sha256: string;
+  /** Lets go of the file's lock (`trace/tempfiles.ts`), once it is removed. */
+  release: () => void;
 }
 
 /** Options of {@linkcode readMultipart}. */
 export interface MultipartOptions {
   /** The form field that holds the file. */
   fileField: string;
-  /** Makes the file's path, given the client's name for it (called once, for the file part). */
-  filePath: (name: string) => Promise<string>;
+  /**
+   * Creates the file (empty) for the client's name for it, and returns its path and how to let go
+   * of it (called once, for the file part).
+   */
+  createFile: (name: string) => Promise<{ path: string; release: () => void }>;
   /** Largest file, bytes: beyond, a 413 `UploadError` (whose message is `tooLarge`). */
   maxFileBytes: number;
   /** The message of that 413. */
@@ -91,7 +96,7 @@ function disposition(headers: string): { name: string; filename?: string } {
 
 /**
  * Reads a `multipart/form-data` request body as it arrives: the part named `opts.fileField` is
- * written to `opts.filePath(name)`; the other parts become strings. Throws an
+ * written to the file `opts.createFile(name)` makes; the other parts become strings. Throws an
  * {@linkcode UploadError} for a body that is not multipart, malformed or too large; the file is
  * removed then.
  *
@@ -104,7 +109,10 @@ function disposition(headers: string): { name: string; filename?: string } {
  * const dir = await Deno.makeTempDir();
  * const r = await readMultipart(new Request("http://x/", { method: "POST", body: form }), {
  *   fileField: "trace",
- *   filePath: () => Promise.resolve(`${dir}/upload.vmt`),
+ *   createFile: async () => {
+ *     await Deno.writeFile(`${dir}/upload.vmt`, new Uint8Array());
+ *     return { path: `${dir}/upload.vmt`, release: () => {} };
+ *   },
  *   maxFileBytes: 1 << 20,
  *   tooLarge: "too large",
  * });
@@ -176,9 +184,9 @@ export async function readMultipart(
       let size = 0;
       const chunks: Uint8Array[] = [];
       if (isFile) {
-        const path = await opts.filePath(part.filename!);
-        file = { name: part.filename!, path, size: 0, sha256: "" };
-        out = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+        const { path, release } = await opts.createFile(part.filename!);
+        file = { name: part.filename!, path, size: 0, sha256: "", release };
+        out = await Deno.open(path, { write: true });
       }
       // The part's body, up to the next boundary; all but its last bytes (which may begin the
       // boundary) go out as they come.
@@ -222,7 +230,10 @@ export async function readMultipart(
     try {
       out?.close();
     } catch { /* closed */ }
-    if (file !== undefined) await Deno.remove(file.path).catch(() => {});
+    if (file !== undefined) {
+      await Deno.remove(file.path).catch(() => {});
+      file.release();
+    }
     await reader.cancel().catch(() => {});
     throw e;
   } finally {

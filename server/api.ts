@@ -38,23 +38,27 @@ import { printable } from "../trace/printable.ts";
 import { type MultipartResult, readMultipart, UploadError } from "./_multipart.ts";
 import { InflateLimitError } from "../trace/inflate.ts";
 import { extensionOf, formatFromName } from "../trace/format.ts";
-import { tempPathFor } from "../trace/tempfiles.ts";
+import { createTemp } from "../trace/tempfiles.ts";
 
 let uploads = 0;
 
 /**
- * Where an upload named `name` goes: a temporary file in `dir` named after this process (so a
- * later dashboard removes it if this one dies), with `name`'s trace extension. An upload whose
- * name has no trace extension is refused (400) before anything is written.
+ * The file an upload named `name` goes to: a temporary file in `dir`, locked while this process
+ * keeps it (so a later dashboard removes it if this one dies, and leaves it alone otherwise), with
+ * `name`'s trace extension. An upload whose name has no trace extension is refused (400) before
+ * anything is written.
  */
-function uploadPath(dir: string, name: string): Promise<string> {
+function uploadFile(dir: string, name: string): Promise<{ path: string; release: () => void }> {
   let ext: string;
   try {
     ext = extensionOf(formatFromName(name));
   } catch (e) {
     return Promise.reject(new UploadError(400, (e as Error).message));
   }
-  return Promise.resolve(tempPathFor(`${dir}/upload-${++uploads}${ext}`));
+  return createTemp(`${dir}/upload-${++uploads}${ext}`, 0o600).then(({ tmp, release }) => ({
+    path: tmp,
+    release,
+  }));
 }
 
 /** The `/api` routes over `ctx`. */
@@ -177,7 +181,7 @@ export function apiApp(ctx: AppContext): Hono {
       // Streamed to a file in the upload directory, never held in memory.
       upload = await readMultipart(c.req.raw, {
         fileField: "trace",
-        filePath: (name) => uploadPath(ctx.uploadDir, name),
+        createFile: (name) => uploadFile(ctx.uploadDir, name),
         maxFileBytes: ctx.uploadLimit,
         tooLarge,
       });
@@ -219,6 +223,7 @@ export function apiApp(ctx: AppContext): Hono {
         name: trace.name,
         size: trace.size,
         sha256: trace.sha256,
+        release: trace.release,
         ...limit,
         // The job lists what it runs: the strategies asked for, or all of them.
         strategies: strategies ?? ctx.strategies.map((s) => s.name),
@@ -245,7 +250,10 @@ export function apiApp(ctx: AppContext): Hono {
         location: `/api/runs/${done.run_id}`,
       });
     } finally {
-      if (!submitted && file !== undefined) await Deno.remove(file.path).catch(() => {});
+      if (!submitted && file !== undefined) {
+        await Deno.remove(file.path).catch(() => {});
+        file.release();
+      }
     }
   });
 

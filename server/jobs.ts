@@ -22,6 +22,8 @@ export interface ReplayInput {
   size: number;
   /** The uploaded file's SHA-256, lowercase hex. */
   sha256: string;
+  /** Lets go of the file's lock once it is removed (`trace/tempfiles.ts`). */
+  release?: () => void;
   /** Most bytes a gzip-compressed upload may inflate to (default: `trace/inflate.ts`). */
   maxInflate?: number;
   /** How to raise that limit, said in its error. */
@@ -144,6 +146,7 @@ export class Jobs {
       if (e instanceof Error) this.#failures.set(job.id, e);
     } finally {
       await Deno.remove(input.path).catch(() => {});
+      input.release?.();
     }
   }
 

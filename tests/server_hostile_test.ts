@@ -6,7 +6,7 @@
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import { testApp } from "./_server.ts";
 import { getRun } from "../analyze/store.ts";
-import { tempPathFor } from "../trace/tempfiles.ts";
+import { createTemp } from "../trace/tempfiles.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -151,16 +151,17 @@ Deno.test("a multipart body cut short or without a boundary is 400, and its file
 
 Deno.test("uploads left by a dashboard that died are removed when the app starts", async () => {
   await withUploads(async (dir) => {
-    // A file named after a process that no longer runs, and one of this process.
+    // A file nobody holds (its writer died), and one a writer holds (locked while in progress).
     const dead = `${dir}/.upload-1.vmt.2147483646.1700000000000.tmp`;
     await Deno.writeTextFile(dead, "half an upload");
-    const mine = tempPathFor(`${dir}/upload-1.vmt`);
-    await Deno.writeTextFile(mine, "in progress");
+    const mine = await createTemp(`${dir}/upload-1.vmt`);
+    await Deno.writeTextFile(mine.tmp, "in progress");
     await using _t = testApp({ uploadDir: dir });
     for (let i = 0; i < 50 && await Deno.stat(dead).then(() => true, () => false); i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    assertEquals([...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`), [mine]);
-    await Deno.remove(mine);
+    assertEquals([...Deno.readDirSync(dir)].map((e) => `${dir}/${e.name}`), [mine.tmp]);
+    await Deno.remove(mine.tmp);
+    mine.release();
   });
 });

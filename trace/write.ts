@@ -14,7 +14,7 @@ import { CSV_COLUMNS, eventToCsvRow } from "./csv/mod.ts";
 import { VmtbEncoder } from "./vmtb/mod.ts";
 import { eventProblem } from "./check.ts";
 import { stringify as csvStringify } from "npm:csv-stringify@6.9.0/sync";
-import { dirOf, sweepStaleTemps, tempPathFor } from "./tempfiles.ts";
+import { createTemp, dirOf, sweepStaleTemps } from "./tempfiles.ts";
 
 /** Options for {@linkcode writeTrace}. */
 export interface WriteTraceOptions {
@@ -153,12 +153,18 @@ export async function writeTraceBatches(
   const format = opts.format ?? formatFromName(path);
   // Temporary files that writers killed before us left in this directory go first.
   await sweepStaleTemps(dirOf(path));
-  const tmp = tempPathFor(path);
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true }).catch(
-    (e) => {
-      throw namedWriteError(e, path);
-    },
-  );
+  // Locked until renamed (tempfiles.ts): a sweeper elsewhere leaves it alone.
+  const { tmp, release } = await createTemp(path).catch((e) => {
+    throw namedWriteError(e, path);
+  });
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(tmp, { write: true });
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    release();
+    throw namedWriteError(e, path);
+  }
   track(tmp);
   try {
     const sink = format.gzip ? new CompressionStream("gzip") : undefined;
@@ -185,6 +191,7 @@ export async function writeTraceBatches(
     await Deno.remove(tmp).catch(() => {});
     throw e;
   } finally {
+    release();
     untrack(tmp);
   }
 }
