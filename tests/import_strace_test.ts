@@ -307,6 +307,19 @@ Deno.test("import strace: a vfork child that exits before its parent resumes is 
   }
 });
 
+Deno.test("import strace --touch: an area above 1 GiB is touched by one access per GiB", async () => {
+  const { lines } = await importText(
+    "1 mmap(NULL, 3221225472, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000\n",
+    { touch: "populate", touchMax: 4 * 2 ** 30 },
+  );
+  deepStrictEqual(lines, [
+    "1 mmap 0x7f0000000000 3G rw- private,anon",
+    "1 w 0x7f0000000000 1073741824",
+    "1 w 0x7f0040000000 1073741824",
+    "1 w 0x7f0080000000 1073741824",
+  ]);
+});
+
 Deno.test("import strace: an empty file or one without strace lines is refused", async () => {
   await rejects(importText(""), /^ImportError: t\.strace: no strace output in 1 lines/);
   await rejects(

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { RW_MAX, SWAP_MAX } from "../uapi/limits.ts";
+import { ACCESS_MAX, RW_MAX, SWAP_MAX } from "../uapi/limits.ts";
 import { type Addr, type Advice, ADVICES, type Event, OPS, type TraceHeader } from "./event.ts";
 import { EventBatch } from "./batch.ts";
 import { checkFlagBits, checkName, parseFlags, parseNumber, parseProt } from "./syntax.ts";
@@ -373,7 +373,7 @@ export function randomEvents(seed: number, n: number): Event[] {
       case "r":
       case "w":
       case "x":
-        ev = { pid: p, op, addr: addr(), len: rand() < 0.5 ? 1 : size() };
+        ev = { pid: p, op, addr: addr(), len: rand() < 0.5 ? 1 : Math.min(size(), ACCESS_MAX) };
         break;
       case "mremap":
         ev = { pid: p, op, addr: addr(), len: size(), newAddr: addr(), newLen: size() };

@@ -5,7 +5,7 @@
  * @module
  */
 import { ADVICES, type Event, OPS, PAGE_SIZE, SYSTEM_OPS } from "./event.ts";
-import { rwProblem, swaponSizeProblem } from "../uapi/limits.ts";
+import { accessLenProblem, rwProblem, swaponSizeProblem } from "../uapi/limits.ts";
 import { checkFlagBits, checkName } from "./syntax.ts";
 
 const TWO57 = 2n ** 57n;
@@ -90,10 +90,12 @@ export function eventProblem(ev: Event): string | undefined {
     case "mlock":
     case "munlock":
     case "msync":
+      return all(addrProblem(ev.addr, "ADDR"), numProblem(ev.len, "LEN"));
     case "r":
     case "w":
     case "x":
-      return all(addrProblem(ev.addr, "ADDR"), numProblem(ev.len, "LEN"));
+      return all(addrProblem(ev.addr, "ADDR"), numProblem(ev.len, "LEN")) ??
+        accessLenProblem(ev.len);
     case "mremap":
       return all(
         addrProblem(ev.addr, "OLDADDR"),

@@ -104,6 +104,37 @@ Deno.test("one read/write of more than MAX_RW_COUNT, and swapon above 4T, are ma
   deepStrictEqual(await readAll("vmtrace 1\n- swapon big 4096G\n", "t.vmt"), 1);
 });
 
+Deno.test("one access of more than 1 GiB is a malformed event in every form", async () => {
+  await fails(
+    "vmtrace 1\n1 r 0x7f0000000000 128G\n",
+    "t.vmt",
+    /^t\.vmt:2:20: LEN 128G of one access/,
+  );
+  await fails("vmtrace 1\n1 w 0x10000 0x40000001\n", "t.vmt", /^t\.vmt:2:13: LEN 1073741825 /);
+  await fails(
+    '{"pid":1,"op":"r","addr":"0x10000","len":"2G"}\n',
+    "t.jsonl",
+    /^t\.jsonl:1:36: Field 'len' of 'r': LEN 2G of one access/,
+  );
+  await fails("pid,op,addr,len\n1,x,0x10000,4294967296\n", "t.csv", /^t\.csv:2:13: Field 'len'/);
+  await fails(
+    vmtb({ version: 1 }, [{ pid: 1, op: "w", addr: 0x10000, len: 2 ** 37 }]),
+    "t.vmtb",
+    /^t\.vmtb:1: Event 1 \('w'\): LEN 128G of one access/,
+  );
+  // Other ops keep their lengths; 1 GiB itself is fine.
+  deepStrictEqual(await readAll("vmtrace 1\n1 mmap 0x10000 128G rw- private,anon\n", "t.vmt"), 1);
+  deepStrictEqual(await readAll("vmtrace 1\n1 r 0x10000 1G\n", "t.vmt"), 1);
+  deepStrictEqual(
+    await readAll(
+      vmtb({ version: 1 }, [{ pid: 1, op: "munmap", addr: 0, len: 2 ** 40 }]),
+      "t.vmtb",
+    ),
+    1,
+  );
+  ok(eventProblem({ pid: 1, op: "r", addr: 0, len: 2 ** 31 }));
+});
+
 Deno.test("writers refuse events out of range", async () => {
   ok(eventProblem({ pid: 1, op: "write", object: "file:/x", offset: 0, len: 2 ** 37 }));
   ok(eventProblem({ pid: 0, op: "swapon", name: "s", size: 2 ** 46 }));

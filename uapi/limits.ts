@@ -8,14 +8,16 @@
  * | header `swap=`, `run --swap`          | 0 to 4 TiB                                   |
  * | `swapon` SIZE                         | 0 to 4 TiB (all devices together: 8 TiB)     |
  * | `read`/`write` LEN                    | 0 to 2 GiB − 4 KiB (Linux's `MAX_RW_COUNT`)  |
+ * | `r`/`w`/`x` LEN                       | 0 to 1 GiB                                   |
  * | `read`/`write` OFFSET + LEN           | below 2^53                                   |
  * | `create`/`truncate` SIZE, other sizes | below 2^53                                   |
  * | addresses                             | below 2^57                                   |
  *
  * A simulated machine allocates its state as a trace uses it (frames, swap slots, page cache), so
  * a trace that declares 4 TiB and touches a megabyte costs a megabyte. One `read` or `write` moves
- * at most what one read(2) or write(2) moves on Linux, so that no single event can ask for
- * unbounded work; a larger one is a malformed event (`FILE:LINE:COL`).
+ * at most what one read(2) or write(2) moves on Linux, and one access at most 1 GiB, so that no
+ * single event of these can ask for unbounded work; a larger one is a malformed event
+ * (`FILE:LINE:COL`).
  *
  * @module
  */
@@ -30,6 +32,11 @@ export const MEM_MAX = 2 ** 42;
 export const SWAP_MAX = 2 ** 42;
 /** Largest LEN of one `read` or `write`: Linux's `MAX_RW_COUNT` (2 GiB − 4 KiB). */
 export const RW_MAX = 0x7ffff000;
+/**
+ * Largest LEN of one `r`, `w` or `x`: 1 GiB (262144 pages), what `import strace --touch`
+ * synthesizes in one event at most. A real load or store is a few bytes.
+ */
+export const ACCESS_MAX = 2 ** 30;
 /** Sizes and offsets end below this: 2^53, where JavaScript numbers stop being exact. */
 export const SIZE_LIMIT = 2 ** 53;
 
@@ -110,6 +117,22 @@ export function rwProblem(
     };
   }
   return undefined;
+}
+
+/**
+ * What is wrong with the LEN of an `r`, `w` or `x`, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { accessLenProblem } from "./limits.ts";
+ * if (accessLenProblem(8) !== undefined) throw new Error("8 bytes are fine");
+ * if (accessLenProblem(2 ** 37) === undefined) throw new Error("128G in one access");
+ * ```
+ */
+export function accessLenProblem(len: number): string | undefined {
+  return len <= ACCESS_MAX
+    ? undefined
+    : `LEN ${shown(len)} of one access is out of range: at most 1G (1073741824; split it)`;
 }
 
 /**

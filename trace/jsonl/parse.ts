@@ -8,7 +8,13 @@
 import { z } from "npm:zod@4.6.7";
 import { mmapOffsetProblem } from "../check.ts";
 import { type Addr, ADVICES, type Event, type OpName, OPS, type TraceHeader } from "../event.ts";
-import { headerSizeProblem, rwProblem, swaponSizeProblem } from "../../uapi/limits.ts";
+import {
+  ACCESS_MAX,
+  accessLenProblem,
+  headerSizeProblem,
+  rwProblem,
+  swaponSizeProblem,
+} from "../../uapi/limits.ts";
 import {
   ADDR_LIMIT,
   checkFlagBits,
@@ -96,6 +102,12 @@ const name = (kind: "object" | "name" | "label") =>
 
 const line = z.number().optional();
 
+/** An access's LEN (default 1) in its range (`limits.ts`). */
+const accessLen = size.superRefine((n, ctx) => {
+  const problem = accessLenProblem(n);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+}).default(1);
+
 /** A read/write's OFFSET and LEN in their ranges (`limits.ts`). */
 function rwRange(e: { offset: number; len: number }, ctx: z.RefinementCtx): void {
   const problem = rwProblem(e.offset, e.len);
@@ -139,9 +151,9 @@ export const EVENT_SCHEMAS: Record<OpName, z.ZodType<Event>> = {
   mlock: z.strictObject({ ...range, op: z.literal("mlock") }),
   munlock: z.strictObject({ ...range, op: z.literal("munlock") }),
   msync: z.strictObject({ ...range, op: z.literal("msync") }),
-  r: z.strictObject({ ...range, len: size.default(1), op: z.literal("r") }),
-  w: z.strictObject({ ...range, len: size.default(1), op: z.literal("w") }),
-  x: z.strictObject({ ...range, len: size.default(1), op: z.literal("x") }),
+  r: z.strictObject({ ...range, len: accessLen, op: z.literal("r") }),
+  w: z.strictObject({ ...range, len: accessLen, op: z.literal("w") }),
+  x: z.strictObject({ ...range, len: accessLen, op: z.literal("x") }),
   mremap: z.strictObject({ ...range, op: z.literal("mremap"), newAddr: addr, newLen: size }),
   mprotect: z.strictObject({ ...range, op: z.literal("mprotect"), prot }),
   madvise: z.strictObject({ ...range, op: z.literal("madvise"), advice: z.enum(ADVICES) }),
@@ -255,7 +267,9 @@ function plainAccess(v: Record<string, unknown>, op: "r" | "w" | "x"): Event | u
   if (typeof addr !== "number" || !Number.isSafeInteger(addr) || addr < 0) return undefined;
   const l = v.len;
   const len = l === undefined ? 1 : typeof l === "string" ? parseNumber(l) : l;
-  if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0) return undefined;
+  if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0 || len > ACCESS_MAX) {
+    return undefined;
+  }
   if (v.line !== undefined && typeof v.line !== "number") return undefined;
   return { pid, op, addr, len };
 }

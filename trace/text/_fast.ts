@@ -79,7 +79,8 @@ export function fastAccess(
         if (d < 0 || d > 9) break;
         len = len * 10 + d;
       }
-      if (p - ls > 15 || p >= n) return -1;
+      // Longer (or too long: above 1 GiB, `limits.ts`) numbers take the slow path.
+      if (p - ls > 15 || p >= n || len > 1073741824) return -1;
       while ((c === SP || c === TAB) && ++p < n) c = buf[p]!;
       if (p >= n) return -1;
     }

@@ -14,7 +14,13 @@ import { checkFlagBits, checkName } from "../syntax.ts";
 import { parseHeaderLine } from "../_header.ts";
 import { CR, fastAccess, HASH, HEX, NL, SP, TAB, TWO45 } from "./_fast.ts";
 import { MAX_LINE } from "../_lines.ts";
-import { rwProblem, SWAP_MAX, swaponSizeProblem } from "../../uapi/limits.ts";
+import {
+  ACCESS_MAX,
+  accessLenProblem,
+  rwProblem,
+  SWAP_MAX,
+  swaponSizeProblem,
+} from "../../uapi/limits.ts";
 
 export { MAX_LINE };
 
@@ -315,6 +321,7 @@ export class TextParser {
         batch.page[i] = this.#np;
         batch.off[i] = this.#no;
         batch.n1[i] = this.#next() ? this.#numTok("LEN") : 1;
+        if (batch.n1[i]! > ACCESS_MAX) this.#fail(this.#ts, accessLenProblem(batch.n1[i]!)!);
         break;
       case Op.munmap:
       case Op.mlock:

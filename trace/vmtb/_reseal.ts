@@ -1,6 +1,7 @@
 /**
- * For the tests: a `.vmtb` file whose checksums are made right again after a deliberate change to
- * a block, so that a test reaches what the decoder finds in the block itself.
+ * For the tests: where the blocks of a `.vmtb` file are, and the file's checksums made right again
+ * after a deliberate change to a block (so that a test reaches what the decoder finds in the block
+ * itself).
  *
  * @module
  */

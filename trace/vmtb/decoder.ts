@@ -12,7 +12,7 @@ import { mmapOffsetProblem } from "../check.ts";
 import { TraceError } from "../error.ts";
 import type { ChunkReader, FormDecoder } from "../_io.ts";
 import { parseHeaderLine } from "../_header.ts";
-import { rwProblem, swaponSizeProblem } from "../../uapi/limits.ts";
+import { ACCESS_MAX, accessLenProblem, rwProblem, swaponSizeProblem } from "../../uapi/limits.ts";
 import { checksum } from "./checksum.ts";
 import {
   ADDR_OPS,
@@ -722,7 +722,7 @@ export class VmtbDecoder implements FormDecoder {
       col8.set(buf.subarray(p, p + n));
       if (LITTLE_ENDIAN) lengthBytes(col32, n1c, i0, n);
       else byteColumn(col8, n1c, i0, n, false);
-      p = this.#escapes(buf, p + n, p - i0, n1c, i0, n, first, false);
+      p = this.#escapes(buf, p + n, p - i0, n1c, i0, n, first, false, b.op);
       if (p > pend) throw this.#corrupt(first, n, "runs past its end in its lengths");
     } else n1c.fill(1, i0, iend);
     // the other fields of the ops that are not r/w/x, from the extra stream
@@ -743,7 +743,8 @@ export class VmtbDecoder implements FormDecoder {
   /**
    * Reads the escaped values of a byte column whose bytes are `buf[at + i0, at + i0 + n)`, just
    * decoded into `col[i0, i0 + n)`, and puts them in place (zigzag-decoded when `signed`); returns
-   * the position after them.
+   * the position after them. With `ops` (the lengths column), an access's LEN above its range
+   * (`limits.ts`) is an error; only escaped values can be.
    */
   #escapes(
     buf: Uint8Array,
@@ -754,6 +755,7 @@ export class VmtbDecoder implements FormDecoder {
     n: number,
     first: number,
     signed: boolean,
+    ops: Uint8Array | null = null,
   ): number {
     let count = buf[p++]!;
     if (count >= 128) (count = varint(buf, p - 1), p = gp);
@@ -778,6 +780,10 @@ export class VmtbDecoder implements FormDecoder {
         throw this.#corrupt(first, n, "has a bad escaped value in a byte column");
       }
       col[k] = signed ? (v < 0x40000000 ? (v >>> 1) ^ -(v & 1) : unzigzag(v)) : v;
+      if (ops !== null && v > ACCESS_MAX && ops[k]! >= Op.r && ops[k]! <= Op.x) {
+        const event = first + (k - i0);
+        throw this.#error(`Event ${event} ('${OPS[ops[k]!]}'): ${accessLenProblem(v)}`, event);
+      }
     }
     return p;
   }

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { ACCESS_MAX } from "../../../uapi/limits.ts";
 import { type Event, MapFlag, PAGE_SIZE, Prot } from "../../event.ts";
 import { type Area, AreaMap, type PageRange } from "../area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
@@ -563,8 +564,13 @@ export class StraceImporter {
     if (flags & MapFlag.noreserve || end - start > this.#touchMaxPages) return;
     const op = prot & Prot.write ? "w" : prot & Prot.read ? "r" : prot & Prot.exec ? "x" : null;
     if (op === null) return;
-    this.stats.touches++;
-    this.#emit({ pid: proc.pid, op, addr: start * PAGE_SIZE, len: (end - start) * PAGE_SIZE });
+    // One access covers at most 1 GiB (`limits.ts`): a larger area takes several.
+    const most = ACCESS_MAX / PAGE_SIZE;
+    for (let s = start; s < end; s += most) {
+      this.stats.touches++;
+      const pages = Math.min(most, end - s);
+      this.#emit({ pid: proc.pid, op, addr: s * PAGE_SIZE, len: pages * PAGE_SIZE });
+    }
   }
 
   #touchAreas(proc: Proc, start: number, end: number): void {
