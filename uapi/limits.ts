@@ -30,6 +30,12 @@ export const MEM_OPTION_MIN = 64 * 1024;
 export const MEM_MAX = 2 ** 42;
 /** Largest swap size, of the header's `swap=`, of `run --swap` and of one `swapon`: 4 TiB. */
 export const SWAP_MAX = 2 ** 42;
+/**
+ * Most swap all devices together may hold: 8 TiB (2^31 slots: the machine keeps a slot number in a
+ * 32-bit entry). A `swapon` beyond is refused with a warning when replayed, as Linux refuses one
+ * when its swap table is full.
+ */
+export const SWAP_TOTAL_MAX = 2 ** 43;
 /** Largest LEN of one `read` or `write`: Linux's `MAX_RW_COUNT` (2 GiB − 4 KiB). */
 export const RW_MAX = 0x7ffff000;
 /**

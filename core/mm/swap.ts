@@ -17,6 +17,8 @@
  * @module
  */
 import { NONE } from "./frames.ts";
+import { PAGE_SIZE } from "../../uapi/event.ts";
+import { SWAP_TOTAL_MAX } from "../../uapi/limits.ts";
 import { grown, MIN_CAPACITY, reservedArray, resizeReserved } from "./growable.ts";
 
 /** Slots per allocation cluster (`SWAPFILE_CLUSTER`). */
@@ -24,9 +26,9 @@ export const CLUSTER = 256;
 
 /**
  * Slot numbers end here (exclusive): a slot is an `Int32Array` entry (in PTEs and frames), so all
- * devices together hold at most 2^31 slots (8 TiB of swap).
+ * devices together hold at most 2^31 slots, `SWAP_TOTAL_MAX` (8 TiB) of swap.
  */
-export const SLOT_LIMIT = 2 ** 31;
+export const SLOT_LIMIT = SWAP_TOTAL_MAX / PAGE_SIZE;
 
 /** One swap device. */
 export interface SwapDevice {
