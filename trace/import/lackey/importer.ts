@@ -15,8 +15,10 @@
  * @module
  */
 import { EventBatch } from "../../batch.ts";
-import { type Event, MapFlag, Op, PAGE_SIZE, Prot } from "../../event.ts";
+import { type Event, Op, PAGE_SIZE, Prot } from "../../event.ts";
 import { type Area, AreaMap } from "../area_map.ts";
+import { AreaCover } from "../inferred_areas.ts";
+import { BatchQueue } from "../batch_queue.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
 import { printable } from "../../printable.ts";
 import { type ByteSource, chunksOf } from "../../_io.ts";
@@ -47,12 +49,6 @@ export interface LackeyImportOptions {
 /** Distinct recent pages remembered for coalescing. */
 const WINDOW = 8;
 const TWO53 = 2 ** 53;
-const RWX = 7;
-const INFERRED_FLAGS = MapFlag.private | MapFlag.anon;
-/** Pages per block of the covered-block cache (64 KiB blocks). */
-const BLOCK_PAGES = 16;
-const BLOCK_CACHE_SIZE = 1024;
-const BLOCK_CACHE_MASK = BLOCK_CACHE_SIZE - 1;
 /** Value of each byte as a lower-case hex digit (lackey prints lower case), else -1. */
 const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
@@ -83,17 +79,17 @@ export class LackeyImporter {
   /** Counts and warnings. */
   readonly stats: ImportStats = newImportStats();
   /** Full batches not yet taken, then the batch being filled. */
-  readonly ready: EventBatch[] = [];
-  #batch: EventBatch;
-  #spare: EventBatch[] = [];
-  #batchSize: number;
+  get ready(): EventBatch[] {
+    return this.#q.ready;
+  }
+  #q: BatchQueue;
   #name: string;
   #instr: boolean;
   #coalesce: boolean;
-  #areaPages: number;
   #pid: number;
   #pidSeen = false;
   #areas = new AreaMap();
+  #cover: AreaCover;
   #initial: Area[];
   #lineNo = 0;
   // Coalescing window: recent pages and the strongest access each got (1 read/fetch, 2 write).
@@ -107,11 +103,24 @@ export class LackeyImporter {
     this.#name = opts.name ?? "lackey";
     this.#instr = opts.instructions ?? true;
     this.#coalesce = opts.coalesce ?? false;
-    this.#areaPages = Math.max(1, Math.ceil((opts.areaSize ?? 1 << 20) / PAGE_SIZE));
     this.#pid = opts.pid ?? 1;
     this.#initial = opts.areas ?? [];
-    this.#batchSize = opts.batchSize ?? 4096;
-    this.#batch = new EventBatch(this.#batchSize);
+    this.#q = new BatchQueue(opts.batchSize ?? 4096);
+    this.#cover = new AreaCover(this.#areas, {
+      areaSize: opts.areaSize ?? 1 << 20,
+      onInfer: (a) => {
+        this.stats.inferredAreas++;
+        this.#emit({
+          pid: this.#pid,
+          op: "mmap",
+          addr: a.start * PAGE_SIZE,
+          len: (a.end - a.start) * PAGE_SIZE,
+          prot: a.prot,
+          flags: a.flags,
+        });
+      },
+      onForbidden: (a, need) => this.#widen(a, need),
+    });
   }
 
   /**
@@ -120,27 +129,7 @@ export class LackeyImporter {
    */
   take(): EventBatch[] {
     this.#syncCounts();
-    for (const b of this.#taken) {
-      b.clear();
-      this.#spare.push(b);
-    }
-    this.#taken.length = 0;
-    if (this.#batch.length > 0) {
-      this.ready.push(this.#batch);
-      this.#batch = this.#spare.pop() ?? new EventBatch(this.#batchSize);
-    }
-    const out = this.ready.splice(0);
-    this.#taken.push(...out);
-    return out;
-  }
-  #taken: EventBatch[] = [];
-
-  #room(): EventBatch {
-    if (this.#batch.full) {
-      this.ready.push(this.#batch);
-      this.#batch = this.#spare.pop() ?? new EventBatch(this.#batchSize);
-    }
-    return this.#batch;
+    return this.#q.take();
   }
 
   /** Emits the snapshot's areas as `mmap` events. */
@@ -330,28 +319,11 @@ export class LackeyImporter {
       this.stats.dropped++;
       return;
     }
-    // Blocks known to be entirely inside areas that allow this access, in a small direct-mapped
-    // cache: tag and the protection all areas of the block share.
-    const need = kind === 0 ? Prot.exec : kind === 1 ? Prot.read : Prot.write;
-    const blk = Math.floor(page / BLOCK_PAGES);
-    const lastBlk = Math.floor(last / BLOCK_PAGES);
-    const tags = this.#blockTags;
-    const prots = this.#blockProt;
-    const bi = blk & BLOCK_CACHE_MASK;
-    const li = lastBlk & BLOCK_CACHE_MASK;
-    if (
-      tags[bi] !== blk || (prots[bi]! & need) === 0 ||
-      tags[li] !== lastBlk || (prots[li]! & need) === 0
-    ) {
-      this.#cover(page, need);
-      if (last !== page) this.#cover(last, need);
-      this.#markBlock(blk);
-      if (lastBlk !== blk) this.#markBlock(lastBlk);
-    }
+    this.#cover.ensure(page, last, kind === 0 ? Prot.exec : kind === 1 ? Prot.read : Prot.write);
     this.#kept++;
     // Written column by column: no object per access.
-    let bt = this.#batch;
-    if (bt.length >= bt.capacity) bt = this.#room();
+    let bt = this.#q.current;
+    if (bt.length >= bt.capacity) bt = this.#q.room();
     bt.pushAccess(
       kind === 0 ? Op.x : kind === 1 ? Op.r : Op.w,
       this.#pid,
@@ -362,23 +334,6 @@ export class LackeyImporter {
     );
   }
 
-  /** Caches `blk` as covered if areas cover all of it (else pages are checked one by one). */
-  #markBlock(blk: number): void {
-    const s = blk * BLOCK_PAGES;
-    const e = s + BLOCK_PAGES;
-    const cov = this.#areas.covered(s, e);
-    if (cov.length === 1 && cov[0]!.start === s && cov[0]!.end === e) {
-      let prot = RWX;
-      for (let p = s; p < e;) {
-        const a = this.#areas.find(p)!;
-        prot &= a.prot;
-        p = a.end;
-      }
-      this.#blockTags[blk & BLOCK_CACHE_MASK] = blk;
-      this.#blockProt[blk & BLOCK_CACHE_MASK] = prot;
-    }
-  }
-  #blockTags = new Float64Array(BLOCK_CACHE_SIZE).fill(-1);
   /** Accesses kept since the last {@linkcode LackeyImporter.take} (counted here: hot path). */
   #kept = 0;
 
@@ -387,7 +342,6 @@ export class LackeyImporter {
     this.stats.events += this.#kept;
     this.#kept = 0;
   }
-  #blockProt = new Uint8Array(BLOCK_CACHE_SIZE);
 
   /** Ends the input: the process exits. Throws an ImportError when nothing was lackey output. */
   finish(): void {
@@ -406,7 +360,7 @@ export class LackeyImporter {
 
   #emit(ev: Event): void {
     this.stats.events++;
-    this.#room().push(ev);
+    this.#q.push(ev);
   }
 
   /** True if `page` was recently accessed at least this strongly; records the access. */
@@ -424,36 +378,6 @@ export class LackeyImporter {
     this.#winStrength[k] = strength;
     this.#winNext = (k + 1) % WINDOW;
     return false;
-  }
-
-  /** Makes sure `page` is in an area, inferring one if needed. */
-  #cover(page: number, need: number): void {
-    const found = this.#areas.find(page);
-    if (found) {
-      if ((found.prot & need) === 0) this.#widen(found, need);
-      return;
-    }
-    const g = this.#areaPages;
-    let start = Math.floor(page / g) * g;
-    let end = start + g;
-    for (const r of this.#areas.covered(start, end)) {
-      if (r.end <= page) start = Math.max(start, r.end);
-      else if (r.start > page) {
-        end = Math.min(end, r.start);
-        break;
-      }
-    }
-    const area: Area = { start, end, prot: RWX, flags: INFERRED_FLAGS, pgoff: 0 };
-    this.#areas.map(area);
-    this.stats.inferredAreas++;
-    this.#emit({
-      pid: this.#pid,
-      op: "mmap",
-      addr: start * PAGE_SIZE,
-      len: (end - start) * PAGE_SIZE,
-      prot: RWX,
-      flags: INFERRED_FLAGS,
-    });
   }
 
   /**
@@ -477,7 +401,7 @@ export class LackeyImporter {
       prot,
     });
     area.prot = prot;
-    this.#blockTags.fill(-1);
+    this.#cover.invalidate();
   }
 
   /** `SYSCALL[...]` lines of Valgrind's `--trace-syscalls=yes` (see {@linkcode ValgrindSyscalls}). */
@@ -491,7 +415,7 @@ export class LackeyImporter {
     this.#recognized = true;
     const before = this.stats.handled;
     this.#vg.apply(text, this.#areas, this.#pid, (ev) => this.#emit(ev), this.stats);
-    if (this.stats.handled !== before) this.#blockTags.fill(-1);
+    if (this.stats.handled !== before) this.#cover.invalidate();
   }
   #vg = new ValgrindSyscalls();
   #otherPids = new Set<number>();
@@ -510,7 +434,7 @@ export class LackeyImporter {
     if (!this.#pidSeen) {
       this.#pidSeen = true;
       if (this.stats.events > 0 && pid !== this.#pid) {
-        for (const b of [...this.ready, this.#batch]) b.pid.fill(pid, 0, b.length);
+        for (const b of [...this.ready, this.#q.current]) b.pid.fill(pid, 0, b.length);
       }
       this.#pid = pid;
     } else if (pid !== this.#pid && !this.#otherPids.has(pid)) {
