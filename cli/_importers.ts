@@ -1,6 +1,7 @@
 /**
- * What `import` and `capture` share: the `--touch` option, an strace or lackey log imported from a
- * file into a trace file, and the notes and warnings they print after their summary.
+ * What `import` and `capture` share: the `--touch` option, an strace, lackey, perf or ChampSim
+ * trace imported from a file into a trace file, and the notes and warnings they print after their
+ * summary.
  *
  * @module
  */
@@ -8,10 +9,13 @@ import type { TraceHeader } from "../trace/event.ts";
 import { writeTrace, writeTraceBatches } from "../trace/write.ts";
 import { importStrace, TOUCH_MODES, type TouchMode } from "../trace/import/strace/importer.ts";
 import { importLackeyBatches } from "../trace/import/lackey/importer.ts";
+import { importPerfBatches } from "../trace/import/perf/perf_importer.ts";
+import { importChampSimBatches } from "../trace/import/champsim/champsim.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 import { fileChunks } from "../trace/_io.ts";
 import { readLines } from "../trace/_lines.ts";
-import { UsageError } from "./_errors.ts";
+import { findPerf, isPerfData, perfScriptChunks } from "../trace/import/perf/perf_command.ts";
+import { InputError, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import type { Progress } from "./_progress.ts";
 
@@ -26,7 +30,8 @@ export function parseTouch(text: string | undefined): TouchMode {
 
 /**
  * Imports the strace log `input` (`-`: standard input; `.gz` decompressed) into the trace `output`
- * with `header` (its `extra` says the source and touch mode); returns the importer's counts.
+ * with `header` (its `extra` says the source and touch mode, before the settings it holds);
+ * returns the importer's counts.
  */
 export async function importStraceFile(
   input: string,
@@ -35,7 +40,7 @@ export async function importStraceFile(
   opts: Parameters<typeof importStrace>[1],
 ): Promise<ImportStats> {
   let stats: ImportStats | undefined;
-  header.extra = { source: "strace", touch: opts?.touch ?? "populate" };
+  header.extra = { source: "strace", touch: opts?.touch ?? "populate", ...header.extra };
   await writeTrace(
     output,
     header,
@@ -56,19 +61,14 @@ export async function importLackeyFile(
   progress?: Progress,
 ): Promise<ImportStats> {
   let stats: ImportStats | undefined;
-  header.extra = { source: "lackey" };
-  let bytes = 0;
-  async function* chunks(): AsyncIterable<Uint8Array> {
-    for await (const c of fileChunks(input)) {
-      bytes += c.length;
-      progress?.update(`${(bytes / 1e6).toFixed(0)} MB read`);
-      yield c;
-    }
-  }
+  header.extra = { source: "lackey", ...header.extra };
   await writeTraceBatches(
     output,
     header,
-    importLackeyBatches(chunks(), { ...opts, stats: (s) => stats = s }),
+    importLackeyBatches(withProgress(fileChunks(input), progress), {
+      ...opts,
+      stats: (s) => stats = s,
+    }),
   );
   return stats!;
 }
@@ -127,4 +127,78 @@ export function importNotes(input: string, s: ImportStats, show: number): string
     );
   }
   return out;
+}
+
+/**
+ * Imports the perf recording `input` into the trace `output` with `header`, showing how much is
+ * read on `progress`; returns the importer's counts. `input` is `perf script` output, or a
+ * perf.data file, which `perf script` then reads ({@linkcode PerfError} when it fails).
+ */
+export async function importPerfFile(
+  input: string,
+  output: string,
+  header: TraceHeader,
+  opts: Parameters<typeof importPerfBatches>[1],
+  progress?: Progress,
+): Promise<ImportStats> {
+  let chunks = fileChunks(input);
+  if (await isPerfData(input)) {
+    const perf = await findPerf();
+    if (perf === null) {
+      throw new InputError(
+        `${input} is a perf.data file: reading it needs perf (Debian: apt-get install ` +
+          `linux-perf), or give the output of 'perf script' (docs/importing.md) instead`,
+      );
+    }
+    chunks = perfScriptChunks(perf, input);
+  }
+  let stats: ImportStats | undefined;
+  header.extra = { source: "perf", ...header.extra };
+  await writeTraceBatches(
+    output,
+    header,
+    importPerfBatches(withProgress(chunks, progress), { ...opts, stats: (s) => stats = s }),
+  );
+  return stats!;
+}
+
+/**
+ * Imports the ChampSim trace `input` (`.xz` and `.gz` decompressed) into the trace `output` with
+ * `header`, showing how much is read on `progress`; returns the importer's counts.
+ */
+export async function importChampSimFile(
+  input: string,
+  output: string,
+  header: TraceHeader,
+  opts: Parameters<typeof importChampSimBatches>[1],
+  progress?: Progress,
+): Promise<ImportStats> {
+  let stats: ImportStats | undefined;
+  header.extra = { source: "champsim", ...header.extra };
+  await writeTraceBatches(
+    output,
+    header,
+    importChampSimBatches(withProgress(fileChunks(input), progress), {
+      ...opts,
+      stats: (s) => stats = s,
+    }),
+  );
+  return stats!;
+}
+
+/** `chunks`, showing the megabytes read so far on `progress`. */
+async function* withProgress(
+  chunks: AsyncIterable<Uint8Array>,
+  progress: Progress | undefined,
+): AsyncIterable<Uint8Array> {
+  if (!progress) {
+    yield* chunks;
+    return;
+  }
+  let bytes = 0;
+  for await (const c of chunks) {
+    bytes += c.length;
+    progress.update(`${(bytes / 1e6).toFixed(0)} MB read`);
+    yield c;
+  }
 }

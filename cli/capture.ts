@@ -1,6 +1,6 @@
 /**
- * `vmreplay capture [--accesses] -o OUT -- COMMAND ARGS...`: runs a program under strace (or
- * Valgrind lackey) and writes its vmtrace in one step.
+ * `vmreplay capture [--accesses|--perf] -o OUT -- COMMAND ARGS...`: runs a program under strace
+ * (or Valgrind lackey, or perf) and writes its vmtrace in one step.
  *
  * @module
  */
@@ -12,13 +12,16 @@ import type { TraceHeader } from "../trace/event.ts";
 import {
   importLackeyFile,
   importNotes,
+  importPerfFile,
   importStraceFile,
   parseTouch,
   warningsToShow,
 } from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
+import { findPerf, PerfError, perfRecordArgs } from "../trace/import/perf/perf_command.ts";
+import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
 
-const HELP = `Usage: vmreplay capture [--accesses] [-o OUT] [options] -- COMMAND [ARGS...]
+const HELP = `Usage: vmreplay capture [--accesses|--perf] [-o OUT] [options] -- COMMAND [ARGS...]
 
 Runs COMMAND and writes a vmtrace of what it did to memory (OUT, default capture.vmt; the
 extension chooses the form).
@@ -33,23 +36,32 @@ mmap, munmap, mremap, mprotect and brk calls; areas Valgrind set up before the p
 image, its stack) are inferred from the addresses touched. About 50 times slower than the
 program alone, and the raw log is large (use --no-instr and --coalesce to shrink the trace).
 
+With --perf: under 'perf record', which records every page fault of every process and thread
+(an access of the faulting page: w, x or r from the error code), their forks, clones, execs and
+exits, the mapping calls (mmap, munmap, mremap, mprotect, madvise, brk, mlock, msync) and the
+mappings exec makes, at close to the program's own speed. Replayed, the trace takes the faults
+the kernel took. Needs perf (Debian: apt-get install linux-perf) and the right to record
+tracepoints (root, or kernel.perf_event_paranoid=-1). The header says zero_page=0 when this
+kernel has no zero page. See 'vmreplay import perf --help'.
+
 The program's own output goes to the terminal; its exit status is reported, and a program that
 fails still gives a trace.
 
 Options:
   -o, --output OUT   the vmtrace file to write (default capture.vmt)
   --accesses         record loads and stores with Valgrind lackey (single process)
-  --touch MODE       without --accesses: none, populate or all (default populate)
+  --perf             record page faults and mapping calls with perf (the whole process tree)
+  --touch MODE       with strace: none, populate or all (default populate)
   --no-instr         with --accesses: drop instruction fetches
   --coalesce         with --accesses: drop repeated accesses to recently accessed pages
-  --keep-raw FILE    keep strace's or Valgrind's raw output in FILE
+  --keep-raw FILE    keep strace's or Valgrind's raw output (perf: its perf.data) in FILE
   --mem SIZE         header default for physical memory
   --warnings N       warnings to print (default 10; all are counted)
   -q, --quiet        print nothing but errors
   -h, --help         this help
 
 Needs strace (Debian/Ubuntu: apt-get install strace) or, with --accesses, Valgrind (apt-get
-install valgrind).
+install valgrind), or with --perf, perf (apt-get install linux-perf).
 `;
 
 /** Runs `vmreplay capture ARGS`; returns the exit code. */
@@ -64,6 +76,7 @@ export async function main(args: string[]): Promise<number> {
       options: {
         output: { type: "string", short: "o" },
         accesses: { type: "boolean" },
+        perf: { type: "boolean" },
         touch: { type: "string" },
         "no-instr": { type: "boolean" },
         coalesce: { type: "boolean" },
@@ -81,8 +94,9 @@ export async function main(args: string[]): Promise<number> {
     }
     const touch = parseTouch(v.touch);
     const showWarnings = warningsToShow(v.warnings);
-    if (v.accesses && v.touch !== undefined) {
-      throw new UsageError("--touch applies without --accesses only");
+    if (v.accesses && v.perf) throw new UsageError("--accesses and --perf exclude each other");
+    if ((v.accesses || v.perf) && v.touch !== undefined) {
+      throw new UsageError("--touch applies with strace (without --accesses or --perf) only");
     }
     if (!v.accesses && (v["no-instr"] || v.coalesce)) {
       throw new UsageError("--no-instr and --coalesce apply with --accesses only");
@@ -91,12 +105,13 @@ export async function main(args: string[]): Promise<number> {
     checkTraceOutputName(output);
     const header: TraceHeader = { version: 1 };
     if (v.mem !== undefined) header.mem = parseMachineSize(v.mem, "mem", "--mem");
-    const tool = v.accesses ? "valgrind" : "strace";
-    await requireTool(tool);
+    const tool = v.perf ? "perf" : v.accesses ? "valgrind" : "strace";
+    const bin = tool === "perf" ? await findPerf() : tool;
+    if (bin === null || (tool !== "perf" && !await runs(tool))) requireTool(tool);
     const dir = await Deno.makeTempDir({ prefix: "vmreplay-capture-" });
-    const raw = v["keep-raw"] ?? `${dir}/raw.log`;
+    const raw = v["keep-raw"] ?? `${dir}/raw.${tool === "perf" ? "data" : "log"}`;
     try {
-      const toolArgs = v.accesses
+      const toolArgs = tool === "perf" ? perfRecordArgs(raw, command) : v.accesses
         ? [
           "--tool=lackey",
           "--trace-mem=yes",
@@ -105,33 +120,38 @@ export async function main(args: string[]): Promise<number> {
           ...command,
         ]
         : ["-f", "-yy", "-o", raw, ...command];
-      const status = await new Deno.Command(tool, {
+      const status = await new Deno.Command(bin, {
         args: toolArgs,
         stdin: "inherit",
         stdout: "inherit",
         stderr: "inherit",
       }).output();
-      let stats: ImportStats | undefined;
-      // The program could not be run or traced: the tool failed and the log holds nothing usable.
       const untraced = () =>
         new InputError(
-          `vmreplay capture: '${
-            command.join(" ")
-          }' could not be traced (${tool} exited with status ` +
-            `${status.code} and recorded nothing); no trace written`,
+          `vmreplay capture: '${command.join(" ")}' could not be traced (${tool} exited with ` +
+            `status ${status.code} and recorded nothing); no trace written` +
+            (tool === "perf"
+              ? " (perf records tracepoints as root or with kernel.perf_event_paranoid=-1)"
+              : ""),
         );
+      let stats: ImportStats | undefined;
       try {
-        stats = v.accesses
-          ? await importLackeyFile(raw, output, header, {
+        if (tool === "perf") {
+          header.extra = kernelHasZeroPage() === false ? { zero_page: "0" } : {};
+          stats = await importPerfFile(raw, output, header, { name: raw });
+        } else if (v.accesses) {
+          stats = await importLackeyFile(raw, output, header, {
             name: raw,
             instructions: !v["no-instr"],
             coalesce: v.coalesce ?? false,
-          })
-          : await importStraceFile(raw, output, header, { name: raw, touch });
+          });
+        } else stats = await importStraceFile(raw, output, header, { name: raw, touch });
       } catch (e) {
-        // An empty log (nothing recorded) is an ImportError of its own; a failed tool says more.
+        // An empty log (nothing recorded) is an ImportError of its own; a failed tool says more;
+        // perf leaves an unfinished perf.data when the program could not start.
         if (e instanceof ImportError && e.line === 0 && !status.success) throw untraced();
-        if (e instanceof ImportError) throw new InputError(e.message);
+        if (e instanceof PerfError && !status.success) throw untraced();
+        if (e instanceof ImportError || e instanceof PerfError) throw new InputError(e.message);
         if (e instanceof Deno.errors.NotFound && e.message.startsWith(`${output}: `)) {
           throw new InputError(e.message); // OUT's directory does not exist
         }
@@ -145,7 +165,10 @@ export async function main(args: string[]): Promise<number> {
         throw untraced();
       }
       if (!v.quiet && stats) {
-        const what = v.accesses
+        const what = tool === "perf"
+          ? `${stats.touches} faults, ${stats.handled} mapping calls, ` +
+            `${stats.processes} processes/threads created`
+          : v.accesses
           ? `${stats.touches} accesses, ${stats.handled} mapping calls`
           : `${stats.handled} system calls used, ${stats.processes} processes/threads created, ` +
             `${stats.touches} synthesized accesses`;
@@ -165,8 +188,8 @@ export async function main(args: string[]): Promise<number> {
   });
 }
 
-/** Fails with install instructions when `tool` does not run. */
-async function requireTool(tool: "strace" | "valgrind"): Promise<void> {
+/** Whether `tool --version` runs. */
+async function runs(tool: string): Promise<boolean> {
   try {
     const out = await new Deno.Command(tool, {
       args: ["--version"],
@@ -174,9 +197,20 @@ async function requireTool(tool: "strace" | "valgrind"): Promise<void> {
       stderr: "null",
     })
       .output();
-    if (out.success) return;
+    return out.success;
   } catch {
-    // not installed
+    return false; // not installed
+  }
+}
+
+/** Fails with install instructions for `tool`, which does not run. */
+function requireTool(tool: "strace" | "valgrind" | "perf"): never {
+  if (tool === "perf") {
+    throw new InputError(
+      `vmreplay capture: perf is needed for --perf but was not found (nor a /usr/bin/perf_X.Y ` +
+        `that runs; $PERF names one). Install it (Debian: apt-get install linux-perf; ` +
+        `Ubuntu: apt-get install linux-tools-$(uname -r); Fedora: dnf install perf) and try again.`,
+    );
   }
   throw new InputError(
     `vmreplay capture: ${tool} is needed${

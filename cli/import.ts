@@ -1,5 +1,5 @@
 /**
- * `vmreplay import strace|lackey IN -o OUT`: real traces to vmtrace.
+ * `vmreplay import strace|lackey|perf|champsim IN -o OUT`: real traces to vmtrace.
  *
  * @module
  */
@@ -10,16 +10,20 @@ import { Progress } from "./_progress.ts";
 import { parseMachineSize, parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import {
+  importChampSimFile,
   importLackeyFile,
   importNotes,
+  importPerfFile,
   importStraceFile,
   parseTouch,
   warningsToShow,
 } from "./_importers.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
+import { PerfError } from "../trace/import/perf/perf_command.ts";
+import { parseKnobAssignments } from "../uapi/knobs.ts";
 
-const HELP = `Usage: vmreplay import strace|lackey IN -o OUT [options]
+const HELP = `Usage: vmreplay import strace|lackey|perf|champsim IN -o OUT [options]
 
 Converts a real trace to vmtrace. OUT's extension chooses the form (.vmt, .jsonl, .csv, .vmtb,
 each optionally .gz). IN may be '-' for standard input. Prints a summary, how many calls were
@@ -39,12 +43,22 @@ lackey: output of 'valgrind --tool=lackey --trace-mem=yes' (one process per file
 from --maps (a /proc/PID/maps snapshot) and, for addresses outside them, are inferred: the
 --area-size block around the first access is mapped rwx private anonymous.
 
+perf: 'perf script' output of a page-fault recording (docs/importing.md gives the perf record
+and perf script commands; 'vmreplay capture --perf' runs them), or the perf.data file itself
+(then perf script runs here). Each fault is an access of its page (w, x or r from the error
+code) by its thread; forks, clones, execs, exits, mapping calls and exec's mappings as recorded.
+
+champsim: a ChampSim trace (64-byte input_instr records; .xz through xz -dc, .gz as it streams).
+One process; each nonzero source_memory a load, each nonzero destination_memory a store, the
+fetch of ip only with --instr. Areas are inferred around the addresses as for lackey.
+
 Options:
   -o, --output OUT     the vmtrace file to write (required)
   --mem SIZE           header default for physical memory (e.g. 1G)
   --swap SIZE          header default for swap
   --pid N              PID for lines that name none (default 1)
   --warnings N         warnings to print (default 10; all are counted)
+  --vm NAME=VALUE      a kernel setting for the header, e.g. zero_page=0 (repeatable)
   -q, --quiet          print nothing but errors
  strace:
   --touch MODE         none, populate or all (default populate)
@@ -53,7 +67,9 @@ Options:
   --no-instr           drop instruction fetches (I lines)
   --coalesce           drop an access to one of the last 8 pages already accessed as strongly
   --maps FILE          /proc/PID/maps snapshot of the process
-  --area-size SIZE     block inferred around untracked addresses (default 1M)
+  --area-size SIZE     block inferred around untracked addresses (default 1M; also perf, champsim)
+ champsim:
+  --instr              keep instruction fetches (x of each record's ip)
   -h, --help           this help
 `;
 
@@ -76,14 +92,18 @@ export async function main(args: string[]): Promise<number> {
         coalesce: { type: "boolean" },
         maps: { type: "string" },
         "area-size": { type: "string" },
+        instr: { type: "boolean" },
+        vm: { type: "string", multiple: true },
       },
     }, args);
     if (!parsed) return 0;
     const v = parsed.values;
     const [kind, input, ...extra] = parsed.positionals;
-    if (kind !== "strace" && kind !== "lackey") {
+    if (kind !== "strace" && kind !== "lackey" && kind !== "perf" && kind !== "champsim") {
       throw new UsageError(
-        `expected 'strace' or 'lackey' as the first argument, found '${kind ?? ""}'`,
+        `expected 'strace', 'lackey', 'perf' or 'champsim' as the first argument, found '${
+          kind ?? ""
+        }'`,
       );
     }
     if (input === undefined) throw new UsageError("expected the input file IN (or '-')");
@@ -95,16 +115,36 @@ export async function main(args: string[]): Promise<number> {
     if (v.swap !== undefined) header.swap = parseMachineSize(v.swap, "swap", "--swap");
     const pid = v.pid === undefined ? 1 : parsePositive(v.pid, "--pid");
     const showWarnings = warningsToShow(v.warnings);
-    if (kind === "strace") {
-      for (const o of ["no-instr", "coalesce", "maps", "area-size"] as const) {
-        if (v[o] !== undefined) throw new UsageError(`--${o} applies to 'import lackey' only`);
-      }
-    } else {
-      for (const o of ["touch", "touch-max"] as const) {
-        if (v[o] !== undefined) throw new UsageError(`--${o} applies to 'import strace' only`);
+    const only: Record<string, string[]> = {
+      "no-instr": ["lackey"],
+      coalesce: ["lackey"],
+      maps: ["lackey"],
+      "area-size": ["lackey", "perf", "champsim"],
+      touch: ["strace"],
+      "touch-max": ["strace"],
+      instr: ["champsim"],
+      pid: ["strace", "lackey", "champsim"],
+    };
+    for (const [o, kinds] of Object.entries(only)) {
+      if (v[o as keyof typeof v] !== undefined && !kinds.includes(kind)) {
+        throw new UsageError(`--${o} applies to 'import ${kinds.join("|")}' only`);
       }
     }
+    let knobs;
+    try {
+      knobs = parseKnobAssignments(v.vm ?? []);
+    } catch (e) {
+      throw new UsageError(`--vm: ${(e as Error).message}`);
+    }
+    const settings: Record<string, string> = {};
+    for (const [k, value] of Object.entries(knobs)) {
+      settings[k] = typeof value === "boolean" ? (value ? "1" : "0") : String(value);
+    }
     const touch = parseTouch(v.touch);
+    header.extra = settings;
+    const areaSize = v["area-size"] === undefined
+      ? 1 << 20
+      : parseSize(v["area-size"], "--area-size");
     const t0 = performance.now();
     const progress = new Progress(`import ${kind} ${input}`);
     let stats: ImportStats | undefined;
@@ -118,21 +158,27 @@ export async function main(args: string[]): Promise<number> {
             : parseSize(v["touch-max"], "--touch-max"),
           defaultPid: pid,
         });
-      } else {
+      } else if (kind === "lackey") {
         const areas = v.maps === undefined ? [] : parseProcMaps(await readText(v.maps), v.maps);
         stats = await importLackeyFile(input, v.output, header, {
           name: input,
           instructions: !v["no-instr"],
           coalesce: v.coalesce ?? false,
           areas,
-          areaSize: v["area-size"] === undefined
-            ? 1 << 20
-            : parseSize(v["area-size"], "--area-size"),
+          areaSize,
+          pid,
+        }, progress);
+      } else if (kind === "perf") {
+        stats = await importPerfFile(input, v.output, header, { name: input, areaSize }, progress);
+      } else {
+        stats = await importChampSimFile(input, v.output, header, {
+          instructions: v.instr ?? false,
+          areaSize,
           pid,
         }, progress);
       }
     } catch (e) {
-      if (e instanceof ImportError) throw new InputError(e.message);
+      if (e instanceof ImportError || e instanceof PerfError) throw new InputError(e.message);
       throw e;
     } finally {
       progress.done();
@@ -155,6 +201,15 @@ function printSummary(
   if (kind === "strace") {
     parts.push(`${s.syscalls} calls (${s.handled} used, ${s.failed} failed)`);
     parts.push(`${s.processes} processes/threads created`, `${s.touches} synthesized accesses`);
+  } else if (kind === "perf") {
+    parts.push(
+      `${s.touches} faults`,
+      `${s.syscalls} mapping calls (${s.handled} used, ${s.failed} failed)`,
+      `${s.processes} processes/threads created`,
+      `${s.inferredAreas} areas inferred`,
+    );
+  } else if (kind === "champsim") {
+    parts.push(`${s.touches} loads and stores`, `${s.inferredAreas} areas inferred`);
   } else {
     parts.push(
       `${s.touches} accesses kept`,

@@ -11,6 +11,7 @@
 import type { EventBatch } from "./batch.ts";
 import type { TraceHeader } from "./event.ts";
 import { TraceError } from "./error.ts";
+import { commandOutput } from "./_command.ts";
 import { gunzipChunks } from "./inflate.ts";
 
 /** A source of bytes: an open file, a stream, or bytes already in memory. */
@@ -181,8 +182,9 @@ export function readerOf(src: ByteSource): ChunkReader {
 
 /**
  * Reads the file at `path` (`-`: standard input) in 1 MiB chunks, decompressing it when the name
- * ends in `.gz`. One buffer is reused, so each chunk is valid only until the next is requested
- * (the readers copy what they keep). The file is closed when iteration ends.
+ * ends in `.gz` (as it streams) or `.xz` (through `xz -dc`, Debian's xz-utils). One buffer is
+ * reused, so each chunk is valid only until the next is requested (the readers copy what they
+ * keep). The file is closed when iteration ends.
  */
 export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
   if (path === "-") {
@@ -200,6 +202,20 @@ export async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
     // Name the file in the message (Deno's own names it only for some errors).
     if (e instanceof Error) e.message = `${path}: cannot read: ${e.message}`;
     throw e;
+  }
+  if (path.endsWith(".xz")) {
+    // Decompressed by xz as it streams.
+    file.close();
+    yield* commandOutput("xz", ["-dc", "--", path], (code, err) =>
+      new TraceError(
+        path,
+        0,
+        0,
+        code < 0
+          ? `Reading .xz needs xz (Debian/Ubuntu: apt-get install xz-utils): ${err}`
+          : `Truncated or corrupt xz data: ${err}`,
+      ));
+    return;
   }
   if (path.endsWith(".gz")) {
     // A gzip-compressed input is decompressed as it streams, bounded (`inflate.ts`; the stream

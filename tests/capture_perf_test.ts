@@ -1,0 +1,213 @@
+/**
+ * `capture --perf` and `import perf` on a real C program tree (threads, fork, copy-on-write, a
+ * grandchild, mremap, mprotect, madvise, brk), compiled here with gcc: the replay must count the
+ * faults the kernel counted for the same program (getrusage of the tree), within 15 %.
+ *
+ * Needs gcc and a perf that may record tracepoints (root, or kernel.perf_event_paranoid=-1).
+ * Without them the tests fail when `CI` is set, and are skipped with the reason otherwise.
+ */
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { readTrace } from "../trace/read.ts";
+import { replayTrace } from "../analyze/replay.ts";
+import { findPerf } from "../trace/import/perf/perf_command.ts";
+import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
+import { vmreplay } from "./_cli.ts";
+
+/** The program: 2 threads, 3 forks (one of them a grandchild), COW, mremap and friends. */
+const PROGRAM = String.raw`
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#define PG 4096
+static char *area;
+static void touch(char *p, long pages, int write) {
+  volatile char s = 0;
+  for (long i = 0; i < pages; i++) {
+    if (write) p[i * PG] = (char)i; else s += p[i * PG];
+  }
+}
+static void *worker(void *arg) {
+  char *m = malloc(200 * PG);
+  memset(m, 1, 200 * PG);
+  touch(area + (long)arg * 100 * PG, 100, 1);
+  free(m);
+  return NULL;
+}
+int main(void) {
+  area = mmap(NULL, 1024 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  madvise(area, 1024 * PG, MADV_NOHUGEPAGE);
+  touch(area, 400, 1);
+  touch(area + 400 * PG, 200, 0);
+  pthread_t t[2];
+  for (long i = 0; i < 2; i++) pthread_create(&t[i], NULL, worker, (void *)(i + 6));
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  pid_t c = fork();
+  if (c == 0) {
+    touch(area, 300, 1); /* copy-on-write */
+    pid_t g = fork();
+    if (g == 0) { touch(area + 300 * PG, 100, 1); touch(area, 50, 0); _exit(0); }
+    waitpid(g, NULL, 0);
+    char *r = mremap(area, 1024 * PG, 2048 * PG, MREMAP_MAYMOVE);
+    touch(r + 1024 * PG, 300, 1);
+    touch(r, 100, 0);
+    munmap(r, 2048 * PG);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  char *b = mmap(NULL, 400 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  mprotect(b, 200 * PG, PROT_READ | PROT_WRITE);
+  touch(b, 200, 1);
+  madvise(b, 200 * PG, MADV_DONTNEED);
+  touch(b, 100, 1);
+  char *h = sbrk(0);
+  sbrk(300 * PG);
+  touch(h, 300, 1);
+  if (fork() == 0) { touch(area, 200, 1); _exit(0); }
+  wait(NULL);
+  return 0;
+}
+`;
+
+/** Runs a command in a vfork child and prints the faults of its whole tree (RUSAGE_CHILDREN). */
+const RUSAGE = String.raw`
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  pid_t p = vfork();
+  if (p == 0) { execvp(argv[1], argv + 1); _exit(127); }
+  int st;
+  waitpid(p, &st, 0);
+  struct rusage r;
+  getrusage(RUSAGE_CHILDREN, &r);
+  printf("%ld %ld\n", r.ru_minflt, r.ru_majflt);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+`;
+
+async function succeeds(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output())
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+/** Why the perf tests cannot run here, or null when they can. */
+async function whyNot(): Promise<string | null> {
+  if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") return "x86-64 Linux only";
+  if (!await succeeds("gcc", ["--version"])) return "gcc not found (apt-get install gcc)";
+  const perf = await findPerf();
+  if (perf === null) return "perf not found (Debian: apt-get install linux-perf)";
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = ["record", "-q", "-o", join(dir, "p.data"), "-e", "exceptions:page_fault_user"];
+    if (!await succeeds(perf, [...args, "--", "true"])) {
+      return "perf may not record tracepoints here (needs root or " +
+        `kernel.perf_event_paranoid=-1; it is ${
+          (await Deno.readTextFile("/proc/sys/kernel/perf_event_paranoid").catch(() => "?"))
+            .trim()
+        })`;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  return null;
+}
+
+const reason = await whyNot();
+const inCI = Boolean(Deno.env.get("CI"));
+if (reason && !inCI) console.error(`capture_perf_test.ts: skipped: ${reason}`);
+
+async function gcc(dir: string, name: string, source: string, extra: string[] = []) {
+  await Deno.writeTextFile(join(dir, `${name}.c`), source);
+  const out = await new Deno.Command("gcc", {
+    args: ["-O1", "-o", join(dir, name), join(dir, `${name}.c`), ...extra],
+  }).output();
+  equal(out.success, true, new TextDecoder().decode(out.stderr));
+  return join(dir, name);
+}
+
+async function opCounts(path: string): Promise<Record<string, number>> {
+  const r = await readTrace(path);
+  const n: Record<string, number> = {};
+  for await (const ev of r.events()) n[ev.op] = (n[ev.op] ?? 0) + 1;
+  await r.close();
+  return n;
+}
+
+Deno.test({
+  name: "capture --perf: a C program tree replays with the kernel's fault count (within 15 %)",
+  ignore: reason !== null && !inCI,
+  fn: async () => {
+    if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
+    const dir = await Deno.makeTempDir();
+    try {
+      const prog = await gcc(dir, "prog", PROGRAM, ["-pthread"]);
+      const rusage = await gcc(dir, "rusage", RUSAGE);
+      const native = await new Deno.Command(rusage, { args: [prog] }).output();
+      equal(native.success, true);
+      const [minor, major] = new TextDecoder().decode(native.stdout).trim().split(" ").map(
+        Number,
+      );
+      const kernel = minor! + major!;
+
+      const out = join(dir, "prog.vmtb");
+      const data = join(dir, "prog.data");
+      const r = await vmreplay("capture", "--perf", "--keep-raw", data, "-o", out, "--", prog);
+      equal(r.code, 0, r.stderr);
+      match(r.stderr, /exited with status 0; .*prog\.vmtb: \d+ events \(\d+ faults, .*0 warnings/);
+
+      const n = await opCounts(out);
+      deepStrictEqual([n.fork, n.clone, n.exit, n.mremap, n.exec], [3, 2, 6, 1, undefined]);
+      const header = (await readTrace(out)).header;
+      equal(header.extra?.zero_page, kernelHasZeroPage() === false ? "0" : undefined);
+
+      const run = await replayTrace({ trace: out, strategies: ["anon_vma_chain"], verify: true });
+      const c = run.results.anon_vma_chain!.counters;
+      deepStrictEqual([c.segv, c.warnings, c.verify_errors], [0, 0, 0]);
+      const replayed = c.minor_faults! + c.major_faults!;
+      console.error(
+        `capture --perf: kernel ${kernel} faults (${minor} minor, ${major} major), ` +
+          `replay ${replayed}`,
+      );
+      ok(
+        Math.abs(replayed - kernel) <= 0.15 * kernel,
+        `replay counted ${replayed} faults, the kernel ${kernel}`,
+      );
+
+      // import perf of the kept perf.data gives the same events.
+      const again = join(dir, "again.vmtb");
+      const i = await vmreplay("import", "perf", data, "-o", again);
+      equal(i.code, 0, i.stderr);
+      deepStrictEqual(await opCounts(again), n);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "capture --perf: a program that cannot start gives no trace and says why",
+  ignore: reason !== null && !inCI,
+  fn: async () => {
+    if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = join(dir, "x.vmt");
+      const r = await vmreplay("capture", "--perf", "-o", out, "--", join(dir, "no-such-program"));
+      equal(r.code, 1);
+      match(r.stderr, /could not be traced \(perf exited with status \d+ and recorded nothing\)/);
+      equal(await Deno.stat(out).then(() => true, () => false), false);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
