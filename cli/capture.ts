@@ -20,6 +20,7 @@ import {
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { findPerf, PerfError, perfRecordArgs } from "../trace/import/perf/perf_command.ts";
 import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
+import { toolRuns } from "../trace/_command.ts";
 
 const HELP = `Usage: vmreplay capture [--accesses|--perf] [-o OUT] [options] -- COMMAND [ARGS...]
 
@@ -107,7 +108,7 @@ export async function main(args: string[]): Promise<number> {
     if (v.mem !== undefined) header.mem = parseMachineSize(v.mem, "mem", "--mem");
     const tool = v.perf ? "perf" : v.accesses ? "valgrind" : "strace";
     const bin = tool === "perf" ? await findPerf() : tool;
-    if (bin === null || (tool !== "perf" && !await runs(tool))) requireTool(tool);
+    if (bin === null || (tool !== "perf" && !await toolRuns(tool))) requireTool(tool);
     const dir = await Deno.makeTempDir({ prefix: "vmreplay-capture-" });
     const raw = v["keep-raw"] ?? `${dir}/raw.${tool === "perf" ? "data" : "log"}`;
     try {
@@ -120,12 +121,7 @@ export async function main(args: string[]): Promise<number> {
           ...command,
         ]
         : ["-f", "-yy", "-o", raw, ...command];
-      const status = await new Deno.Command(bin, {
-        args: toolArgs,
-        stdin: "inherit",
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
+      const status = await runTool(bin, toolArgs);
       const untraced = () =>
         new InputError(
           `vmreplay capture: '${command.join(" ")}' could not be traced (${tool} exited with ` +
@@ -188,18 +184,35 @@ export async function main(args: string[]): Promise<number> {
   });
 }
 
-/** Whether `tool --version` runs. */
-async function runs(tool: string): Promise<boolean> {
+/**
+ * Runs the recording tool, passing SIGINT and SIGTERM on to it (and through it to the program)
+ * so that an interrupted capture leaves nothing running; then it is bad input, with no trace.
+ */
+async function runTool(bin: string, args: string[]): Promise<Deno.CommandStatus> {
+  const child = new Deno.Command(bin, {
+    args,
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  let caught: Deno.Signal | null = null;
+  const forward = (sig: Deno.Signal) => () => {
+    caught = sig;
+    try {
+      child.kill(sig);
+    } catch { /* already gone */ }
+  };
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
   try {
-    const out = await new Deno.Command(tool, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .output();
-    return out.success;
-  } catch {
-    return false; // not installed
+    const status = await child.status;
+    if (caught) throw new InputError(`vmreplay capture: interrupted (${caught}); no trace written`);
+    return status;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
   }
 }
 

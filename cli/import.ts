@@ -197,7 +197,10 @@ function printSummary(
   show: number,
 ): void {
   if (!s) return;
-  const parts = [counted(s.lines, "line"), counted(s.events, "event")];
+  const parts = [
+    counted(s.lines, kind === "champsim" ? "record" : "line"),
+    counted(s.events, "event"),
+  ];
   if (kind === "strace") {
     parts.push(`${s.syscalls} calls (${s.handled} used, ${s.failed} failed)`);
     parts.push(`${s.processes} processes/threads created`, `${s.touches} synthesized accesses`);

@@ -110,12 +110,23 @@ Deno.test({
   },
 });
 
-Deno.test("vmreplay capture: usage errors exit 2; a missing strace or program exits 1 with what to do", async () => {
+Deno.test("vmreplay capture: usage errors exit 2; a missing strace, perf or program exits 1 with what to do", async () => {
   const noCmd = await vmreplay(["capture", "-o", "x.vmt"]);
   equal(noCmd.code, 2);
   match(noCmd.err, /expected '-- COMMAND \[ARGS\.\.\.\]'/);
   const badTouch = await vmreplay(["capture", "--accesses", "--touch", "all", "--", "true"]);
   equal(badTouch.code, 2);
+  const both = await vmreplay(["capture", "--accesses", "--perf", "--", "true"]);
+  equal(both.code, 2);
+  match(both.err, /--accesses and --perf exclude each other/);
+  const perfTouch = await vmreplay(["capture", "--perf", "--touch", "all", "--", "true"]);
+  equal(perfTouch.code, 2);
+  const noPerf = await vmreplay(["capture", "--perf", "--", "true"], {
+    PATH: "/nonexistent",
+    HOME: "/tmp",
+  });
+  equal(noPerf.code, 1);
+  match(noPerf.err, /perf is needed for --perf but was not found .*apt-get install linux-perf/);
   const noStrace = await vmreplay(["capture", "--", "true"], {
     PATH: "/nonexistent",
     HOME: "/tmp",

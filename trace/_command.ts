@@ -1,7 +1,8 @@
 /**
  * Reading another program's output as a stream of chunks: `xz -dc` for `.xz` inputs, `perf
  * script` for `perf.data` files. The program is killed when the reader stops early; when it
- * fails, its own message (standard error) goes into the error the caller makes.
+ * fails, its own message (standard error) goes into the error the caller makes. And whether a
+ * tool runs at all.
  *
  * @module
  */
@@ -51,4 +52,26 @@ export async function* commandOutput(
   }
   const status = await child.status;
   if (!status.success) throw fail(status.code, (await stderr).trim());
+}
+
+/**
+ * Whether `tool --version` runs and succeeds (the tool is installed and works here).
+ *
+ * @example
+ * ```ts
+ * import { toolRuns } from "./_command.ts";
+ * if (await toolRuns("/nonexistent/tool")) throw new Error("found a tool that is not there");
+ * ```
+ */
+export async function toolRuns(tool: string): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(tool, {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false; // not installed
+  }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type MmapEvent, PAGE_SIZE } from "../event.ts";
 
 /** One mapped range `[start, end)` in pages, with what the trace said about it. */
 export interface Area {
@@ -165,4 +166,28 @@ export class AreaMap {
     for (const m of moved) this.map(m);
     return true;
   }
+}
+
+/** A page range as an address and a length in bytes. */
+export function rangeOf(r: PageRange): { addr: number; len: number } {
+  return { addr: r.start * PAGE_SIZE, len: (r.end - r.start) * PAGE_SIZE };
+}
+
+/**
+ * The `mmap` event that maps `a` in process `pid`.
+ *
+ * @example
+ * ```ts
+ * import { eventOfArea } from "./area_map.ts";
+ * const ev = eventOfArea(7, { start: 16, end: 18, prot: 1, flags: 1, object: "file:/x", pgoff: 2 });
+ * if (ev.addr !== 65536 || ev.len !== 8192 || ev.offset !== 8192) throw new Error("event");
+ * ```
+ */
+export function eventOfArea(pid: number, a: Area): MmapEvent {
+  const ev: MmapEvent = { pid, op: "mmap", ...rangeOf(a), prot: a.prot, flags: a.flags };
+  if (a.object !== undefined) {
+    ev.object = a.object;
+    ev.offset = a.pgoff * PAGE_SIZE;
+  }
+  return ev;
 }

@@ -17,7 +17,7 @@
  * @module
  */
 import { type Event, Op, PAGE_SIZE, Prot } from "../../event.ts";
-import { AreaMap } from "../area_map.ts";
+import { AreaMap, eventOfArea } from "../area_map.ts";
 import { BatchQueue } from "../batch_queue.ts";
 import type { EventBatch } from "../../batch.ts";
 import { type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
@@ -88,14 +88,7 @@ export class ChampSimImporter {
       areaSize: opts.areaSize ?? 1 << 20,
       onInfer: (a) => {
         this.stats.inferredAreas++;
-        this.#emit({
-          pid: this.#pid,
-          op: "mmap",
-          addr: a.start * PAGE_SIZE,
-          len: (a.end - a.start) * PAGE_SIZE,
-          prot: a.prot,
-          flags: a.flags,
-        });
+        this.#emit(eventOfArea(this.#pid, a));
       },
     });
   }

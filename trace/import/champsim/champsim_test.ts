@@ -5,6 +5,7 @@ import { fileChunks } from "../../_io.ts";
 import type { ImportStats } from "../import_stats.ts";
 import { runBatch } from "../../../core/run_batch.ts";
 import { EventBatch } from "../../batch.ts";
+import { toolRuns } from "../../_command.ts";
 
 /** One instruction: its ip, its loads (up to 4) and stores (up to 2). */
 interface Instr {
@@ -136,17 +137,7 @@ Deno.test("ChampSimImporter reuses its batches: a long trace streams in constant
   equal(distinct.size <= 10, true, `${distinct.size} batches`);
 });
 
-/** Whether `xz` runs here; under CI it must. */
-async function haveXz(): Promise<boolean> {
-  try {
-    return (await new Deno.Command("xz", { args: ["--version"], stdout: "null" }).output())
-      .success;
-  } catch {
-    return false;
-  }
-}
-
-const xz = await haveXz();
+const xz = await toolRuns("xz");
 const inCI = Boolean(Deno.env.get("CI"));
 if (!xz && !inCI) {
   console.error(

@@ -16,7 +16,7 @@
  */
 import { EventBatch } from "../../batch.ts";
 import { type Event, Op, PAGE_SIZE, Prot } from "../../event.ts";
-import { type Area, AreaMap } from "../area_map.ts";
+import { type Area, AreaMap, eventOfArea } from "../area_map.ts";
 import { AreaCover } from "../inferred_areas.ts";
 import { BatchQueue } from "../batch_queue.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
@@ -110,14 +110,7 @@ export class LackeyImporter {
       areaSize: opts.areaSize ?? 1 << 20,
       onInfer: (a) => {
         this.stats.inferredAreas++;
-        this.#emit({
-          pid: this.#pid,
-          op: "mmap",
-          addr: a.start * PAGE_SIZE,
-          len: (a.end - a.start) * PAGE_SIZE,
-          prot: a.prot,
-          flags: a.flags,
-        });
+        this.#emit(eventOfArea(this.#pid, a));
       },
       onForbidden: (a, need) => this.#widen(a, need),
     });
@@ -136,19 +129,7 @@ export class LackeyImporter {
   start(): void {
     for (const a of this.#initial) {
       this.#areas.map(a);
-      const ev: Event = {
-        pid: this.#pid,
-        op: "mmap",
-        addr: a.start * PAGE_SIZE,
-        len: (a.end - a.start) * PAGE_SIZE,
-        prot: a.prot,
-        flags: a.flags,
-      };
-      if (a.object !== undefined) {
-        ev.object = a.object;
-        ev.offset = a.pgoff * PAGE_SIZE;
-      }
-      this.#emit(ev);
+      this.#emit(eventOfArea(this.#pid, a));
     }
   }
 

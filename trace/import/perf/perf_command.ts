@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { commandOutput } from "../../_command.ts";
+import { commandOutput, toolRuns } from "../../_command.ts";
 import { PERF_SYSCALLS } from "./perf_importer.ts";
 
 /**
@@ -87,8 +87,8 @@ export function perfScriptArgs(data: string): string[] {
  */
 export async function findPerf(): Promise<string | null> {
   const env = Deno.env.get("PERF");
-  if (env) return await runs(env) ? env : null;
-  if (await runs("perf")) return "perf";
+  if (env) return await toolRuns(env) ? env : null;
+  if (await toolRuns("perf")) return "perf";
   const versioned: string[] = [];
   try {
     for await (const e of Deno.readDir("/usr/bin")) {
@@ -98,26 +98,13 @@ export async function findPerf(): Promise<string | null> {
     // no /usr/bin to look in
   }
   versioned.sort((a, b) => version(b) - version(a));
-  for (const p of versioned) if (await runs(p)) return p;
+  for (const p of versioned) if (await toolRuns(p)) return p;
   return null;
 }
 
 function version(path: string): number {
   const [major, minor] = path.slice(path.indexOf("_") + 1).split(".").map(Number);
   return (major ?? 0) * 1000 + (minor ?? 0);
-}
-
-async function runs(perf: string): Promise<boolean> {
-  try {
-    const out = await new Deno.Command(perf, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return out.success;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether the file at `path` is a `perf.data` file (it starts with `PERFILE2`). */
@@ -133,6 +120,8 @@ export async function isPerfData(path: string): Promise<boolean> {
     const head = new Uint8Array(8);
     const n = await file.read(head);
     return n === 8 && new TextDecoder().decode(head) === "PERFILE2";
+  } catch {
+    return false; // a directory, say: the reader names the problem
   } finally {
     file.close();
   }

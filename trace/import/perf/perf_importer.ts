@@ -29,15 +29,16 @@
  */
 import { EventBatch } from "../../batch.ts";
 import { type Event, MapFlag, PAGE_SIZE } from "../../event.ts";
-import { type Area, AreaMap, type PageRange } from "../area_map.ts";
+import { type Area, AreaMap, eventOfArea, type PageRange } from "../area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
 import { inferArea } from "../inferred_areas.ts";
 import { type ByteSource, readerOf } from "../../_io.ts";
 import { LineReader } from "../../_lines.ts";
 import {
   type CallContext,
-  eventOfArea,
   hex,
+  makeProc,
+  mappedParts,
   type Mm,
   objectForPath,
   pageSpan,
@@ -289,14 +290,7 @@ export class PerfImporter {
   // --- processes ---------------------------------------------------------------------------
 
   #newProc(tid: number, mm?: Mm): Proc {
-    const p: Proc = {
-      pid: tid,
-      mm: mm ?? { areas: new AreaMap(), brk: null, lockFuture: false },
-      fds: new Map(),
-      alive: true,
-      pending: null,
-      emitted: false,
-    };
+    const p = makeProc(tid, mm);
     this.#procs.set(tid, p);
     return p;
   }
@@ -496,18 +490,16 @@ export class PerfImporter {
 
   /** The mapped parts of a range; warns about the rest. */
   #mapped(proc: Proc, name: string, addr: number, len: number): PageRange[] {
-    const [s, e] = pageSpan(addr, len);
-    const cov = proc.mm.areas.covered(s, e);
-    let n = 0;
-    for (const r of cov) n += r.end - r.start;
-    if (n < e - s) {
+    const { parts, missing, pages } = mappedParts(proc, addr, len);
+    if (missing > 0) {
+      const none = missing === pages;
       this.#warn(
         `${name} of ${hex(addr)}+${len} by PID ${proc.pid}: ${
-          n === 0 ? "memory" : `${e - s - n} of ${e - s} pages`
-        } the trace never mapped; ${n === 0 ? "skipped" : "only the mapped part kept"}`,
+          none ? "memory" : `${missing} of ${pages} pages`
+        } the trace never mapped; ${none ? "skipped" : "only the mapped part kept"}`,
       );
     }
-    return cov;
+    return parts;
   }
 
   /**

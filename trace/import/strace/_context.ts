@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { type Event, type MmapEvent, PAGE_SIZE } from "../../event.ts";
-import type { Area, AreaMap, PageRange } from "../area_map.ts";
+import { type Event, PAGE_SIZE } from "../../event.ts";
+import { type Area, AreaMap, type PageRange } from "../area_map.ts";
+
+export { eventOfArea, rangeOf } from "../area_map.ts";
 import type { ImportStats } from "../import_stats.ts";
 import { printable } from "../../printable.ts";
 
@@ -92,21 +94,6 @@ export function pageSpan(addr: number, len: number): [number, number] {
   return [s, Math.max(e, s)];
 }
 
-/** A page range as an address and a length in bytes. */
-export function rangeOf(r: PageRange): { addr: number; len: number } {
-  return { addr: r.start * PAGE_SIZE, len: (r.end - r.start) * PAGE_SIZE };
-}
-
-/** The `mmap` event that maps `a`. */
-export function eventOfArea(pid: number, a: Area): MmapEvent {
-  const ev: MmapEvent = { pid, op: "mmap", ...rangeOf(a), prot: a.prot, flags: a.flags };
-  if (a.object !== undefined) {
-    ev.object = a.object;
-    ev.offset = a.pgoff * PAGE_SIZE;
-  }
-  return ev;
-}
-
 /** `0x`-prefixed hex. */
 export function hex(n: number): string {
   return `0x${n.toString(16)}`;
@@ -116,4 +103,32 @@ export function hex(n: number): string {
 export function clip(s: string): string {
   // Control characters (binary input) escaped, so a message never drives the terminal.
   return printable(s.length > 80 ? `${s.slice(0, 77)}...` : s);
+}
+
+/** A live process `pid` with address space `mm` (a new, empty one by default) and fd table. */
+export function makeProc(pid: number, mm?: Mm, fds?: Map<number, string>): Proc {
+  return {
+    pid,
+    mm: mm ?? { areas: new AreaMap(), brk: null, lockFuture: false },
+    fds: fds ?? new Map(),
+    alive: true,
+    pending: null,
+    emitted: false,
+  };
+}
+
+/**
+ * The mapped parts of `[addr, addr + len)` in `proc`'s address space, and how many of its pages
+ * are not mapped (`missing` of `pages`): a call on them warns.
+ */
+export function mappedParts(
+  proc: Proc,
+  addr: number,
+  len: number,
+): { parts: PageRange[]; missing: number; pages: number } {
+  const [s, e] = pageSpan(addr, len);
+  const parts = proc.mm.areas.covered(s, e);
+  let n = 0;
+  for (const r of parts) n += r.end - r.start;
+  return { parts, missing: e - s - n, pages: e - s };
 }

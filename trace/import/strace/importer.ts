@@ -20,9 +20,10 @@ import {
   type CallContext,
   clip,
   hex,
+  makeProc,
+  mappedParts,
   type Mm,
   objectForPath,
-  pageSpan,
   type Proc,
 } from "./_context.ts";
 import {
@@ -254,14 +255,7 @@ export class StraceImporter {
   // --- processes ---------------------------------------------------------------------------
 
   #newProc(pid: number, mm?: Mm, fds?: Map<number, string>): Proc {
-    const p: Proc = {
-      pid,
-      mm: mm ?? { areas: new AreaMap(), brk: null, lockFuture: false },
-      fds: fds ?? new Map(),
-      alive: true,
-      pending: null,
-      emitted: false,
-    };
+    const p = makeProc(pid, mm, fds);
     this.#procs.set(pid, p);
     return p;
   }
@@ -541,22 +535,18 @@ export class StraceImporter {
    * in `outsideCalls`; one partly on it is a warning.
    */
   #mapped(proc: Proc, name: string, addr: number, len: number): PageRange[] {
-    const [s, e] = pageSpan(addr, len);
-    const cov = proc.mm.areas.covered(s, e);
-    let n = 0;
-    for (const r of cov) n += r.end - r.start;
-    if (n === 0 && e > s) {
+    const { parts, missing, pages } = mappedParts(proc, addr, len);
+    if (missing === pages && pages > 0) {
       this.stats.outsideCalls++;
-    } else if (n < e - s) {
+    } else if (missing > 0) {
       this.#warn(
         this.#line,
-        `${name} of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: ${e - s - n} of ${
-          e - s
-        } pages the trace never mapped (program image, stack or earlier areas); only the mapped ` +
+        `${name} of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: ${missing} of ${pages} ` +
+          `pages the trace never mapped (program image, stack or earlier areas); only the mapped ` +
           `part kept`,
       );
     }
-    return cov;
+    return parts;
   }
 
   #touchRange(proc: Proc, start: number, end: number, prot: number, flags: number): void {
