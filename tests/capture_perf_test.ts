@@ -168,7 +168,8 @@ Deno.test({
       const n = await opCounts(out);
       deepStrictEqual([n.fork, n.clone, n.exit, n.mremap, n.exec], [3, 2, 6, 1, undefined]);
       const header = (await readTrace(out)).header;
-      equal(header.extra?.zero_page, kernelHasZeroPage() === false ? "0" : undefined);
+      const zeroPage = kernelHasZeroPage();
+      equal(header.extra?.zero_page, zeroPage === false ? "0" : undefined, `${zeroPage}`);
 
       const run = await replayTrace({ trace: out, strategies: ["anon_vma_chain"], verify: true });
       const c = run.results.anon_vma_chain!.counters;
