@@ -13,7 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { importChampSimBatches } from "../trace/import/champsim/champsim.ts";
+import { importChampSimBatches } from "../trace/import/champsim/importer.ts";
 import { fileChunks } from "../trace/_io.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";

@@ -18,7 +18,7 @@ import {
   warningsToShow,
 } from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
-import { findPerf, PerfError, perfRecordArgs } from "../trace/import/perf/perf_command.ts";
+import { findPerf, PerfError, perfRecordArgs } from "../trace/import/perf/command.ts";
 import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
 import { toolRuns } from "../trace/_command.ts";
 

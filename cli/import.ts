@@ -20,7 +20,7 @@ import {
 } from "./_importers.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
-import { PerfError } from "../trace/import/perf/perf_command.ts";
+import { PerfError } from "../trace/import/perf/command.ts";
 import { parseKnobAssignments } from "../uapi/knobs.ts";
 
 const HELP = `Usage: vmreplay import strace|lackey|perf|champsim IN -o OUT [options]

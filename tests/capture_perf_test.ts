@@ -10,7 +10,7 @@ import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { readTrace } from "../trace/read.ts";
 import { replayTrace } from "../analyze/replay.ts";
-import { findPerf } from "../trace/import/perf/perf_command.ts";
+import { findPerf } from "../trace/import/perf/command.ts";
 import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
 import { vmreplay } from "./_cli.ts";
 

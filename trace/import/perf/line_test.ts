@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { parsePerfScriptLine } from "./script_line.ts";
+import { parsePerfScriptLine } from "./line.ts";
 
 Deno.test("parsePerfScriptLine() reads a fault in both prefixes (PID/TID, and COMM TID [CPU] TIME)", () => {
   const want = { kind: "fault", tid: 20353, address: 0x7fe5c7824b70, errorCode: 0x14 };

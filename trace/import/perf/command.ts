@@ -6,7 +6,7 @@
  * @module
  */
 import { commandOutput, toolRuns } from "../../_command.ts";
-import { PERF_SYSCALLS } from "./perf_importer.ts";
+import { PERF_SYSCALLS } from "./importer.ts";
 
 /**
  * The events a capture records: every page fault of the program tree (user mode, and kernel
@@ -34,7 +34,7 @@ export const PERF_EVENTS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { perfRecordArgs } from "./perf_command.ts";
+ * import { perfRecordArgs } from "./command.ts";
  * const args = perfRecordArgs("app.data", ["./app", "-v"]);
  * if (args[0] !== "record" || args.at(-3) !== "--") throw new Error(args.join(" "));
  * ```
@@ -63,7 +63,7 @@ export function perfRecordArgs(data: string, command: readonly string[]): string
  *
  * @example
  * ```ts
- * import { perfScriptArgs } from "./perf_command.ts";
+ * import { perfScriptArgs } from "./command.ts";
  * if (!perfScriptArgs("app.data").includes("--show-mmap-events")) throw new Error("mmap");
  * ```
  */

@@ -54,7 +54,7 @@ export interface ChampSimImportOptions {
  *
  * @example
  * ```ts
- * import { ChampSimImporter } from "./champsim.ts";
+ * import { ChampSimImporter } from "./importer.ts";
  * const rec = new DataView(new ArrayBuffer(64));
  * rec.setBigUint64(0, 0x401000n, true); // ip
  * rec.setBigUint64(16, 0x7f0000000010n, true); // destination_memory[0]: a store
@@ -201,7 +201,7 @@ export class ChampSimImporter {
  *
  * @example
  * ```ts
- * import { importChampSimBatches } from "./champsim.ts";
+ * import { importChampSimBatches } from "./importer.ts";
  * const rec = new DataView(new ArrayBuffer(128)); // two records
  * rec.setBigUint64(32, 0x601000n, true); // a load in the first
  * rec.setBigUint64(64 + 40, 0x601008n, true); // source_memory[1] of the second

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
-import { importPerfBatches, PerfImporter } from "./perf_importer.ts";
+import { importPerfBatches, PerfImporter } from "./importer.ts";
 import { formatEvent } from "../../text/stringify.ts";
 import type { Event } from "../../event.ts";
 import { EventBatch } from "../../batch.ts";

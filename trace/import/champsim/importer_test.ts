@@ -1,6 +1,6 @@
 import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
-import { CHAMPSIM_RECORD_SIZE, ChampSimImporter, importChampSimBatches } from "./champsim.ts";
+import { CHAMPSIM_RECORD_SIZE, ChampSimImporter, importChampSimBatches } from "./importer.ts";
 import { fileChunks } from "../../_io.ts";
 import type { ImportStats } from "../import_stats.ts";
 import { runBatch } from "../../../core/run_batch.ts";
@@ -141,7 +141,7 @@ const xz = await toolRuns("xz");
 const inCI = Boolean(Deno.env.get("CI"));
 if (!xz && !inCI) {
   console.error(
-    "champsim_test.ts: xz not found, the .xz test is skipped (apt-get install xz-utils)",
+    "champsim/importer_test.ts: xz not found, the .xz test is skipped (apt-get install xz-utils)",
   );
 }
 

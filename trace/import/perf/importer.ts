@@ -1,5 +1,5 @@
 /**
- * Importing `perf script` output of a page-fault recording (see `perf_command.ts` for the exact
+ * Importing `perf script` output of a page-fault recording (see `command.ts` for the exact
  * `perf record` and `perf script` commands) into vmtrace events.
  *
  * Every page fault the program tree took (`exceptions:page_fault_user`, and
@@ -62,7 +62,7 @@ import {
   type ForkRecord,
   type MmapRecord,
   parsePerfScriptLine,
-} from "./script_line.ts";
+} from "./line.ts";
 
 /** Options of {@linkcode PerfImporter}. */
 export interface PerfImportOptions {
@@ -138,7 +138,7 @@ interface Window {
  *
  * @example
  * ```ts
- * import { PerfImporter } from "./perf_importer.ts";
+ * import { PerfImporter } from "./importer.ts";
  * const imp = new PerfImporter();
  * const lines = [
  *   "7/7 PERF_RECORD_COMM exec: app:7/7",
@@ -572,7 +572,7 @@ function areaOf(r: MmapRecord): Area {
  *
  * @example
  * ```ts
- * import { importPerfBatches } from "./perf_importer.ts";
+ * import { importPerfBatches } from "./importer.ts";
  * const text = [
  *   "9/9 PERF_RECORD_COMM exec: true:9/9",
  *   "9/9 PERF_RECORD_MMAP2 9/9: [0x400000(0x1000) @ 0 fe:00 12 0]: r-xp /usr/bin/true",

@@ -167,7 +167,7 @@ const PROT_BITS: Record<string, number> = { r: 1, w: 2, x: 4 };
  *
  * @example
  * ```ts
- * import { parsePerfScriptLine } from "./script_line.ts";
+ * import { parsePerfScriptLine } from "./line.ts";
  * const r = parsePerfScriptLine(
  *   "  4242/4243  exceptions:page_fault_user: address=0x7f0000001008 ip=0x401000 error_code=0x6",
  * );
