@@ -6,11 +6,11 @@
  * @module
  */
 import type { TraceHeader } from "../trace/event.ts";
+import type { EventBatch } from "../trace/batch.ts";
 import { writeTrace, writeTraceBatches } from "../trace/write.ts";
 import { importStrace, TOUCH_MODES, type TouchMode } from "../trace/import/strace/importer.ts";
 import { importLackeyBatches } from "../trace/import/lackey/importer.ts";
 import { importPerfBatches } from "../trace/import/perf/importer.ts";
-import { importChampSimBatches } from "../trace/import/champsim/importer.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 import { fileChunks } from "../trace/_io.ts";
 import { readLines } from "../trace/_lines.ts";
@@ -53,24 +53,21 @@ export async function importStraceFile(
  * Imports the lackey log `input` into the trace `output` with `header`, showing how much is read on
  * `progress`; returns the importer's counts.
  */
-export async function importLackeyFile(
+export function importLackeyFile(
   input: string,
   output: string,
   header: TraceHeader,
   opts: Parameters<typeof importLackeyBatches>[1],
   progress?: Progress,
 ): Promise<ImportStats> {
-  let stats: ImportStats | undefined;
-  header.extra = { source: "lackey", ...header.extra };
-  await writeTraceBatches(
+  return importBatches(
+    fileChunks(input),
     output,
     header,
-    importLackeyBatches(withProgress(fileChunks(input), progress), {
-      ...opts,
-      stats: (s) => stats = s,
-    }),
+    "lackey",
+    (chunks, stats) => importLackeyBatches(chunks, { ...opts, stats }),
+    progress,
   );
-  return stats!;
 }
 
 /** The value of `--warnings N` (default 10), the warnings to print; throws {@linkcode UsageError}. */
@@ -132,7 +129,7 @@ export function importNotes(input: string, s: ImportStats, show: number): string
 /**
  * Imports the perf recording `input` into the trace `output` with `header`, showing how much is
  * read on `progress`; returns the importer's counts. `input` is `perf script` output, or a
- * perf.data file, which `perf script` then reads ({@linkcode PerfError} when it fails).
+ * perf.data file, which `perf script` then reads (a `PerfError` when it fails).
  */
 export async function importPerfFile(
   input: string,
@@ -152,38 +149,40 @@ export async function importPerfFile(
     }
     chunks = perfScriptChunks(perf, input);
   }
-  let stats: ImportStats | undefined;
-  header.extra = { source: "perf", ...header.extra };
-  await writeTraceBatches(
+  return await importBatches(
+    chunks,
     output,
     header,
-    importPerfBatches(withProgress(chunks, progress), { ...opts, stats: (s) => stats = s }),
+    "perf",
+    (c, stats) => importPerfBatches(c, { ...opts, stats }),
+    progress,
   );
-  return stats!;
 }
 
 /**
- * Imports the ChampSim trace `input` (`.xz` and `.gz` decompressed) into the trace `output` with
- * `header`, showing how much is read on `progress`; returns the importer's counts.
+ * Writes into the trace `output`, with `header`, the batches an importer makes of `chunks`
+ * (`batches`, handed where to report its counts), showing how much is read on `progress`; the
+ * header's `extra` says the `source` before the settings it holds. Returns the importer's counts.
  */
-export async function importChampSimFile(
-  input: string,
+export async function importBatches(
+  chunks: AsyncIterable<Uint8Array>,
   output: string,
   header: TraceHeader,
-  opts: Parameters<typeof importChampSimBatches>[1],
+  source: string,
+  batches: (
+    chunks: AsyncIterable<Uint8Array>,
+    stats: (s: ImportStats) => void,
+  ) => AsyncIterable<EventBatch>,
   progress?: Progress,
 ): Promise<ImportStats> {
-  let stats: ImportStats | undefined;
-  header.extra = { source: "champsim", ...header.extra };
+  let counts: ImportStats | undefined;
+  header.extra = { source, ...header.extra };
   await writeTraceBatches(
     output,
     header,
-    importChampSimBatches(withProgress(fileChunks(input), progress), {
-      ...opts,
-      stats: (s) => stats = s,
-    }),
+    batches(withProgress(chunks, progress), (s) => counts = s),
   );
-  return stats!;
+  return counts!;
 }
 
 /** `chunks`, showing the megabytes read so far on `progress`. */

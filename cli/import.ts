@@ -10,7 +10,7 @@ import { Progress } from "./_progress.ts";
 import { parseMachineSize, parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
 import {
-  importChampSimFile,
+  importBatches,
   importLackeyFile,
   importNotes,
   importPerfFile,
@@ -21,6 +21,8 @@ import {
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { PerfError } from "../trace/import/perf/command.ts";
+import { importChampSimBatches } from "../trace/import/champsim/importer.ts";
+import { fileChunks } from "../trace/_io.ts";
 import { parseKnobAssignments } from "../uapi/knobs.ts";
 
 const HELP = `Usage: vmreplay import strace|lackey|perf|champsim IN -o OUT [options]
@@ -171,11 +173,20 @@ export async function main(args: string[]): Promise<number> {
       } else if (kind === "perf") {
         stats = await importPerfFile(input, v.output, header, { name: input, areaSize }, progress);
       } else {
-        stats = await importChampSimFile(input, v.output, header, {
-          instructions: v.instr ?? false,
-          areaSize,
-          pid,
-        }, progress);
+        stats = await importBatches(
+          fileChunks(input),
+          v.output,
+          header,
+          "champsim",
+          (chunks, onStats) =>
+            importChampSimBatches(chunks, {
+              instructions: v.instr ?? false,
+              areaSize,
+              pid,
+              stats: onStats,
+            }),
+          progress,
+        );
       }
     } catch (e) {
       if (e instanceof ImportError || e instanceof PerfError) throw new InputError(e.message);

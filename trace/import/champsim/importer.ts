@@ -165,18 +165,7 @@ export class ChampSimImporter {
     this.#cover.ensure(page, page, op === Op.x ? Prot.exec : op === Op.r ? Prot.read : Prot.write);
     let bt = this.#q.current;
     if (bt.length >= bt.capacity) bt = this.#q.room();
-    const i = bt.length++;
-    bt.op[i] = op;
-    bt.pid[i] = this.#pid;
-    bt.page[i] = page;
-    bt.off[i] = addr - page * PAGE_SIZE;
-    bt.page2[i] = 0;
-    bt.off2[i] = 0;
-    bt.n1[i] = 1;
-    bt.n2[i] = 0;
-    bt.small[i] = 0;
-    bt.str[i] = -1;
-    bt.line[i] = 0;
+    bt.pushAccess(op, this.#pid, page, addr - page * PAGE_SIZE, 1, 0);
     if (op !== Op.x) this.#kept++;
     else this.stats.events++;
   }

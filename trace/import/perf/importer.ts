@@ -41,6 +41,7 @@ import {
   mappedParts,
   type Mm,
   objectForPath,
+  objectState,
   pageSpan,
   type Proc,
   sanitize,
@@ -190,10 +191,7 @@ export class PerfImporter {
         this.#emit(ev);
         proc.mm.areas.map(area);
       },
-      shmSize: new Map(),
-      created: new Set(),
-      counts: { memfds: 0 },
-      stats: this.stats,
+      ...objectState(this.stats),
     };
   }
 

@@ -73,6 +73,13 @@ export interface CallContext {
   stats: ImportStats;
 }
 
+/** The import-wide object state of a new {@linkcode CallContext}, counting into `stats`. */
+export function objectState(
+  stats: ImportStats,
+): Pick<CallContext, "shmSize" | "created" | "counts" | "stats"> {
+  return { shmSize: new Map(), created: new Set(), counts: { memfds: 0 }, stats };
+}
+
 /** The object a path names: `tmpfs:` under /dev/shm, a memfd, else `file:`. */
 export function objectForPath(path: string): string {
   const p = sanitize(path);

@@ -24,6 +24,7 @@ import {
   mappedParts,
   type Mm,
   objectForPath,
+  objectState,
   type Proc,
 } from "./_context.ts";
 import {
@@ -162,10 +163,7 @@ export class StraceImporter {
       touchAreas: (proc, s, e) => this.#touchAreas(proc, s, e),
       objectForFd: (proc, fd, path) => this.#objectForFd(proc, fd, path),
       mapArea: (proc, area, ev) => this.#mapArea(proc, area, ev),
-      shmSize: new Map(),
-      created: new Set(),
-      counts: { memfds: 0 },
-      stats: this.stats,
+      ...objectState(this.stats),
     };
   }
 
