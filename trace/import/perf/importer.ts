@@ -486,15 +486,16 @@ export class PerfImporter {
     return name;
   }
 
-  /** The mapped parts of a range; warns about the rest. */
+  /**
+   * The mapped parts of a range: a call wholly on memory the trace never mapped is counted in
+   * `outsideCalls`, one partly on it is a warning.
+   */
   #mapped(proc: Proc, name: string, addr: number, len: number): PageRange[] {
-    const { parts, missing, pages } = mappedParts(proc, addr, len);
+    const { parts, missing, pages } = mappedParts(proc, addr, len, this.stats);
     if (missing > 0) {
-      const none = missing === pages;
       this.#warn(
-        `${name} of ${hex(addr)}+${len} by PID ${proc.pid}: ${
-          none ? "memory" : `${missing} of ${pages} pages`
-        } the trace never mapped; ${none ? "skipped" : "only the mapped part kept"}`,
+        `${name} of ${hex(addr)}+${len} by PID ${proc.pid}: ${missing} of ${pages} pages the ` +
+          `trace never mapped; only the mapped part kept`,
       );
     }
     return parts;

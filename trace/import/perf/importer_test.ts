@@ -161,3 +161,21 @@ Deno.test("importPerfBatches() streams the same events in batches", async () => 
   deepStrictEqual(got, EXPECTED);
   equal(stats!.events, EXPECTED.length);
 });
+
+Deno.test("PerfImporter counts calls wholly on memory it never saw mapped, warns about partly", () => {
+  const { events, stats } = importText(`
+20/20 syscalls:sys_enter_mmap: addr: 0x00000000, len: 0x00004000, prot: 0x00000003, flags: 0x00000022, fd: 0xffffffff, off: 0x00000000
+20/20 syscalls:sys_exit_mmap: 0x7f0000000000
+20/20 syscalls:sys_enter_mprotect: start: 0x00400000, len: 0x00002000, prot: 0x00000001
+20/20 syscalls:sys_exit_mprotect: 0x0
+20/20 syscalls:sys_enter_munmap: addr: 0x7effffffe000, len: 0x00004000
+20/20 syscalls:sys_exit_munmap: 0x0
+`);
+  deepStrictEqual(events.map(formatEvent), [
+    "20 mmap 0x7f0000000000 16K rw- private,anon",
+    "20 munmap 0x7f0000000000 8K",
+  ]);
+  equal(stats.outsideCalls, 1);
+  deepStrictEqual(stats.warningList.map((w) => w.line), [7]); // the munmap's sys_exit
+  match(stats.warningList[0]!.message, /munmap of 0x7effffffe000\+16384 by PID 20: 2 of 4 pages/);
+});

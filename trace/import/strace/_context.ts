@@ -126,16 +126,24 @@ export function makeProc(pid: number, mm?: Mm, fds?: Map<number, string>): Proc 
 
 /**
  * The mapped parts of `[addr, addr + len)` in `proc`'s address space, and how many of its pages
- * are not mapped (`missing` of `pages`): a call on them warns.
+ * are not mapped (`missing` of `pages`). A call wholly on memory the trace never mapped (what
+ * `execve` maps, areas from before the trace) is counted in `stats.outsideCalls` and has `missing`
+ * 0: it proves the memory was there and changes nothing replayed. One partly on it has `missing`
+ * above 0, which the caller warns about.
  */
 export function mappedParts(
   proc: Proc,
   addr: number,
   len: number,
+  stats: ImportStats,
 ): { parts: PageRange[]; missing: number; pages: number } {
   const [s, e] = pageSpan(addr, len);
   const parts = proc.mm.areas.covered(s, e);
   let n = 0;
   for (const r of parts) n += r.end - r.start;
+  if (n === 0 && e > s) {
+    stats.outsideCalls++;
+    return { parts, missing: 0, pages: e - s };
+  }
   return { parts, missing: e - s - n, pages: e - s };
 }

@@ -533,10 +533,8 @@ export class StraceImporter {
    * in `outsideCalls`; one partly on it is a warning.
    */
   #mapped(proc: Proc, name: string, addr: number, len: number): PageRange[] {
-    const { parts, missing, pages } = mappedParts(proc, addr, len);
-    if (missing === pages && pages > 0) {
-      this.stats.outsideCalls++;
-    } else if (missing > 0) {
+    const { parts, missing, pages } = mappedParts(proc, addr, len, this.stats);
+    if (missing > 0) {
       this.#warn(
         this.#line,
         `${name} of ${hex(addr)}+${len} by ${this.#who(proc.pid)}: ${missing} of ${pages} ` +
