@@ -18,7 +18,7 @@ import {
   warningsToShow,
 } from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
-import { findPerf, PerfError, perfRecordArgs } from "../trace/import/perf/command.ts";
+import { findPerf, PerfError, perfLaunch, perfRecordArgs } from "../trace/import/perf/command.ts";
 import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
 import { toolRuns } from "../trace/_command.ts";
 
@@ -121,7 +121,10 @@ export async function main(args: string[]): Promise<number> {
           ...command,
         ]
         : ["-f", "-yy", "-o", raw, ...command];
-      const status = await runTool(bin, toolArgs);
+      const [cmd, args] = tool === "perf"
+        ? perfLaunch(bin, toolArgs, await exists("/bin/bash") ? "/bin/bash" : null)
+        : [bin, toolArgs];
+      const status = await runTool(cmd, args);
       const untraced = () =>
         new InputError(
           `vmreplay capture: '${command.join(" ")}' could not be traced (${tool} exited with ` +
@@ -214,6 +217,11 @@ async function runTool(bin: string, args: string[]): Promise<Deno.CommandStatus>
     Deno.removeSignalListener("SIGINT", onInt);
     Deno.removeSignalListener("SIGTERM", onTerm);
   }
+}
+
+/** Whether `path` exists. */
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
 }
 
 /** Fails with install instructions for `tool`, which does not run. */

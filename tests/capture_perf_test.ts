@@ -212,3 +212,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "capture --perf: the program runs with the caller's PATH first (not perf's directory)",
+  ignore: reason !== null && !inCI,
+  fn: async () => {
+    if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
+    const dir = await Deno.makeTempDir();
+    try {
+      // A 'cat' of our own in front of PATH: perf must not put /usr/bin before it.
+      await Deno.mkdir(join(dir, "bin"));
+      await Deno.writeTextFile(join(dir, "bin", "cat"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          new URL("../main.ts", import.meta.url).pathname,
+          "capture",
+          "--perf",
+          "-q",
+          "-o",
+          join(dir, "t.vmtb"),
+          "--",
+          "sh",
+          "-c",
+          "command -v cat",
+        ],
+        env: { PATH: `${join(dir, "bin")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      equal(out.code, 0, dec.decode(out.stderr));
+      equal(dec.decode(out.stdout).trim(), join(dir, "bin", "cat"));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -58,6 +58,30 @@ export function perfRecordArgs(data: string, command: readonly string[]): string
 }
 
 /**
+ * How to start `perf ARGS...` (`bin` found by {@linkcode findPerf}) so that the program it runs
+ * sees the caller's `PATH`: perf puts its exec-path (/usr/lib/perf-core) and the directory of its
+ * own `argv[0]` in front of `PATH`, and Deno starts a program with its full path as `argv[0]`, so
+ * /usr/bin would come first and /usr/bin/python3 would run instead of a virtualenv's or pyenv's
+ * `python3`. Through `bash -c 'exec -a perf ...'`, `argv[0]` has no directory. Without bash, perf
+ * is started directly.
+ *
+ * @example
+ * ```ts
+ * import { perfLaunch } from "./command.ts";
+ * const [cmd, args] = perfLaunch("perf", ["record", "--", "true"], "/bin/bash");
+ * if (cmd !== "/bin/bash" || args[2] !== "perf" || args.at(-1) !== "true") throw new Error(cmd);
+ * ```
+ */
+export function perfLaunch(
+  bin: string,
+  args: readonly string[],
+  bash: string | null,
+): [string, string[]] {
+  if (bash === null) return [bin, [...args]];
+  return [bash, ["-c", 'exec -a perf "$0" "$@"', bin, ...args]];
+}
+
+/**
  * The arguments of `perf script` that print `data` as `import perf` reads it: `PID/TID`, the
  * event and its fields, with the MMAP2, COMM, FORK, EXIT and LOST records.
  *
