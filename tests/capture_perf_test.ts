@@ -212,6 +212,23 @@ const reason = await whyNot();
 const inCI = Boolean(Deno.env.get("CI"));
 if (reason && !inCI) console.error(`capture_perf_test.ts: skipped: ${reason}`);
 
+/** A test that needs gcc and perf, in a temporary directory it removes. */
+function perfTest(name: string, fn: (dir: string) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: reason !== null && !inCI,
+    fn: async () => {
+      if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
+      const dir = await Deno.makeTempDir();
+      try {
+        await fn(dir);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
 async function gcc(dir: string, name: string, source: string, extra: string[] = []) {
   await Deno.writeTextFile(join(dir, `${name}.c`), source);
   const out = await new Deno.Command("gcc", {
@@ -246,127 +263,103 @@ const PROGRAMS = [
 ];
 
 for (const [k, p] of PROGRAMS.entries()) {
-  Deno.test({
-    name: `capture --perf: ${p.name}: the replay counts the kernel's faults (within 15 %)`,
-    ignore: reason !== null && !inCI,
-    fn: async () => {
-      if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
-      const dir = await Deno.makeTempDir();
-      try {
-        const prog = await gcc(dir, `prog${k}`, p.source, ["-pthread"]);
-        const rusage = await gcc(dir, "rusage", RUSAGE);
-        const native = await new Deno.Command(rusage, { args: [prog, ...p.args(dir)] }).output();
-        equal(native.success, true);
-        const [minor, major] = new TextDecoder().decode(native.stdout).trim().split(" ").map(
-          Number,
-        );
-        const kernel = minor! + major!;
+  perfTest(
+    `capture --perf: ${p.name}: the replay counts the kernel's faults (within 15 %)`,
+    async (dir) => {
+      const prog = await gcc(dir, `prog${k}`, p.source, ["-pthread"]);
+      const rusage = await gcc(dir, "rusage", RUSAGE);
+      const native = await new Deno.Command(rusage, { args: [prog, ...p.args(dir)] }).output();
+      equal(native.success, true);
+      const [minor, major] = new TextDecoder().decode(native.stdout).trim().split(" ").map(
+        Number,
+      );
+      const kernel = minor! + major!;
 
-        const out = join(dir, "prog.vmtb");
-        const data = join(dir, "prog.data");
-        const r = await vmreplay(
-          "capture",
-          "--perf",
-          "--keep-raw",
-          data,
-          "-o",
-          out,
-          "--",
-          prog,
-          ...p.args(dir),
-        );
-        equal(r.code, 0, r.stderr);
-        match(
-          r.stderr,
-          /exited with status 0; .*prog\.vmtb: \d+ events \(\d+ faults, .*0 warnings/,
-        );
+      const out = join(dir, "prog.vmtb");
+      const data = join(dir, "prog.data");
+      const r = await vmreplay(
+        "capture",
+        "--perf",
+        "--keep-raw",
+        data,
+        "-o",
+        out,
+        "--",
+        prog,
+        ...p.args(dir),
+      );
+      equal(r.code, 0, r.stderr);
+      match(
+        r.stderr,
+        /exited with status 0; .*prog\.vmtb: \d+ events \(\d+ faults, .*0 warnings/,
+      );
 
-        const n = await opCounts(out);
-        deepStrictEqual(
-          { fork: n.fork, clone: n.clone, exit: n.exit, mremap: n.mremap, exec: n.exec },
-          p.ops,
-        );
-        const header = (await readTrace(out)).header;
-        const zeroPage = kernelHasZeroPage();
-        equal(header.extra?.zero_page, zeroPage === false ? "0" : undefined, `${zeroPage}`);
+      const n = await opCounts(out);
+      deepStrictEqual(
+        { fork: n.fork, clone: n.clone, exit: n.exit, mremap: n.mremap, exec: n.exec },
+        p.ops,
+      );
+      const header = (await readTrace(out)).header;
+      const zeroPage = kernelHasZeroPage();
+      equal(header.extra?.zero_page, zeroPage === false ? "0" : undefined, `${zeroPage}`);
 
-        const run = await replayTrace({ trace: out, strategies: ["anon_vma_chain"], verify: true });
-        const c = run.results.anon_vma_chain!.counters;
-        deepStrictEqual([c.segv, c.warnings, c.verify_errors], [0, 0, 0]);
-        const replayed = c.minor_faults! + c.major_faults!;
-        console.error(
-          `capture --perf: kernel ${kernel} faults (${minor} minor, ${major} major), ` +
-            `replay ${replayed}`,
-        );
-        ok(
-          Math.abs(replayed - kernel) <= 0.15 * kernel,
-          `replay counted ${replayed} faults, the kernel ${kernel}`,
-        );
+      const run = await replayTrace({ trace: out, strategies: ["anon_vma_chain"], verify: true });
+      const c = run.results.anon_vma_chain!.counters;
+      deepStrictEqual([c.segv, c.warnings, c.verify_errors], [0, 0, 0]);
+      const replayed = c.minor_faults! + c.major_faults!;
+      console.error(
+        `capture --perf: kernel ${kernel} faults (${minor} minor, ${major} major), ` +
+          `replay ${replayed}`,
+      );
+      ok(
+        Math.abs(replayed - kernel) <= 0.15 * kernel,
+        `replay counted ${replayed} faults, the kernel ${kernel}`,
+      );
 
-        // import perf of the kept perf.data gives the same events.
-        const again = join(dir, "again.vmtb");
-        const i = await vmreplay("import", "perf", data, "-o", again);
-        equal(i.code, 0, i.stderr);
-        deepStrictEqual(await opCounts(again), n);
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
+      // import perf of the kept perf.data gives the same events.
+      const again = join(dir, "again.vmtb");
+      const i = await vmreplay("import", "perf", data, "-o", again);
+      equal(i.code, 0, i.stderr);
+      deepStrictEqual(await opCounts(again), n);
     },
-  });
+  );
 }
 
-Deno.test({
-  name: "capture --perf: a program that cannot start gives no trace and says why",
-  ignore: reason !== null && !inCI,
-  fn: async () => {
-    if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
-    const dir = await Deno.makeTempDir();
-    try {
-      const out = join(dir, "x.vmt");
-      const r = await vmreplay("capture", "--perf", "-o", out, "--", join(dir, "no-such-program"));
-      equal(r.code, 1);
-      match(r.stderr, /could not be traced \(perf exited with status \d+ and recorded nothing\)/);
-      equal(await Deno.stat(out).then(() => true, () => false), false);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
+perfTest("capture --perf: a program that cannot start gives no trace and says why", async (dir) => {
+  const out = join(dir, "x.vmt");
+  const r = await vmreplay("capture", "--perf", "-o", out, "--", join(dir, "no-such-program"));
+  equal(r.code, 1);
+  match(r.stderr, /could not be traced \(perf exited with status \d+ and recorded nothing\)/);
+  equal(await Deno.stat(out).then(() => true, () => false), false);
 });
 
-Deno.test({
-  name: "capture --perf: the program runs with the caller's PATH first (not perf's directory)",
-  ignore: reason !== null && !inCI,
-  fn: async () => {
-    if (reason) throw new Error(`CI is set but the perf tests cannot run: ${reason}`);
-    const dir = await Deno.makeTempDir();
-    try {
-      // A 'cat' of our own in front of PATH: perf must not put /usr/bin before it.
-      await Deno.mkdir(join(dir, "bin"));
-      await Deno.writeTextFile(join(dir, "bin", "cat"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          new URL("../main.ts", import.meta.url).pathname,
-          "capture",
-          "--perf",
-          "-q",
-          "-o",
-          join(dir, "t.vmtb"),
-          "--",
-          "sh",
-          "-c",
-          "command -v cat",
-        ],
-        env: { PATH: `${join(dir, "bin")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      equal(out.code, 0, dec.decode(out.stderr));
-      equal(dec.decode(out.stdout).trim(), join(dir, "bin", "cat"));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+perfTest(
+  "capture --perf: the program runs with the caller's PATH first (not perf's directory)",
+  async (dir) => {
+    // A 'cat' of our own in front of PATH: perf must not put /usr/bin before it.
+    await Deno.mkdir(join(dir, "bin"));
+    await Deno.writeTextFile(join(dir, "bin", "cat"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../main.ts", import.meta.url).pathname,
+        "capture",
+        "--perf",
+        "-q",
+        "-o",
+        join(dir, "t.vmtb"),
+        "--",
+        "sh",
+        "-c",
+        "command -v cat",
+      ],
+      env: { PATH: `${join(dir, "bin")}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}` },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    equal(out.code, 0, dec.decode(out.stderr));
+    equal(dec.decode(out.stdout).trim(), join(dir, "bin", "cat"));
   },
-});
+);
