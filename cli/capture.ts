@@ -136,7 +136,14 @@ export async function main(args: string[]): Promise<number> {
       let stats: ImportStats | undefined;
       try {
         if (tool === "perf") {
-          header.extra = kernelHasZeroPage() === false ? { zero_page: "0" } : {};
+          const zeroPage = kernelHasZeroPage();
+          header.extra = zeroPage === false ? { zero_page: "0" } : {};
+          if (zeroPage === null && !v.quiet) {
+            console.error(
+              "vmreplay capture: could not tell whether this kernel maps the zero page; the " +
+                "header assumes it does (replay with --vm zero_page=0 if it does not)",
+            );
+          }
           stats = await importPerfFile(raw, output, header, { name: raw });
         } else if (v.accesses) {
           stats = await importLackeyFile(raw, output, header, {
