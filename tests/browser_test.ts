@@ -5,8 +5,9 @@
  * store (long trace names, ties, several traces, a sweep) scrolls sideways or holds a box that
  * does.
  *
- * Chromium must be at /usr/bin/chromium (`apt-get install -y chromium`; CI installs it). Without
- * it the tests fail when `CI` is set, and are skipped with a message otherwise.
+ * Chromium must be at /usr/bin/chromium (`apt-get install -y chromium`; `.ci/run` installs it).
+ * Without it the tests fail when `CI` is set, and are skipped with a message otherwise
+ * (`tests/_tools.ts`).
  */
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import fs from "node:fs";
@@ -17,6 +18,7 @@ import { makeRunResult } from "./_run_result.ts";
 import { seedSweep } from "./_sweep_store.ts";
 import { COW_TRACE as TRACE } from "./_server.ts";
 import { LONG_NAMES, type RealisticStore, seedRealisticStore } from "./_realistic_store.ts";
+import { needs } from "./_tools.ts";
 
 // playwright-core probes for WSL when it loads (existsSync of /proc/sys/fs/binfmt_misc/WSLInterop),
 // a path Deno lets only --allow-all read; `deno task test` grants less. Not WSL: answer "absent".
@@ -37,23 +39,8 @@ const ARGS = [
   "--no-first-run",
 ];
 
-const haveChromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
-const inCI = Boolean(Deno.env.get("CI"));
-if (!haveChromium && !inCI) {
-  console.warn(
-    `browser_test.ts: ${CHROMIUM} not found, browser tests ignored (CI unset). ` +
-      "Install it with: apt-get install -y chromium",
-  );
-}
-
 /** The browser, a dashboard over a seeded store, and the errors each page logs. */
 async function setup(opts: { sweep?: boolean; realistic?: boolean } = {}) {
-  if (!haveChromium) {
-    throw new Error(
-      `${CHROMIUM} not found and CI is set: the browser tests need Debian's chromium ` +
-        "(apt-get install -y chromium)",
-    );
-  }
   const dir = await Deno.makeTempDir({ prefix: "vmreplay-browser-" });
   const store = openStore(`${dir}/runs.db`);
   const strategies = ["scan", "pte_chain", "anon_vma", "anon_vma_chain"];
@@ -168,9 +155,8 @@ const RUN_CANVASES = [
   ),
 ];
 
-Deno.test({
+Deno.test(needs(["chromium"], {
   name: "dashboard: the runs list, a run page and a comparison load and draw every chart",
-  ignore: !haveChromium && !inCI,
   async fn() {
     await using b = await setup();
     await b.page.goto(b.url);
@@ -201,11 +187,10 @@ Deno.test({
     assertDrawn(await canvases(b.page), ["chart-cost", "chart-compare"]);
     assertEquals(b.errors, []);
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(["chromium"], {
   name: "dashboard: a sweep's page draws a curve per trace, fits 1280 pixels, switches views",
-  ignore: !haveChromium && !inCI,
   async fn() {
     await using b = await setup({ sweep: true });
     await b.page.goto(`${b.url}sweeps`);
@@ -243,11 +228,10 @@ Deno.test({
     await b.page.waitForURL(/\/sweeps\/1$/);
     assertEquals(b.errors, []);
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(["chromium"], {
   name: "dashboard: the upload form replays a trace with progress and lands on its page",
-  ignore: !haveChromium && !inCI,
   async fn() {
     await using b = await setup();
     await b.page.goto(`${b.url}upload`);
@@ -270,11 +254,10 @@ Deno.test({
     assertDrawn(await canvases(b.page), RUN_CANVASES);
     assertEquals(b.errors, []);
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(["chromium"], {
   name: "dashboard: the upload form shows a bad trace's line and column",
-  ignore: !haveChromium && !inCI,
   async fn() {
     await using b = await setup();
     await b.page.goto(`${b.url}upload`);
@@ -292,11 +275,10 @@ Deno.test({
     assertEquals(b.errors.length, 1);
     match(b.errors[0]!, /status of 400/);
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(["chromium"], {
   name: "dashboard: a run is deleted from its page after a confirmation",
-  ignore: !haveChromium && !inCI,
   async fn() {
     await using b = await setup();
     await b.page.goto(`${b.url}runs/2`);
@@ -309,7 +291,7 @@ Deno.test({
     assertEquals(await b.page.locator("table#runs tbody tr").count(), 1);
     assertEquals(b.errors, []);
   },
-});
+}));
 
 /** What the layout check of a page found: its width, and every element wider than its box. */
 interface Layout {
@@ -360,10 +342,9 @@ async function legend(page: Page, canvas: string): Promise<string[]> {
   );
 }
 
-Deno.test({
+Deno.test(needs(["chromium"], {
   name:
     "dashboard at 1280 px: realistic runs (long names, ties, several traces) never scroll sideways",
-  ignore: !haveChromium && !inCI,
   async fn() {
     await using b = await setup({ realistic: true });
     const { runs, sweep } = b.realistic!;
@@ -442,4 +423,4 @@ Deno.test({
     await assertFits(b.page, "sweeps list");
     assertEquals(b.errors, []);
   },
-});
+}));

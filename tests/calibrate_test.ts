@@ -13,6 +13,7 @@ import {
 import { calibrate } from "../analyze/calibrate/run.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
+import { needs } from "./_tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const onLinuxX64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
@@ -66,7 +67,7 @@ Deno.test("findCompiler() explains how to install a compiler when the one asked 
   );
 });
 
-Deno.test({
+Deno.test(needs(["gcc"], {
   name: "calibrate() on this machine: every phase of every scenario agrees with the kernel",
   ignore: !onLinuxX64,
   fn: async () => {
@@ -97,9 +98,9 @@ Deno.test({
     equal(k("tmpfs_file", "shared-read"), 4);
     equal(k("tmpfs_file", "shared-write"), 0);
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(["gcc"], {
   name:
     "vmreplay calibrate: --list, unknown scenario (exit 2), missing compiler (exit 1), one scenario --json",
   ignore: !onLinuxX64,
@@ -137,4 +138,4 @@ Deno.test({
     deepStrictEqual(json[0].phases[1].kernel, { minor_faults: 32, major_faults: 0 });
     deepStrictEqual(json[0].phases[1].simulator, { minor_faults: 32, major_faults: 0 });
   },
-});
+}));

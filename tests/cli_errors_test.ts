@@ -6,19 +6,11 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { vmreplay } from "./_cli.ts";
+import { needs } from "./_tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const BASIC = new URL("../fixtures/basic.vmt", import.meta.url).pathname;
 const STRACE = new URL("../fixtures/strace/pipeline.strace", import.meta.url).pathname;
-
-function hasStrace(): boolean {
-  try {
-    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
 
 function assertNamedFailure(r: { code: number; stderr: string }, file: string, what: string) {
   deepStrictEqual(r.code, 1, r.stderr);
@@ -134,9 +126,8 @@ Deno.test("gen, import and capture refuse an output without a trace extension up
   }
 });
 
-Deno.test({
+Deno.test(needs(["strace"], {
   name: "capture into a directory that does not exist names OUT (not 'strace wrote no output')",
-  ignore: !hasStrace(),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -148,7 +139,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test("run --json - and --csv - write to standard output, not to a file named '-'", async () => {
   const dir = await Deno.makeTempDir();

@@ -5,6 +5,7 @@ import { deepStrictEqual, equal, match } from "node:assert/strict";
 import { join } from "node:path";
 import { readTrace } from "../trace/read.ts";
 import { replayTrace } from "../analyze/replay.ts";
+import { needs } from "./_tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -30,18 +31,8 @@ async function ops(path: string): Promise<Record<string, number>> {
   return n;
 }
 
-async function has(tool: string): Promise<boolean> {
-  try {
-    return (await new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" })
-      .output()).success;
-  } catch {
-    return false;
-  }
-}
-
-Deno.test({
+Deno.test(needs(["strace"], {
   name: "vmreplay capture -- a shell pipeline: forks, execs, exits, replays cleanly",
-  ignore: !(await has("strace")),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -74,11 +65,10 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
-Deno.test({
+Deno.test(needs(["valgrind"], {
   name: "vmreplay capture --accesses -- /bin/true: loads and stores from lackey, replays cleanly",
-  ignore: !(await has("valgrind")),
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
@@ -108,7 +98,7 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+}));
 
 Deno.test("vmreplay capture: usage errors exit 2; a missing strace, perf or program exits 1 with what to do", async () => {
   const noCmd = await vmreplay(["capture", "-o", "x.vmt"]);
@@ -142,17 +132,20 @@ Deno.test("vmreplay capture: usage errors exit 2; a missing strace, perf or prog
   });
   equal(noValgrind.code, 1);
   match(noValgrind.err, /valgrind is needed for --accesses but was not found/);
-  if (await has("strace")) {
-    const dir = await Deno.makeTempDir();
-    const missing = await vmreplay([
-      "capture",
-      "-o",
-      join(dir, "m.vmt"),
-      "--",
-      "/nonexistent/prog",
-    ]);
-    await Deno.remove(dir, { recursive: true });
-    equal(missing.code, 1);
-    match(missing.err, /could not be traced .*no trace written/);
-  }
 });
+
+Deno.test(needs(["strace"], {
+  name: "vmreplay capture of a program that does not exist exits 1 and writes no trace",
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = join(dir, "m.vmt");
+      const missing = await vmreplay(["capture", "-o", out, "--", "/nonexistent/prog"]);
+      equal(missing.code, 1);
+      match(missing.err, /could not be traced .*no trace written/);
+      deepStrictEqual([...Deno.readDirSync(dir)], []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+}));
