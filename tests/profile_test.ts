@@ -9,8 +9,8 @@ import { needs } from "./_tools.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-async function run(cmd: string, args: string[]): Promise<string> {
-  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
+  const r = await new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).output();
   const out = new TextDecoder().decode(r.stdout);
   if (!r.success) {
     throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
@@ -44,7 +44,7 @@ Deno.test(needs(["perf"], {
         "anon_vma_chain",
         "--no-db",
         "--quiet",
-      ]);
+      ], dir); // V8 also writes isolate-*-v8.log files into the working directory
       // V8 wrote its map to /tmp/perf-PID.map, PID the replay's process: removed below.
       const byPid = await run("perf", ["report", "-i", data, "--stdio", "--sort", "pid"]);
       pid = /(\d+):deno/.exec(byPid)?.[1] ?? "";
