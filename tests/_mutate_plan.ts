@@ -1,0 +1,184 @@
+/**
+ * What `deno task mutate` mutates and which tests judge the mutants (`tests/mutate.ts`).
+ *
+ * A target is a source file or a folder (its `.ts` files, tests left out, not its subfolders).
+ * The tests that exercise a file are, fastest and most specific first (`deno test --fail-fast`
+ * stops at the first failure, so a mutant the nearest test kills costs little):
+ *
+ * 1. the tests beside it: `NAME_test.ts` and `NAME_*_test.ts` (`anon_vma_chain_test.ts`,
+ *    `anon_vma_chain_structure_test.ts`);
+ * 2. the suites of its folder ({@linkcode FOLDER_SUITES}): for a strategy, the walk oracle (only
+ *    that strategy and the reference, through `VMREPLAY_TEST_STRATEGIES`), the fixtures and the
+ *    pathology workloads; for the rest of the machine, its own suites, every strategy's
+ *    structural tests and the checker's;
+ * 3. the long random-trace tests of `core/machine_random_test.ts`, for a strategy only its own
+ *    (`--filter "(NAME)"`).
+ *
+ * @module
+ */
+
+/** Suites run for every file under a folder, in order (after the file's own tests). */
+export const FOLDER_SUITES: readonly { under: string; tests: readonly string[] }[] = [
+  {
+    under: "core/rmap/",
+    tests: [
+      "core/rmap/registry_test.ts",
+      "core/rmap/teardown_test.ts",
+      "core/rmap/walk_oracle_test.ts",
+      "tests/fixtures_test.ts",
+      "tests/strategies_test.ts",
+    ],
+  },
+  {
+    under: "core/",
+    tests: [
+      "core/machine_test.ts",
+      "core/kernel_test.ts",
+      "core/check_rmap_test.ts",
+      "core/rmap/*_structure_test.ts",
+      "core/rmap/teardown_test.ts",
+      "core/rmap/walk_oracle_test.ts",
+      "tests/fixtures_test.ts",
+    ],
+  },
+];
+
+/** The random-trace suite, run last for files of the machine. */
+export const RANDOM_SUITE = "core/machine_random_test.ts";
+
+/** One mutation run: the files to mutate and the shell command that tests a mutant. */
+export interface MutationPlan {
+  /** Files to mutate, relative to the project root. */
+  files: string[];
+  /** Test files, in the order they run. */
+  tests: string[];
+  /** Extra environment of the tests (`VMREPLAY_TEST_STRATEGIES`). */
+  env: Record<string, string>;
+  /** The command Stryker's command runner runs in its sandbox for each mutant. */
+  command: string;
+}
+
+/** A mistake in the targets or options; `mutate` reports it with exit 2 (or 1 for a file). */
+export class PlanError extends Error {
+  /** Makes a plan error whose message names the target. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PlanError";
+  }
+}
+
+const isTest = (f: string) => f.endsWith("_test.ts");
+const strategyOf = (f: string) => /^core\/rmap\/([a-z_]+)\.ts$/.exec(f)?.[1] ?? undefined;
+
+/** Files of the project under `dir` (relative, `/`-separated), non-recursive. */
+function listTs(root: string, dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir === "" ? root : `${root}/${dir}`)) {
+    if (e.isFile && e.name.endsWith(".ts")) out.push(dir === "" ? e.name : `${dir}/${e.name}`);
+  }
+  return out.sort();
+}
+
+/** Expands a pattern with one `*` in its file name (`core/rmap/*_structure_test.ts`). */
+function expand(root: string, pattern: string): string[] {
+  if (!pattern.includes("*")) return [pattern];
+  const dir = pattern.slice(0, pattern.lastIndexOf("/"));
+  const [pre, post] = pattern.slice(dir.length + 1).split("*") as [string, string];
+  return listTs(root, dir).filter((f) => {
+    const name = f.slice(dir.length + 1);
+    return name.startsWith(pre) && name.endsWith(post) && name.length >= pre.length + post.length;
+  });
+}
+
+/** The files a target names: itself, or the sources of a folder. */
+export function targetFiles(root: string, target: string): string[] {
+  const t = target.replace(/^\.\//, "").replace(/\/+$/, "");
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(`${root}/${t}`);
+  } catch {
+    throw new PlanError(`${target}: no such file or folder in the project`);
+  }
+  if (st.isDirectory) {
+    const files = listTs(root, t).filter((f) => !isTest(f));
+    if (files.length === 0) throw new PlanError(`${target}: no source file to mutate`);
+    return files;
+  }
+  if (!t.endsWith(".ts") || isTest(t)) {
+    throw new PlanError(`${target}: expected a TypeScript source file (not a test) or a folder`);
+  }
+  return [t];
+}
+
+/** The tests that exercise `file`, in the order they should run (see the module doc). */
+export function testsFor(root: string, file: string): string[] {
+  const cut = file.lastIndexOf("/");
+  const dir = cut < 0 ? "" : file.slice(0, cut);
+  const base = file.slice(cut + 1, -3);
+  const files = listTs(root, dir);
+  // A test belongs to the source file with the longest name it starts with: anon_vma_chain_*
+  // tests are anon_vma_chain's, not anon_vma's.
+  const bases = files.filter((f) => !isTest(f)).map((f) => f.slice(cut + 1, -3));
+  const owner = (name: string) =>
+    bases.filter((b) => name.startsWith(`${b}_`)).sort((x, y) => y.length - x.length)[0];
+  const own = files.filter((f) => isTest(f) && owner(f.slice(cut + 1)) === base);
+  const suite = FOLDER_SUITES.find((s) => file.startsWith(s.under));
+  const shared = suite === undefined ? [] : suite.tests.flatMap((p) => expand(root, p));
+  return [...new Set([...own, ...shared])].filter((f) => f !== file);
+}
+
+/** Quotes `s` for a POSIX shell. */
+function sh(s: string): string {
+  return /^[\w./:=,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Plans a run over `targets`: the files, the tests (the union over the files, in order, unless
+ * `tests` replaces them; `also` adds more), and the command, run with the Deno at `deno`.
+ */
+export function plan(
+  root: string,
+  targets: readonly string[],
+  opts: { deno: string; tests?: readonly string[]; also?: readonly string[] },
+): MutationPlan {
+  if (targets.length === 0) throw new PlanError("Expected a FILE or FOLDER to mutate");
+  const files = [...new Set(targets.flatMap((t) => targetFiles(root, t)))];
+  const chosen = opts.tests ?? files.flatMap((f) => testsFor(root, f));
+  const tests = [...new Set([...chosen, ...(opts.also ?? [])])].filter((f) => f !== RANDOM_SUITE);
+  for (const t of [...tests, ...(opts.also ?? [])]) {
+    try {
+      Deno.statSync(`${root}/${t}`);
+    } catch {
+      throw new PlanError(`${t}: no such test file`);
+    }
+  }
+  const machine = opts.tests === undefined && files.some((f) => f.startsWith("core/"));
+  const strategies = files.map(strategyOf);
+  const onlyStrategies = strategies.every((s) =>
+    s !== undefined && s !== "registry" &&
+    s !== "strategy" && s !== "sizes"
+  );
+  const env: Record<string, string> = {};
+  if (machine && onlyStrategies) env.VMREPLAY_TEST_STRATEGIES = strategies.join(",");
+  if (tests.length === 0 && !machine) {
+    throw new PlanError(
+      `${targets.join(" ")}: no test found beside it; name the tests with --tests`,
+    );
+  }
+  const run = (args: string[]) =>
+    [sh(opts.deno), "test", "--allow-all", "--no-check", "--fail-fast", ...args.map(sh)].join(" ");
+  const steps: string[] = [];
+  if (tests.length > 0) steps.push(run(tests));
+  if (machine) {
+    const filter = onlyStrategies ? strategies.map((s) => `(${s})`) : [];
+    if (filter.length === 1) steps.push(run(["--filter", filter[0]!, RANDOM_SUITE]));
+    else steps.push(run([RANDOM_SUITE]));
+  }
+  const prefix = Object.entries(env).map(([k, v]) => `${k}=${sh(v)} `).join("");
+  return {
+    files,
+    tests: machine ? [...tests, RANDOM_SUITE] : tests,
+    env,
+    command: steps.map((s) => prefix + s).join(" && "),
+  };
+}

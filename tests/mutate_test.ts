@@ -1,0 +1,113 @@
+/**
+ * `deno task mutate`: which tests judge the mutants of a file, the command Stryker runs, the
+ * score lines, and the command line's errors (the Stryker run itself is documented in
+ * docs/testing.md: minutes per file, too long for the suite).
+ */
+import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
+import { plan, PlanError, testsFor } from "./_mutate_plan.ts";
+import { scoreLine, scoreLines } from "./mutate.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const MUTATE = new URL("./mutate.ts", import.meta.url).pathname;
+
+Deno.test("mutate: a strategy is judged by its own tests, its folder's suites, then its random tests", () => {
+  const p = plan(ROOT, ["core/rmap/anon_vma_chain.ts"], { deno: "deno" });
+  deepStrictEqual(p.files, ["core/rmap/anon_vma_chain.ts"]);
+  deepStrictEqual(p.tests.slice(0, 3), [
+    "core/rmap/anon_vma_chain_rules_test.ts",
+    "core/rmap/anon_vma_chain_structure_test.ts",
+    "core/rmap/anon_vma_chain_test.ts",
+  ]);
+  for (const t of ["core/rmap/walk_oracle_test.ts", "tests/fixtures_test.ts"]) {
+    ok(p.tests.includes(t), t);
+  }
+  equal(p.tests.at(-1), "core/machine_random_test.ts");
+  deepStrictEqual(p.env, { VMREPLAY_TEST_STRATEGIES: "anon_vma_chain" });
+  match(p.command, /^VMREPLAY_TEST_STRATEGIES=anon_vma_chain deno test --allow-all --no-check /);
+  match(p.command, / && .* --filter '\(anon_vma_chain\)' core\/machine_random_test\.ts$/);
+});
+
+Deno.test("mutate: the machine's files get every strategy's structural tests; folders their sources", () => {
+  const check = testsFor(ROOT, "core/check.ts");
+  equal(check[0], "core/check_rmap_test.ts");
+  ok(check.includes("core/rmap/anon_vma_structure_test.ts"));
+  const folder = plan(ROOT, ["core/rmap/"], { deno: "deno" });
+  ok(folder.files.includes("core/rmap/registry.ts"));
+  ok(folder.files.every((f) => !f.endsWith("_test.ts")));
+  deepStrictEqual(folder.env, {}, "several strategies: no restriction");
+  const trace = plan(ROOT, ["trace/syntax.ts"], { deno: "deno", also: ["trace/read_test.ts"] });
+  deepStrictEqual(trace.tests, ["trace/syntax_test.ts", "trace/read_test.ts"]);
+  equal(
+    trace.command,
+    "deno test --allow-all --no-check --fail-fast trace/syntax_test.ts trace/read_test.ts",
+  );
+});
+
+Deno.test("mutate: bad targets and tests are named", () => {
+  throws(() => plan(ROOT, [], { deno: "deno" }), PlanError);
+  throws(
+    () => plan(ROOT, ["core/nothere.ts"], { deno: "deno" }),
+    /core\/nothere\.ts: no such file/,
+  );
+  throws(() => plan(ROOT, ["core/ops_test.ts"], { deno: "deno" }), /not a test/);
+  throws(
+    () => plan(ROOT, ["core/ops.ts"], { deno: "deno", tests: ["core/x_test.ts"] }),
+    /core\/x_test\.ts: no such test file/,
+  );
+  throws(() => plan(ROOT, ["main.ts"], { deno: "deno" }), /no test found beside it/);
+});
+
+Deno.test("mutate: score lines count timeouts as killed and leave errors out", () => {
+  const m = (status: string, n: number) => Array.from({ length: n }, () => ({ status }));
+  equal(
+    scoreLine("core/rmap", [
+      ...m("Killed", 180),
+      ...m("Timeout", 2),
+      ...m("Survived", 18),
+      ...m("CompileError", 5),
+    ]),
+    "core/rmap: 91% of 200 mutants killed (18 survived)",
+  );
+  deepStrictEqual(
+    scoreLines({
+      files: {
+        "core/a.ts": { mutants: m("Killed", 3) },
+        "core/b.ts": { mutants: m("NoCoverage", 1) },
+      },
+    }),
+    [
+      "core: 75% of 4 mutants killed (1 survived)",
+      "  core/a.ts: 100% of 3 mutants killed",
+      "  core/b.ts: 0% of 1 mutants killed (1 survived)",
+    ],
+  );
+});
+
+Deno.test("mutate: --help, --dry-run and usage errors", async () => {
+  const run = async (...args: string[]) => {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MUTATE, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const d = new TextDecoder();
+    return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+  };
+  const help = await run("--help");
+  equal(help.code, 0);
+  match(help.out, /^Usage: deno task mutate/);
+  const dry = await run("--dry-run", "core/rmap/anon_vma.ts");
+  equal(dry.code, 0, dry.err);
+  match(
+    dry.out,
+    /^mutate: core\/rmap\/anon_vma\.ts\ntests: {2}core\/rmap\/anon_vma_structure_test\.ts /,
+  );
+  const bad = await run("core/nothere.ts");
+  deepStrictEqual([bad.code, bad.err.trim()], [
+    2,
+    "mutate: core/nothere.ts: no such file or folder in the project",
+  ]);
+  const conc = await run("--concurrency", "0", "core/ops.ts");
+  equal(conc.code, 2);
+  match(conc.err, /--concurrency: expected a positive integer, found '0'/);
+});
