@@ -5,7 +5,8 @@
  * linked), puts every mutant into the files at once and switches them on one at a time; a mutant
  * is killed when the command fails. Afterwards the score of each folder and file is printed as
  * `core/rmap: 91% of 412 mutants killed`; the report is `reports/mutation/index.html` (and
- * `mutation.json`). See docs/testing.md.
+ * `mutation.json`), and the output of the test run that killed each mutant is kept in
+ * `reports/mutation/killed/ID.log`. See docs/testing.md.
  *
  * @module
  */
@@ -18,7 +19,8 @@ Mutation testing of the named source files (a folder: its .ts files, tests left 
 StrykerJS. Each mutant is tested by 'deno test --fail-fast' on the tests that exercise the file:
 the tests beside it (NAME_test.ts, NAME_*_test.ts), its folder's suites and, for the machine,
 the random-trace tests. Prints the score of each folder and file; the report goes to
-reports/mutation/index.html and reports/mutation/mutation.json.
+reports/mutation/index.html and reports/mutation/mutation.json, and the output of the test run
+that killed each mutant to reports/mutation/killed/ID.log.
 
 Options:
   --tests A,B       test files to run instead of the chosen ones
@@ -34,6 +36,20 @@ Examples:
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const REPORT_DIR = "reports/mutation";
+/** Where the output of the test run that killed each mutant is kept (`MUTANT_ID.log`). */
+const KILLED_DIR = `${REPORT_DIR}/killed`;
+
+/**
+ * `command` for Stryker's command runner, keeping the output of a failing run (the mutant's
+ * kill) as `dir/ID.log`, ID the mutant's id in the JSON report; a passing run leaves nothing. A
+ * run Stryker stops for taking too long leaves `dir/.running-PID.log`.
+ */
+export function keepFailures(command: string, dir: string): string {
+  const q = `'${dir.replaceAll("'", `'\\''`)}'`;
+  return `mkdir -p ${q} && out=${q}/.running-$$.log && if ( ${command} ) >"$out" 2>&1; ` +
+    `then rm -f "$out"; else s=$?; mv "$out" ${q}/"\${__STRYKER_ACTIVE_MUTANT__:-baseline}.log"; ` +
+    `exit $s; fi`;
+}
 
 /** Stryker's version, as pinned in deno.json's imports. */
 function strykerSpecifier(): string {
@@ -130,7 +146,7 @@ async function main(args: string[]): Promise<number> {
     $schema:
       "https://raw.githubusercontent.com/stryker-mutator/stryker/master/packages/api/schema/stryker-core.json",
     testRunner: "command",
-    commandRunner: { command: p.command },
+    commandRunner: { command: keepFailures(p.command, `${ROOT}/${KILLED_DIR}`) },
     coverageAnalysis: "off",
     mutate: p.files,
     concurrency,
@@ -144,6 +160,7 @@ async function main(args: string[]): Promise<number> {
     thresholds: { high: 85, low: 70, break: null },
   };
   await Deno.mkdir(`${ROOT}/.stryker-tmp`, { recursive: true });
+  await Deno.remove(`${ROOT}/${KILLED_DIR}`, { recursive: true }).catch(() => {});
   const cfgPath = `${ROOT}/.stryker-tmp/stryker.config.json`;
   await Deno.writeTextFile(cfgPath, JSON.stringify(config, null, 2) + "\n");
   const child = new Deno.Command(Deno.execPath(), {

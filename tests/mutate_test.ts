@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
 import { plan, PlanError, testsFor } from "./_mutate_plan.ts";
-import { scoreLine, scoreLines } from "./mutate.ts";
+import { keepFailures, scoreLine, scoreLines } from "./mutate.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const MUTATE = new URL("./mutate.ts", import.meta.url).pathname;
@@ -110,4 +110,21 @@ Deno.test("mutate: --help, --dry-run and usage errors", async () => {
   const conc = await run("--concurrency", "0", "core/ops.ts");
   equal(conc.code, 2);
   match(conc.err, /--concurrency: expected a positive integer, found '0'/);
+});
+
+Deno.test("mutate: the output of a run that kills a mutant is kept under its id", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "vmreplay-mutate-" });
+  try {
+    const sh = (command: string) =>
+      new Deno.Command("sh", {
+        args: ["-c", keepFailures(command, `${dir}/it's`)],
+        env: { __STRYKER_ACTIVE_MUTANT__: "42" },
+      }).outputSync().code;
+    equal(sh("echo fine"), 0);
+    equal(sh("echo broken; exit 3"), 3);
+    deepStrictEqual([...Deno.readDirSync(`${dir}/it's`)].map((e) => e.name), ["42.log"]);
+    equal(Deno.readTextFileSync(`${dir}/it's/42.log`), "broken\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
