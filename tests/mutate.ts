@@ -148,6 +148,10 @@ async function main(args: string[]): Promise<number> {
     testRunner: "command",
     commandRunner: { command: keepFailures(p.command, `${ROOT}/${KILLED_DIR}`) },
     coverageAnalysis: "off",
+    // Generous: on a shared machine a run can take twice as long as the first (baseline) one,
+    // and a mutant that times out counts as killed.
+    timeoutFactor: 3,
+    timeoutMS: 30_000,
     mutate: p.files,
     concurrency,
     tempDirName: ".stryker-tmp",
