@@ -78,3 +78,31 @@ Deno.test("anon_vma rules: an incompatible neighbour lends nothing", () => {
     deepStrictEqual([m.x.anon_vma_count, m.machine.metaBytes()], [2, 2 * (AV + LINK)], what);
   }
 });
+
+Deno.test("anon_vma rules: the next neighbour is asked first", () => {
+  // A and C written: two anon_vmas, X and W. B between them (rwx) takes the next area's, W. Made
+  // rw-, B merges with C, not with A; unmapping C's page leaves W on B: still 2 anon_vmas.
+  const m = new TestMachine("anon_vma").run(
+    tb().mmap(1, A, P, "rw-", "private,anon").mmap(1, A + P, P, "rwx", "private,anon")
+      .mmap(1, A + 2 * P, P, "rw-", "private,anon").w(1, A).w(1, A + 2 * P).w(1, A + P)
+      .mprotect(1, A + P, P, "rw-").munmap(1, A + 2 * P, P),
+  );
+  deepStrictEqual([m.x.anon_vma_count, m.machine.metaBytes()], [2, 2 * (AV + LINK)]);
+});
+
+Deno.test("anon_vma rules: anon_vma_count_peak keeps the most alive at once", () => {
+  // Three processes with an area each, in three families (exec starts a new one): 3 alive; the
+  // exits free them all, the peak stays 3, and a fourth family later leaves it there.
+  const m = new TestMachine("anon_vma").run(
+    tb().mmap(1, A, P, "rw-", "private,anon").w(1, A).fork(1, 2).exec(2)
+      .mmap(2, A, P, "rw-", "private,anon").w(2, A).mmap(3, A, P, "rw-", "private,anon").w(3, A),
+  );
+  deepStrictEqual([m.x.anon_vma_count, m.x.anon_vma_count_peak], [3, 3]);
+  m.run(tb().exit(3).exit(2));
+  deepStrictEqual([m.x.anon_vma_count, m.x.anon_vma_count_peak], [1, 3]);
+  m.run(tb().exit(1));
+  deepStrictEqual([m.x.anon_vma_count, m.x.anon_vma_count_peak], [0, 3]);
+  // A new one later does not lower it.
+  m.run(tb().mmap(4, A, P, "rw-", "private,anon").w(4, A));
+  deepStrictEqual([m.x.anon_vma_count, m.x.anon_vma_count_peak], [1, 3]);
+});
