@@ -6,8 +6,8 @@
 import { deepStrictEqual, equal, match, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { countRuns, getRun, openStore, saveRun, SCHEMA_VERSION } from "./store.ts";
-import { MIGRATIONS } from "./store_migrations.ts";
 import { makeRunResult } from "../tests/_run_result.ts";
+import { writeSchemaOneStore } from "../tests/_old_store.ts";
 import type { Counters } from "./result.ts";
 
 const TRACE = { name: "example.vmt", size: 1234, sha256: "ab".repeat(32) };
@@ -121,16 +121,9 @@ Deno.test("store: a migration that fails part way leaves the old schema and its 
     const path = `${dir}/runs.db`;
     // A schema-1 store with one run, whose strategy_results already has the column migration 2
     // adds second: migration 2 adds runs.extra_json, then fails on strategy_results.
-    const db = new DatabaseSync(path);
-    db.exec(MIGRATIONS[0]!);
-    db.exec("PRAGMA user_version = 1");
-    db.exec("ALTER TABLE strategy_results ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}'");
-    db.prepare(
-      `INSERT INTO runs (created_at, version, trace_name, trace_path, trace_size, trace_sha256,
-        events, machine_json) VALUES ('2026-01-01T00:00:00.000Z', '0.0.1', 'old.vmt', 'old.vmt',
-        1, '00', 0, '{"mem":4096,"swap":0,"page":4096,"tlb_entries":64}')`,
-    ).run();
-    db.close();
+    writeSchemaOneStore(path, (db) => {
+      db.exec("ALTER TABLE strategy_results ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}'");
+    });
     throws(() => openStore(path), (e: Error) => {
       match(e.message, /duplicate column name: extra_json/);
       return true;

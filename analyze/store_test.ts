@@ -11,8 +11,8 @@ import {
   SCHEMA_VERSION,
 } from "./store.ts";
 import { VERSION } from "./version.ts";
-import { MIGRATIONS } from "./store_migrations.ts";
 import { makeRunResult } from "../tests/_run_result.ts";
+import { writeSchemaOneStore } from "../tests/_old_store.ts";
 import type { RunResult } from "./result.ts";
 
 const TRACE = { name: "example.vmt", size: 1234, sha256: "ab".repeat(32) };
@@ -56,15 +56,7 @@ Deno.test("openStore() upgrades a schema-1 store, keeping its runs", async () =>
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/runs.db`;
-    const db = new DatabaseSync(path);
-    db.exec(MIGRATIONS[0]!);
-    db.exec("PRAGMA user_version = 1");
-    db.prepare(
-      `INSERT INTO runs (created_at, version, trace_name, trace_path, trace_size, trace_sha256,
-        events, machine_json) VALUES ('2026-01-01T00:00:00.000Z', '0.0.1', 'old.vmt', 'old.vmt',
-        1, '00', 0, '{"mem":4096,"swap":0,"page":4096,"tlb_entries":64}')`,
-    ).run();
-    db.close();
+    writeSchemaOneStore(path);
     using store = openStore(path);
     assertEquals(getRun(store, 1)?.result.trace, "old.vmt");
     const v = store.db.prepare("PRAGMA user_version").get() as { user_version: number };
