@@ -194,6 +194,38 @@ export class Machine {
     return undefined;
   }
 
+  /**
+   * Every present PTE that maps frame `frame`, found by a scan of every page table of every live
+   * address space (not through the strategy's rmap): (address-space id, virtual page) pairs.
+   * Reads only, counts nothing; its cost grows with all page tables (an oracle for tests of the
+   * rmap walks' counters).
+   *
+   * @example
+   * ```ts
+   * import { Machine } from "./machine.ts";
+   * import { EventBatch } from "../trace/batch.ts";
+   * const b = new EventBatch(4);
+   * b.push({ pid: 1, op: "mmap", addr: 0x10000, len: 8192, prot: 3, flags: 5 });
+   * b.push({ pid: 1, op: "w", addr: 0x10000, len: 8 }); // the area has an anon_vma
+   * b.push({ pid: 1, op: "r", addr: 0x11000, len: 8 }); // maps the zero page (frame 0)
+   * b.push({ pid: 1, op: "fork", child: 2 }); // copies both PTEs
+   * const m = new Machine({ memPages: 256, swapPages: 0, strategy: "anon_vma_chain" });
+   * m.applyRun(b, 0, b.length, 0);
+   * const ptes = m.ptesMapping(0);
+   * if (ptes.length !== 4 || ptes[1] !== 0x11 || ptes[3] !== 0x11) throw new Error(`${ptes}`);
+   * ```
+   */
+  ptesMapping(frame: number): number[] {
+    const k = this.#k;
+    const out: number[] = [];
+    for (const mm of k.mms.values()) {
+      k.pt.forEachPte(mm, (v, s) => {
+        if ((k.pt.flags[s]! & P) !== 0 && k.pt.num[s] === frame) out.push(mm.id, v);
+      });
+    }
+    return out;
+  }
+
   /** Strategy-specific counters, plus `check_errors` and `checks` (how many ran) when checking. */
   extraCounters(): Record<string, number> {
     const k = this.#k;

@@ -2,26 +2,27 @@
  * Test helper: an independent oracle for the cost counters of reverse-map walks.
  *
  * {@linkcode WalkOracle} registers, for the length of a test, a strategy `oracle:NAME` that is
- * strategy NAME with every rmap walk watched (the registry is the documented way to plug a
- * strategy into a `Machine`). For each walk outside `check` it compares what the machine counted
- * with what is true of the page, independently of the strategy:
+ * strategy NAME with every rmap walk watched (`tests/_strategy_wrapper.ts`: anonymous and
+ * page-cache pages alike), and makes the one machine that runs it. For each walk outside `check`
+ * it compares what the machine counted with what is true of the page, found without the strategy:
  *
  * - the useful visits (`rmap_vma_visits - rmap_wasted_visits` added by the walk) equal the PTEs
- *   that map the page when the walk starts (its `mapcount`, which `check` compares with a scan of
- *   every page table after every event: run the machine with `check: true`), since both
- *   `page_referenced` and `try_to_unmap` must find every mapping; fewer only when the walk
- *   stopped early at a locked area (`VM_LOCKED` ends both walks);
+ *   that map the page when the walk starts, counted by a scan of every page table
+ *   (`Machine.ptesMapping`), since both `page_referenced` and `try_to_unmap` must find every
+ *   mapping, and no mapping twice; fewer only when the walk stopped early at a locked area
+ *   (`VM_LOCKED` ends both walks);
  * - no visit lies outside its area where the design rules that out: a page-cache page's walk
  *   goes through the object's interval tree in every design, an anonymous page's through the
  *   anon_vma's interval tree in `anon_vma_chain`, and `pte_chain` visits exactly the PTEs on the
  *   page's chain (not a single wasted visit).
  *
- * It also keeps the sequence of useful visits per walk, so that strategies which reclaim the
+ * It also keeps the useful visits of each walk, in order, so that strategies which reclaim the
  * same pages can be compared walk by walk.
  *
  * @module
  */
 import { C } from "../core/counters.ts";
+import { Machine, type MachineConfig } from "../core/machine.ts";
 import { PG } from "../core/mm/frames.ts";
 import type { RmapContext, RmapVisitor } from "../core/rmap/strategy.ts";
 import { registerWrapped } from "./_strategy_wrapper.ts";
@@ -32,15 +33,19 @@ const RANGE_FILTERED_ANON = new Set(["anon_vma_chain", "pte_chain"]);
 const EXACT = new Set(["pte_chain"]);
 
 /** The oracle's findings for one machine. */
-export class WalkOracle {
-  /** The registered strategy name to give the `Machine`. */
+export class WalkOracle implements Disposable {
+  /** The registered strategy name (`oracle:INNER`). */
   readonly name: string;
   /** The watched strategy. */
   readonly inner: string;
   /** The design whose rules apply (the watched strategy's, unless it wraps another). */
   readonly design: string;
+  /** Whether the watched strategy has a reverse map (known once its machine is made). */
+  hasRmap: boolean | undefined;
   /** Walks watched. */
   walks = 0;
+  /** Walks of page-cache pages among them. */
+  fileWalks = 0;
   /** Sum of the useful visits of all walks. */
   useful = 0;
   /** Walks that stopped at a locked area with PTEs left unvisited. */
@@ -50,11 +55,12 @@ export class WalkOracle {
   /** What was wrong (the first 20 walks that broke a rule). */
   readonly failures: string[] = [];
   #failed = 0;
+  #machine: Machine | null = null;
   readonly #unregister: () => void;
 
   /**
-   * Registers `oracle:INNER`; call {@linkcode WalkOracle.dispose} when done. `design` names the
-   * strategy whose rules apply when `inner` is a test wrapper of it.
+   * Registers `oracle:INNER` until disposed (`using oracle = new WalkOracle("anon_vma")`).
+   * `design` names the strategy whose rules apply when `inner` is a test wrapper of it.
    */
   constructor(inner: string, design = inner) {
     this.inner = inner;
@@ -64,7 +70,15 @@ export class WalkOracle {
       this.name,
       inner,
       (frame, visit, walk, ctx) => this.#watch(frame, visit, walk, ctx),
+      (s) => this.hasRmap = s.hasRmap,
     );
+  }
+
+  /** The machine that runs the watched strategy with `cfg` (one per oracle). */
+  machine(cfg: Omit<MachineConfig, "strategy">): Machine {
+    if (this.#machine !== null) throw new Error(`${this.name}: one machine per oracle`);
+    this.#machine = new Machine({ ...cfg, strategy: this.name });
+    return this.#machine;
   }
 
   /** Walks that broke a rule. */
@@ -73,7 +87,7 @@ export class WalkOracle {
   }
 
   /** Unregisters the strategy. */
-  dispose(): void {
+  [Symbol.dispose](): void {
     this.#unregister();
   }
 
@@ -85,10 +99,12 @@ export class WalkOracle {
     ctx: RmapContext,
   ): void {
     if (ctx.checking) return walk(frame, visit);
-    const c = ctx.counters, f = ctx.frames;
+    const m = this.#machine;
+    if (m === null) throw new Error(`${this.name}: make the machine with WalkOracle.machine()`);
+    const c = ctx.counters;
     const visits0 = c[C.rmap_vma_visits]!, wasted0 = c[C.rmap_wasted_visits]!;
-    const mapped = f.mapcount[frame]!;
-    const anon = (f.flags[frame]! & PG.anon) !== 0;
+    const mapped = m.ptesMapping(frame).length / 2;
+    const anon = (ctx.frames.flags[frame]! & PG.anon) !== 0;
     let outside = 0, stoppedAtLock = false;
     walk(frame, {
       vma(vma, vpage) {
@@ -107,44 +123,48 @@ export class WalkOracle {
     });
     // A walk may stop once the page is unmapped (try_to_unmap); it may stop with PTEs left only
     // at a locked area (VM_LOCKED ends page_referenced and try_to_unmap alike).
-    const early = stoppedAtLock && f.mapcount[frame]! > 0;
-    this.#record(
+    const early = stoppedAtLock && ctx.frames.mapcount[frame]! > 0;
+    this.#record({
       frame,
       anon,
       mapped,
-      c[C.rmap_vma_visits]! - visits0,
-      c[C.rmap_wasted_visits]! - wasted0,
+      visits: c[C.rmap_vma_visits]! - visits0,
+      wasted: c[C.rmap_wasted_visits]! - wasted0,
       outside,
       early,
-    );
+    });
   }
 
-  #record(
-    frame: number,
-    anon: boolean,
-    mapped: number,
-    visits: number,
-    wasted: number,
-    outside: number,
-    early: boolean,
-  ): void {
-    const useful = visits - wasted;
+  #record(w: {
+    frame: number;
+    anon: boolean;
+    mapped: number;
+    visits: number;
+    wasted: number;
+    outside: number;
+    early: boolean;
+  }): void {
+    const useful = w.visits - w.wasted;
     this.walks++;
+    if (!w.anon) this.fileWalks++;
     this.useful += useful;
     this.usefulPerWalk.push(useful);
-    if (early) this.stoppedEarly++;
-    const what = `walk ${this.walks} (frame ${frame}, ${anon ? "anonymous" : "page cache"})`;
+    if (w.early) this.stoppedEarly++;
     const problems: string[] = [];
-    if (early ? useful > mapped : useful !== mapped) {
+    if (w.early ? useful > w.mapped : useful !== w.mapped) {
       problems.push(
-        `${useful} useful visits (${visits} - ${wasted} wasted), ${mapped} PTEs map it`,
+        `${useful} useful visits (${w.visits} - ${w.wasted} wasted), page tables map it ` +
+          `${w.mapped} time${w.mapped === 1 ? "" : "s"}`,
       );
     }
-    const filtered = !anon || RANGE_FILTERED_ANON.has(this.design);
-    if (filtered && outside > 0) problems.push(`${outside} visits outside their area`);
-    if (EXACT.has(this.design) && wasted > 0) problems.push(`${wasted} wasted visits`);
+    const filtered = !w.anon || RANGE_FILTERED_ANON.has(this.design);
+    if (filtered && w.outside > 0) problems.push(`${w.outside} visits outside their area`);
+    if (EXACT.has(this.design) && w.wasted > 0) problems.push(`${w.wasted} wasted visits`);
     if (problems.length === 0) return;
     this.#failed++;
-    if (this.failures.length < 20) this.failures.push(`${what}: ${problems.join("; ")}`);
+    if (this.failures.length < 20) {
+      const what = `walk ${this.walks} (frame ${w.frame}, ${w.anon ? "anonymous" : "page cache"})`;
+      this.failures.push(`${what}: ${problems.join("; ")}`);
+    }
   }
 }

@@ -3,14 +3,22 @@
  * a name of its own for the length of a test (`core/rmap/registry.ts` is how a `Machine` finds a
  * strategy). Every other hook goes to the wrapped strategy unchanged.
  *
+ * The wrapper sees every rmap walk the machine makes through a strategy, page-cache pages
+ * included: it says `walksFilePages`, and hands a page-cache page to the machine's own walk of the
+ * object's i_mmap (`ctx.walkObject`) unless the wrapped strategy walks those itself, which is
+ * the choice the machine makes (`core/mm/rmap_walk.ts`); so the counts are the wrapped
+ * strategy's own. (`page_mkclean` walks the i_mmap directly, through no strategy: not seen.)
+ *
  * @module
  */
+import { PG } from "../core/mm/frames.ts";
 import { STRATEGIES, strategyInfo } from "../core/rmap/registry.ts";
 import type { RmapContext, RmapStrategy, RmapVisitor } from "../core/rmap/strategy.ts";
 
 /**
- * An rmap walk in place of the wrapped strategy's: `inner` is the wrapped strategy's own walk,
- * `ctx` the machine's context.
+ * An rmap walk in place of the wrapped strategy's: `inner` is the walk the machine would make
+ * without the wrapper (the wrapped strategy's, or the i_mmap walk of a page-cache page), `ctx` the
+ * machine's context.
  */
 export type WalkFn = (
   frame: number,
@@ -21,16 +29,26 @@ export type WalkFn = (
 
 /**
  * Registers strategy `name`: strategy `inner` with its walk replaced by `walk`. Returns the
- * function that unregisters it (call it in a `finally`).
+ * function that unregisters it (call it in a `finally`). `created` hears of each instance of
+ * `inner` a machine makes.
  */
-export function registerWrapped(name: string, inner: string, walk: WalkFn): () => void {
+export function registerWrapped(
+  name: string,
+  inner: string,
+  walk: WalkFn,
+  created?: (s: RmapStrategy) => void,
+): () => void {
   if (STRATEGIES[name] !== undefined) throw new Error(`Strategy '${name}' is already registered`);
   const base = strategyInfo(inner);
   STRATEGIES[name] = {
     name,
     origin: base.origin,
     idea: base.idea,
-    create: (ctx) => new Wrapped(base.create(ctx), ctx, walk),
+    create: (ctx) => {
+      const s = base.create(ctx);
+      created?.(s);
+      return new Wrapped(s, ctx, walk);
+    },
   };
   return () => {
     delete STRATEGIES[name];
@@ -45,12 +63,18 @@ class Wrapped implements RmapStrategy {
   readonly #inner: (frame: number, visit: RmapVisitor) => void;
   readonly hasRmap: boolean;
   readonly tracksPtes?: boolean;
+  /** Every walk comes here; `#inner` routes page-cache pages as the machine would. */
+  readonly walksFilePages = true;
 
   constructor(s: RmapStrategy, ctx: RmapContext, walk: WalkFn) {
     this.#s = s;
     this.#ctx = ctx;
     this.#walk = walk;
-    this.#inner = (frame, visit) => s.rmapWalk(frame, visit);
+    const files = s.walksFilePages === true;
+    this.#inner = (frame, visit) => {
+      if (files || (ctx.frames.flags[frame]! & PG.anon) !== 0) s.rmapWalk(frame, visit);
+      else ctx.walkObject(frame, visit);
+    };
     this.hasRmap = s.hasRmap;
     this.tracksPtes = s.tracksPtes;
   }

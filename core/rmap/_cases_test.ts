@@ -3,10 +3,16 @@
  * `common.case.test.ts`): each `core/rmap/NAME_test.ts` calls {@linkcode strategyCases} with its
  * strategy's name, then tests what its own design does. This module registers no test itself.
  *
- * - Long seeded random workloads in tiny memory with `check` on, so that reclaim, swap-out,
- *   swap-in, readahead and swapoff run all the time: every invariant holds after every event, the
- *   strategy's rmap included.
+ * - Long seeded random workloads in tiny memory (`tests/_random_workload.ts`) with `check` on, so
+ *   that reclaim, swap-out, swap-in, readahead and swapoff run all the time: every invariant holds
+ *   after every event, the strategy's rmap included.
  * - Every load reads what the reference model (`core/reference.ts`) expects, under pressure.
+ * - The cost counters, by an oracle (`tests/_rmap_oracle.ts`), on those two random replays and on
+ *   the AIM7 and zygote workloads: every rmap walk's useful visits (`rmap_vma_visits -
+ *   rmap_wasted_visits`) equal the PTEs a scan of every page table finds for the page, no visit
+ *   falls outside its area where the design rules that out, and where the strategy reclaims the
+ *   same pages as `anon_vma_chain` (Linux's design, the reference) its walks find the same number
+ *   of mappings, walk by walk.
  * - Its metadata is all freed once every process has exited.
  * - `Machine.applyRun` (the fast path) leaves the machine where `apply` event by event does, with
  *   the default TLB and with 8 entries.
@@ -14,162 +20,132 @@
  * @module
  */
 import { deepStrictEqual } from "node:assert/strict";
-import { EventBatch } from "../../trace/batch.ts";
+import type { EventBatch } from "../../trace/batch.ts";
 import type { Event } from "../../trace/event.ts";
 import { C } from "../counters.ts";
-import { Machine } from "../machine.ts";
+import { Machine, type MachineConfig } from "../machine.ts";
 import { ReferenceModel } from "../reference.ts";
+import { batchOf, randomWorkload } from "../../tests/_random_workload.ts";
+import { WalkOracle } from "../../tests/_rmap_oracle.ts";
+import { workloadBatch } from "../../tests/_workload_replay.ts";
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The strategy every other one is compared with, walk by walk. */
+const REFERENCE = "anon_vma_chain";
+
+/** The random replays of the suite: trace, memory, and the walks they must make at least. */
+const RANDOM = {
+  /** The invariant run (with `check`). */
+  invariants: { seed: 7, events: 1500, memPages: 40, swapPages: 4096, walks: 1000 },
+  /** The reference-model run (without mlock and MAP_LOCKED: see `randomWorkload`). */
+  loads: { seed: 11, events: 6000, memPages: 48, swapPages: 8192, walks: 3000 },
+} as const;
+
+/** The batch of random replay `r`. */
+function randomBatch(r: typeof RANDOM[keyof typeof RANDOM]): EventBatch {
+  return batchOf(randomWorkload(r.seed, r.events, { lock: r === RANDOM.invariants }));
 }
 
-/** Random but meaningful events: few processes, a few regions, a few objects. */
-function randomWorkload(seed: number, n: number, opts: { lock?: boolean } = {}): Event[] {
-  // Populating or locking a private file mapping breaks COW at once in Linux (a snapshot of the
-  // file), which the reference model does not follow; leave that out when comparing loads.
-  const lock = opts.lock ?? true;
-  const rnd = prng(seed);
-  const int = (k: number) => Math.floor(rnd() * k);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  const alive = [1];
-  let nextPid = 2;
-  const region = (k: number) => 0x10000000 + k * 0x100000;
-  const addr = () => region(int(6)) + int(28) * 4096 + int(4096);
-  const objects = ["file:/a", "file:/b", "tmpfs:/t", "shm:1"];
-  const swaps = ["s0", "s1"];
-  const out: Event[] = [];
-  while (out.length < n) {
-    const pid = pick(alive);
-    const r = rnd();
-    if (r < 0.55) {
-      const op = rnd() < 0.45 ? "w" : rnd() < 0.9 ? "r" : "x";
-      out.push({ pid, op, addr: addr(), len: rnd() < 0.85 ? 1 + int(8) : 4096 * (1 + int(6)) });
-    } else if (r < 0.64) {
-      const kind = int(7);
-      const flags = [5, 6, 1, 2, 2, 1, 2][kind]! |
-        (lock || kind < 2 ? (rnd() < 0.1 ? 8 : 0) | (rnd() < 0.05 ? 16 : 0) : 0);
-      const object = [undefined, undefined, "file:/a", "file:/b", "tmpfs:/t", "tmpfs:/t", "shm:1"][
-        kind
-      ];
-      const ev: Event = {
-        pid,
-        op: "mmap",
-        addr: region(int(6)) + int(4) * 4096,
-        len: 4096 * (4 + int(28)),
-        prot: pick([3, 3, 3, 1, 5, 7, 0]),
-        flags,
-      };
-      if (object !== undefined) {
-        ev.object = object;
-        ev.offset = 4096 * int(8);
-      }
-      out.push(ev);
-    } else if (r < 0.66) {
-      out.push({
-        pid,
-        op: "munmap",
-        addr: region(int(6)) + int(24) * 4096,
-        len: 4096 * (1 + int(16)),
-      });
-    } else if (r < 0.70) {
-      out.push({
-        pid,
-        op: "mprotect",
-        addr: region(int(6)) + int(24) * 4096,
-        len: 4096 * (1 + int(12)),
-        prot: pick([1, 3, 3, 0, 5]),
-      });
-    } else if (r < 0.73) {
-      const a = region(int(6)) + int(8) * 4096;
-      const len = 4096 * (1 + int(8));
-      const moveTo = rnd() < 0.5 ? a : region(int(6)) + (48 + int(8)) * 4096;
-      out.push({ pid, op: "mremap", addr: a, len, newAddr: moveTo, newLen: 4096 * (1 + int(12)) });
-    } else if (r < 0.76) {
-      out.push({
-        pid,
-        op: "madvise",
-        addr: region(int(6)) + int(24) * 4096,
-        len: 4096 * (1 + int(12)),
-        advice: pick(["dontneed", "pageout", "willneed"] as const),
-      });
-    } else if (r < 0.78) {
-      out.push({
-        pid,
-        op: lock
-          ? pick(["mlock", "munlock", "msync"] as const)
-          : pick(["munlock", "msync"] as const),
-        addr: region(int(6)) + int(24) * 4096,
-        len: 4096 * (1 + int(8)),
-      });
-    } else if (r < 0.81) {
-      if (alive.length < 7) {
-        const child = nextPid++;
-        out.push({ pid, op: rnd() < 0.8 ? "fork" : "clone", child });
-        alive.push(child);
-      }
-    } else if (r < 0.83) {
-      if (alive.length > 1) {
-        out.push({ pid, op: "exit" });
-        alive.splice(alive.indexOf(pid), 1);
-      }
-    } else if (r < 0.835) {
-      out.push({ pid, op: "exec" });
-    } else if (r < 0.90) {
-      const object = pick(objects);
-      const k = int(6);
-      if (k === 0) out.push({ pid, op: "create", object, size: 4096 * int(40) });
-      else if (k === 1) out.push({ pid, op: "truncate", object, size: 4096 * int(30) + int(4096) });
-      else if (k === 2) {
-        out.push({ pid, op: "write", object, offset: int(40 * 4096), len: 1 + int(12000) });
-      } else if (k === 3) {
-        out.push({ pid, op: "read", object, offset: int(40 * 4096), len: 1 + int(12000) });
-      } else if (k === 4) out.push({ pid, op: rnd() < 0.3 ? "unlink" : "fsync", object });
-      else out.push({ pid, op: "fsync", object });
-    } else if (r < 0.92) {
-      const name = pick(swaps);
-      if (rnd() < 0.5) {
-        out.push({ pid: 0, op: "swapon", name, size: 4096 * (64 + int(128)), prio: int(3) });
-      } else out.push({ pid: 0, op: "swapoff", name });
-    } else {
-      out.push({ pid: 0, op: "reclaim", pages: 1 + int(24) });
-    }
+/** The pathological workloads the oracle watches too: [workload, parameters, walks at least]. */
+const PATHOLOGIES: [string, Record<string, number>, number][] = [
+  ["aim7", { children: 6, pages: 16 }, 700],
+  ["zygote", { apps: 3, pages: 64, heap: 16 }, 3000],
+];
+
+/** The counters that say whether two strategies reclaimed the same pages at the same moments. */
+function behaviour(m: Machine): number[] {
+  return [
+    C.minor_faults,
+    C.major_faults,
+    C.cow_copies,
+    C.swap_out_pages,
+    C.swap_in_pages,
+    C.pages_reclaimed,
+    C.file_read_pages,
+  ].map((c) => m.counters[c]!);
+}
+
+/**
+ * A machine running strategy `name` watched by an oracle (registered only while the machine is
+ * made: the machine keeps its strategy).
+ */
+function watchedMachine(
+  name: string,
+  cfg: Omit<MachineConfig, "strategy">,
+): { m: Machine; oracle: WalkOracle } {
+  using oracle = new WalkOracle(name);
+  return { m: oracle.machine(cfg), oracle };
+}
+
+/** {@linkcode watchedMachine} after replaying `batch`, every event applied on its own. */
+function watched(
+  name: string,
+  batch: EventBatch,
+  cfg: Omit<MachineConfig, "strategy">,
+): { m: Machine; oracle: WalkOracle } {
+  const run = watchedMachine(name, cfg);
+  for (let i = 0; i < batch.length; i++) run.m.apply(batch, i, i + 1);
+  return run;
+}
+
+/**
+ * Asserts the oracle found nothing wrong in at least `atLeast` walks (none at all for a strategy
+ * without a reverse map, which reclaims by scanning page tables).
+ */
+function assertWalks(oracle: WalkOracle, atLeast: number): void {
+  deepStrictEqual(oracle.failures, [], `${oracle.inner}: rmap walks`);
+  if (oracle.hasRmap === false) deepStrictEqual(oracle.walks, 0, `${oracle.inner}: no rmap`);
+  else if (oracle.walks < atLeast) {
+    throw new Error(`${oracle.inner}: only ${oracle.walks} rmap walks, expected ${atLeast}`);
   }
-  return out;
 }
 
-/** Events numbered by line, in a batch of their own. */
-function batchOf(events: Event[]): EventBatch {
-  const b = new EventBatch(events.length);
-  events.forEach((e, i) => b.push({ ...e, line: i + 1 }));
-  return b;
+/** The reference's walks of a replay, made once per module. */
+const referenceWalks = new Map<string, { behaviour: number[]; useful: number[] }>();
+
+/**
+ * Compares the useful visits of `name`'s walks with the reference's on the same replay, walk by
+ * walk, when both reclaimed alike; returns whether they did.
+ */
+function sameWalksAsReference(
+  name: string,
+  key: string,
+  batch: EventBatch,
+  cfg: Omit<MachineConfig, "strategy">,
+  run: { m: Machine; oracle: WalkOracle },
+): boolean {
+  let ref = referenceWalks.get(key);
+  if (ref === undefined && name === REFERENCE) {
+    referenceWalks.set(key, { behaviour: behaviour(run.m), useful: run.oracle.usefulPerWalk });
+    return true;
+  }
+  if (ref === undefined) {
+    const r = watched(REFERENCE, batch, cfg);
+    assertWalks(r.oracle, 1);
+    ref = { behaviour: behaviour(r.m), useful: r.oracle.usefulPerWalk };
+    referenceWalks.set(key, ref);
+  }
+  if (JSON.stringify(behaviour(run.m)) !== JSON.stringify(ref.behaviour)) return false;
+  deepStrictEqual(run.oracle.walks, ref.useful.length, `${name} vs ${REFERENCE}: walks (${key})`);
+  deepStrictEqual(run.oracle.usefulPerWalk, ref.useful, `${name} vs ${REFERENCE} (${key})`);
+  return true;
 }
 
 /** Registers the tests every strategy passes, for strategy `name`. */
 export function strategyCases(name: string): void {
   Deno.test(`${name}: keeps every invariant through 1500 random events in 40 frames`, () => {
-    const b = batchOf(randomWorkload(7, 1500));
+    const r = RANDOM.invariants;
     const checks: string[] = [];
-    const m = new Machine({
-      memPages: 40,
-      swapPages: 4096,
-      strategy: name,
+    const { m, oracle } = watched(name, randomBatch(r), {
+      memPages: r.memPages,
+      swapPages: r.swapPages,
       check: true,
       onDiagnostic: (d) => {
         if (d.kind === "check" && checks.length < 20) checks.push(`line ${d.line}: ${d.message}`);
       },
     });
-    for (let i = 0; i < b.length; i++) m.apply(b, i, i + 1);
     deepStrictEqual(checks, []);
     deepStrictEqual(m.extraCounters().check_errors, 0);
+    assertWalks(oracle, r.walks);
     // The run really was under pressure.
     if (m.counters[C.swap_out_pages]! < 50 || m.counters[C.pages_reclaimed]! < 100) {
       throw new Error(`too little pressure: ${m.counters[C.swap_out_pages]} pages swapped out`);
@@ -177,12 +153,12 @@ export function strategyCases(name: string): void {
   });
 
   Deno.test(`${name}: loads what the reference model expects, under pressure`, () => {
-    const b = batchOf(randomWorkload(11, 6000, { lock: false }));
+    const r = RANDOM.loads;
+    const b = randomBatch(r);
     const problems: string[] = [];
-    const m = new Machine({
-      memPages: 48,
-      swapPages: 8192,
-      strategy: name,
+    const { m, oracle } = watchedMachine(name, {
+      memPages: r.memPages,
+      swapPages: r.swapPages,
       recordLoads: true,
       onDiagnostic: (d) => {
         if (/memory|still in use/.test(d.message)) problems.push(`line ${d.line}: ${d.message}`);
@@ -219,6 +195,46 @@ export function strategyCases(name: string): void {
       throw new Error(
         `too little coverage: ${loads} loads, ${m.counters[C.swap_in_pages]} swap-ins`,
       );
+    }
+    assertWalks(oracle, r.walks);
+  });
+
+  Deno.test(`${name}: its rmap walks find the mappings ${REFERENCE}'s find, walk by walk`, () => {
+    // The random replays again (without check, which changes nothing the oracle sees), with the
+    // zero page and without: anon_inode cannot map it, so reclaims alike only without it; anonmm
+    // copies pages mremap moves while shared, so may reclaim differently on one of the two.
+    for (const [key, r] of Object.entries(RANDOM)) {
+      const b = randomBatch(r);
+      let compared = 0, rmap = true;
+      for (const zero_page of [true, false]) {
+        const cfg = { memPages: r.memPages, swapPages: r.swapPages, vm: { zero_page } };
+        const run = watched(name, b, cfg);
+        assertWalks(run.oracle, r.walks / 2);
+        rmap = run.oracle.hasRmap !== false;
+        if (
+          rmap && sameWalksAsReference(name, `${key} zero_page=${Number(zero_page)}`, b, cfg, run)
+        ) {
+          compared++;
+        }
+      }
+      if (rmap && compared === 0) {
+        throw new Error(
+          `${name} reclaims unlike ${REFERENCE} on the ${key} replay: nothing compared`,
+        );
+      }
+    }
+  });
+
+  Deno.test(`${name}: every rmap walk on the AIM7 and zygote workloads finds every mapping`, () => {
+    for (const [workload, params, atLeast] of PATHOLOGIES) {
+      const { batch, memPages, swapPages } = workloadBatch(workload, params);
+      const cfg = { memPages, swapPages };
+      const run = watched(name, batch, cfg);
+      assertWalks(run.oracle, atLeast);
+      if (run.oracle.hasRmap === false) continue;
+      if (!sameWalksAsReference(name, workload, batch, cfg, run)) {
+        throw new Error(`${name} reclaims unlike ${REFERENCE} on ${workload}: no walk compared`);
+      }
     }
   });
 
