@@ -10,7 +10,7 @@ import { keepFailures, scoreLine, scoreLines } from "./mutate.ts";
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const MUTATE = new URL("./mutate.ts", import.meta.url).pathname;
 
-Deno.test("mutate: a strategy is judged by its own tests, its folder's suites, then its random tests", () => {
+Deno.test("mutate: a strategy is judged by its own tests (the shared suite's among them), then its folder's", () => {
   const p = plan(ROOT, ["core/rmap/anon_vma_chain.ts"], { deno: "deno" });
   deepStrictEqual(p.files, ["core/rmap/anon_vma_chain.ts"]);
   deepStrictEqual(p.tests.slice(0, 3), [
@@ -18,23 +18,36 @@ Deno.test("mutate: a strategy is judged by its own tests, its folder's suites, t
     "core/rmap/anon_vma_chain_structure_test.ts",
     "core/rmap/anon_vma_chain_test.ts",
   ]);
-  for (const t of ["core/rmap/walk_oracle_test.ts", "tests/fixtures_test.ts"]) {
+  for (const t of ["core/rmap/registry_test.ts", "tests/fixtures_test.ts"]) {
     ok(p.tests.includes(t), t);
   }
-  equal(p.tests.at(-1), "core/machine_random_test.ts");
-  deepStrictEqual(p.env, { VMREPLAY_TEST_STRATEGIES: "anon_vma_chain" });
-  match(p.command, /^VMREPLAY_TEST_STRATEGIES=anon_vma_chain deno test --allow-all --no-check /);
-  match(p.command, / && .* --filter '\(anon_vma_chain\)' core\/machine_random_test\.ts$/);
+  ok(!p.tests.includes("core/rmap/anon_vma_test.ts"), "another strategy's tests");
+  match(
+    p.command,
+    /^deno test --allow-all --no-check --fail-fast core\/rmap\/anon_vma_chain_rules_test\.ts /,
+  );
 });
 
-Deno.test("mutate: the machine's files get every strategy's structural tests; folders their sources", () => {
-  const check = testsFor(ROOT, "core/check.ts");
-  equal(check[0], "core/check_rmap_test.ts");
-  ok(check.includes("core/rmap/anon_vma_structure_test.ts"));
+Deno.test("mutate: the machine's files and the strategies' base get every strategy's tests; folders their sources", () => {
+  for (const file of ["core/mm/fault.ts", "core/check.ts", "core/rmap/base.ts"]) {
+    const tests = testsFor(ROOT, file);
+    ok(tests.includes("core/rmap/anon_vma_structure_test.ts"), file);
+    ok(tests.includes("core/rmap/scan_test.ts"), file);
+    ok(
+      !tests.includes("core/rmap/_cases_test.ts"),
+      `${file}: the suite's module runs through each strategy`,
+    );
+    // The quick structural tests before the random-trace suites.
+    ok(
+      tests.indexOf("core/rmap/pte_chain_structure_test.ts") <
+        tests.indexOf("core/rmap/anon_inode_test.ts"),
+      file,
+    );
+  }
+  equal(testsFor(ROOT, "core/check.ts")[0], "core/check_rmap_test.ts");
   const folder = plan(ROOT, ["core/rmap/"], { deno: "deno" });
   ok(folder.files.includes("core/rmap/registry.ts"));
   ok(folder.files.every((f) => !f.endsWith("_test.ts")));
-  deepStrictEqual(folder.env, {}, "several strategies: no restriction");
   const trace = plan(ROOT, ["trace/syntax.ts"], { deno: "deno", also: ["trace/read_test.ts"] });
   deepStrictEqual(trace.tests, ["trace/syntax_test.ts", "trace/read_test.ts"]);
   equal(
@@ -49,9 +62,9 @@ Deno.test("mutate: bad targets and tests are named", () => {
     () => plan(ROOT, ["core/nothere.ts"], { deno: "deno" }),
     /core\/nothere\.ts: no such file/,
   );
-  throws(() => plan(ROOT, ["core/ops_test.ts"], { deno: "deno" }), /not a test/);
+  throws(() => plan(ROOT, ["core/machine_test.ts"], { deno: "deno" }), /not a test/);
   throws(
-    () => plan(ROOT, ["core/ops.ts"], { deno: "deno", tests: ["core/x_test.ts"] }),
+    () => plan(ROOT, ["core/machine.ts"], { deno: "deno", tests: ["core/x_test.ts"] }),
     /core\/x_test\.ts: no such test file/,
   );
   throws(() => plan(ROOT, ["main.ts"], { deno: "deno" }), /no test found beside it/);
@@ -100,14 +113,14 @@ Deno.test("mutate: --help, --dry-run and usage errors", async () => {
   equal(dry.code, 0, dry.err);
   match(
     dry.out,
-    /^mutate: core\/rmap\/anon_vma\.ts\ntests: {2}core\/rmap\/anon_vma_structure_test\.ts /,
+    /^mutate: core\/rmap\/anon_vma\.ts\ntests: {2}core\/rmap\/anon_vma_rules_test\.ts /,
   );
   const bad = await run("core/nothere.ts");
   deepStrictEqual([bad.code, bad.err.trim()], [
     2,
     "mutate: core/nothere.ts: no such file or folder in the project",
   ]);
-  const conc = await run("--concurrency", "0", "core/ops.ts");
+  const conc = await run("--concurrency", "0", "core/machine.ts");
   equal(conc.code, 2);
   match(conc.err, /--concurrency: expected a positive integer, found '0'/);
 });

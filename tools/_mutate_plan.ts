@@ -1,50 +1,60 @@
 /**
- * What `deno task mutate` mutates and which tests judge the mutants (`tests/mutate.ts`).
+ * What `deno task mutate` mutates and which tests judge the mutants (`tools/mutate.ts`).
  *
  * A target is a source file or a folder (its `.ts` files, tests left out, not its subfolders).
  * The tests that exercise a file are, fastest and most specific first (`deno test --fail-fast`
  * stops at the first failure, so a mutant the nearest test kills costs little):
  *
- * 1. the tests beside it: `NAME_test.ts` and `NAME_*_test.ts` (`anon_vma_chain_test.ts`,
- *    `anon_vma_chain_structure_test.ts`);
- * 2. the suites of its folder ({@linkcode FOLDER_SUITES}): for a strategy, the walk oracle (only
- *    that strategy and the reference, through `VMREPLAY_TEST_STRATEGIES`), the fixtures and the
- *    pathology workloads; for the rest of the machine, its own suites, every strategy's
- *    structural tests and the checker's;
- * 3. the long random-trace tests of `core/machine_random_test.ts`, for a strategy only its own
- *    (`--filter "(NAME)"`).
+ * 1. the tests beside it: `NAME_test.ts` and `NAME_*_test.ts` (`anon_vma_chain_test.ts`, which
+ *    runs the suite every strategy passes, `anon_vma_chain_structure_test.ts`);
+ * 2. the suites of its folder ({@linkcode FOLDER_SUITES}): for a strategy, the registry,
+ *    teardown, fixture and strategy-comparison tests; for the rest of `core/rmap/` (the base
+ *    class, the registry, the sizes) and for the machine (`core/`, `core/mm/`, `core/sys/`), the
+ *    machine's tests, every strategy's structural and rule tests, the checker's, the fixtures, and
+ *    then every strategy's own file with the shared suite (random traces under pressure with the
+ *    invariant checker, the reference model and the walk oracle).
  *
  * @module
  */
+import { strategyNames } from "../core/rmap/registry.ts";
+
+/** Every strategy's tests, the shared suite included, after the quick structural ones. */
+const ALL_STRATEGIES = [
+  "core/rmap/*_structure_test.ts",
+  "core/rmap/*_rules_test.ts",
+  "core/rmap/teardown_test.ts",
+  "core/rmap/registry_test.ts",
+  "tests/fixtures_test.ts",
+  "core/rmap/*_test.ts",
+];
 
 /** Suites run for every file under a folder, in order (after the file's own tests). */
-export const FOLDER_SUITES: readonly { under: string; tests: readonly string[] }[] = [
+export const FOLDER_SUITES: readonly {
+  under: string;
+  strategy?: boolean;
+  tests: readonly string[];
+}[] = [
   {
     under: "core/rmap/",
+    strategy: true,
     tests: [
       "core/rmap/registry_test.ts",
       "core/rmap/teardown_test.ts",
-      "core/rmap/walk_oracle_test.ts",
       "tests/fixtures_test.ts",
       "tests/strategies_test.ts",
     ],
   },
+  { under: "core/rmap/", tests: [...ALL_STRATEGIES, "tests/strategies_test.ts"] },
   {
     under: "core/",
     tests: [
       "core/machine_test.ts",
       "core/kernel_test.ts",
       "core/check_rmap_test.ts",
-      "core/rmap/*_structure_test.ts",
-      "core/rmap/teardown_test.ts",
-      "core/rmap/walk_oracle_test.ts",
-      "tests/fixtures_test.ts",
+      ...ALL_STRATEGIES,
     ],
   },
 ];
-
-/** The random-trace suite, run last for files of the machine. */
-export const RANDOM_SUITE = "core/machine_random_test.ts";
 
 /** One mutation run: the files to mutate and the shell command that tests a mutant. */
 export interface MutationPlan {
@@ -52,8 +62,6 @@ export interface MutationPlan {
   files: string[];
   /** Test files, in the order they run. */
   tests: string[];
-  /** Extra environment of the tests (`VMREPLAY_TEST_STRATEGIES`). */
-  env: Record<string, string>;
   /** The command Stryker's command runner runs in its sandbox for each mutant. */
   command: string;
 }
@@ -68,7 +76,11 @@ export class PlanError extends Error {
 }
 
 const isTest = (f: string) => f.endsWith("_test.ts");
-const strategyOf = (f: string) => /^core\/rmap\/([a-z_]+)\.ts$/.exec(f)?.[1] ?? undefined;
+/** Whether `file` is a strategy's module (`core/rmap/NAME.ts`, NAME registered). */
+const isStrategy = (f: string) => {
+  const name = /^core\/rmap\/([a-z_]+)\.ts$/.exec(f)?.[1];
+  return name !== undefined && strategyNames().includes(name);
+};
 
 /** Files of the project under `dir` (relative, `/`-separated), non-recursive. */
 function listTs(root: string, dir: string): string[] {
@@ -79,14 +91,18 @@ function listTs(root: string, dir: string): string[] {
   return out.sort();
 }
 
-/** Expands a pattern with one `*` in its file name (`core/rmap/*_structure_test.ts`). */
+/**
+ * Expands a pattern with one `*` in its file name (`core/rmap/*_structure_test.ts`); private
+ * files (`_cases_test.ts`, which registers no test of its own) are left out.
+ */
 function expand(root: string, pattern: string): string[] {
   if (!pattern.includes("*")) return [pattern];
   const dir = pattern.slice(0, pattern.lastIndexOf("/"));
   const [pre, post] = pattern.slice(dir.length + 1).split("*") as [string, string];
   return listTs(root, dir).filter((f) => {
     const name = f.slice(dir.length + 1);
-    return name.startsWith(pre) && name.endsWith(post) && name.length >= pre.length + post.length;
+    return name.startsWith(pre) && name.endsWith(post) && !name.startsWith("_") &&
+      name.length >= pre.length + post.length;
   });
 }
 
@@ -122,7 +138,10 @@ export function testsFor(root: string, file: string): string[] {
   const owner = (name: string) =>
     bases.filter((b) => name.startsWith(`${b}_`)).sort((x, y) => y.length - x.length)[0];
   const own = files.filter((f) => isTest(f) && owner(f.slice(cut + 1)) === base);
-  const suite = FOLDER_SUITES.find((s) => file.startsWith(s.under));
+  const strategy = isStrategy(file);
+  const suite = FOLDER_SUITES.find((s) =>
+    file.startsWith(s.under) && (s.strategy === undefined || s.strategy === strategy)
+  );
   const shared = suite === undefined ? [] : suite.tests.flatMap((p) => expand(root, p));
   return [...new Set([...own, ...shared])].filter((f) => f !== file);
 }
@@ -144,41 +163,27 @@ export function plan(
   if (targets.length === 0) throw new PlanError("Expected a FILE or FOLDER to mutate");
   const files = [...new Set(targets.flatMap((t) => targetFiles(root, t)))];
   const chosen = opts.tests ?? files.flatMap((f) => testsFor(root, f));
-  const tests = [...new Set([...chosen, ...(opts.also ?? [])])].filter((f) => f !== RANDOM_SUITE);
-  for (const t of [...tests, ...(opts.also ?? [])]) {
+  const tests = [...new Set([...chosen, ...(opts.also ?? [])])];
+  for (const t of tests) {
     try {
       Deno.statSync(`${root}/${t}`);
     } catch {
       throw new PlanError(`${t}: no such test file`);
     }
   }
-  const machine = opts.tests === undefined && files.some((f) => f.startsWith("core/"));
-  const strategies = files.map(strategyOf);
-  const onlyStrategies = strategies.every((s) =>
-    s !== undefined && s !== "registry" &&
-    s !== "strategy" && s !== "sizes"
-  );
-  const env: Record<string, string> = {};
-  if (machine && onlyStrategies) env.VMREPLAY_TEST_STRATEGIES = strategies.join(",");
-  if (tests.length === 0 && !machine) {
+  if (tests.length === 0) {
     throw new PlanError(
       `${targets.join(" ")}: no test found beside it; name the tests with --tests`,
     );
   }
-  const run = (args: string[]) =>
-    [sh(opts.deno), "test", "--allow-all", "--no-check", "--fail-fast", ...args.map(sh)].join(" ");
-  const steps: string[] = [];
-  if (tests.length > 0) steps.push(run(tests));
-  if (machine) {
-    const filter = onlyStrategies ? strategies.map((s) => `(${s})`) : [];
-    if (filter.length === 1) steps.push(run(["--filter", filter[0]!, RANDOM_SUITE]));
-    else steps.push(run([RANDOM_SUITE]));
-  }
-  const prefix = Object.entries(env).map(([k, v]) => `${k}=${sh(v)} `).join("");
-  return {
-    files,
-    tests: machine ? [...tests, RANDOM_SUITE] : tests,
-    env,
-    command: steps.map((s) => prefix + s).join(" && "),
-  };
+  const command = [
+    sh(opts.deno),
+    "test",
+    "--allow-all",
+    "--no-check",
+    "--fail-fast",
+    ...tests.map(sh),
+  ]
+    .join(" ");
+  return { files, tests, command };
 }

@@ -17,8 +17,8 @@ const HELP = `Usage: deno task mutate [OPTIONS] FILE|FOLDER...
 
 Mutation testing of the named source files (a folder: its .ts files, tests left out) with
 StrykerJS. Each mutant is tested by 'deno test --fail-fast' on the tests that exercise the file:
-the tests beside it (NAME_test.ts, NAME_*_test.ts), its folder's suites and, for the machine,
-the random-trace tests. Prints the score of each folder and file; the report goes to
+the tests beside it (NAME_test.ts, NAME_*_test.ts) and its folder's suites (for the machine,
+every strategy's tests). Prints the score of each folder and file; the report goes to
 reports/mutation/index.html and reports/mutation/mutation.json, and the output of the test run
 that killed each mutant to reports/mutation/killed/ID.log.
 
@@ -32,7 +32,7 @@ Options:
 Examples:
   deno task mutate core/rmap/anon_vma_chain.ts
   deno task mutate core/rmap
-  deno task mutate --dry-run core/check.ts`;
+  deno task mutate --dry-run core/mm/fault.ts`;
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const REPORT_DIR = "reports/mutation";
