@@ -10,10 +10,11 @@
  */
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { countersOf, SWEEP_ARGS, writeTraces } from "./_sweep.ts";
+import { inCI as underCI } from "./_tools.ts";
 
 const SCRIPT = new URL("../.ci/slurm.sh", import.meta.url).pathname;
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
-const inCI = Boolean(Deno.env.get("CI"));
+const inCI = underCI(); // CI set, and not to 0 or false, as for the other tools
 
 async function sh(
   cmd: string,
