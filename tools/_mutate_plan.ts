@@ -8,7 +8,7 @@
  * 1. the tests beside it: `NAME_test.ts` and `NAME_*_test.ts` (`anon_vma_chain_test.ts`, which
  *    runs the suite every strategy passes, `anon_vma_chain_structure_test.ts`);
  * 2. the suites of its folder ({@linkcode FOLDER_SUITES}): for a strategy, the registry,
- *    teardown, fixture and strategy-comparison tests; for the rest of `core/rmap/` (the base
+ *    teardown, fixture, strategy-comparison and counter-description tests; for the rest of `core/rmap/` (the base
  *    class, the registry, the sizes) and for the machine (`core/`, `core/mm/`, `core/sys/`), the
  *    machine's tests, every strategy's structural and rule tests, the checker's, the fixtures, and
  *    then every strategy's own file with the shared suite (random traces under pressure with the
@@ -42,6 +42,8 @@ export const FOLDER_SUITES: readonly {
       "core/rmap/teardown_test.ts",
       "tests/fixtures_test.ts",
       "tests/strategies_test.ts",
+      // What each counter counts, as StrategyInfo.counters says and docs/counters.md prints.
+      "tools/counters_doc_test.ts",
     ],
   },
   { under: "core/rmap/", tests: [...ALL_STRATEGIES, "tests/strategies_test.ts"] },
