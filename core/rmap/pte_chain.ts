@@ -61,8 +61,9 @@ class PteChain extends StrategyBase {
   }
 
   #add(frame: number, mm: Mm, vpage: number): void {
-    let mms = this.#mms[frame], vps = this.#vps[frame];
-    if (mms === undefined || vps === undefined) {
+    // The two arrays of a frame are made together: one test stands for both.
+    let mms = this.#mms[frame], vps = this.#vps[frame]!;
+    if (mms === undefined) {
       mms = this.#mms[frame] = [];
       vps = this.#vps[frame] = [];
     }
@@ -73,8 +74,8 @@ class PteChain extends StrategyBase {
   }
 
   #remove(frame: number, mm: Mm, vpage: number): void {
-    const mms = this.#mms[frame], vps = this.#vps[frame];
-    if (mms === undefined || vps === undefined) return;
+    const mms = this.#mms[frame], vps = this.#vps[frame]!;
+    if (mms === undefined) return;
     const n = mms.length;
     for (let k = 0; k < n; k++) {
       this.#scanSteps++;
@@ -136,8 +137,8 @@ class PteChain extends StrategyBase {
     newVpage: number,
   ): boolean {
     if (frame < 0) return false;
-    const mms = this.#mms[frame], vps = this.#vps[frame];
-    if (mms === undefined || vps === undefined) return false;
+    const mms = this.#mms[frame], vps = this.#vps[frame]!;
+    if (mms === undefined) return false;
     for (let k = 0; k < mms.length; k++) {
       this.#scanSteps++;
       if (mms[k] === old.mm && vps[k] === oldVpage) {
@@ -150,8 +151,8 @@ class PteChain extends StrategyBase {
   }
 
   override rmapWalk(frame: number, visit: RmapVisitor): void {
-    const mms = this.#mms[frame], vps = this.#vps[frame];
-    if (mms === undefined || vps === undefined) return;
+    const mms = this.#mms[frame], vps = this.#vps[frame]!;
+    if (mms === undefined) return;
     for (let k = mms.length - 1; k >= 0; k--) {
       if (k >= mms.length) continue;
       if (visit.mm(mms[k]!, vps[k]!)) return;
