@@ -44,6 +44,7 @@ export function registerWrapped(
     name,
     origin: base.origin,
     idea: base.idea,
+    counters: base.counters,
     create: (ctx) => {
       const s = base.create(ctx);
       created?.(s);
