@@ -39,7 +39,7 @@ Options:
   --swap SIZE            swap device 'swap', created when first needed unless the trace has
                          swapped on its own device by then (default: header swap=, else none)
   --vm NAME=VALUE        a kernel setting (repeatable; overrides the trace header's):
-                         ${KNOBS.map((k) => k.name).join(", ")}; see docs/machine.md
+${knobList()}
   --verify               check every load against the reference model (verify_errors)
   --check                check the machine's invariants after every event (check_errors)
   --check-every N        with --check: after every N events instead, and after the last (a
@@ -259,4 +259,21 @@ export async function main(args: string[]): Promise<number> {
     }
     return failed ? 1 : 0;
   });
+}
+
+/** The kernel settings' names for --help, wrapped at 100 columns under the option's text. */
+function knobList(): string {
+  const pad = " ".repeat(25);
+  const lines: string[] = [];
+  let line = pad;
+  for (const [i, k] of KNOBS.entries()) {
+    const word = k.name + (i < KNOBS.length - 1 ? "," : "; see docs/machine.md");
+    if (line.length + word.length + 1 > 100 && line !== pad) {
+      lines.push(line.trimEnd());
+      line = pad;
+    }
+    line += (line === pad ? "" : " ") + word;
+  }
+  lines.push(line);
+  return lines.join("\n");
 }

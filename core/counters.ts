@@ -40,6 +40,10 @@ export const COUNTER_NAMES = [
   "segv",
   "warnings",
   "verify_errors",
+  // Added after the original list (kept last so that every earlier slot and column stays put): pages
+  // swap readahead read ahead, and faults that found one of them in the swap cache.
+  "swap_ra_pages",
+  "swap_ra_hits",
 ] as const;
 
 /** The name of a counter. */
@@ -98,6 +102,10 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<CounterName, string>> = {
     "pid, out of memory, ...",
   verify_errors: "With --verify: loads, or faults, that disagreed with the reference model (0 " +
     "when the machine is right).",
+  swap_ra_pages: "Pages swap readahead read into the swap cache besides the faulting one " +
+    "(Linux's swap_ra).",
+  swap_ra_hits: "Faults that found a page swap readahead had read in the swap cache (Linux's " +
+    "swap_ra_hit).",
 };
 
 /** The counters a replay adds with `--check`, and what they count. */

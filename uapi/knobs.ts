@@ -15,6 +15,35 @@ export interface VmKnobs {
    * fault.
    */
   zero_page: boolean;
+  /**
+   * Swap readahead reads at most `2^page_cluster` pages a swap-in (`vm.page-cluster`, 0..31;
+   * Linux: 3). 0 reads the faulting page alone.
+   */
+  page_cluster: number;
+  /**
+   * Swap readahead of private anonymous memory by virtual address, around the fault inside its
+   * area (`/sys/kernel/mm/swap/vma_ra_enabled`; Linux: yes); else by swap slot, as tmpfs and
+   * System V pages always are.
+   */
+  vma_ra: boolean;
+  /**
+   * `mem=` is the limit of a memory cgroup the trace ran in (cgroup v1 `memory.limit_in_bytes`,
+   * v2 `memory.max`): memory fills up to it, and an allocation that finds it full reclaims
+   * `SWAP_CLUSTER_MAX` (32) pages first, as `try_charge` does; readahead allocations reclaim too.
+   * Off (Linux without a limit): zone watermarks keep some memory free (see docs/machine.md).
+   */
+  memcg: boolean;
+  /**
+   * Readahead of the device that holds the trace's files, KiB (`/sys/class/bdi/DEV/read_ahead_kb`;
+   * Linux: 128): a major fault on a file mapping reads this much around the page.
+   */
+  read_ahead_kb: number;
+  /**
+   * How much memory cgroup reclaim (`memcg`) scans anonymous pages against file pages, 0..200
+   * (`vm.swappiness`, or the cgroup's `memory.swappiness` in cgroup v1; Linux: 60); 0 reclaims no
+   * anonymous page.
+   */
+  swappiness: number;
 }
 
 /** One setting: its name, meaning, kind and default. */
@@ -38,10 +67,48 @@ export const KNOBS: readonly KnobInfo[] = [
     doc: "a read fault on untouched private anonymous memory maps the shared zero page",
     kind: "bool",
   },
+  {
+    name: "page_cluster",
+    doc: "a swap-in reads at most 2^page_cluster pages (vm.page-cluster)",
+    kind: "int",
+    min: 0,
+    max: 31,
+  },
+  {
+    name: "vma_ra",
+    doc: "swap readahead of anonymous memory by virtual address (vma_ra_enabled), else by slot",
+    kind: "bool",
+  },
+  {
+    name: "memcg",
+    doc: "mem= is a memory cgroup's limit: reclaim 32 pages when it is full, no watermarks",
+    kind: "bool",
+  },
+  {
+    name: "read_ahead_kb",
+    doc: "file readahead of the trace's device, KiB (read-around of a major fault)",
+    kind: "int",
+    min: 0,
+    max: 1048576,
+  },
+  {
+    name: "swappiness",
+    doc: "memcg reclaim's weight of anonymous against file pages (vm.swappiness)",
+    kind: "int",
+    min: 0,
+    max: 200,
+  },
 ];
 
 /** The stock Linux 6.x values. */
-export const DEFAULT_KNOBS: Readonly<VmKnobs> = Object.freeze({ zero_page: true });
+export const DEFAULT_KNOBS: Readonly<VmKnobs> = Object.freeze({
+  zero_page: true,
+  page_cluster: 3,
+  vma_ra: true,
+  memcg: false,
+  read_ahead_kb: 128,
+  swappiness: 60,
+});
 
 /** Whether `name` is a setting's name. */
 export function isKnob(name: string): name is keyof VmKnobs {

@@ -65,6 +65,7 @@ export function dupMm(k: Kernel, parent: Mm): Mm {
       pv.pgoff,
     );
     cv.anon = pv.anon;
+    cv.inheritRa(pv);
     child.vmas.push(cv);
     pv.obj?.mappings.add(cv);
     k.strategy.vmaFork(pv, cv);

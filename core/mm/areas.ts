@@ -65,6 +65,7 @@ export function split(k: Kernel, vma: Vma, at: number): Vma {
     vma.pgoff + (at - vma.start),
   );
   created.anon = vma.anon;
+  created.inheritRa(vma);
   vma.end = at;
   vma.mm.insert(created);
   vma.mm.forgetLast();

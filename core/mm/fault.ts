@@ -17,7 +17,7 @@ import { getPage } from "./page_cache.ts";
 import { A, cacheBits, D, P, protBits, PTE_SWAP, W } from "./pte.ts";
 import { dropSwapCache, unmapFrame } from "./release.ts";
 import { hex } from "./report.ts";
-import { swapIn } from "./swap_in.ts";
+import { swapCacheHit, swapinReadahead } from "./swap_in.ts";
 import type { Vma } from "./vma.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
 
@@ -301,13 +301,13 @@ export function swapFault(
   let fr = sw.cache[slot]!;
   let major = false;
   if (fr === NONE) {
-    fr = swapIn(k, slot, true);
+    fr = swapinReadahead(k, vma, vpage, s, slot);
     if (fr === NONE) {
       k.report.oom(`swap-in at ${hex(vpage)}`);
       return false;
     }
     major = true;
-  }
+  } else swapCacheHit(k, fr, vma, vpage);
   const fl = k.frames.flags;
   sw.refs[slot]!--;
   const exclusive = sw.refs[slot] === 0 && k.frames.mapcount[fr] === 0;

@@ -46,6 +46,10 @@ export const PG = {
   pinned: 512,
   /** Readahead marker (PG_readahead): touching it reads the next window; fault-around skips it. */
   readahead: 1024,
+  /** Was active before it was last deactivated (PG_workingset; `workingset.ts`). */
+  workingset: 2048,
+  /** Written to swap by memory cgroup reclaim, the write not yet complete (`memcg_reclaim.ts`). */
+  writeback: 4096,
 } as const;
 
 /** LRU list numbers (`FrameTable.lru`). */
@@ -197,6 +201,19 @@ export class FrameTable {
     this.lruNext[f] = NONE;
     this.lru[f] = LRU.none;
     this.lruSize[list]!--;
+  }
+
+  /** Moves frame `f` to the tail of list `list` (the next to be reclaimed). */
+  lruMoveTail(f: number, list: number): void {
+    this.lruDel(f);
+    const t = this.lruTail[list]!;
+    this.lruPrev[f] = t;
+    this.lruNext[f] = NONE;
+    if (t !== NONE) this.lruNext[t] = f;
+    else this.lruHead[list] = f;
+    this.lruTail[list] = f;
+    this.lru[f] = list;
+    this.lruSize[list]!++;
   }
 
   /** Moves frame `f` to the head of list `list`. */

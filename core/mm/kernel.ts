@@ -29,6 +29,48 @@ export class Kernel {
   readonly cfg: MachineConfig;
   /** Whether read faults of private anonymous memory may map the zero page (`zero_page`). */
   readonly zeroPage: boolean;
+  /** Swap readahead reads at most 2^pageCluster pages (`page_cluster`). */
+  readonly pageCluster: number;
+  /** Anonymous swap-ins read ahead by virtual address (`vma_ra`), else by slot. */
+  readonly vmaRa: boolean;
+  /** Memory is a memory cgroup's limit (`memcg`): no watermarks, reclaim when it is full. */
+  readonly memcg: boolean;
+  /** Pages a major fault on a file mapping reads around it (`read_ahead_kb` / 4). */
+  readonly raPages: number;
+  /** Reclaim's balance of anonymous against file pages, 0..200 (`swappiness`). */
+  readonly swappiness: number;
+  /**
+   * Reclaim frees a page it writes to swap only once the write completes (`memcg` with a strategy
+   * that has a reverse map; `writeback.ts`).
+   */
+  readonly lateWriteback: boolean;
+  /** Frames reclaim wrote whose writes have not completed (`lateWriteback`; `writeback.ts`). */
+  readonly inFlight: number[] = [];
+  /**
+   * A swap readahead is submitting its reads (`blk_start_plug`): writes reclaim starts meanwhile
+   * wait in the plug and complete only when it ends (`swap_in.ts`).
+   */
+  plugged = false;
+  /** Evictions and refault activations so far (`nonresident_age`; `workingset.ts`). */
+  nrAge = 0;
+  /** Refault activations of anonymous pages so far (`WORKINGSET_ACTIVATE_ANON`). */
+  refaultsAnon = 0;
+  /** Refault activations of file pages so far (`WORKINGSET_ACTIVATE_FILE`). */
+  refaultsFile = 0;
+  /** `refaultsAnon` when the last memory cgroup reclaim ended (`snapshot_refaults`). */
+  snapRefaultsAnon = 0;
+  /** `refaultsFile` when the last memory cgroup reclaim ended (`snapshot_refaults`). */
+  snapRefaultsFile = 0;
+  /** Recent reclaim cost of anonymous pages (`lruvec->anon_cost`; `noteCost` in `lru.ts`). */
+  anonCost = 0;
+  /** Recent reclaim cost of file pages (`lruvec->file_cost`). */
+  fileCost = 0;
+  /** Readahead hits of slot-based swap readahead since its last window (`swapin_readahead_hits`). */
+  raHits = 4;
+  /** Device offset of the last slot-based swap readahead that had no hits (`prev_offset`). */
+  raPrevOffset = 0;
+  /** Pages of the last slot-based swap readahead window (`last_readahead_pages`). */
+  raLastPages = 0;
   readonly counters: Float64Array;
   readonly frames: FrameTable;
   readonly pt: PageTables = new PageTables(256);
@@ -66,7 +108,7 @@ export class Kernel {
   nextObj = 1;
   /** The strategy's metadata, bytes. */
   meta = 0;
-  /** Free frames below which an allocation reclaims (see `watermarks`). */
+  /** Free frames below which an allocation reclaims (see `watermarks`; 0 with `memcg`). */
   readonly lowWater: number;
   /** Free frames such a reclaim aims for. */
   readonly highWater: number;
@@ -108,7 +150,13 @@ export class Kernel {
     this.frames = new FrameTable(mem);
     this.tlb = new Tlb(cfg.tlbEntries ?? DEFAULT_TLB_ENTRIES, counters);
     this.record = cfg.recordLoads === true;
-    this.zeroPage = withDefaults(cfg.vm).zero_page;
+    const vm = withDefaults(cfg.vm);
+    this.zeroPage = vm.zero_page;
+    this.pageCluster = vm.page_cluster;
+    this.vmaRa = vm.vma_ra;
+    this.memcg = vm.memcg;
+    this.raPages = Math.floor(vm.read_ahead_kb / 4);
+    this.swappiness = vm.swappiness;
     this.check = cfg.check === true;
     const every = cfg.checkEvery ?? 1;
     if (!Number.isInteger(every) || every < 1) {
@@ -117,7 +165,10 @@ export class Kernel {
     this.checkEvery = every;
     const reports = (cfg as MachineConfig & { segvReports?: number }).segvReports;
     this.report = new Reporter(counters, cfg.onDiagnostic, reports);
-    ({ low: this.lowWater, high: this.highWater } = watermarks(mem));
+    // A memory cgroup has no watermarks: memory fills to its limit (see allocFrame).
+    ({ low: this.lowWater, high: this.highWater } = this.memcg
+      ? { low: 0, high: 0 }
+      : watermarks(mem));
     this.swap.pending = cfg.swapPages;
     const sa = cfg.sharedAnonSwapPages ?? 0;
     if (sa > 0) this.swap.add("shared-anon", sa, 32767, true);
@@ -141,6 +192,7 @@ export class Kernel {
     this.strategy = strategyInfo(cfg.strategy).create(ctx);
     this.tracks = this.strategy.tracksPtes !== false;
     this.fileRmap = this.strategy.walksFilePages === true;
+    this.lateWriteback = this.memcg && this.strategy.hasRmap;
   }
 
   /** Registers a new object under its id (`objById`, `objAt`). */

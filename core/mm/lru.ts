@@ -1,11 +1,16 @@
 /**
  * Placing pages on the LRU lists (Linux's `mm/swap.c` and the mlock side of `mm/mlock.c`): a new
- * page's first list, activation, `mark_page_accessed` and mlocked pages.
+ * page's first list, activation, `mark_page_accessed` and mlocked pages; and the lists' recent
+ * reclaim cost (`lru_note_cost`).
  *
  * @module
  */
 import { type FrameTable, LRU, PG } from "./frames.ts";
+import type { Kernel } from "./kernel.ts";
 import type { Vma } from "./vma.ts";
+
+/** What one page written costs against one page scanned (`SWAP_CLUSTER_MAX`, vmscan's batch). */
+const IO_COST = 32;
 
 /** Puts new page `fr` on its first list: unevictable in a locked area, else the inactive one. */
 export function lruAddNew(frames: FrameTable, fr: number, vma: Vma | null): void {
@@ -38,4 +43,23 @@ export function markAccessed(frames: FrameTable, fr: number): void {
     frames.flags[fr] = fl & ~PG.referenced;
     activate(frames, fr);
   } else frames.flags[fr] = fl | PG.referenced;
+}
+
+/**
+ * Reclaim cost of anonymous or `file` pages (`lru_note_cost`): `io` pages written or refaulted
+ * after they had been active, `rotated` pages scanned and kept; both costs halve when their sum
+ * passes a quarter of the LRU pages. Memory cgroup reclaim balances its scanning with them
+ * (`memcg_reclaim.ts`).
+ */
+export function noteCost(k: Kernel, file: boolean, io: number, rotated: number): void {
+  const cost = io * IO_COST + rotated;
+  if (file) k.fileCost += cost;
+  else k.anonCost += cost;
+  const z = k.frames.lruSize;
+  const lru = z[LRU.inactiveAnon]! + z[LRU.activeAnon]! + z[LRU.inactiveFile]! +
+    z[LRU.activeFile]!;
+  if (k.fileCost + k.anonCost > lru / 4) {
+    k.fileCost = Math.floor(k.fileCost / 2);
+    k.anonCost = Math.floor(k.anonCost / 2);
+  }
 }

@@ -36,6 +36,7 @@ export function moveVma(k: Kernel, p: Vma, delta: number, mayCopy: boolean): Vma
     p.pgoff,
   );
   moved.anon = p.anon;
+  moved.inheritRa(p);
   mm.insert(moved);
   moved.obj?.mappings.add(moved);
   k.strategy.vmaMove(p, moved);
@@ -129,7 +130,7 @@ export function copyForMove(
     const cached = k.swap.cache[src]!;
     if (cached !== NONE) src = cached;
     else {
-      const r = swapIn(k, src, false);
+      const r = swapIn(k, src);
       if (r === NONE) return false;
       src = r;
     }

@@ -93,6 +93,8 @@ export class VmObject {
   readonly swap: Map<number, number> = new Map();
   /** On-disk contents of a file: page index → stamp (absent: 0), as many pages as written. */
   readonly disk: PageStamps = new PageStamps();
+  /** Shadows of a file's evicted pages: page index → shadow (`workingset.ts`; memcg only). */
+  readonly shadow: Map<number, number> = new Map();
   /** `i_mmap`: every area mapping the object. */
   readonly mappings: Mappings = new Mappings();
   /** Still reachable by its name (false after `unlink`, and always for anonymous inodes). */

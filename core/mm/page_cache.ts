@@ -12,11 +12,12 @@ import { NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { lruAddNew } from "./lru.ts";
 import type { VmObject } from "./object.ts";
-import { allocFrame } from "./page_alloc.ts";
-import { swapIn } from "./swap_in.ts";
+import { allocFrame, readaheadStops } from "./page_alloc.ts";
+import { clusterReadahead, swapCacheHit } from "./swap_in.ts";
+import { refault } from "./workingset.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
 
-/** Pages of file read-around on a major fault (`ra_pages`, 128 KiB). */
+/** Pages of file read-around on a major fault (`ra_pages`) by default (`read_ahead_kb` 128). */
 export const READ_AROUND = 32;
 
 /**
@@ -34,10 +35,11 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
     fr = readFilePage(k, obj, index);
     if (fr === NONE) return NONE;
     k.major = true;
-    if (readAround) {
+    if (readAround && k.raPages > 0) {
       // mmap read-around: ra_pages centred on the fault, the marker ra_pages/4 from the end.
-      const start = Math.max(0, index - READ_AROUND / 2);
-      readWindow(k, obj, start, start + READ_AROUND, start + READ_AROUND - READ_AROUND / 4, fr);
+      const ra = k.raPages;
+      const start = Math.max(0, index - Math.floor(ra / 2));
+      readWindow(k, obj, start, start + ra, start + ra - Math.floor(ra / 4), fr);
     }
     return fr;
   }
@@ -45,10 +47,11 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
   if (slot !== undefined) {
     let sf = k.swap.cache[slot]!;
     if (sf === NONE) {
-      sf = swapIn(k, slot, true);
+      // shmem_swapin_folio: tmpfs and System V pages read ahead by slot.
+      sf = clusterReadahead(k, slot);
       if (sf === NONE) return NONE;
       k.major = true;
-    }
+    } else swapCacheHit(k, sf, null, 0);
     // Into the page cache, off swap.
     obj.swap.delete(index);
     k.swap.refs[slot]!--;
@@ -67,7 +70,7 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
 
 /**
  * Reads the pages of `[start, end)` of file `obj` that are not cached (stopping at the object's
- * end or when memory runs low: readahead never reclaims), marking page `mark` with PG_readahead
+ * end or when memory runs low: readahead does not reclaim, except in a memory cgroup), marking page `mark` with PG_readahead
  * when it is read now. `keep` (the faulting page) is pinned meanwhile.
  */
 function readWindow(
@@ -82,7 +85,7 @@ function readWindow(
   const lim = obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE);
   for (let q = start; q < end && q < lim; q++) {
     if (obj.pages.has(q)) continue;
-    if (k.frames.freeCount <= k.lowWater) break;
+    if (readaheadStops(k)) break;
     const f = readFilePage(k, obj, q);
     if (f === NONE) break;
     if (q === mark) k.frames.flags[f]! |= PG.readahead;
@@ -92,28 +95,36 @@ function readWindow(
 
 /**
  * A fault found the readahead marker on cached page `index` (`fr`): asynchronous readahead of
- * the next window, from the first page not cached within `READ_AROUND` pages, marked at its
+ * the next window, from the first page not cached within `ra_pages` pages, marked at its
  * start (`page_cache_async_ra` hitting its marker). The fault itself waits for nothing (minor).
  */
 function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): void {
   k.frames.flags[fr]! &= ~PG.readahead;
   let start = -1;
-  for (let q = index + 1; q <= index + READ_AROUND; q++) {
+  for (let q = index + 1; q <= index + k.raPages; q++) {
     if (!obj.pages.has(q)) {
       start = q;
       break;
     }
   }
   if (start < 0) return;
-  readWindow(k, obj, start, start + READ_AROUND, start, fr);
+  readWindow(k, obj, start, start + k.raPages, start, fr);
 }
 
-/** Reads page `index` of file `obj` from disk into a new page-cache page (`file_read_pages`). */
+/**
+ * Reads page `index` of file `obj` from disk into a new page-cache page (`file_read_pages`). A
+ * page evicted recently enough goes to the active list (`workingset.ts`).
+ */
 export function readFilePage(k: Kernel, obj: VmObject, index: number): number {
   const fr = addCachePage(k, obj, index, PG.pageCache);
   if (fr === NONE) return NONE;
   k.frames.stamp[fr] = obj.disk.get(index) ?? 0;
   k.counters[C.file_read_pages]!++;
+  const shadow = obj.shadow.get(index);
+  if (shadow !== undefined) {
+    obj.shadow.delete(index);
+    refault(k, fr, shadow, true);
+  }
   return fr;
 }
 

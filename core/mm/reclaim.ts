@@ -1,6 +1,7 @@
 /**
  * The entries of reclaim: freeing a number of frames when memory runs low or when asked
- * (`try_to_free_pages`), with the LRU lists (`vmscan.ts`) or, for a strategy without a reverse map,
+ * (`try_to_free_pages`), with the LRU lists (`vmscan.ts`), at a memory cgroup's limit
+ * (`try_to_free_mem_cgroup_pages`, `memcg_reclaim.ts`) or, for a strategy without a reverse map,
  * by scanning page tables (`swap_out_scan.ts`); and reclaiming given pages at once
  * (`reclaim_pages`, for MADV_PAGEOUT).
  *
@@ -12,6 +13,7 @@ import { C } from "../counters.ts";
 import { NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import type { Mm } from "./mm.ts";
+import { memcgReclaim } from "./memcg_reclaim.ts";
 import { D, P, PTE_SWAP } from "./pte.ts";
 import { swapOutScan } from "./swap_out_scan.ts";
 import { reclaimUnmapped, shrinkLists, shrinkPage } from "./vmscan.ts";
@@ -32,7 +34,11 @@ export function reclaim(k: Kernel, target: number): number {
   addPendingSwap(k);
   let got = 0;
   try {
-    got = k.strategy.hasRmap ? shrinkLists(k, target) : swapOutScan(k, target);
+    got = !k.strategy.hasRmap
+      ? swapOutScan(k, target)
+      : k.memcg
+      ? memcgReclaim(k, target)
+      : shrinkLists(k, target);
   } finally {
     k.reclaiming = false;
   }

@@ -69,6 +69,8 @@ export class SwapSpace {
   cache: Int32Array = new Int32Array(0);
   /** Contents (stamp) written to each slot. */
   stamp: Float64Array = new Float64Array(0);
+  /** Shadow of the page last evicted from each slot's swap cache, or -1 (`workingset.ts`). */
+  shadow: Float64Array = new Float64Array(0);
   /** 1 while the slot is allocated. */
   inUse: Uint8Array = new Uint8Array(0);
   /** Devices, enabled ones, in priority order (highest first, then oldest first). */
@@ -211,6 +213,7 @@ export class SwapSpace {
     const refs = reservedArray(Int32Array, n, this.#reserved);
     const cache = reservedArray(Int32Array, n, this.#reserved);
     const stamp = reservedArray(Float64Array, n, this.#reserved);
+    const shadow = reservedArray(Float64Array, n, this.#reserved);
     const inUse = reservedArray(Uint8Array, n, this.#reserved);
     for (const d of this.#byBase) {
       const from = d.base, to = Math.min(n, d.base + d.top);
@@ -218,11 +221,13 @@ export class SwapSpace {
       refs.set(this.refs.subarray(from, to), from);
       cache.set(this.cache.subarray(from, to), from);
       stamp.set(this.stamp.subarray(from, to), from);
+      shadow.set(this.shadow.subarray(from, to), from);
       inUse.set(this.inUse.subarray(from, to), from);
     }
     this.refs = refs;
     this.cache = cache;
     this.stamp = stamp;
+    this.shadow = shadow;
     this.inUse = inUse;
   }
 
@@ -235,6 +240,7 @@ export class SwapSpace {
       this.refs = grown(this.refs, s, SLOT_LIMIT);
       this.cache = grown(this.cache, s, SLOT_LIMIT);
       this.stamp = grown(this.stamp, s, SLOT_LIMIT);
+      this.shadow = grown(this.shadow, s, SLOT_LIMIT);
       this.inUse = grown(this.inUse, s, SLOT_LIMIT);
       return;
     }
@@ -249,6 +255,7 @@ export class SwapSpace {
     resizeReserved(this.refs, n);
     resizeReserved(this.cache, n);
     resizeReserved(this.stamp, n);
+    resizeReserved(this.shadow, n);
     resizeReserved(this.inUse, n);
   }
 
@@ -320,6 +327,7 @@ export class SwapSpace {
     this.inUse[s] = 1;
     this.refs[s] = 0;
     this.cache[s] = NONE;
+    this.shadow[s] = -1;
     d.used++;
     if (s - d.base >= d.top) d.top = s - d.base + 1;
     const c = Math.floor((s - d.base) / CLUSTER);
@@ -336,6 +344,7 @@ export class SwapSpace {
     this.refs[s] = 0;
     this.cache[s] = NONE;
     this.stamp[s] = 0;
+    this.shadow[s] = -1;
     d.used--;
     d.clusterUsed[Math.floor((s - d.base) / CLUSTER)]!--;
     this.used--;

@@ -1,65 +1,281 @@
 /**
- * Swap-in: reading a swap slot into a new swap-cache frame, with readahead of the aligned cluster
- * of slots around it (`swap_cluster_readahead`, `page-cluster` 3).
+ * Swap-in: reading a swap slot into a new swap-cache frame ({@linkcode swapIn}), with readahead as
+ * Linux 6.x does it (`mm/swap_state.c`).
  *
- * Internal to the machine: functions over its state (`Kernel`).
+ * - Private anonymous memory, with `vma_ra` (Linux's default): `swap_vma_readahead`. A fault on a
+ *   swap entry reads the swap entries of a window of virtual pages around it, inside its area and
+ *   its page-table page, into the swap cache with the faulting page.
+ * - tmpfs and System V pages, and anonymous memory without `vma_ra`: `swap_cluster_readahead`,
+ *   the aligned block of slots around the faulting slot on its device.
+ *
+ * Both size the window with `__swapin_nr_pages` ({@linkcode swapinNrPages}): the readahead hits
+ * since the last readahead, plus 2, rounded up to a power of two (at least 4) and capped at
+ * 2^`page_cluster` (VMA windows at 32 too); with no hits, one page unless the fault is next to the
+ * previous one; and never less than half the previous window. VMA windows keep their history in
+ * the area (`Vma.raPage`, `raWin`, `raHits`, copied when the area is: fork, split, mremap; a new
+ * area starts as 4 hits) and lie ahead of a fault next after the previous one, behind one just
+ * before it, else centred on it. Slot windows keep theirs machine-wide (`Kernel.raHits`,
+ * `raPrevOffset`, `raLastPages`), in the device's offsets (the kernel's: its slot 0 is the swap
+ * header, so a device's first page is offset 1).
+ *
+ * Pages read ahead carry PG_readahead (`PG.readahead`); a fault that finds one in the swap cache
+ * counts a hit (`swap_ra_hits`, Linux's `swap_ra_hit`) for the next window ({@linkcode
+ * swapCacheHit}). `swap_ra_pages` counts the pages read ahead (Linux's `swap_ra`); one run of
+ * adjacent slots read is one `swap_io_requests`. In a memory cgroup (`memcg`) a page read ahead is
+ * charged like any other and reclaims when the limit is reached; otherwise readahead stops at the
+ * low watermark rather than reclaim.
+ *
+ * Internal to the machine: functions over its state (`Kernel`); `fault.ts` and `page_cache.ts`
+ * read ahead, swapoff, MADV_WILLNEED and anonmm's mremap copy read one page.
  *
  * @module
  */
 import { C } from "../counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
-import { allocFrame } from "./page_alloc.ts";
+import { allocFrame, readaheadStops } from "./page_alloc.ts";
+import { PTE_SWAP } from "./pte.ts";
+import type { Vma } from "./vma.ts";
+import { refault } from "./workingset.ts";
+import { completeWriteback } from "./writeback.ts";
 
-/** Swap readahead cluster in pages (`page-cluster` 3). */
+/** Largest swap readahead window by default, pages (`page_cluster` 3). */
 export const SWAP_CLUSTER = 8;
 
 /**
- * Reads swap slot `slot` into a new swap-cache frame, with readahead of the aligned cluster
- * around it (`around`). Returns the frame (unmapped, on the inactive anon list) or NONE.
+ * Reads swap slot `slot` into a new swap-cache frame, without readahead (one request). Returns the
+ * frame (unmapped, on the inactive anon list) or NONE.
  */
-export function swapIn(k: Kernel, slot: number, around: boolean): number {
-  const sw = k.swap;
+export function swapIn(k: Kernel, slot: number): number {
   const fr = allocFrame(k);
   if (fr === NONE) return NONE;
   readSlot(k, slot, fr);
-  if (!around) {
-    k.counters[C.swap_io_requests]!++;
-    return fr;
-  }
-  k.frames.flags[fr]! |= PG.pinned;
-  const d = sw.deviceOf(slot);
-  const ws = d.base + ((slot - d.base) & ~(SWAP_CLUSTER - 1));
-  const we = Math.min(ws + SWAP_CLUSTER, d.base + d.size);
-  let runs = 0, prev = -2;
-  for (let t = ws; t < we; t++) {
-    let read = t === slot;
-    if (
-      !read && sw.inUse[t] && sw.cache[t] === NONE && sw.refs[t]! > 0 &&
-      k.frames.freeCount > k.lowWater
-    ) {
-      const rf = k.frames.alloc();
-      if (rf !== NONE) {
-        readSlot(k, t, rf);
-        read = true;
-      }
-    }
-    if (read) {
-      if (t !== prev + 1) runs++;
-      prev = t;
-    }
-  }
-  k.counters[C.swap_io_requests]! += runs;
-  k.frames.flags[fr]! &= ~PG.pinned;
+  if (k.swap.stamp[slot] !== 0) k.counters[C.swap_io_requests]!++;
   return fr;
 }
 
-/** Reads slot `slot` into frame `fr`, which joins the swap cache (`swap_in_pages`). */
+/**
+ * Reads slot `slot` into frame `fr`, which joins the swap cache (`swap_in_pages`; a zero-filled
+ * page is not read: see `writeSlot` in `vmscan.ts`). A page evicted recently enough goes to the
+ * active list (`workingset.ts`).
+ */
 export function readSlot(k: Kernel, slot: number, fr: number): void {
+  const sw = k.swap;
+  const stamp = sw.stamp[slot]!;
   k.frames.flags[fr] = PG.swapBacked | PG.swapCache;
   k.frames.swap[fr] = slot;
-  k.frames.stamp[fr] = k.swap.stamp[slot]!;
-  k.swap.cache[slot] = fr;
+  k.frames.stamp[fr] = stamp;
+  sw.cache[slot] = fr;
   k.frames.lruAdd(fr, LRU.inactiveAnon);
-  k.counters[C.swap_in_pages]!++;
+  if (stamp !== 0) k.counters[C.swap_in_pages]!++;
+  const shadow = sw.shadow[slot]!;
+  if (shadow >= 0) {
+    sw.shadow[slot] = -1;
+    refault(k, fr, shadow, false);
+  }
+}
+
+/** Largest VMA readahead window, as an order (`SWAP_RA_ORDER_CEILING`: 32 pages). */
+const VMA_RA_ORDER_CEILING = 5;
+/** Largest count of readahead hits an area remembers (`SWAP_RA_HITS_MAX`). */
+const HITS_MAX = 63;
+
+// Frames read in the current window, pinned until it is done (at most 32 for a VMA window).
+let held = new Int32Array(32);
+
+/**
+ * Linux's `__swapin_nr_pages`: the pages of the next readahead window after `hits` readahead hits,
+ * for a fault at `offset` after one at `prevOffset` whose window was `prevWin` pages, at most
+ * `maxPages`.
+ *
+ * @example
+ * ```ts
+ * import { swapinNrPages } from "./swap_in.ts";
+ * if (swapinNrPages(0, 100, 4, 8, 0) !== 8) throw new Error("4 hits: 6, rounded up to 8");
+ * if (swapinNrPages(50, 100, 0, 8, 0) !== 1) throw new Error("no hits, not adjacent: 1");
+ * if (swapinNrPages(99, 100, 0, 8, 0) !== 2) throw new Error("no hits, adjacent: 2");
+ * if (swapinNrPages(50, 100, 0, 8, 8) !== 4) throw new Error("half the previous window");
+ * ```
+ */
+export function swapinNrPages(
+  prevOffset: number,
+  offset: number,
+  hits: number,
+  maxPages: number,
+  prevWin: number,
+): number {
+  let pages = hits + 2;
+  if (pages === 2) {
+    if (offset !== prevOffset + 1 && offset !== prevOffset - 1) pages = 1;
+  } else {
+    let roundup = 4;
+    while (roundup < pages) roundup *= 2;
+    pages = roundup;
+  }
+  if (pages > maxPages) pages = maxPages;
+  const lastRa = Math.floor(prevWin / 2);
+  return pages < lastRa ? lastRa : pages;
+}
+
+/**
+ * A fault found page `fr` in the swap cache (`swap_update_readahead`): a page read ahead is a hit.
+ * `vma` is the faulting area of private anonymous memory (its history takes the hit and the
+ * page `vpage`), or null for a tmpfs or System V page (the machine's history takes the hit).
+ */
+export function swapCacheHit(k: Kernel, fr: number, vma: Vma | null, vpage: number): void {
+  const fl = k.frames.flags;
+  const hit = (fl[fr]! & PG.readahead) !== 0;
+  if (hit) fl[fr] = fl[fr]! & ~PG.readahead;
+  if (vma !== null && k.vmaRa) {
+    let hits = vma.raHits;
+    if (hits === 0 && vma.raWin === 0 && vma.raPage === 0) hits = 4;
+    if (hit && hits < HITS_MAX) hits++;
+    vma.raPage = vpage;
+    vma.raHits = hits;
+  } else if (hit) k.raHits++;
+  if (hit) k.counters[C.swap_ra_hits]!++;
+}
+
+/**
+ * Swaps in the page of the swap PTE at pool index `s` (virtual page `vpage` of private anonymous
+ * area `vma`, slot `slot`, not in the swap cache) with readahead (`swapin_readahead`). Returns its
+ * frame, in the swap cache and unmapped, or NONE when memory ran out.
+ */
+export function swapinReadahead(k: Kernel, vma: Vma, vpage: number, s: number, slot: number) {
+  return k.vmaRa ? vmaReadahead(k, vma, vpage, s, slot) : clusterReadahead(k, slot);
+}
+
+/** `swap_vma_readahead`: the window of `vma`'s swap PTEs around `vpage` (see the module doc). */
+function vmaReadahead(k: Kernel, vma: Vma, vpage: number, s: number, slot: number): number {
+  const maxWin = 2 ** Math.min(k.pageCluster, VMA_RA_ORDER_CEILING);
+  if (maxWin === 1) return swapIn(k, slot);
+  const prev = vma.raPage, prevWin = vma.raWin;
+  let hits = vma.raHits;
+  if (hits === 0 && prevWin === 0 && prev === 0) hits = 4;
+  const win = swapinNrPages(prev, vpage, hits, maxWin, prevWin);
+  vma.raPage = vpage;
+  vma.raWin = win;
+  vma.raHits = 0;
+  if (win === 1) return swapIn(k, slot);
+  const stream = vpage === prev + 1 || prev === vpage + 1;
+  let left = vpage === prev + 1
+    ? vpage
+    : prev === vpage + 1
+    ? vpage - win + 1
+    : vpage - Math.floor((win - 1) / 2);
+  const right = left + win;
+  if (left < 0) left = 0;
+  const table = vpage - (vpage & 511); // the first page its page-table page maps
+  const start = Math.max(left, vma.start, table);
+  const end = Math.min(right, vma.end, table + 512);
+  const base = s - (vpage - table);
+  const sw = k.swap;
+  let n = 0, runs = 0, prevSlot = -2, target = NONE;
+  if (stream) plug(k);
+  for (let v = start; v < end; v++) {
+    const ps = base + (v - table);
+    if (!(k.pt.flags[ps]! & PTE_SWAP)) continue;
+    const sl = k.pt.num[ps]!;
+    if (sw.cache[sl] !== NONE) continue;
+    const own = v === vpage;
+    const fr = own ? allocFrame(k) : raFrame(k);
+    if (fr === NONE) continue;
+    readSlot(k, sl, fr);
+    k.frames.flags[fr]! |= PG.pinned;
+    held[n++] = fr;
+    if (own) target = fr;
+    else {
+      k.frames.flags[fr]! |= PG.readahead;
+      k.counters[C.swap_ra_pages]!++;
+    }
+    if (sw.stamp[sl] !== 0) {
+      // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge.
+      if (sl !== prevSlot + 1) runs++;
+      prevSlot = sl;
+    }
+  }
+  unplug(k);
+  for (let q = 0; q < n; q++) k.frames.flags[held[q]!]! &= ~PG.pinned;
+  k.counters[C.swap_io_requests]! += runs;
+  return target === NONE ? swapIn(k, slot) : target;
+}
+
+/**
+ * `swap_cluster_readahead`: the aligned block of slots around `slot` on its device (see the module
+ * doc). Returns the frame of `slot`, in the swap cache, or NONE when memory ran out.
+ */
+export function clusterReadahead(k: Kernel, slot: number): number {
+  const sw = k.swap;
+  const d = sw.deviceOf(slot);
+  const offset = slot - d.base + 1; // the kernel's offset: its slot 0 is the swap header
+  const maxPages = 2 ** k.pageCluster;
+  let pages = 1, hitsUsed = 0;
+  if (maxPages > 1) {
+    const hits = k.raHits;
+    hitsUsed = hits;
+    k.raHits = 0;
+    pages = swapinNrPages(k.raPrevOffset, offset, hits, maxPages, k.raLastPages);
+    if (hits === 0) k.raPrevOffset = offset;
+    k.raLastPages = pages;
+  }
+  if (pages <= 1) return swapIn(k, slot);
+  if (pages > held.length) held = new Int32Array(pages);
+  const first = Math.max(1, offset - (offset % pages));
+  const last = Math.min(offset - (offset % pages) + pages - 1, d.size);
+  let n = 0, runs = 0, prevSlot = -2, target = NONE;
+  if (hitsUsed > 0) plug(k);
+  for (let o = first; o <= last; o++) {
+    const sl = d.base + o - 1;
+    if (!sw.inUse[sl] || sw.refs[sl]! === 0 || sw.cache[sl] !== NONE) continue;
+    const own = sl === slot;
+    const fr = own ? allocFrame(k) : raFrame(k);
+    if (fr === NONE) continue;
+    readSlot(k, sl, fr);
+    k.frames.flags[fr]! |= PG.pinned;
+    held[n++] = fr;
+    if (own) target = fr;
+    else {
+      k.frames.flags[fr]! |= PG.readahead;
+      k.counters[C.swap_ra_pages]!++;
+    }
+    if (sw.stamp[sl] !== 0) {
+      // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge.
+      if (sl !== prevSlot + 1) runs++;
+      prevSlot = sl;
+    }
+  }
+  unplug(k);
+  for (let q = 0; q < n; q++) k.frames.flags[held[q]!]! &= ~PG.pinned;
+  k.counters[C.swap_io_requests]! += runs;
+  return target === NONE ? swapIn(k, slot) : target;
+}
+
+/**
+ * A readahead that continues a stream (the fault is next to the previous one, or the slot window
+ * grew from readahead hits) submits its reads under a block plug (`blk_start_plug`), and the
+ * writes that reclaim starts meanwhile merge into the plugged requests (contiguous slots: up to
+ * `max_sectors_kb`) and are not sent until it ends: reclaim finds nothing to free but what it
+ * wrote before, and writes every dirty page it meets before the writes complete
+ * (`memcg_reclaim.ts`, `writeback.ts`). Measured in a 16 MiB cgroup with 4000 dirty pages resident: reading
+ * swapped-out pages in order wrote 1930 pages within the first 100 reads, then none until those
+ * were used up; with `vm.page-cluster` 0 (no readahead, no plug) and in a random read-back (an
+ * isolated window, then none) writes followed the allocations one for one.
+ */
+function plug(k: Kernel): void {
+  if (!k.lateWriteback) return;
+  // Writes started before this readahead are not held by its plug: done by now.
+  completeWriteback(k);
+  k.plugged = true;
+}
+
+/** The plug is flushed: the writes it held complete. */
+function unplug(k: Kernel): void {
+  if (!k.plugged) return;
+  k.plugged = false;
+  completeWriteback(k);
+}
+
+/** A frame for a page read ahead, or NONE when readahead stops (`readaheadStops`). */
+function raFrame(k: Kernel): number {
+  return readaheadStops(k) ? NONE : allocFrame(k);
 }

@@ -109,7 +109,7 @@ export function unusePte(k: Kernel, mm: Mm, vma: Vma, v: number, s: number): boo
   const slot = k.pt.num[s]!;
   let fr = sw.cache[slot]!;
   if (fr === NONE) {
-    fr = swapIn(k, slot, false);
+    fr = swapIn(k, slot);
     if (fr === NONE) return false;
     s = k.pt.lookup(mm, v);
   }

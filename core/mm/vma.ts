@@ -35,6 +35,16 @@ export class Vma {
   anon = false;
   /** The strategy's per-area data. */
   rmap: unknown = null;
+  /**
+   * Swap readahead state (Linux's `swap_readahead_info`, `swap_in.ts`): the page of
+   * the last swap fault or swap-cache hit, the window it read, and the readahead hits since. All
+   * 0 until the first swap fault, which reads as 4 hits.
+   */
+  raPage = 0;
+  /** The swap readahead window of the last swap fault, pages (see `raPage`). */
+  raWin = 0;
+  /** Readahead hits since the last swap fault (see `raPage`). */
+  raHits = 0;
 
   /** Makes an area; it is not yet linked into `mm`. */
   constructor(
@@ -55,6 +65,13 @@ export class Vma {
     this.flags = flags;
     this.obj = obj;
     this.pgoff = pgoff;
+  }
+
+  /** Takes `from`'s swap readahead state, as `vm_area_dup` copies it (fork, split, mremap). */
+  inheritRa(from: Vma): void {
+    this.raPage = from.raPage;
+    this.raWin = from.raWin;
+    this.raHits = from.raHits;
   }
 
   /** Number of pages. */

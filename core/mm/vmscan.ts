@@ -13,6 +13,8 @@ import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { activate, mlockPage } from "./lru.ts";
 import { dropSwapCache } from "./release.ts";
+import { evictionShadow } from "./workingset.ts";
+import { startWriteback } from "./writeback.ts";
 
 /** Pages reclaim takes from a list per round (`SWAP_CLUSTER_MAX`). */
 export const SCAN_BATCH = 32;
@@ -160,7 +162,9 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
 
 /**
  * Frees unmapped frame `f`: writes it back first when dirty (file) or not on swap (tmpfs, shm,
- * anon). Returns 1 when freed, 0 when it cannot be (no swap left).
+ * anon). Returns 1 when freed, 0 when it cannot be (no swap left) or not yet (`lateWriteback`: a
+ * page written to swap is freed once its write completes, `writeback.ts`). In a memory cgroup a
+ * page freed leaves a shadow (`workingset.ts`).
  */
 export function reclaimUnmapped(k: Kernel, f: number): number {
   const frames = k.frames;
@@ -179,9 +183,22 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
       writeSlot(k, f, slot);
       k.swap.refs[slot] = 1;
       obj.swap.set(index, slot);
-    } else if (flags & PG.dirty) {
-      c[C.file_write_pages]!++;
-      obj.disk.set(index, frames.stamp[f]!);
+      if (k.lateWriteback && frames.stamp[f] !== 0) {
+        // Into the swap cache while the write runs; freed once it completes (startWriteback). A
+        // zero-filled page is not written (writeSlot): it goes at once.
+        obj.pages.delete(index);
+        frames.flags[f] = (flags & ~(PG.pageCache | PG.dirty)) | PG.swapCache;
+        frames.swap[f] = slot;
+        k.swap.cache[slot] = f;
+        startWriteback(k, f);
+        return 0;
+      }
+    } else {
+      if (flags & PG.dirty) {
+        c[C.file_write_pages]!++;
+        obj.disk.set(index, frames.stamp[f]!);
+      }
+      if (k.memcg) obj.shadow.set(index, evictionShadow(k, f));
     }
     obj.pages.delete(index);
     frames.release(f);
@@ -190,9 +207,16 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
   }
   if (flags & PG.swapCache) {
     const slot = frames.swap[f]!;
+    if (k.lateWriteback && (flags & PG.dirty) && frames.stamp[f] !== 0) {
+      writeSlot(k, f, slot);
+      fl[f] = flags & ~PG.dirty;
+      startWriteback(k, f);
+      return 0;
+    }
     if (flags & PG.dirty) writeSlot(k, f, slot);
     k.swap.cache[slot] = NONE;
     if (k.swap.refs[slot] === 0) k.swap.free(slot);
+    else if (k.memcg) k.swap.shadow[slot] = evictionShadow(k, f);
     if (flags & PG.anon) k.strategy.pageFreed(f);
     frames.release(f);
     c[C.pages_reclaimed]!++;
@@ -202,9 +226,15 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
   return 0;
 }
 
-/** Writes frame `fr` to slot `slot` (counting pages and merged requests). */
+/**
+ * Writes frame `fr` to slot `slot` (counting pages and merged requests). A zero-filled page
+ * (stamp 0: never written) is not written: Linux 6.12 and later only mark its slot in the swap
+ * device's zeromap, and a swap-in of it reads nothing (`swap_in.ts`).
+ */
 export function writeSlot(k: Kernel, fr: number, slot: number): void {
-  k.swap.stamp[slot] = k.frames.stamp[fr]!;
+  const stamp = k.frames.stamp[fr]!;
+  k.swap.stamp[slot] = stamp;
+  if (stamp === 0) return;
   k.counters[C.swap_out_pages]!++;
   if (slot !== k.ioLast + 1) k.counters[C.swap_io_requests]!++;
   k.ioLast = slot;

@@ -1,13 +1,15 @@
 /**
- * Writeback of a dirty file page (msync, fsync): written to its file, then its PTEs cleaned and,
- * in write-notify mappings, write-protected again (`page_mkclean`).
+ * Writeback: of a dirty file page (msync, fsync), written to its file, then its PTEs cleaned and,
+ * in write-notify mappings, write-protected again (`page_mkclean`); and, in a memory cgroup
+ * (`Kernel.lateWriteback`), of the pages reclaim writes to swap, which stay in the swap cache
+ * until their writes complete.
  *
- * Internal to the machine: a function over its state (`Kernel`).
+ * Internal to the machine: functions over its state (`Kernel`).
  *
  * @module
  */
 import { C } from "../counters.ts";
-import { PG } from "./frames.ts";
+import { LRU, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 
 /** Writes dirty file page `fr` to its file and cleans its PTEs (`page_mkclean`). */
@@ -17,4 +19,33 @@ export function writeback(k: Kernel, fr: number): void {
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;
   if (k.frames.mapcount[fr]! > 0) k.walker.mkclean(fr);
+}
+
+/**
+ * Reclaim wrote unmapped frame `f` to swap (`lateWriteback`): it stays in the swap cache at the
+ * head of its list, as `shrink_folio_list` keeps a page under writeback, until the write completes
+ * ({@linkcode completeWriteback}).
+ */
+export function startWriteback(k: Kernel, f: number): void {
+  k.frames.flags[f]! |= PG.writeback;
+  k.frames.lruMove(f, k.frames.lru[f]!);
+  k.inFlight.push(f);
+}
+
+/**
+ * The swap writes reclaim started have completed: each page still waiting goes to the tail of its
+ * inactive list (`folio_rotate_reclaimable`), where the next scan frees it.
+ */
+export function completeWriteback(k: Kernel): void {
+  const fr = k.frames;
+  const list = k.inFlight;
+  for (let q = 0; q < list.length; q++) {
+    const f = list[q]!;
+    const fl = fr.flags[f]!;
+    if (!(fl & PG.writeback)) continue; // freed (and perhaps reused) meanwhile
+    fr.flags[f] = fl & ~PG.writeback;
+    const l = fr.lru[f]!;
+    if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
+  }
+  list.length = 0;
 }

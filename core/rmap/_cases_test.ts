@@ -3,8 +3,9 @@
  * `common.case.test.ts`): each `core/rmap/NAME_test.ts` calls {@linkcode strategyCases} with its
  * strategy's name, then tests what its own design does. This module registers no test itself.
  *
- * - Long seeded random workloads in tiny memory (`tests/_random_workload.ts`) with `check` on, so
- *   that reclaim, swap-out, swap-in, readahead and swapoff run all the time: every invariant holds
+ * - Long seeded random workloads in tiny memory (`tests/_random_workload.ts`) with `check` on
+ *   (default settings, and memory cgroup reclaim with VMA and with slot readahead), so that
+ *   reclaim, swap-out, swap-in, readahead and swapoff run all the time: every invariant holds
  *   after every event, the strategy's rmap included.
  * - Every load reads what the reference model (`core/reference.ts`) expects, under pressure.
  * - The cost counters, by an oracle (`tests/_rmap_oracle.ts`), on those two random replays and on
@@ -28,6 +29,7 @@ import { ReferenceModel } from "../reference.ts";
 import { batchOf, randomWorkload } from "../../tests/_random_workload.ts";
 import { WalkOracle } from "../../tests/_rmap_oracle.ts";
 import { workloadBatch } from "../../tests/_workload_replay.ts";
+import type { VmKnobs } from "../../uapi/knobs.ts";
 
 /** The strategy every other one is compared with, walk by walk. */
 const REFERENCE = "anon_vma_chain";
@@ -130,74 +132,88 @@ function sameWalksAsReference(
   return true;
 }
 
+/**
+ * Kernel settings the pressure tests run with: the default (zone watermarks, VMA readahead), and
+ * memory cgroup reclaim (late writeback, plugs, refault activation) with either readahead.
+ */
+const SETTINGS: { label: string; vm: Partial<VmKnobs> }[] = [
+  { label: "", vm: {} },
+  { label: ", memcg", vm: { memcg: true } },
+  { label: ", memcg, slot readahead", vm: { memcg: true, vma_ra: false, page_cluster: 2 } },
+];
+
 /** Registers the tests every strategy passes, for strategy `name`. */
 export function strategyCases(name: string): void {
-  Deno.test(`${name}: keeps every invariant through 1500 random events in 40 frames`, () => {
-    const r = RANDOM.invariants;
-    const checks: string[] = [];
-    const { m, oracle } = watched(name, randomBatch(r), {
-      memPages: r.memPages,
-      swapPages: r.swapPages,
-      check: true,
-      onDiagnostic: (d) => {
-        if (d.kind === "check" && checks.length < 20) checks.push(`line ${d.line}: ${d.message}`);
-      },
-    });
-    deepStrictEqual(checks, []);
-    deepStrictEqual(m.extraCounters().check_errors, 0);
-    assertWalks(oracle, r.walks);
-    // The run really was under pressure.
-    if (m.counters[C.swap_out_pages]! < 50 || m.counters[C.pages_reclaimed]! < 100) {
-      throw new Error(`too little pressure: ${m.counters[C.swap_out_pages]} pages swapped out`);
-    }
-  });
-
-  Deno.test(`${name}: loads what the reference model expects, under pressure`, () => {
-    const r = RANDOM.loads;
-    const b = randomBatch(r);
-    const problems: string[] = [];
-    const { m, oracle } = watchedMachine(name, {
-      memPages: r.memPages,
-      swapPages: r.swapPages,
-      recordLoads: true,
-      onDiagnostic: (d) => {
-        if (/memory|still in use/.test(d.message)) problems.push(`line ${d.line}: ${d.message}`);
-      },
-    });
-    const ref = new ReferenceModel();
-    const wrong: string[] = [];
-    let loads = 0;
-    for (let i = 0; i < b.length; i++) {
-      const op = b.op[i]!;
-      const segv = m.counters[C.segv]!;
-      const pages = b.n1[i]! <= 0 ? 0 : Math.floor((b.off[i]! + b.n1[i]! - 1) / 4096) + 1;
-      const ok = op < 12 || op > 14 || ref.accessOk(b.pid[i]!, op, b.page[i]!, pages);
-      m.apply(b, i, i + 1);
-      if (ok === (m.counters[C.segv]! > segv) && wrong.length < 10) {
-        wrong.push(`line ${i + 1}: segv ${!ok} expected`);
+  for (const { label, vm } of SETTINGS) {
+    Deno.test(`${name}${label}: keeps every invariant through 1500 random events in 40 frames`, () => {
+      const r = RANDOM.invariants;
+      const checks: string[] = [];
+      const { m, oracle } = watched(name, randomBatch(r), {
+        memPages: r.memPages,
+        swapPages: r.swapPages,
+        vm,
+        check: true,
+        onDiagnostic: (d) => {
+          if (d.kind === "check" && checks.length < 20) checks.push(`line ${d.line}: ${d.message}`);
+        },
+      });
+      deepStrictEqual(checks, []);
+      deepStrictEqual(m.extraCounters().check_errors, 0);
+      assertWalks(oracle, r.walks);
+      // The run really was under pressure.
+      if (m.counters[C.swap_out_pages]! < 50 || m.counters[C.pages_reclaimed]! < 100) {
+        throw new Error(`too little pressure: ${m.counters[C.swap_out_pages]} pages swapped out`);
       }
-      if (op === 12 || op === 14) {
-        for (let k = 0; k < m.loadCount; k++) {
-          loads++;
-          const want = ref.expected(b.pid[i]!, m.loadVpage[k]!);
-          if (want !== m.loadStamp[k] && wrong.length < 10) {
-            wrong.push(
-              `line ${i + 1}: page ${m.loadVpage[k]} read ${m.loadStamp[k]}, expected ${want}`,
-            );
+    });
+
+    Deno.test(`${name}${label}: loads what the reference model expects, under pressure`, () => {
+      const r = RANDOM.loads;
+      const b = randomBatch(r);
+      const problems: string[] = [];
+      const { m, oracle } = watchedMachine(name, {
+        memPages: r.memPages,
+        swapPages: r.swapPages,
+        vm,
+        recordLoads: true,
+        onDiagnostic: (d) => {
+          if (/memory|still in use/.test(d.message)) problems.push(`line ${d.line}: ${d.message}`);
+        },
+      });
+      const ref = new ReferenceModel();
+      const wrong: string[] = [];
+      let loads = 0;
+      for (let i = 0; i < b.length; i++) {
+        const op = b.op[i]!;
+        const segv = m.counters[C.segv]!;
+        const pages = b.n1[i]! <= 0 ? 0 : Math.floor((b.off[i]! + b.n1[i]! - 1) / 4096) + 1;
+        const ok = op < 12 || op > 14 || ref.accessOk(b.pid[i]!, op, b.page[i]!, pages);
+        m.apply(b, i, i + 1);
+        if (ok === (m.counters[C.segv]! > segv) && wrong.length < 10) {
+          wrong.push(`line ${i + 1}: segv ${!ok} expected`);
+        }
+        if (op === 12 || op === 14) {
+          for (let k = 0; k < m.loadCount; k++) {
+            loads++;
+            const want = ref.expected(b.pid[i]!, m.loadVpage[k]!);
+            if (want !== m.loadStamp[k] && wrong.length < 10) {
+              wrong.push(
+                `line ${i + 1}: page ${m.loadVpage[k]} read ${m.loadStamp[k]}, expected ${want}`,
+              );
+            }
           }
         }
+        ref.apply(b, i, i + 1);
       }
-      ref.apply(b, i, i + 1);
-    }
-    deepStrictEqual(problems, []);
-    deepStrictEqual(wrong, []);
-    if (loads < 500 || m.counters[C.swap_in_pages]! < 100) {
-      throw new Error(
-        `too little coverage: ${loads} loads, ${m.counters[C.swap_in_pages]} swap-ins`,
-      );
-    }
-    assertWalks(oracle, r.walks);
-  });
+      deepStrictEqual(problems, []);
+      deepStrictEqual(wrong, []);
+      if (loads < 500 || m.counters[C.swap_in_pages]! < 100) {
+        throw new Error(
+          `too little coverage: ${loads} loads, ${m.counters[C.swap_in_pages]} swap-ins`,
+        );
+      }
+      assertWalks(oracle, r.walks);
+    });
+  }
 
   Deno.test(`${name}: its rmap walks find the mappings ${REFERENCE}'s find, walk by walk`, () => {
     // The random replays again (without check, which changes nothing the oracle sees), with the

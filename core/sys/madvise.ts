@@ -10,6 +10,7 @@
 import { NONE, PG, ZERO_FRAME } from "../mm/frames.ts";
 import type { Kernel } from "../mm/kernel.ts";
 import type { Mm } from "../mm/mm.ts";
+import { readaheadStops } from "../mm/page_alloc.ts";
 import { readFilePage } from "../mm/page_cache.ts";
 import { P, PTE_SWAP } from "../mm/pte.ts";
 import { reclaimPages } from "../mm/reclaim.ts";
@@ -45,24 +46,27 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: n
     return;
   }
   // willneed: read what the range will need into the page cache or swap cache, unmapped. Like
-  // readahead it never reclaims: it stops when memory runs low.
+  // readahead it stops when memory runs low rather than reclaim (in a memory cgroup it reclaims at
+  // the limit: readaheadStops).
   for (const vma of vs) {
     const s = Math.max(start, vma.start), e = Math.min(end, vma.end);
     const obj = vma.obj;
     if (obj !== null && !obj.swapBacked) {
       for (let v = s; v < e; v++) {
         const idx = vma.linearIndex(v);
-        if (idx * PAGE_SIZE >= obj.size || k.frames.freeCount <= k.lowWater) break;
+        if (idx * PAGE_SIZE >= obj.size || readaheadStops(k)) break;
         if (!obj.pages.has(idx) && readFilePage(k, obj, idx) === NONE) return;
       }
     } else if (obj !== null) {
       const from = vma.linearIndex(s), to = vma.linearIndex(e);
       // In place, without a copy or a pair per entry: swapIn runs only above the low watermark,
-      // so it never reclaims, and nothing changes the swap map meanwhile.
+      // so it never reclaims, except in a memory cgroup, where reclaim may add entries (pages of
+      // this object it evicts), which forEach then visits too: each page is evicted to swap once
+      // at most (what is read here stays in the swap cache), so the walk ends.
       let stop = false;
       obj.swap.forEach((slot, idx) => {
         if (stop || idx < from || idx >= to || k.swap.cache[slot] !== NONE) return;
-        if (k.frames.freeCount <= k.lowWater || swapIn(k, slot, false) === NONE) stop = true;
+        if (readaheadStops(k) || swapIn(k, slot) === NONE) stop = true;
       });
       if (stop) return;
     } else {
@@ -72,7 +76,7 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: n
       });
       for (const slot of slots) {
         if (k.swap.cache[slot] !== NONE) continue;
-        if (k.frames.freeCount <= k.lowWater || swapIn(k, slot, false) === NONE) return;
+        if (readaheadStops(k) || swapIn(k, slot) === NONE) return;
       }
     }
   }

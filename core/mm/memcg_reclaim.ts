@@ -1,0 +1,192 @@
+/**
+ * Reclaim at a memory cgroup's limit (`memcg`), as `try_to_free_mem_cgroup_pages` does it in
+ * Linux 6.x (`mm/vmscan.c`): when a charge finds the cgroup full it asks for `SWAP_CLUSTER_MAX`
+ * (32) pages, and reclaim scans the LRU lists at decreasing priorities (12 down to 0) until it
+ * has them. At priority P each list is scanned `size >> P` pages, anonymous and file lists in
+ * proportion to `swappiness` and to their recent reclaim cost (`get_scan_count`'s `SCAN_FRACT`;
+ * only the file lists with no swap left, both wholly at priority 0), 32 pages at a time, the
+ * inactive anonymous, active anonymous, inactive file and active file lists in turn. An inactive
+ * list's pages get the second chance of `shrink_folio_list` (`vmscan.ts`'s `shrinkPage`); an
+ * active list's are moved to the inactive one (`shrink_active_list`) when the inactive list is
+ * short (`inactive_is_low`: smaller than the active one below 1 GiB of LRU pages, `sqrt(10 ×
+ * GiB)` times smaller above) or pages of that type were refaulted since the last reclaim. Once a
+ * priority's pass has reclaimed the 32 pages and both types are still being scanned, the larger
+ * is scanned on in proportion to what the smaller did, and the smaller stops.
+ *
+ * Pages reclaim frees leave shadows, and pages read back soon enough go straight to the active
+ * list (`workingset.ts`).
+ *
+ * Internal to the machine: functions over its state (`Kernel`); the entry is `reclaim.ts`.
+ *
+ * @module
+ */
+import { LRU, NONE, PG } from "./frames.ts";
+import type { Kernel } from "./kernel.ts";
+import { mlockPage, noteCost } from "./lru.ts";
+import { SCAN_BATCH, shrinkPage } from "./vmscan.ts";
+import { completeWriteback } from "./writeback.ts";
+
+/** Highest reclaim priority (`DEF_PRIORITY`): a list is first scanned `size >> 12` pages. */
+const DEF_PRIORITY = 12;
+/** `MAX_SWAPPINESS`. */
+const MAX_SWAPPINESS = 200;
+
+// Pages still to scan per list this pass, and the pass's targets (indexed by LRU list number).
+const nr = new Float64Array(6);
+const targets = new Float64Array(6);
+const ORDER = [LRU.inactiveAnon, LRU.activeAnon, LRU.inactiveFile, LRU.activeFile] as const;
+
+/** Reclaims at least `target` pages (32 at least) as memory cgroup reclaim does; returns them. */
+export function memcgReclaim(k: Kernel, target: number): number {
+  if (!k.plugged) completeWriteback(k);
+  const toReclaim = Math.max(target, SCAN_BATCH);
+  let reclaimed = 0;
+  for (let prio = DEF_PRIORITY; prio >= 0; prio--) {
+    reclaimed += shrinkLruvec(k, prio, toReclaim);
+    if (reclaimed >= toReclaim) break;
+  }
+  k.snapRefaultsAnon = k.refaultsAnon;
+  k.snapRefaultsFile = k.refaultsFile;
+  return reclaimed;
+}
+
+/** Whether the inactive list of a type is short against its active one (`inactive_is_low`). */
+function inactiveIsLow(k: Kernel, file: boolean): boolean {
+  const z = k.frames.lruSize;
+  const inactive = z[file ? LRU.inactiveFile : LRU.inactiveAnon]!;
+  const active = z[file ? LRU.activeFile : LRU.activeAnon]!;
+  const gb = Math.floor((inactive + active) / 262144);
+  const ratio = gb > 0 ? Math.floor(Math.sqrt(10 * gb)) : 1;
+  return inactive * ratio < active;
+}
+
+/** One priority's pass over the lists (`prepare_scan_control`, `shrink_lruvec`). */
+function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
+  const z = k.frames.lruSize;
+  const deactAnon = k.refaultsAnon !== k.snapRefaultsAnon || inactiveIsLow(k, false);
+  const deactFile = k.refaultsFile !== k.snapRefaultsFile || inactiveIsLow(k, true);
+  // get_scan_count.
+  const canSwap = k.swap.used < k.swap.total;
+  const swappiness = k.swappiness;
+  let balance: "fract" | "file" | "equal" = "fract";
+  if (!canSwap || swappiness === 0) balance = "file";
+  else if (prio === 0) balance = "equal";
+  else if (Math.floor(z[LRU.inactiveFile]! / 2 ** prio) > 0 && !deactFile) balance = "file";
+  let ap = 0, fp = 0;
+  if (balance === "fract") {
+    const total = k.anonCost + k.fileCost;
+    const anonCost = total + k.anonCost, fileCost = total + k.fileCost;
+    ap = Math.floor(swappiness * (anonCost + fileCost + 1) / (anonCost + 1));
+    fp = Math.floor((MAX_SWAPPINESS - swappiness) * (anonCost + fileCost + 1) / (fileCost + 1));
+  }
+  for (const lru of ORDER) {
+    const file = lru === LRU.inactiveFile || lru === LRU.activeFile;
+    let scan = Math.floor(z[lru]! / 2 ** prio);
+    if (balance === "fract") scan = Math.floor(scan * (file ? fp : ap) / (ap + fp));
+    else if (balance === "file" && !file) scan = 0;
+    nr[lru] = scan;
+    targets[lru] = scan;
+  }
+  let reclaimed = 0;
+  let proportional = false;
+  while (nr[LRU.inactiveAnon]! > 0 || nr[LRU.activeFile]! > 0 || nr[LRU.inactiveFile]! > 0) {
+    for (const lru of ORDER) {
+      const n = Math.min(nr[lru]!, SCAN_BATCH);
+      if (n === 0) continue;
+      nr[lru] = nr[lru]! - n;
+      if (lru === LRU.activeAnon) {
+        if (deactAnon) deactivate(k, LRU.activeAnon, LRU.inactiveAnon, n);
+      } else if (lru === LRU.activeFile) {
+        if (deactFile) deactivate(k, LRU.activeFile, LRU.inactiveFile, n);
+      } else reclaimed += shrinkInactive(k, lru, n);
+    }
+    if (reclaimed < toReclaim || proportional) continue;
+    // Enough: scan the larger type on in proportion, stop the smaller.
+    const nrFile = nr[LRU.inactiveFile]! + nr[LRU.activeFile]!;
+    const nrAnon = nr[LRU.inactiveAnon]! + nr[LRU.activeAnon]!;
+    if (nrFile === 0 || nrAnon === 0) break;
+    const anonSmaller = nrFile > nrAnon;
+    const pct = anonSmaller
+      ? Math.floor(nrAnon * 100 / (targets[LRU.inactiveAnon]! + targets[LRU.activeAnon]! + 1))
+      : Math.floor(nrFile * 100 / (targets[LRU.inactiveFile]! + targets[LRU.activeFile]! + 1));
+    const stop = anonSmaller
+      ? [LRU.inactiveAnon, LRU.activeAnon]
+      : [LRU.inactiveFile, LRU.activeFile];
+    const go = anonSmaller
+      ? [LRU.inactiveFile, LRU.activeFile]
+      : [LRU.inactiveAnon, LRU.activeAnon];
+    for (const l of stop) nr[l] = 0;
+    for (const l of go) {
+      const scanned = targets[l]! - nr[l]!;
+      const left = Math.floor(targets[l]! * (100 - pct) / 100);
+      nr[l] = left - Math.min(left, scanned);
+    }
+    proportional = true;
+  }
+  if (canSwap && inactiveIsLow(k, false)) {
+    deactivate(k, LRU.activeAnon, LRU.inactiveAnon, SCAN_BATCH);
+  }
+  return reclaimed;
+}
+
+/**
+ * `shrink_inactive_list`: up to `n` pages from the tail of inactive list `lru` through
+ * `shrinkPage`; returns the pages freed. Notes the cost: pages written, pages kept.
+ */
+function shrinkInactive(k: Kernel, lru: number, n: number): number {
+  const fr = k.frames;
+  const file = lru === LRU.inactiveFile;
+  let scanned = 0, freed = 0, written = 0;
+  // Writes complete between batches; under a readahead's plug only once the scan has left the
+  // dirty pages behind (the plug holds the writes while they keep coming).
+  const t = fr.lruTail[lru]!;
+  if (!k.plugged || (t !== NONE && !needsWrite(fr.flags[t]!))) completeWriteback(k);
+  for (; scanned < n; scanned++) {
+    const f = fr.lruTail[lru]!;
+    if (f === NONE) break;
+    // A page still being written: reclaim waits for it (cgroup v1's shrink_folio_list), which
+    // submits whatever a plug held, so every write started so far completes.
+    if (fr.flags[f]! & PG.writeback) completeWriteback(k);
+    const dirty = needsWrite(fr.flags[f]!);
+    const got = shrinkPage(k, f, false);
+    freed += got;
+    if (dirty && (got || (fr.flags[f]! & PG.writeback))) written++;
+  }
+  if (scanned > 0) noteCost(k, file, written, scanned - freed);
+  return freed;
+}
+
+/** Whether reclaiming a page with flags `fl` writes it: dirty, or anonymous and not on swap yet. */
+function needsWrite(fl: number): boolean {
+  return (fl & PG.dirty) !== 0 || ((fl & PG.anon) !== 0 && (fl & PG.swapCache) === 0);
+}
+
+/**
+ * `shrink_active_list`: up to `n` pages from the tail of `active` move to the head of `inactive`
+ * (marked PG_workingset, their accessed bits cleared), except referenced executable file pages,
+ * which go round the active list again.
+ */
+function deactivate(k: Kernel, active: number, inactive: number, n: number): void {
+  const fr = k.frames;
+  for (let q = 0; q < n; q++) {
+    const f = fr.lruTail[active]!;
+    if (f === NONE) break;
+    if (fr.flags[f]! & PG.pinned) {
+      fr.lruMove(f, active);
+      continue;
+    }
+    if (fr.mapcount[f]! > 0) {
+      const refs = k.walker.referenced(f);
+      if (k.walker.locked) {
+        mlockPage(fr, f);
+        continue;
+      }
+      if (refs > 0 && k.walker.exec && active === LRU.activeFile) {
+        fr.lruMove(f, active);
+        continue;
+      }
+    }
+    fr.flags[f] = fr.flags[f]! | PG.workingset;
+    fr.lruMove(f, inactive);
+  }
+}
