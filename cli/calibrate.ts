@@ -7,20 +7,32 @@ import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { calibrate, type ScenarioResult } from "../analyze/calibrate/run.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
+import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 
 const HELP =
-  `Usage: vmreplay calibrate [--scenario NAME]... [--cc CC] [--keep DIR] [--json] [--list]
+  `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
 faults the kernel counted (getrusage ru_minflt/ru_majflt of the process that ran the phase) with
 the faults the simulator counts when it replays the vmtrace each probe wrote of its own
-operations (strategy anon_vma_chain, with --verify). Exit 0 when every phase agrees, 1 if any
-differs or verify finds an error.
+operations (strategy anon_vma_chain, with --verify). These must agree exactly.
+
+The pressure scenarios (marked * by --list) run inside a memory cgroup of 16 MiB with a 64 MiB
+swap file, both made for each run and removed afterwards (also on failure or Ctrl-C); they need
+root, mkswap/swapon/swapoff and a memory cgroup hierarchy, and are skipped, with one line saying
+why, where those are missing. Each runs N times; minor and major faults and pages swapped in
+(/proc/vmstat pswpin) agree when the simulator is within 10 % (at least 16 pages) of the
+kernel's median or within the kernel's own range, pages swapped out (pswpout) when it is within
+the kernel's range widened by 10 % of the median (at least 16 pages).
+
+Exit 0 when every phase agrees (skipped scenarios do not count), 1 if any differs or verify
+finds an error.
 
 Options:
   --scenario NAME   run only this scenario (repeatable; --list shows them)
+  --runs N          kernel runs of each pressure scenario (default 5)
   --cc CC           C compiler (default: $CC, cc, gcc or clang, the first that runs)
   --keep DIR        keep the probes, their traces and results in DIR
   --strategy NAME   replay with this strategy instead of anon_vma_chain
@@ -37,6 +49,7 @@ export async function main(args: string[]): Promise<number> {
       help: HELP,
       options: {
         scenario: { type: "string", multiple: true },
+        runs: { type: "string" },
         cc: { type: "string" },
         keep: { type: "string" },
         strategy: { type: "string" },
@@ -48,8 +61,18 @@ export async function main(args: string[]): Promise<number> {
     if (!parsed) return 0;
     const v = parsed.values;
     if (v.list) {
-      for (const s of SCENARIOS) console.log(`${s.name.padEnd(20)}${s.about}`);
+      for (const s of SCENARIOS) {
+        console.log(`${(s.name + (s.pressure ? " *" : "")).padEnd(20)}${s.about}`);
+      }
+      console.log("* under memory pressure: needs root, a swap file and a memory cgroup");
       return 0;
+    }
+    let runs: number | undefined;
+    if (v.runs !== undefined) {
+      runs = Number(v.runs);
+      if (!/^[0-9]+$/.test(v.runs) || runs < 1 || runs > 100) {
+        throw new UsageError(`--runs: expected a whole number in 1..100, found '${v.runs}'`);
+      }
     }
     for (const name of v.scenario ?? []) {
       if (!SCENARIOS.some((s) => s.name === name)) {
@@ -61,13 +84,29 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     let results: ScenarioResult[];
+    const progress = !v.json && Deno.stderr.isTerminal();
     try {
       results = await calibrate({
         ...(v.scenario ? { scenarios: v.scenario } : {}),
         ...(v.cc ? { cc: v.cc } : {}),
         ...(v.keep ? { keep: v.keep } : {}),
         ...(v.strategy ? { strategy: v.strategy } : {}),
-        onScenario: v.json ? undefined : printScenario,
+        ...(runs !== undefined ? { runs } : {}),
+        onScenario: v.json ? undefined : (r) => {
+          if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+          printScenario(r);
+        },
+        onSkip: (why, list) => {
+          const line = `calibrate: skipping the ${list.length} pressure scenarios: ${why}`;
+          if (v.json) console.error(line);
+          else console.log(line);
+        },
+        onRun: progress
+          ? (s, r, of) =>
+            Deno.stderr.writeSync(
+              new TextEncoder().encode(`\r\x1b[K${s.name}: kernel run ${r} of ${of}`),
+            )
+          : undefined,
       });
     } catch (e) {
       if (e instanceof CalibrateError) throw new InputError(`vmreplay calibrate: ${e.message}`);
@@ -75,22 +114,23 @@ export async function main(args: string[]): Promise<number> {
     }
     const bad = results.filter((r) => !r.ok);
     if (v.json) {
-      console.log(JSON.stringify(
-        results.map((r) => ({
-          scenario: r.scenario.name,
-          ok: r.ok,
-          verify_errors: r.verifyErrors,
-          phases: r.rows.map((x) => ({
+      const scenarios = results.map((r) => ({
+        scenario: r.scenario.name,
+        pressure: r.scenario.pressure === true,
+        runs: r.runs,
+        ok: r.ok,
+        verify_errors: r.verifyErrors,
+        phases: r.rows.map((x) =>
+          x.pressure ? pressureJson(x) : ({
             phase: x.label,
             pid: x.pid,
             kernel: { minor_faults: x.kernelMinor, major_faults: x.kernelMajor },
             simulator: { minor_faults: x.simMinor, major_faults: x.simMajor },
             ok: x.ok,
-          })),
-        })),
-        null,
-        2,
-      ));
+          })
+        ),
+      }));
+      console.log(JSON.stringify(scenarios, null, 2));
     } else {
       if (results.some((r) => r.machine.zero_page === false)) {
         console.log(
@@ -112,7 +152,58 @@ export async function main(args: string[]): Promise<number> {
   });
 }
 
+/** A pressure phase in the JSON output: median, range, simulator and tolerance of each count. */
+function pressureJson(x: CalibrationRow) {
+  const p = x.pressure!;
+  const m = (c: Measure) => ({
+    kernel: c.kernel,
+    kernel_min: c.min,
+    kernel_max: c.max,
+    simulator: c.sim,
+    tolerance: c.tolerance,
+    ok: c.ok,
+  });
+  return {
+    phase: x.label,
+    pid: x.pid,
+    minor_faults: m(p.minor),
+    major_faults: m(p.major),
+    swap_in_pages: m(p.swapIn),
+    swap_out_pages: m(p.swapOut),
+    ok: x.ok,
+  };
+}
+
+function printPressure(r: ScenarioResult): void {
+  console.log(
+    `${r.scenario.name}: ${r.scenario.about} (${r.runs} kernel run${r.runs === 1 ? "" : "s"})`,
+  );
+  const head = ["minor faults", "major faults", "swapped in", "swapped out"];
+  console.log(
+    `  ${"phase".padEnd(22)}${"pid".padStart(8)}` +
+      head.map((h) => `  ${("kernel " + h).padStart(25)}${"sim".padStart(7)}`).join(""),
+  );
+  for (const x of r.rows) {
+    const p = x.pressure!;
+    const cell = (c: Measure, range: boolean) => {
+      const k = range || c.min !== c.max ? `${c.kernel} (${c.min}-${c.max})` : `${c.kernel}`;
+      return `  ${k.padStart(25)}${String(c.sim).padStart(7)}${c.ok ? " " : "!"}`;
+    };
+    console.log(
+      `  ${x.label.padEnd(22)}${String(x.pid).padStart(8)}` + cell(p.minor, false) +
+        cell(p.major, false) + cell(p.swapIn, false) + cell(p.swapOut, true) +
+        `  ${x.ok ? "ok" : "DIFFERS"}`,
+    );
+  }
+  console.log(
+    "  (kernel: median (range) of its runs; faults and swapped in agree within 10 % or 16 pages" +
+      " of the median or inside the range, swapped out within the range widened so; ! marks a count outside)",
+  );
+  if (r.verifyErrors > 0) console.log(`  verify_errors: ${r.verifyErrors} (expected 0)`);
+}
+
 function printScenario(r: ScenarioResult): void {
+  if (r.scenario.pressure) return printPressure(r);
   console.log(`${r.scenario.name}: ${r.scenario.about}`);
   console.log(
     `  ${"phase".padEnd(26)}${"pid".padStart(8)}  ${"kernel minor".padStart(12)}${

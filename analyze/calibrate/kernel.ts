@@ -5,7 +5,7 @@
  * @module
  */
 
-/** Fault counts one process measured around one phase. */
+/** What one process measured around one phase. */
 export interface KernelPhase {
   /** The phase's label (also its `mark` in the probe's trace). */
   label: string;
@@ -15,6 +15,10 @@ export interface KernelPhase {
   minor: number;
   /** `ru_majflt` delta. */
   major: number;
+  /** Pages swapped in meanwhile (`/proc/vmstat` `pswpin` delta), when the probe measured it. */
+  swapIn?: number;
+  /** Pages swapped out meanwhile (`pswpout` delta), when the probe measured it. */
+  swapOut?: number;
 }
 
 /** A missing C compiler, a failed build or a failed probe run. */
@@ -27,26 +31,36 @@ export class CalibrateError extends Error {
 }
 
 /**
- * Parses a probe's results file: one `LABEL PID MINFLT MAJFLT` line per phase.
+ * Parses a probe's results file: one `LABEL PID MINFLT MAJFLT [PSWPIN PSWPOUT]` line per phase.
  *
  * @example
  * ```ts
  * import { parseKernelResults } from "./kernel.ts";
- * const r = parseKernelResults("read 42 64 0\nwrite 42 64 0\n", "x.res");
- * if (r.length !== 2 || r[1]!.minor !== 64) throw new Error("parse");
+ * const r = parseKernelResults("read 42 64 0\nwrite 42 64 0 3 5\n", "x.res");
+ * if (r.length !== 2 || r[1]!.minor !== 64 || r[1]!.swapOut !== 5) throw new Error("parse");
  * ```
  */
 export function parseKernelResults(text: string, name: string): KernelPhase[] {
   const out: KernelPhase[] = [];
   text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
-    const m = /^(\S+) (\d+) (-?\d+) (-?\d+)$/.exec(line.trim());
+    const m = /^(\S+) (\d+) (-?\d+) (-?\d+)(?: (-?\d+) (-?\d+))?$/.exec(line.trim());
     if (!m) {
       throw new CalibrateError(
-        `${name}:${i + 1}: expected 'LABEL PID MINFLT MAJFLT', found '${line}'`,
+        `${name}:${i + 1}: expected 'LABEL PID MINFLT MAJFLT [PSWPIN PSWPOUT]', found '${line}'`,
       );
     }
-    out.push({ label: m[1]!, pid: Number(m[2]), minor: Number(m[3]), major: Number(m[4]) });
+    const p: KernelPhase = {
+      label: m[1]!,
+      pid: Number(m[2]),
+      minor: Number(m[3]),
+      major: Number(m[4]),
+    };
+    if (m[5] !== undefined) {
+      p.swapIn = Number(m[5]);
+      p.swapOut = Number(m[6]);
+    }
+    out.push(p);
   });
   return out;
 }
@@ -106,15 +120,17 @@ export async function buildProbe(cc: string, name: string, outDir: string): Prom
 
 /**
  * Runs a probe binary; it writes its vmtrace to `trace` and its measured phases to `results`.
- * Returns the kernel's counts.
+ * `extra` are further arguments (a pressure probe's cgroup and swap file). Returns the kernel's
+ * counts.
  */
 export async function runProbe(
   bin: string,
   trace: string,
   results: string,
+  extra: string[] = [],
 ): Promise<KernelPhase[]> {
   const out = await new Deno.Command(bin, {
-    args: [trace, results],
+    args: [trace, results, ...extra],
     stdout: "piped",
     stderr: "piped",
   })

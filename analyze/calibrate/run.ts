@@ -1,14 +1,18 @@
 /**
  * {@linkcode calibrate}: build the probes, run them on this machine, replay each probe's own
- * trace with `anon_vma_chain`, and compare the kernel's fault counts with the simulator's.
+ * trace with `anon_vma_chain`, and compare the kernel's counts with the simulator's.
  *
  * @module
  */
 import { replayTrace } from "../replay.ts";
 import type { MachineOptions } from "../result.ts";
-import { type CalibrationRow, comparePhases } from "./compare.ts";
-import { buildProbe, CalibrateError, findCompiler, runProbe } from "./kernel.ts";
+import { type CalibrationRow, comparePhases, comparePressure } from "./compare.ts";
+import { buildProbe, CalibrateError, findCompiler, type KernelPhase, runProbe } from "./kernel.ts";
+import { PressureEnv, pressureSupport } from "./pressure.ts";
 import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
+
+/** Kernel runs of each pressure scenario by default (their spread is part of the comparison). */
+export const DEFAULT_PRESSURE_RUNS = 5;
 
 /** Options of {@linkcode calibrate}. */
 export interface CalibrateOptions {
@@ -20,8 +24,14 @@ export interface CalibrateOptions {
   keep?: string;
   /** Strategy to replay with (default `anon_vma_chain`). */
   strategy?: string;
+  /** Kernel runs of each pressure scenario (default {@linkcode DEFAULT_PRESSURE_RUNS}). */
+  runs?: number;
   /** Called after each scenario. */
   onScenario?: (r: ScenarioResult) => void;
+  /** Called once, with the reason, when the pressure scenarios cannot run on this machine. */
+  onSkip?: (why: string, scenarios: Scenario[]) => void;
+  /** Called before each kernel run of a pressure scenario (progress). */
+  onRun?: (scenario: Scenario, run: number, of: number) => void;
 }
 
 /** The outcome of one scenario. */
@@ -32,6 +42,8 @@ export interface ScenarioResult {
   rows: CalibrationRow[];
   /** The machine the probe's trace was replayed on (its kernel settings as the probe found them). */
   machine: MachineOptions;
+  /** Kernel runs compared (1 for a scenario without pressure). */
+  runs: number;
   /** The replay's `verify_errors` (must be 0). */
   verifyErrors: number;
   /** True when every phase agrees and verify found nothing. */
@@ -39,8 +51,10 @@ export interface ScenarioResult {
 }
 
 /**
- * Runs the calibration. Throws {@linkcode CalibrateError} when it cannot (no compiler, not x86-64
- * Linux, a probe failed).
+ * Runs the calibration. Pressure scenarios run only where they can (`pressure.ts`); otherwise
+ * `onSkip` says why and they are left out. Throws {@linkcode CalibrateError} when it cannot run
+ * at all (no compiler, not x86-64 Linux, a probe failed). Whatever it switched on for the pressure
+ * probes (swap files, cgroups) is removed, also on failure, SIGINT or SIGTERM.
  */
 export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioResult[]> {
   if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") {
@@ -48,7 +62,7 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       `calibrate runs on x86-64 Linux only (its probes compare with this kernel); this is ${Deno.build.arch} ${Deno.build.os}`,
     );
   }
-  const scenarios = (opts.scenarios ?? SCENARIOS.map((s) => s.name)).map((n) => {
+  let scenarios = (opts.scenarios ?? SCENARIOS.map((s) => s.name)).map((n) => {
     const s = findScenario(n);
     if (!s) {
       throw new CalibrateError(
@@ -57,36 +71,110 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
     }
     return s;
   });
+  const runs = opts.runs ?? DEFAULT_PRESSURE_RUNS;
+  if (!Number.isInteger(runs) || runs < 1) {
+    throw new CalibrateError(`runs: expected a whole number of at least 1, found ${runs}`);
+  }
+  const pressured = scenarios.filter((s) => s.pressure);
+  const support = pressured.length > 0 ? await pressureSupport() : null;
+  if (support !== null && !support.ok) {
+    opts.onSkip?.(support.why, pressured);
+    scenarios = scenarios.filter((s) => !s.pressure);
+  }
   const cc = await findCompiler(opts.cc);
   const dir = opts.keep ?? await Deno.makeTempDir({ prefix: "vmreplay-calibrate-" });
   await Deno.mkdir(dir, { recursive: true });
   const out: ScenarioResult[] = [];
+  let env: PressureEnv | null = null;
+  // On SIGINT or SIGTERM: undo what the running probe had, then leave as an interrupted program
+  // does. The probe dies meanwhile, so the main flow fails too: it waits for this instead.
+  let stopping: Promise<never> | null = null;
+  const onSignal = () => {
+    stopping ??= (async () => {
+      await env?.close();
+      if (opts.keep === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+      Deno.exit(130);
+    })();
+  };
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  if (support?.ok) { for (const s of signals) Deno.addSignalListener(s, onSignal); }
   try {
     for (const scenario of scenarios) {
       const bin = await buildProbe(cc, scenario.name, dir);
       const trace = `${dir}/${scenario.name}.vmt`;
-      const kernel = await runProbe(bin, trace, `${dir}/${scenario.name}.results`);
-      const strategy = opts.strategy ?? "anon_vma_chain";
-      const run = await replayTrace({ trace, strategies: [strategy], verify: true });
-      const res = run.results[strategy];
-      if (!res) {
-        throw new CalibrateError(`the replay of ${trace} returned no result for ${strategy}`);
+      const results = `${dir}/${scenario.name}.results`;
+      let rows: CalibrationRow[];
+      let n = 1;
+      if (scenario.pressure && support?.ok) {
+        const kernel: KernelPhase[][] = [];
+        n = runs;
+        for (let r = 0; r < runs; r++) {
+          opts.onRun?.(scenario, r + 1, runs);
+          env = new PressureEnv(support.root, dir, `vmreplay-calibrate-${Deno.pid}-${r}`);
+          try {
+            await env.open();
+            // The first run's trace is the one replayed; the others keep their own files.
+            const t = r === 0 ? trace : `${dir}/${scenario.name}.${r + 1}.vmt`;
+            const res = r === 0 ? results : `${dir}/${scenario.name}.${r + 1}.results`;
+            kernel.push(await runProbe(bin, t, res, [env.cgroup, env.swapFile]));
+          } catch (e) {
+            if (e instanceof CalibrateError) throw e;
+            throw new CalibrateError(
+              `pressure probe ${scenario.name}: ${e instanceof Error ? e.message : e}`,
+            );
+          } finally {
+            if (stopping) await stopping;
+            await env.close();
+          }
+          if (env.leftOver) {
+            throw new CalibrateError(
+              `could not remove ${env.cgroup} or switch ${env.swapFile} off; remove them by hand`,
+            );
+          }
+          env = null;
+        }
+        const replay = await replayFor(trace, opts.strategy);
+        rows = comparePressure(kernel, replay.res.phases);
+        out.push(result(scenario, trace, rows, replay.machine, n, replay.res.counters));
+      } else {
+        const kernel = await runProbe(bin, trace, results);
+        const replay = await replayFor(trace, opts.strategy);
+        rows = comparePhases(kernel, replay.res.phases);
+        out.push(result(scenario, trace, rows, replay.machine, n, replay.res.counters));
       }
-      const rows = comparePhases(kernel, res.phases);
-      const verifyErrors = res.counters.verify_errors ?? 0;
-      const r: ScenarioResult = {
-        scenario,
-        trace,
-        rows,
-        machine: run.machine,
-        verifyErrors,
-        ok: verifyErrors === 0 && rows.every((x) => x.ok),
-      };
-      out.push(r);
-      opts.onScenario?.(r);
+      opts.onScenario?.(out[out.length - 1]!);
     }
   } finally {
+    if (support?.ok) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
     if (opts.keep === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return out;
+}
+
+/** Replays `trace` with `strategy` (default `anon_vma_chain`) and `--verify`. */
+async function replayFor(trace: string, strategy = "anon_vma_chain") {
+  const run = await replayTrace({ trace, strategies: [strategy], verify: true });
+  const res = run.results[strategy];
+  if (!res) throw new CalibrateError(`the replay of ${trace} returned no result for ${strategy}`);
+  return { res, machine: run.machine };
+}
+
+function result(
+  scenario: Scenario,
+  trace: string,
+  rows: CalibrationRow[],
+  machine: MachineOptions,
+  runs: number,
+  counters: Record<string, number>,
+): ScenarioResult {
+  const verifyErrors = counters.verify_errors ?? 0;
+  return {
+    scenario,
+    trace,
+    rows,
+    machine,
+    runs,
+    verifyErrors,
+    ok: verifyErrors === 0 && rows.every((x) => x.ok),
+  };
 }

@@ -10,6 +10,11 @@ export interface Scenario {
   name: string;
   /** What it checks. */
   about: string;
+  /**
+   * Runs under memory pressure: inside a memory cgroup with a swap file that `calibrate` makes
+   * (`pressure.ts`); compared within a tolerance over several kernel runs.
+   */
+  pressure?: boolean;
 }
 
 /** Every scenario, in the order `calibrate` runs them. */
@@ -45,6 +50,56 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "mremap_after_fork",
     about: "mremap of pages still shared after fork: no faults, no copies",
+  },
+  {
+    name: "swap_sequential",
+    about: "swapped-out pages read back in order, again, backwards: VMA-based swap readahead",
+    pressure: true,
+  },
+  {
+    name: "swap_random",
+    about: "swapped-out pages read back in random order (no readahead), then in order",
+    pressure: true,
+  },
+  {
+    name: "swap_rewrite",
+    about: "swapped-out pages written again: swap-in frees the slot, eviction writes again",
+    pressure: true,
+  },
+  {
+    name: "swap_dontneed",
+    about: "MADV_DONTNEED of swapped-out pages, then a read of the area",
+    pressure: true,
+  },
+  {
+    name: "swap_fork",
+    about: "fork after swap-out: the child reads and writes, then the parent reads",
+    pressure: true,
+  },
+  {
+    name: "swap_mremap",
+    about: "mremap of a partly swapped-out area, read at its new address",
+    pressure: true,
+  },
+  {
+    name: "swap_swapoff",
+    about: "swapoff brings every page back, mapped read-only: reads do not fault, writes do",
+    pressure: true,
+  },
+  {
+    name: "tmpfs_pressure",
+    about: "tmpfs pages under pressure: swapped out, read back with slot-based readahead",
+    pressure: true,
+  },
+  {
+    name: "shm_pressure",
+    about: "System V shm pages under pressure: swapped out, read back one fault a page",
+    pressure: true,
+  },
+  {
+    name: "file_reread",
+    about: "clean file pages pushed out by anonymous memory, read again: mmap read-around",
+    pressure: true,
   },
 ];
 

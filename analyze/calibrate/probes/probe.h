@@ -2,8 +2,9 @@
  * probe.h: what every calibration probe shares (x86-64 Linux only).
  *
  * A probe performs memory operations in measured phases and writes, as it goes, the vmtrace of
- * exactly what it did (trace file) and the kernel's own fault counts per phase (results file:
- * "LABEL PID MINFLT MAJFLT" lines, getrusage deltas of the process that ran the phase).
+ * exactly what it did (trace file) and the kernel's own counts per phase (results file:
+ * "LABEL PID MINFLT MAJFLT PSWPIN PSWPOUT" lines: getrusage deltas of the process that ran the
+ * phase, and /proc/vmstat deltas of the pages swapped in and out meanwhile).
  *
  * Rules that keep the kernel's counts clean:
  * - Only one process runs a phase; the others wait on a pipe. Each phase is a `mark` of its own
@@ -15,15 +16,21 @@
  *   readable page of its own mappings (text, rodata, libc, after fork: lazily mapped in a child),
  *   writes to its state and to a deep stack area (copy-on-write after fork).
  * - THP is disabled (prctl PR_SET_THP_DISABLE), addresses are fixed (MAP_FIXED in a free range).
+ *
+ * Pressure probes (pressure_init instead of probe_init) run inside a memory cgroup with a swap
+ * file, both made by `vmreplay calibrate`, which passes their paths. See pressure_init.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,10 +54,12 @@ static inline long sc6(long n, long a, long b, long c, long d, long e, long f) {
 struct probe_state {
   char tbuf[1 << 16]; /* trace text of the current phase */
   char rbuf[4096];    /* results text */
+  char vbuf[16384];   /* /proc/vmstat */
   unsigned long tlen, rlen;
   int tfd, rfd;
+  int pressure;       /* inside a memory cgroup (pressure_init) */
   long pid;
-  long min0, maj0;
+  long min0, maj0, in0, out0;
   char label[96];
   char name[64];
 };
@@ -62,7 +71,11 @@ static __attribute__((unused)) void die(const char *what) {
 }
 
 /* --- text output without libc ------------------------------------------------------------ */
+static void flush_trace(void);
 static __attribute__((unused)) void put(const char *s) {
+  /* A long phase (thousands of events) writes its trace out as it goes: a write(2) faults
+   * nothing (the buffer is touched), and what it adds to the page cache is dropped later. */
+  if (S.tlen > sizeof S.tbuf - 256) flush_trace();
   while (*s) S.tbuf[S.tlen++] = *s++;
 }
 static __attribute__((unused)) void put_dec(long v) {
@@ -89,11 +102,22 @@ static __attribute__((unused)) void write_all(int fd, const char *p, unsigned lo
     n -= (unsigned long)w;
   }
 }
-static __attribute__((unused)) void flush(void) {
+static void flush_trace(void) {
   write_all(S.tfd, S.tbuf, S.tlen);
   S.tlen = 0;
+}
+static __attribute__((unused)) void flush(void) {
+  flush_trace();
   write_all(S.rfd, S.rbuf, S.rlen);
   S.rlen = 0;
+  if (S.pressure) {
+    /* Inside the cgroup the output's page-cache pages are charged to it: written out and
+     * dropped here, between phases, so that they do not take the memory the trace describes. */
+    sc6(SYS_fdatasync, S.tfd, 0, 0, 0, 0, 0);
+    sc6(SYS_fadvise64, S.tfd, 0, 0, POSIX_FADV_DONTNEED, 0, 0);
+    sc6(SYS_fdatasync, S.rfd, 0, 0, 0, 0, 0);
+    sc6(SYS_fadvise64, S.rfd, 0, 0, POSIX_FADV_DONTNEED, 0, 0);
+  }
 }
 
 /* --- touching everything a phase may touch ---------------------------------------------------- */
@@ -129,6 +153,38 @@ static __attribute__((unused)) void rusage_now(long *minflt, long *majflt) {
   *majflt = ru.ru_majflt;
 }
 
+/* The value of counter `key` in S.vbuf (the text of /proc/vmstat), or -1. */
+static long vmstat_field(const char *key) {
+  unsigned long klen = strlen(key);
+  for (char *p = S.vbuf; *p;) {
+    if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
+      long v = 0;
+      for (p += klen + 1; *p >= '0' && *p <= '9'; p++) v = v * 10 + (*p - '0');
+      return v;
+    }
+    while (*p && *p != '\n') p++;
+    if (*p) p++;
+  }
+  return -1;
+}
+
+/* Pages swapped in and out so far, machine-wide (/proc/vmstat pswpin, pswpout), read with raw
+ * system calls into a buffer the process has touched: no fault, no allocation. */
+static __attribute__((unused)) void swap_now(long *in, long *out) {
+  long fd = sc6(SYS_open, (long)"/proc/vmstat", O_RDONLY, 0, 0, 0, 0);
+  if (fd < 0) die("open /proc/vmstat");
+  unsigned long n = 0;
+  long r;
+  while (n < sizeof S.vbuf - 1 &&
+         (r = sc6(SYS_read, fd, (long)(S.vbuf + n), (long)(sizeof S.vbuf - 1 - n), 0, 0, 0)) > 0) {
+    n += (unsigned long)r;
+  }
+  sc6(SYS_close, fd, 0, 0, 0, 0, 0);
+  S.vbuf[n] = 0;
+  *in = vmstat_field("pswpin");
+  *out = vmstat_field("pswpout");
+}
+
 /* --- phases -------------------------------------------------------------------------------------- */
 static __attribute__((unused)) void phase_begin(const char *label) {
   strncpy(S.label, label, sizeof S.label - 1);
@@ -139,19 +195,22 @@ static __attribute__((unused)) void phase_begin(const char *label) {
   touch_mappings();
   prepare();
   long a, b;
-  rusage_now(&a, &b); /* warms the call path */
+  swap_now(&a, &b); /* warms the call paths */
+  rusage_now(&a, &b);
+  swap_now(&S.in0, &S.out0);
   rusage_now(&S.min0, &S.maj0);
 }
 
 static __attribute__((unused)) void phase_end(void) {
-  long min1, maj1;
+  long min1, maj1, in1, out1;
   rusage_now(&min1, &maj1);
+  swap_now(&in1, &out1);
   /* results line, built in rbuf with the same helpers via a swap of buffers */
   unsigned long keep = S.tlen;
   char *r = S.rbuf + S.rlen;
-  char line[160];
-  int n = snprintf(line, sizeof line, "%s %ld %ld %ld\n", S.label, S.pid, min1 - S.min0,
-                   maj1 - S.maj0);
+  char line[200];
+  int n = snprintf(line, sizeof line, "%s %ld %ld %ld %ld %ld\n", S.label, S.pid, min1 - S.min0,
+                   maj1 - S.maj0, in1 - S.in0, out1 - S.out0);
   memcpy(r, line, (size_t)n);
   S.rlen += (unsigned long)n;
   S.tlen = keep;
@@ -293,6 +352,148 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
   put(name);
   put("\n");
   flush();
+}
+
+/* --- memory pressure ------------------------------------------------------------------------------
+ * A pressure probe runs as `PROBE TRACE RESULTS CGROUP SWAPFILE`: `vmreplay calibrate` has made the
+ * memory cgroup CGROUP (a directory of cgroup v1's memory hierarchy or of cgroup v2) and switched
+ * the swap file SWAPFILE on, and removes both afterwards. pressure_init() touches everything the
+ * probe's own code uses (charged to the cgroup it runs in, not to CGROUP), sets CGROUP's limit,
+ * moves the process into it (children it forks stay there) and writes the trace's header: mem=
+ * the limit less what CGROUP holds once the process is in, swap= the swap file's size, memcg=1
+ * (reclaim at the limit, as a memory cgroup does), and the kernel's settings that the replay
+ * models: zero_page, page_cluster (vm.page-cluster), vma_ra (/sys/kernel/mm/swap/vma_ra_enabled)
+ * and read_ahead_kb (of the device holding TRACE's directory, where the probes make their files).
+ */
+
+/* The first number in file `path`; -1 when it cannot be read. "true"/"false" read as 1/0. */
+static long read_number(const char *path) {
+  char buf[64] = {0};
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return -1;
+  long n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  if (strncmp(buf, "true", 4) == 0) return 1;
+  if (strncmp(buf, "false", 5) == 0) return 0;
+  if (strncmp(buf, "max", 3) == 0) return -1;
+  return strtol(buf, NULL, 10);
+}
+
+static void write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0 || write(fd, text, strlen(text)) != (long)strlen(text)) {
+    fprintf(stderr, "probe %s: cannot write '%s' to %s\n", S.name, text, path);
+    _exit(3);
+  }
+  close(fd);
+}
+
+/* Size in KiB of swap area `path` as /proc/swaps shows it (its header page excluded), or -1. */
+static long swap_kib(const char *path) {
+  FILE *f = fopen("/proc/swaps", "r");
+  if (!f) return -1;
+  char line[512], name[400];
+  long kib = -1, size;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "%399s %*s %ld", name, &size) == 2 && strcmp(name, path) == 0) kib = size;
+  }
+  fclose(f);
+  return kib;
+}
+
+/* read_ahead_kb of the block device holding directory `dir` (its backing device), or 128. */
+static long device_read_ahead_kb(const char *dir) {
+  struct stat st;
+  if (stat(dir, &st) != 0) return 128;
+  char path[128];
+  snprintf(path, sizeof path, "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+           minor(st.st_dev));
+  long kb = read_number(path);
+  return kb < 0 ? 128 : kb;
+}
+
+/* Pages the memory cgroup `dir` holds now (v1 memory.usage_in_bytes, v2 memory.current). */
+static long cgroup_pages(const char *dir) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/memory.usage_in_bytes", dir);
+  long b = read_number(path);
+  if (b < 0) {
+    snprintf(path, sizeof path, "%s/memory.current", dir);
+    b = read_number(path);
+  }
+  if (b < 0) die("read the cgroup's usage");
+  return b / (long)PAGE;
+}
+
+static __attribute__((unused)) char PROBE_DIR[400];
+
+static __attribute__((unused)) void pressure_init(int argc, char **argv, const char *name,
+                                                  unsigned long limit) {
+  strncpy(S.name, name, sizeof S.name - 1);
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s TRACE RESULTS CGROUP SWAPFILE (run by vmreplay calibrate)\n",
+            argv[0]);
+    exit(2);
+  }
+  const char *cg = argv[3], *swapfile = argv[4];
+  if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) die("prctl(PR_SET_THP_DISABLE)");
+  S.tfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  S.rfd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+  if (S.tfd < 0 || S.rfd < 0) die("open outputs");
+  S.pid = getpid();
+  char tmp[400];
+  strncpy(tmp, argv[1], sizeof tmp - 1);
+  strncpy(PROBE_DIR, dirname(tmp), sizeof PROBE_DIR - 1);
+  int zero = kernel_has_zero_page();
+  long cluster = read_number("/proc/sys/vm/page-cluster");
+  long vma_ra = read_number("/sys/kernel/mm/swap/vma_ra_enabled");
+  long ra_kb = device_read_ahead_kb(PROBE_DIR);
+  long swap = swap_kib(swapfile);
+  if (cluster < 0 || vma_ra < 0) die("read vm.page-cluster and vma_ra_enabled");
+  if (swap <= 0) die("find the swap file in /proc/swaps");
+  /* Everything the probe's own code touches is charged before it joins: the cgroup holds only
+   * what the trace describes (and the page tables and kernel objects that go with it). */
+  touch_mappings();
+  prepare();
+  char path[512], text[64];
+  snprintf(text, sizeof text, "%lu", limit);
+  snprintf(path, sizeof path, "%s/memory.limit_in_bytes", cg);
+  if (access(path, F_OK) != 0) snprintf(path, sizeof path, "%s/memory.max", cg);
+  write_text(path, text);
+  snprintf(path, sizeof path, "%s/cgroup.procs", cg);
+  snprintf(text, sizeof text, "%ld", S.pid);
+  write_text(path, text);
+  long held = cgroup_pages(cg);
+  S.pressure = 1;
+  char head[300];
+  snprintf(head, sizeof head,
+           "vmtrace 1 mem=%luK swap=%ldK memcg=1 page_cluster=%ld vma_ra=%ld read_ahead_kb=%ld%s\n",
+           (limit / PAGE - (unsigned long)held) * 4, swap, cluster, vma_ra, ra_kb,
+           zero ? "" : " zero_page=0");
+  put(head);
+  put("# calibration probe ");
+  put(name);
+  put(" in a memory cgroup of ");
+  put_dec((long)(limit >> 10));
+  put("K holding ");
+  put_dec(held * 4);
+  put("K when it joined\n");
+  flush();
+}
+
+/* A pseudo-random permutation of 0..n-1 (a fixed seed: every run makes the same one). */
+static __attribute__((unused)) void shuffle(unsigned long *v, unsigned long n) {
+  unsigned long x = 0x9e3779b97f4a7c15UL;
+  for (unsigned long i = 0; i < n; i++) v[i] = i;
+  for (unsigned long i = n - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    unsigned long j = x % (i + 1), t = v[i];
+    v[i] = v[j];
+    v[j] = t;
+  }
 }
 
 static __attribute__((unused)) void probe_done(void) {
