@@ -18,18 +18,19 @@
  * - Shared writable `file:` mappings are write-notify mappings: pages are mapped read-only until
  *   the first write faults (and again after writeback); tmpfs, shm and shared anonymous mappings
  *   are mapped writable at once, fault-around included.
- * - Read faults on object mappings except System V ones map the page cache's pages around the fault
- *   (fault-around, 16 pages); a file page not cached is read with 32 pages of read-around
- *   (`file_read_pages`), one major fault, and a readahead marker 8 pages from the window's end
- *   reads the next window when a fault touches it. Swap-ins read the aligned 8-slot cluster around
- *   the slot (page-cluster 3); a swap-cache hit is a minor fault.
+ * - Read faults on object mappings except System V ones map the page cache's pages around the
+ *   fault (fault-around, 16 pages); a file page not cached is read with `read_ahead_kb / 4` (32)
+ *   pages of read-around (`file_read_pages`), one major fault, and a readahead marker a quarter
+ *   of the window from its end reads the next window when a fault touches it. Swap-ins read
+ *   ahead as Linux 6.x does (`mm/swap_in.ts`); a swap-cache hit is a minor fault.
  * - Write fault on a page of another process (fork) copies it; on a page whose only mapper is the
  *   writer it reuses it (`cow_reuses`); writes to the zero page get a fresh page without counting
  *   a COW; a write fault on a not-present private file page is one fault that copies
  *   (`cow_faults`, `cow_copies`).
  * - Watermarks follow Linux's `min_free_kbytes` (sqrt(16 × memory KiB), 128 KiB..256 MiB, at most
  *   1/32 of memory) with `watermark_scale_factor` 10: below `low` an allocation reclaims up to
- *   `high`, at least 32 pages (`SWAP_CLUSTER_MAX`). With no frame left after reclaim the
+ *   `high`, at least 32 pages (`SWAP_CLUSTER_MAX`); with the `memcg` setting memory is a memory
+ *   cgroup's limit instead (`mm/memcg_reclaim.ts`). With no frame left after reclaim the
  *   operation is skipped with an "out of memory" warning. Page-table pages are counted
  *   (`page_table_pages_peak`), not taken from the frames.
  * - `rss_peak_pages` is the peak of frames in use (resident pages, page cache included).

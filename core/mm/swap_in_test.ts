@@ -1,0 +1,138 @@
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { TraceBuilder } from "../../trace/builder.ts";
+import type { CounterName } from "../counters.ts";
+import type { VmKnobs } from "../../uapi/knobs.ts";
+import { type BatchRun, runBatch } from "../run_batch.ts";
+
+const A = 0x7f0000000000; // page-table-page aligned (pte index 0)
+const PG = 4096;
+const N = 256;
+
+function run(t: TraceBuilder, vm: Partial<VmKnobs> = {}, mem = 1024): BatchRun {
+  const r = runBatch(t.batch(), { memPages: mem, swapPages: 4096, check: true, vm });
+  deepStrictEqual(r.diagnostics.filter((d) => d.kind === "check"), []);
+  return r;
+}
+
+const SWAP: CounterName[] = [
+  "minor_faults",
+  "major_faults",
+  "swap_in_pages",
+  "swap_ra_pages",
+  "swap_ra_hits",
+];
+
+function pick(r: BatchRun, names: CounterName[]): Record<string, number> {
+  return Object.fromEntries(names.map((n) => [n, r.counters[n]]));
+}
+
+/** N pages written, then all paged out (MADV_PAGEOUT), then a mark before the read-back. */
+function swappedOut(): TraceBuilder {
+  return new TraceBuilder().mmap(1, A, N * PG, "rw-", "private,anon").w(1, A, N * PG)
+    .madvise(1, A, N * PG, "pageout").mark("back");
+}
+
+Deno.test("an in-order read-back of swapped-out pages takes one major fault for 8 pages", () => {
+  const t = swappedOut().r(1, A, N * PG);
+  const r = run(t);
+  // The first fault, with no history (4 hits: a window of 8 centred on it, clipped to the area),
+  // reads pages 0..4; every later one follows a hit on the page before it: 7 hits or more, 8
+  // pages ahead. 1 + ceil(251 / 8) = 33 major faults; every other page was read ahead and hit.
+  deepStrictEqual(pick(r, SWAP), {
+    minor_faults: N + 223,
+    major_faults: 33,
+    swap_in_pages: N,
+    swap_ra_pages: 223,
+    swap_ra_hits: 223,
+  });
+});
+
+Deno.test("backwards, the window lies behind the fault", () => {
+  const t = swappedOut();
+  for (let p = N - 1; p >= 0; p--) t.r(1, A + p * PG);
+  const r = run(t);
+  // The first fault (page 255) reads 252..255 (centred, clipped to the area), then each fault
+  // just before the last hit reads the 8 pages below it: 1 + ceil(252 / 8) = 33.
+  deepStrictEqual(pick(r, ["major_faults", "swap_in_pages", "swap_ra_hits"]), {
+    major_faults: 33,
+    swap_in_pages: N,
+    swap_ra_hits: N - 33,
+  });
+});
+
+Deno.test("a random read-back shrinks the window to one page", () => {
+  const t = swappedOut();
+  for (let k = 0; k < N; k++) t.r(1, A + ((k * 37 + 11) % N) * PG);
+  const r = run(t);
+  // Windows of 8, 4, 2 while no fault hits what was read ahead (never less than half the last
+  // window), then mostly one page a fault (a window of 2 again when a fault comes next to the
+  // page last hit): under a tenth of the pages read ahead, where aligned blocks would read 7 of 8.
+  ok(r.counters.swap_ra_pages <= 24, `${r.counters.swap_ra_pages} pages read ahead`);
+  ok(r.counters.major_faults >= N - 24, `${r.counters.major_faults} major faults`);
+  deepStrictEqual(r.counters.swap_in_pages, N);
+});
+
+Deno.test("page_cluster=0 reads the faulting page alone; vma_ra=0 reads aligned blocks of slots", () => {
+  const none = run(swappedOut().r(1, A, N * PG), { page_cluster: 0 });
+  deepStrictEqual(pick(none, ["major_faults", "swap_ra_pages"]), {
+    major_faults: N,
+    swap_ra_pages: 0,
+  });
+  const slots = run(swappedOut().r(1, A, N * PG), { vma_ra: false });
+  // Slots were written in page order from the device's first page (kernel offset 1, the header
+  // being 0): the first fault has no history (4 hits: 8 pages) and reads offsets 1..7 (0 is the
+  // header), every later one the aligned block of 8 its hits earned, [8k, 8k + 8).
+  deepStrictEqual(pick(slots, ["major_faults", "swap_in_pages", "swap_ra_hits"]), {
+    major_faults: 33,
+    swap_in_pages: N,
+    swap_ra_hits: N - 33,
+  });
+});
+
+Deno.test("zero-filled pages go to swap and come back without I/O (swap zeromap)", () => {
+  // Populated, never written: every page is zero-filled.
+  const t = new TraceBuilder().mmap(1, A, "64K", "rw-", "private,anon,populate")
+    .madvise(1, A, "64K", "pageout").r(1, A, "64K");
+  const r = run(t);
+  deepStrictEqual(
+    pick(r, ["swap_out_pages", "swap_in_pages", "swap_io_requests", "pages_reclaimed"]),
+    { swap_out_pages: 0, swap_in_pages: 0, swap_io_requests: 0, pages_reclaimed: 16 },
+  );
+  ok(r.counters.major_faults >= 2, "a swap-in is still a major fault");
+});
+
+Deno.test("memcg=1: memory fills to the limit (no watermarks), then reclaim frees 32 at a time", () => {
+  const fill = (vm: Partial<VmKnobs>) =>
+    run(new TraceBuilder().mmap(1, A, "16M", "rw-", "private,anon").w(1, A, 4000 * PG), vm, 4096);
+  // 4000 pages in 4096: a memory cgroup holds them all; zone watermarks (min 128, low 160, high
+  // 192 pages free for 16 MiB) push some out.
+  deepStrictEqual(fill({ memcg: true }).counters.swap_out_pages, 0);
+  ok(fill({}).counters.swap_out_pages >= 64, "zone watermarks keep memory free");
+  const over = run(
+    new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG),
+    { memcg: true },
+    4096,
+  );
+  // One page too many: one reclaim. Its priorities scan 1 + 2 + 5 + 11 + 25 pages of the
+  // oldest (all dirty: written), each pass's writes complete before the next, which frees them:
+  // 32 freed, the last pass's 12 still being written.
+  deepStrictEqual(pick(over, ["pages_reclaimed", "swap_out_pages"]), {
+    pages_reclaimed: 32,
+    swap_out_pages: 44,
+  });
+});
+
+Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: its fault is minor", () => {
+  // Reclaim wrote pages 0..43 and freed 0..31 (above): 32..43 are still being written.
+  const t = new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG);
+  const r = runBatch(t.r(1, A + 40 * PG).r(1, A).batch(), {
+    memPages: 4096,
+    swapPages: 4096,
+    vm: { memcg: true },
+  });
+  deepStrictEqual(pick(r, ["minor_faults", "major_faults", "swap_in_pages"]), {
+    minor_faults: 4097 + 1, // page 40: found in the swap cache
+    major_faults: 1, // page 0: freed, read back with pages 1..4 (a window of 8 centred on it)
+    swap_in_pages: 5,
+  });
+});
