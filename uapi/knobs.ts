@@ -22,8 +22,9 @@ export interface VmKnobs {
   page_cluster: number;
   /**
    * Swap readahead of private anonymous memory by virtual address, around the fault inside its
-   * area (`/sys/kernel/mm/swap/vma_ra_enabled`; Linux: yes); else by swap slot, as tmpfs and
-   * System V pages always are.
+   * area; else by swap slot, as tmpfs and System V pages always are. Linux does the first when
+   * `/sys/kernel/mm/swap/vma_ra_enabled` is true (its default) and no swap area is on a
+   * rotational disk (`/sys/block/DEV/queue/rotational`; `swap_use_vma_readahead`).
    */
   vma_ra: boolean;
   /**
@@ -76,7 +77,8 @@ export const KNOBS: readonly KnobInfo[] = [
   },
   {
     name: "vma_ra",
-    doc: "swap readahead of anonymous memory by virtual address (vma_ra_enabled), else by slot",
+    doc:
+      "swap readahead of anonymous memory by virtual address (vma_ra_enabled and no rotational swap), else by slot",
     kind: "bool",
   },
   {

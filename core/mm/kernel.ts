@@ -46,6 +46,13 @@ export class Kernel {
   readonly lateWriteback: boolean;
   /** Frames reclaim wrote whose writes have not completed (`lateWriteback`; `writeback.ts`). */
   readonly inFlight: number[] = [];
+  /** The scan clock (`scanClock`) when each write of `inFlight` started. */
+  readonly inFlightAt: number[] = [];
+  /**
+   * Pages memory cgroup reclaim has scanned so far: the clock its writes complete by (a write
+   * completes once reclaim has scanned `WRITE_LATENCY` more pages; `memcg_reclaim.ts`).
+   */
+  scanClock = 0;
   /**
    * A swap readahead is submitting its reads (`blk_start_plug`): writes reclaim starts meanwhile
    * wait in the plug and complete only when it ends (`swap_in.ts`).
@@ -53,20 +60,24 @@ export class Kernel {
   plugged = false;
   /** Evictions and refault activations so far (`nonresident_age`; `workingset.ts`). */
   nrAge = 0;
-  /** Refault activations of anonymous pages so far (`WORKINGSET_ACTIVATE_ANON`). */
-  refaultsAnon = 0;
-  /** Refault activations of file pages so far (`WORKINGSET_ACTIVATE_FILE`). */
-  refaultsFile = 0;
-  /** `refaultsAnon` when the last memory cgroup reclaim ended (`snapshot_refaults`). */
+  /**
+   * The memory cgroup's statistics as reclaim and refault detection read them
+   * (`lruvec_page_state`): the LRU lists' sizes (by `LRU` number) and, at `STAT_REFAULTS_ANON` and
+   * `STAT_REFAULTS_FILE` (`workingset.ts`), the refault activations, as of the cgroup's last flush
+   * of its statistics. Linux flushes them every 2 seconds; vmreplay has no clock and takes a trace
+   * to run in a new cgroup for less than that: they stay 0 (`memcg_reclaim.ts`).
+   */
+  readonly memcgStat: Float64Array = new Float64Array(8);
+  /** The flushed refault activations when the last memory cgroup reclaim ended (`snapshot_refaults`). */
   snapRefaultsAnon = 0;
-  /** `refaultsFile` when the last memory cgroup reclaim ended (`snapshot_refaults`). */
+  /** The same for file pages. */
   snapRefaultsFile = 0;
   /** Recent reclaim cost of anonymous pages (`lruvec->anon_cost`; `noteCost` in `lru.ts`). */
   anonCost = 0;
   /** Recent reclaim cost of file pages (`lruvec->file_cost`). */
   fileCost = 0;
   /** Readahead hits of slot-based swap readahead since its last window (`swapin_readahead_hits`). */
-  raHits = 4;
+  raHits = 0;
   /** Device offset of the last slot-based swap readahead that had no hits (`prev_offset`). */
   raPrevOffset = 0;
   /** Pages of the last slot-based swap readahead window (`last_readahead_pages`). */

@@ -11,7 +11,22 @@
  * short (`inactive_is_low`: smaller than the active one below 1 GiB of LRU pages, `sqrt(10 ×
  * GiB)` times smaller above) or pages of that type were refaulted since the last reclaim. Once a
  * priority's pass has reclaimed the 32 pages and both types are still being scanned, the larger
- * is scanned on in proportion to what the smaller did, and the smaller stops.
+ * is scanned on in proportion to what the smaller did, and the smaller stops. A reclaim that
+ * frees nothing runs its priorities once more, then once more deactivating the active lists
+ * whatever the statistics say if it skipped them (`force_deactivate`).
+ *
+ * Those statistics (list sizes, refault activations; `Kernel.memcgStat`) are the cgroup's as of
+ * its last flush, every 2 seconds in Linux: in a new cgroup, for the first seconds, all 0. So the
+ * active lists are not aged, the file lists never trimmed alone (`cache_trim_mode`), until a
+ * reclaim finds nothing to free. Measured with tracepoints (`mm_vmscan_lru_shrink_*`,
+ * `memcg_flush_stats`): in a probe's reclaims before the first flush, no active list was ever
+ * shrunk and the anonymous and file lists were scanned in proportion.
+ *
+ * A page reclaim writes to swap stays in the swap cache until its write completes
+ * (`writeback.ts`): once reclaim has scanned {@linkcode WRITE_LATENCY} more pages, at the start
+ * of the next reclaim, when a scan meets it (cgroup v1 waits for it), or when a readahead's plug
+ * that holds the write is flushed (`swap_in.ts`); it then goes to the tail of its list, and the
+ * next scan frees it.
  *
  * Pages reclaim frees leave shadows, and pages read back soon enough go straight to the active
  * list (`workingset.ts`).
@@ -24,16 +39,27 @@ import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { mlockPage, noteCost } from "./lru.ts";
 import { SCAN_BATCH, shrinkPage } from "./vmscan.ts";
-import { completeWriteback } from "./writeback.ts";
+import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
+import { completeWriteback, completeWritesBefore } from "./writeback.ts";
 
 /** Highest reclaim priority (`DEF_PRIORITY`): a list is first scanned `size >> 12` pages. */
 const DEF_PRIORITY = 12;
 /** `MAX_SWAPPINESS`. */
 const MAX_SWAPPINESS = 200;
+/**
+ * Pages reclaim scans while a swap write it started is in flight: the disk's latency measured in
+ * reclaim's work. Calibrated (`calibrate`'s pressure probes on a virtio disk): 140 to 170 keep
+ * every probe within its tolerance; below, random reads find too few pages between their write
+ * and their freeing, above, a read after fork finds too many.
+ */
+export const WRITE_LATENCY = 160;
 
 // Pages still to scan per list this pass, and the pass's targets (indexed by LRU list number).
 const nr = new Float64Array(6);
 const targets = new Float64Array(6);
+// This reclaim deactivates the active lists whatever the statistics say (force_deactivate); a pass
+// skipped an active list that had pages to scan (skipped_deactivate).
+let force = false, skipped = false;
 const ORDER = [LRU.inactiveAnon, LRU.activeAnon, LRU.inactiveFile, LRU.activeFile] as const;
 
 /** Reclaims at least `target` pages (32 at least) as memory cgroup reclaim does; returns them. */
@@ -41,18 +67,29 @@ export function memcgReclaim(k: Kernel, target: number): number {
   if (!k.plugged) completeWriteback(k);
   const toReclaim = Math.max(target, SCAN_BATCH);
   let reclaimed = 0;
-  for (let prio = DEF_PRIORITY; prio >= 0; prio--) {
-    reclaimed += shrinkLruvec(k, prio, toReclaim);
-    if (reclaimed >= toReclaim) break;
+  // do_try_to_free_pages: the priorities, then, having freed nothing, once more (the full walk of
+  // the cgroup tree), then once more deactivating the active lists whatever the statistics say
+  // if that was skipped (force_deactivate).
+  force = false;
+  for (let pass = 0; pass < 3 && reclaimed === 0; pass++) {
+    if (pass === 2) {
+      if (!skipped) break;
+      force = true;
+    }
+    skipped = false;
+    for (let prio = DEF_PRIORITY; prio >= 0; prio--) {
+      reclaimed += shrinkLruvec(k, prio, toReclaim);
+      if (reclaimed >= toReclaim) break;
+    }
   }
-  k.snapRefaultsAnon = k.refaultsAnon;
-  k.snapRefaultsFile = k.refaultsFile;
+  k.snapRefaultsAnon = k.memcgStat[STAT_REFAULTS_ANON]!;
+  k.snapRefaultsFile = k.memcgStat[STAT_REFAULTS_FILE]!;
   return reclaimed;
 }
 
 /** Whether the inactive list of a type is short against its active one (`inactive_is_low`). */
 function inactiveIsLow(k: Kernel, file: boolean): boolean {
-  const z = k.frames.lruSize;
+  const z = k.memcgStat; // as of the last flush
   const inactive = z[file ? LRU.inactiveFile : LRU.inactiveAnon]!;
   const active = z[file ? LRU.activeFile : LRU.activeAnon]!;
   const gb = Math.floor((inactive + active) / 262144);
@@ -63,15 +100,18 @@ function inactiveIsLow(k: Kernel, file: boolean): boolean {
 /** One priority's pass over the lists (`prepare_scan_control`, `shrink_lruvec`). */
 function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
   const z = k.frames.lruSize;
-  const deactAnon = k.refaultsAnon !== k.snapRefaultsAnon || inactiveIsLow(k, false);
-  const deactFile = k.refaultsFile !== k.snapRefaultsFile || inactiveIsLow(k, true);
+  const st = k.memcgStat;
+  const deactAnon = force || st[STAT_REFAULTS_ANON] !== k.snapRefaultsAnon ||
+    inactiveIsLow(k, false);
+  const deactFile = force || st[STAT_REFAULTS_FILE] !== k.snapRefaultsFile ||
+    inactiveIsLow(k, true);
   // get_scan_count.
   const canSwap = k.swap.used < k.swap.total;
   const swappiness = k.swappiness;
   let balance: "fract" | "file" | "equal" = "fract";
   if (!canSwap || swappiness === 0) balance = "file";
   else if (prio === 0) balance = "equal";
-  else if (Math.floor(z[LRU.inactiveFile]! / 2 ** prio) > 0 && !deactFile) balance = "file";
+  else if (Math.floor(st[LRU.inactiveFile]! / 2 ** prio) > 0 && !deactFile) balance = "file";
   let ap = 0, fp = 0;
   if (balance === "fract") {
     const total = k.anonCost + k.fileCost;
@@ -96,8 +136,10 @@ function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
       nr[lru] = nr[lru]! - n;
       if (lru === LRU.activeAnon) {
         if (deactAnon) deactivate(k, LRU.activeAnon, LRU.inactiveAnon, n);
+        else skipped = true;
       } else if (lru === LRU.activeFile) {
         if (deactFile) deactivate(k, LRU.activeFile, LRU.inactiveFile, n);
+        else skipped = true;
       } else reclaimed += shrinkInactive(k, lru, n);
     }
     if (reclaimed < toReclaim || proportional) continue;
@@ -137,11 +179,11 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   const fr = k.frames;
   const file = lru === LRU.inactiveFile;
   let scanned = 0, freed = 0, written = 0;
-  // Writes complete between batches; under a readahead's plug only once the scan has left the
-  // dirty pages behind (the plug holds the writes while they keep coming).
-  const t = fr.lruTail[lru]!;
-  if (!k.plugged || (t !== NONE && !needsWrite(fr.flags[t]!))) completeWriteback(k);
   for (; scanned < n; scanned++) {
+    // Writes complete once reclaim has scanned WRITE_LATENCY more pages; those a readahead's plug
+    // holds, only when it is flushed (swap_in.ts).
+    const clock = ++k.scanClock;
+    if (!k.plugged && k.inFlight.length > 0) completeWritesBefore(k, clock - WRITE_LATENCY);
     const f = fr.lruTail[lru]!;
     if (f === NONE) break;
     // A page still being written: reclaim waits for it (cgroup v1's shrink_folio_list), which

@@ -2,9 +2,10 @@
  * Swap-in: reading a swap slot into a new swap-cache frame ({@linkcode swapIn}), with readahead as
  * Linux 6.x does it (`mm/swap_state.c`).
  *
- * - Private anonymous memory, with `vma_ra` (Linux's default): `swap_vma_readahead`. A fault on a
- *   swap entry reads the swap entries of a window of virtual pages around it, inside its area and
- *   its page-table page, into the swap cache with the faulting page.
+ * - Private anonymous memory, with `vma_ra` (Linux's default while no swap area is on a rotational
+ *   disk): `swap_vma_readahead`. A fault on a swap entry reads the swap entries of a window of
+ *   virtual pages around it, inside its area and its page-table page, into the swap cache with
+ *   the faulting page.
  * - tmpfs and System V pages, and anonymous memory without `vma_ra`: `swap_cluster_readahead`,
  *   the aligned block of slots around the faulting slot on its device.
  *
@@ -16,7 +17,9 @@
  * area starts as 4 hits) and lie ahead of a fault next after the previous one, behind one just
  * before it, else centred on it. Slot windows keep theirs machine-wide (`Kernel.raHits`,
  * `raPrevOffset`, `raLastPages`), in the device's offsets (the kernel's: its slot 0 is the swap
- * header, so a device's first page is offset 1).
+ * header, so a device's first page is offset 1); it starts with no hits pending (Linux boots with
+ * 4, but a trace starts after whatever the machine swapped in before: measured, a probe's first
+ * random reads write no burst of pages, which a plugged first window would).
  *
  * Pages read ahead carry PG_readahead (`PG.readahead`); a fault that finds one in the swap cache
  * counts a hit (`swap_ra_hits`, Linux's `swap_ra_hit`) for the next window ({@linkcode
@@ -79,9 +82,6 @@ export function readSlot(k: Kernel, slot: number, fr: number): void {
 const VMA_RA_ORDER_CEILING = 5;
 /** Largest count of readahead hits an area remembers (`SWAP_RA_HITS_MAX`). */
 const HITS_MAX = 63;
-
-// Frames read in the current window, pinned until it is done (at most 32 for a VMA window).
-let held = new Int32Array(32);
 
 /**
  * Linux's `__swapin_nr_pages`: the pages of the next readahead window after `hits` readahead hits,
@@ -157,7 +157,6 @@ function vmaReadahead(k: Kernel, vma: Vma, vpage: number, s: number, slot: numbe
   vma.raWin = win;
   vma.raHits = 0;
   if (win === 1) return swapIn(k, slot);
-  const stream = vpage === prev + 1 || prev === vpage + 1;
   let left = vpage === prev + 1
     ? vpage
     : prev === vpage + 1
@@ -169,35 +168,12 @@ function vmaReadahead(k: Kernel, vma: Vma, vpage: number, s: number, slot: numbe
   const start = Math.max(left, vma.start, table);
   const end = Math.min(right, vma.end, table + 512);
   const base = s - (vpage - table);
-  const sw = k.swap;
-  let n = 0, runs = 0, prevSlot = -2, target = NONE;
-  if (stream) plug(k);
+  windowBegin(k);
   for (let v = start; v < end; v++) {
     const ps = base + (v - table);
-    if (!(k.pt.flags[ps]! & PTE_SWAP)) continue;
-    const sl = k.pt.num[ps]!;
-    if (sw.cache[sl] !== NONE) continue;
-    const own = v === vpage;
-    const fr = own ? allocFrame(k) : raFrame(k);
-    if (fr === NONE) continue;
-    readSlot(k, sl, fr);
-    k.frames.flags[fr]! |= PG.pinned;
-    held[n++] = fr;
-    if (own) target = fr;
-    else {
-      k.frames.flags[fr]! |= PG.readahead;
-      k.counters[C.swap_ra_pages]!++;
-    }
-    if (sw.stamp[sl] !== 0) {
-      // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge.
-      if (sl !== prevSlot + 1) runs++;
-      prevSlot = sl;
-    }
+    if (k.pt.flags[ps]! & PTE_SWAP) readInWindow(k, k.pt.num[ps]!, v === vpage);
   }
-  unplug(k);
-  for (let q = 0; q < n; q++) k.frames.flags[held[q]!]! &= ~PG.pinned;
-  k.counters[C.swap_io_requests]! += runs;
-  return target === NONE ? swapIn(k, slot) : target;
+  return windowEnd(k, slot);
 }
 
 /**
@@ -209,70 +185,85 @@ export function clusterReadahead(k: Kernel, slot: number): number {
   const d = sw.deviceOf(slot);
   const offset = slot - d.base + 1; // the kernel's offset: its slot 0 is the swap header
   const maxPages = 2 ** k.pageCluster;
-  let pages = 1, hitsUsed = 0;
-  if (maxPages > 1) {
-    const hits = k.raHits;
-    hitsUsed = hits;
-    k.raHits = 0;
-    pages = swapinNrPages(k.raPrevOffset, offset, hits, maxPages, k.raLastPages);
-    if (hits === 0) k.raPrevOffset = offset;
-    k.raLastPages = pages;
-  }
-  if (pages <= 1) return swapIn(k, slot);
-  if (pages > held.length) held = new Int32Array(pages);
+  if (maxPages <= 1) return swapIn(k, slot);
+  const hits = k.raHits;
+  k.raHits = 0;
+  const pages = swapinNrPages(k.raPrevOffset, offset, hits, maxPages, k.raLastPages);
+  if (hits === 0) k.raPrevOffset = offset;
+  k.raLastPages = pages;
+  if (pages === 1) return swapIn(k, slot);
   const first = Math.max(1, offset - (offset % pages));
   const last = Math.min(offset - (offset % pages) + pages - 1, d.size);
-  let n = 0, runs = 0, prevSlot = -2, target = NONE;
-  if (hitsUsed > 0) plug(k);
+  windowBegin(k);
   for (let o = first; o <= last; o++) {
     const sl = d.base + o - 1;
-    if (!sw.inUse[sl] || sw.refs[sl]! === 0 || sw.cache[sl] !== NONE) continue;
-    const own = sl === slot;
-    const fr = own ? allocFrame(k) : raFrame(k);
-    if (fr === NONE) continue;
-    readSlot(k, sl, fr);
-    k.frames.flags[fr]! |= PG.pinned;
-    held[n++] = fr;
-    if (own) target = fr;
-    else {
-      k.frames.flags[fr]! |= PG.readahead;
-      k.counters[C.swap_ra_pages]!++;
-    }
-    if (sw.stamp[sl] !== 0) {
-      // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge.
-      if (sl !== prevSlot + 1) runs++;
-      prevSlot = sl;
-    }
+    if (sw.inUse[sl] && sw.refs[sl]! > 0) readInWindow(k, sl, sl === slot);
   }
-  unplug(k);
-  for (let q = 0; q < n; q++) k.frames.flags[held[q]!]! &= ~PG.pinned;
-  k.counters[C.swap_io_requests]! += runs;
-  return target === NONE ? swapIn(k, slot) : target;
+  return windowEnd(k, slot);
 }
 
+// The window being read: frames read so far (pinned until it is done), runs of adjacent slots
+// read (one request each), the last slot read, the faulting page's frame.
+let held = new Int32Array(32);
+let heldCount = 0, runs = 0, lastSlot = -2, target = NONE;
+
 /**
- * A readahead that continues a stream (the fault is next to the previous one, or the slot window
- * grew from readahead hits) submits its reads under a block plug (`blk_start_plug`), and the
- * writes that reclaim starts meanwhile merge into the plugged requests (contiguous slots: up to
- * `max_sectors_kb`) and are not sent until it ends: reclaim finds nothing to free but what it
- * wrote before, and writes every dirty page it meets before the writes complete
- * (`memcg_reclaim.ts`, `writeback.ts`). Measured in a 16 MiB cgroup with 4000 dirty pages resident: reading
- * swapped-out pages in order wrote 1930 pages within the first 100 reads, then none until those
- * were used up; with `vm.page-cluster` 0 (no readahead, no plug) and in a random read-back (an
- * isolated window, then none) writes followed the allocations one for one.
+ * A window's reads start, under a block plug (`blk_start_plug`): the writes that reclaim starts
+ * meanwhile (allocating the window's pages) merge into the plugged requests (contiguous slots, up
+ * to `max_sectors_kb`) and are not sent until the window is read, so reclaim finds nothing to free
+ * but what it had written before, and writes every dirty page it meets (`memcg_reclaim.ts`).
+ * Measured in a 16 MiB cgroup with 4000 dirty pages resident: reading swapped-out pages in order
+ * wrote 1930 pages within the first 100 reads, then none until those were used up. Writes started
+ * before the window are not held by its plug: they have completed.
  */
-function plug(k: Kernel): void {
+function windowBegin(k: Kernel): void {
+  heldCount = 0;
+  runs = 0;
+  lastSlot = -2;
+  target = NONE;
   if (!k.lateWriteback) return;
-  // Writes started before this readahead are not held by its plug: done by now.
   completeWriteback(k);
   k.plugged = true;
 }
 
-/** The plug is flushed: the writes it held complete. */
-function unplug(k: Kernel): void {
-  if (!k.plugged) return;
-  k.plugged = false;
-  completeWriteback(k);
+/** Reads slot `sl` (the faulting page's when `own`) into the swap cache, unless it is there. */
+function readInWindow(k: Kernel, sl: number, own: boolean): void {
+  if (k.swap.cache[sl] !== NONE) return;
+  const fr = own ? allocFrame(k) : raFrame(k);
+  if (fr === NONE) return;
+  readSlot(k, sl, fr);
+  const fl = k.frames.flags;
+  fl[fr]! |= PG.pinned;
+  if (heldCount === held.length) {
+    const grown = new Int32Array(held.length * 2);
+    grown.set(held);
+    held = grown;
+  }
+  held[heldCount++] = fr;
+  if (own) target = fr;
+  else {
+    fl[fr]! |= PG.readahead;
+    k.counters[C.swap_ra_pages]!++;
+  }
+  if (k.swap.stamp[sl] !== 0) {
+    // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge.
+    if (sl !== lastSlot + 1) runs++;
+    lastSlot = sl;
+  }
+}
+
+/**
+ * The window is read: the plug is flushed (the writes it held complete), its frames are unpinned,
+ * and the faulting page's frame returned (read alone if the window could not take it).
+ */
+function windowEnd(k: Kernel, slot: number): number {
+  if (k.plugged) {
+    k.plugged = false;
+    completeWriteback(k);
+  }
+  for (let q = 0; q < heldCount; q++) k.frames.flags[held[q]!]! &= ~PG.pinned;
+  k.counters[C.swap_io_requests]! += runs;
+  return target === NONE ? swapIn(k, slot) : target;
 }
 
 /** A frame for a page read ahead, or NONE when readahead stops (`readaheadStops`). */

@@ -3,6 +3,7 @@ import { TraceBuilder } from "../../trace/builder.ts";
 import type { CounterName } from "../counters.ts";
 import type { VmKnobs } from "../../uapi/knobs.ts";
 import { type BatchRun, runBatch } from "../run_batch.ts";
+import { WRITE_LATENCY } from "./memcg_reclaim.ts";
 
 const A = 0x7f0000000000; // page-table-page aligned (pte index 0)
 const PG = 4096;
@@ -80,12 +81,14 @@ Deno.test("page_cluster=0 reads the faulting page alone; vma_ra=0 reads aligned 
   });
   const slots = run(swappedOut().r(1, A, N * PG), { vma_ra: false });
   // Slots were written in page order from the device's first page (kernel offset 1, the header
-  // being 0): the first fault has no history (4 hits: 8 pages) and reads offsets 1..7 (0 is the
-  // header), every later one the aligned block of 8 its hits earned, [8k, 8k + 8).
+  // being 0). The machine-wide history starts with no hits: page 0 (offset 1, next to the
+  // history's offset 0) reads the block [0, 1], the header excluded: itself; page 1 (next to it)
+  // [2, 3]; page 3, after a hit, [4, 7]; page 7, after 3, [8, 15]; then every 8th page the next
+  // aligned block of 8: 4 + 31 major faults.
   deepStrictEqual(pick(slots, ["major_faults", "swap_in_pages", "swap_ra_hits"]), {
-    major_faults: 33,
+    major_faults: 35,
     swap_in_pages: N,
-    swap_ra_hits: N - 33,
+    swap_ra_hits: N - 35,
   });
 });
 
@@ -113,25 +116,25 @@ Deno.test("memcg=1: memory fills to the limit (no watermarks), then reclaim free
     { memcg: true },
     4096,
   );
-  // One page too many: one reclaim. Its priorities scan 1 + 2 + 5 + 11 + 25 pages of the
-  // oldest (all dirty: written), each pass's writes complete before the next, which frees them:
-  // 32 freed, the last pass's 12 still being written.
+  // One page too many: one reclaim. Its priorities scan the oldest pages (all dirty: written, in
+  // page order); a write completes once reclaim has scanned WRITE_LATENCY (160) more pages, and
+  // the pass then frees the pages it finds written: 160 written, pages 0..43 freed.
   deepStrictEqual(pick(over, ["pages_reclaimed", "swap_out_pages"]), {
-    pages_reclaimed: 32,
-    swap_out_pages: 44,
+    pages_reclaimed: 44,
+    swap_out_pages: WRITE_LATENCY,
   });
 });
 
 Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: its fault is minor", () => {
-  // Reclaim wrote pages 0..43 and freed 0..31 (above): 32..43 are still being written.
+  // Reclaim wrote pages 0..159 and freed 0..43 (above): 44..159 are still in the swap cache.
   const t = new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG);
-  const r = runBatch(t.r(1, A + 40 * PG).r(1, A).batch(), {
+  const r = runBatch(t.r(1, A + 100 * PG).r(1, A).batch(), {
     memPages: 4096,
     swapPages: 4096,
     vm: { memcg: true },
   });
   deepStrictEqual(pick(r, ["minor_faults", "major_faults", "swap_in_pages"]), {
-    minor_faults: 4097 + 1, // page 40: found in the swap cache
+    minor_faults: 4097 + 1, // page 100: found in the swap cache
     major_faults: 1, // page 0: freed, read back with pages 1..4 (a window of 8 centred on it)
     swap_in_pages: 5,
   });

@@ -5,7 +5,9 @@
  * or a file page read from disk) whose shadow is younger than the workingset could hold is put
  * straight on the active list (`workingset_refault`). The workingset is the active file list, plus
  * the inactive file list for an anonymous page, plus, while swap has room, the active anonymous
- * list (and the inactive one for a file page).
+ * list (and the inactive one for a file page), in the sizes of the cgroup's last statistics flush
+ * (`Kernel.memcgStat`: 0 in a new cgroup, so a page is activated only when nothing was evicted
+ * since its own eviction; measured: no refault activation in a probe's first 2 seconds).
  *
  * Shadows of swap-backed pages sit in their slot (`SwapSpace.shadow`), those of file pages in
  * their object (`VmObject.shadow`). A shadow also remembers whether the page had been active
@@ -20,6 +22,11 @@ import { LRU, PG } from "./frames.ts";
 import { noteCost } from "./lru.ts";
 import type { Kernel } from "./kernel.ts";
 
+/** Slot of `Kernel.memcgStat` holding the refault activations of anonymous pages. */
+export const STAT_REFAULTS_ANON = 6;
+/** Slot of `Kernel.memcgStat` holding the refault activations of file pages. */
+export const STAT_REFAULTS_FILE = 7;
+
 /** The shadow page `fr`'s eviction leaves (`workingset_eviction`); ages the machine by one. */
 export function evictionShadow(k: Kernel, fr: number): number {
   const shadow = k.nrAge * 2 + ((k.frames.flags[fr]! & PG.workingset) !== 0 ? 1 : 0);
@@ -33,7 +40,7 @@ export function evictionShadow(k: Kernel, fr: number): number {
  */
 export function refault(k: Kernel, fr: number, shadow: number, file: boolean): void {
   const fl = k.frames;
-  const size = fl.lruSize;
+  const size = k.memcgStat; // as of the last flush (workingset_test_recent)
   const eviction = Math.floor(shadow / 2);
   const distance = k.nrAge - eviction;
   let workingset = size[LRU.activeFile]!;
@@ -45,8 +52,6 @@ export function refault(k: Kernel, fr: number, shadow: number, file: boolean): v
   if (distance > workingset) return;
   fl.lruMove(fr, file ? LRU.activeFile : LRU.activeAnon);
   k.nrAge++;
-  if (file) k.refaultsFile++;
-  else k.refaultsAnon++;
   if (shadow % 2 === 1) {
     fl.flags[fr]! |= PG.workingset;
     noteCost(k, file, 1, 0);

@@ -24,22 +24,39 @@ export function writeback(k: Kernel, fr: number): void {
 /**
  * Reclaim wrote unmapped frame `f` to swap (`lateWriteback`): it stays in the swap cache at the
  * head of its list, as `shrink_folio_list` keeps a page under writeback, until the write completes
- * ({@linkcode completeWriteback}).
+ * ({@linkcode completeWriteback}, {@linkcode completeWritesBefore}).
  */
 export function startWriteback(k: Kernel, f: number): void {
   k.frames.flags[f]! |= PG.writeback;
   k.frames.lruMove(f, k.frames.lru[f]!);
   k.inFlight.push(f);
+  k.inFlightAt.push(k.scanClock);
 }
 
 /**
- * The swap writes reclaim started have completed: each page still waiting goes to the tail of its
+ * Every swap write reclaim started has completed: each page still waiting goes to the tail of its
  * inactive list (`folio_rotate_reclaimable`), where the next scan frees it.
  */
 export function completeWriteback(k: Kernel): void {
+  completeFirst(k, k.inFlight.length);
+}
+
+/**
+ * The swap writes reclaim started when its scan clock (`Kernel.scanClock`, pages scanned) was at
+ * `clock` or earlier have completed (see {@linkcode completeWriteback}).
+ */
+export function completeWritesBefore(k: Kernel, clock: number): void {
+  const at = k.inFlightAt;
+  let n = 0;
+  while (n < at.length && at[n]! <= clock) n++;
+  if (n > 0) completeFirst(k, n);
+}
+
+/** The first `n` writes of `Kernel.inFlight` have completed. */
+function completeFirst(k: Kernel, n: number): void {
   const fr = k.frames;
   const list = k.inFlight;
-  for (let q = 0; q < list.length; q++) {
+  for (let q = 0; q < n; q++) {
     const f = list[q]!;
     const fl = fr.flags[f]!;
     if (!(fl & PG.writeback)) continue; // freed (and perhaps reused) meanwhile
@@ -47,5 +64,11 @@ export function completeWriteback(k: Kernel): void {
     const l = fr.lru[f]!;
     if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
   }
-  list.length = 0;
+  if (n === list.length) {
+    list.length = 0;
+    k.inFlightAt.length = 0;
+  } else {
+    list.splice(0, n);
+    k.inFlightAt.splice(0, n);
+  }
 }

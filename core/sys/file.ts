@@ -99,7 +99,9 @@ function rw(
         if (fr === NONE) return k.report.oom(`${write ? "write" : "read"} ${obj.name}`);
       } else continue; // a tmpfs hole reads as zeros without a page
     }
-    markAccessed(k.frames, fr);
+    // read(2) marks the page accessed (filemap_read), and so does a write to tmpfs (shmem's
+    // SGP_WRITE); a write to a file does not (its write_begin asks for no FGP_ACCESSED).
+    if (!write || obj.swapBacked) markAccessed(k.frames, fr);
     if (write) {
       k.frames.stamp[fr] = seq;
       k.frames.flags[fr]! |= PG.dirty;

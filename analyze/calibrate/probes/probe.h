@@ -362,8 +362,9 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
  * moves the process into it (children it forks stay there) and writes the trace's header: mem=
  * the limit less what CGROUP holds once the process is in, swap= the swap file's size, memcg=1
  * (reclaim at the limit, as a memory cgroup does), and the kernel's settings that the replay
- * models: zero_page, page_cluster (vm.page-cluster), vma_ra (/sys/kernel/mm/swap/vma_ra_enabled)
- * and read_ahead_kb (of the device holding TRACE's directory, where the probes make their files).
+ * models: zero_page, page_cluster (vm.page-cluster), vma_ra (/sys/kernel/mm/swap/vma_ra_enabled,
+ * unless a swap area is on a rotational disk: then 0, as Linux reads ahead by slot) and
+ * read_ahead_kb (of the device holding TRACE's directory, where the probes make their files).
  */
 
 /* The first number in file `path`; -1 when it cannot be read. "true"/"false" read as 1/0. */
@@ -400,6 +401,35 @@ static long swap_kib(const char *path) {
   }
   fclose(f);
   return kib;
+}
+
+/* Whether the block device `dev` (or, for a partition, its disk) is rotational. */
+static int dev_rotational(dev_t dev) {
+  char path[128];
+  snprintf(path, sizeof path, "/sys/dev/block/%u:%u/queue/rotational", major(dev), minor(dev));
+  long r = read_number(path);
+  if (r < 0) {
+    snprintf(path, sizeof path, "/sys/dev/block/%u:%u/../queue/rotational", major(dev),
+             minor(dev));
+    r = read_number(path);
+  }
+  return r == 1;
+}
+
+/* Whether a swap area in /proc/swaps lies on a rotational disk: Linux then reads anonymous
+ * memory ahead by swap slot, whatever vma_ra_enabled says (swap_use_vma_readahead). */
+static int swap_rotational(void) {
+  FILE *f = fopen("/proc/swaps", "r");
+  if (!f) return 0;
+  char line[512], name[400];
+  int rot = 0;
+  while (fgets(line, sizeof line, f)) {
+    struct stat st;
+    if (sscanf(line, "%399s", name) != 1 || name[0] != '/' || stat(name, &st) != 0) continue;
+    if (dev_rotational(S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev)) rot = 1;
+  }
+  fclose(f);
+  return rot;
 }
 
 /* read_ahead_kb of the block device holding directory `dir` (its backing device), or 128. */
@@ -448,6 +478,7 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   int zero = kernel_has_zero_page();
   long cluster = read_number("/proc/sys/vm/page-cluster");
   long vma_ra = read_number("/sys/kernel/mm/swap/vma_ra_enabled");
+  int rotational = swap_rotational();
   long ra_kb = device_read_ahead_kb(PROBE_DIR);
   long swap = swap_kib(swapfile);
   if (cluster < 0 || vma_ra < 0) die("read vm.page-cluster and vma_ra_enabled");
@@ -469,9 +500,13 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   char head[300];
   snprintf(head, sizeof head,
            "vmtrace 1 mem=%luK swap=%ldK memcg=1 page_cluster=%ld vma_ra=%ld read_ahead_kb=%ld%s\n",
-           (limit / PAGE - (unsigned long)held) * 4, swap, cluster, vma_ra, ra_kb,
+           (limit / PAGE - (unsigned long)held) * 4, swap, cluster, vma_ra && !rotational, ra_kb,
            zero ? "" : " zero_page=0");
   put(head);
+  if (vma_ra && rotational) {
+    put("# vma_ra=0: vma_ra_enabled is true, but a swap area is on a rotational disk, so Linux\n");
+    put("# reads anonymous memory ahead by swap slot (swap_use_vma_readahead)\n");
+  }
   put("# calibration probe ");
   put(name);
   put(" in a memory cgroup of ");
