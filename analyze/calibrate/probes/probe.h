@@ -360,7 +360,8 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
  * the swap file SWAPFILE on, and removes both afterwards. pressure_init() touches everything the
  * probe's own code uses (charged to the cgroup it runs in, not to CGROUP), sets CGROUP's limit,
  * moves the process into it (children it forks stay there) and writes the trace's header: mem=
- * the limit less what CGROUP holds once the process is in, swap= the swap file's size, memcg=1
+ * the limit less what CGROUP holds once the process is in (its pages and kernel memory, not the
+ * charge stock: cgroup_held_pages), swap= the swap file's size, memcg=1
  * (reclaim at the limit, as a memory cgroup does), and the kernel's settings that the replay
  * models: zero_page, page_cluster (vm.page-cluster), vma_ra (/sys/kernel/mm/swap/vma_ra_enabled,
  * unless a swap area is on a rotational disk: then 0, as Linux reads ahead by slot) and
@@ -443,8 +444,10 @@ static long device_read_ahead_kb(const char *dir) {
   return kb < 0 ? 128 : kb;
 }
 
-/* Pages the memory cgroup `dir` holds now (v1 memory.usage_in_bytes, v2 memory.current). */
-static long cgroup_pages(const char *dir) {
+/* Pages the memory cgroup `dir` charges now (v1 memory.usage_in_bytes, v2 memory.current). This
+ * includes the charge stock: pages precharged for a CPU's next allocations (up to 64 a CPU,
+ * MEMCG_CHARGE_BATCH), which the process uses before the cgroup charges anything more. */
+static long cgroup_usage_pages(const char *dir) {
   char path[512];
   snprintf(path, sizeof path, "%s/memory.usage_in_bytes", dir);
   long b = read_number(path);
@@ -454,6 +457,39 @@ static long cgroup_pages(const char *dir) {
   }
   if (b < 0) die("read the cgroup's usage");
   return b / (long)PAGE;
+}
+
+/* The sum of the values of `keys` (a NULL-ended list) in the "KEY VALUE" lines of `path`, in bytes,
+ * or -1 when the file cannot be read or has none of them. */
+static long sum_stat(const char *path, const char *const *keys) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char line[256], key[128];
+  long v, sum = 0;
+  int found = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (sscanf(line, "%127s %ld", key, &v) != 2) continue;
+    for (const char *const *k = keys; *k; k++) {
+      if (strcmp(key, *k) == 0) { sum += v; found = 1; }
+    }
+  }
+  fclose(f);
+  return found ? sum : -1;
+}
+
+/* Pages the memory cgroup `dir` really holds: its pages on the LRU lists and the kernel memory
+ * charged to it (v1: memory.stat rss and cache, and memory.kmem.usage_in_bytes; v2: memory.stat
+ * anon, file and kernel), without the charge stock that its usage includes (cgroup_usage_pages). */
+static long cgroup_held_pages(const char *dir) {
+  static const char *const v1[] = {"rss", "cache", NULL};
+  static const char *const v2[] = {"anon", "file", "kernel", NULL};
+  char path[512];
+  snprintf(path, sizeof path, "%s/memory.kmem.usage_in_bytes", dir);
+  long kmem = read_number(path);
+  snprintf(path, sizeof path, "%s/memory.stat", dir);
+  long b = sum_stat(path, kmem >= 0 ? v1 : v2);
+  if (b < 0) die("read the cgroup's memory.stat");
+  return (b + (kmem > 0 ? kmem : 0) + (long)PAGE - 1) / (long)PAGE;
 }
 
 static __attribute__((unused)) char PROBE_DIR[400];
@@ -495,7 +531,8 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   snprintf(path, sizeof path, "%s/cgroup.procs", cg);
   snprintf(text, sizeof text, "%ld", S.pid);
   write_text(path, text);
-  long held = cgroup_pages(cg);
+  long usage = cgroup_usage_pages(cg);
+  long held = cgroup_held_pages(cg);
   S.pressure = 1;
   char head[300];
   snprintf(head, sizeof head,
@@ -513,7 +550,9 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   put_dec((long)(limit >> 10));
   put("K holding ");
   put_dec(held * 4);
-  put("K when it joined\n");
+  put("K when it joined (usage ");
+  put_dec(usage * 4);
+  put("K with the charge stock)\n");
   flush();
 }
 
