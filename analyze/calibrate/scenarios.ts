@@ -96,6 +96,12 @@ export const SCENARIOS: readonly Scenario[] = [
     about: "System V shm pages under pressure: swapped out, read back one fault a page",
     pressure: true,
   },
+
+  {
+    name: "tmpfs_random",
+    about: "tmpfs pages under pressure read back in a random order, then half written again",
+    pressure: true,
+  },
   {
     name: "file_reread",
     about: "clean file pages pushed out by anonymous memory, read again: mmap read-around",
