@@ -53,7 +53,8 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "swap_sequential",
-    about: "swapped-out pages read back in order, again, backwards: VMA-based swap readahead",
+    about:
+      "swapped-out pages read back in order, again, backwards: swap readahead, 8 pages a fault",
     pressure: true,
   },
   {

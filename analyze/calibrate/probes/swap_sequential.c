@@ -1,7 +1,8 @@
 /* Under memory pressure (a 16 MiB memory cgroup, 24 MiB of private anonymous memory): written
- * pages go to swap; reading them back in order swaps in with VMA-based readahead (a window of up
- * to 2^page-cluster pages, grown by readahead hits: one major fault for 8 pages); again, the same;
- * backwards, the window lies below the fault. */
+ * pages go to swap; reading them back in order swaps in with readahead (by virtual address, or by
+ * slot where swap is on a rotational disk: a window of up to 2^page-cluster pages, grown by
+ * readahead hits: one major fault for 8 pages); again, the same; backwards, the window lies below
+ * the fault. */
 #include "probe.h"
 
 #define N 6144UL
