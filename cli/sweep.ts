@@ -45,7 +45,10 @@ const MACHINE_OPTIONS =
                          under 64K are refused
   --swap SIZE            swap at every point (default: each trace header's swap=)
   --strategies all|a,b   strategies each job replays (default all)
-  --vm NAME=VALUE        a kernel setting (repeatable): ${KNOBS.map((k) => k.name).join(", ")}`;
+  --vm NAME=VALUE        a kernel setting (repeatable): ${
+    KNOBS.slice(0, 3).map((k) => k.name).join(", ")
+  },
+                         ${KNOBS.slice(3).map((k) => k.name).join(", ")}`;
 
 const HELP = `Usage: vmreplay sweep TRACE... --mem LIST [options]
        vmreplay sweep plan TRACE... --mem LIST [options] -o PLAN.json
