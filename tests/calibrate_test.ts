@@ -193,8 +193,15 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // 4 050 or about 6 000 pages from run to run; the simulator gives the low mode.
   "tmpfs_pressure/read-again": { swapOut: 2100 },
   "shm_pressure/read-again": { swapOut: 2100 },
-  // Pages found in the swap cache while their write is in flight (41-62 on the kernel, 38).
+  // Pages found in the swap cache while their write is in flight (41-62 on the kernel, 38); after
+  // random reads the kernel's own count of them ranges over tens of pages from run to run (24-43
+  // and 42-85 seen; the simulator 51 and 64), so 3 runs' median may fall far from it.
   "tmpfs_random/write-first-half": { minor: 32 },
+  "tmpfs_random/read-random": { minor: 48 },
+  "swap_random/read-random": { minor: 48 },
+  // Anonymous writes pushing out a file's pages: the kernel swaps out 2205-2358 pages over
+  // calibrations, the simulator 2074 (docs/machine.md, "Not matched").
+  "file_reread/anon-write": { swapOut: 400 },
 };
 
 Deno.test(needs(["gcc"], {
