@@ -1,6 +1,7 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { formatBytes, formatCount, formatCsv, formatMarkdown, formatTable } from "./report.ts";
 import { makeRunResult } from "../tests/_run_result.ts";
+import { strategyNames } from "../core/rmap/registry.ts";
 
 Deno.test("formatCount() keeps at most 7 characters", () => {
   deepStrictEqual(
@@ -14,17 +15,7 @@ Deno.test("formatBytes() writes sizes the way traces do", () => {
 });
 
 Deno.test("formatTable() fits 100 columns with all seven strategies and ranks them", () => {
-  const run = makeRunResult({
-    strategies: [
-      "scan",
-      "pte_chain",
-      "anon_inode",
-      "objtree",
-      "anonmm",
-      "anon_vma",
-      "anon_vma_chain",
-    ],
-  });
+  const run = makeRunResult({ strategies: strategyNames() });
   const text = formatTable(run);
   for (const line of text.split("\n")) ok(line.length <= 100, `too wide (${line.length}): ${line}`);
   for (const s of Object.keys(run.results)) ok(text.includes(`\n${s} `), s);

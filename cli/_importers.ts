@@ -19,6 +19,17 @@ import { InputError, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import type { Progress } from "./_progress.ts";
 
+/** The options `import` and `capture` share (the trace written, its header, what is said). */
+export const IMPORT_OPTIONS = {
+  output: { type: "string", short: "o" },
+  mem: { type: "string" },
+  touch: { type: "string" },
+  "no-instr": { type: "boolean" },
+  coalesce: { type: "boolean" },
+  warnings: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+} as const;
+
 /** The value of `--touch` (default `populate`); throws {@linkcode UsageError} for another. */
 export function parseTouch(text: string | undefined): TouchMode {
   const touch = (text ?? "populate") as TouchMode;

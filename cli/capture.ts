@@ -9,14 +9,8 @@ import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import { parseMachineSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import {
-  importLackeyFile,
-  importNotes,
-  importPerfFile,
-  importStraceFile,
-  parseTouch,
-  warningsToShow,
-} from "./_importers.ts";
+import { IMPORT_OPTIONS, importLackeyFile, importNotes, importPerfFile } from "./_importers.ts";
+import { importStraceFile, parseTouch, warningsToShow } from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { findPerf, PerfError, perfLaunch, perfRecordArgs } from "../trace/import/perf/command.ts";
 import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";
@@ -75,16 +69,10 @@ export async function main(args: string[]): Promise<number> {
       name: "capture",
       help: HELP,
       options: {
-        output: { type: "string", short: "o" },
+        ...IMPORT_OPTIONS,
         accesses: { type: "boolean" },
         perf: { type: "boolean" },
-        touch: { type: "string" },
-        "no-instr": { type: "boolean" },
-        coalesce: { type: "boolean" },
         "keep-raw": { type: "string" },
-        mem: { type: "string" },
-        warnings: { type: "string" },
-        quiet: { type: "boolean", short: "q" },
       },
       positionals: false,
     }, own);

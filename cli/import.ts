@@ -9,15 +9,8 @@ import { counted } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseMachineSize, parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import {
-  importBatches,
-  importLackeyFile,
-  importNotes,
-  importPerfFile,
-  importStraceFile,
-  parseTouch,
-  warningsToShow,
-} from "./_importers.ts";
+import { IMPORT_OPTIONS, importBatches, importLackeyFile, importNotes } from "./_importers.ts";
+import { importPerfFile, importStraceFile, parseTouch, warningsToShow } from "./_importers.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { PerfError } from "../trace/import/perf/command.ts";
@@ -82,16 +75,10 @@ export async function main(args: string[]): Promise<number> {
       name: "import",
       help: HELP,
       options: {
-        output: { type: "string", short: "o" },
-        mem: { type: "string" },
+        ...IMPORT_OPTIONS,
         swap: { type: "string" },
         pid: { type: "string" },
-        warnings: { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        touch: { type: "string" },
         "touch-max": { type: "string" },
-        "no-instr": { type: "boolean" },
-        coalesce: { type: "boolean" },
         maps: { type: "string" },
         "area-size": { type: "string" },
         instr: { type: "boolean" },

@@ -26,6 +26,21 @@ export async function writeTraces(dir: string): Promise<string[]> {
   return traces;
 }
 
+/** How a test runs the command line (`vmreplay` of `_cli.ts`, or one with an environment). */
+export type Cli = (...args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
+
+/** `sweep plan` of `traces` with {@linkcode SWEEP_ARGS} into `out`, which must succeed. */
+export async function writePlan(traces: string[], out: string, cli: Cli = vmreplay): Promise<void> {
+  const r = await cli("sweep", "plan", ...traces, ...SWEEP_ARGS, "-o", out);
+  assertEquals(r.code, 0, r.stderr);
+}
+
+/** `sweep run PLAN` on this machine, no store, counters to `json`, which must succeed. */
+export async function runPlan(plan: string, json: string, cli: Cli = vmreplay): Promise<void> {
+  const r = await cli("sweep", "run", plan, "--no-db", "--quiet", "--json", json);
+  assertEquals(r.code, 0, r.stderr);
+}
+
 /** A sweep JSON's points as `[trace, mem, { strategy: counters }]`, in job order. */
 export function countersOf(json: string): unknown[] {
   const j = JSON.parse(json) as {

@@ -16,8 +16,15 @@ import { comparePressure, pressureTolerance } from "../analyze/calibrate/compare
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
 import { needs } from "./_tools.ts";
+import { vmreplay } from "./_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** `vmreplay calibrate ARGS...` in a child process: exit code, standard output and error. */
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await vmreplay("calibrate", ...args);
+  return { code: r.code, out: r.stdout, err: r.stderr };
+}
+
 const onLinuxX64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 
 function phase(label: string, minor: number, major = 0): PhaseResult {
@@ -111,18 +118,6 @@ Deno.test(needs(["gcc"], {
     "vmreplay calibrate: --list, unknown scenario (exit 2), missing compiler (exit 1), one scenario --json",
   ignore: !onLinuxX64,
   fn: async () => {
-    const run = async (...args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", MAIN, "calibrate", ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: r.code,
-        out: new TextDecoder().decode(r.stdout),
-        err: new TextDecoder().decode(r.stderr),
-      };
-    };
     const list = await run("--list");
     equal(list.code, 0);
     match(list.out, /^zero_page\s+read of untouched/m);
@@ -288,18 +283,6 @@ Deno.test(needs(["gcc"], {
 Deno.test({
   name: "vmreplay calibrate: --list marks the pressure scenarios, --runs must be a count",
   fn: async () => {
-    const run = async (...args: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", MAIN, "calibrate", ...args],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: r.code,
-        out: new TextDecoder().decode(r.stdout),
-        err: new TextDecoder().decode(r.stderr),
-      };
-    };
     const list = await run("--list");
     equal(list.code, 0);
     match(list.out, /^swap_sequential \*\s+swapped-out pages read back in order/m);

@@ -9,7 +9,7 @@
  * Without them the test is skipped with the reason, or fails when `CI` is set.
  */
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
-import { countersOf, SWEEP_ARGS, writeTraces } from "./_sweep.ts";
+import { countersOf, runPlan, writePlan, writeTraces } from "./_sweep.ts";
 import { inCI as underCI } from "./_tools.ts";
 
 const SCRIPT = new URL("../.ci/slurm.sh", import.meta.url).pathname;
@@ -77,16 +77,8 @@ Deno.test({
       if (conf === undefined) throw new Error(`No SLURM_CONF in: ${status.stdout}`);
       const env = { SLURM_CONF: conf };
       const traces = await writeTraces(dir);
-      const plan = await vmreplay(
-        env,
-        "sweep",
-        "plan",
-        ...traces,
-        ...SWEEP_ARGS,
-        "-o",
-        `${dir}/plan.json`,
-      );
-      assertEquals(plan.code, 0, plan.stderr);
+      const cli = (...args: string[]) => vmreplay(env, ...args);
+      await writePlan(traces, `${dir}/plan.json`, cli);
 
       const t0 = performance.now();
       const r = await vmreplay(
@@ -116,17 +108,7 @@ Deno.test({
       match(script, /--dependency="afterok:\$array"/);
       match(script, /#SBATCH --time=10:00/);
 
-      const local = await vmreplay(
-        env,
-        "sweep",
-        "run",
-        `${dir}/plan.json`,
-        "--no-db",
-        "--quiet",
-        "--json",
-        `${dir}/local.json`,
-      );
-      assertEquals(local.code, 0, local.stderr);
+      await runPlan(`${dir}/plan.json`, `${dir}/local.json`, cli);
       assertEquals(
         countersOf(await Deno.readTextFile(`${dir}/merged.json`)),
         countersOf(await Deno.readTextFile(`${dir}/local.json`)),

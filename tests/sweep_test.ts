@@ -8,7 +8,7 @@
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { vmreplay } from "./_cli.ts";
-import { assertCurvesFall, countersOf, SWEEP_ARGS, writeTraces } from "./_sweep.ts";
+import { assertCurvesFall, countersOf, SWEEP_ARGS, writePlan, writeTraces } from "./_sweep.ts";
 import { openStore } from "../analyze/store.ts";
 import { createApp } from "../server/app.ts";
 
@@ -71,24 +71,8 @@ Deno.test("sweep: one machine, run, and plan + 3 shards + merge give the same co
     });
 
     await t.step("plan, three shards and merge", async () => {
-      const plan = await vmreplay(
-        "sweep",
-        "plan",
-        ...traces,
-        ...SWEEP_ARGS,
-        "-o",
-        `${dir}/plan.json`,
-      );
-      assertEquals(plan.code, 0, plan.stderr);
-      const again = await vmreplay(
-        "sweep",
-        "plan",
-        ...traces,
-        ...SWEEP_ARGS,
-        "-o",
-        `${dir}/plan2.json`,
-      );
-      assertEquals(again.code, 0, again.stderr);
+      await writePlan(traces, `${dir}/plan.json`);
+      await writePlan(traces, `${dir}/plan2.json`);
       assertEquals(
         await Deno.readTextFile(`${dir}/plan.json`),
         await Deno.readTextFile(`${dir}/plan2.json`),
@@ -118,42 +102,19 @@ Deno.test("sweep: one machine, run, and plan + 3 shards + merge give the same co
       );
       assertEquals(missing.code, 1);
       match(missing.stderr, /3 of 8 jobs missing: #1 \(zygote\.vmt at \d+K\), #4 \(shared\.vmt/);
-      const merged = await vmreplay(
-        "sweep",
-        "merge",
-        `${dir}/plan.json`,
-        `${dir}/shard-0.db`,
-        `${dir}/shard-1.db`,
-        `${dir}/shard-2.db`,
-        "--db",
-        `${dir}/merged.db`,
-        "--json",
-        `${dir}/merged.json`,
-        "--quiet",
-      );
-      assertEquals(merged.code, 0, merged.stderr);
-      assertEquals(
-        countersOf(await Deno.readTextFile(`${dir}/merged.json`)),
-        countersOf(directJson),
-      );
+      /** Merges the stores named into `NAME.db` and `NAME.json`; the counters are the sweep's. */
+      const mergeInto = async (name: string, ...stores: string[]) => {
+        const db = `${dir}/${name}.db`, json = `${dir}/${name}.json`;
+        const dbs = stores.map((s) => `${dir}/${s}.db`);
+        const r = await vmreplay(
+          ...["sweep", "merge", `${dir}/plan.json`, ...dbs, "--db", db, "--json", json, "--quiet"],
+        );
+        assertEquals(r.code, 0, r.stderr);
+        assertEquals(countersOf(await Deno.readTextFile(json)), countersOf(directJson));
+      };
+      await mergeInto("merged", "shard-0", "shard-1", "shard-2");
       // A merged store merges again (with a shard that repeats its jobs).
-      const twice = await vmreplay(
-        "sweep",
-        "merge",
-        `${dir}/plan.json`,
-        `${dir}/merged.db`,
-        `${dir}/shard-1.db`,
-        "--db",
-        `${dir}/merged2.db`,
-        "--json",
-        `${dir}/merged2.json`,
-        "--quiet",
-      );
-      assertEquals(twice.code, 0, twice.stderr);
-      assertEquals(
-        countersOf(await Deno.readTextFile(`${dir}/merged2.json`)),
-        countersOf(directJson),
-      );
+      await mergeInto("merged2", "merged", "shard-1");
     });
 
     await t.step("a store of another version or a changed trace is refused", async () => {

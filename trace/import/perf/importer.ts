@@ -34,18 +34,9 @@ import { ImportError, type ImportStats, newImportStats, recordWarning } from "..
 import { inferArea } from "../inferred_areas.ts";
 import { type ByteSource, readerOf } from "../../_io.ts";
 import { LineReader } from "../../_lines.ts";
-import {
-  type CallContext,
-  hex,
-  makeProc,
-  mappedParts,
-  type Mm,
-  objectForPath,
-  objectState,
-  pageSpan,
-  type Proc,
-  sanitize,
-} from "../strace/_context.ts";
+import { type CallContext, hex, makeProc, mappedParts, type Mm } from "../strace/_context.ts";
+import { MEMORY_SYSCALLS } from "../strace/_context.ts";
+import { objectForPath, objectState, pageSpan, type Proc, sanitize } from "../strace/_context.ts";
 import {
   brkCall,
   lockAllCall,
@@ -74,21 +65,7 @@ export interface PerfImportOptions {
 }
 
 /** The system calls whose `sys_enter_*`/`sys_exit_*` pairs the importer acts on. */
-export const PERF_SYSCALLS: readonly string[] = [
-  "mmap",
-  "munmap",
-  "mremap",
-  "mprotect",
-  "pkey_mprotect",
-  "madvise",
-  "brk",
-  "mlock",
-  "mlock2",
-  "munlock",
-  "mlockall",
-  "munlockall",
-  "msync",
-];
+export const PERF_SYSCALLS: readonly string[] = MEMORY_SYSCALLS;
 const HANDLED = new Set(PERF_SYSCALLS);
 
 const CLONE_VM = 0x100;

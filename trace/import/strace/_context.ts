@@ -147,3 +147,23 @@ export function mappedParts(
   }
   return { parts, missing: e - s - n, pages: e - s };
 }
+
+/**
+ * The system calls that map, unmap, move, protect, advise, lock or sync memory, which both the
+ * strace and the perf importer turn into events.
+ */
+export const MEMORY_SYSCALLS: readonly string[] = [
+  "mmap",
+  "munmap",
+  "mremap",
+  "mprotect",
+  "pkey_mprotect",
+  "madvise",
+  "brk",
+  "mlock",
+  "mlock2",
+  "munlock",
+  "mlockall",
+  "munlockall",
+  "msync",
+];

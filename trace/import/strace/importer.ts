@@ -16,17 +16,9 @@ import { type Event, MapFlag, PAGE_SIZE, Prot } from "../../event.ts";
 import { type Area, AreaMap, type PageRange } from "../area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
 import { CLONE_NAMES, parseSmall, splitArgs } from "./args.ts";
-import {
-  type CallContext,
-  clip,
-  hex,
-  makeProc,
-  mappedParts,
-  type Mm,
-  objectForPath,
-  objectState,
-  type Proc,
-} from "./_context.ts";
+import { type CallContext, clip, hex, makeProc, mappedParts, type Mm } from "./_context.ts";
+import { MEMORY_SYSCALLS } from "./_context.ts";
+import { objectForPath, objectState, type Proc } from "./_context.ts";
 import {
   brkCall,
   closeCall,
@@ -72,19 +64,7 @@ const FORK_CALLS = new Set(["fork", "vfork", "clone", "clone2", "clone3"]);
 /** The system calls the importer acts on; every other one is only counted. */
 const HANDLED = new Set([
   ...FORK_CALLS,
-  "mmap",
-  "munmap",
-  "mremap",
-  "mprotect",
-  "pkey_mprotect",
-  "madvise",
-  "mlock",
-  "mlock2",
-  "munlock",
-  "msync",
-  "mlockall",
-  "munlockall",
-  "brk",
+  ...MEMORY_SYSCALLS,
   "execve",
   "execveat",
   "shmget",
