@@ -50,7 +50,7 @@ function randomBatch(r: typeof RANDOM[keyof typeof RANDOM]): EventBatch {
 /** The pathological workloads the oracle watches too: [workload, parameters, walks at least]. */
 const PATHOLOGIES: [string, Record<string, number>, number][] = [
   ["aim7", { children: 6, pages: 16 }, 700],
-  ["zygote", { apps: 3, pages: 64, heap: 16 }, 3000],
+  ["zygote", { apps: 3, pages: 64, heap: 16 }, 2000],
 ];
 
 /** The counters that say whether two strategies reclaimed the same pages at the same moments. */
