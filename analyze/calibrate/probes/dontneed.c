@@ -3,9 +3,8 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "dontneed");
   const unsigned long n = 32 * PAGE;
-  op_mmap_anon(BASE, n);
+  probe_init_anon(argc, argv, "dontneed", n);
   phase_write("write", BASE, n);
   phase_begin("dontneed-read");
   op_madvise(BASE, n, MADV_DONTNEED, "dontneed");

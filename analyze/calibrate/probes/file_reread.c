@@ -30,17 +30,10 @@ int main(int argc, char **argv) {
   op_line(line);
   snprintf(line, sizeof line, "file:%s", path);
   op_mmap(BASE, NF * PAGE, PROT_READ, MAP_PRIVATE, fd, 0, "r--", "private", line);
-  op_mmap(ANON, NA * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("file-read");
-  op_read(BASE, NF * PAGE);
-  phase_end();
-  phase_begin("anon-write");
-  op_write(ANON, NA * PAGE);
-  phase_end();
-  phase_begin("file-read-again");
-  op_read(BASE, NF * PAGE);
-  phase_end();
+  op_mmap_anon(ANON, NA * PAGE);
+  phase_read("file-read", BASE, NF * PAGE);
+  phase_write("anon-write", ANON, NA * PAGE);
+  phase_read("file-read-again", BASE, NF * PAGE);
   if (unlink(path) != 0) die("unlink the data file");
   snprintf(line, sizeof line, "unlink file:%s", path);
   op_line(line);

@@ -3,9 +3,8 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "fork_chain");
   const unsigned long n = 16 * PAGE;
-  op_mmap_anon(BASE, 2 * n);
+  probe_init_anon(argc, argv, "fork_chain", 2 * n);
   phase_write("g1-write", BASE, n);
   struct baton b1;
   long g2 = probe_fork(&b1);
@@ -14,9 +13,7 @@ int main(int argc, char **argv) {
     struct baton b2;
     long g3 = probe_fork(&b2);
     if (g3 == 0) {
-      phase_begin("g3-read");
-      op_read(BASE, 2 * n);
-      phase_end();
+      phase_read("g3-read", BASE, 2 * n);
       phase_write("g3-write", BASE, 2 * n);
       child_exit(&b2);
     }

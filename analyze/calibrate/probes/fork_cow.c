@@ -4,16 +4,13 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "fork_cow");
   const unsigned long n = 32 * PAGE;
-  op_mmap_anon(BASE, 2 * n);
+  probe_init_anon(argc, argv, "fork_cow", 2 * n);
   phase_write("parent-init", BASE, 2 * n);
   struct baton b;
   long child = probe_fork(&b);
   if (child == 0) {
-    phase_begin("child-read");
-    op_read(BASE, 2 * n);
-    phase_end();
+    phase_read("child-read", BASE, 2 * n);
     phase_write("child-write-copy", BASE, n / 2);
     child_yield(&b);
     /* the parent wrote [n/2, n) meanwhile: those pages are now the child's alone */
@@ -21,9 +18,7 @@ int main(int argc, char **argv) {
     child_exit(&b);
   }
   wait_on(b.to_parent[0]);
-  phase_begin("parent-read");
-  op_read(BASE, 2 * n);
-  phase_end();
+  phase_read("parent-read", BASE, 2 * n);
   phase_write("parent-write-copy", BASE + n / 2, n / 2);
   phase_write("parent-write-reuse", BASE, n / 2);
   signal_on(b.to_child[1]);

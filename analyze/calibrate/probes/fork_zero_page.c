@@ -9,9 +9,7 @@ int main(int argc, char **argv) {
   const unsigned long a = BASE, b = BASE + 0x1000000UL;
   op_mmap_anon(a, n);
   op_mmap_anon(b, n);
-  phase_begin("parent-read-only-area");
-  op_read(a, n);
-  phase_end();
+  phase_read("parent-read-only-area", a, n);
   phase_begin("parent-write-one-read-rest");
   op_write(b, PAGE);
   op_read(b + PAGE, n - PAGE);
@@ -19,12 +17,8 @@ int main(int argc, char **argv) {
   struct baton bt;
   long child = probe_fork(&bt);
   if (child == 0) {
-    phase_begin("child-read-zero-only-area");
-    op_read(a, n);
-    phase_end();
-    phase_begin("child-read-mixed-area");
-    op_read(b, n);
-    phase_end();
+    phase_read("child-read-zero-only-area", a, n);
+    phase_read("child-read-mixed-area", b, n);
     phase_write("child-write-mixed-area", b, n);
     child_exit(&bt);
   }

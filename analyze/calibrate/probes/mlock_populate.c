@@ -3,9 +3,8 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "mlock_populate");
   const unsigned long n = 32 * PAGE;
-  op_mmap_anon(BASE, 2 * n);
+  probe_init_anon(argc, argv, "mlock_populate", 2 * n);
   phase_begin("mlock-half");
   if (sc6(SYS_mlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("mlock");
   op_line("mlock 0x200000000000 131072");

@@ -3,9 +3,8 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "mprotect_roundtrip");
   const unsigned long n = 32 * PAGE;
-  op_mmap_anon(BASE, 2 * n);
+  probe_init_anon(argc, argv, "mprotect_roundtrip", 2 * n);
   phase_begin("write-half-read-half");
   op_write(BASE, n);
   op_read(BASE + n, n);

@@ -3,10 +3,9 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "mremap_after_fork");
   const unsigned long n = 16 * PAGE;
   const unsigned long to = BASE + 0x40000000UL;
-  op_mmap_anon(BASE, n);
+  probe_init_anon(argc, argv, "mremap_after_fork", n);
   phase_write("parent-write", BASE, n);
   struct baton bt;
   long child = probe_fork(&bt);

@@ -3,10 +3,9 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "mremap_move");
   const unsigned long n = 32 * PAGE;
   const unsigned long to = BASE + 0x40000000UL;
-  op_mmap_anon(BASE, n);
+  probe_init_anon(argc, argv, "mremap_move", n);
   phase_write("write", BASE, n);
   phase_begin("move-then-touch");
   op_mremap(BASE, n, to, n);

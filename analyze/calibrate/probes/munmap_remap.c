@@ -2,9 +2,8 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "munmap_remap");
   const unsigned long n = 32 * PAGE;
-  op_mmap_anon(BASE, n);
+  probe_init_anon(argc, argv, "munmap_remap", n);
   phase_write("write", BASE, n);
   phase_begin("remap-read");
   op_munmap(BASE, n);

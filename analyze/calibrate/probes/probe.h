@@ -273,6 +273,27 @@ static __attribute__((unused)) void phase_write(const char *label, unsigned long
   op_write(addr, len);
   phase_end();
 }
+/* A phase that only loads from every page of [addr, addr+len). */
+static __attribute__((unused)) void phase_read(const char *label, unsigned long addr, unsigned long len) {
+  phase_begin(label);
+  op_read(addr, len);
+  phase_end();
+}
+/* A phase that loads from pages order[0..n) of the area at addr, one page each, in that order. */
+static __attribute__((unused)) void phase_read_pages(const char *label, unsigned long addr,
+                                                     const unsigned long *order, unsigned long n) {
+  phase_begin(label);
+  for (unsigned long i = 0; i < n; i++) op_read(addr + order[i] * PAGE, PAGE);
+  phase_end();
+}
+/* Three phases: "write" stores to every page of [addr, addr+len) (under pressure, what does not
+ * fit the cgroup goes to swap), "read" loads from every page back in order, "read-again" does it
+ * once more. */
+static __attribute__((unused)) void phases_write_read_twice(unsigned long addr, unsigned long len) {
+  phase_write("write", addr, len);
+  phase_read("read", addr, len);
+  phase_read("read-again", addr, len);
+}
 /* A line of the trace that the probe does not perform through an op_ helper. */
 static __attribute__((unused)) void op_line(const char *text) { put_pid(); put(text); put("\n"); }
 
@@ -353,6 +374,13 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
   put(name);
   put("\n");
   flush();
+}
+
+/* probe_init, then the probe's area: len bytes of private anonymous memory at BASE. */
+static __attribute__((unused)) void probe_init_anon(int argc, char **argv, const char *name,
+                                                    unsigned long len) {
+  probe_init(argc, argv, name);
+  op_mmap_anon(BASE, len);
 }
 
 /* --- memory pressure ------------------------------------------------------------------------------
@@ -575,8 +603,8 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   char head[300];
   snprintf(head, sizeof head,
            "vmtrace 1 mem=%luK swap=%ldK memcg=1 page_cluster=%ld vma_ra=%ld read_ahead_kb=%ld%s\n",
-           (limit / PAGE - (unsigned long)held) * 4, swap, cluster, vma_ra && !rotational, ra_kb,
-           zero ? "" : " zero_page=0");
+           (limit / PAGE - (unsigned long)held) * 4, swap, cluster, (long)(vma_ra && !rotational),
+           ra_kb, zero ? "" : " zero_page=0");
   put(head);
   if (vma_ra && rotational) {
     put("# vma_ra=0: vma_ra_enabled is true, but a swap area is on a rotational disk, so Linux\n");
@@ -592,6 +620,26 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   put_dec(usage * 4);
   put("K with the charge stock)\n");
   flush();
+}
+
+/* pressure_init, then the probe's area: len bytes of private anonymous memory at BASE. */
+static __attribute__((unused)) void pressure_init_anon(int argc, char **argv, const char *name,
+                                                       unsigned long limit, unsigned long len) {
+  pressure_init(argc, argv, name, limit);
+  op_mmap_anon(BASE, len);
+}
+
+/* A tmpfs file of len bytes (a memfd called `name`, sized with ftruncate), mapped shared and
+ * read-write at addr; the trace names it tmpfs:NAME. */
+static __attribute__((unused)) void tmpfs_area(const char *name, unsigned long addr,
+                                               unsigned long len) {
+  int fd = memfd_create(name, 0);
+  if (fd < 0) die("memfd_create");
+  if (ftruncate(fd, (long)len) != 0) die("ftruncate");
+  char object[96] = "tmpfs:";
+  strncat(object, name, sizeof object - strlen(object) - 1);
+  put_pid(); put("create "); put(object); put(" "); put_dec((long)len); put("\n");
+  op_mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, "rw-", "shared", object);
 }
 
 /* A pseudo-random permutation of 0..n-1 (a fixed seed: every run makes the same one). */

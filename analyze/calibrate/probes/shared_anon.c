@@ -12,20 +12,14 @@ int main(int argc, char **argv) {
   struct baton b;
   long child = probe_fork(&b);
   if (child == 0) {
-    phase_begin("child-read-present");
-    op_read(BASE, n);
-    phase_end();
+    phase_read("child-read-present", BASE, n);
     phase_write("child-write-present", BASE, n);
-    phase_begin("child-read-absent");
-    op_read(BASE + n, n / 2);
-    phase_end();
+    phase_read("child-read-absent", BASE + n, n / 2);
     phase_write("child-write-absent", BASE + n + n / 2, n / 2);
     child_exit(&b);
   }
   parent_reap(&b, child);
-  phase_begin("parent-read-all");
-  op_read(BASE, 2 * n);
-  phase_end();
+  phase_read("parent-read-all", BASE, 2 * n);
   phase_write("parent-write-all", BASE, 2 * n);
   probe_done();
   return 0;

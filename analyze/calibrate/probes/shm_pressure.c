@@ -15,15 +15,7 @@ int main(int argc, char **argv) {
   op_line("mmap 0x200000000000 25165824 rw- shared shm:pressure 0");
   if (shmctl(id, IPC_RMID, 0) != 0) die("shmctl");
   op_line("unlink shm:pressure");
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
-  phase_begin("read");
-  op_read(BASE, N * PAGE);
-  phase_end();
-  phase_begin("read-again");
-  op_read(BASE, N * PAGE);
-  phase_end();
+  phases_write_read_twice(BASE, N * PAGE);
   probe_done();
   return 0;
 }

@@ -6,18 +6,12 @@
 #define N 6144UL
 
 int main(int argc, char **argv) {
-  pressure_init(argc, argv, "swap_dontneed", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_dontneed", 16UL << 20, N * PAGE);
+  phase_write("write", BASE, N * PAGE);
   phase_begin("dontneed-half");
   op_madvise(BASE, N / 2 * PAGE, MADV_DONTNEED, "dontneed");
   phase_end();
-  phase_begin("read");
-  op_read(BASE, N * PAGE);
-  phase_end();
+  phase_read("read", BASE, N * PAGE);
   probe_done();
   return 0;
 }

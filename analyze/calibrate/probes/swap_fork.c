@@ -7,27 +7,17 @@
 #define N 6144UL
 
 int main(int argc, char **argv) {
-  pressure_init(argc, argv, "swap_fork", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("parent-write");
-  op_write(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_fork", 16UL << 20, N * PAGE);
+  phase_write("parent-write", BASE, N * PAGE);
   struct baton b;
   long child = probe_fork(&b);
   if (child == 0) {
-    phase_begin("child-read");
-    op_read(BASE, N * PAGE);
-    phase_end();
-    phase_begin("child-write-quarter");
-    op_write(BASE, N / 4 * PAGE);
-    phase_end();
+    phase_read("child-read", BASE, N * PAGE);
+    phase_write("child-write-quarter", BASE, N / 4 * PAGE);
     child_exit(&b);
   }
   parent_reap(&b, child);
-  phase_begin("parent-read");
-  op_read(BASE, N * PAGE);
-  phase_end();
+  phase_read("parent-read", BASE, N * PAGE);
   probe_done();
   return 0;
 }

@@ -6,19 +6,13 @@
 #define TO (BASE + 0x40000000UL)
 
 int main(int argc, char **argv) {
-  pressure_init(argc, argv, "swap_mremap", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_mremap", 16UL << 20, N * PAGE);
+  phase_write("write", BASE, N * PAGE);
   phase_begin("mremap-read");
   op_mremap(BASE, N * PAGE, TO, N * PAGE);
   op_read(TO, N * PAGE);
   phase_end();
-  phase_begin("read-again");
-  op_read(TO, N * PAGE);
-  phase_end();
+  phase_read("read-again", TO, N * PAGE);
   probe_done();
   return 0;
 }

@@ -10,18 +10,10 @@ static unsigned long order[N];
 
 int main(int argc, char **argv) {
   shuffle(order, N); /* before pressure_init: charged outside the cgroup */
-  pressure_init(argc, argv, "swap_random", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
-  phase_begin("read-random");
-  for (unsigned long i = 0; i < N; i++) op_read(BASE + order[i] * PAGE, PAGE);
-  phase_end();
-  phase_begin("read-in-order");
-  op_read(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_random", 16UL << 20, N * PAGE);
+  phase_write("write", BASE, N * PAGE);
+  phase_read_pages("read-random", BASE, order, N);
+  phase_read("read-in-order", BASE, N * PAGE);
   probe_done();
   return 0;
 }

@@ -6,18 +6,10 @@
 #define N 6144UL
 
 int main(int argc, char **argv) {
-  pressure_init(argc, argv, "swap_rewrite", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
-  phase_begin("rewrite");
-  op_write(BASE, N * PAGE);
-  phase_end();
-  phase_begin("read");
-  op_read(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_rewrite", 16UL << 20, N * PAGE);
+  phase_write("write", BASE, N * PAGE);
+  phase_write("rewrite", BASE, N * PAGE);
+  phase_read("read", BASE, N * PAGE);
   probe_done();
   return 0;
 }

@@ -8,18 +8,8 @@
 #define N 6144UL
 
 int main(int argc, char **argv) {
-  pressure_init(argc, argv, "swap_sequential", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
-  phase_begin("read");
-  op_read(BASE, N * PAGE);
-  phase_end();
-  phase_begin("read-again");
-  op_read(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_sequential", 16UL << 20, N * PAGE);
+  phases_write_read_twice(BASE, N * PAGE);
   phase_begin("read-backwards");
   for (long i = (long)N - 1; i >= 0; i--) op_read(BASE + (unsigned long)i * PAGE, PAGE);
   phase_end();

@@ -8,12 +8,8 @@
 #define KEEP 2048UL
 
 int main(int argc, char **argv) {
-  pressure_init(argc, argv, "swap_swapoff", 16UL << 20);
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw-",
-          "private,anon", 0);
-  phase_begin("write");
-  op_write(BASE, N * PAGE);
-  phase_end();
+  pressure_init_anon(argc, argv, "swap_swapoff", 16UL << 20, N * PAGE);
+  phase_write("write", BASE, N * PAGE);
   phase_begin("munmap-most");
   op_munmap(BASE + KEEP * PAGE, (N - KEEP) * PAGE);
   phase_end();
@@ -21,12 +17,8 @@ int main(int argc, char **argv) {
   if (sc6(SYS_swapoff, (long)argv[4], 0, 0, 0, 0, 0) != 0) die("swapoff");
   put("- swapoff swap\n");
   phase_end();
-  phase_begin("read");
-  op_read(BASE, KEEP * PAGE);
-  phase_end();
-  phase_begin("write-again");
-  op_write(BASE, KEEP * PAGE);
-  phase_end();
+  phase_read("read", BASE, KEEP * PAGE);
+  phase_write("write-again", BASE, KEEP * PAGE);
   probe_done();
   return 0;
 }

@@ -19,16 +19,12 @@ int main(int argc, char **argv) {
   struct baton bt;
   long child = probe_fork(&bt);
   if (child == 0) {
-    phase_begin("child-read-all");
-    op_read(BASE, n);
-    phase_end();
+    phase_read("child-read-all", BASE, n);
     phase_write("child-write-all", BASE, n);
     child_exit(&bt);
   }
   parent_reap(&bt, child);
-  phase_begin("parent-read-all");
-  op_read(BASE, n);
-  phase_end();
+  phase_read("parent-read-all", BASE, n);
   probe_done();
   return 0;
 }

@@ -23,14 +23,10 @@ int main(int argc, char **argv) {
           "tmpfs:vmreplay-calibrate");
   op_mmap(odd, 20 * PAGE, PROT_READ, MAP_SHARED, fd, 0, "r--", "shared",
           "tmpfs:vmreplay-calibrate");
-  phase_begin("shared-read");
-  op_read(sh, n);
-  phase_end();
+  phase_read("shared-read", sh, n);
   phase_write("shared-write", sh, n);
   phase_write("private-write-first", pr, 16 * PAGE);
-  phase_begin("private-read");
-  op_read(pr, n);
-  phase_end();
+  phase_read("private-read", pr, n);
   phase_write("private-write-after-read", pr + 16 * PAGE, n - 16 * PAGE);
   phase_begin("unaligned-area-read");
   op_read(odd + 10 * PAGE, PAGE);

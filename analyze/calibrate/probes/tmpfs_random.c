@@ -10,16 +10,9 @@ static unsigned long order[N];
 int main(int argc, char **argv) {
   shuffle(order, N); /* before pressure_init: charged outside the cgroup */
   pressure_init(argc, argv, "tmpfs_random", 20UL << 20);
-  int fd = memfd_create("vmreplay-random", 0);
-  if (fd < 0) die("memfd_create");
-  if (ftruncate(fd, (long)(N * PAGE)) != 0) die("ftruncate");
-  op_line("create tmpfs:vmreplay-random 33554432");
-  op_mmap(BASE, N * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, "rw-", "shared",
-          "tmpfs:vmreplay-random");
+  tmpfs_area("vmreplay-random", BASE, N * PAGE);
   phase_write("write", BASE, N * PAGE);
-  phase_begin("read-random");
-  for (unsigned long i = 0; i < N; i++) op_read(BASE + order[i] * PAGE, PAGE);
-  phase_end();
+  phase_read_pages("read-random", BASE, order, N);
   phase_write("write-first-half", BASE, N / 2 * PAGE);
   probe_done();
   return 0;

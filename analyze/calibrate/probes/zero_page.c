@@ -3,17 +3,12 @@
 #include "probe.h"
 
 int main(int argc, char **argv) {
-  probe_init(argc, argv, "zero_page");
   const unsigned long n = 64 * PAGE;
-  op_mmap_anon(BASE, 2 * n);
-  phase_begin("read-untouched");
-  op_read(BASE, n);
-  phase_end();
+  probe_init_anon(argc, argv, "zero_page", 2 * n);
+  phase_read("read-untouched", BASE, n);
   phase_write("write-after-read", BASE, n);
   phase_write("write-untouched", BASE + n, n);
-  phase_begin("read-written");
-  op_read(BASE, 2 * n);
-  phase_end();
+  phase_read("read-written", BASE, 2 * n);
   probe_done();
   return 0;
 }
