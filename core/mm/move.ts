@@ -71,14 +71,9 @@ function movePtes(
   const pt = k.pt;
   const c = k.counters;
   for (let v = start; v < end;) {
-    const base = pt.pteBase(mm, v);
-    if (base < 0) {
-      v = Math.min(end, pt.skipTo);
-      continue;
-    }
-    const stop = Math.min(end, (Math.floor(v / 512) + 1) * 512);
-    for (; v < stop; v++) {
-      const s = base + (v & 511);
+    const first = pt.pteRun(mm, v, end), stop = pt.runEnd;
+    if (first < 0) v = stop;
+    for (let s = first; v < stop; v++, s++) {
       const f = pt.flags[s]!;
       if (f === 0) continue;
       const n = pt.num[s]!;
