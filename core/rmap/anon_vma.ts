@@ -34,6 +34,7 @@ import { NONE, PG } from "../mm/frames.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import { StrategyBase } from "./base.ts";
+import { findMergeable } from "./_mergeable.ts";
 import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One anon_vma: the list of the family's areas. */
@@ -85,14 +86,7 @@ class AnonVmaList extends StrategyBase {
   override anonPrepare(vma: Vma): void {
     if (avOf(vma) !== null) return;
     // find_mergeable_anon_vma(): a neighbour that could merge with this area lends its anon_vma.
-    const vmas = vma.mm.vmas;
-    const k = vmas.indexOf(vma);
-    const prev = k > 0 ? vmas[k - 1] : undefined;
-    const next = k >= 0 ? vmas[k + 1] : undefined;
-    let av: AnonVma | null = null;
-    if (next !== undefined && compatible(vma, next)) av = avOf(next);
-    if (av === null && prev !== undefined && compatible(prev, vma)) av = avOf(prev);
-    this.#link(vma, av ?? this.#alloc());
+    this.#link(vma, findMergeable(vma, avOf) ?? this.#alloc());
   }
 
   override vmaFork(parent: Vma, child: Vma): void {
@@ -168,12 +162,6 @@ class AnonVmaList extends StrategyBase {
   override extraCounters(): Record<string, number> {
     return { anon_vma_count: this.#live, anon_vma_count_peak: this.#peak };
   }
-}
-
-/** `anon_vma_compatible(a, b)`: `b` directly follows `a` as one area would. */
-function compatible(a: Vma, b: Vma): boolean {
-  return a.end === b.start && a.obj === b.obj && a.flags === b.flags &&
-    b.pgoff === a.pgoff + (a.end - a.start);
 }
 
 /** The `anon_vma` strategy. */

@@ -42,6 +42,7 @@ import { Mappings } from "../mm/object.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import { StrategyBase } from "./base.ts";
+import { findMergeable } from "./_mergeable.ts";
 import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One anon_vma. */
@@ -143,13 +144,7 @@ class AnonVmaChain extends StrategyBase {
     const r = area(vma);
     if (r.av !== null) return;
     // find_mergeable_anon_vma: a compatible neighbour with a single chain entry lends its anon_vma.
-    const vmas = vma.mm.vmas;
-    const k = vmas.indexOf(vma);
-    const prev = k > 0 ? vmas[k - 1] : undefined;
-    const next = k >= 0 ? vmas[k + 1] : undefined;
-    let av: AnonVma | null = null;
-    if (next !== undefined && compatible(vma, next)) av = reusable(next);
-    if (av === null && prev !== undefined && compatible(prev, vma)) av = reusable(prev);
+    let av = findMergeable(vma, reusable);
     if (av === null) {
       av = this.#alloc();
       av.degree++; // the root's self-parent link
@@ -262,12 +257,6 @@ class AnonVmaChain extends StrategyBase {
   override extraCounters(): Record<string, number> {
     return { anon_vma_count: this.#live, anon_vma_chain_count: this.#chains };
   }
-}
-
-/** `anon_vma_compatible(a, b)`: `b` directly follows `a` as one area would. */
-function compatible(a: Vma, b: Vma): boolean {
-  return a.end === b.start && a.obj === b.obj && a.flags === b.flags &&
-    b.pgoff === a.pgoff + (a.end - a.start);
 }
 
 /** `reusable_anon_vma()`: a neighbour's anon_vma when its chain is a single entry. */
