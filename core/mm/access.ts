@@ -73,7 +73,7 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
     }
     s = k.pt.ensure(mm, vpage);
     k.ptPeak();
-    if (!faultIn(k, mm, vma, vpage, s, op === Op.w)) return false;
+    if (!faultIn(k, vma, vpage, s, op === Op.w)) return false;
     tlb.fillAt(h, mm.id, mm.tlbGen, vpage, s);
   }
   const pf = k.pt.flags;

@@ -72,16 +72,11 @@ export function dupMm(k: Kernel, parent: Mm): Mm {
     if (!pv.anon) continue;
     const cow = !pv.shared;
     for (let v = pv.start; v < pv.end;) {
-      const base = pt.pteBase(parent, v);
-      if (base < 0) {
-        v = Math.min(pv.end, pt.skipTo);
-        continue;
-      }
-      const stop = Math.min(pv.end, (Math.floor(v / 512) + 1) * 512);
+      const first = pt.pteRun(parent, v, pv.end), stop = pt.runEnd;
+      if (first < 0) v = stop;
       let cbase = -1; // the child's PTE table for this block, made on the first PTE to copy
       let pf = pt.flags, pn = pt.num;
-      for (; v < stop; v++) {
-        const s = base + (v & 511);
+      for (let s = first; v < stop; v++, s++) {
         const f = pf[s]!;
         if (f === 0) continue;
         if (cbase < 0) {

@@ -11,7 +11,6 @@ import { C } from "../counters.ts";
 import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { lruAddNew } from "./lru.ts";
-import type { Mm } from "./mm.ts";
 import { allocFrame } from "./page_alloc.ts";
 import { getPage } from "./page_cache.ts";
 import { A, cacheBits, D, P, protBits, PTE_SWAP, W } from "./pte.ts";
@@ -36,33 +35,19 @@ export function anonPrepare(k: Kernel, vma: Vma): void {
  * Makes the PTE at pool index `s` allow the access (faulting as Linux would). The area and its
  * permission were checked. Returns false after reporting when memory ran out.
  */
-export function faultIn(
-  k: Kernel,
-  mm: Mm,
-  vma: Vma,
-  vpage: number,
-  s: number,
-  write: boolean,
-): boolean {
+export function faultIn(k: Kernel, vma: Vma, vpage: number, s: number, write: boolean): boolean {
   const f = k.pt.flags[s]!;
   if (f & P) {
     if (!write || (f & W)) return true;
-    return wpFault(k, mm, vma, vpage, s, true);
+    return wpFault(k, vma, vpage, s, true);
   }
-  if (f & PTE_SWAP) return swapFault(k, mm, vma, vpage, s, write);
-  if (vma.obj === null) return anonFault(k, mm, vma, vpage, s, write);
-  return objFault(k, mm, vma, vpage, s, write);
+  if (f & PTE_SWAP) return swapFault(k, vma, vpage, s, write);
+  if (vma.obj === null) return anonFault(k, vma, vpage, s, write);
+  return objFault(k, vma, vpage, s, write);
 }
 
 /** Not-present fault in private anonymous memory: the zero page for a read, else a new page. */
-export function anonFault(
-  k: Kernel,
-  mm: Mm,
-  vma: Vma,
-  vpage: number,
-  s: number,
-  write: boolean,
-): boolean {
+export function anonFault(k: Kernel, vma: Vma, vpage: number, s: number, write: boolean): boolean {
   const c = k.counters;
   if (!write && k.zeroPage && k.strategy.useZeroPage(vma)) {
     k.pt.set(s, P | A | protBits(vma), ZERO_FRAME);
@@ -71,7 +56,7 @@ export function anonFault(
     return true;
   }
   if (newAnon(k, vma, vpage, s, 0, true) === NONE) {
-    k.report.oom(`fault at ${hex(vpage)} in pid of mm ${mm.id}`);
+    k.report.oom(`fault at ${hex(vpage)} in pid of mm ${vma.mm.id}`);
     return false;
   }
   c[C.minor_faults]!++;
@@ -109,14 +94,7 @@ export function newAnon(
  * Not-present fault in an object mapping: fault-around and the page cache for reads, a COW copy
  * for writes to private mappings, the cached page made dirty for shared ones.
  */
-export function objFault(
-  k: Kernel,
-  mm: Mm,
-  vma: Vma,
-  vpage: number,
-  s: number,
-  write: boolean,
-): boolean {
+export function objFault(k: Kernel, vma: Vma, vpage: number, s: number, write: boolean): boolean {
   const c = k.counters;
   const obj = vma.obj!;
   const index = vma.linearIndex(vpage);
@@ -158,7 +136,6 @@ export function objFault(
     c[C.cow_copies]!++;
   }
   c[major ? C.major_faults : C.minor_faults]!++;
-  void mm;
   return true;
 }
 
@@ -213,14 +190,7 @@ export function mapCachePage(
 }
 
 /** Write fault on a present, write-protected PTE. `count`: count the fault itself. */
-export function wpFault(
-  k: Kernel,
-  mm: Mm,
-  vma: Vma,
-  vpage: number,
-  s: number,
-  count: boolean,
-): boolean {
+export function wpFault(k: Kernel, vma: Vma, vpage: number, s: number, count: boolean): boolean {
   const c = k.counters;
   const fr = k.pt.num[s]!;
   const fl = k.frames.flags;
@@ -236,7 +206,7 @@ export function wpFault(
       k.report.oom(`write fault at ${hex(vpage)}`);
       return false;
     }
-    k.tlb.flushPage(mm, vpage);
+    k.tlb.flushPage(vma.mm, vpage);
     if (count) c[C.minor_faults]!++;
     return true;
   }
@@ -276,7 +246,7 @@ export function wpFault(
   k.strategy.newAnonPage(nf, vma, vpage, true);
   lruAddNew(k.frames, nf, vma);
   unmapFrame(k, fr); // the old page loses this PTE (rss unchanged: one page for another)
-  k.tlb.flushPage(mm, vpage);
+  k.tlb.flushPage(vma.mm, vpage);
   c[C.cow_faults]!++;
   c[C.cow_copies]!++;
   if (count) c[C.minor_faults]!++;
@@ -287,14 +257,7 @@ export function wpFault(
  * Fault on a swap entry: the swap cache or a read with readahead, then COW for a write to a page
  * others still hold.
  */
-export function swapFault(
-  k: Kernel,
-  mm: Mm,
-  vma: Vma,
-  vpage: number,
-  s: number,
-  write: boolean,
-): boolean {
+export function swapFault(k: Kernel, vma: Vma, vpage: number, s: number, write: boolean): boolean {
   const c = k.counters;
   const slot = k.pt.num[s]!;
   const sw = k.swap;
@@ -315,7 +278,7 @@ export function swapFault(
   const fresh = (fl[fr]! & PG.anon) === 0;
   fl[fr] = fl[fr]! | PG.anon | PG.swapBacked | (exclusive ? PG.exclusive : 0);
   k.frames.mapcount[fr]!++;
-  mm.rss++;
+  vma.mm.rss++;
   const wbit = exclusive && vma.writable ? W : 0;
   k.pt.set(s, P | A | wbit | protBits(vma), fr);
   if (fresh) k.strategy.newAnonPage(fr, vma, vpage, exclusive);
@@ -334,7 +297,7 @@ export function swapFault(
       k.pt.flags[s] = k.pt.flags[s]! | D;
       return true;
     }
-    return wpFault(k, mm, vma, vpage, s, false);
+    return wpFault(k, vma, vpage, s, false);
   }
   return true;
 }

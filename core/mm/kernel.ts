@@ -24,6 +24,16 @@ import { withDefaults } from "../../uapi/knobs.ts";
 /** Pids below this are looked up in an array (`Kernel.mmByPid`) rather than the `procs` Map. */
 export const PID_CACHE = 65536;
 
+/** Slot-based swap readahead's history (statics of Linux's `mm/swap_state.c`). */
+export interface SlotReadahead {
+  /** Readahead hits since the last window (`swapin_readahead_hits`). */
+  hits: number;
+  /** Device offset of the last readahead that had no hits (`prev_offset`). */
+  prevOffset: number;
+  /** Pages of the last window (`last_readahead_pages`). */
+  lastPages: number;
+}
+
 /** The state of one machine. */
 export class Kernel {
   readonly cfg: MachineConfig;
@@ -76,12 +86,8 @@ export class Kernel {
   anonCost = 0;
   /** Recent reclaim cost of file pages (`lruvec->file_cost`). */
   fileCost = 0;
-  /** Readahead hits of slot-based swap readahead since its last window (`swapin_readahead_hits`). */
-  raHits = 0;
-  /** Device offset of the last slot-based swap readahead that had no hits (`prev_offset`). */
-  raPrevOffset = 0;
-  /** Pages of the last slot-based swap readahead window (`last_readahead_pages`). */
-  raLastPages = 0;
+  /** Slot-based swap readahead's history, machine-wide (`swap_in.ts`). */
+  readonly slotRa: SlotReadahead = { hits: 0, prevOffset: 0, lastPages: 0 };
   readonly counters: Float64Array;
   readonly frames: FrameTable;
   readonly pt: PageTables = new PageTables(256);

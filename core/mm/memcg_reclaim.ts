@@ -37,8 +37,8 @@
  */
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
-import { mlockPage, noteCost } from "./lru.ts";
-import { SCAN_BATCH, shrinkPage } from "./vmscan.ts";
+import { noteCost } from "./lru.ts";
+import { keepActive, SCAN_BATCH, shrinkPage } from "./vmscan.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
 import { completeWriteback, completeWritesBefore } from "./writeback.ts";
 
@@ -213,21 +213,7 @@ function deactivate(k: Kernel, active: number, inactive: number, n: number): voi
   for (let q = 0; q < n; q++) {
     const f = fr.lruTail[active]!;
     if (f === NONE) break;
-    if (fr.flags[f]! & PG.pinned) {
-      fr.lruMove(f, active);
-      continue;
-    }
-    if (fr.mapcount[f]! > 0) {
-      const refs = k.walker.referenced(f);
-      if (k.walker.locked) {
-        mlockPage(fr, f);
-        continue;
-      }
-      if (refs > 0 && k.walker.exec && active === LRU.activeFile) {
-        fr.lruMove(f, active);
-        continue;
-      }
-    }
+    if (keepActive(k, f, active)) continue;
     fr.flags[f] = fr.flags[f]! | PG.workingset;
     fr.lruMove(f, inactive);
   }

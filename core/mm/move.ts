@@ -40,11 +40,11 @@ export function moveVma(k: Kernel, p: Vma, delta: number, mayCopy: boolean): Vma
   mm.insert(moved);
   moved.obj?.mappings.add(moved);
   k.strategy.vmaMove(p, moved);
-  const stop = movePtes(k, p, moved, p.start, p.end, delta, mayCopy);
+  const stop = movePtes(k, p, moved, p.end, mayCopy);
   if (stop < p.end) {
     // Back where they were: nothing moved forward needs a copy to go back (copies and moved pages
     // are the mover's alone), so this cannot fail.
-    movePtes(k, moved, p, moved.start, stop + delta, -delta, false);
+    movePtes(k, moved, p, stop + delta, false);
     k.strategy.vmaUnlink(moved);
     removeVma(k, moved);
     return null;
@@ -55,30 +55,19 @@ export function moveVma(k: Kernel, p: Vma, delta: number, mayCopy: boolean): Vma
 }
 
 /**
- * Moves the PTEs of `from` in `[start, end)` by `delta` pages into `to`, or copies the pages the
- * strategy asks to (when `mayCopy`). Returns `end`, or the page whose copy failed (left in place).
+ * Moves the PTEs of `from` below `end` into `to` (the same pages `to.start - from.start` pages
+ * away), or copies the pages the strategy asks to (when `mayCopy`). Returns `end`, or the page
+ * whose copy failed (left in place).
  */
-function movePtes(
-  k: Kernel,
-  from: Vma,
-  to: Vma,
-  start: number,
-  end: number,
-  delta: number,
-  mayCopy: boolean,
-): number {
+function movePtes(k: Kernel, from: Vma, to: Vma, end: number, mayCopy: boolean): number {
   const mm = from.mm;
+  const start = from.start, delta = to.start - from.start;
   const pt = k.pt;
   const c = k.counters;
   for (let v = start; v < end;) {
-    const base = pt.pteBase(mm, v);
-    if (base < 0) {
-      v = Math.min(end, pt.skipTo);
-      continue;
-    }
-    const stop = Math.min(end, (Math.floor(v / 512) + 1) * 512);
-    for (; v < stop; v++) {
-      const s = base + (v & 511);
+    const first = pt.pteRun(mm, v, end), stop = pt.runEnd;
+    if (first < 0) v = stop;
+    for (let s = first; v < stop; v++, s++) {
       const f = pt.flags[s]!;
       if (f === 0) continue;
       const n = pt.num[s]!;

@@ -45,6 +45,8 @@ export class PageTables {
   live = 0;
   /** After {@linkcode PageTables.pteBase} returned -1: the next virtual page worth looking at. */
   skipTo = 0;
+  /** After {@linkcode PageTables.pteRun}: the first virtual page past the run it looked at. */
+  runEnd = 0;
   #freeIds: number[] = [];
   #next = 1; // table id 0 means "none"
 
@@ -134,6 +136,28 @@ export class PageTables {
       return -1;
     }
     return p * ENTRIES;
+  }
+
+  /**
+   * One step of a walk over the PTEs of `[vpage, end)`: the pool index of the PTE of `vpage`, or
+   * -1 when its table does not exist. Either way {@linkcode PageTables.runEnd} is then the end of
+   * the run of pages that answer holds for (the end of that PTE table, or the first page past the
+   * missing part of the tree), at most `end`; the PTEs of a run have consecutive pool indexes. A
+   * walk reads `runEnd` before anything that may walk again:
+   *
+   * ```ts ignore
+   * for (let v = start; v < end;) {
+   *   const first = pt.pteRun(mm, v, end), stop = pt.runEnd;
+   *   if (first < 0) v = stop;
+   *   for (let s = first; v < stop; v++, s++) visit(v, s);
+   * }
+   * ```
+   */
+  pteRun(mm: Mm, vpage: number, end: number): number {
+    const base = this.pteBase(mm, vpage);
+    const next = base < 0 ? this.skipTo : (Math.floor(vpage / L2) + 1) * L2;
+    this.runEnd = next < end ? next : end;
+    return base < 0 ? -1 : base + (vpage & 511);
   }
 
   /** Pool index of the PTE of `vpage`, creating missing tables (counted in `mm.ptPages`). */
@@ -281,14 +305,9 @@ export class PageTables {
     fn: (vpage: number, slot: number) => void,
   ): void {
     for (let v = start; v < end;) {
-      const base = this.pteBase(mm, v);
-      if (base < 0) {
-        v = Math.min(end, this.skipTo);
-        continue;
-      }
-      const stop = Math.min(end, (Math.floor(v / L2) + 1) * L2);
-      for (; v < stop; v++) {
-        const slot = base + (v & 511);
+      const first = this.pteRun(mm, v, end), stop = this.runEnd;
+      if (first < 0) v = stop;
+      for (let slot = first; v < stop; v++, slot++) {
         if (this.flags[slot] !== 0) fn(v, slot);
       }
     }

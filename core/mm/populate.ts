@@ -34,6 +34,6 @@ export function populate(k: Kernel, mm: Mm, start: number, end: number): void {
     k.ptPeak();
     const f = k.pt.flags[s]!;
     if ((f & P) && (!write || (f & W))) continue;
-    if (!faultIn(k, mm, vma, v, s, write)) return;
+    if (!faultIn(k, vma, v, s, write)) return;
   }
 }

@@ -15,8 +15,7 @@
  * previous one; and never less than half the previous window. VMA windows keep their history in
  * the area (`Vma.raPage`, `raWin`, `raHits`, copied when the area is: fork, split, mremap; a new
  * area starts as 4 hits) and lie ahead of a fault next after the previous one, behind one just
- * before it, else centred on it. Slot windows keep theirs machine-wide (`Kernel.raHits`,
- * `raPrevOffset`, `raLastPages`), in the device's offsets (the kernel's: its slot 0 is the swap
+ * before it, else centred on it. Slot windows keep theirs machine-wide (`Kernel.slotRa`), in the device's offsets (the kernel's: its slot 0 is the swap
  * header, so a device's first page is offset 1); it starts with no hits pending (Linux boots with
  * 4, but a trace starts after whatever the machine swapped in before: measured, a probe's first
  * random reads write no burst of pages, which a plugged first window would).
@@ -132,7 +131,7 @@ export function swapCacheHit(k: Kernel, fr: number, vma: Vma | null, vpage: numb
     if (hit && hits < HITS_MAX) hits++;
     vma.raPage = vpage;
     vma.raHits = hits;
-  } else if (hit) k.raHits++;
+  } else if (hit) k.slotRa.hits++;
   if (hit) k.counters[C.swap_ra_hits]!++;
 }
 
@@ -186,11 +185,12 @@ export function clusterReadahead(k: Kernel, slot: number): number {
   const offset = slot - d.base + 1; // the kernel's offset: its slot 0 is the swap header
   const maxPages = 2 ** k.pageCluster;
   if (maxPages <= 1) return swapIn(k, slot);
-  const hits = k.raHits;
-  k.raHits = 0;
-  const pages = swapinNrPages(k.raPrevOffset, offset, hits, maxPages, k.raLastPages);
-  if (hits === 0) k.raPrevOffset = offset;
-  k.raLastPages = pages;
+  const ra = k.slotRa;
+  const hits = ra.hits;
+  ra.hits = 0;
+  const pages = swapinNrPages(ra.prevOffset, offset, hits, maxPages, ra.lastPages);
+  if (hits === 0) ra.prevOffset = offset;
+  ra.lastPages = pages;
   if (pages === 1) return swapIn(k, slot);
   const first = Math.max(1, offset - (offset % pages));
   const last = Math.min(offset - (offset % pages) + pages - 1, d.size);

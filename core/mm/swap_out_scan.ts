@@ -77,16 +77,10 @@ export function swapOutMm(
   for (let q = mm.lowerBound(k.scanPage); q < mm.vmas.length; q++) {
     const vma = mm.vmas[q]!;
     if (vma.locked) continue;
-    let v = Math.max(vma.start, k.scanPage);
-    while (v < vma.end) {
-      const base = pt.pteBase(mm, v);
-      if (base < 0) {
-        v = Math.min(vma.end, pt.skipTo);
-        continue;
-      }
-      const stop = Math.min(vma.end, (Math.floor(v / 512) + 1) * 512);
-      for (; v < stop; v++) {
-        const s = base + (v & 511);
+    for (let v = Math.max(vma.start, k.scanPage); v < vma.end;) {
+      const first = pt.pteRun(mm, v, vma.end), stop = pt.runEnd;
+      if (first < 0) v = stop;
+      for (let s = first; v < stop; v++, s++) {
         const f = pt.flags[s]!;
         if ((f & P) === 0) continue;
         const fr = pt.num[s]!;

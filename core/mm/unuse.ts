@@ -58,15 +58,13 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
     for (const vma of [...mm.vmas]) {
       if (!vma.anon || !mm.vmas.includes(vma)) continue;
       for (let v = vma.start; v < vma.end;) {
-        const base = pt.pteBase(mm, v);
-        if (base < 0) {
-          v = Math.min(vma.end, pt.skipTo);
+        const first = pt.pteRun(mm, v, vma.end), stop = pt.runEnd;
+        if (first < 0) {
+          v = stop;
           continue;
         }
-        const stop = Math.min(vma.end, (Math.floor(v / 512) + 1) * 512);
         // Every PTE of the table counts as walked; only swap entries of `d` need work.
         k.counters[C.pte_walks]! += stop - v;
-        const first = base + (v & 511);
         for (let s = first, e = first + (stop - v); s < e; s++) {
           if (!(pt.flags[s]! & PTE_SWAP)) continue;
           const slot = pt.num[s]!;

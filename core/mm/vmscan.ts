@@ -77,25 +77,37 @@ export function shrinkActive(k: Kernel, active: number, inactive: number): numbe
     const f = fr.lruTail[active]!;
     if (f === NONE) break;
     n++;
-    if (fr.flags[f]! & PG.pinned) {
-      fr.lruMove(f, active);
-      continue;
-    }
-    if (fr.mapcount[f]! > 0) {
-      const refs = k.walker.referenced(f);
-      if (k.walker.locked) {
-        mlockPage(k.frames, f);
-        continue;
-      }
-      if (refs > 0 && k.walker.exec && active === LRU.activeFile) {
-        fr.lruMove(f, active);
-        continue;
-      }
-    }
+    if (keepActive(k, f, active)) continue;
     fr.flags[f] = fr.flags[f]! & ~PG.referenced;
     fr.lruMove(f, inactive);
   }
   return n;
+}
+
+/**
+ * `shrink_active_list`'s say on page `f` at the tail of active list `active`: true when it stays
+ * off the inactive list (pinned, or a referenced executable file page: back to the head of
+ * `active`; in a locked area: mlocked), after the rmap walk of a mapped page cleared its accessed
+ * bits.
+ */
+export function keepActive(k: Kernel, f: number, active: number): boolean {
+  const fr = k.frames;
+  if (fr.flags[f]! & PG.pinned) {
+    fr.lruMove(f, active);
+    return true;
+  }
+  if (fr.mapcount[f]! > 0) {
+    const refs = k.walker.referenced(f);
+    if (k.walker.locked) {
+      mlockPage(fr, f);
+      return true;
+    }
+    if (refs > 0 && k.walker.exec && active === LRU.activeFile) {
+      fr.lruMove(f, active);
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -17,14 +17,9 @@ export function zapRange(k: Kernel, vma: Vma, start: number, end: number): void 
   const pt = k.pt;
   const mm = vma.mm;
   for (let v = start; v < end;) {
-    const base = pt.pteBase(mm, v);
-    if (base < 0) {
-      v = Math.min(end, pt.skipTo);
-      continue;
-    }
-    const stop = Math.min(end, (Math.floor(v / 512) + 1) * 512);
-    for (; v < stop; v++) {
-      const s = base + (v & 511);
+    const first = pt.pteRun(mm, v, end), stop = pt.runEnd;
+    if (first < 0) v = stop;
+    for (let s = first; v < stop; v++, s++) {
       if (pt.flags[s] !== 0) zapPte(k, vma, v, s);
     }
   }

@@ -34,6 +34,8 @@ import { NONE, PG } from "../mm/frames.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import { StrategyBase } from "./base.ts";
+import { IdTable } from "./_id_table.ts";
+import { findMergeable } from "./_mergeable.ts";
 import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One anon_vma: the list of the family's areas. */
@@ -53,23 +55,12 @@ function avOf(vma: Vma): AnonVma | null {
 
 class AnonVmaList extends StrategyBase {
   #ctx: RmapContext;
-  #byId: (AnonVma | undefined)[] = [];
-  #live = 0;
-  #peak = 0;
-  #nextId = 1;
+  #avs: IdTable<AnonVma>;
 
   constructor(ctx: RmapContext) {
     super();
     this.#ctx = ctx;
-  }
-
-  #alloc(): AnonVma {
-    const av = new AnonVma(this.#nextId++);
-    this.#byId[av.id] = av;
-    this.#live++;
-    if (this.#live > this.#peak) this.#peak = this.#live;
-    this.#ctx.addMeta(SIZES.anonVmaListOnly);
-    return av;
+    this.#avs = new IdTable(ctx, SIZES.anonVmaListOnly);
   }
 
   #link(vma: Vma, av: AnonVma): void {
@@ -85,14 +76,7 @@ class AnonVmaList extends StrategyBase {
   override anonPrepare(vma: Vma): void {
     if (avOf(vma) !== null) return;
     // find_mergeable_anon_vma(): a neighbour that could merge with this area lends its anon_vma.
-    const vmas = vma.mm.vmas;
-    const k = vmas.indexOf(vma);
-    const prev = k > 0 ? vmas[k - 1] : undefined;
-    const next = k >= 0 ? vmas[k + 1] : undefined;
-    let av: AnonVma | null = null;
-    if (next !== undefined && compatible(vma, next)) av = avOf(next);
-    if (av === null && prev !== undefined && compatible(prev, vma)) av = avOf(prev);
-    this.#link(vma, av ?? this.#alloc());
+    this.#link(vma, findMergeable(vma, avOf) ?? this.#avs.add(new AnonVma(this.#avs.next)));
   }
 
   override vmaFork(parent: Vma, child: Vma): void {
@@ -127,9 +111,7 @@ class AnonVmaList extends StrategyBase {
     vma.rmap = null;
     this.#ctx.addMeta(-SIZES.listLink);
     if (av.vmas.size === 0) {
-      this.#byId[av.id] = undefined;
-      this.#live--;
-      this.#ctx.addMeta(-SIZES.anonVmaListOnly);
+      this.#avs.remove(av);
     }
   }
 
@@ -151,12 +133,12 @@ class AnonVmaList extends StrategyBase {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
     const av = avOf(vma);
-    if (av !== null && this.#byId[f.owner[frame]!] === undefined) f.owner[frame] = av.id;
+    if (av !== null && this.#avs.at[f.owner[frame]!] === undefined) f.owner[frame] = av.id;
   }
 
   override rmapWalk(frame: number, visit: RmapVisitor): void {
     const f = this.#ctx.frames;
-    const av = this.#byId[f.owner[frame]!];
+    const av = this.#avs.at[f.owner[frame]!];
     if (av === undefined) return;
     const index = f.index[frame]!;
     // A list, not a tree: every area is visited; vma_address() fails (no PTE) outside its range.
@@ -166,14 +148,8 @@ class AnonVmaList extends StrategyBase {
   }
 
   override extraCounters(): Record<string, number> {
-    return { anon_vma_count: this.#live, anon_vma_count_peak: this.#peak };
+    return { anon_vma_count: this.#avs.live, anon_vma_count_peak: this.#avs.peak };
   }
-}
-
-/** `anon_vma_compatible(a, b)`: `b` directly follows `a` as one area would. */
-function compatible(a: Vma, b: Vma): boolean {
-  return a.end === b.start && a.obj === b.obj && a.flags === b.flags &&
-    b.pgoff === a.pgoff + (a.end - a.start);
 }
 
 /** The `anon_vma` strategy. */

@@ -42,6 +42,8 @@ import { Mappings } from "../mm/object.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import { StrategyBase } from "./base.ts";
+import { IdTable } from "./_id_table.ts";
+import { findMergeable } from "./_mergeable.ts";
 import type { RmapContext, RmapVisitor, StrategyInfo } from "./strategy.ts";
 
 /** One anon_vma. */
@@ -82,22 +84,17 @@ function area(vma: Vma): AreaRmap {
 
 class AnonVmaChain extends StrategyBase {
   #ctx: RmapContext;
-  #byId: (AnonVma | undefined)[] = [];
-  #live = 0;
+  #avs: IdTable<AnonVma>;
   #chains = 0;
-  #nextId = 1;
 
   constructor(ctx: RmapContext) {
     super();
     this.#ctx = ctx;
+    this.#avs = new IdTable(ctx, SIZES.anonVma);
   }
 
   #alloc(): AnonVma {
-    const av = new AnonVma(this.#nextId++);
-    this.#byId[av.id] = av;
-    this.#live++;
-    this.#ctx.addMeta(SIZES.anonVma);
-    return av;
+    return this.#avs.add(new AnonVma(this.#avs.next));
   }
 
   #link(vma: Vma, av: AnonVma): void {
@@ -107,15 +104,9 @@ class AnonVmaChain extends StrategyBase {
     this.#ctx.addMeta(SIZES.anonVmaChain);
   }
 
-  #free(av: AnonVma): void {
-    this.#byId[av.id] = undefined;
-    this.#live--;
-    this.#ctx.addMeta(-SIZES.anonVma);
-  }
-
   #put(av: AnonVma): void {
     if (--av.refs > 0) return;
-    this.#free(av);
+    this.#avs.remove(av);
     if (av.root !== av) this.#put(av.root);
   }
 
@@ -143,13 +134,7 @@ class AnonVmaChain extends StrategyBase {
     const r = area(vma);
     if (r.av !== null) return;
     // find_mergeable_anon_vma: a compatible neighbour with a single chain entry lends its anon_vma.
-    const vmas = vma.mm.vmas;
-    const k = vmas.indexOf(vma);
-    const prev = k > 0 ? vmas[k - 1] : undefined;
-    const next = k >= 0 ? vmas[k + 1] : undefined;
-    let av: AnonVma | null = null;
-    if (next !== undefined && compatible(vma, next)) av = reusable(next);
-    if (av === null && prev !== undefined && compatible(prev, vma)) av = reusable(prev);
+    let av = findMergeable(vma, reusable);
     if (av === null) {
       av = this.#alloc();
       av.degree++; // the root's self-parent link
@@ -247,7 +232,7 @@ class AnonVmaChain extends StrategyBase {
     // NONE (-1) for a page of an area without an anon_vma: no negative index into the array,
     // which V8 looks up as a property, off its fast path.
     const owner = f.owner[frame]!;
-    const av = owner >= 0 ? this.#byId[owner] : undefined;
+    const av = owner >= 0 ? this.#avs.at[owner] : undefined;
     if (av === undefined) return;
     const index = f.index[frame]!;
     const vmas = av.vmas.list;
@@ -260,14 +245,8 @@ class AnonVmaChain extends StrategyBase {
   }
 
   override extraCounters(): Record<string, number> {
-    return { anon_vma_count: this.#live, anon_vma_chain_count: this.#chains };
+    return { anon_vma_count: this.#avs.live, anon_vma_chain_count: this.#chains };
   }
-}
-
-/** `anon_vma_compatible(a, b)`: `b` directly follows `a` as one area would. */
-function compatible(a: Vma, b: Vma): boolean {
-  return a.end === b.start && a.obj === b.obj && a.flags === b.flags &&
-    b.pgoff === a.pgoff + (a.end - a.start);
 }
 
 /** `reusable_anon_vma()`: a neighbour's anon_vma when its chain is a single entry. */

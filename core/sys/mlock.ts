@@ -34,14 +34,9 @@ export function mlock(k: Kernel, mm: Mm, start: number, len: number, lock: boole
   const frames = k.frames;
   for (const vma of vs) {
     for (let v = vma.start; v < vma.end;) {
-      const base = pt.pteBase(mm, v);
-      if (base < 0) {
-        v = Math.min(vma.end, pt.skipTo);
-        continue;
-      }
-      const stop = Math.min(vma.end, (Math.floor(v / 512) + 1) * 512);
-      for (; v < stop; v++) {
-        const s = base + (v & 511);
+      const first = pt.pteRun(mm, v, vma.end), stop = pt.runEnd;
+      if (first < 0) v = stop;
+      for (let s = first; v < stop; v++, s++) {
         if ((pt.flags[s]! & P) === 0) continue;
         const fr = pt.num[s]!;
         if (fr === ZERO_FRAME) continue;

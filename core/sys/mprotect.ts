@@ -33,14 +33,9 @@ export function mprotect(k: Kernel, mm: Mm, start: number, len: number, prot: nu
     const bits = protBits(vma);
     const notify = writeNotify(vma);
     for (let v = vma.start; v < vma.end;) {
-      const base = pt.pteBase(mm, v);
-      if (base < 0) {
-        v = Math.min(vma.end, pt.skipTo);
-        continue;
-      }
-      const stop = Math.min(vma.end, (Math.floor(v / 512) + 1) * 512);
-      for (; v < stop; v++) {
-        const s = base + (v & 511);
+      const first = pt.pteRun(mm, v, vma.end), stop = pt.runEnd;
+      if (first < 0) v = stop;
+      for (let s = first; v < stop; v++, s++) {
         const f = pt.flags[s]!;
         if ((f & P) === 0) continue;
         let nf = (f & (P | A | D | W)) | bits;
