@@ -9,8 +9,15 @@ import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import { parseMachineSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import { IMPORT_OPTIONS, importLackeyFile, importNotes, importPerfFile } from "./_importers.ts";
-import { importStraceFile, parseTouch, warningsToShow } from "./_importers.ts";
+import {
+  IMPORT_OPTIONS,
+  importLackeyFile,
+  importNotes,
+  importPerfFile,
+  importStraceFile,
+  parseTouch,
+  warningsToShow,
+} from "./_importers.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { findPerf, PerfError, perfLaunch, perfRecordArgs } from "../trace/import/perf/command.ts";
 import { kernelHasZeroPage } from "../analyze/calibrate/zero_page.ts";

@@ -9,8 +9,16 @@ import { counted } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseMachineSize, parseSize } from "./_sizes.ts";
 import type { TraceHeader } from "../trace/event.ts";
-import { IMPORT_OPTIONS, importBatches, importLackeyFile, importNotes } from "./_importers.ts";
-import { importPerfFile, importStraceFile, parseTouch, warningsToShow } from "./_importers.ts";
+import {
+  IMPORT_OPTIONS,
+  importBatches,
+  importLackeyFile,
+  importNotes,
+  importPerfFile,
+  importStraceFile,
+  parseTouch,
+  warningsToShow,
+} from "./_importers.ts";
 import { parseProcMaps } from "../trace/import/lackey/proc_maps.ts";
 import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { PerfError } from "../trace/import/perf/command.ts";

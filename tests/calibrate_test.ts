@@ -3,7 +3,7 @@
  * search, and a full run on this machine (every phase must agree with the kernel).
  */
 import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
-import { comparePhases } from "../analyze/calibrate/compare.ts";
+import { comparePhases, comparePressure, pressureTolerance } from "../analyze/calibrate/compare.ts";
 import {
   CalibrateError,
   findCompiler,
@@ -12,20 +12,19 @@ import {
 } from "../analyze/calibrate/kernel.ts";
 import { calibrate } from "../analyze/calibrate/run.ts";
 import { cat, pressureSupport } from "../analyze/calibrate/pressure.ts";
-import { comparePressure, pressureTolerance } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
 import { needs } from "./_tools.ts";
 import { vmreplay } from "./_cli.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const onLinuxX64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
+
 /** `vmreplay calibrate ARGS...` in a child process: exit code, standard output and error. */
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const r = await vmreplay("calibrate", ...args);
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
-
-const onLinuxX64 = Deno.build.os === "linux" && Deno.build.arch === "x86_64";
 
 function phase(label: string, minor: number, major = 0): PhaseResult {
   return {

@@ -15,10 +15,11 @@
  * previous one; and never less than half the previous window. VMA windows keep their history in
  * the area (`Vma.raPage`, `raWin`, `raHits`, copied when the area is: fork, split, mremap; a new
  * area starts as 4 hits) and lie ahead of a fault next after the previous one, behind one just
- * before it, else centred on it. Slot windows keep theirs machine-wide (`Kernel.slotRa`), in the device's offsets (the kernel's: its slot 0 is the swap
- * header, so a device's first page is offset 1); it starts with no hits pending (Linux boots with
- * 4, but a trace starts after whatever the machine swapped in before: measured, a probe's first
- * random reads write no burst of pages, which a plugged first window would).
+ * before it, else centred on it. Slot windows keep theirs machine-wide (`Kernel.slotRa`), in the
+ * device's offsets (the kernel's: its slot 0 is the swap header, so a device's first page is
+ * offset 1); it starts with no hits pending (Linux boots with 4, but a trace starts after whatever
+ * the machine swapped in before: measured, a probe's first random reads write no burst of pages,
+ * which a plugged first window would).
  *
  * Pages read ahead carry PG_readahead (`PG.readahead`); a fault that finds one in the swap cache
  * counts a hit (`swap_ra_hits`, Linux's `swap_ra_hit`) for the next window ({@linkcode

@@ -6,8 +6,19 @@
  */
 import { html } from "hono/html";
 import type { StoredRun } from "../../analyze/store.ts";
-import { breakable, chartBox, COUNTER_TEXT, counterName, fmt, fmtBytes } from "../_html.ts";
-import { fmtDate, type Html, jsonData, KEY_COUNTERS, layout } from "../_html.ts";
+import {
+  breakable,
+  chartBox,
+  COUNTER_TEXT,
+  counterName,
+  fmt,
+  fmtBytes,
+  fmtDate,
+  type Html,
+  jsonData,
+  KEY_COUNTERS,
+  layout,
+} from "../_html.ts";
 import { counterNames, type RankEntry } from "./run_page.ts";
 
 /** Relative change from `a` to `b`, as text (`+12.5%`, `−3%`, `=`, `new`). */

@@ -8,8 +8,21 @@
 import { html } from "hono/html";
 import { groupDiagnostics, MAX_DIAGNOSTICS } from "../../analyze/diagnostics.ts";
 import type { RunSummary, StoredRun } from "../../analyze/store.ts";
-import { breakable, BYTE_COUNTERS, chartBox, COUNTER_TEXT, counterName, fmt } from "../_html.ts";
-import { fmtBytes, fmtDate, type Html, jsonData, KEY_COUNTERS, layout, SERIES } from "../_html.ts";
+import {
+  breakable,
+  BYTE_COUNTERS,
+  chartBox,
+  COUNTER_TEXT,
+  counterName,
+  fmt,
+  fmtBytes,
+  fmtDate,
+  type Html,
+  jsonData,
+  KEY_COUNTERS,
+  layout,
+  SERIES,
+} from "../_html.ts";
 import { RATIOS } from "../../analyze/ratios.ts";
 import { formatMsColumn } from "../../analyze/report.ts";
 import { reclaimedNothing } from "../../analyze/pressure_hint.ts";

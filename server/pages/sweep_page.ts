@@ -11,8 +11,19 @@ import type { StoredSweep } from "../../analyze/sweep/store.ts";
 import { estimateCost } from "../../analyze/cost.ts";
 import { strategiesLabel } from "../../analyze/strategy_label.ts";
 import type { CostWeights } from "../../analyze/cost.ts";
-import { breakable, chartBox, COUNTER_TEXT, counterName, fmt, fmtBytes } from "../_html.ts";
-import { fmtDate, type Html, jsonData, KEY_COUNTERS, layout } from "../_html.ts";
+import {
+  breakable,
+  chartBox,
+  COUNTER_TEXT,
+  counterName,
+  fmt,
+  fmtBytes,
+  fmtDate,
+  type Html,
+  jsonData,
+  KEY_COUNTERS,
+  layout,
+} from "../_html.ts";
 
 /** The cost model's estimate, offered beside the counters. */
 export const COST_KEY = "est_cost_ms";

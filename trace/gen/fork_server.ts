@@ -10,8 +10,21 @@
  *
  * @module
  */
-import { at, exit, fork, mark, mmap, PRIVATE, PRIVATE_ANON, r, reclaim, RW } from "./_events.ts";
-import { RX, w, x } from "./_events.ts";
+import {
+  at,
+  exit,
+  fork,
+  mark,
+  mmap,
+  PRIVATE,
+  PRIVATE_ANON,
+  r,
+  reclaim,
+  RW,
+  RX,
+  w,
+  x,
+} from "./_events.ts";
 import { childrenParam, footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 

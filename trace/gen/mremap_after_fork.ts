@@ -11,8 +11,20 @@
  *
  * @module
  */
-import { at, exit, fork, mark, mmap, mremap, pageout, PRIVATE_ANON, r } from "./_events.ts";
-import { reclaim, RW, w } from "./_events.ts";
+import {
+  at,
+  exit,
+  fork,
+  mark,
+  mmap,
+  mremap,
+  pageout,
+  PRIVATE_ANON,
+  r,
+  reclaim,
+  RW,
+  w,
+} from "./_events.ts";
 import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 

@@ -14,8 +14,20 @@
  *
  * @module
  */
-import { at, exit, fork, mark, mmap, PRIVATE, PRIVATE_ANON, r, reclaim, RO } from "./_events.ts";
-import { RW, w } from "./_events.ts";
+import {
+  at,
+  exit,
+  fork,
+  mark,
+  mmap,
+  PRIVATE,
+  PRIVATE_ANON,
+  r,
+  reclaim,
+  RO,
+  RW,
+  w,
+} from "./_events.ts";
 import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 

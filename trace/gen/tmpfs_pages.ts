@@ -7,8 +7,22 @@
  *
  * @module
  */
-import { at, create, exit, mark, mmap, PRIVATE_ANON, r, reclaim, RO, RW } from "./_events.ts";
-import { SHARED, swapoff, w, write } from "./_events.ts";
+import {
+  at,
+  create,
+  exit,
+  mark,
+  mmap,
+  PRIVATE_ANON,
+  r,
+  reclaim,
+  RO,
+  RW,
+  SHARED,
+  swapoff,
+  w,
+  write,
+} from "./_events.ts";
 import { footprintParams, pageTablePages, swapWorkload } from "./_workload.ts";
 import type { Workload } from "./workload.ts";
 

@@ -34,9 +34,19 @@ import { ImportError, type ImportStats, newImportStats, recordWarning } from "..
 import { inferArea } from "../inferred_areas.ts";
 import { type ByteSource, readerOf } from "../../_io.ts";
 import { LineReader } from "../../_lines.ts";
-import { type CallContext, hex, makeProc, mappedParts, type Mm } from "../strace/_context.ts";
-import { MEMORY_SYSCALLS } from "../strace/_context.ts";
-import { objectForPath, objectState, pageSpan, type Proc, sanitize } from "../strace/_context.ts";
+import {
+  type CallContext,
+  hex,
+  makeProc,
+  mappedParts,
+  MEMORY_SYSCALLS,
+  type Mm,
+  objectForPath,
+  objectState,
+  pageSpan,
+  type Proc,
+  sanitize,
+} from "../strace/_context.ts";
 import {
   brkCall,
   lockAllCall,

@@ -16,9 +16,18 @@ import { type Event, MapFlag, PAGE_SIZE, Prot } from "../../event.ts";
 import { type Area, AreaMap, type PageRange } from "../area_map.ts";
 import { ImportError, type ImportStats, newImportStats, recordWarning } from "../import_stats.ts";
 import { CLONE_NAMES, parseSmall, splitArgs } from "./args.ts";
-import { type CallContext, clip, hex, makeProc, mappedParts, type Mm } from "./_context.ts";
-import { MEMORY_SYSCALLS } from "./_context.ts";
-import { objectForPath, objectState, type Proc } from "./_context.ts";
+import {
+  type CallContext,
+  clip,
+  hex,
+  makeProc,
+  mappedParts,
+  MEMORY_SYSCALLS,
+  type Mm,
+  objectForPath,
+  objectState,
+  type Proc,
+} from "./_context.ts";
 import {
   brkCall,
   closeCall,
