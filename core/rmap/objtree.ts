@@ -217,9 +217,13 @@ class ObjTree extends StrategyBase {
     this.#ctx.addMeta(-SIZES.addressSpace);
   }
 
-  /** The cut rule: when `s` holds a page at every index its areas (and descendants') cover. */
-  #maybeCut(s: Space, trigger: Vma): void {
-    if (s.parent === null || s.idx.size <= s.checkedAt || s.idx.size < trigger.pages) return;
+  /**
+   * The cut rule: when `s` holds a page at every index its areas (and descendants') cover. `least`
+   * is the size of one of those areas (a quick refusal). A check that failed is done again only
+   * when `s` holds more indices, or (`checkedAt` reset) when an area under it went away.
+   */
+  #maybeCut(s: Space, least: number): void {
+    if (s.parent === null || s.idx.size <= s.checkedAt || s.idx.size < least) return;
     s.checkedAt = s.idx.size;
     const stack = [s];
     while (stack.length > 0) {
@@ -289,7 +293,20 @@ class ObjTree extends StrategyBase {
 
   override vmaUnlink(vma: Vma): void {
     const s = this.#detach(vma);
-    if (s !== null) this.#tidy(s);
+    if (s === null) return;
+    this.#tidy(s);
+    // The area gone (a process's exit, a munmap, a piece of a split area) may have been all that
+    // kept a space from the cut rule, its own or one below it: look again at the spaces it was
+    // under, the nearest first.
+    for (let t: Space | null = s; t !== null;) {
+      const p: Space | null = t.parent;
+      if (p === null) break;
+      if (!t.dead) {
+        t.checkedAt = 0;
+        this.#maybeCut(t, 0);
+      }
+      t = p;
+    }
   }
 
   override canMerge(a: Vma, b: Vma): boolean {
@@ -307,7 +324,7 @@ class ObjTree extends StrategyBase {
     }
     if (st.pending) this.#branch(vma, st);
     this.#addPage(st.space, frame, index);
-    this.#maybeCut(st.space, vma);
+    this.#maybeCut(st.space, vma.pages);
   }
 
   override pteAdded(frame: number, vma: Vma): void {
@@ -338,7 +355,7 @@ class ObjTree extends StrategyBase {
     if (owner !== undefined) this.#removePage(owner, frame, index);
     this.#addPage(st.space, frame, index);
     if (owner !== undefined && owner.vmas.size === 0) this.#tidy(owner);
-    this.#maybeCut(st.space, vma);
+    this.#maybeCut(st.space, vma.pages);
   }
 
   override pageFreed(frame: number): void {

@@ -138,6 +138,36 @@ Deno.test("objtree mutants: the cut rule looks at every area of the space", () =
   );
 });
 
+Deno.test("objtree mutants: a piece unmapped lets the cut rule look again", () => {
+  // As above up to 2's copy of page 1: Sc holds indices 0 and 1, the other piece (page 2) has
+  // none, so the check fails. 2 then unmaps page 2: what is left of 2's area is pages 0-1, every
+  // one of them privately modified, so Sc is cut from R (1 cut, depth 1), and R keeps 1's area.
+  // 2 spaces, 2 links (2 * 200 + 2 * 16 = 432).
+  const t = tb().mmap(1, A, 3 * P, "rw-", "private,anon").w(1, A).w(1, A + P).w(1, A + 2 * P)
+    .fork(1, 2).w(2, A).mprotect(2, A + 2 * P, P, "r--").w(2, A + P);
+  const m = new TestMachine(NAME).run(t);
+  deepStrictEqual([m.x.objtree_spaces, m.x.objtree_cuts, m.x.objtree_depth], [2, 0, 2]);
+  m.run(tb().munmap(2, A + 2 * P, P));
+  deepStrictEqual(
+    [m.x.objtree_spaces, m.x.objtree_cuts, m.x.objtree_depth, m.machine.metaBytes()],
+    [2, 1, 1, 2 * (SPACE + LINK)],
+  );
+});
+
+Deno.test("objtree mutants: a process gone lets the cut rule look again at the space above", () => {
+  // pid 1 writes a 2-page area and forks 2; 2 copies page 0 (S2 under R, index 0) and forks 3,
+  // which copies page 1 (S3 under S2, index 1). 2 unmaps page 1: its area covers index 0 only,
+  // which S2 holds, but 3's area below needs index 1 from S2 too: no cut. 3 spaces, depth 3.
+  const t = tb().mmap(1, A, 2 * P, "rw-", "private,anon").w(1, A).w(1, A + P).fork(1, 2)
+    .w(2, A).fork(2, 3).w(3, A + P).munmap(2, A + P, P);
+  const m = new TestMachine(NAME).run(t);
+  deepStrictEqual([m.x.objtree_spaces, m.x.objtree_cuts, m.x.objtree_depth], [3, 0, 3]);
+  // 3 exits: S3 dies, and S2 now holds every index its areas need: it is cut from R. Two roots,
+  // depth 1.
+  m.run(tb().exit(3));
+  deepStrictEqual([m.x.objtree_spaces, m.x.objtree_cuts, m.x.objtree_depth], [2, 1, 1]);
+});
+
 Deno.test("objtree mutants: a page freed leaves its space's indices", () => {
   // pid 1 writes both pages and forks 2; 2 copies page 0 (Sc under R), then drops it
   // (MADV_DONTNEED frees the copy: Sc holds no index). 2 copies page 1: Sc holds index 1 only,
