@@ -14,7 +14,9 @@
  * - no visit lies outside its area where the design rules that out: a page-cache page's walk
  *   goes through the object's interval tree in every design, an anonymous page's through the
  *   anon_vma's interval tree in `anon_vma_chain`, and `pte_chain` visits exactly the PTEs on the
- *   page's chain (not a single wasted visit).
+ *   page's chain (not a single wasted visit);
+ * - no wasted visit comes after the page's last mapping: Linux's walks end there
+ *   (`folio_referenced_one` when its mapcount reaches 0, `try_to_unmap` when the page is unmapped).
  *
  * It also keeps the useful visits of each walk, in order, so that strategies which reclaim the
  * same pages can be compared walk by walk.
@@ -105,18 +107,24 @@ export class WalkOracle implements Disposable {
     const visits0 = c[C.rmap_vma_visits]!, wasted0 = c[C.rmap_wasted_visits]!;
     const mapped = m.ptesMapping(frame).length / 2;
     const anon = (ctx.frames.flags[frame]! & PG.anon) !== 0;
-    let outside = 0, stoppedAtLock = false;
+    let outside = 0, stoppedAtLock = false, lastWasted = false;
+    /** Whether the visit just made was a wasted one. */
+    const wasted = (before: number) => c[C.rmap_wasted_visits]! > before;
     walk(frame, {
       vma(vma, vpage) {
         if (vpage < vma.start || vpage >= vma.end) outside++;
+        const w = c[C.rmap_wasted_visits]!;
         const done = visit.vma(vma, vpage);
+        lastWasted = wasted(w);
         if (done && vma.locked) stoppedAtLock = true;
         return done;
       },
       mm(mm, vpage) {
         const vma = mm.find(vpage);
         if (vma === null) outside++;
+        const w = c[C.rmap_wasted_visits]!;
         const done = visit.mm(mm, vpage);
+        lastWasted = wasted(w);
         if (done && vma !== null && vma.locked) stoppedAtLock = true;
         return done;
       },
@@ -132,6 +140,9 @@ export class WalkOracle implements Disposable {
       wasted: c[C.rmap_wasted_visits]! - wasted0,
       outside,
       early,
+      // Linux's walks end at the page's last mapping (folio_referenced_one when its mapcount
+      // reaches 0, try_to_unmap when the page is unmapped): nothing is visited after it.
+      pastLast: mapped > 0 && lastWasted,
     });
   }
 
@@ -143,6 +154,7 @@ export class WalkOracle implements Disposable {
     wasted: number;
     outside: number;
     early: boolean;
+    pastLast: boolean;
   }): void {
     const useful = w.visits - w.wasted;
     this.walks++;
@@ -160,6 +172,7 @@ export class WalkOracle implements Disposable {
     const filtered = !w.anon || RANGE_FILTERED_ANON.has(this.design);
     if (filtered && w.outside > 0) problems.push(`${w.outside} visits outside their area`);
     if (EXACT.has(this.design) && w.wasted > 0) problems.push(`${w.wasted} wasted visits`);
+    if (w.pastLast) problems.push("wasted visits after the page's last mapping was found");
     if (problems.length === 0) return;
     this.#failed++;
     if (this.failures.length < 20) {

@@ -1,7 +1,7 @@
 /**
  * The oracle of the rmap walks' cost counters (`tests/_rmap_oracle.ts`) tested on walks that lie:
- * it must report a walk that misses a PTE, one that visits outside its area, and one that counts
- * a mapping twice. (`core/rmap/_cases_test.ts` runs it on every strategy.)
+ * it must report a walk that misses a PTE, one that visits outside its area, one that counts a
+ * mapping twice, and one that goes on after the page's last mapping. (`core/rmap/_cases_test.ts` runs it on every strategy.)
  */
 import { deepStrictEqual, match } from "node:assert/strict";
 import { WalkOracle } from "./_rmap_oracle.ts";
@@ -48,6 +48,20 @@ Deno.test("WalkOracle reports a walk that stops after the first mapping", () => 
     walk(frame, { vma: (v, p) => (visit.vma(v, p), true), mm: (m, p) => (visit.mm(m, p), true) });
   });
   match(o.failures[0] ?? "", /1 useful visits \(1 - 0 wasted\), page tables map it 2 times/);
+});
+
+Deno.test("WalkOracle reports a walk that goes on after the page's last mapping", () => {
+  const o = judge("liar:long", (frame, visit, walk, ctx) => {
+    let first: Vma | null = null, at = 0;
+    walk(frame, {
+      vma: (v, p) => (first ??= v, at = p, visit.vma(v, p)),
+      mm: (m, p) => visit.mm(m, p),
+    });
+    const v = first as Vma | null;
+    // Then one more visit, inside the first area but at a page that maps another frame.
+    if (!ctx.checking && v !== null) visit.vma(v, at === v.start ? v.start + 1 : v.start);
+  });
+  match(o.failures[0] ?? "", /wasted visits after the page's last mapping was found/);
 });
 
 Deno.test("WalkOracle reports a visit one page past the end of its area", () => {

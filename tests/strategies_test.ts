@@ -33,8 +33,10 @@ Deno.test("aim7: anon_vma's visits per reclaimed page grow with the children, an
   }
   const [a2, a4, a8] = perPage.anon_vma!;
   assert(a2! < a4! && a4! < a8!, `anon_vma grows: ${perPage.anon_vma}`);
-  // Each walk of a COWed page visits the whole family: about children + 1 areas per PTE found.
-  assert(perFound.anon_vma![2]! > 6, `anon_vma visits per PTE found: ${perFound.anon_vma}`);
+  // Each walk of a COWed page visits the family's areas up to the one that maps it: about half of
+  // the children + 1 areas per PTE found, and more with more children.
+  const [f2, f4, f8] = perFound.anon_vma!;
+  assert(f2! < f4! && f4! < f8! && f8! > 4, `anon_vma visits per PTE found: ${perFound.anon_vma}`);
   // anon_vma_chain files each copy under the child's own anon_vma: about one area per PTE found.
   for (const v of perFound.anon_vma_chain!) assert(v < 1.5, `anon_vma_chain: ${v}`);
   assert(perPage.anon_vma_chain![2]! < perPage.anon_vma_chain![0]! * 1.5);

@@ -178,8 +178,8 @@ ${
 A parent writes a 64-page private area and forks N children, which all copy-on-write every page,
 then memory pressure swaps the copies out and the children read them back
 (\`${cmd.replace("--children=64", "--children=N")}\`). In Linux 2.6.7's \`anon_vma\` every copy
-still belongs to the family's one anon_vma, so each rmap walk visits all N + 1 areas to find the
-one that maps it; \`anon_vma_chain\` files each copy under the child's own anon_vma. \`anonmm\`
+still belongs to the family's one anon_vma, so each rmap walk visits the N + 1 areas in turn until
+the one that maps it (a walk ends at the page's last mapping, as Linux's do), about half of them; \`anon_vma_chain\` files each copy under the child's own anon_vma. \`anonmm\`
 walks every address space of the family, like \`anon_vma\`. Columns: \`rmap_vma_visits\` per
 reclaimed page, and per PTE actually found (visits / (visits − wasted)).
 

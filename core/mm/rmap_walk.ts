@@ -58,6 +58,8 @@ export class RmapWalker implements RmapVisitor {
   #mode: Mode = Mode.Referenced;
   #frame = 0;
   #refs = 0;
+  /** During a `referenced` walk: the mappings of the frame not found yet. */
+  #left = 0;
   #slot: number = NONE;
   #collected: number[] = [];
   /** After a walk: an area that maps the frame is locked (`VM_LOCKED`), so it stays resident. */
@@ -70,11 +72,16 @@ export class RmapWalker implements RmapVisitor {
     this.#k = k;
   }
 
-  /** `folio_referenced`: clears the accessed bits of mapped frame `f`; returns how many were. */
+  /**
+   * `folio_referenced`: clears the accessed bits of mapped frame `f`; returns how many were. As
+   * Linux's `folio_referenced_one` does, the walk ends once it has found every mapping the frame
+   * had (its mapcount) or an area that is locked.
+   */
   referenced(f: number): number {
     this.#mode = Mode.Referenced;
     this.#frame = f;
     this.#refs = 0;
+    this.#left = this.#k.frames.mapcount[f]!;
     this.locked = false;
     this.exec = false;
     this.#walk(f);
@@ -177,7 +184,7 @@ export class RmapWalker implements RmapVisitor {
           this.#refs++;
           if (vma.prot & PROT_EXEC) this.exec = true;
         }
-        return false;
+        return --this.#left === 0;
       case Mode.Unmap: {
         if (vma.locked) {
           this.locked = true;

@@ -40,16 +40,20 @@ Deno.test("anon_vma_chain: fork allocates a chain entry per ancestor plus an ano
 Deno.test("anon_vma_chain: pages left under the parent's anon_vma make walks visit every child (AIM7)", () => {
   const t = new TraceBuilder().mmap(1, A, "16K", "rw-", "private,anon");
   for (let p = 0; p < 4; p++) t.w(1, A + p * PG);
-  for (let c = 2; c <= 4; c++) {
-    t.fork(1, c);
-    for (let p = 0; p < 4; p++) t.w(c, A + p * PG); // each child COWs its own copy
-  }
+  for (let c = 2; c <= 4; c++) t.fork(1, c);
+  // Children 2 and 3 copy every page into their own anon_vma, and so does the parent (its copies
+  // stay under the root anon_vma, its own); child 4 writes nothing, so the 4 original pages, still
+  // under the root, are mapped by child 4 alone.
+  for (const pid of [2, 3, 1]) for (let p = 0; p < 4; p++) t.w(pid, A + p * PG);
   t.reclaim(16);
   const r = run(t);
-  // Each of the 16 pages gets two page_referenced walks (second chance) and one try_to_unmap.
-  // The parent's 4 pages are filed under the root anon_vma, whose tree holds all 4 areas: each
-  // page_referenced walk visits 4 areas, 3 of them wasted; try_to_unmap stops at the first.
-  // The children's copies are under their own anon_vma: 1 visit per walk.
+  // Every walk ends at the page's last mapping, as Linux's do. The root's tree holds the 4 areas
+  // in the order they were linked (1, 2, 3, 4): a walk of an original page visits 1, 2 and 3,
+  // whose PTEs map their own copies (3 wasted visits), before 4's: 4 visits. Fork made 4's PTEs
+  // old, so an original page gets one folio_referenced walk (nothing referenced) and one
+  // try_to_unmap: 8 visits, 6 wasted. Each copy was written, so it gets two folio_referenced walks
+  // (second chance) and one try_to_unmap, each ending at the first area (the parent's is first in
+  // the root's tree): 3 visits.
   deepStrictEqual(
     {
       visits: r.counters.rmap_vma_visits,
@@ -57,7 +61,7 @@ Deno.test("anon_vma_chain: pages left under the parent's anon_vma make walks vis
       pte_walks: r.counters.pte_walks,
       reclaimed: r.counters.pages_reclaimed,
     },
-    { visits: 4 * (4 + 4 + 1) + 12 * 3, wasted: 4 * 2 * 3, pte_walks: 72, reclaimed: 16 },
+    { visits: 4 * 8 + 12 * 3, wasted: 4 * 6, pte_walks: 68, reclaimed: 16 },
   );
 });
 
