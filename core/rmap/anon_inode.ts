@@ -226,11 +226,6 @@ class AnonInode extends StrategyBase {
     const idx = vma.linearIndex(vpage);
     if (idx < ino.lo || idx >= ino.hi) this.#cover(ino, idx, idx + 1);
     ino.slots.set(frame, idx);
-    if (this.#families[f.owner[frame]!] !== ino.family) {
-      // An orphaned swap-cache page (its family is gone) mapped again: it joins this family.
-      f.owner[frame] = ino.family.id;
-      f.index[frame] = idx;
-    }
   }
 
   override pteRemoved(frame: number, vma: Vma, vpage: number): void {

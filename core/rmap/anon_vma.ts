@@ -30,7 +30,7 @@
  *
  * @module
  */
-import { NONE, PG } from "../mm/frames.ts";
+import { NONE } from "../mm/frames.ts";
 import type { Vma } from "../mm/vma.ts";
 import { SIZES } from "./sizes.ts";
 import { StrategyBase } from "./base.ts";
@@ -125,15 +125,6 @@ class AnonVmaList extends StrategyBase {
     const f = this.#ctx.frames;
     f.owner[frame] = av === null ? NONE : av.id;
     f.index[frame] = vma.linearIndex(vpage);
-  }
-
-  override pteAdded(frame: number, vma: Vma): void {
-    // Every area of a family shares one anon_vma; a page mapped into an area of another family
-    // can only be an orphaned swap-cache page whose anon_vma went away: adopt it.
-    const f = this.#ctx.frames;
-    if ((f.flags[frame]! & PG.anon) === 0) return;
-    const av = avOf(vma);
-    if (av !== null && this.#avs.at[f.owner[frame]!] === undefined) f.owner[frame] = av.id;
   }
 
   override rmapWalk(frame: number, visit: RmapVisitor): void {

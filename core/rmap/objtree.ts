@@ -331,13 +331,7 @@ class ObjTree extends StrategyBase {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
     const st = this.#stateFor(vma);
-    const owner = this.#byId[f.owner[frame]!];
-    if (owner === undefined || owner.dead) {
-      // A swap-cache page whose space went away, mapped again: the tree's root adopts it.
-      if (owner !== undefined) this.#removePage(owner, frame, f.index[frame]!);
-      this.#addPage(this.#root(st.space), frame, f.index[frame]!);
-      return;
-    }
+    const owner = this.#byId[f.owner[frame]!]!;
     // Fork copies PTEs; any other mapping of an existing page is a look-up up the chain.
     const forking = vma.mm === this.#forkMm &&
       this.#ctx.counters[C.events] === this.#forkEvent;
@@ -347,14 +341,14 @@ class ObjTree extends StrategyBase {
   override cowReuse(frame: number, vma: Vma): void {
     const st = this.#stateFor(vma);
     const f = this.#ctx.frames;
-    const owner = this.#byId[f.owner[frame]!];
-    if (owner !== undefined) this.#lookupSteps += this.#distance(st.space, owner);
+    const owner = this.#byId[f.owner[frame]!]!;
+    this.#lookupSteps += this.#distance(st.space, owner);
     if (st.pending) this.#branch(vma, st);
     if (owner === st.space) return;
     const index = f.index[frame]!;
-    if (owner !== undefined) this.#removePage(owner, frame, index);
+    this.#removePage(owner, frame, index);
     this.#addPage(st.space, frame, index);
-    if (owner !== undefined && owner.vmas.size === 0) this.#tidy(owner);
+    if (owner.vmas.size === 0) this.#tidy(owner);
     this.#maybeCut(st.space, vma.pages);
   }
 
