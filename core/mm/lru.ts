@@ -46,16 +46,19 @@ export function markAccessed(frames: FrameTable, fr: number): void {
 }
 
 /**
- * Reclaim cost of anonymous or `file` pages (`lru_note_cost`): `io` pages written or refaulted
- * after they had been active, `rotated` pages scanned and kept; both costs halve when their sum
- * passes a quarter of the LRU pages. Memory cgroup reclaim balances its scanning with them
- * (`memcg_reclaim.ts`).
+ * Reclaim cost of anonymous or `file` pages (`lru_note_cost_unlock_irq`): `io` pages written or
+ * refaulted after they had been active, `rotated` pages scanned and kept; a cost of 0 is not
+ * noted. Both costs halve when their sum passes a quarter of the LRU pages as the cgroup's
+ * flushed statistics count them (`lruvec_page_state`, `Kernel.memcgStat`: 0 in a new cgroup, so
+ * there every cost noted halves both, and the balance follows the latest reclaims). Memory cgroup
+ * reclaim balances its scanning with them (`memcg_reclaim.ts`).
  */
 export function noteCost(k: Kernel, file: boolean, io: number, rotated: number): void {
   const cost = io * IO_COST + rotated;
+  if (cost === 0) return;
   if (file) k.fileCost += cost;
   else k.anonCost += cost;
-  const z = k.frames.lruSize;
+  const z = k.memcgStat;
   const lru = z[LRU.inactiveAnon]! + z[LRU.activeAnon]! + z[LRU.inactiveFile]! +
     z[LRU.activeFile]!;
   if (k.fileCost + k.anonCost > lru / 4) {

@@ -117,16 +117,16 @@ Deno.test("memcg=1: memory fills to the limit (no watermarks), then reclaim free
     4096,
   );
   // One page too many: one reclaim. Its priorities scan the oldest pages (all dirty: written, in
-  // page order); a write completes once reclaim has scanned WRITE_LATENCY (160) more pages, and
-  // the pass then frees the pages it finds written: 160 written, pages 0..43 freed.
+  // page order); a write completes once reclaim has scanned WRITE_LATENCY (130) more pages, and
+  // the pass then frees the pages it finds written: 130 written, pages 0..58 freed.
   deepStrictEqual(pick(over, ["pages_reclaimed", "swap_out_pages"]), {
-    pages_reclaimed: 44,
+    pages_reclaimed: 59,
     swap_out_pages: WRITE_LATENCY,
   });
 });
 
 Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: its fault is minor", () => {
-  // Reclaim wrote pages 0..159 and freed 0..43 (above): 44..159 are still in the swap cache.
+  // Reclaim wrote pages 0..129 and freed 0..58 (above): 59..129 are still in the swap cache.
   const t = new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG);
   const r = runBatch(t.r(1, A + 100 * PG).r(1, A).batch(), {
     memPages: 4096,
