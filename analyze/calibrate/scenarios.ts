@@ -49,6 +49,7 @@ const UNDER_PRESSURE: Readonly<Record<string, string>> = {
   shm_pressure: "System V shm pages under pressure: swapped out, read back one fault a page",
   tmpfs_random: "tmpfs pages under pressure read back in a random order, then half written again",
   file_reread: "clean file pages pushed out by anonymous memory, read again: mmap read-around",
+  swap_fork_random: "fork after swap-out: the child reads a random half, then the parent reads",
 };
 
 /** Every scenario, in the order `calibrate` runs them. */
