@@ -4,6 +4,7 @@ import type { CounterName } from "../counters.ts";
 import type { VmKnobs } from "../../uapi/knobs.ts";
 import { type BatchRun, runBatch } from "../run_batch.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
+import { swapinNrPages } from "./swap_in.ts";
 
 const A = 0x7f0000000000; // page-table-page aligned (pte index 0)
 const PG = 4096;
@@ -138,4 +139,37 @@ Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: 
     major_faults: 1, // page 0: freed, read back with pages 1..4 (a window of 8 centred on it)
     swap_in_pages: 5,
   });
+});
+
+Deno.test("swapinNrPages sizes a window as Linux's __swapin_nr_pages does", () => {
+  // [previous offset, offset, hits, max pages, previous window] -> pages. No hits: one page,
+  // unless the fault is next to the previous one (either side), then 2.
+  const cases: [number, number, number, number, number, number][] = [
+    [10, 50, 0, 8, 0, 1],
+    [10, 11, 0, 8, 0, 2],
+    [10, 9, 0, 8, 0, 2],
+    [10, 12, 0, 8, 0, 1],
+    // hits + 2 rounded up to a power of two, at least 4: 1 -> 4, 2 -> 4, 3 -> 8, 6 -> 8, 7 -> 16.
+    [10, 50, 1, 32, 0, 4],
+    [10, 50, 2, 32, 0, 4],
+    [10, 50, 3, 32, 0, 8],
+    [10, 50, 6, 32, 0, 8],
+    [10, 50, 7, 32, 0, 16],
+    // capped at max pages
+    [10, 50, 7, 8, 0, 8],
+    [10, 11, 0, 1, 0, 1],
+    // never less than half the previous window (rounded down), even with no hits, or over the cap
+    [10, 50, 0, 8, 8, 4],
+    [10, 50, 0, 8, 9, 4],
+    [10, 50, 0, 8, 3, 1],
+    [10, 50, 1, 8, 16, 8],
+    [10, 50, 1, 2, 16, 8],
+  ];
+  for (const [prev, off, hits, max, win, want] of cases) {
+    deepStrictEqual(
+      swapinNrPages(prev, off, hits, max, win),
+      want,
+      `${[prev, off, hits, max, win]}`,
+    );
+  }
 });
