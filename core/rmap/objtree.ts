@@ -298,14 +298,10 @@ class ObjTree extends StrategyBase {
     // The area gone (a process's exit, a munmap, a piece of a split area) may have been all that
     // kept a space from the cut rule, its own or one below it: look again at the spaces it was
     // under, the nearest first.
-    for (let t: Space | null = s; t !== null;) {
-      const p: Space | null = t.parent;
-      if (p === null) break;
-      if (!t.dead) {
-        t.checkedAt = 0;
-        this.#maybeCut(t, 0);
-      }
-      t = p;
+    for (let t = s, p = t.parent; p !== null; t = p, p = t.parent) {
+      if (t.dead) continue;
+      t.checkedAt = 0;
+      this.#maybeCut(t, 0);
     }
   }
 

@@ -212,3 +212,16 @@ Deno.test("objtree mutants: the depth peak is the deepest the tree ever was", ()
   m.run(tb().exit(3).exit(2));
   deepStrictEqual([m.x.objtree_spaces, m.x.objtree_depth, m.x.objtree_depth_peak], [3, 2, 3]);
 });
+
+Deno.test("objtree mutants: page-cache pages mapped make no space and no look-up", () => {
+  // pid 1 maps 2 pages of a file privately and reads both, then shares it read-only and reads:
+  // page-cache pages are not anonymous, so objtree files nothing and looks nothing up for them (no
+  // space, no link, no metadata).
+  const t = tb().create(1, "file:/f", 2 * P).mmap(1, A, 2 * P, "r--", "private", "file:/f", 0)
+    .r(1, A).r(1, A + P).mmap(1, S.B, 2 * P, "r--", "shared", "file:/f", 0).r(1, S.B);
+  const m = new TestMachine(NAME).run(t);
+  deepStrictEqual(
+    [m.x.objtree_spaces, m.x.objtree_lookup_steps, m.machine.metaBytes()],
+    [0, 0, 0],
+  );
+});
