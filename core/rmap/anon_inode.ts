@@ -212,7 +212,8 @@ class AnonInode extends StrategyBase {
   override newAnonPage(frame: number, vma: Vma, vpage: number): void {
     const ino = this.#inodeFor(vma);
     const idx = vma.linearIndex(vpage);
-    if (idx < ino.lo || idx >= ino.hi) this.#cover(ino, idx, idx + 1);
+    // Beyond the array only after the area grew in place (mremap): the array grows with it.
+    this.#cover(ino, idx, idx + 1);
     ino.slots.set(frame, idx);
     const f = this.#ctx.frames;
     f.owner[frame] = ino.family.id;
@@ -222,10 +223,10 @@ class AnonInode extends StrategyBase {
   override pteAdded(frame: number, vma: Vma, vpage: number): void {
     const f = this.#ctx.frames;
     if ((f.flags[frame]! & PG.anon) === 0) return;
-    const ino = this.#inodeFor(vma);
-    const idx = vma.linearIndex(vpage);
-    if (idx < ino.lo || idx >= ino.hi) this.#cover(ino, idx, idx + 1);
-    ino.slots.set(frame, idx);
+    // An anonymous page mapped again (a swap-cache page, a fork's copy, a move) is at an offset
+    // where it, or its original, was a new page of an area of this inode or of the one it was
+    // dup'd from, which covers it already (arrays never shrink, a dup covers its area's range).
+    this.#inodeFor(vma).slots.set(frame, vma.linearIndex(vpage));
   }
 
   override pteRemoved(frame: number, vma: Vma, vpage: number): void {
