@@ -82,6 +82,12 @@ export function readSlot(k: Kernel, slot: number, fr: number): void {
 const VMA_RA_ORDER_CEILING = 5;
 /** Largest count of readahead hits an area remembers (`SWAP_RA_HITS_MAX`). */
 const HITS_MAX = 63;
+/**
+ * Readahead hits a new area's history counts (`GET_SWAP_RA_VAL`: Linux reads a history of all
+ * zeros as 4 hits). Only a new area has neither a window nor hits: a fault leaves a window of one
+ * page at least, a swap-cache hit 4 hits at least; so its page (0 or not) need not be looked at.
+ */
+const NEW_AREA_HITS = 4;
 
 /**
  * Linux's `__swapin_nr_pages`: the pages of the next readahead window after `hits` readahead hits,
@@ -112,9 +118,7 @@ export function swapinNrPages(
     while (roundup < pages) roundup *= 2;
     pages = roundup;
   }
-  if (pages > maxPages) pages = maxPages;
-  const lastRa = Math.floor(prevWin / 2);
-  return pages < lastRa ? lastRa : pages;
+  return Math.max(Math.min(pages, maxPages), Math.floor(prevWin / 2));
 }
 
 /**
@@ -125,11 +129,11 @@ export function swapinNrPages(
 export function swapCacheHit(k: Kernel, fr: number, vma: Vma | null, vpage: number): void {
   const fl = k.frames.flags;
   const hit = (fl[fr]! & PG.readahead) !== 0;
-  if (hit) fl[fr] = fl[fr]! & ~PG.readahead;
+  fl[fr] = fl[fr]! & ~PG.readahead;
   if (vma !== null && k.vmaRa) {
     let hits = vma.raHits;
-    if (hits === 0 && vma.raWin === 0 && vma.raPage === 0) hits = 4;
-    if (hit && hits < HITS_MAX) hits++;
+    if (hits === 0 && vma.raWin === 0) hits = NEW_AREA_HITS;
+    if (hit) hits = Math.min(hits + 1, HITS_MAX);
     vma.raPage = vpage;
     vma.raHits = hits;
   } else if (hit) k.slotRa.hits++;
@@ -147,23 +151,23 @@ export function swapinReadahead(k: Kernel, vma: Vma, vpage: number, s: number, s
 
 /** `swap_vma_readahead`: the window of `vma`'s swap PTEs around `vpage` (see the module doc). */
 function vmaReadahead(k: Kernel, vma: Vma, vpage: number, s: number, slot: number): number {
+  // page_cluster 0 caps every window at one page, read alone below. (Linux returns before the
+  // history for it: page_cluster may change at run time there, not within a replay here.)
   const maxWin = 2 ** Math.min(k.pageCluster, VMA_RA_ORDER_CEILING);
-  if (maxWin === 1) return swapIn(k, slot);
   const prev = vma.raPage, prevWin = vma.raWin;
   let hits = vma.raHits;
-  if (hits === 0 && prevWin === 0 && prev === 0) hits = 4;
+  if (hits === 0 && prevWin === 0) hits = NEW_AREA_HITS;
   const win = swapinNrPages(prev, vpage, hits, maxWin, prevWin);
   vma.raPage = vpage;
   vma.raWin = win;
   vma.raHits = 0;
   if (win === 1) return swapIn(k, slot);
-  let left = vpage === prev + 1
+  const left = vpage === prev + 1
     ? vpage
     : prev === vpage + 1
     ? vpage - win + 1
     : vpage - Math.floor((win - 1) / 2);
-  const right = left + win;
-  if (left < 0) left = 0;
+  const right = left + win; // left may be below 0: the area's start bounds the window
   const table = vpage - (vpage & 511); // the first page its page-table page maps
   const start = Math.max(left, vma.start, table);
   const end = Math.min(right, vma.end, table + 512);
@@ -184,8 +188,7 @@ export function clusterReadahead(k: Kernel, slot: number): number {
   const sw = k.swap;
   const d = sw.deviceOf(slot);
   const offset = slot - d.base + 1; // the kernel's offset: its slot 0 is the swap header
-  const maxPages = 2 ** k.pageCluster;
-  if (maxPages <= 1) return swapIn(k, slot);
+  const maxPages = 2 ** k.pageCluster; // 1 (page_cluster 0): one page, read alone below
   const ra = k.slotRa;
   const hits = ra.hits;
   ra.hits = 0;
@@ -198,7 +201,9 @@ export function clusterReadahead(k: Kernel, slot: number): number {
   windowBegin(k);
   for (let o = first; o <= last; o++) {
     const sl = d.base + o - 1;
-    if (sw.inUse[sl] && sw.refs[sl]! > 0) readInWindow(k, sl, sl === slot);
+    // A slot in use has references or a swap-cache page (the checker's "leaked" test), and a
+    // cached one is not read again.
+    if (sw.inUse[sl]) readInWindow(k, sl, sl === slot);
   }
   return windowEnd(k, slot);
 }
@@ -206,7 +211,7 @@ export function clusterReadahead(k: Kernel, slot: number): number {
 // The window being read: frames read so far (pinned until it is done), runs of adjacent slots
 // read (one request each), the last slot read, the faulting page's frame.
 let held = new Int32Array(32);
-let heldCount = 0, runs = 0, lastSlot = -2, target = NONE;
+let heldCount = 0, runs = 0, lastSlot = 0, target = NONE; // set by windowBegin
 
 /**
  * A window's reads start, under a block plug (`blk_start_plug`): the writes that reclaim starts
@@ -215,14 +220,14 @@ let heldCount = 0, runs = 0, lastSlot = -2, target = NONE;
  * but what it had written before, and writes every dirty page it meets (`memcg_reclaim.ts`).
  * Measured in a 16 MiB cgroup with 4000 dirty pages resident: reading swapped-out pages in order
  * wrote 1930 pages within the first 100 reads, then none until those were used up. Writes started
- * before the window are not held by its plug: they have completed.
+ * before the window are not held by its plug: they have completed. (Without late writeback,
+ * `Kernel.lateWriteback`, no write is ever in flight: the plug changes nothing.)
  */
 function windowBegin(k: Kernel): void {
   heldCount = 0;
   runs = 0;
   lastSlot = -2;
   target = NONE;
-  if (!k.lateWriteback) return;
   completeWriteback(k);
   k.plugged = true;
 }
@@ -258,10 +263,8 @@ function readInWindow(k: Kernel, sl: number, own: boolean): void {
  * and the faulting page's frame returned (read alone if the window could not take it).
  */
 function windowEnd(k: Kernel, slot: number): number {
-  if (k.plugged) {
-    k.plugged = false;
-    completeWriteback(k);
-  }
+  k.plugged = false;
+  completeWriteback(k);
   for (let q = 0; q < heldCount; q++) k.frames.flags[held[q]!]! &= ~PG.pinned;
   k.counters[C.swap_io_requests]! += runs;
   return target === NONE ? swapIn(k, slot) : target;
