@@ -10,6 +10,10 @@ import { deepStrictEqual } from "node:assert/strict";
 import { TraceBuilder } from "../../trace/builder.ts";
 import type { CounterName } from "../counters.ts";
 import { type BatchRun, runBatch } from "../run_batch.ts";
+import { Machine } from "../machine.ts";
+import { ReferenceModel } from "../reference.ts";
+import { Op } from "../../uapi/event.ts";
+import type { VmKnobs } from "../../uapi/knobs.ts";
 
 const A = 0x7f0000000000; // a big anonymous area that fills memory
 const B = 0x7f1000000000; // the page under test
@@ -411,4 +415,67 @@ Deno.test("fault: a new page goes to the faulting area's own anon_vma, not its r
     rmap_vma_visits: 1,
     rmap_wasted_visits: 0,
   });
+});
+
+/**
+ * Replays `t` event by event beside the reference model (`core/reference.ts`) and returns every
+ * load that read something else than the model expects, as `line: page read, expected`.
+ */
+function wrongLoads(t: TraceBuilder, vm: Partial<VmKnobs> = {}, mem = 64, swap = 256): string[] {
+  const b = t.batch();
+  const m = new Machine({
+    memPages: mem,
+    swapPages: swap,
+    strategy: "anon_vma_chain",
+    check: true,
+    recordLoads: true,
+    vm,
+  });
+  const ref = new ReferenceModel();
+  const wrong: string[] = [];
+  let loads = 0;
+  for (let i = 0; i < b.length; i++) {
+    m.apply(b, i, i + 1);
+    if (b.op[i] === Op.r) {
+      for (let k = 0; k < m.loadCount; k++, loads++) {
+        const want = ref.expected(b.pid[i]!, m.loadVpage[k]!);
+        if (want !== m.loadStamp[k]) wrong.push(`${i + 1}: ${m.loadStamp[k]}, expected ${want}`);
+      }
+    }
+    ref.apply(b, i, i + 1);
+  }
+  if (loads === 0) wrong.push("no load compared");
+  return wrong;
+}
+
+Deno.test("fault: every kind of write fault keeps the value written (read back by the writer)", () => {
+  const tb = () => new TraceBuilder().mmap(1, B, 4 * P, "rw-", "private,anon");
+  // A copy-on-write after fork, by the child and then by the parent (which reuses its page: the
+  // child holds a copy now); each process reads its page back, then the other's view.
+  const cow = tb().w(1, B).fork(1, 2).w(2, B).r(2, B).r(1, B).w(1, B).r(1, B).r(2, B);
+  // A write to the zero page (zero_page=1): a new page, read back.
+  const zero = tb().r(1, B + P).w(1, B + P).r(1, B + P);
+  // A page swapped out while shared, then written by one process: swapped in read-only (the
+  // other still holds the slot) and copied on write in the same fault; then the other swaps it
+  // in and writes it (alone now: reused).
+  const swapped = tb().w(1, B + 2 * P).fork(1, 2).madvise(1, B + 2 * P, P, "pageout")
+    .w(2, B + 2 * P).r(2, B + 2 * P).r(1, B + 2 * P).w(1, B + 2 * P).r(1, B + 2 * P);
+  // A shared mapping written after a read (dirty tracking of a shared page).
+  const shared = new TraceBuilder().mmap(1, B, P, "rw-", "shared,anon").r(1, B).fork(1, 2)
+    .w(2, B).r(1, B).r(2, B);
+  for (const [name, t] of Object.entries({ cow, zero, swapped, shared })) {
+    deepStrictEqual(wrongLoads(t, { zero_page: true }), [], name);
+  }
+});
+
+Deno.test("swap fault: a page found read ahead in the swap cache counts a readahead hit", () => {
+  // 16 pages written and paged out; the read of page 0 (a new area: 4 hits, a window of 8
+  // centred on it, clipped to the area) reads pages 0..4, 1..4 ahead; the read of page 1 finds
+  // it in the swap cache with PG_readahead: a minor fault and one hit.
+  const t = new TraceBuilder().mmap(1, B, 16 * P, "rw-", "private,anon").w(1, B, 16 * P)
+    .madvise(1, B, 16 * P, "pageout").r(1, B).r(1, B + P);
+  deepStrictEqual(
+    pick(run(t, 64, 64), ["major_faults", "swap_ra_pages", "swap_ra_hits"]),
+    { major_faults: 1, swap_ra_pages: 4, swap_ra_hits: 1 },
+  );
 });
