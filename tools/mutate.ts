@@ -42,11 +42,14 @@ const KILLED_DIR = `${REPORT_DIR}/killed`;
 /**
  * `command` for Stryker's command runner, keeping the output of a failing run (the mutant's
  * kill) as `dir/ID.log`, ID the mutant's id in the JSON report; a passing run leaves nothing. A
- * run Stryker stops for taking too long leaves `dir/.running-PID.log`.
+ * run Stryker stops for taking too long leaves `dir/.running-PID.log`. The command is grouped in
+ * braces, not a subshell: Deno's `node:child_process`, through which Stryker runs it, rewrites
+ * Deno invocations in a command line and breaks `( deno ... && deno ... )` (measured with Deno
+ * 2.9.6: the shell then reads `then` before the `)`).
  */
 export function keepFailures(command: string, dir: string): string {
   const q = `'${dir.replaceAll("'", `'\\''`)}'`;
-  return `mkdir -p ${q} && out=${q}/.running-$$.log && if ( ${command} ) >"$out" 2>&1; ` +
+  return `mkdir -p ${q} && out=${q}/.running-$$.log && if { ${command}; } >"$out" 2>&1; ` +
     `then rm -f "$out"; else s=$?; mv "$out" ${q}/"\${__STRYKER_ACTIVE_MUTANT__:-baseline}.log"; ` +
     `exit $s; fi`;
 }

@@ -4,6 +4,7 @@
  * docs/testing.md: minutes per file, too long for the suite).
  */
 import { deepStrictEqual, equal, match, ok, throws } from "node:assert/strict";
+import { exec } from "node:child_process";
 import { plan, PlanError, testsFor } from "./_mutate_plan.ts";
 import { keepFailures, scoreLine, scoreLines } from "./mutate.ts";
 
@@ -50,9 +51,22 @@ Deno.test("mutate: the machine's files and the strategies' base get every strate
   ok(folder.files.every((f) => !f.endsWith("_test.ts")));
   const trace = plan(ROOT, ["trace/syntax.ts"], { deno: "deno", also: ["trace/read_test.ts"] });
   deepStrictEqual(trace.tests, ["trace/syntax_test.ts", "trace/read_test.ts"]);
+  // The file's own tests first, as a command of their own; the rest only when they pass.
   equal(
     trace.command,
-    "deno test --allow-all --no-check --fail-fast trace/syntax_test.ts trace/read_test.ts",
+    "deno test --allow-all --no-check --fail-fast trace/syntax_test.ts && " +
+      "deno test --allow-all --no-check --fail-fast trace/read_test.ts",
+  );
+  const swap = plan(ROOT, ["core/mm/swap.ts"], { deno: "deno" });
+  const [own, rest, more] = swap.command.split(" && ");
+  equal(own, "deno test --allow-all --no-check --fail-fast core/mm/swap_test.ts");
+  ok(rest!.includes(" core/machine_test.ts ") && rest!.includes(" core/rmap/scan_test.ts"), rest);
+  ok(!rest!.includes("swap_test.ts") && more === undefined, swap.command);
+  // No test of its own: one command; --tests: one command, in the order given.
+  ok(!plan(ROOT, ["core/mm/vmscan.ts"], { deno: "deno" }).command.includes("&&"));
+  equal(
+    plan(ROOT, ["core/mm/swap.ts"], { deno: "deno", tests: ["core/mm/swap_test.ts"] }).command,
+    "deno test --allow-all --no-check --fail-fast core/mm/swap_test.ts",
   );
 });
 
@@ -134,9 +148,17 @@ Deno.test("mutate: the output of a run that kills a mutant is kept under its id"
         env: { __STRYKER_ACTIVE_MUTANT__: "42" },
       }).outputSync().code;
     equal(sh("echo fine"), 0);
-    equal(sh("echo broken; exit 3"), 3);
+    equal(sh("echo broken; sh -c 'exit 3'"), 3);
     deepStrictEqual([...Deno.readDirSync(`${dir}/it's`)].map((e) => e.name), ["42.log"]);
     equal(Deno.readTextFileSync(`${dir}/it's/42.log`), "broken\n");
+    // As Stryker runs it (node:child_process), with two Deno commands as a plan makes them.
+    const deno = Deno.execPath();
+    const code = await new Promise<number | null>((done) => {
+      const child = exec(keepFailures(`${deno} --version && ${deno} eval 'Deno.exit(5)'`, dir));
+      child.on("exit", done);
+    });
+    equal(code, 5);
+    deepStrictEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["baseline.log", "it's"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
