@@ -181,7 +181,7 @@ export function strategyCases(name: string): void {
       });
       const ref = new ReferenceModel();
       const wrong: string[] = [];
-      let loads = 0;
+      let loads = 0, stores = 0;
       for (let i = 0; i < b.length; i++) {
         const op = b.op[i]!;
         const segv = m.counters[C.segv]!;
@@ -190,6 +190,20 @@ export function strategyCases(name: string): void {
         m.apply(b, i, i + 1);
         if (ok === (m.counters[C.segv]! > segv) && wrong.length < 10) {
           wrong.push(`line ${i + 1}: segv ${!ok} expected`);
+        }
+        ref.apply(b, i, i + 1);
+        if (op === 13 && ok) {
+          // Every page a store wrote holds its stamp now (a store the machine dropped would
+          // otherwise go unseen until the same process read that page before writing it again).
+          stores += pages;
+          for (let p = b.page[i]!; p < b.page[i]! + pages; p++) {
+            const want = ref.expected(b.pid[i]!, p);
+            if (m.pageStamp(b.pid[i]!, p) !== want && wrong.length < 10) {
+              wrong.push(
+                `line ${i + 1}: page ${p} holds ${m.pageStamp(b.pid[i]!, p)}, wrote ${want}`,
+              );
+            }
+          }
         }
         if (op === 12 || op === 14) {
           for (let k = 0; k < m.loadCount; k++) {
@@ -202,13 +216,14 @@ export function strategyCases(name: string): void {
             }
           }
         }
-        ref.apply(b, i, i + 1);
       }
       deepStrictEqual(problems, []);
       deepStrictEqual(wrong, []);
-      if (loads < 500 || m.counters[C.swap_in_pages]! < 100) {
+      if (loads < 500 || stores < 400 || m.counters[C.swap_in_pages]! < 100) {
         throw new Error(
-          `too little coverage: ${loads} loads, ${m.counters[C.swap_in_pages]} swap-ins`,
+          `too little coverage: ${loads} loads, ${stores} pages stored, ${
+            m.counters[C.swap_in_pages]
+          } swap-ins`,
         );
       }
       assertWalks(oracle, r.walks);
