@@ -148,7 +148,7 @@ export async function replayStrategy(
           const segvBefore = counters[C.segv]!;
           machine.apply(b, i, seq);
           if (op === Op.r || op === Op.w || op === Op.x) {
-            const bad = verifyAccess(machine, ref, b, i, op, counters[C.segv]! - segvBefore);
+            const bad = verifyAccess(machine, ref, b, i, op, counters[C.segv]! - segvBefore, seq);
             if (bad !== undefined) {
               counters[C.verify_errors]!++;
               firstError ??= {

@@ -16,6 +16,8 @@ export interface LoadRecord {
   readonly loadVpage: Float64Array;
   /** Stamp each load read, `loadCount` of them. */
   readonly loadStamp: Float64Array;
+  /** The stamp page `vpage` of `pid` holds now (`Machine.pageStamp`): stores are checked with it. */
+  pageStamp?(pid: number, vpage: number): number | undefined;
 }
 
 /** Pages an access of `len` bytes starting `off` bytes into its first page covers. */
@@ -26,8 +28,9 @@ function accessPages(off: number, len: number): number {
 /**
  * Compares what the machine did for access `i` of `b` (an `r`, `w` or `x`; `segvs` is how many
  * segvs it counted for it) with the reference model, which must not have applied the event yet:
- * a segv exactly when the model says the access faults, and for loads the same pages, each with
- * the expected stamp. Returns a description of the first difference, or undefined.
+ * a segv exactly when the model says the access faults; for loads the same pages, each with the
+ * expected stamp; for a store applied as `seq`, when the machine offers `pageStamp`, every page
+ * written that the process still maps or has on swap holding `seq`. Returns a description of the first difference, or undefined.
  *
  * @example
  * ```ts
@@ -53,6 +56,7 @@ export function verifyAccess(
   i: number,
   op: number,
   segvs: number,
+  seq?: number,
 ): string | undefined {
   const pid = b.pid[i]!;
   const first = b.page[i]!;
@@ -66,7 +70,19 @@ export function verifyAccess(
       ? `${what}: the machine reported a segv; the reference model allows the access`
       : `${what}: the reference model expects a segv; the machine allowed the access`;
   }
-  if (op === Op.w) return undefined;
+  if (op === Op.w) {
+    if (!ok || seq === undefined || machine.pageStamp === undefined) return undefined;
+    for (let p = first; p < first + count; p++) {
+      // No stamp: the page left the process's page table during the access (reclaim for a later
+      // page of it unmapped a file or shared page, whose copy is its object's): loads check it.
+      const held = machine.pageStamp(pid, p);
+      if (held !== undefined && held !== seq) {
+        return `${what}: page 0x${p.toString(16)} holds stamp ${held} after the store, ` +
+          `expected ${seq}`;
+      }
+    }
+    return undefined;
+  }
   const loaded = machine.loadCount;
   if (loaded !== (ok ? count : 0)) {
     return `${what}: the machine loaded ${loaded} pages, expected ${ok ? count : 0}`;

@@ -51,3 +51,23 @@ Deno.test("verifyAccess() requires a segv exactly when the reference model fault
   deepStrictEqual(verifyAccess(loads([], []), rw.ref, rw.b, rw.last, Op.w, 0), undefined);
   match(verifyAccess(loads([], []), rw.ref, rw.b, rw.last, Op.w, 1)!, /machine reported a segv/);
 });
+
+Deno.test("verifyAccess() checks that every page a store wrote holds its stamp", () => {
+  const two = upToLast(
+    new TraceBuilder().mmap(1, 0x10000, "8K", "rw-", "private,anon").w(1, 0x10000, 8192),
+  );
+  // The store is applied as seq 7: both pages must hold 7 now.
+  const holding = (stamps: Record<number, number>) => ({
+    ...loads([], []),
+    pageStamp: (_pid: number, vpage: number) => stamps[vpage],
+  });
+  const at = (m: ReturnType<typeof holding>) =>
+    verifyAccess(m, two.ref, two.b, two.last, Op.w, 0, 7);
+  deepStrictEqual(at(holding({ 0x10: 7, 0x11: 7 })), undefined);
+  match(at(holding({ 0x10: 7, 0x11: 2 }))!, /page 0x11 holds stamp 2 after the store, expected 7/);
+  // A page no longer in the page table (reclaimed during the access to an object's copy): the
+  // loads that read it later check it.
+  deepStrictEqual(at(holding({ 0x10: 7 })), undefined);
+  // Without pageStamp or seq, stores are checked for their segv only (as before).
+  deepStrictEqual(verifyAccess(loads([], []), two.ref, two.b, two.last, Op.w, 0, 7), undefined);
+});

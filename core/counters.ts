@@ -100,7 +100,8 @@ export const COUNTER_DESCRIPTIONS: Readonly<Record<CounterName, string>> = {
     "counted, and skipped.",
   warnings: "Operations that did nothing or could not be done: a munmap of nothing, an unknown " +
     "pid, out of memory, ...",
-  verify_errors: "With --verify: loads, or faults, that disagreed with the reference model (0 " +
+  verify_errors:
+    "With --verify: loads, stores or faults that disagreed with the reference model (0 " +
     "when the machine is right).",
   swap_ra_pages: "Pages swap readahead read into the swap cache besides the faulting one " +
     "(Linux's swap_ra).",
