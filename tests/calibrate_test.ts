@@ -201,6 +201,14 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // fall far from it.
   "tmpfs_random/read-random": { minor: 48 },
   "swap_random/read-random": { minor: 48 },
+  // The simulator's parent-read is bimodal in the memory size, the kernel's is not: a trace of
+  // mem=16364K, 16372K gives 576 major faults and 4601 swap-ins, 16368K or 16376K 706 and about
+  // 5630, while the kernel takes 677-706 and 5397-5628 whatever its cgroup held when the probe
+  // joined (which sets mem=). Seen failing 4 times in 7 calibrations on 6 December.
+  "swap_fork/parent-read": { major: 0.2, swapIn: 0.2 },
+  // The child's random reads: minor faults from pages caught in the swap cache, as in the other
+  // random reads (the kernel 30-58, the simulator 22 in one calibration under load).
+  "swap_fork_random/child-read-random-half": { minor: 32 },
 };
 
 Deno.test(needs(["gcc"], {
