@@ -16,7 +16,7 @@ export interface LoadRecord {
   readonly loadVpage: Float64Array;
   /** Stamp each load read, `loadCount` of them. */
   readonly loadStamp: Float64Array;
-  /** The stamp page `vpage` of `pid` holds now (`Machine.pageStamp`): stores are checked with it. */
+  /** The stamp page `vpage` of `pid` holds now (`Machine.pageStamp`): stores are checked by it. */
   pageStamp?(pid: number, vpage: number): number | undefined;
 }
 
@@ -30,7 +30,8 @@ function accessPages(off: number, len: number): number {
  * segvs it counted for it) with the reference model, which must not have applied the event yet:
  * a segv exactly when the model says the access faults; for loads the same pages, each with the
  * expected stamp; for a store applied as `seq`, when the machine offers `pageStamp`, every page
- * written that the process still maps or has on swap holding `seq`. Returns a description of the first difference, or undefined.
+ * written that the process still maps or has on swap holding `seq`. Returns a description of the
+ * first difference, or undefined.
  *
  * @example
  * ```ts
