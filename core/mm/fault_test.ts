@@ -8,9 +8,10 @@
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { TraceBuilder } from "../../trace/builder.ts";
-import type { CounterName } from "../counters.ts";
+import { C, type CounterName } from "../counters.ts";
 import { type BatchRun, runBatch } from "../run_batch.ts";
 import { Machine } from "../machine.ts";
+import { verifyAccess } from "../../analyze/verify.ts";
 import { ReferenceModel } from "../reference.ts";
 import { Op } from "../../uapi/event.ts";
 import type { VmKnobs } from "../../uapi/knobs.ts";
@@ -418,10 +419,11 @@ Deno.test("fault: a new page goes to the faulting area's own anon_vma, not its r
 });
 
 /**
- * Replays `t` event by event beside the reference model (`core/reference.ts`) and returns every
- * load that read something else than the model expects, as `line: page read, expected`.
+ * Replays `t` event by event beside the reference model (`core/reference.ts`) and returns what
+ * `--verify` finds wrong in each access (`analyze/verify.ts`: its segv, the stamps it loads, the
+ * stamps a store leaves), as `line: message`.
  */
-function wrongLoads(t: TraceBuilder, vm: Partial<VmKnobs> = {}, mem = 64, swap = 256): string[] {
+function wrongAccesses(t: TraceBuilder, vm: Partial<VmKnobs> = {}, mem = 64, swap = 256): string[] {
   const b = t.batch();
   const m = new Machine({
     memPages: mem,
@@ -435,12 +437,13 @@ function wrongLoads(t: TraceBuilder, vm: Partial<VmKnobs> = {}, mem = 64, swap =
   const wrong: string[] = [];
   let loads = 0;
   for (let i = 0; i < b.length; i++) {
+    const op = b.op[i]!;
+    const segvs = m.counters[C.segv]!;
     m.apply(b, i, i + 1);
-    if (b.op[i] === Op.r) {
-      for (let k = 0; k < m.loadCount; k++, loads++) {
-        const want = ref.expected(b.pid[i]!, m.loadVpage[k]!);
-        if (want !== m.loadStamp[k]) wrong.push(`${i + 1}: ${m.loadStamp[k]}, expected ${want}`);
-      }
+    if (op === Op.r || op === Op.w || op === Op.x) {
+      const bad = verifyAccess(m, ref, b, i, op, m.counters[C.segv]! - segvs, i + 1);
+      if (bad !== undefined) wrong.push(`${i + 1}: ${bad}`);
+      if (op === Op.r) loads += m.loadCount;
     }
     ref.apply(b, i, i + 1);
   }
@@ -464,7 +467,7 @@ Deno.test("fault: every kind of write fault keeps the value written (read back b
   const shared = new TraceBuilder().mmap(1, B, P, "rw-", "shared,anon").r(1, B).fork(1, 2)
     .w(2, B).r(1, B).r(2, B);
   for (const [name, t] of Object.entries({ cow, zero, swapped, shared })) {
-    deepStrictEqual(wrongLoads(t, { zero_page: true }), [], name);
+    deepStrictEqual(wrongAccesses(t, { zero_page: true }), [], name);
   }
 });
 
