@@ -22,11 +22,12 @@ import { touch } from "./access.ts";
 import { PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
 import { A, D, P, PTE_SWAP, W } from "./pte.ts";
+import { madvise } from "../sys/madvise.ts";
 import { mlock } from "../sys/mlock.ts";
 import { mmap, munmap } from "../sys/mmap.ts";
 import { mprotect } from "../sys/mprotect.ts";
 import { fork } from "../sys/process.ts";
-import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 
 /** A virtual page (not an address) at the start of a page-table page. */
 const V = 0x7f0000000;
@@ -156,6 +157,12 @@ class Box {
     k.counters.set(saved);
     deepStrictEqual(errors, []);
   }
+}
+
+/** MADV_PAGEOUT of page `v` of `pid`. */
+function madviseOut(b: Box, pid: number, v: number): void {
+  b.k.counters[C.events]!++;
+  madvise(b.k, mmOf(b.k, pid), v, PAGE_SIZE, Madv.pageout);
 }
 
 /** Visit counters as [rmap_vma_visits, pte_walks, rmap_wasted_visits]. */
@@ -303,9 +310,13 @@ Deno.test("unmap: a page-cache page's PTEs cleared, the dirty bit carried to the
     deepStrictEqual(c, { pte_walks: 2, rmap_vma_visits: 2, tlb_flushes: 2 }, strategy);
     deepStrictEqual([b.k.frames.flags[f]! & PG.dirty, b.k.walker.locked], [PG.dirty, false]);
     b.check();
-    // A page no PTE wrote stays clean.
+    // Mapped again: the walk finds the two new PTEs and no trace of the old ones (pte_chain's
+    // entries went with them: pteRemoved); i_mmap has process 3's area too (no table: wasted).
     b.r(1, V).r(2, V);
     deepStrictEqual(b.frame(2, V), f);
+    const again = b.delta(() => b.k.walker.collect(f));
+    deepStrictEqual(visits(again), strategy === "pte_chain" ? [2, 2, 0] : [3, 3, 1]);
+    // A page no PTE wrote stays clean.
     b.k.frames.flags[f]! &= ~PG.dirty;
     b.k.walker.unmap(f);
     deepStrictEqual([b.k.frames.mapcount[f], b.k.frames.flags[f]! & PG.dirty], [0, 0], strategy);
@@ -391,4 +402,44 @@ Deno.test("a page-cache page: the areas of i_mmap covering its index, or the str
     const r = b.delta(() => b.k.walker.referenced(f));
     deepStrictEqual(visits(r), [2, 2, 0], strategy);
   }
+});
+
+Deno.test("walk: an address past an area's end is a wasted visit; the walk goes on", () => {
+  // As `family`, but the page at V + 1: mapped by process 1 and by process 2's read-only half
+  // [V+1, V+2). anon_vma visits every area of the family's list: process 2's other half [V, V+1)
+  // would map the page at V + 1, its end: wasted, no PTE looked at; then the half that maps it.
+  const b = family("anon_vma");
+  const f = b.frame(1, V + 1);
+  deepStrictEqual([b.frame(2, V + 1), b.k.frames.mapcount[f]], [f, 2]);
+  let got: number[] = [];
+  const c = b.delta(() => got = b.k.walker.collect(f));
+  deepStrictEqual([got, visits(c)], [[mmOf(b.k, 1).id, V + 1, mmOf(b.k, 2).id, V + 1], [3, 2, 1]]);
+});
+
+Deno.test("walk: an address space without the area is a wasted visit; the walk goes on", () => {
+  // anonmm: process 1's page at V forked to 2 and 3; process 2 unmaps it. The family's address
+  // spaces in order: 1 (found), 2 (no area at V: wasted, no PTE), 3 (found).
+  const b = new Box("anonmm").mmap(1, V, 1).touch(1, V, 1).fork(1, 2).fork(1, 3).munmap(2, V, 1);
+  const f = b.frame(1, V);
+  let got: number[] = [];
+  const c = b.delta(() => got = b.k.walker.collect(f));
+  const want = [mmOf(b.k, 1).id, V, mmOf(b.k, 3).id, V];
+  deepStrictEqual([got, visits(c)], [want, [3, 2, 1]]);
+});
+
+Deno.test("walk: a swap entry whose slot number is the page's frame number does not map it", () => {
+  // Process 1 writes V (frame 1, the first handed out) and V + 1 (frame 2), pages V + 1 out
+  // (slot 0, frame 2 freed), forks; process 2 writes V (its copy: frame 2 again) and pages it
+  // out: slot 1. Process 2's PTE at V is then a swap entry whose number is 1, the frame of
+  // process 1's page, and on the walk of that page (both areas share its anon_vma).
+  const b = new Box("anon_vma_chain").mmap(1, V, 2).touch(1, V, 2);
+  madviseOut(b, 1, V + 1);
+  b.fork(1, 2).touch(2, V, 1);
+  madviseOut(b, 2, V);
+  const f = b.frame(1, V);
+  deepStrictEqual([f, b.pte(2, V)], [1, [PTE_SWAP, 1]]);
+  let got: number[] = [];
+  const c = b.delta(() => got = b.k.walker.collect(f));
+  // Process 2's PTE walked, not present: a wasted visit.
+  deepStrictEqual([got, visits(c)], [[mmOf(b.k, 1).id, V], [2, 2, 1]]);
 });
