@@ -16,6 +16,7 @@
  * @module
  */
 import { type FrameTable, LRU, NONE, PG, ZERO_FRAME } from "./mm/frames.ts";
+import type { Kernel } from "./mm/kernel.ts";
 import type { Mm } from "./mm/mm.ts";
 import type { VmObject } from "./mm/object.ts";
 import type { PageTables } from "./mm/page_table.ts";
@@ -41,6 +42,29 @@ export interface CheckState {
 }
 
 const MAX_MESSAGES = 10;
+
+/**
+ * The invariants of a whole machine's state, `k` (what `Machine` checks after an event): the rmap
+ * walks the check makes count nothing (`Kernel.checking`), and the counters are left as they were.
+ */
+export function checkKernel(k: Kernel): string[] {
+  const saved = k.counters.slice();
+  k.checking = true;
+  try {
+    return checkInvariants({
+      frames: k.frames,
+      pt: k.pt,
+      swap: k.swap,
+      mms: [...k.mms.values()],
+      objects: [...k.objById.values()],
+      hasRmap: k.strategy.hasRmap,
+      rmapOf: (fr) => k.walker.collect(fr),
+    });
+  } finally {
+    k.counters.set(saved);
+    k.checking = false;
+  }
+}
 
 /**
  * Returns the violated invariants (at most 10 messages), empty when all hold.

@@ -45,7 +45,7 @@
  * @module
  */
 import { accessEvent, runEvents } from "./_machine_fast.ts";
-import { checkInvariants } from "./check.ts";
+import { checkKernel } from "./check.ts";
 import type { MachineConfig } from "./config.ts";
 import { C, newCounters } from "./counters.ts";
 import { mmOf } from "./mm/address_space.ts";
@@ -392,19 +392,7 @@ export class Machine {
 
   #runCheck(): void {
     const k = this.#k;
-    const saved = this.counters.slice();
-    k.checking = true;
-    const errors = checkInvariants({
-      frames: k.frames,
-      pt: k.pt,
-      swap: k.swap,
-      mms: [...k.mms.values()],
-      objects: [...k.objById.values()],
-      hasRmap: k.strategy.hasRmap,
-      rmapOf: (fr) => k.walker.collect(fr),
-    });
-    this.counters.set(saved);
-    k.checking = false;
+    const errors = checkKernel(k);
     this.#checks++;
     this.#sinceCheck = 0;
     // Checked now and then, a failure may come from any event since the last clean check.

@@ -12,7 +12,7 @@
  * the strategy's rmap against a scan of the page tables) after each swapoff.
  */
 import { deepStrictEqual } from "node:assert/strict";
-import { checkInvariants } from "../check.ts";
+import { checkKernel } from "../check.ts";
 import { C, COUNTER_NAMES, type CounterName, newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
 import { touch } from "./access.ts";
@@ -151,20 +151,7 @@ class Box {
 
   /** The invariant checker has nothing to say (counters as they were, as `Machine` does it). */
   check(): void {
-    const k = this.k, saved = k.counters.slice();
-    k.checking = true;
-    const errors = checkInvariants({
-      frames: k.frames,
-      pt: k.pt,
-      swap: k.swap,
-      mms: [...k.mms.values()],
-      objects: [...k.objById.values()],
-      hasRmap: k.strategy.hasRmap,
-      rmapOf: (f) => k.walker.collect(f),
-    });
-    k.checking = false;
-    k.counters.set(saved);
-    deepStrictEqual(errors, []);
+    deepStrictEqual(checkKernel(this.k), []);
   }
 }
 
