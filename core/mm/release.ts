@@ -31,7 +31,9 @@ export function putAnon(k: Kernel, fr: number): void {
   const f = k.frames.flags[fr]!;
   if (f & PG.swapCache) {
     const slot = k.frames.swap[fr]!;
-    if (k.swap.refs[slot]! > 0) return;
+    // A page still being written stays in the swap cache (folio_free_swap fails under writeback):
+    // reclaim frees it, slot and all, once the write has completed.
+    if (k.swap.refs[slot]! > 0 || (f & PG.writeback)) return;
     k.swap.free(slot);
   }
   k.strategy.pageFreed(fr);
@@ -57,7 +59,8 @@ export function slotPut(k: Kernel, slot: number): void {
     return;
   }
   const fl = k.frames.flags;
-  if (k.frames.mapcount[fr] === 0 && !(fl[fr]! & PG.pinned)) {
+  // Unmapped, it goes with the slot, unless it is still being written (as in putAnon).
+  if (k.frames.mapcount[fr] === 0 && !(fl[fr]! & (PG.pinned | PG.writeback))) {
     fl[fr] = fl[fr]! & ~PG.swapCache;
     k.frames.swap[fr] = NONE;
     sw.free(slot);

@@ -1,0 +1,140 @@
+/**
+ * `core/mm/release.ts` in a memory cgroup, where reclaim's swap writes take time: a page whose
+ * write is still in flight when its last mapping or its last swap reference goes stays in the swap
+ * cache, as Linux's `free_swap_and_cache` and `free_swap_cache` leave it (`folio_free_swap` fails
+ * under writeback), and reclaim frees it, slot and all, once the write has completed.
+ */
+import { deepStrictEqual } from "node:assert/strict";
+import { checkKernel } from "../check.ts";
+import { C, newCounters } from "../counters.ts";
+import { mmOf } from "./address_space.ts";
+import { touch } from "./access.ts";
+import { NONE, PG } from "./frames.ts";
+import { Kernel } from "./kernel.ts";
+import { WRITE_LATENCY } from "./memcg_reclaim.ts";
+import { mmap, munmap } from "../sys/mmap.ts";
+import { exit } from "../sys/process.ts";
+import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+
+const V = 0x7f0000000, W2 = 0x7f1000000;
+const ANON = MapFlag.private | MapFlag.anon;
+
+/**
+ * A cgroup of 4096 pages, and process 1 writing 4097 pages at V: the 4097th charge reclaims once.
+ * Its priorities scan the oldest pages (written in page order); a write completes once reclaim has
+ * scanned WRITE_LATENCY (130) more pages, so it writes pages 0..129 and frees 0..58 (the pages it
+ * meets again once their writes are done): 59..129, 71 pages, are still being written.
+ */
+function overfull(): { k: Kernel; seq: number } {
+  const k = new Kernel(
+    { memPages: 4096, swapPages: 4096, strategy: "anon_vma_chain", vm: { memcg: true } },
+    newCounters(),
+  );
+  let seq = 0;
+  const mm = mmOf(k, 1);
+  mmap(k, mm, V, 8192 * PAGE_SIZE, Prot.read | Prot.write, ANON, null, 0);
+  for (let p = 0; p < 4097; p++) {
+    if (!touch(k, mm, V + p, Op.w, ++seq)) throw new Error(`write ${p}`);
+  }
+  deepStrictEqual(WRITE_LATENCY, 130);
+  deepStrictEqual([k.counters[C.swap_out_pages], k.counters[C.pages_reclaimed]], [130, 59]);
+  return { k, seq };
+}
+
+/** Frames under writeback, and whether each is an unmapped swap-cache page with a slot in use. */
+function inFlight(k: Kernel): number[] {
+  const out: number[] = [];
+  const fr = k.frames;
+  for (let f = 0; f < fr.flags.length; f++) {
+    if (fr.isFree(f) || !(fr.flags[f]! & PG.writeback)) continue;
+    const slot = fr.swap[f]!;
+    deepStrictEqual(
+      [(fr.flags[f]! & PG.swapCache) !== 0, slot !== NONE && k.swap.cache[slot] === f],
+      [true, true],
+    );
+    out.push(f);
+  }
+  return out;
+}
+
+function check(k: Kernel): void {
+  deepStrictEqual(checkKernel(k), []);
+}
+
+Deno.test("munmap of pages still being written leaves them in the swap cache until reclaim", () => {
+  const { k, seq } = overfull();
+  const mm = mmOf(k, 1);
+  // 130 slots in use: 59 pages on swap only, 71 being written.
+  deepStrictEqual([inFlight(k).length, k.swap.used], [71, 130]);
+  // The 4097 pages go: the 3967 mapped ones are freed; the 59 pages on swap only, with their
+  // slots; the 71 pages being written keep theirs (their last reference went, but
+  // folio_free_swap fails under writeback).
+  munmap(k, mm, V, 8192 * PAGE_SIZE);
+  check(k);
+  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [71, 71, 4096 - 71]);
+  // New memory fills the cgroup again: its first reclaim completes the writes (at its start), so
+  // the 71 pages go to the tail of the inactive list, and it frees the oldest 41 of them, writing
+  // nothing (its priorities scan 1 + 2 + 4 + 8 + 16 pages, then 10 at priority 7, 4096 >> 7 in
+  // proportion to swappiness, and stop with 32 freed); the other 30 stay, written and clean.
+  mmap(k, mm, W2, 8192 * PAGE_SIZE, Prot.read | Prot.write, ANON, null, 0);
+  let s = seq, next = 0;
+  const write = (n: number) => {
+    for (const end = next + n; next < end; next++) {
+      if (!touch(k, mm, W2 + next, Op.w, ++s)) throw new Error(`write ${next}`);
+    }
+  };
+  let reclaimed = k.counters[C.pages_reclaimed]!, written = k.counters[C.swap_out_pages]!;
+  write(4096 - 71 + 1);
+  check(k);
+  deepStrictEqual(
+    [
+      k.counters[C.pages_reclaimed]! - reclaimed,
+      k.counters[C.swap_out_pages]! - written,
+      inFlight(k).length,
+      k.swap.used,
+    ],
+    [41, 0, 0, 30],
+  );
+  // The next reclaim (40 pages later) frees those 30 first, then goes on into the new pages: every
+  // slot in use is then one it wrote.
+  reclaimed = k.counters[C.pages_reclaimed]!, written = k.counters[C.swap_out_pages]!;
+  write(41);
+  check(k);
+  deepStrictEqual(k.swap.used, k.counters[C.swap_out_pages]! - written);
+  deepStrictEqual(k.counters[C.pages_reclaimed]! - reclaimed > 30, true);
+});
+
+Deno.test("exit while pages are being written: they stay in the swap cache", () => {
+  const { k } = overfull();
+  exit(k, 1);
+  check(k);
+  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [71, 71, 4096 - 71]);
+});
+
+Deno.test("a page faulted back while being written, then unmapped, stays in the swap cache", () => {
+  const { k, seq } = overfull();
+  const mm = mmOf(k, 1);
+  // Page 100 is being written: a read finds it in the swap cache (a minor fault) and maps it
+  // again, still under writeback, keeping its slot (a read of an exclusive page does not free
+  // it); its swap PTE's reference went with the fault.
+  const minor = k.counters[C.minor_faults]!;
+  if (!touch(k, mm, V + 100, Op.r, seq + 1)) throw new Error("read 100");
+  deepStrictEqual(k.counters[C.minor_faults]! - minor, 1);
+  const f = k.pt.num[k.pt.lookup(mm, V + 100)]!;
+  const slot = k.frames.swap[f]!;
+  deepStrictEqual([k.frames.mapcount[f], k.swap.refs[slot], k.frames.flags[f]! & PG.writeback], [
+    1,
+    0,
+    PG.writeback,
+  ]);
+  // Its last mapping goes (putAnon): the page stays with its slot while the write runs.
+  munmap(k, mm, V + 100, PAGE_SIZE);
+  check(k);
+  deepStrictEqual([k.frames.isFree(f), k.swap.cache[slot], k.frames.mapcount[f]], [false, f, 0]);
+  // Page 101, also in flight, unmapped without being faulted (slotPut): the same.
+  munmap(k, mm, V + 101, PAGE_SIZE);
+  deepStrictEqual([inFlight(k).length, k.swap.used], [71, 130]);
+  // Page 0, written and freed already: its slot goes with its swap PTE.
+  munmap(k, mm, V, PAGE_SIZE);
+  deepStrictEqual(k.swap.used, 129);
+});
