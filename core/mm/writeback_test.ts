@@ -1,0 +1,226 @@
+/**
+ * `core/mm/writeback.ts` on small machines: the writeback of a dirty file page (`fsync`,
+ * `msync`: written to its file, `file_write_pages`, then `page_mkclean` on its PTEs), and, in a
+ * memory cgroup, the swap writes reclaim starts: a page stays in the swap cache under
+ * PG_writeback at the head of its list until its write completes (`startWriteback`), then goes
+ * to the tail of its inactive list (`folio_rotate_reclaimable`) for the next scan to free; writes
+ * complete all at once (`completeWriteback`) or those started by a scan clock
+ * (`completeWritesBefore`); a page freed meanwhile is skipped.
+ *
+ * The machine is a `Kernel` driven through system calls. Every in-flight test starts from the same
+ * reclaim ({@linkcode inFlight}); the exported completion functions are then called as the
+ * machine calls them (at the start of a reclaim, by the scan clock).
+ */
+import { deepStrictEqual, ok } from "node:assert/strict";
+import { C, newCounters } from "../counters.ts";
+import { mmOf } from "./address_space.ts";
+import { touch } from "./access.ts";
+import { LRU, NONE, PG } from "./frames.ts";
+import { Kernel } from "./kernel.ts";
+import { D, P, W } from "./pte.ts";
+import { completeWriteback, completeWritesBefore } from "./writeback.ts";
+import { create, fsync, read, truncate, write } from "../sys/file.ts";
+import { mmap } from "../sys/mmap.ts";
+import { msync } from "../sys/msync.ts";
+import { memoryReclaim } from "../sys/reclaim.ts";
+import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+
+/** A machine of 8192 frames (`memcg` as asked), 4096 swap slots, swappiness 100. */
+function machine(memcg: boolean): Kernel {
+  return new Kernel(
+    {
+      memPages: 8192,
+      swapPages: 4096,
+      strategy: "anon_vma_chain",
+      vm: { memcg, swappiness: 100, page_cluster: 0 },
+    },
+    newCounters(),
+  );
+}
+
+/** The frames of list `lru`, head (newest) first. */
+function list(k: Kernel, lru: number): number[] {
+  const out: number[] = [];
+  for (let f = k.frames.lruHead[lru]!; f !== NONE; f = k.frames.lruNext[f]!) out.push(f);
+  return out;
+}
+
+/** Frames `a` down to `b` (a >= b). */
+function down(a: number, b: number): number[] {
+  const out: number[] = [];
+  for (let f = a; f >= b; f--) out.push(f);
+  return out;
+}
+
+/**
+ * A memory cgroup with 4 swap writes in flight: 16 tmpfs pages written (frames 1..16, page i in
+ * frame i + 1, frame 1 at the inactive anonymous list's tail), 100 file pages read, one reclaim
+ * of 32 at swappiness 100. get_scan_count's SCAN_FRACT (each list (size >> prio) * its share /
+ * (ap + fp)), the file pages freed, each tmpfs page written and kept (cost 33, halved):
+ *  prio 5: ap = fp = 100: anon 0, file 100>>5 = 3 -> 1 freed (clock 1).
+ *  prio 4: anon 1 -> 0, file 99>>4 = 6 -> 3 freed (clock 4).
+ *  prio 3: anon 2 -> 1: frame 1 written at clock 5; file 96>>3 = 12 -> 6 freed (clock 11).
+ *  prio 2: anon cost 16: ap 148, fp 288: anon 4 -> 1: frame 2 at clock 12; file 90>>2 = 22 ->
+ *          14 freed (clock 26).
+ *  prio 1: anon cost 24: ap 148, fp 292: anon 8 -> 2: frames 3 and 4 at clocks 27, 28; file
+ *          76>>1 = 38 -> 25 freed (clock 53): 1 + 3 + 6 + 14 + 25 = 49 freed, reclaim ends.
+ * 53 pages scanned: no write has been in flight for WRITE_LATENCY (130).
+ */
+function inFlight(): Kernel {
+  const k = machine(true);
+  create(k, "tmpfs:t", 16 * PAGE_SIZE);
+  write(k, "tmpfs:t", 0, 16 * PAGE_SIZE, 5);
+  create(k, "file:f", 100 * PAGE_SIZE);
+  read(k, "file:f", 0, 100 * PAGE_SIZE);
+  deepStrictEqual(list(k, LRU.inactiveAnon), down(16, 1));
+  memoryReclaim(k, 32);
+  deepStrictEqual(
+    [k.counters[C.pages_reclaimed], k.counters[C.swap_out_pages], k.scanClock],
+    [49, 4, 53],
+  );
+  return k;
+}
+
+Deno.test("startWriteback: the page stays in the swap cache under PG_writeback, at its list's head", () => {
+  const k = inFlight();
+  // The four pages, in the order written, with the scan clock each write started at.
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [5, 12, 27, 28]]);
+  // Each moved to the head as it was written: 4 3 2 1, then the 12 not scanned.
+  deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, 1, ...down(16, 5)]);
+  const obj = k.objects.get("tmpfs:t")!;
+  for (const f of [1, 2, 3, 4]) {
+    // Out of the page cache, into the swap cache (written: clean), under writeback.
+    deepStrictEqual(k.frames.flags[f], PG.swapBacked | PG.swapCache | PG.writeback, `frame ${f}`);
+    const slot = k.frames.swap[f]!;
+    deepStrictEqual([k.swap.cache[slot], obj.swap.get(f - 1), obj.pages.has(f - 1)], [
+      f,
+      slot,
+      false,
+    ]);
+  }
+  for (const f of down(16, 5)) deepStrictEqual(k.frames.flags[f]! & PG.writeback, 0);
+});
+
+Deno.test("completeWritesBefore: the writes started by the clock given complete, in order", () => {
+  const k = inFlight();
+  // Nothing started at clock 4 or before.
+  completeWritesBefore(k, 4);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [5, 12, 27, 28]]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, 1, ...down(16, 5)]);
+  // By clock 11: frame 1's write (5): off writeback, to the tail (the next scan frees it).
+  completeWritesBefore(k, 11);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[2, 3, 4], [12, 27, 28]]);
+  deepStrictEqual(k.frames.flags[1], PG.swapBacked | PG.swapCache);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, ...down(16, 5), 1]);
+  // By clock 12, the write started at 12 itself too.
+  completeWritesBefore(k, 12);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [27, 28]]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, ...down(16, 5), 1, 2]);
+  // By clock 28: the last two, each to the tail in turn (4 last: the tail).
+  completeWritesBefore(k, 28);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [...down(16, 5), 1, 2, 3, 4]);
+  for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f]! & PG.writeback, 0);
+});
+
+Deno.test("completeWritesBefore: partial completion keeps the later writes in flight", () => {
+  const k = inFlight();
+  // By clock 27 (WRITE_LATENCY after it, as reclaim's scans call it): three of four.
+  completeWritesBefore(k, 27);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[4], [28]]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [4, ...down(16, 5), 1, 2, 3]);
+  deepStrictEqual(k.frames.flags[4]! & PG.writeback, PG.writeback);
+});
+
+Deno.test("completeWriteback: every write completes, each page to its inactive list's tail", () => {
+  const k = inFlight();
+  completeWriteback(k);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [...down(16, 5), 1, 2, 3, 4]);
+  for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f], PG.swapBacked | PG.swapCache);
+});
+
+Deno.test("completion: a page read back meanwhile stays on the active list, off writeback", () => {
+  // Pages 0 and 1 (frames 1, 2) read twice while their writes are in flight: found in the swap
+  // cache, back into the page cache (dirty again), and activated (mark_page_accessed twice).
+  const k = inFlight();
+  read(k, "tmpfs:t", 0, 2 * PAGE_SIZE);
+  read(k, "tmpfs:t", 0, 2 * PAGE_SIZE);
+  deepStrictEqual(list(k, LRU.activeAnon), [2, 1]);
+  deepStrictEqual(k.frames.flags[1]! & PG.writeback, PG.writeback);
+  completeWriteback(k);
+  // Their writes complete (off writeback), but they are not on an inactive list: they stay where
+  // they are; frames 3 and 4 go to the inactive list's tail.
+  deepStrictEqual(list(k, LRU.activeAnon), [2, 1]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [...down(16, 5), 3, 4]);
+  for (const f of [1, 2]) {
+    deepStrictEqual(k.frames.flags[f], PG.swapBacked | PG.pageCache | PG.dirty, `frame ${f}`);
+  }
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
+});
+
+Deno.test("completion: a page freed meanwhile is skipped, even when its frame is reused", () => {
+  // The tmpfs file truncated: its pages, those in flight too, are freed. 6 file pages then take
+  // the last frames freed (4, 3, 2, 1, 16, 15), at the head of the inactive file list. Their
+  // writes completing touches none of them: no frame is under writeback any more.
+  const k = inFlight();
+  truncate(k, "tmpfs:t", 0);
+  for (const f of [1, 2, 3, 4]) ok(k.frames.isFree(f), `frame ${f}`);
+  create(k, "file:g", 6 * PAGE_SIZE);
+  read(k, "file:g", 0, 6 * PAGE_SIZE);
+  const g = k.objects.get("file:g")!;
+  deepStrictEqual([0, 1, 2, 3, 4, 5].map((i) => g.pages.get(i)), [4, 3, 2, 1, 16, 15]);
+  const head = list(k, LRU.inactiveFile).slice(0, 6);
+  deepStrictEqual(head, [15, 16, 1, 2, 3, 4]);
+  completeWriteback(k);
+  deepStrictEqual(list(k, LRU.inactiveFile).slice(0, 6), head);
+  for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f], PG.pageCache | PG.referenced);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
+});
+
+Deno.test("without a memory cgroup reclaim frees a page it writes at once: nothing in flight", () => {
+  // The same lists, the zone watermarks' reclaim (memcg off): swap writes complete at once.
+  const k = machine(false);
+  create(k, "tmpfs:t", 16 * PAGE_SIZE);
+  write(k, "tmpfs:t", 0, 16 * PAGE_SIZE, 5);
+  memoryReclaim(k, 32);
+  deepStrictEqual([k.inFlight.length, k.counters[C.swap_out_pages]], [0, 16]);
+  deepStrictEqual(k.counters[C.pages_reclaimed], 16);
+});
+
+Deno.test("writeback of a dirty file page: written to its file, clean, its PTEs cleaned", () => {
+  const k = machine(false);
+  create(k, "file:f", 3 * PAGE_SIZE);
+  // Pages 0..2 written by write(2): dirty, stamp 9; nothing mapped.
+  write(k, "file:f", 0, 3 * PAGE_SIZE, 9);
+  const obj = k.objects.get("file:f")!;
+  const fr = [0, 1, 2].map((i) => obj.pages.get(i)!);
+  for (const f of fr) ok(k.frames.flags[f]! & PG.dirty);
+  // Page 0 mapped shared and written through the mapping (stamp 11): PTE dirty and writable.
+  const mm = mmOf(k, 1);
+  const V = 0x7f0000000;
+  mmap(k, mm, V, 3 * PAGE_SIZE, Prot.read | Prot.write, MapFlag.shared, "file:f", 0);
+  ok(touch(k, mm, V, Op.w, 11));
+  const s = k.pt.lookup(mm, V);
+  deepStrictEqual(k.pt.flags[s]! & (P | W | D), P | W | D);
+  const visits = k.counters[C.rmap_vma_visits]!;
+  fsync(k, "file:f");
+  // Three pages written, each with what it holds; clean now.
+  deepStrictEqual(k.counters[C.file_write_pages], 3);
+  deepStrictEqual([0, 1, 2].map((i) => obj.disk.get(i)), [11, 9, 9]);
+  for (const f of fr) deepStrictEqual(k.frames.flags[f]! & PG.dirty, 0);
+  // page_mkclean on page 0, the one mapped: its PTE clean and write-protected (a shared file
+  // mapping is write-notify), found through one visit of the area; pages 1 and 2, unmapped,
+  // are not walked.
+  deepStrictEqual(k.pt.flags[s]! & (P | W | D), P);
+  deepStrictEqual(k.counters[C.rmap_vma_visits]! - visits, 1);
+  // Nothing dirty left: a second fsync writes nothing.
+  fsync(k, "file:f");
+  deepStrictEqual(k.counters[C.file_write_pages], 3);
+  // A write through the mapping again: dirty again (the write fault marks the page), msync
+  // writes it alone.
+  ok(touch(k, mm, V, Op.w, 12));
+  msync(k, mm, V, 3 * PAGE_SIZE);
+  deepStrictEqual([k.counters[C.file_write_pages], obj.disk.get(0)], [4, 12]);
+  deepStrictEqual(k.pt.flags[s]! & (P | W | D), P);
+});
