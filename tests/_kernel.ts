@@ -11,7 +11,7 @@
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { accessEvent } from "../core/_machine_fast.ts";
-import { checkInvariants } from "../core/check.ts";
+import { checkKernel } from "../core/check.ts";
 import type { MachineConfig } from "../core/config.ts";
 import { C, type CounterName, newCounters } from "../core/counters.ts";
 import { mmOf } from "../core/mm/address_space.ts";
@@ -103,21 +103,7 @@ export class KernelRig {
 
   /** The machine's invariants (as `--check` tests them) must hold. */
   check(): void {
-    const k = this.k;
-    const saved = k.counters.slice();
-    k.checking = true;
-    const errors = checkInvariants({
-      frames: k.frames,
-      pt: k.pt,
-      swap: k.swap,
-      mms: [...k.mms.values()],
-      objects: [...k.objById.values()],
-      hasRmap: k.strategy.hasRmap,
-      rmapOf: (fr) => k.walker.collect(fr),
-    });
-    k.counters.set(saved);
-    k.checking = false;
-    deepStrictEqual(errors, [], "invariants");
+    deepStrictEqual(checkKernel(this.k), [], "invariants");
   }
 
   /** The address space of `pid`. */

@@ -24,7 +24,7 @@
  * where used); two tests set `Kernel.plugged` as a swap readahead does while it submits its reads.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { checkInvariants } from "../check.ts";
+import { checkKernel } from "../check.ts";
 import { C, newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
 import { touch } from "./access.ts";
@@ -98,20 +98,7 @@ function frameOf(k: Kernel, name: string, index: number): number {
 
 /** The invariant checker has nothing to say (counters as they were, as `Machine` does it). */
 function check(k: Kernel): void {
-  const saved = k.counters.slice();
-  k.checking = true;
-  const errors = checkInvariants({
-    frames: k.frames,
-    pt: k.pt,
-    swap: k.swap,
-    mms: [...k.mms.values()],
-    objects: [...k.objById.values()],
-    hasRmap: k.strategy.hasRmap,
-    rmapOf: (f) => k.walker.collect(f),
-  });
-  k.checking = false;
-  k.counters.set(saved);
-  deepStrictEqual(errors, []);
+  deepStrictEqual(checkKernel(k), []);
 }
 
 Deno.test("priorities 12 down to 0, size >> priority pages a pass, until 32 are freed", () => {

@@ -6,8 +6,9 @@
  * straight on the active list (`workingset_refault`). The workingset is the active file list, plus
  * the inactive file list for an anonymous page, plus, while swap has room, the active anonymous
  * list (and the inactive one for a file page), in the sizes of the cgroup's last statistics flush
- * (`Kernel.memcgStat`: 0 in a new cgroup, so a page is activated only when nothing was evicted
- * since its own eviction; measured: no refault activation in a probe's first 2 seconds).
+ * (`Kernel.memcgStat`: 0 in a new cgroup, so no refault is activated: the refault distance is at
+ * least 1, since a page's own eviction ages the counter after its shadow is taken, as
+ * `workingset_eviction` does; measured: no refault activation in a probe's first 2 seconds).
  *
  * Shadows of swap-backed pages sit in their slot (`SwapSpace.shadow`), those of file pages in
  * their object (`VmObject.shadow`). A shadow also remembers whether the page had been active

@@ -5,7 +5,7 @@
  * PG_writeback at the head of its list until its write completes (`startWriteback`), then goes
  * to the tail of its inactive list (`folio_rotate_reclaimable`) for the next scan to free; writes
  * complete all at once (`completeWriteback`) or those started by a scan clock
- * (`completeWritesBefore`); a page freed meanwhile is skipped.
+ * (`completeWritesBefore`); a page whose last reference goes meanwhile stays until then.
  *
  * The machine is a `Kernel` driven through system calls. Every in-flight test starts from the same
  * reclaim ({@linkcode inFlight}); the exported completion functions are then called as the
@@ -159,23 +159,29 @@ Deno.test("completion: a page read back meanwhile stays on the active list, off 
   deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
 });
 
-Deno.test("completion: a page freed meanwhile is skipped, even when its frame is reused", () => {
-  // The tmpfs file truncated: its pages, those in flight too, are freed. 6 file pages then take
-  // the last frames freed (4, 3, 2, 1, 16, 15), at the head of the inactive file list. Their
-  // writes completing touches none of them: no frame is under writeback any more.
+Deno.test("completion: pages of a file truncated while in flight stay until their writes end", () => {
+  // The tmpfs file truncated: its pages being written lose their last reference (the file's swap
+  // entries) but stay in the swap cache with their slots (free_swap_and_cache: folio_free_swap
+  // fails under writeback); the 12 pages still in its page cache are freed.
   const k = inFlight();
   truncate(k, "tmpfs:t", 0);
-  for (const f of [1, 2, 3, 4]) ok(k.frames.isFree(f), `frame ${f}`);
-  create(k, "file:g", 6 * PAGE_SIZE);
-  read(k, "file:g", 0, 6 * PAGE_SIZE);
-  const g = k.objects.get("file:g")!;
-  deepStrictEqual([0, 1, 2, 3, 4, 5].map((i) => g.pages.get(i)), [4, 3, 2, 1, 16, 15]);
-  const head = list(k, LRU.inactiveFile).slice(0, 6);
-  deepStrictEqual(head, [15, 16, 1, 2, 3, 4]);
+  for (const f of [1, 2, 3, 4]) {
+    deepStrictEqual(k.frames.flags[f], PG.swapBacked | PG.swapCache | PG.writeback, `frame ${f}`);
+    deepStrictEqual(k.swap.cache[k.frames.swap[f]!], f);
+  }
+  for (let f = 5; f <= 16; f++) ok(k.frames.isFree(f), `frame ${f}`);
+  deepStrictEqual([k.swap.used, list(k, LRU.inactiveAnon)], [4, [4, 3, 2, 1]]);
+  // The writes complete in the order written, each page moved to the tail as its write ends (4,
+  // the last, ends there), no longer under writeback.
   completeWriteback(k);
-  deepStrictEqual(list(k, LRU.inactiveFile).slice(0, 6), head);
-  for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f], PG.pageCache | PG.referenced);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [1, 2, 3, 4]);
+  for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f], PG.swapBacked | PG.swapCache);
   deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
+  // The next reclaim frees them, slots and all (nothing refers to the slots), writing nothing.
+  const written = k.counters[C.swap_out_pages]!;
+  memoryReclaim(k, 32);
+  for (const f of [1, 2, 3, 4]) ok(k.frames.isFree(f), `frame ${f}`);
+  deepStrictEqual([k.swap.used, k.counters[C.swap_out_pages]! - written], [0, 0]);
 });
 
 Deno.test("without a memory cgroup reclaim frees a page it writes at once: nothing in flight", () => {
