@@ -180,7 +180,9 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   const fr = k.frames;
   const file = lru === LRU.inactiveFile;
   let scanned = 0, freed = 0, written = 0;
-  for (; scanned < n; scanned++) {
+  // A batch is taken off the tail (isolate_lru_folios): each page at most once.
+  const batch = Math.min(n, fr.lruSize[lru]!);
+  for (; scanned < batch; scanned++) {
     // Writes complete once reclaim has scanned WRITE_LATENCY more pages; those a readahead's plug
     // holds, only when it is flushed (swap_in.ts).
     const clock = ++k.scanClock;
@@ -211,7 +213,9 @@ function needsWrite(fl: number): boolean {
  */
 function deactivate(k: Kernel, active: number, inactive: number, n: number): void {
   const fr = k.frames;
-  for (let q = 0; q < n; q++) {
+  // A batch is taken off the tail (isolate_lru_folios): a page kept active is not met again.
+  const batch = Math.min(n, fr.lruSize[active]!);
+  for (let q = 0; q < batch; q++) {
     const f = fr.lruTail[active]!;
     if (f === NONE) break;
     if (keepActive(k, f, active)) continue;

@@ -39,14 +39,17 @@ export function shrinkLists(k: Kernel, target: number): number {
     if (fr.lruSize[LRU.inactiveAnon]! < fr.lruSize[LRU.activeAnon]!) {
       scanned += shrinkActive(k, LRU.activeAnon, LRU.inactiveAnon);
     }
+    // A batch is taken off the list's tail (isolate_lru_folios): each page at most once.
     let n = 0;
-    for (let q = 0; q < SCAN_BATCH && reclaimed < target; q++) {
+    const files = Math.min(SCAN_BATCH, fr.lruSize[LRU.inactiveFile]!);
+    for (let q = 0; q < files && reclaimed < target; q++) {
       const f = fr.lruTail[LRU.inactiveFile]!;
       if (f === NONE) break;
       n++;
       reclaimed += shrinkPage(k, f, false);
     }
-    for (let q = 0; q < SCAN_BATCH && reclaimed < target; q++) {
+    const anons = Math.min(SCAN_BATCH, fr.lruSize[LRU.inactiveAnon]!);
+    for (let q = 0; q < anons && reclaimed < target; q++) {
       const f = fr.lruTail[LRU.inactiveAnon]!;
       if (f === NONE) break;
       if (!canSwap && !(fr.flags[f]! & PG.swapCache)) {
@@ -73,7 +76,9 @@ export function shrinkLists(k: Kernel, target: number): number {
 export function shrinkActive(k: Kernel, active: number, inactive: number): number {
   const fr = k.frames;
   let n = 0;
-  for (let q = 0; q < SCAN_BATCH; q++) {
+  // A batch is taken off the tail (isolate_lru_folios): a page kept active is not met again.
+  const batch = Math.min(SCAN_BATCH, fr.lruSize[active]!);
+  for (let q = 0; q < batch; q++) {
     const f = fr.lruTail[active]!;
     if (f === NONE) break;
     n++;

@@ -319,6 +319,24 @@ Deno.test("shrinkActive: a batch from the tail of the active list, accessed bits
   r.check();
 });
 
+Deno.test("shrinkActive: a page kept active on a short list is not met again in the same call", () => {
+  // One referenced executable page alone on the active file list. Linux's shrink_active_list takes
+  // its batch off the list first (isolate_lru_folios), so the page is judged once: kept (its
+  // accessed bit cleared by the walk), back on the active list. Met again in the same call, with
+  // the bit now clear, it would be deactivated.
+  const r = new KernelRig({ memPages: MEM, swapPages: 0 });
+  r.run(
+    new TraceBuilder().create(1, "file:/bin", P).mmap(1, F, P, "r-x", "private", "file:/bin", 0)
+      .x(1, F),
+  );
+  const exe = r.frameAt(1, F);
+  r.k.frames.lruMove(exe, LRU.activeFile);
+  const d = r.delta(["pte_walks"], () => shrinkActive(r.k, LRU.activeFile, LRU.inactiveFile));
+  deepStrictEqual(d, { result: 1, pte_walks: 1 });
+  deepStrictEqual([r.lru(LRU.activeFile), r.lru(LRU.inactiveFile)], [[exe], []]);
+  r.check();
+});
+
 Deno.test("shrinkActive: a referenced executable file page stays; other pages go, mapped or not", () => {
   const X = "file:/bin";
   const r = new KernelRig({ memPages: MEM, swapPages: 64 });
@@ -464,11 +482,12 @@ Deno.test("shrinkLists: the file list is scanned a batch at a time before the an
   r.run(new TraceBuilder().create(1, "file:/f", 40 * P).read(1, "file:/f", 0, 40 * P));
   const k = r.k;
   deepStrictEqual(r.sizes(), [8, 0, 40, 0, 0]);
-  // A batch of 32 file pages freed, then the anonymous batch: 8 second chances, then the 8 again,
-  // freed (written) until 40: all 8. The 8 newest file pages are left.
+  // A batch of 32 file pages freed, then the anonymous batch: 8 second chances (each page once:
+  // a batch is taken off the list, isolate_lru_folios); the next round frees the 8 file pages left:
+  // 40, nothing written.
   let d = r.delta(["pte_walks", "pages_reclaimed", "swap_out_pages"], () => shrinkLists(k, 40));
-  deepStrictEqual(d, { result: 40, pte_walks: 8 + 16, pages_reclaimed: 40, swap_out_pages: 8 });
-  deepStrictEqual(r.sizes(), [0, 0, 8, 0, 0]);
+  deepStrictEqual(d, { result: 40, pte_walks: 8, pages_reclaimed: 40, swap_out_pages: 0 });
+  deepStrictEqual(r.sizes(), [8, 0, 0, 0, 0]);
   // A target under a batch stops the file scan at it, and the anonymous scan does not start.
   const q = anon(8);
   q.run(new TraceBuilder().create(1, "file:/f", 40 * P).read(1, "file:/f", 0, 40 * P));
@@ -514,9 +533,10 @@ Deno.test("shrinkLists: the scan limit counts every list, active ones included",
   deepStrictEqual(r.delta(["pte_walks"], () => shrinkLists(k, 10)), { result: 0, pte_walks: 160 });
   // With 33 pinned file pages, 32 active and 1 inactive: the limit 4 × (64 + 33) + 64 = 452.
   // Each round: the file list topped up (1 < 32): 32 looked at and kept (pinned); the one
-  // inactive file page looked at 32 times, put back each time; then the anonymous pages as above.
-  //   round 1: 32 + 32 + 32 = 96; round 2: 192; round 3: 32 + 32 (32 walks) + 64 = 320;
-  //   round 4: 448 (64 walks); round 5: 576 (96 walks), stop.
+  // inactive file page looked at once (a batch is taken off the list) and kept; then the
+  // anonymous pages as above.
+  //   round 1: 32 + 1 + 32 = 65; round 2: 130; round 3: 32 + 32 (32 walks) + 1 + 32 = 227;
+  //   round 4: 324 (64 walks); round 5: 421 (96); round 6: 518 (128 walks), stop.
   const q = anon(64, 0);
   q.run(
     new TraceBuilder().create(1, "file:/f", 33 * P).read(1, "file:/f", 0, 33 * P)
@@ -526,7 +546,10 @@ Deno.test("shrinkLists: the scan limit counts every list, active ones included",
   for (const f of obj.pages.values()) q.k.frames.flags[f]! |= PG.pinned;
   q.k.frames.lruMove(obj.pages.get(0)!, LRU.inactiveFile);
   deepStrictEqual(q.sizes(), [64, 0, 1, 32, 0]);
-  deepStrictEqual(q.delta(["pte_walks"], () => shrinkLists(q.k, 10)), { result: 0, pte_walks: 96 });
+  deepStrictEqual(q.delta(["pte_walks"], () => shrinkLists(q.k, 10)), {
+    result: 0,
+    pte_walks: 128,
+  });
   deepStrictEqual(q.sizes(), [0, 64, 1, 32, 0]);
 });
 
