@@ -63,7 +63,7 @@ Deno.test("mutate: the machine's files and the strategies' base get every strate
   ok(rest!.includes(" core/machine_test.ts ") && rest!.includes(" core/rmap/scan_test.ts"), rest);
   ok(!rest!.includes("swap_test.ts") && more === undefined, swap.command);
   // No test of its own: one command; --tests: one command, in the order given.
-  ok(!plan(ROOT, ["core/mm/vmscan.ts"], { deno: "deno" }).command.includes("&&"));
+  ok(!plan(ROOT, ["core/mm/zap.ts"], { deno: "deno" }).command.includes("&&"));
   equal(
     plan(ROOT, ["core/mm/swap.ts"], { deno: "deno", tests: ["core/mm/swap_test.ts"] }).command,
     "deno test --allow-all --no-check --fail-fast core/mm/swap_test.ts",
