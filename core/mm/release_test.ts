@@ -1,20 +1,22 @@
 /**
- * `core/mm/release.ts` in a memory cgroup, where reclaim's swap writes take time: a page whose
- * write is still in flight when its last mapping or its last swap reference goes stays in the swap
- * cache, as Linux's `free_swap_and_cache` and `free_swap_cache` leave it (`folio_free_swap` fails
- * under writeback), and reclaim frees it, slot and all, once the write has completed.
+ * Pages whose swap write is still in flight, in a memory cgroup, where reclaim's writes take time:
+ * a page whose last mapping or last swap reference goes meanwhile stays in the swap cache
+ * (`core/mm/release.ts`), as Linux's `free_swap_and_cache` and `free_swap_cache` leave it
+ * (`folio_free_swap` fails under writeback), and reclaim frees it, slot and all, once the write has
+ * completed; MADV_PAGEOUT keeps such a page (`core/mm/vmscan.ts`).
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { checkKernel } from "../check.ts";
 import { C, newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
 import { touch } from "./access.ts";
-import { NONE, PG } from "./frames.ts";
+import { LRU, NONE, PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
+import { madvise } from "../sys/madvise.ts";
 import { mmap, munmap } from "../sys/mmap.ts";
 import { exit } from "../sys/process.ts";
-import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 
 const V = 0x7f0000000, W2 = 0x7f1000000;
 const ANON = MapFlag.private | MapFlag.anon;
@@ -137,4 +139,20 @@ Deno.test("a page faulted back while being written, then unmapped, stays in the 
   // Page 0, written and freed already: its slot goes with its swap PTE.
   munmap(k, mm, V, PAGE_SIZE);
   deepStrictEqual(k.swap.used, 129);
+});
+
+Deno.test("MADV_PAGEOUT of a page faulted back while being written keeps it, active", () => {
+  const { k, seq } = overfull();
+  const mm = mmOf(k, 1);
+  // Page 100 is being written and found again in the swap cache (a minor fault): mapped, still
+  // under writeback. MADV_PAGEOUT cannot free it before its write ends: reclaim_pages'
+  // shrink_folio_list activates a page under writeback (its second case) and keeps it mapped.
+  if (!touch(k, mm, V + 100, Op.r, seq + 1)) throw new Error("read 100");
+  const f = k.pt.num[k.pt.lookup(mm, V + 100)]!;
+  madvise(k, mm, V + 100, PAGE_SIZE, Madv.pageout);
+  check(k);
+  deepStrictEqual(
+    [k.frames.isFree(f), k.frames.mapcount[f], k.frames.lru[f], k.frames.flags[f]! & PG.writeback],
+    [false, 1, LRU.activeAnon, PG.writeback],
+  );
 });

@@ -132,6 +132,12 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
     mlockPage(k.frames, f);
     return 0;
   }
+  // Still being written (a page faulted back meanwhile, met by MADV_PAGEOUT): activated, kept
+  // (shrink_folio_list's second writeback case; memory cgroup reclaim has waited for it before).
+  if (flags & PG.writeback) {
+    activate(k.frames, f);
+    return 0;
+  }
   const mapped = frames.mapcount[f]! > 0;
   if (!force) {
     const refs = mapped ? k.walker.referenced(f) : 0;
