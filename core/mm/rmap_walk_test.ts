@@ -14,107 +14,25 @@
  * comment; `check()` runs the invariant checker (which compares each strategy's walk with a scan
  * of every page table) after the walks that change PTEs.
  */
+import { SyscallBox } from "../../tests/_syscalls.ts";
 import { deepStrictEqual } from "node:assert/strict";
-import { checkKernel } from "../check.ts";
-import { C, COUNTER_NAMES, type CounterName, newCounters } from "../counters.ts";
+import { C, type CounterName, newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
-import { touch } from "./access.ts";
 import { PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
 import { A, D, P, PTE_SWAP, W } from "./pte.ts";
 import { madvise } from "../sys/madvise.ts";
-import { mlock } from "../sys/mlock.ts";
-import { mmap, munmap } from "../sys/mmap.ts";
-import { mprotect } from "../sys/mprotect.ts";
-import { fork } from "../sys/process.ts";
-import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+import { Madv, MapFlag, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 
 /** A virtual page (not an address) at the start of a page-table page. */
 const V = 0x7f0000000;
 const R = Prot.read, RW = Prot.read | Prot.write, RX = Prot.read | Prot.exec;
-const ANON = MapFlag.private | MapFlag.anon;
 const SHARED = MapFlag.shared, PRIVATE = MapFlag.private;
 
 /** A machine of 256 frames driven system call by system call. */
-class Box {
-  readonly k: Kernel;
-  #seq = 0;
-
+class Box extends SyscallBox {
   constructor(strategy: string) {
-    this.k = new Kernel({ memPages: 256, swapPages: 64, strategy }, newCounters());
-  }
-
-  /** One more event (pte_chain tells a fork's PTE copies by the event count). */
-  #event(): void {
-    this.k.counters[C.events]!++;
-  }
-
-  mmap(
-    pid: number,
-    v: number,
-    pages: number,
-    prot = RW,
-    flags = ANON,
-    obj: string | null = null,
-    off = 0,
-  ) {
-    this.#event();
-    mmap(this.k, mmOf(this.k, pid), v, pages * PAGE_SIZE, prot, flags, obj, off * PAGE_SIZE);
-    return this;
-  }
-
-  /** Accesses `n` pages from `v`, each must succeed. */
-  touch(pid: number, v: number, n: number, op: number = Op.w): this {
-    const mm = mmOf(this.k, pid);
-    for (let p = 0; p < n; p++) {
-      this.#event();
-      if (!touch(this.k, mm, v + p, op, ++this.#seq)) throw new Error(`access at ${v + p}`);
-    }
-    return this;
-  }
-
-  r(pid: number, v: number, n = 1): this {
-    return this.touch(pid, v, n, Op.r);
-  }
-
-  fork(pid: number, child: number): this {
-    this.#event();
-    fork(this.k, mmOf(this.k, pid), child);
-    return this;
-  }
-
-  mprotect(pid: number, v: number, n: number, prot: number): this {
-    this.#event();
-    mprotect(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE, prot);
-    return this;
-  }
-
-  munmap(pid: number, v: number, n: number): this {
-    this.#event();
-    munmap(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE);
-    return this;
-  }
-
-  mlock(pid: number, v: number, n: number): this {
-    this.#event();
-    mlock(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE, true);
-    return this;
-  }
-
-  /** The pool index of the PTE of `v` in `pid`. */
-  slot(pid: number, v: number): number {
-    return this.k.pt.lookup(mmOf(this.k, pid), v);
-  }
-
-  /** The PTE of `v` in `pid`: [flags, frame or slot]. */
-  pte(pid: number, v: number): [number, number] {
-    const s = this.slot(pid, v);
-    return [this.k.pt.flags[s]!, this.k.pt.num[s]!];
-  }
-
-  /** The frame `v` of `pid` maps. */
-  frame(pid: number, v: number): number {
-    return this.pte(pid, v)[1];
+    super(new Kernel({ memPages: 256, swapPages: 64, strategy }, newCounters()));
   }
 
   /** Sets (or clears) PTE bits `bits` of `v` in each of `pids`. */
@@ -125,24 +43,6 @@ class Box {
       f[s] = on ? f[s]! | bits : f[s]! & ~bits;
     }
     return this;
-  }
-
-  /** The counters that `fn` changed, by name (but `events`). */
-  delta(fn: () => void): Partial<Record<CounterName, number>> {
-    const before = this.k.counters.slice();
-    fn();
-    const out: Partial<Record<CounterName, number>> = {};
-    for (const n of COUNTER_NAMES) {
-      if (n === "events" || n.endsWith("_peak")) continue;
-      const d = this.k.counters[C[n]]! - before[C[n]]!;
-      if (d !== 0) out[n] = d;
-    }
-    return out;
-  }
-
-  /** The invariant checker has nothing to say (counters as they were, as `Machine` does it). */
-  check(): void {
-    deepStrictEqual(checkKernel(this.k), []);
   }
 }
 

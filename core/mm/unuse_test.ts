@@ -11,22 +11,17 @@
  * reasoned in a comment; `check()` runs the invariant checker (mapcounts, rss, slot references,
  * the strategy's rmap against a scan of the page tables) after each swapoff.
  */
+import { SyscallBox } from "../../tests/_syscalls.ts";
 import { deepStrictEqual } from "node:assert/strict";
-import { checkKernel } from "../check.ts";
-import { C, COUNTER_NAMES, type CounterName, newCounters } from "../counters.ts";
+import { newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
-import { touch } from "./access.ts";
 import { NONE, PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
 import { P, PTE_NOACCESS, PTE_NX, PTE_SWAP } from "./pte.ts";
 import type { SwapDevice } from "./swap.ts";
 import { tryToUnuse } from "./unuse.ts";
-import { madvise } from "../sys/madvise.ts";
-import { mmap, munmap } from "../sys/mmap.ts";
-import { mprotect } from "../sys/mprotect.ts";
-import { fork } from "../sys/process.ts";
 import { swapon } from "../sys/swap.ts";
-import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 
 /** Virtual pages (not addresses), each at the start of a page-table page. */
 const V = 0x7f0000000, W2 = 0x7f1000000, L = 0x7f2000000;
@@ -37,16 +32,16 @@ const LOCKED = ANON | MapFlag.locked | MapFlag.populate;
 const ANON_BACK = PG.anon | PG.swapBacked | PG.dirty;
 
 /** A machine of `mem` frames driven system call by system call. */
-class Box {
-  readonly k: Kernel;
-  #seq = 0;
+class Box extends SyscallBox {
   /** The strategy hooks called since the last `unuse` began. */
   calls = { newAnonPage: 0, pteAdded: 0, pageFreed: [] as number[] };
 
   constructor(strategy: string, mem: number) {
-    this.k = new Kernel(
-      { memPages: mem, swapPages: 0, strategy, vm: { page_cluster: 0 } },
-      newCounters(),
+    super(
+      new Kernel(
+        { memPages: mem, swapPages: 0, strategy, vm: { page_cluster: 0 } },
+        newCounters(),
+      ),
     );
     // Count the hooks unuse calls, then let the strategy do its work.
     const s = this.k.strategy;
@@ -56,102 +51,18 @@ class Box {
     s.pageFreed = (f) => (this.calls.pageFreed.push(f), freed(f));
   }
 
-  /** One more event (pte_chain tells a fork's PTE copies by the event count). */
-  #event(): void {
-    this.k.counters[C.events]!++;
-  }
-
   swapon(name: string, pages: number, prio: number): SwapDevice {
-    this.#event();
+    this.event();
     swapon(this.k, name, pages * PAGE_SIZE, prio);
     return this.k.swap.find(name)!;
   }
 
-  mmap(pid: number, v: number, pages: number, prot = RW, flags = ANON, obj: string | null = null) {
-    this.#event();
-    mmap(this.k, mmOf(this.k, pid), v, pages * PAGE_SIZE, prot, flags, obj, 0);
-    return this;
-  }
-
-  /** Accesses `n` pages from `v`, each must succeed. */
-  touch(pid: number, v: number, n: number, op: number = Op.w): this {
-    const mm = mmOf(this.k, pid);
-    for (let p = 0; p < n; p++) {
-      this.#event();
-      if (!touch(this.k, mm, v + p, op, ++this.#seq)) throw new Error(`access at ${v + p}`);
-    }
-    return this;
-  }
-
-  pageout(pid: number, v: number, n: number): this {
-    this.#event();
-    madvise(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE, Madv.pageout);
-    return this;
-  }
-
-  fork(pid: number, child: number): this {
-    this.#event();
-    fork(this.k, mmOf(this.k, pid), child);
-    return this;
-  }
-
-  mprotect(pid: number, v: number, n: number, prot: number): this {
-    this.#event();
-    mprotect(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE, prot);
-    return this;
-  }
-
-  munmap(pid: number, v: number, n: number): this {
-    this.#event();
-    munmap(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE);
-    return this;
-  }
-
-  willneed(pid: number, v: number, n: number): this {
-    this.#event();
-    madvise(this.k, mmOf(this.k, pid), v, n * PAGE_SIZE, Madv.willneed);
-    return this;
-  }
-
-  /** The PTE of `v` in `pid`: [flags, frame or slot]. */
-  pte(pid: number, v: number): [number, number] {
-    const s = this.k.pt.lookup(mmOf(this.k, pid), v);
-    return [this.k.pt.flags[s]!, this.k.pt.num[s]!];
-  }
-
-  /** Frame flags and mapcount of the frame `v` of `pid` maps. */
-  page(pid: number, v: number): [number, number] {
-    const f = this.pte(pid, v)[1];
-    return [this.k.frames.flags[f]!, this.k.frames.mapcount[f]!];
-  }
-
   /** swapoff's call (`core/sys/swap.ts`): the device is being removed meanwhile. */
   unuse(d: SwapDevice): boolean {
-    this.#event();
+    this.event();
     d.removing = true;
     this.calls = { newAnonPage: 0, pteAdded: 0, pageFreed: [] };
     return tryToUnuse(this.k, d);
-  }
-
-  /**
-   * The counters that `fn` changed, by name, but for `events` and the peaks (the strategy's
-   * metadata is its own affair).
-   */
-  delta(fn: () => void): Partial<Record<CounterName, number>> {
-    const before = this.k.counters.slice();
-    fn();
-    const out: Partial<Record<CounterName, number>> = {};
-    for (const n of COUNTER_NAMES) {
-      if (n === "events" || n.endsWith("_peak")) continue;
-      const d = this.k.counters[C[n]]! - before[C[n]]!;
-      if (d !== 0) out[n] = d;
-    }
-    return out;
-  }
-
-  /** The invariant checker has nothing to say (counters as they were, as `Machine` does it). */
-  check(): void {
-    deepStrictEqual(checkKernel(this.k), []);
   }
 }
 
