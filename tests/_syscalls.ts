@@ -7,10 +7,10 @@
  */
 import { deepStrictEqual } from "node:assert/strict";
 import { checkKernel } from "../core/check.ts";
-import { C, COUNTER_NAMES, type CounterName } from "../core/counters.ts";
+import { C, COUNTER_NAMES, type CounterName, newCounters } from "../core/counters.ts";
 import { mmOf } from "../core/mm/address_space.ts";
 import { touch } from "../core/mm/access.ts";
-import type { Kernel } from "../core/mm/kernel.ts";
+import { Kernel } from "../core/mm/kernel.ts";
 import { madvise } from "../core/sys/madvise.ts";
 import { mlock } from "../core/sys/mlock.ts";
 import { mmap, munmap } from "../core/sys/mmap.ts";
@@ -20,6 +20,22 @@ import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../uapi/event.ts";
 
 /** A private anonymous, readable and writable area: the default of {@linkcode SyscallBox.mmap}. */
 const RW = Prot.read | Prot.write, ANON = MapFlag.private | MapFlag.anon;
+
+/**
+ * A memory cgroup (`memcg=1`) of 8192 frames running `anon_vma_chain`, with `swap` slots (0: no
+ * swap), `swappiness`, and `page_cluster` 0 (one slot a read).
+ */
+export function memcgKernel(swap: number, swappiness = 60): Kernel {
+  return new Kernel(
+    {
+      memPages: 8192,
+      swapPages: swap,
+      strategy: "anon_vma_chain",
+      vm: { memcg: true, swappiness, page_cluster: 0 },
+    },
+    newCounters(),
+  );
+}
 
 /** A kernel driven by system calls; addresses are virtual page numbers, sizes pages. */
 export class SyscallBox {

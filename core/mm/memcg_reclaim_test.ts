@@ -23,13 +23,14 @@
  * and of cache trimming set them as a flush would (a test hook on the Kernel's state, labelled
  * where used); two tests set `Kernel.plugged` as a swap readahead does while it submits its reads.
  */
+import { memcgKernel } from "../../tests/_syscalls.ts";
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { checkKernel } from "../check.ts";
-import { C, newCounters } from "../counters.ts";
+import { C } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
 import { touch } from "./access.ts";
 import { LRU, NONE, PG } from "./frames.ts";
-import { Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
 import { create, read, write } from "../sys/file.ts";
@@ -38,19 +39,6 @@ import { madvise } from "../sys/madvise.ts";
 import { memoryReclaim } from "../sys/reclaim.ts";
 import { swapon } from "../sys/swap.ts";
 import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
-
-/** A memory cgroup of 8192 frames with `swap` slots (0: no swap) and `swappiness`. */
-function cgroup(swap: number, swappiness = 60): Kernel {
-  return new Kernel(
-    {
-      memPages: 8192,
-      swapPages: swap,
-      strategy: "anon_vma_chain",
-      vm: { memcg: true, swappiness, page_cluster: 0 },
-    },
-    newCounters(),
-  );
-}
 
 /** `n` clean, unmapped pages of disk file `name` on the inactive file list (read once). */
 function filePages(k: Kernel, name: string, n: number): void {
@@ -105,7 +93,7 @@ Deno.test("priorities 12 down to 0, size >> priority pages a pass, until 32 are 
   // 100 clean file pages, no swap. A list of 100 is scanned 0 pages at priorities 12..7, then
   // (the list shrinking as pages are freed) 100>>6 = 1, 99>>5 = 3, 96>>4 = 6, 90>>3 = 11: 21
   // freed, fewer than 32; priority 2 scans 79>>2 = 19 (one batch): 40 freed, and reclaim stops.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   filePages(k, "file:f", 100);
   memoryReclaim(k, 32);
   deepStrictEqual(state(k), {
@@ -124,7 +112,7 @@ Deno.test("priorities 12 down to 0, size >> priority pages a pass, until 32 are 
 
 Deno.test("a target below 32 reclaims 32 (SWAP_CLUSTER_MAX); a pass compares its own count", () => {
   // As above: at least 32, so priority 2's pass runs; 40 freed.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   filePages(k, "file:f", 100);
   memoryReclaim(k, 1);
   deepStrictEqual(k.counters[C.pages_reclaimed], 40);
@@ -132,7 +120,7 @@ Deno.test("a target below 32 reclaims 32 (SWAP_CLUSTER_MAX); a pass compares its
   // 15, 974>>5 = 30: 56 freed, fewer than 60. Priority 4 scans 944>>4 = 59 pages in two batches:
   // after the first this pass has freed 32, fewer than 60 (shrink_lruvec compares what the pass
   // itself reclaimed, not the whole reclaim's 88), so it scans its 27 others: 115 freed.
-  const k2 = cgroup(0);
+  const k2 = memcgKernel(0);
   filePages(k2, "file:f", 1000);
   memoryReclaim(k2, 60);
   deepStrictEqual([k2.counters[C.pages_reclaimed], k2.scanClock], [115, 115]);
@@ -147,7 +135,7 @@ Deno.test("a pass that has freed enough stops at once when one type has nothing 
   // a page under writeback and waits (every write completes, each page to the list's tail): the
   // batch's other 29 pages are freed. 29 < 32: a second batch frees 32 more: 61 >= 32 and no file
   // page is left to scan: the pass stops with 36 pages of it unscanned.
-  const k = cgroup(4096, 200);
+  const k = memcgKernel(4096, 200);
   tmpfsPages(k, "tmpfs:t", 100);
   memoryReclaim(k, 32);
   deepStrictEqual(state(k), {
@@ -167,7 +155,7 @@ Deno.test("without swap, or at swappiness 0, only the file lists are scanned", (
   // 100 file pages and 100 dirty tmpfs pages: get_scan_count's SCAN_FILE. The file list as in the
   // first test (40 freed), the anonymous list untouched: nothing written.
   for (const [swap, swappiness] of [[0, 60], [4096, 0]] as const) {
-    const k = cgroup(swap, swappiness);
+    const k = memcgKernel(swap, swappiness);
     filePages(k, "file:f", 100);
     tmpfsPages(k, "tmpfs:t", 100);
     memoryReclaim(k, 32);
@@ -188,7 +176,7 @@ Deno.test("with swap full, only the file lists are scanned", () => {
   // 4 slots, 4 tmpfs pages, swappiness 200 (anonymous pages only above priority 0): priorities
   // 2, 1 write 4>>2 = 1 and 4>>1 = 2 pages; priority 0 writes the fourth, then meets a page under
   // writeback: the 4 writes complete, the batch's 3 other pages are freed. Every slot is used.
-  const k = cgroup(4, 200);
+  const k = memcgKernel(4, 200);
   tmpfsPages(k, "tmpfs:t", 4);
   memoryReclaim(k, 32);
   deepStrictEqual([k.swap.used, k.swap.total, k.counters[C.swap_out_pages]], [4, 4, 4]);
@@ -224,7 +212,7 @@ Deno.test("SCAN_FRACT: anonymous and file pages in proportion to swappiness and 
   //   prio 5: a 45: ap 60*136/91 = 89, fp 140*136/46 = 413. anon 32 -> 5 written
   //           (a = (45+165)/2 = 105); file 1004>>5 = 31 -> 25 freed: 45 in all, reclaim stops.
   // 9 pages written, 54 scanned, fewer than WRITE_LATENCY (130): all 9 still in flight.
-  const k = cgroup(4096);
+  const k = memcgKernel(4096);
   tmpfsPages(k, "tmpfs:t", 1024);
   filePages(k, "file:f", 1024);
   memoryReclaim(k, 32);
@@ -261,7 +249,7 @@ Deno.test("SCAN_FRACT with both costs: pages kept count against the file lists",
   //   130 the first write completes (to the list's tail, next in line), then the scan meets a
   //   page under writeback and waits for all: 20 freed; 32 file pages, all looked at before,
   //   freed. This pass has freed 58 >= 32, the anonymous list has nothing left: it stops.
-  const k = cgroup(4096, 100);
+  const k = memcgKernel(4096, 100);
   tmpfsPages(k, "tmpfs:t", 64);
   create(k, "file:m", 64 * PAGE_SIZE);
   const mm = mmOf(k, 1);
@@ -305,7 +293,7 @@ Deno.test("priority 0 scans every list wholly; once the pass has 32, the smaller
     [100, 100, { freed: 62, written: 100, scanned: 97 + 65, anon: 70, file: 68 }],
   ] as const;
   for (const [anon, file, want] of cases) {
-    const k = cgroup(4096, 200);
+    const k = memcgKernel(4096, 200);
     tmpfsPages(k, "tmpfs:t", anon);
     filePages(k, "file:f", file);
     memoryReclaim(k, 32);
@@ -335,7 +323,7 @@ Deno.test("nothing freed: a second pass, then a third that deactivates the activ
   // and 90>>3 = 11 more move; priority 2: 20>>2 = 5 freed, 79>>2 = 19 move; priority 1: 34>>1 =
   // 17 freed, 30 move; priority 0: 47 inactive (a batch of 32 freed), the last 30 active pages
   // move: this pass has freed 32: 1 + 5 + 17 + 32 = 55 in all.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   activeFilePages(k, "file:f", 100);
   deepStrictEqual(k.frames.lruSize[LRU.activeFile], 100);
   memoryReclaim(k, 32);
@@ -357,7 +345,7 @@ Deno.test("a reclaim that freed something has no third pass: the active list sta
   // 100 active file pages and 10 inactive ones, no swap: the first pass frees the 10 (10>>3 =
   // 1, 9>>2 = 2, 7>>1 = 3, 4 at priority 0): fewer than 32, but not nothing, so no other pass;
   // the active list is never aged (its statistics say it need not be).
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   activeFilePages(k, "file:a", 100);
   filePages(k, "file:i", 10);
   memoryReclaim(k, 32);
@@ -384,7 +372,7 @@ Deno.test("deactivation keeps referenced executable file pages active, marks the
   //  prio 0: the inactive list (3) is scanned first: unreferenced now, freed; then the 5 left
   //          active move: page 4, then 0, 1, 2, 3 (executable, but unreferenced since their
   //          first look), each to the inactive list's head.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   activeFilePages(k, "file:f", 8);
   const mm = mmOf(k, 1);
   const V = 0x7f0000000;
@@ -410,7 +398,7 @@ Deno.test("deactivation keeps referenced executable file pages active, marks the
 
 /** 100 file pages on the active list and 10 on the inactive one, no swap. */
 function activeAndInactiveFile(): Kernel {
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   activeFilePages(k, "file:a", 100);
   filePages(k, "file:i", 10);
   return k;
@@ -506,7 +494,7 @@ Deno.test("the active anonymous list: aged on refaults, and 32 more a pass when 
     [[0, 0, 0], { freed: 52, written: 0, inactiveAnon: 0, activeAnon: 100, inactiveFile: 48 }],
   ];
   for (const [[inactive, active, refaults], want] of cases) {
-    const k = cgroup(4096);
+    const k = memcgKernel(4096);
     create(k, "tmpfs:a", 100 * PAGE_SIZE);
     write(k, "tmpfs:a", 0, 100 * PAGE_SIZE, 5);
     write(k, "tmpfs:a", 0, 100 * PAGE_SIZE, 6);
@@ -544,7 +532,7 @@ Deno.test("cache trim mode: the file lists alone while the inactive file list is
   // priority 8 (255 >> 8 = 0) is SCAN_FRACT as in that test: one anonymous page written, 2 file
   // pages freed; then 1022>>7 = 7, 1015>>6 = 15, 1000>>5 = 31: 1 + 2 + 7 + 15 + 31 = 56.
   for (const [size, freed, written] of [[256, 57, 0], [255, 56, 1]]) {
-    const k = cgroup(4096);
+    const k = memcgKernel(4096);
     tmpfsPages(k, "tmpfs:t", 1024);
     filePages(k, "file:f", 1024);
     k.memcgStat[LRU.inactiveFile] = size!;
@@ -565,7 +553,7 @@ Deno.test("a reclaim starts by completing the writes in flight, unless a readahe
   // 51 freed. With the plug on (test hook: Kernel.plugged, what a swap readahead sets while it
   // submits its reads), the 9 stay in flight, and the scans write 8 more pages instead.
   for (const plugged of [false, true]) {
-    const k = cgroup(4096);
+    const k = memcgKernel(4096);
     tmpfsPages(k, "tmpfs:t", 1024);
     filePages(k, "file:f", 1024);
     memoryReclaim(k, 32);
@@ -593,7 +581,7 @@ Deno.test("a write completes once reclaim has scanned WRITE_LATENCY more pages",
   // (WRITE_LATENCY = 130 pages scanned since), its page goes to the tail and is the next look:
   // freed; and so on, one completed write a look, never reaching a page under writeback: 31 of
   // the second batch freed, 32 of the third: 63.
-  const k = cgroup(4096, 200);
+  const k = memcgKernel(4096, 200);
   tmpfsPages(k, "tmpfs:t", 200);
   memoryReclaim(k, 32);
   deepStrictEqual(WRITE_LATENCY, 130);
@@ -615,7 +603,7 @@ Deno.test("a reclaim whose third pass only moves pages frees nothing: there is n
   // active list's one page is skipped in the first two passes (statistics 0); the third pass
   // (force_deactivate) moves it to the inactive list at priority 0, whose scan was sized (0) at
   // the pass's start: nothing freed, and do_try_to_free_pages gives up after three passes.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   activeFilePages(k, "file:f", 1);
   memoryReclaim(k, 32);
   deepStrictEqual(state(k), {
@@ -635,7 +623,7 @@ Deno.test("no third pass when no active list was skipped, even with nothing free
   // rotated, cost 1, halved: 0); the second pass unmaps it and writes it (cost 32 + 1, halved:
   // 16), in flight: nothing freed. No active list had pages to skip: no third pass (which would
   // meet the page under writeback, wait, and free it).
-  const k = cgroup(4096);
+  const k = memcgKernel(4096);
   const mm = mmOf(k, 1);
   const V = 0x7f0000000;
   mmap(k, mm, V, PAGE_SIZE, Prot.read | Prot.write, MapFlag.private | MapFlag.anon, null, 0);
@@ -663,7 +651,7 @@ Deno.test("an active anonymous list skipped brings the third pass", () => {
   // of the first two passes the active list's 4 are skipped (they are scanned only alongside the
   // other lists: here the inactive one's single page); the third pass deactivates them and,
   // before, meets the page under writeback: waits, frees it.
-  const k = cgroup(4096);
+  const k = memcgKernel(4096);
   create(k, "tmpfs:a", 4 * PAGE_SIZE);
   write(k, "tmpfs:a", 0, 4 * PAGE_SIZE, 3);
   write(k, "tmpfs:a", 0, 4 * PAGE_SIZE, 4);
@@ -688,7 +676,7 @@ Deno.test("swappiness 0 scans no anonymous page, even at priority 0", () => {
   // 10 tmpfs and 10 file pages, swap: SCAN_FILE before the priority 0 check (cgroup reclaim
   // with swappiness 0), so priority 0 does not scan both types: the file list gives 10>>3 = 1,
   // 9>>2 = 2, 7>>1 = 3, then 4: 10 freed, nothing written.
-  const k = cgroup(4096, 0);
+  const k = memcgKernel(4096, 0);
   tmpfsPages(k, "tmpfs:t", 10);
   filePages(k, "file:f", 10);
   memoryReclaim(k, 32);
@@ -718,7 +706,7 @@ Deno.test("the proportional stop counts both lists of a type, active and inactiv
     [100, 40, { freed: 76, inactiveAnon: 56, activeAnon: 100, inactiveFile: 68, activeFile: 40 }],
   ] as const;
   for (const [activeAnon, activeFile, want] of cases) {
-    const k = cgroup(4096, 200);
+    const k = memcgKernel(4096, 200);
     tmpfsPages(k, "tmpfs:a", 100);
     create(k, "tmpfs:b", activeAnon * PAGE_SIZE);
     write(k, "tmpfs:b", 0, activeAnon * PAGE_SIZE, 3);
@@ -751,7 +739,7 @@ Deno.test("a long active anonymous list is aged by its share as well as 32 a pas
   // 15 and 28 pages at priorities 4..2 (SCAN_FRACT as the anonymous cost grows), besides the 32
   // a pass: 224 + 7 + 32 + 8 + 32 + 15 + 32 + 28 + 32 = 410 inactive. Meanwhile the inactive
   // anonymous scans write 2, 2, 6, 15 pages and the file scans free 2, 4, 9, 17: 32.
-  const k = cgroup(4096);
+  const k = memcgKernel(4096);
   create(k, "tmpfs:a", 1000 * PAGE_SIZE);
   write(k, "tmpfs:a", 0, 1000 * PAGE_SIZE, 3);
   write(k, "tmpfs:a", 0, 1000 * PAGE_SIZE, 4);
@@ -775,7 +763,7 @@ Deno.test("the costs one reclaim notes steer the next", () => {
   // cost 1), each cost noted halves both: 1, 2, 4, 8, 16, 32 kept at priorities 6..1 (file cost
   // 0, 1, 2, 5, 10, 21), then priority 0 keeps the one page never looked at and frees 31 (22,
   // halved: 11), then 32 more: 63 freed, file cost 11, anonymous cost 0.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   create(k, "file:m", 64 * PAGE_SIZE);
   const mm = mmOf(k, 1);
   const V = 0x7f0000000;
@@ -814,7 +802,7 @@ Deno.test("under a readahead's plug writes complete only when a scan meets one",
   // write completes by the clock. Priorities 7..1 write 1, 3, 6, 12, 25, 50, 100 pages (197);
   // priority 0 writes the last 3, meets a page under writeback, waits for every write: 29 of the
   // batch freed, then 32: 61.
-  const k = cgroup(4096, 200);
+  const k = memcgKernel(4096, 200);
   tmpfsPages(k, "tmpfs:t", 200);
   k.plugged = true;
   memoryReclaim(k, 32);
@@ -836,7 +824,7 @@ Deno.test("a clean page in the swap cache is freed without a write, and costs no
   // only priority 0 scans the 4 (4>>prio share 60/200 is 0 above it): the first pass keeps them
   // (referenced: cost 4, halved: 2), the second frees them, clean, still in the swap cache: no
   // write, no cost.
-  const k = cgroup(4096);
+  const k = memcgKernel(4096);
   const mm = mmOf(k, 1);
   const V = 0x7f0000000;
   mmap(k, mm, V, 4 * PAGE_SIZE, Prot.read | Prot.write, MapFlag.private | MapFlag.anon, null, 0);

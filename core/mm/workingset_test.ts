@@ -14,27 +14,14 @@
  * cgroup's flushed statistics (`Kernel.memcgStat`), which the machine never flushes (0): the tests
  * of the workingset's size set them as a flush would (a test hook on the Kernel's state).
  */
+import { memcgKernel } from "../../tests/_syscalls.ts";
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { newCounters } from "../counters.ts";
 import { LRU, PG } from "./frames.ts";
-import { Kernel } from "./kernel.ts";
+import type { Kernel } from "./kernel.ts";
 import { STAT_REFAULTS_ANON } from "./workingset.ts";
 import { create, read, write } from "../sys/file.ts";
 import { memoryReclaim } from "../sys/reclaim.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
-
-/** A memory cgroup of 8192 frames with `swap` slots (0: none) and `swappiness`. */
-function cgroup(swap: number, swappiness = 60): Kernel {
-  return new Kernel(
-    {
-      memPages: 8192,
-      swapPages: swap,
-      strategy: "anon_vma_chain",
-      vm: { memcg: true, swappiness, page_cluster: 0 },
-    },
-    newCounters(),
-  );
-}
 
 /** The shadows of object `name`'s evicted pages, by page index. */
 function fileShadows(k: Kernel, name: string): Record<number, number> {
@@ -59,7 +46,7 @@ function listOf(k: Kernel, name: string, index: number): number {
  * 3, 5 pages at priorities 2..0, the same order.
  */
 function evictedFile(swap: number): Kernel {
-  const k = cgroup(swap);
+  const k = memcgKernel(swap);
   create(k, "file:f", 10 * PAGE_SIZE);
   read(k, "file:f", 0, 10 * PAGE_SIZE);
   memoryReclaim(k, 32);
@@ -89,7 +76,7 @@ Deno.test("a page freed leaves its eviction count, times two, as its shadow", ()
 Deno.test("a page that had been active leaves an odd shadow (PG_workingset)", () => {
   // 100 file pages on the active list, no swap: the reclaim's third pass deactivates them
   // (PG_workingset) and frees 55 (memcg_reclaim_test.ts): shadows 2 age + 1, ages 0..54.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   create(k, "file:f", 100 * PAGE_SIZE);
   read(k, "file:f", 0, 100 * PAGE_SIZE);
   read(k, "file:f", 0, 100 * PAGE_SIZE);
@@ -102,7 +89,7 @@ Deno.test("a page that had been active leaves an odd shadow (PG_workingset)", ()
   // hook) ages the active list: its pages go inactive, PG_workingset. The inactive pages are
   // written and freed: even shadows; the active ones written, and freed by the next reclaim:
   // odd shadows.
-  const a = cgroup(4096, 200);
+  const a = memcgKernel(4096, 200);
   create(a, "tmpfs:a", 8 * PAGE_SIZE);
   write(a, "tmpfs:a", 0, 8 * PAGE_SIZE, 3);
   write(a, "tmpfs:a", 0, 8 * PAGE_SIZE, 4);
@@ -180,7 +167,7 @@ Deno.test("a file page's workingset: active file, and with swap room both anonym
  * looks. Page 1 stays in the swap cache. With 4 slots, swap is then full.
  */
 function evictedTmpfs(swap: number): Kernel {
-  const k = cgroup(swap, 200);
+  const k = memcgKernel(swap, 200);
   create(k, "tmpfs:t", 4 * PAGE_SIZE);
   write(k, "tmpfs:t", 0, 4 * PAGE_SIZE, 3);
   memoryReclaim(k, 32);
@@ -218,7 +205,7 @@ Deno.test("a refault of a page that had been active: PG_workingset, and cost to 
   // active file size (test hook: 1000; also big enough that lru_note_cost does not halve: 32 is
   // not more than a quarter of 1000): the page evicted first (age 0) read back is activated,
   // marked PG_workingset, and counts 32 (one page of I/O) against file pages.
-  const k = cgroup(0);
+  const k = memcgKernel(0);
   create(k, "file:f", 100 * PAGE_SIZE);
   read(k, "file:f", 0, 100 * PAGE_SIZE);
   read(k, "file:f", 0, 100 * PAGE_SIZE);
@@ -233,7 +220,7 @@ Deno.test("a refault of a page that had been active: PG_workingset, and cost to 
   deepStrictEqual(k.frames.flags[f]! & PG.workingset, PG.workingset);
   deepStrictEqual([k.fileCost, k.anonCost, k.nrAge], [32, 0, 56]);
   // The halving: with 100 (a quarter: 25 < 32), both costs halve: 16.
-  const k2 = cgroup(0);
+  const k2 = memcgKernel(0);
   create(k2, "file:f", 100 * PAGE_SIZE);
   read(k2, "file:f", 0, 100 * PAGE_SIZE);
   read(k2, "file:f", 0, 100 * PAGE_SIZE);
@@ -243,7 +230,7 @@ Deno.test("a refault of a page that had been active: PG_workingset, and cost to 
   deepStrictEqual([k2.fileCost, k2.anonCost], [16, 0]);
   // Anonymous: the tmpfs pages of the odd-shadow test above, one read back within a large
   // workingset: its cost goes to anonymous pages.
-  const a = cgroup(4096, 200);
+  const a = memcgKernel(4096, 200);
   create(a, "tmpfs:a", 8 * PAGE_SIZE);
   write(a, "tmpfs:a", 0, 8 * PAGE_SIZE, 3);
   write(a, "tmpfs:a", 0, 8 * PAGE_SIZE, 4);
