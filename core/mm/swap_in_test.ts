@@ -141,6 +141,49 @@ Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: 
   });
 });
 
+Deno.test("memcg=1: writes started before a readahead window are not held by its plug", () => {
+  // Reclaim wrote pages 0..129 and freed 0..58 (above): 71 writes in flight, 58 frames free; 58
+  // more pages written fill memory. Page 0, read back, takes a window (pages 0..4): its first page
+  // needs a reclaim, under the window's plug. The 71 writes started before the window have
+  // completed (windowBegin), so they are at the tail of the inactive list, and that reclaim frees
+  // them without writing anything; the plug holds only the writes its own reclaims start.
+  const full = () =>
+    new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
+      .w(1, A + 4097 * PG, 58 * PG);
+  const cfg = { memPages: 4096, swapPages: 4096, vm: { memcg: true } };
+  const before = runBatch(full().batch(), cfg).counters;
+  const after = runBatch(full().r(1, A).batch(), cfg).counters;
+  const d = (n: CounterName) => after[n] - before[n];
+  deepStrictEqual([d("major_faults"), d("swap_in_pages"), d("swap_out_pages")], [1, 5, 0]);
+  ok(d("pages_reclaimed") >= 32, `${d("pages_reclaimed")} reclaimed`);
+});
+
+Deno.test("memcg=1: a one-page swap-in is read without a plug, so reclaim's writes complete", () => {
+  // page_cluster 0: every swap-in reads one page, which Linux reads without a block plug
+  // (swap_vma_readahead's and swap_cluster_readahead's one-page path). Memory is left full with
+  // the tail of the inactive list holding 30 pages already written and clean: 4097 pages written
+  // (one reclaim: 130 written, 0..58 freed), 58 more (memory full), the next reclaim frees 41 of
+  // the 71 written (its priorities scan 1 + 2 + 4 + 8 + 16 + 10 pages), 41 more fill memory. Page 0
+  // read back needs a frame: its reclaim frees the 30 clean pages, then writes every dirty page it
+  // meets, until the first of those writes completes, WRITE_LATENCY (130) pages later, and it can
+  // free them. Under a plug none would complete: it would write the whole list.
+  for (const vma_ra of [true, false]) {
+    const full = () =>
+      new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
+        .w(1, A + 4097 * PG, 99 * PG);
+    const cfg = { memPages: 4096, swapPages: 8192, vm: { memcg: true, page_cluster: 0, vma_ra } };
+    const before = runBatch(full().batch(), cfg).counters;
+    const after = runBatch(full().r(1, A).batch(), cfg).counters;
+    const d = (n: CounterName) => after[n] - before[n];
+    deepStrictEqual([d("major_faults"), d("swap_in_pages"), d("swap_out_pages")], [
+      1,
+      1,
+      WRITE_LATENCY,
+    ], `vma_ra=${vma_ra}`);
+    ok(d("pages_reclaimed") >= 32, `${d("pages_reclaimed")} reclaimed`);
+  }
+});
+
 Deno.test("swapinNrPages sizes a window as Linux's __swapin_nr_pages does", () => {
   // [previous offset, offset, hits, max pages, previous window] -> pages. No hits: one page,
   // unless the fault is next to the previous one (either side), then 2.
