@@ -8,6 +8,7 @@
 import { COUNTER_NAMES, type CounterName } from "../core/counters.ts";
 import { Machine } from "../core/machine.ts";
 import type { TraceBuilder } from "../trace/builder.ts";
+import type { VmKnobs } from "../uapi/knobs.ts";
 
 /** A machine under test. */
 export class TestMachine {
@@ -15,12 +16,16 @@ export class TestMachine {
   #seq = 0;
   readonly checkMessages: string[] = [];
 
-  /** A machine running `strategy` with `memPages` frames and `swapPages` of default swap. */
-  constructor(strategy: string, memPages = 256, swapPages = 1024) {
+  /**
+   * A machine running `strategy` with `memPages` frames and `swapPages` of default swap, and kernel
+   * settings `vm` (`memcg`, `page_cluster`, ...: docs/machine.md).
+   */
+  constructor(strategy: string, memPages = 256, swapPages = 1024, vm: Partial<VmKnobs> = {}) {
     this.machine = new Machine({
       memPages,
       swapPages,
       strategy,
+      vm,
       check: true,
       onDiagnostic: (d) => {
         if (d.kind === "check") this.checkMessages.push(`line ${d.line}: ${d.message}`);

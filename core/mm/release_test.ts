@@ -17,8 +17,13 @@ import { madvise } from "../sys/madvise.ts";
 import { mmap, munmap } from "../sys/mmap.ts";
 import { exit } from "../sys/process.ts";
 import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+import { STRATEGIES } from "../rmap/registry.ts";
+import { TestMachine } from "../../tests/_machine.ts";
+import { TraceBuilder } from "../../trace/builder.ts";
 
 const V = 0x7f0000000, W2 = 0x7f1000000;
+/** An address (bytes) for the traces of the last tests. */
+const RA = 0x10000000;
 const ANON = MapFlag.private | MapFlag.anon;
 
 /**
@@ -155,4 +160,69 @@ Deno.test("MADV_PAGEOUT of a page faulted back while being written keeps it, act
     [k.frames.isFree(f), k.frames.mapcount[f], k.frames.lru[f], k.frames.flags[f]! & PG.writeback],
     [false, 1, LRU.activeAnon, PG.writeback],
   );
+});
+
+Deno.test("pages read ahead, then their area gone: freed with their slots, every strategy told", () => {
+  for (const name of Object.keys(STRATEGIES)) {
+    // 8 pages written and paged out; page 0 read back: a major fault whose window (8 pages
+    // centred on it, clipped to the area) reads pages 1..4 into the swap cache, unmapped, each
+    // still referred to by its swap PTE. The process exits: page 0, mapped and in the swap cache with no swap
+    // reference left, goes with its last mapping (putAnon); pages 1..4 go with their swap PTEs'
+    // references (slotPut), and the strategy forgets each (pageFreed: objtree drops it from its
+    // space, which can then go). Nothing is left.
+    const t = new TraceBuilder().mmap(1, RA, 8 * PAGE_SIZE, "rw-", "private,anon")
+      .w(1, RA, 8 * PAGE_SIZE).madvise(1, RA, 8 * PAGE_SIZE, "pageout").r(1, RA);
+    const m = new TestMachine(name, 64, 64).run(t);
+    deepStrictEqual([m.c.major_faults, m.c.swap_in_pages, m.machine.residentPages()], [1, 5, 5]);
+    m.run(new TraceBuilder().exit(1));
+    const left = Object.entries(m.x).filter(([k, v]) =>
+      (k.endsWith("_count") || k === "objtree_spaces" || k === "pte_chain_entries") && v !== 0
+    );
+    deepStrictEqual(left, [], name);
+    deepStrictEqual(
+      [m.machine.metaBytes(), m.machine.residentPages(), m.machine.swapUsedPages()],
+      [0, 0, 0],
+      name,
+    );
+  }
+});
+
+Deno.test("an mlocked file page's last mapping gone: back on the evictable list, reclaimable", () => {
+  // A file page mapped with MAP_LOCKED is on the unevictable list. When its last mapping goes it
+  // stays in the page cache, munlocked, on the inactive file list (munlock_folio), where reclaim
+  // can free it; left unevictable it could never be.
+  const t = new TraceBuilder().create(1, "file:/f", PAGE_SIZE)
+    .mmap(1, RA, PAGE_SIZE, "r--", "private,locked,populate", "file:/f", 0);
+  const m = new TestMachine("anon_vma_chain", 64, 0).run(t);
+  deepStrictEqual(m.machine.residentPages(), 1);
+  m.run(new TraceBuilder().munmap(1, RA, PAGE_SIZE));
+  deepStrictEqual(m.machine.residentPages(), 1, "still in the page cache");
+  m.run(new TraceBuilder().reclaim(32));
+  deepStrictEqual(m.machine.residentPages(), 0);
+});
+
+Deno.test("pages written and not yet freed when their area goes: freed, every strategy told", () => {
+  // scan reclaims by walking page tables, with no LRU lists: no write of its is ever in flight.
+  for (const name of Object.keys(STRATEGIES).filter((n) => n !== "scan")) {
+    // A memory cgroup of 4096 pages: 4097 pages written (one reclaim: 130 written, 0..58 freed),
+    // 99 more: the next reclaim completes the 71 writes and frees 41 of them (its priorities scan
+    // 1 + 2 + 4 + 8 + 16 + 10 pages), 30 stay in the swap cache, written, unmapped, each referred
+    // to by its swap PTE, and still known to the strategy (objtree keeps them in their space). The
+    // area goes: each of the 30 goes with its swap PTE's reference (slotPut), and the strategy
+    // forgets it (pageFreed). Once the process exits nothing is left.
+    const m = new TestMachine(name, 4096, 4096, { memcg: true }).run(
+      new TraceBuilder().mmap(1, RA, "32M", "rw-", "private,anon").w(1, RA, 4196 * PAGE_SIZE),
+    );
+    deepStrictEqual([m.c.swap_out_pages, m.c.pages_reclaimed], [130, 100], name);
+    m.run(new TraceBuilder().munmap(1, RA, "32M").exit(1));
+    const left = Object.entries(m.x).filter(([k, v]) =>
+      (k.endsWith("_count") || k === "objtree_spaces" || k === "pte_chain_entries") && v !== 0
+    );
+    deepStrictEqual(left, [], name);
+    deepStrictEqual(
+      [m.machine.metaBytes(), m.machine.residentPages(), m.machine.swapUsedPages()],
+      [0, 0, 0],
+      name,
+    );
+  }
 });
