@@ -25,7 +25,9 @@ root, mkswap/swapon/swapoff and a memory cgroup hierarchy, and are skipped, with
 why, where those are missing. Each runs N times; minor and major faults and pages swapped in
 (/proc/vmstat pswpin) agree when the simulator is within 10 % (at least 16 pages) of the
 kernel's median or within the kernel's own range, pages swapped out (pswpout) when it is within
-the kernel's range widened by 10 % of the median (at least 16 pages).
+the kernel's range widened by 10 % of the median (at least 16 pages). Their swap counts are the
+machine's: a second calibration waits for the first's pressure probes (a lock on
+/tmp/vmreplay-calibrate.lock).
 
 Exit 0 when every phase agrees (skipped scenarios do not count), 1 if any differs or verify
 finds an error.
@@ -100,6 +102,13 @@ export async function main(args: string[]): Promise<number> {
           const line = `calibrate: skipping the ${list.length} pressure scenarios: ${why}`;
           if (v.json) console.error(line);
           else console.log(line);
+        },
+        onWait: (holder) => {
+          console.error(
+            `calibrate: waiting for another calibration's pressure probes${
+              holder ? ` (pid ${holder})` : ""
+            } to finish: their swap counts are the machine's`,
+          );
         },
         onRun: progress
           ? (s, r, of) =>

@@ -112,6 +112,51 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; err: str
 }
 
 /**
+ * The lock file that keeps calibrations' pressure probes apart: the pages swapped in and out they
+ * count are the whole machine's (`/proc/vmstat`), so two calibrations at once would each count the
+ * other's.
+ */
+export const PRESSURE_LOCK = "/tmp/vmreplay-calibrate.lock";
+
+/**
+ * Takes the pressure probes' lock (an advisory lock on `path`, which any process that has it open
+ * may take: the lock goes with the process, also when it is killed). When another calibration holds
+ * it, waits, and after half a second calls `onWait` once with what that one wrote there (its pid).
+ * Returns the release.
+ */
+export async function lockPressure(
+  path = PRESSURE_LOCK,
+  onWait?: (holder: string) => void,
+): Promise<() => void> {
+  const f = await Deno.open(path, { read: true, write: true, create: true, mode: 0o666 });
+  let held = false;
+  const timer = setTimeout(() => {
+    if (held) return;
+    Deno.readTextFile(path).then((t) => t.trim(), () => "").then((who) => {
+      if (!held) onWait?.(who);
+    });
+  }, 500);
+  try {
+    await f.lock(true);
+    held = true;
+  } catch (e) {
+    f.close();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  await f.truncate(0);
+  await f.write(new TextEncoder().encode(`${Deno.pid}\n`));
+  return () => {
+    try {
+      f.close(); // closing the file releases its lock
+    } catch {
+      // closed already
+    }
+  };
+}
+
+/**
  * One probe run's swap file and memory cgroup. `open()` makes them, `close()` removes them and
  * may be called any number of times (and from a signal handler: it only undoes what was done).
  */

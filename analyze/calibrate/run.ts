@@ -8,7 +8,7 @@ import { replayTrace } from "../replay.ts";
 import type { MachineOptions } from "../result.ts";
 import { type CalibrationRow, comparePhases, comparePressure } from "./compare.ts";
 import { buildProbe, CalibrateError, findCompiler, type KernelPhase, runProbe } from "./kernel.ts";
-import { PressureEnv, pressureSupport } from "./pressure.ts";
+import { lockPressure, PRESSURE_LOCK, PressureEnv, pressureSupport } from "./pressure.ts";
 import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
 
 /** Kernel runs of each pressure scenario by default (their spread is part of the comparison). */
@@ -32,6 +32,11 @@ export interface CalibrateOptions {
   onSkip?: (why: string, scenarios: Scenario[]) => void;
   /** Called before each kernel run of a pressure scenario (progress). */
   onRun?: (scenario: Scenario, run: number, of: number) => void;
+  /**
+   * Called once when another calibration's pressure probes are running: this one waits for them
+   * (their swap counts are the machine's), `holder` is what that one says of itself (its pid).
+   */
+  onWait?: (holder: string) => void;
 }
 
 /** The outcome of one scenario. */
@@ -96,9 +101,20 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       Deno.exit(130);
     })();
   };
+  let unlock: (() => void) | null = null;
   const signals = ["SIGINT", "SIGTERM"] as const;
   if (support?.ok) { for (const s of signals) Deno.addSignalListener(s, onSignal); }
   try {
+    // One calibration's pressure probes at a time on this machine (their swap counts are its own).
+    if (support?.ok && scenarios.some((s) => s.pressure)) {
+      unlock = await lockPressure(PRESSURE_LOCK, opts.onWait).catch((e) => {
+        throw new CalibrateError(
+          `cannot take ${PRESSURE_LOCK} (one calibration's pressure probes at a time): ${
+            e instanceof Error ? e.message : e
+          }`,
+        );
+      });
+    }
     for (const scenario of scenarios) {
       const bin = await buildProbe(cc, scenario.name, dir);
       const trace = `${dir}/${scenario.name}.vmt`;
@@ -146,6 +162,7 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
     }
   } finally {
     if (support?.ok) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
+    unlock?.();
     if (opts.keep === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return out;
