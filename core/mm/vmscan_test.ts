@@ -508,6 +508,19 @@ Deno.test("shrinkLists: the file list is scanned a batch at a time before the an
   w.check();
 });
 
+Deno.test("shrinkLists: a file batch is 32 pages, then the anonymous list's turn", () => {
+  // 33 clean file pages and 8 accessed anonymous pages, 33 wanted. Round 1: 32 file pages freed
+  // (a batch), then the anonymous batch: its 8 pages given their second chance (8 walks). Round
+  // 2: the 33rd file page, 33, done. A file batch of 33 would have reached the target before the
+  // anonymous list's turn.
+  const r = anon(8);
+  r.run(new TraceBuilder().create(1, "file:/f", 33 * P).read(1, "file:/f", 0, 33 * P));
+  const d = r.delta(["pte_walks", "pages_reclaimed"], () => shrinkLists(r.k, 33));
+  deepStrictEqual(d, { result: 33, pte_walks: 8, pages_reclaimed: 33 });
+  deepStrictEqual(r.sizes(), [8, 0, 0, 0, 0]);
+  r.check();
+});
+
 Deno.test("shrinkLists: with no swap, anonymous pages bounce until 4 × LRU pages + 64 are scanned", () => {
   // 64 anonymous pages, no swap device: none can be written, so each one the scan meets goes to
   // the active list (n counts it), and the active list, longer, sends 32 back each round.
