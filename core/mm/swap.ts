@@ -34,8 +34,8 @@ export const SLOT_LIMIT = SWAP_TOTAL_MAX / PAGE_SIZE;
 export interface SwapDevice {
   /** Name from `swapon`. */
   readonly name: string;
-  /** Priority: higher is used first. */
-  readonly prio: number;
+  /** Priority: higher is used first (a default one moves up when one above it goes: `remove`). */
+  prio: number;
   /** First slot. */
   readonly base: number;
   /** Number of slots. */
@@ -94,9 +94,13 @@ export class SwapSpace {
    * came first (which sets it to 0).
    */
   pending = 0;
-  #nextPrio = -1;
+  #nextPrio = -2;
 
-  /** The priority of a device given none: -1, -2, ... (Linux's `least_priority`). */
+  /**
+   * The priority of a device given none: -2, -3, ... (Linux's `least_priority`, -1 at boot and
+   * decremented before each use since 3.15; a swapoff of such a device gives its number back, see
+   * {@linkcode SwapSpace.remove}). Probed: `swapon FILE` on Linux 6.18 with no other swap gives -2.
+   */
   defaultPrio(): number {
     return this.#nextPrio--;
   }
@@ -165,10 +169,18 @@ export class SwapSpace {
     return d;
   }
 
-  /** Removes device `d` (all its slots must be free); its slot numbers become reusable. */
+  /**
+   * Removes device `d` (all its slots must be free); its slot numbers become reusable. A device
+   * with a default (negative) priority gives its number back, as Linux's swapoff does: every
+   * device below it moves up one, and so does the next default.
+   */
   remove(d: SwapDevice): void {
     const k = this.devices.indexOf(d);
     if (k >= 0) this.devices.splice(k, 1);
+    if (d.prio < 0) {
+      for (const o of this.devices) if (o.prio < d.prio) o.prio++;
+      this.#nextPrio++;
+    }
     const j = this.#byBase.indexOf(d);
     if (j >= 0) this.#byBase.splice(j, 1);
     this.total -= d.size;

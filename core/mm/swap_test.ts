@@ -1,5 +1,5 @@
 /**
- * The swap space of `core/mm/swap.ts` on its own: priorities (Linux's `least_priority` -1, -2, ...
+ * The swap space of `core/mm/swap.ts` on its own: priorities (Linux's `least_priority` -2, -3, ...
  * for devices given none), equal priorities taken in turn, per-device clusters of
  * {@linkcode CLUSTER} slots (pages reclaimed together get adjacent slots; a wholly free cluster is
  * preferred to a free slot in a used one, as 2.6's `scan_swap_map` looked for a free run of
@@ -58,26 +58,42 @@ Deno.test("swap: 256-slot clusters, and slot numbers end at 2^31 (8 TiB of 4 KiB
   deepStrictEqual([CLUSTER, SLOT_LIMIT], [256, 2 ** 31]);
 });
 
-Deno.test("swap: devices given no priority get -1, -2, ... (least_priority)", () => {
+Deno.test("swap: devices given no priority get -2, -3, ... (least_priority)", () => {
   const s = new SwapSpace();
-  // peek shows the next without taking it; each defaultPrio takes one, counting down from -1.
-  deepStrictEqual([s.peekDefaultPrio(), s.peekDefaultPrio()], [-1, -1]);
-  deepStrictEqual(s.defaultPrio(), -1);
-  deepStrictEqual(s.peekDefaultPrio(), -2);
-  deepStrictEqual([s.defaultPrio(), s.defaultPrio(), s.peekDefaultPrio()], [-2, -3, -4]);
+  // peek shows the next without taking it; each defaultPrio takes one, counting down from -2
+  // (Linux's least_priority starts at -1 and is decremented before use: `swapon FILE` gives -2).
+  deepStrictEqual([s.peekDefaultPrio(), s.peekDefaultPrio()], [-2, -2]);
+  deepStrictEqual(s.defaultPrio(), -2);
+  deepStrictEqual(s.peekDefaultPrio(), -3);
+  deepStrictEqual([s.defaultPrio(), s.defaultPrio(), s.peekDefaultPrio()], [-3, -4, -5]);
+});
+
+Deno.test("swap: removing a device of default priority gives its number back", () => {
+  // Linux's swapoff of a device with a negative (default) priority: every device after it moves
+  // up one (si->prio++), and so does least_priority. Explicit priorities are left alone.
+  const s = new SwapSpace();
+  const a = s.add("a", 4, s.defaultPrio())!, b = s.add("b", 4, s.defaultPrio())!;
+  const c = s.add("c", 4, s.defaultPrio())!, x = s.add("x", 4, 7)!;
+  deepStrictEqual([a.prio, b.prio, c.prio, x.prio, s.peekDefaultPrio()], [-2, -3, -4, 7, -5]);
+  s.remove(b);
+  deepStrictEqual([a.prio, c.prio, x.prio, s.peekDefaultPrio()], [-2, -3, 7, -4]);
+  deepStrictEqual(s.devices.map((d) => d.name), ["x", "a", "c"]);
+  // An explicit priority's removal changes no number.
+  s.remove(x);
+  deepStrictEqual([a.prio, c.prio, s.peekDefaultPrio()], [-2, -3, -4]);
 });
 
 Deno.test("swap: the pending default device is made when first needed, once", () => {
   const s = new SwapSpace();
   // Nothing pending: nothing made, no priority taken.
   deepStrictEqual(s.addPending(), true);
-  deepStrictEqual([s.devices.length, s.total, s.peekDefaultPrio()], [0, 0, -1]);
+  deepStrictEqual([s.devices.length, s.total, s.peekDefaultPrio()], [0, 0, -2]);
   s.pending = 1000;
   deepStrictEqual(s.addPending(), true);
   // Device "swap" of the pending slots, with the first default priority, at slot 0.
   const d = s.find("swap")!;
-  deepStrictEqual([d.name, d.size, d.prio, d.base], ["swap", 1000, -1, 0]);
-  deepStrictEqual([s.pending, s.total, s.peekDefaultPrio(), s.devices.length], [0, 1000, -2, 1]);
+  deepStrictEqual([d.name, d.size, d.prio, d.base], ["swap", 1000, -2, 0]);
+  deepStrictEqual([s.pending, s.total, s.peekDefaultPrio(), s.devices.length], [0, 1000, -3, 1]);
   // Nothing pending any more: a second call makes nothing.
   deepStrictEqual(s.addPending(), true);
   deepStrictEqual([s.devices.length, s.total], [1, 1000]);
@@ -90,11 +106,11 @@ Deno.test("swap: a pending device past SLOT_LIMIT is refused, one that ends at i
   s.pending = 1011;
   deepStrictEqual(s.addPending(), false);
   // Refused: pending dropped (reclaim warns once), no device, no priority taken.
-  deepStrictEqual([s.pending, s.devices.length, s.peekDefaultPrio()], [0, 1, -1]);
+  deepStrictEqual([s.pending, s.devices.length, s.peekDefaultPrio()], [0, 1, -2]);
   s.pending = 1010;
   deepStrictEqual(s.addPending(), true);
   const d = s.find("swap")!;
-  deepStrictEqual([d.base, d.size, d.prio, s.peekDefaultPrio()], [SLOT_LIMIT - 1010, 1010, -1, -2]);
+  deepStrictEqual([d.base, d.size, d.prio, s.peekDefaultPrio()], [SLOT_LIMIT - 1010, 1010, -2, -3]);
 });
 
 Deno.test("swap: devices get consecutive slot numbers and are ordered by priority", () => {

@@ -12,7 +12,7 @@ import { tryToUnuse } from "../mm/unuse.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
 
 /**
- * swapon of a device `name` of `size` bytes with priority `prio`, or the next default (-1, -2,
+ * swapon of a device `name` of `size` bytes with priority `prio`, or the next default (-2, -3,
  * ...) when undefined.
  */
 export function swapon(k: Kernel, name: string, size: number, prio: number | undefined): void {
