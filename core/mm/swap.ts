@@ -73,7 +73,11 @@ export class SwapSpace {
   shadow: Float64Array = new Float64Array(0);
   /** 1 while the slot is allocated. */
   inUse: Uint8Array = new Uint8Array(0);
-  /** Devices, enabled ones, in priority order (highest first, then oldest first). */
+  /**
+   * Devices, enabled ones, in priority order: highest first, then the lowest slot numbers first (the
+   * older device, unless a newer one took slot numbers a removed device gave back; Linux keeps
+   * equal priorities in swapon order).
+   */
   readonly devices: SwapDevice[] = [];
   /** The same devices by base, for {@linkcode SwapSpace.deviceOf}. */
   #byBase: SwapDevice[] = [];
