@@ -53,6 +53,19 @@ export class TestMachine {
     return this.machine.extraCounters();
   }
 
+  /**
+   * What the machine still holds that it should have given back once every process has exited:
+   * strategy objects (`*_count`, `objtree_spaces`, `pte_chain_entries` not 0), then metadata bytes,
+   * resident pages and swap slots in use. Empty, and `[0, 0, 0]`, when nothing is left.
+   */
+  leftOver(): [[string, number][], [number, number, number]] {
+    const objects = Object.entries(this.x).filter(([k, v]) =>
+      (k.endsWith("_count") || k === "objtree_spaces" || k === "pte_chain_entries") && v !== 0
+    );
+    const m = this.machine;
+    return [objects, [m.metaBytes(), m.residentPages(), m.swapUsedPages()]];
+  }
+
   /** How much counter `name` grows while `t` is applied. */
   delta(name: CounterName, t: TraceBuilder): number {
     const before = this.c[name];

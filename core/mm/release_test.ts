@@ -175,15 +175,7 @@ Deno.test("pages read ahead, then their area gone: freed with their slots, every
     const m = new TestMachine(name, 64, 64).run(t);
     deepStrictEqual([m.c.major_faults, m.c.swap_in_pages, m.machine.residentPages()], [1, 5, 5]);
     m.run(new TraceBuilder().exit(1));
-    const left = Object.entries(m.x).filter(([k, v]) =>
-      (k.endsWith("_count") || k === "objtree_spaces" || k === "pte_chain_entries") && v !== 0
-    );
-    deepStrictEqual(left, [], name);
-    deepStrictEqual(
-      [m.machine.metaBytes(), m.machine.residentPages(), m.machine.swapUsedPages()],
-      [0, 0, 0],
-      name,
-    );
+    deepStrictEqual(m.leftOver(), [[], [0, 0, 0]], name);
   }
 });
 
@@ -215,14 +207,6 @@ Deno.test("pages written and not yet freed when their area goes: freed, every st
     );
     deepStrictEqual([m.c.swap_out_pages, m.c.pages_reclaimed], [130, 100], name);
     m.run(new TraceBuilder().munmap(1, RA, "32M").exit(1));
-    const left = Object.entries(m.x).filter(([k, v]) =>
-      (k.endsWith("_count") || k === "objtree_spaces" || k === "pte_chain_entries") && v !== 0
-    );
-    deepStrictEqual(left, [], name);
-    deepStrictEqual(
-      [m.machine.metaBytes(), m.machine.residentPages(), m.machine.swapUsedPages()],
-      [0, 0, 0],
-      name,
-    );
+    deepStrictEqual(m.leftOver(), [[], [0, 0, 0]], name);
   }
 });
