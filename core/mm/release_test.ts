@@ -16,6 +16,7 @@ import { WRITE_LATENCY } from "./memcg_reclaim.ts";
 import { madvise } from "../sys/madvise.ts";
 import { mmap, munmap } from "../sys/mmap.ts";
 import { exit } from "../sys/process.ts";
+import { swapoff } from "../sys/swap.ts";
 import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 import { STRATEGIES } from "../rmap/registry.ts";
 import { TestMachine } from "../../tests/_machine.ts";
@@ -209,4 +210,18 @@ Deno.test("pages written and not yet freed when their area goes: freed, every st
     m.run(new TraceBuilder().munmap(1, RA, "32M").exit(1));
     deepStrictEqual(m.leftOver(), [[], [0, 0, 0]], name);
   }
+});
+
+Deno.test("swapoff waits for the writes of pages it frees", () => {
+  const { k } = overfull();
+  const mm = mmOf(k, 1);
+  // The area goes: its 71 pages being written stay in the swap cache (above). swapoff frees them
+  // with their slots, waiting for each write first (try_to_unuse's folio_wait_writeback), so no
+  // write in flight is left behind for a frame that another page may take.
+  munmap(k, mm, V, 8192 * PAGE_SIZE);
+  deepStrictEqual(k.inFlight.length, 71);
+  swapoff(k, "swap");
+  check(k);
+  deepStrictEqual([inFlight(k).length, k.inFlight.length, k.swap.devices.length], [0, 0, 0]);
+  deepStrictEqual(k.frames.freeCount, 4096);
 });

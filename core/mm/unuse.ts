@@ -18,6 +18,7 @@ import { dropSwapCache } from "./release.ts";
 import type { SwapDevice } from "./swap.ts";
 import { swapIn } from "./swap_in.ts";
 import type { Vma } from "./vma.ts";
+import { completeWriteback } from "./writeback.ts";
 
 /**
  * Brings every page on `d` back. Reclaim during a pass may push a page back to a slot of `d` it
@@ -85,6 +86,9 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
     const fr = sw.cache[slot]!;
     if (fr === NONE || sw.refs[slot]! > 0) continue;
     if (k.frames.mapcount[fr] === 0) {
+      // A page still being written (its area went meanwhile: release.ts keeps it) is waited for,
+      // as try_to_unuse does (folio_wait_writeback), so no write in flight outlives its page.
+      if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
       sw.cache[slot] = NONE;
       sw.free(slot);
       if (k.frames.flags[fr]! & PG.anon) k.strategy.pageFreed(fr);
