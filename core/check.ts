@@ -39,6 +39,8 @@ export interface CheckState {
   hasRmap: boolean;
   /** The strategy's rmap of a mapped frame, as (address-space id, virtual page) pairs. */
   rmapOf(frame: number): number[];
+  /** The frames whose swap writes are in flight (`Kernel.inFlight`), when there may be any. */
+  inFlight?: readonly number[];
 }
 
 const MAX_MESSAGES = 10;
@@ -59,6 +61,7 @@ export function checkKernel(k: Kernel): string[] {
       objects: [...k.objById.values()],
       hasRmap: k.strategy.hasRmap,
       rmapOf: (fr) => k.walker.collect(fr),
+      inFlight: k.inFlight,
     });
   } finally {
     k.counters.set(saved);
@@ -88,6 +91,13 @@ export function checkInvariants(st: CheckState): string[] {
     if (out.length < MAX_MESSAGES) out.push(m);
   };
   const { frames, pt, swap } = st;
+  // A write in flight is that of a page still under writeback: no page is freed (and its frame
+  // given to another) while it is written.
+  for (const f of st.inFlight ?? []) {
+    if (!(frames.flags[f]! & PG.writeback)) {
+      err(`frame ${f}: a swap write in flight, but the frame is not under writeback (freed?)`);
+    }
+  }
   // Frames above the extent were never handed out: they are free, and the arrays end before them.
   const n = frames.extent;
   const maps = new Int32Array(n + 1);

@@ -58,9 +58,7 @@ function completeFirst(k: Kernel, n: number): void {
   const list = k.inFlight;
   for (let q = 0; q < n; q++) {
     const f = list[q]!;
-    const fl = fr.flags[f]!;
-    if (!(fl & PG.writeback)) continue; // freed (and perhaps reused) meanwhile
-    fr.flags[f] = fl & ~PG.writeback;
+    fr.flags[f] = fr.flags[f]! & ~PG.writeback; // no page is freed while it is written
     const l = fr.lru[f]!;
     if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
   }
