@@ -201,11 +201,6 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // fall far from it.
   "tmpfs_random/read-random": { minor: 48 },
   "swap_random/read-random": { minor: 48 },
-  // The simulator's parent-read is bimodal in the memory size, the kernel's is not: a trace of
-  // mem=16364K, 16372K gives 576 major faults and 4601 swap-ins, 16368K or 16376K 706 and about
-  // 5630, while the kernel takes 677-706 and 5397-5628 whatever its cgroup held when the probe
-  // joined (which sets mem=). Seen failing 4 times in 7 calibrations on 6 December.
-  "swap_fork/parent-read": { major: 0.2, swapIn: 0.2 },
   // The child's random reads: minor faults from pages caught in the swap cache, as in the other
   // random reads (the kernel 30-58, the simulator 22 in one calibration under load). Pages swapped
   // out: 2648-2742 on the first development machine, where the simulator's 2811 agreed; 2381-2646
@@ -237,8 +232,25 @@ Deno.test(needs(["gcc"], {
       return;
     }
     await t.step("every pressure scenario, 5 kernel runs each", async () => {
-      const results = await calibrate({ scenarios: PRESSURE.map((s) => s.name), runs: 5 });
+      const keep = await Deno.makeTempDir({ prefix: "vmreplay-calibrate-test-" });
+      let results, fork;
+      try {
+        results = await calibrate({ scenarios: PRESSURE.map((s) => s.name), runs: 5, keep });
+        fork = await Deno.readTextFile(`${keep}/swap_fork.vmt`);
+      } finally {
+        await Deno.remove(keep, { recursive: true });
+      }
       equal(results.length, PRESSURE.length);
+      // A forked child's own memory (its fork's kernel memory, its copies of the probe's pages)
+      // is in the trace, after the fork line: without it the parent's read-back differs.
+      const own = fork.match(
+        /^(\d+) fork (\d+)\n# the child's own memory: its fork's kernel memory, (\d+) pages .*, (\d+)\n\2 mmap 0x1f0000000000 (\d+) rw- private,anon\n\2 mlock 0x1f0000000000 \5\n\2 mmap 0x1f8000000000 (\d+) rw- private,anon\n\2 w 0x1f8000000000 \6\n- mark child-read$/m,
+      );
+      ok(own, fork);
+      const [kernelPages, copies] = [Number(own[3]), Number(own[4])];
+      ok(kernelPages >= 8 && kernelPages <= 400, `kernel memory ${kernelPages} pages`);
+      ok(copies >= 8 && copies <= 400, `copies ${copies} pages`);
+      deepStrictEqual([Number(own[5]), Number(own[6])], [kernelPages * 4096, copies * 4096]);
       const bad: string[] = [];
       for (const r of results) {
         equal(r.verifyErrors, 0, r.scenario.name);
