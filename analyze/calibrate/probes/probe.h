@@ -352,8 +352,11 @@ static void child_own_memory(long kernel0) {
   prepare();
   long kernel1 = cgroup_kernel_bytes();
   long copies = read_vbuf("/proc/self/smaps_rollup") == 0 ? vbuf_field("Private_Dirty:") : -1;
-  if (kernel0 < 0 || kernel1 < 0 || copies < 0) die("measure the child's own memory");
-  long kpages = (kernel1 - kernel0) / (long)PAGE, cpages = copies * 1024 / (long)PAGE;
+  if (copies < 0) die("read /proc/self/smaps_rollup");
+  /* A kernel that reports no kernel memory for the cgroup (v1 without kmem accounting, v2 before
+   * memory.stat's "kernel"): the copies only. */
+  long kpages = kernel0 < 0 || kernel1 < 0 ? 0 : (kernel1 - kernel0) / (long)PAGE;
+  long cpages = copies * 1024 / (long)PAGE;
   char line[300];
   snprintf(line, sizeof line,
            "# the child's own memory: its fork's kernel memory, %ld pages (locked: never reclaimed), "
