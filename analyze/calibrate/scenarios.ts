@@ -50,6 +50,8 @@ const UNDER_PRESSURE: Readonly<Record<string, string>> = {
   tmpfs_random: "tmpfs pages under pressure read back in a random order, then half written again",
   file_reread: "clean file pages pushed out by anonymous memory, read again: mmap read-around",
   swap_fork_random: "fork after swap-out: the child reads a random half, then the parent reads",
+  swap_fork_rewrite:
+    "fork after swap-out: the child writes every page (copies), then the parent reads",
 };
 
 /** Every scenario, in the order `calibrate` runs them. */
