@@ -19,8 +19,9 @@ import { Kernel } from "./kernel.ts";
 import { activate, lruAddNew, markAccessed, mlockPage, noteCost } from "./lru.ts";
 import type { Vma } from "./vma.ts";
 import { create, read, write } from "../sys/file.ts";
-import { mmap } from "../sys/mmap.ts";
-import { MapFlag, PAGE_SIZE, Prot } from "../../uapi/event.ts";
+import { mmap, munmap } from "../sys/mmap.ts";
+import { touch } from "./access.ts";
+import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 
 /** The frames of list `lru`, head (newest) first. */
 function list(fr: FrameTable, lru: number): number[] {
@@ -153,6 +154,29 @@ Deno.test("through the machine: read(2) twice activates a file page, a locked ar
   for (const f of list(k.frames, LRU.unevictable)) {
     deepStrictEqual(k.frames.flags[f]! & PG.mlocked, PG.mlocked);
   }
+});
+
+Deno.test("through the machine: unmapping a file page its PTE accessed marks the page accessed", () => {
+  // Linux's zap_present_folio_ptes calls folio_mark_accessed for a page-cache page whose PTE is
+  // young: after one read(2) (PG_referenced), a mapping that touched the page activates it as it
+  // goes; without the read the page is only marked referenced.
+  const k = cgroup();
+  create(k, "file:g", 2 * PAGE_SIZE);
+  read(k, "file:g", 0, PAGE_SIZE);
+  const mm = mmOf(k, 1);
+  const at = 0x7f0000; // a virtual page
+  mmap(k, mm, at, 2 * PAGE_SIZE, Prot.read, MapFlag.shared, "file:g", 0);
+  for (const v of [0, 1]) deepStrictEqual(touch(k, mm, at + v, Op.r, v + 1), true);
+  const o = k.objects.get("file:g")!;
+  const [p0, p1] = [o.pages.get(0)!, o.pages.get(1)!];
+  deepStrictEqual([k.frames.lru[p0], k.frames.lru[p1]], [LRU.inactiveFile, LRU.inactiveFile]);
+  deepStrictEqual(k.frames.flags[p1]! & PG.referenced, 0);
+  munmap(k, mm, at, 2 * PAGE_SIZE);
+  deepStrictEqual(k.frames.lru[p0], LRU.activeFile);
+  deepStrictEqual([k.frames.lru[p1], k.frames.flags[p1]! & PG.referenced], [
+    LRU.inactiveFile,
+    PG.referenced,
+  ]);
 });
 
 Deno.test("noteCost: 32 a page written, 1 a page kept, by type; nothing for no cost", () => {

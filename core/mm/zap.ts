@@ -1,6 +1,7 @@
 /**
  * Zapping PTEs (Linux's `zap_pte_range`): clearing the entries of a range of an area, each
- * dropping its page's mapping or its swap slot's reference.
+ * dropping its page's mapping or its swap slot's reference; a page-cache page's accessed bit is
+ * handed to the page (`mark_page_accessed`), as Linux does for every mapping but anonymous ones.
  *
  * Internal to the machine: functions over its state (`Kernel`).
  *
@@ -8,7 +9,8 @@
  */
 import { PG, ZERO_FRAME } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
-import { D, P, PTE_SWAP } from "./pte.ts";
+import { markAccessed } from "./lru.ts";
+import { A, D, P, PTE_SWAP } from "./pte.ts";
 import { slotPut, unmapFrame } from "./release.ts";
 import type { Vma } from "./vma.ts";
 
@@ -33,6 +35,9 @@ export function zapPte(k: Kernel, vma: Vma, vpage: number, s: number): void {
     if (n !== ZERO_FRAME) {
       if (k.tracks) k.strategy.pteRemoved(n, vma, vpage);
       if (f & D) k.frames.flags[n]! |= PG.dirty;
+      // zap_present_folio_ptes: a page-cache page (not an anonymous one) whose PTE was accessed is
+      // marked accessed as its mapping goes (folio_mark_accessed: a second touch activates it).
+      if ((f & A) && !(k.frames.flags[n]! & PG.anon)) markAccessed(k.frames, n);
       k.pt.set(s, 0, 0);
       vma.mm.rss--;
       unmapFrame(k, n);
