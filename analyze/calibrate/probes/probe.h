@@ -337,6 +337,16 @@ static long cgroup_kernel_bytes(void) {
 #define CHILD_KERNEL_AREA (BASE - 0x10000000000UL)
 #define CHILD_COPIES_AREA (BASE - 0x8000000000UL)
 
+/* Trace lines for `pages` of private anonymous memory at `addr` that the process holds without
+ * having mapped them itself: their mmap, then `op` ("w", "mlock") over all of them. */
+static void described_area(unsigned long addr, long pages, const char *op) {
+  char line[128];
+  snprintf(line, sizeof line, "mmap 0x%lx %ld rw- private,anon", addr, pages * (long)PAGE);
+  op_line(line);
+  snprintf(line, sizeof line, "%s 0x%lx %ld", op, addr, pages * (long)PAGE);
+  op_line(line);
+}
+
 /* Under pressure, a child takes memory from the cgroup that no operation of the trace describes:
  * its fork charges kernel memory (page tables, kernel stack, task), and the child copies on write
  * the probe's own pages it writes (stack, buffers, library data: measured, 39-40 and 48 pages in
@@ -356,25 +366,16 @@ static void child_own_memory(long kernel0) {
   /* A kernel that reports no kernel memory for the cgroup (v1 without kmem accounting, v2 before
    * memory.stat's "kernel"): the copies only. */
   long kpages = kernel0 < 0 || kernel1 < 0 ? 0 : (kernel1 - kernel0) / (long)PAGE;
+  if (kpages < 0) kpages = 0;
   long cpages = copies * 1024 / (long)PAGE;
   char line[300];
   snprintf(line, sizeof line,
            "# the child's own memory: its fork's kernel memory, %ld pages (locked: never reclaimed), "
            "and the probe's pages it copied on write, %ld\n",
-           kpages > 0 ? kpages : 0, cpages);
+           kpages, cpages);
   put(line);
-  if (kpages > 0) {
-    put_pid(); put("mmap "); put_hex(CHILD_KERNEL_AREA); put(" "); put_dec(kpages * (long)PAGE);
-    put(" rw- private,anon\n");
-    put_pid(); put("mlock "); put_hex(CHILD_KERNEL_AREA); put(" "); put_dec(kpages * (long)PAGE);
-    put("\n");
-  }
-  if (cpages > 0) {
-    put_pid(); put("mmap "); put_hex(CHILD_COPIES_AREA); put(" "); put_dec(cpages * (long)PAGE);
-    put(" rw- private,anon\n");
-    put_pid(); put("w "); put_hex(CHILD_COPIES_AREA); put(" "); put_dec(cpages * (long)PAGE);
-    put("\n");
-  }
+  if (kpages > 0) described_area(CHILD_KERNEL_AREA, kpages, "mlock");
+  if (cpages > 0) described_area(CHILD_COPIES_AREA, cpages, "w");
 }
 
 /* Forks; the child waits until the parent has written the fork event (then, under pressure,
