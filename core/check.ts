@@ -195,10 +195,27 @@ export function checkInvariants(st: CheckState): string[] {
       err(`LRU list ${l}: size ${frames.lruSize[l]}, ${lruCount[l]} frames on it`);
     }
   }
-  // Every slot ever handed out, device by device (a removed device has none in use); a free slot
-  // held by an entry was reported above.
+  // Every slot in use, device by device (a removed device has none); a free slot held by an entry
+  // was reported above. Only the clusters with slots in use hold any, and they count them.
   for (const d of swap.devices) {
-    for (let slot = d.base; slot < d.base + d.top; slot++) checkSlot(slot);
+    const ranges = d.clusters.rangesInUse();
+    let used = 0;
+    for (let q = 0; q < ranges.length; q += 2) {
+      const first = d.base + ranges[q]!, last = d.base + ranges[q + 1]!;
+      let n = 0;
+      for (let slot = first; slot <= last; slot++) {
+        if (swap.inUse[slot]) n++;
+        checkSlot(slot);
+      }
+      const counted = d.clusters.used(d.clusters.clusterOf(ranges[q]!));
+      if (n !== counted) {
+        err(`swap ${d.name}: slots ${first}-${last}: ${n} in use, ${counted} counted`);
+      }
+      used += n;
+    }
+    if (used !== d.used) {
+      err(`swap ${d.name}: ${used} slots in use in its clusters, ${d.used} counted`);
+    }
   }
   function checkSlot(slot: number): void {
     if (!swap.inUse[slot]) return;

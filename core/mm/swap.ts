@@ -3,16 +3,17 @@
  * per-slot state the machine needs (reference counts, swap cache, contents).
  *
  * Slots of all devices share one numbering: a device owns `[base, base + size)`. The per-slot
- * arrays cover the slots handed out so far and grow by doubling (`growable.ts`), and a device's
- * cluster counts cover the clusters it has used, so a device of a terabyte that holds a few pages
- * costs a few pages. A slot's
- * reference count (Linux's `swap_map` count) is the number of swap PTEs plus object swap-map
- * entries that hold it; the swap cache (`cache`) is separate, as `SWAP_HAS_CACHE` is. A slot is in
+ * arrays cover the slots handed out so far and grow by doubling (`growable.ts`), and a device keeps
+ * state for the clusters it has used only, so a device of a terabyte that holds a few pages costs a
+ * few pages. A slot's reference count (Linux's `swap_map` count) is the number of swap PTEs plus
+ * object swap-map entries that hold it; the swap cache (`cache`) is separate, as `SWAP_HAS_CACHE` is. A slot is in
  * use while it has references or a swap-cache page.
  *
  * Allocation follows Linux: the highest-priority device with free slots first, devices of equal
- * priority in turn; within a device, slots come from the current 256-slot cluster so that pages
- * reclaimed together land next to each other and their writes merge into one request.
+ * priority in turn; within a device, slots come from clusters of 512 as Linux 6.18 hands them out
+ * (`swap_clusters.ts`): on from the last slot taken, so that pages reclaimed together land next to
+ * each other and their writes merge into one request, and into the holes that freed slots left
+ * before a fresh cluster.
  *
  * @module
  */
@@ -20,9 +21,7 @@ import { NONE } from "./frames.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
 import { SWAP_TOTAL_MAX } from "../../uapi/limits.ts";
 import { grown, MIN_CAPACITY, reservedArray, resizeReserved } from "./growable.ts";
-
-/** Slots per allocation cluster (`SWAPFILE_CLUSTER`). */
-export const CLUSTER = 256;
+import { SwapClusters } from "./swap_clusters.ts";
 
 /**
  * Slot numbers end here (exclusive): a slot is an `Int32Array` entry (in PTEs and frames), so all
@@ -46,11 +45,8 @@ export interface SwapDevice {
   readonly dedicated: boolean;
   /** Being emptied by `swapoff`: no new allocations. */
   removing: boolean;
-  /** Next slot of the current cluster, and the cluster's end. */
-  next: number;
-  clusterEnd: number;
-  /** Slots in use per cluster, for the clusters used so far (beyond: none in use). */
-  clusterUsed: Int32Array;
+  /** Its clusters: which slot the next allocation takes. */
+  readonly clusters: SwapClusters;
   /** One past the highest slot of the device ever handed out, relative to `base`. */
   top: number;
 }
@@ -160,9 +156,7 @@ export class SwapSpace {
       used: 0,
       dedicated,
       removing: false,
-      next: base,
-      clusterEnd: base,
-      clusterUsed: new Int32Array(0),
+      clusters: new SwapClusters(size),
       top: 0,
     };
     this.devices.push(d);
@@ -303,52 +297,16 @@ export class SwapSpace {
   }
 
   #take(d: SwapDevice): number {
-    let s = NONE;
-    // The current cluster first.
-    while (d.next < d.clusterEnd) {
-      const c = d.next++;
-      if (!this.inUse[c]) {
-        s = c;
-        break;
-      }
-    }
-    if (s === NONE) {
-      // A wholly free cluster next, else any free slot.
-      const nc = Math.ceil(d.size / CLUSTER), cu = d.clusterUsed;
-      for (let k = 0; k < nc; k++) {
-        const cs = d.base + k * CLUSTER;
-        const ce = Math.min(cs + CLUSTER, d.base + d.size);
-        if ((k < cu.length ? cu[k] : 0) === 0 && ce - cs === CLUSTER) {
-          s = cs;
-          d.next = cs + 1;
-          d.clusterEnd = ce;
-          break;
-        }
-      }
-      if (s === NONE) {
-        for (let c = d.base; c < d.base + d.size; c++) {
-          if (!this.inUse[c]) {
-            s = c;
-            break;
-          }
-        }
-        d.next = s + 1;
-        d.clusterEnd = Math.min(
-          d.base + d.size,
-          (Math.floor((s - d.base) / CLUSTER) + 1) * CLUSTER + d.base,
-        );
-      }
-    }
+    const r = d.clusters.take(this.inUse, d.base);
+    if (r < 0) return NONE;
+    const s = d.base + r;
     if (s >= this.inUse.length) this.#grow(s);
     this.inUse[s] = 1;
     this.refs[s] = 0;
     this.cache[s] = NONE;
     this.shadow[s] = -1;
     d.used++;
-    if (s - d.base >= d.top) d.top = s - d.base + 1;
-    const c = Math.floor((s - d.base) / CLUSTER);
-    d.clusterUsed = grown(d.clusterUsed, c, Math.ceil(d.size / CLUSTER));
-    d.clusterUsed[c]!++;
+    if (r >= d.top) d.top = r + 1;
     this.used++;
     return s;
   }
@@ -362,7 +320,7 @@ export class SwapSpace {
     this.stamp[s] = 0;
     this.shadow[s] = -1;
     d.used--;
-    d.clusterUsed[Math.floor((s - d.base) / CLUSTER)]!--;
+    d.clusters.free(s - d.base);
     this.used--;
   }
 

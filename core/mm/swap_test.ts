@@ -1,19 +1,19 @@
 /**
  * The swap space of `core/mm/swap.ts` on its own: priorities (Linux's `least_priority` -2, -3, ...
  * for devices given none), equal priorities taken in turn, per-device clusters of
- * {@linkcode CLUSTER} slots (pages reclaimed together get adjacent slots; a wholly free cluster is
- * preferred to a free slot in a used one, as 2.6's `scan_swap_map` looked for a free run of
- * `SWAPFILE_CLUSTER` slots before it took the first free slot), the slot numbers shared by all
- * devices and reused after swapoff (holes), `used`/`total`/`full`, `deviceOf`, the per-slot arrays
- * (grown by doubling, or resizable views grown in place once a slot far beyond them is used) and
- * {@linkcode SLOT_LIMIT}.
+ * {@linkcode CLUSTER} slots handed out as Linux 6.18 does (`swap_clusters.ts`: on from the last
+ * slot taken to the end of its cluster, then the holes of the first cluster a slot was freed in,
+ * then a fresh cluster), the slot numbers shared by all devices and reused after swapoff (holes),
+ * `used`/`total`/`full`, `deviceOf`, the per-slot arrays (grown by doubling, or resizable views
+ * grown in place once a slot far beyond them is used) and {@linkcode SLOT_LIMIT}.
  *
  * Every expected number is reasoned in a comment from the rule it checks. The machine calls
  * `alloc`/`free` from reclaim and release, `add`/`remove` from swapon/swapoff (`core/sys/swap.ts`),
  * `addPending` when reclaim first needs swap and `deviceOf` for a slot's device.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
-import { CLUSTER, SLOT_LIMIT, type SwapDevice, SwapSpace } from "./swap.ts";
+import { SLOT_LIMIT, type SwapDevice, SwapSpace } from "./swap.ts";
+import { CLUSTER, CLUSTER_LIST } from "./swap_clusters.ts";
 import { NONE } from "./frames.ts";
 
 /** `n` allocations, in order. */
@@ -30,7 +30,13 @@ function range(from: number, to: number): number[] {
 
 /** The fields of a device that allocation changes. */
 function state(d: SwapDevice) {
-  return { used: d.used, top: d.top, next: d.next, clusterEnd: d.clusterEnd };
+  return { used: d.used, top: d.top, next: d.clusters.next };
+}
+
+/** The lists clusters `0..n-1` of `d` are on. */
+function lists(d: SwapDevice, n: number): string[] {
+  const name = Object.fromEntries(Object.entries(CLUSTER_LIST).map(([k, v]) => [v, k]));
+  return Array.from({ length: n }, (_, c) => name[d.clusters.listOf(c)]!);
 }
 
 /** Slot `x`'s entries: in use, references, swap-cache frame, shadow, stamp. */
@@ -53,9 +59,10 @@ function lengths(s: SwapSpace): number[] {
   return [s.refs, s.cache, s.stamp, s.shadow, s.inUse].map((a) => a.length);
 }
 
-Deno.test("swap: 256-slot clusters, and slot numbers end at 2^31 (8 TiB of 4 KiB pages)", () => {
-  // SWAPFILE_CLUSTER is 256; a slot is an Int32Array entry, so 2^43 bytes / 2^12 = 2^31 slots.
-  deepStrictEqual([CLUSTER, SLOT_LIMIT], [256, 2 ** 31]);
+Deno.test("swap: 512-slot clusters, and slot numbers end at 2^31 (8 TiB of 4 KiB pages)", () => {
+  // SWAPFILE_CLUSTER is HPAGE_PMD_NR (512) with CONFIG_THP_SWAP; a slot is an Int32Array entry, so
+  // 2^43 bytes / 2^12 = 2^31 slots.
+  deepStrictEqual([CLUSTER, SLOT_LIMIT], [512, 2 ** 31]);
 });
 
 Deno.test("swap: devices given no priority get -2, -3, ... (least_priority)", () => {
@@ -128,12 +135,13 @@ Deno.test("swap: devices get consecutive slot numbers and are ordered by priorit
   s.add("e", 50, -1);
   deepStrictEqual(s.devices.map((d) => d.name), ["b", "d", "a", "e", "c"]);
   deepStrictEqual(s.total, 501);
-  // A new device: nothing used, not dedicated, not being removed, no cluster yet.
+  // A new device: nothing used, not dedicated, not being removed, no allocation to go on from.
   deepStrictEqual(
-    [a.used, a.top, a.dedicated, a.removing, a.next, a.clusterEnd, a.clusterUsed.length],
-    [0, 0, false, false, 0, 0, 0],
+    [a.used, a.top, a.dedicated, a.removing, a.clusters.next, a.clusters.rangesInUse()],
+    [0, 0, false, false, -1, []],
   );
-  deepStrictEqual([b.next, b.clusterEnd], [100, 100]);
+  // One cluster for a (100 slots and the header), two for b (301 offsets: one, and 300 of 512).
+  deepStrictEqual([a.clusters.count, b.clusters.count], [1, 1]);
   deepStrictEqual([s.find("c"), s.find("d")?.base, s.find("x")], [c, 401, undefined]);
 });
 
@@ -281,110 +289,126 @@ Deno.test("swap: used, total and full (vm_swap_full: more than half in use)", ()
   deepStrictEqual([s.used, s.full], [2, false]);
 });
 
-Deno.test("swap: a device's slots come in clusters from its base; reclaimed pages are adjacent", () => {
+Deno.test("swap: a device's first cluster has 511 slots (the header takes one), then the next", () => {
   const s = new SwapSpace();
   s.add("pad", 100, -5); // 0-99, lowest priority: not used below
-  const d = s.add("d", 600, 5)!; // 100-699: clusters [100,356), [356,612), [612,700)
-  // A fresh device: its first cluster, slot after slot.
-  deepStrictEqual(allocN(s, 256), range(100, 356));
-  deepStrictEqual(state(d), { used: 256, top: 256, next: 356, clusterEnd: 356 });
-  // Per-cluster counts cover the device's 3 clusters (600 / 256 rounded up).
-  deepStrictEqual([...d.clusterUsed], [256, 0, 0]);
-  // Slot 105 freed: the current cluster is used up, and a wholly free cluster comes before a
-  // free slot in a used one, so that what is reclaimed next lands together.
+  // 100-1634: 1535 slots, the kernel's offsets 1-1535 (0 is the header): clusters 0 (offsets
+  // 1-511: slots 100-610), 1 (611-1122) and 2 (1123-1634).
+  const d = s.add("d", 1535, 5)!;
+  deepStrictEqual(d.clusters.count, 3);
+  // A fresh device: cluster 0, slot after slot. Full, it leaves nothing to go on from.
+  deepStrictEqual(allocN(s, 511), range(100, 611));
+  deepStrictEqual(state(d), { used: 511, top: 511, next: -1 });
+  deepStrictEqual(lists(d, 3), ["full", "free", "free"]);
+  // The first free cluster, 1; the next allocation goes on after the slot taken.
+  deepStrictEqual(s.alloc(), 611);
+  deepStrictEqual(state(d), { used: 512, top: 512, next: 512 });
+  deepStrictEqual(lists(d, 3), ["full", "frag", "free"]);
+  // Slot 105 freed: cluster 0 goes to the nonfull list, but allocation goes on in cluster 1.
   s.free(105);
-  deepStrictEqual([...d.clusterUsed], [255, 0, 0]);
-  deepStrictEqual(allocN(s, 2), [356, 357]);
-  deepStrictEqual([...d.clusterUsed], [255, 2, 0]);
-  deepStrictEqual(state(d), { used: 257, top: 258, next: 358, clusterEnd: 612 });
-  // The rest of that cluster, then the tail [612,700): 88 slots, not a whole cluster, so no
-  // cluster is wholly free any more: the first free slot of the device, 105, comes first.
-  deepStrictEqual(allocN(s, 254).at(-1), 611);
-  deepStrictEqual(s.alloc(), 105);
-  deepStrictEqual(state(d), { used: 512, top: 512, next: 106, clusterEnd: 356 });
-  // Cluster 0 has nothing free after 105: the first free slot is the tail's first.
+  deepStrictEqual(lists(d, 3), ["nonfull", "frag", "free"]);
   deepStrictEqual(s.alloc(), 612);
-  deepStrictEqual(state(d), { used: 513, top: 513, next: 613, clusterEnd: 700 });
-  deepStrictEqual(allocN(s, 87), range(613, 700));
-  deepStrictEqual([...d.clusterUsed], [256, 256, 88]);
-  // d is full: the next priority, pad, from its base.
-  deepStrictEqual([d.used, s.alloc()], [600, 0]);
+  // To the end of cluster 1 (510 more of its 512), which is then full.
+  deepStrictEqual(allocN(s, 510).at(-1), 1122);
+  deepStrictEqual(lists(d, 3), ["nonfull", "full", "free"]);
+  // Then the hole in cluster 0 before the wholly free cluster 2 (nonfull before free).
+  deepStrictEqual(s.alloc(), 105);
+  deepStrictEqual(lists(d, 3), ["full", "full", "free"]);
+  deepStrictEqual([s.alloc(), d.clusters.used(2)], [1123, 1]);
 });
 
-Deno.test("swap: in a used cluster, allocation goes on after the slot taken, not before", () => {
+Deno.test("swap: holes are filled in slot order, on from the last slot taken", () => {
   const s = new SwapSpace();
-  s.add("pad", 200, -5); // 0-199, not used below
-  const d = s.add("d", 512, 5)!; // 200-711: two whole clusters, [200,456) and [456,712)
-  allocN(s, 512);
-  // Full. 205, 207 (cluster 0) and 600 (cluster 1) freed: no cluster is wholly free, so the
-  // first free slot of the device.
-  s.free(205);
-  s.free(207);
-  s.free(600);
-  deepStrictEqual(s.alloc(), 205);
-  // Its cluster (counted from the device's base) becomes the current one, from the next slot.
-  deepStrictEqual([d.next, d.clusterEnd], [206, 456]);
-  // 203 freed behind it: the cluster goes on (206 in use, 207 free) rather than going back.
-  s.free(203);
-  deepStrictEqual(s.alloc(), 207);
-  // Nothing free from 208 to the cluster's end: the first free slot of the device again.
-  deepStrictEqual(s.alloc(), 203);
-  deepStrictEqual([d.next, d.clusterEnd], [204, 456]);
-  // 700 and 202 freed: nothing free from 204 to 456, and 600 and 700 lie beyond the current
-  // cluster, so the first free slot, 202.
+  const d = s.add("d", 1535, 5)!; // slots 0-1534: clusters [0,510], [511,1022], [1023,1534]
+  allocN(s, 1023); // clusters 0 and 1 full
+  // Freed: 300 (cluster 0 to the nonfull list), 700 (cluster 1, after it), 10 (cluster 0 again:
+  // already on the list, it stays first).
+  s.free(300);
   s.free(700);
-  s.free(202);
-  deepStrictEqual(s.alloc(), 202);
-  // Then 600, in cluster 1, which becomes the current one; then 700 in it.
-  deepStrictEqual([s.alloc(), d.next, d.clusterEnd], [600, 601, 712]);
-  deepStrictEqual([s.alloc(), d.next], [700, 701]);
-  // The highest slot ever handed out is still the device's last: top stays 512.
-  deepStrictEqual([d.used, d.top, s.alloc()], [512, 512, 0]);
+  s.free(10);
+  deepStrictEqual(lists(d, 3), ["nonfull", "nonfull", "free"]);
+  // The first nonfull cluster from its start: 10, then on from 11: 300. Cluster 0 is full again.
+  deepStrictEqual([s.alloc(), d.clusters.next, s.alloc()], [10, 11, 300]);
+  deepStrictEqual(lists(d, 3), ["full", "nonfull", "free"]);
+  // Nothing to go on from: the next nonfull cluster, 1.
+  deepStrictEqual([d.clusters.next, s.alloc()], [-1, 700]);
+  // Holes at 20 and 40: 20, then on from 21. 15, freed behind, waits: 40 comes first.
+  s.free(20);
+  s.free(40);
+  deepStrictEqual([s.alloc(), d.clusters.next], [20, 21]);
+  s.free(15);
+  deepStrictEqual(s.alloc(), 40);
+  // Taking 40 moved cluster 0 from the nonfull list to the frag one (relocate_cluster): nothing
+  // free after 41, so a fresh cluster, 2, and 15 waits.
+  deepStrictEqual(lists(d, 3), ["frag", "full", "free"]);
+  deepStrictEqual(s.alloc(), 1023);
+  // 50 freed: cluster 0 is nonfull again, but allocation goes on in cluster 2 to its end.
+  s.free(50);
+  deepStrictEqual(allocN(s, 511), range(1024, 1535));
+  // Then cluster 0's holes, in slot order.
+  deepStrictEqual([s.alloc(), s.alloc(), s.alloc()], [15, 50, NONE]);
+  deepStrictEqual([d.used, s.used], [1535, 1535]);
 });
 
-Deno.test("swap: a cluster freed whole is preferred again to a free slot elsewhere", () => {
+Deno.test("swap: a cluster freed whole goes after the clusters never used", () => {
   const s = new SwapSpace();
-  s.add("pad", 50, -5); // 0-49, not used below
-  const d = s.add("d", 512, 5)!; // 50-561: clusters [50,306), [306,562)
-  allocN(s, 512);
-  s.free(55);
-  for (let x = 306; x < 562; x++) s.free(x);
-  // Cluster 1's count is back to 0: wholly free, so it comes before slot 55.
-  deepStrictEqual([...d.clusterUsed], [255, 0]);
-  deepStrictEqual(allocN(s, 3), [306, 307, 308]);
-  deepStrictEqual([d.used, s.used], [258, 258]);
+  const d = s.add("d", 2047, 5)!; // 4 clusters: [0,510], [511,1022], [1023,1534], [1535,2046]
+  allocN(s, 1024); // cluster 0, cluster 1, and slot 1023 of cluster 2
+  // Cluster 1 freed whole: to the free list's end, behind cluster 3, never used.
+  for (let x = 511; x <= 1022; x++) s.free(x);
+  deepStrictEqual(lists(d, 4), ["full", "free", "frag", "free"]);
+  // On in cluster 2 (511 more), then cluster 3, then cluster 1.
+  deepStrictEqual(allocN(s, 511), range(1024, 1535));
+  deepStrictEqual(allocN(s, 512), range(1535, 2047));
+  deepStrictEqual(s.alloc(), 511);
+});
+
+Deno.test("swap: a short last cluster is used right after the header's", () => {
+  const s = new SwapSpace();
+  // 1100 slots: offsets 1-1100, clusters 0 (slots 0-510), 1 (511-1022) and 2, short: offsets
+  // 1024-1100, slots 1023-1099. Linux counts its missing slots as used: with cluster 0, it starts
+  // on the nonfull list.
+  const d = s.add("d", 1100, 5)!;
+  deepStrictEqual(lists(d, 3), ["nonfull", "free", "nonfull"]);
+  deepStrictEqual(allocN(s, 511).at(-1), 510);
+  deepStrictEqual(allocN(s, 77), range(1023, 1100));
+  deepStrictEqual(lists(d, 3), ["full", "free", "full"]);
+  deepStrictEqual(s.alloc(), 511);
+  // The slots in use, by cluster: what a walk over them (swapoff, --check) looks at.
+  deepStrictEqual(d.clusters.rangesInUse(), [0, 510, 511, 1022, 1023, 1099]);
 });
 
 Deno.test("swap: a device of one slot, and one of exactly one cluster", () => {
   const s = new SwapSpace();
-  const one = s.add("one", 1, 9)!; // slot 0
-  const c = s.add("c", 256, 5)!; // 1-256
+  const one = s.add("one", 1, 9)!; // slot 0 (offset 1)
+  const c = s.add("c", 511, 5)!; // 1-511: offsets 1-511, cluster 0 exactly
+  deepStrictEqual([one.clusters.count, c.clusters.count], [1, 1]);
   deepStrictEqual(s.alloc(), 0);
-  deepStrictEqual(state(one), { used: 1, top: 1, next: 1, clusterEnd: 1 });
-  deepStrictEqual([...one.clusterUsed], [1]);
-  // one is full: c, its one cluster to its last slot, then nothing.
-  deepStrictEqual(allocN(s, 257), [...range(1, 257), NONE]);
-  deepStrictEqual(state(c), { used: 256, top: 256, next: 257, clusterEnd: 257 });
-  deepStrictEqual([...c.clusterUsed], [256]);
-  // A slot freed in the middle of c: not a whole free cluster, so the first free slot.
+  deepStrictEqual(state(one), { used: 1, top: 1, next: -1 });
+  // one is full: c, to its last slot, then nothing.
+  deepStrictEqual(allocN(s, 512), [...range(1, 512), NONE]);
+  deepStrictEqual(state(c), { used: 511, top: 511, next: -1 });
+  // A slot freed in the middle of c: its cluster is nonfull, and the slot comes back.
   s.free(100);
   deepStrictEqual([s.alloc(), s.alloc()], [100, NONE]);
   // one's slot freed and taken again.
   s.free(0);
-  deepStrictEqual([...one.clusterUsed], [0]);
-  deepStrictEqual([s.alloc(), one.used, s.used], [0, 1, 257]);
+  deepStrictEqual([one.clusters.used(0), s.alloc(), one.used, s.used], [0, 0, 1, 512]);
 });
 
-Deno.test("swap: clusters beyond the first 256 of a large device are found free", () => {
+Deno.test("swap: a large device keeps state for the clusters it has used only", () => {
   const s = new SwapSpace();
-  const d = s.add("d", 2 * 256 * CLUSTER, 0)!; // 512 clusters
-  allocN(s, 256 * CLUSTER);
-  // The counts cover the clusters used so far (256 of them), not all 512.
-  deepStrictEqual(d.clusterUsed.length, 256);
+  // 2^30 slots: 2^21 clusters, the last one short (offset 2^30 alone).
+  const d = s.add("d", 2 ** 30, 0)!;
+  deepStrictEqual(d.clusters.count, 2 ** 21 + 1);
+  allocN(s, 511);
+  // After the header's cluster, the short last one, at the device's end: one slot.
+  deepStrictEqual(s.alloc(), 2 ** 30 - 1);
+  deepStrictEqual(s.alloc(), 511);
+  deepStrictEqual(d.clusters.rangesInUse(), [0, 510, 511, 1022, 2 ** 30 - 1, 2 ** 30 - 1]);
+  // Slot 5 freed: allocation still goes on in cluster 1, on from the slot last taken.
   s.free(5);
-  // Cluster 256, beyond the counts, is wholly free: it comes before slot 5.
-  deepStrictEqual(s.alloc(), 256 * CLUSTER);
-  deepStrictEqual([d.clusterUsed.length, d.clusterUsed[256]], [512, 1]);
+  deepStrictEqual(s.alloc(), 512);
 });
 
 Deno.test("swap: a slot freed forgets its state; a slot handed out starts clean", () => {

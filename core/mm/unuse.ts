@@ -36,7 +36,6 @@ export function tryToUnuse(k: Kernel, d: SwapDevice): boolean {
 
 /** One pass of try_to_unuse over `d`; false when memory ran out. */
 export function unusePass(k: Kernel, d: SwapDevice): boolean {
-  const sw = k.swap;
   const lo = d.base, hi = d.base + d.size;
   const inDev = (slot: number) => slot >= lo && slot < hi;
   // shmem_unuse: objects, mapped or not.
@@ -79,23 +78,30 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
       }
     }
   }
-  // Swap-cache pages left (readahead, or mapped pages still backed by the slot); none beyond
-  // the highest slot ever handed out.
-  for (let slot = lo, end = lo + d.top; slot < end; slot++) {
-    if (!sw.inUse[slot]) continue;
-    const fr = sw.cache[slot]!;
-    if (fr === NONE || sw.refs[slot]! > 0) continue;
-    if (k.frames.mapcount[fr] === 0) {
-      // A page still being written (its area went meanwhile: release.ts keeps it) is waited for,
-      // as try_to_unuse does (folio_wait_writeback), so no write in flight outlives its page.
-      if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
-      sw.cache[slot] = NONE;
-      sw.free(slot);
-      if (k.frames.flags[fr]! & PG.anon) k.strategy.pageFreed(fr);
-      k.frames.release(fr);
-    } else dropSwapCache(k, fr);
+  // Swap-cache pages left (readahead, or mapped pages still backed by the slot), in slot order:
+  // only clusters with a slot in use hold any.
+  const ranges = d.clusters.rangesInUse();
+  for (let q = 0; q < ranges.length; q += 2) {
+    for (let slot = lo + ranges[q]!; slot <= lo + ranges[q + 1]!; slot++) unuseCached(k, slot);
   }
   return true;
+}
+
+/** Slot `slot` of a device being swapped off: its swap-cache page, if only that holds it, goes. */
+function unuseCached(k: Kernel, slot: number): void {
+  const sw = k.swap;
+  if (!sw.inUse[slot]) return;
+  const fr = sw.cache[slot]!;
+  if (fr === NONE || sw.refs[slot]! > 0) return;
+  if (k.frames.mapcount[fr] === 0) {
+    // A page still being written (its area went meanwhile: release.ts keeps it) is waited for,
+    // as try_to_unuse does (folio_wait_writeback), so no write in flight outlives its page.
+    if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
+    sw.cache[slot] = NONE;
+    sw.free(slot);
+    if (k.frames.flags[fr]! & PG.anon) k.strategy.pageFreed(fr);
+    k.frames.release(fr);
+  } else dropSwapCache(k, fr);
 }
 
 /** Brings page `idx` of `obj` back from swap into its page cache (dirty: no swap copy left). */
