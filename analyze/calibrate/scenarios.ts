@@ -52,6 +52,8 @@ const UNDER_PRESSURE: Readonly<Record<string, string>> = {
   swap_fork_random: "fork after swap-out: the child reads a random half, then the parent reads",
   swap_fork_rewrite:
     "fork after swap-out: the child writes every page (copies), then the parent reads",
+  shm_holes:
+    "System V shm read back at random, then in order: swapped out again into the freed slots",
 };
 
 /** Every scenario, in the order `calibrate` runs them. */
