@@ -26,8 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/shm.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
@@ -713,6 +715,22 @@ static __attribute__((unused)) void tmpfs_area(const char *name, unsigned long a
   strncat(object, name, sizeof object - strlen(object) - 1);
   put_pid(); put("create "); put(object); put(" "); put_dec((long)len); put("\n");
   op_mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, "rw-", "shared", object);
+}
+
+/* A System V segment of len bytes (IPC_PRIVATE), attached read-write at addr and marked for
+ * removal at once (its pages stay until it is detached); the trace names it shm:NAME. */
+static __attribute__((unused)) void shm_area(const char *name, unsigned long addr,
+                                             unsigned long len) {
+  int id = shmget(IPC_PRIVATE, len, IPC_CREAT | 0600);
+  if (id < 0) die("shmget");
+  if (shmat(id, (void *)addr, 0) != (void *)addr) die("shmat");
+  if (shmctl(id, IPC_RMID, 0) != 0) die("shmctl");
+  char object[96] = "shm:";
+  strncat(object, name, sizeof object - strlen(object) - 1);
+  put_pid(); put("create "); put(object); put(" "); put_dec((long)len); put("\n");
+  put_pid(); put("mmap "); put_hex(addr); put(" "); put_dec((long)len); put(" rw- shared ");
+  put(object); put(" 0\n");
+  put_pid(); put("unlink "); put(object); put("\n");
 }
 
 /* A pseudo-random permutation of 0..n-1 (a fixed seed: every run makes the same one). */

@@ -4,8 +4,6 @@
  * the write filled, and the middle third, pushed out meanwhile, lands in them: its in-order read
  * then finds its neighbours in slot readahead's window only in part. */
 #include "probe.h"
-#include <sys/ipc.h>
-#include <sys/shm.h>
 
 #define N 6144UL
 
@@ -14,13 +12,7 @@ static unsigned long order[N / 3];
 int main(int argc, char **argv) {
   shuffle(order, N / 3); /* before pressure_init: charged outside the cgroup */
   pressure_init(argc, argv, "shm_holes", 16UL << 20);
-  int id = shmget(IPC_PRIVATE, N * PAGE, IPC_CREAT | 0600);
-  if (id < 0) die("shmget");
-  op_line("create shm:holes 25165824");
-  if (shmat(id, (void *)BASE, 0) != (void *)BASE) die("shmat");
-  op_line("mmap 0x200000000000 25165824 rw- shared shm:holes 0");
-  if (shmctl(id, IPC_RMID, 0) != 0) die("shmctl");
-  op_line("unlink shm:holes");
+  shm_area("holes", BASE, N * PAGE);
   phase_write("write", BASE, N * PAGE);
   phase_read_pages("read-first-third-random", BASE, order, N / 3);
   phase_read("read-middle-third", BASE + N / 3 * PAGE, N / 3 * PAGE);
