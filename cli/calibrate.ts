@@ -5,13 +5,14 @@
  */
 import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
-import { calibrate, type ScenarioResult } from "../analyze/calibrate/run.ts";
+import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/run.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
+       vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--json]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
@@ -29,6 +30,11 @@ the kernel's range widened by 10 % of the median (at least 16 pages). Their swap
 machine's: a second calibration waits for the first's pressure probes (a lock on
 /tmp/vmreplay-calibrate.lock).
 
+With --replay DIR, nothing runs on the kernel: the kernel's counts a calibration kept in DIR
+(--keep DIR: each scenario's trace NAME.vmt and results NAME.results, NAME.2.results, ...) are
+compared with a replay of the kept traces by this simulator, on any machine and without root,
+to see what a change to the model does to calibrations already made.
+
 Exit 0 when every phase agrees (skipped scenarios do not count), 1 if any differs or verify
 finds an error.
 
@@ -37,6 +43,7 @@ Options:
   --runs N          kernel runs of each pressure scenario (default 5)
   --cc CC           C compiler (default: $CC, cc, gcc or clang, the first that runs)
   --keep DIR        keep the probes, their traces and results in DIR
+  --replay DIR      compare the kernel runs kept in DIR with a replay of their traces (no probe runs)
   --strategy NAME   replay with this strategy instead of anon_vma_chain
   --json            print the results as JSON
   --list            list the scenarios and exit
@@ -54,6 +61,7 @@ export async function main(args: string[]): Promise<number> {
         runs: { type: "string" },
         cc: { type: "string" },
         keep: { type: "string" },
+        replay: { type: "string" },
         strategy: { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
@@ -85,38 +93,54 @@ export async function main(args: string[]): Promise<number> {
         );
       }
     }
+    if (v.replay !== undefined) {
+      const clash = ["runs", "cc", "keep"].filter((o) => v[o as "runs"] !== undefined);
+      if (clash.length > 0) {
+        throw new UsageError(
+          `--replay runs no probe: ${clash.map((o) => `--${o}`).join(", ")} cannot go with it`,
+        );
+      }
+    }
     let results: ScenarioResult[];
     const progress = !v.json && Deno.stderr.isTerminal();
+    const onScenario = v.json ? undefined : (r: ScenarioResult) => {
+      if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+      printScenario(r);
+    };
     try {
-      results = await calibrate({
-        ...(v.scenario ? { scenarios: v.scenario } : {}),
-        ...(v.cc ? { cc: v.cc } : {}),
-        ...(v.keep ? { keep: v.keep } : {}),
-        ...(v.strategy ? { strategy: v.strategy } : {}),
-        ...(runs !== undefined ? { runs } : {}),
-        onScenario: v.json ? undefined : (r) => {
-          if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
-          printScenario(r);
-        },
-        onSkip: (why, list) => {
-          const line = `calibrate: skipping the ${list.length} pressure scenarios: ${why}`;
-          if (v.json) console.error(line);
-          else console.log(line);
-        },
-        onWait: (holder) => {
-          console.error(
-            `calibrate: waiting for another calibration's pressure probes${
-              holder ? ` (pid ${holder})` : ""
-            } to finish: their swap counts are the machine's`,
-          );
-        },
-        onRun: progress
-          ? (s, r, of) =>
-            Deno.stderr.writeSync(
-              new TextEncoder().encode(`\r\x1b[K${s.name}: kernel run ${r} of ${of}`),
-            )
-          : undefined,
-      });
+      results = v.replay !== undefined
+        ? await recompare({
+          dir: v.replay,
+          ...(v.scenario ? { scenarios: v.scenario } : {}),
+          ...(v.strategy ? { strategy: v.strategy } : {}),
+          onScenario,
+        })
+        : await calibrate({
+          ...(v.scenario ? { scenarios: v.scenario } : {}),
+          ...(v.cc ? { cc: v.cc } : {}),
+          ...(v.keep ? { keep: v.keep } : {}),
+          ...(v.strategy ? { strategy: v.strategy } : {}),
+          ...(runs !== undefined ? { runs } : {}),
+          onScenario,
+          onSkip: (why, list) => {
+            const line = `calibrate: skipping the ${list.length} pressure scenarios: ${why}`;
+            if (v.json) console.error(line);
+            else console.log(line);
+          },
+          onWait: (holder) => {
+            console.error(
+              `calibrate: waiting for another calibration's pressure probes${
+                holder ? ` (pid ${holder})` : ""
+              } to finish: their swap counts are the machine's`,
+            );
+          },
+          onRun: progress
+            ? (s, r, of) =>
+              Deno.stderr.writeSync(
+                new TextEncoder().encode(`\r\x1b[K${s.name}: kernel run ${r} of ${of}`),
+              )
+            : undefined,
+        });
     } catch (e) {
       if (e instanceof CalibrateError) throw new InputError(`vmreplay calibrate: ${e.message}`);
       throw e;
@@ -143,8 +167,10 @@ export async function main(args: string[]): Promise<number> {
     } else {
       if (results.some((r) => r.machine.zero_page === false)) {
         console.log(
-          "calibrate: this kernel maps no zero page on read faults (booted with " +
-            "pvm_no_zero_page or alike); the probes' traces say zero_page=0 and replay so",
+          `calibrate: ${
+            v.replay === undefined ? "this kernel maps" : "the kept runs' kernel mapped"
+          } no zero page on read faults (booted with pvm_no_zero_page or alike); the probes' ` +
+            "traces say zero_page=0 and replay so",
         );
       }
       const phases = results.reduce((n, r) => n + r.rows.length, 0);

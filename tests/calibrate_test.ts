@@ -10,7 +10,7 @@ import {
   parseKernelResults,
   PROBES_DIR,
 } from "../analyze/calibrate/kernel.ts";
-import { calibrate } from "../analyze/calibrate/run.ts";
+import { calibrate, recompare } from "../analyze/calibrate/run.ts";
 import { cat, pressureSupport } from "../analyze/calibrate/pressure.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
@@ -165,6 +165,87 @@ Deno.test("comparePressure() holds faults and swap-ins to the median, swap-outs 
   equal(comparePressure(kernel, [])[0]!.pressure!.minor.sim, -1);
 });
 
+/** A kept calibration made by hand: `dontneed` (32 pages written, kernel `minor`) and
+ * `swap_random` (two kernel runs of a write phase under pressure). */
+async function keptDir(minor: number): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "vmreplay-replay-test-" });
+  const write = (m: string) =>
+    `vmtrace 1 mem=${m} zero_page=0\n1 mmap 0x200000000000 131072 rw- private,anon\n` +
+    "- mark write\n1 w 0x200000000000 131072\n- mark idle:write\n1 exit\n";
+  await Deno.writeTextFile(`${dir}/dontneed.vmt`, write("64M"));
+  await Deno.writeTextFile(`${dir}/dontneed.results`, `write 1 ${minor} 0\n`);
+  // Two kernel runs of the same trace under pressure (64 KiB of memory), swap-outs 0 and 64.
+  await Deno.writeTextFile(`${dir}/swap_random.vmt`, write("64K swap=1M memcg=1"));
+  await Deno.writeTextFile(`${dir}/swap_random.results`, "write 1 32 0 0 0\n");
+  await Deno.writeTextFile(`${dir}/swap_random.2.results`, "write 1 32 0 0 64\n");
+  return dir;
+}
+
+Deno.test("recompare() replays a kept calibration's traces against its kernel counts", async () => {
+  const dir = await keptDir(32);
+  try {
+    const all = await recompare({ dir });
+    // In SCENARIOS order; the pressure scenario takes every kept run.
+    deepStrictEqual(all.map((r) => [r.scenario.name, r.runs]), [["dontneed", 1], [
+      "swap_random",
+      2,
+    ]]);
+    deepStrictEqual(all[0]!.rows.map((x) => [x.label, x.kernelMinor, x.simMinor, x.ok]), [
+      ["write", 32, 32, true],
+    ]);
+    const p = all[1]!.rows[0]!.pressure!;
+    deepStrictEqual([p.runs, p.minor.kernel, p.swapOut.min, p.swapOut.max], [2, 32, 0, 64]);
+    equal(all[1]!.verifyErrors, 0);
+    // One scenario asked for; one the directory lacks is an error naming what calibrate keeps.
+    deepStrictEqual((await recompare({ dir, scenarios: ["dontneed"] })).length, 1);
+    await rejects(
+      recompare({ dir, scenarios: ["zero_page"] }),
+      /holds no kept run of zero_page \(calibrate --keep DIR writes zero_page\.vmt/,
+    );
+    // A malformed results file: its name and line.
+    await Deno.writeTextFile(`${dir}/dontneed.results`, "write 1 32\n");
+    await rejects(recompare({ dir }), /dontneed\.results:1: expected 'LABEL PID/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const empty = await Deno.makeTempDir({ prefix: "vmreplay-replay-test-" });
+  try {
+    await rejects(recompare({ dir: empty }), /holds no kept calibration/);
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
+});
+
+Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 when not, 2 with --runs", async () => {
+  for (const [minor, code] of [[32, 0], [40, 1]] as const) {
+    const dir = await keptDir(minor);
+    try {
+      const r = await run("--replay", dir, "--scenario", "dontneed");
+      equal(r.code, code, r.err);
+      match(
+        r.out,
+        code === 0 ? /all 1 phases of 1 scenarios agree/ : /1 of 1 phases differ \(dontneed\)/,
+      );
+      if (code === 0) {
+        const j = await run("--replay", dir, "--json");
+        equal(j.code, 0, j.err);
+        deepStrictEqual(JSON.parse(j.out).map((x: { scenario: string }) => x.scenario), [
+          "dontneed",
+          "swap_random",
+        ]);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  const clash = await run("--replay", "/nonexistent", "--runs", "3");
+  equal(clash.code, 2);
+  match(clash.err, /--replay runs no probe: --runs cannot go with it/);
+  const none = await run("--replay", "/nonexistent");
+  equal(none.code, 1);
+  match(none.err, /\/nonexistent holds no kept calibration/);
+});
+
 /** Swap files and cgroups calibrate has left behind (read with cat and ls: see pressure.ts). */
 async function leftovers(): Promise<string[]> {
   const swaps = ((await cat("/proc/swaps")) ?? "").split("\n")
@@ -241,6 +322,9 @@ Deno.test(needs(["gcc"], {
       try {
         results = await calibrate({ scenarios: PRESSURE.map((s) => s.name), runs: 5, keep });
         fork = await Deno.readTextFile(`${keep}/swap_fork.vmt`);
+        // What it kept compares the same again without the kernel (calibrate --replay).
+        const again = await recompare({ dir: keep });
+        deepStrictEqual(again.map((r) => r.rows), results.map((r) => r.rows));
       } finally {
         await Deno.remove(keep, { recursive: true });
       }

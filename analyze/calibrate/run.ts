@@ -7,7 +7,14 @@
 import { replayTrace } from "../replay.ts";
 import type { MachineOptions } from "../result.ts";
 import { type CalibrationRow, comparePhases, comparePressure } from "./compare.ts";
-import { buildProbe, CalibrateError, findCompiler, type KernelPhase, runProbe } from "./kernel.ts";
+import {
+  buildProbe,
+  CalibrateError,
+  findCompiler,
+  type KernelPhase,
+  parseKernelResults,
+  runProbe,
+} from "./kernel.ts";
 import { lockPressure, PRESSURE_LOCK, PressureEnv, pressureSupport } from "./pressure.ts";
 import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
 
@@ -164,6 +171,72 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
     if (support?.ok) { for (const s of signals) Deno.removeSignalListener(s, onSignal); }
     unlock?.();
     if (opts.keep === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+  return out;
+}
+
+/** Options of {@linkcode recompare}. */
+export interface RecompareOptions {
+  /** A directory `calibrate --keep` filled. */
+  dir: string;
+  /** Scenario names (default: every one the directory holds). */
+  scenarios?: string[];
+  /** Strategy to replay with (default `anon_vma_chain`). */
+  strategy?: string;
+  /** Called after each scenario. */
+  onScenario?: (r: ScenarioResult) => void;
+}
+
+/**
+ * Compares the kernel runs a calibration kept (`calibrate --keep DIR`: each scenario's trace
+ * `NAME.vmt` and the kernel's counts `NAME.results`, `NAME.2.results`, ...) with a replay of their
+ * traces by this simulator, without running the probes again: to see what a change to the model
+ * does to calibrations already made, here or on another machine. Throws
+ * {@linkcode CalibrateError} when `dir` holds no calibration, when a scenario asked for is not in
+ * it, or when a results file cannot be read.
+ */
+export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[]> {
+  const names = opts.scenarios ?? SCENARIOS.map((s) => s.name);
+  const out: ScenarioResult[] = [];
+  for (const name of names) {
+    const scenario = findScenario(name);
+    if (!scenario) {
+      throw new CalibrateError(
+        `unknown scenario '${name}' (expected one of ${SCENARIOS.map((s) => s.name).join(", ")})`,
+      );
+    }
+    const trace = `${opts.dir}/${name}.vmt`;
+    const kernel: KernelPhase[][] = [];
+    for (let r = 1;; r++) {
+      const file = `${opts.dir}/${name}${r === 1 ? "" : `.${r}`}.results`;
+      let text: string;
+      try {
+        text = await Deno.readTextFile(file);
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) break;
+        throw new CalibrateError(`cannot read ${file}: ${e instanceof Error ? e.message : e}`);
+      }
+      kernel.push(parseKernelResults(text, file));
+      if (!scenario.pressure) break;
+    }
+    const hasTrace = await Deno.stat(trace).then((st) => st.isFile, () => false);
+    if (kernel.length === 0 || !hasTrace) {
+      if (opts.scenarios === undefined) continue;
+      throw new CalibrateError(
+        `${opts.dir} holds no kept run of ${name} (calibrate --keep DIR writes ${name}.vmt and ${name}.results)`,
+      );
+    }
+    const replay = await replayFor(trace, opts.strategy);
+    const rows = scenario.pressure
+      ? comparePressure(kernel, replay.res.phases)
+      : comparePhases(kernel[0]!, replay.res.phases);
+    out.push(result(scenario, trace, rows, replay.machine, kernel.length, replay.res.counters));
+    opts.onScenario?.(out[out.length - 1]!);
+  }
+  if (out.length === 0) {
+    throw new CalibrateError(
+      `${opts.dir} holds no kept calibration (calibrate --keep DIR writes one: NAME.vmt and NAME.results for each scenario)`,
+    );
   }
   return out;
 }
