@@ -5,6 +5,7 @@
  */
 import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { parseSize } from "./_sizes.ts";
 import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/run.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
@@ -12,7 +13,7 @@ import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
-       vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--json]
+       vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE] [--json]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
@@ -44,6 +45,8 @@ Options:
   --cc CC           C compiler (default: $CC, cc, gcc or clang, the first that runs)
   --keep DIR        keep the probes, their traces and results in DIR
   --replay DIR      compare the kernel runs kept in DIR with a replay of their traces (no probe runs)
+  --mem-delta SIZE  with --replay: add SIZE to each trace's mem= (--mem-delta=-8K: 8 KiB less),
+                    to see how close a count stands to a change of course
   --strategy NAME   replay with this strategy instead of anon_vma_chain
   --json            print the results as JSON
   --list            list the scenarios and exit
@@ -62,6 +65,7 @@ export async function main(args: string[]): Promise<number> {
         cc: { type: "string" },
         keep: { type: "string" },
         replay: { type: "string" },
+        "mem-delta": { type: "string" },
         strategy: { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
@@ -101,6 +105,13 @@ export async function main(args: string[]): Promise<number> {
         );
       }
     }
+    let memDelta: number | undefined;
+    const md = v["mem-delta"];
+    if (md !== undefined) {
+      if (v.replay === undefined) throw new UsageError("--mem-delta goes with --replay DIR");
+      const sign = md.startsWith("-") ? -1 : 1;
+      memDelta = sign * parseSize(md.replace(/^[-+]/, ""), "--mem-delta");
+    }
     let results: ScenarioResult[];
     const progress = !v.json && Deno.stderr.isTerminal();
     const onScenario = v.json ? undefined : (r: ScenarioResult) => {
@@ -113,6 +124,7 @@ export async function main(args: string[]): Promise<number> {
           dir: v.replay,
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
+          ...(memDelta ? { memDelta } : {}),
           onScenario,
         })
         : await calibrate({

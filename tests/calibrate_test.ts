@@ -202,6 +202,14 @@ Deno.test("recompare() replays a kept calibration's traces against its kernel co
       recompare({ dir, scenarios: ["zero_page"] }),
       /holds no kept run of zero_page \(calibrate --keep DIR writes zero_page\.vmt/,
     );
+    // With more memory (1 MiB more than the trace's 64 KiB) nothing goes to swap.
+    const roomy = await recompare({ dir, scenarios: ["swap_random"], memDelta: 1 << 20 });
+    ok(p.swapOut.sim > 0, `${p.swapOut.sim} swapped out in 64K`);
+    equal(roomy[0]!.rows[0]!.pressure!.swapOut.sim, 0);
+    await rejects(
+      recompare({ dir, scenarios: ["swap_random"], memDelta: -(64 << 10) }),
+      /swap_random\.vmt: mem=65536 bytes moved by -65536 leaves none/,
+    );
     // A malformed results file: its name and line.
     await Deno.writeTextFile(`${dir}/dontneed.results`, "write 1 32\n");
     await rejects(recompare({ dir }), /dontneed\.results:1: expected 'LABEL PID/);
@@ -241,6 +249,9 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
   const clash = await run("--replay", "/nonexistent", "--runs", "3");
   equal(clash.code, 2);
   match(clash.err, /--replay runs no probe: --runs cannot go with it/);
+  const alone = await run("--mem-delta=-8K");
+  equal(alone.code, 2);
+  match(alone.err, /--mem-delta goes with --replay DIR/);
   const none = await run("--replay", "/nonexistent");
   equal(none.code, 1);
   match(none.err, /\/nonexistent holds no kept calibration/);

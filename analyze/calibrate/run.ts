@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseHeaderLine } from "../../trace/_header.ts";
 import { replayTrace } from "../replay.ts";
 import type { MachineOptions } from "../result.ts";
 import { type CalibrationRow, comparePhases, comparePressure } from "./compare.ts";
@@ -183,6 +184,11 @@ export interface RecompareOptions {
   scenarios?: string[];
   /** Strategy to replay with (default `anon_vma_chain`). */
   strategy?: string;
+  /**
+   * Bytes added to each trace's memory (its header's `mem=`; negative: less), to see how close a
+   * count stands to a change of course (default 0).
+   */
+  memDelta?: number;
   /** Called after each scenario. */
   onScenario?: (r: ScenarioResult) => void;
 }
@@ -226,7 +232,8 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
         `${opts.dir} holds no kept run of ${name} (calibrate --keep DIR writes ${name}.vmt and ${name}.results)`,
       );
     }
-    const replay = await replayFor(trace, opts.strategy);
+    const mem = opts.memDelta ? await movedMem(trace, opts.memDelta) : undefined;
+    const replay = await replayFor(trace, opts.strategy, mem);
     const rows = scenario.pressure
       ? comparePressure(kernel, replay.res.phases)
       : comparePhases(kernel[0]!, replay.res.phases);
@@ -241,9 +248,28 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
   return out;
 }
 
-/** Replays `trace` with `strategy` (default `anon_vma_chain`) and `--verify`. */
-async function replayFor(trace: string, strategy = "anon_vma_chain") {
-  const run = await replayTrace({ trace, strategies: [strategy], verify: true });
+/** The memory of `trace`'s header moved by `delta` bytes. */
+async function movedMem(trace: string, delta: number): Promise<number> {
+  const text = await Deno.readTextFile(trace);
+  const h = parseHeaderLine(text.slice(0, text.indexOf("\n") >>> 0));
+  if (h.error !== undefined || h.header.mem === undefined) {
+    throw new CalibrateError(`${trace}:1: no mem= in the header to move by ${delta} bytes`);
+  }
+  const mem = h.header.mem + delta;
+  if (mem < 4096) {
+    throw new CalibrateError(`${trace}: mem=${h.header.mem} bytes moved by ${delta} leaves none`);
+  }
+  return mem;
+}
+
+/** Replays `trace` with `strategy` (default `anon_vma_chain`), `--verify`, and `mem` if given. */
+async function replayFor(trace: string, strategy = "anon_vma_chain", mem?: number) {
+  const run = await replayTrace({
+    trace,
+    strategies: [strategy],
+    verify: true,
+    ...(mem !== undefined ? { mem } : {}),
+  });
   const res = run.results[strategy];
   if (!res) throw new CalibrateError(`the replay of ${trace} returned no result for ${strategy}`);
   return { res, machine: run.machine };
