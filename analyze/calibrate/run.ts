@@ -251,7 +251,7 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
 /** The memory of `trace`'s header moved by `delta` bytes. */
 async function movedMem(trace: string, delta: number): Promise<number> {
   const text = await Deno.readTextFile(trace);
-  const h = parseHeaderLine(text.slice(0, text.indexOf("\n") >>> 0));
+  const h = parseHeaderLine(text.split("\n", 1)[0]!);
   if (h.error !== undefined || h.header.mem === undefined) {
     throw new CalibrateError(`${trace}:1: no mem= in the header to move by ${delta} bytes`);
   }
