@@ -13,7 +13,8 @@ import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
-       vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE] [--json]
+       vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE]
+                          [--json]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
@@ -44,7 +45,7 @@ Options:
   --runs N          kernel runs of each pressure scenario (default 5)
   --cc CC           C compiler (default: $CC, cc, gcc or clang, the first that runs)
   --keep DIR        keep the probes, their traces and results in DIR
-  --replay DIR      compare the kernel runs kept in DIR with a replay of their traces (no probe runs)
+  --replay DIR      compare the kernel runs kept in DIR with a replay of their traces (no probe run)
   --mem-delta SIZE  with --replay: add SIZE to each trace's mem= (--mem-delta=-8K: 8 KiB less),
                     to see how close a count stands to a change of course
   --strategy NAME   replay with this strategy instead of anon_vma_chain
