@@ -198,14 +198,14 @@ export class SwapClusters {
     return found;
   }
 
-  /** The first cluster of the free list, or -1 (one not met yet comes first). */
+  /**
+   * The first cluster of the free list, or -1: one not met yet comes first (given an id, off
+   * every list, as if just taken off the free list's head).
+   */
   #freeHead(): number {
     while (this.#unmet < this.count) {
       const c = this.#unmet++;
-      if (this.#ids.has(c)) continue; // the short last cluster
-      const id = this.#id(c);
-      this.#prepend(id, FREE);
-      return id;
+      if (!this.#ids.has(c)) return this.#id(c); // (the short last cluster has one: not free)
     }
     return this.#head[FREE]!;
   }
@@ -247,16 +247,6 @@ export class SwapClusters {
     if (t >= 0) this.#after[t] = id;
     else this.#head[l] = id;
     this.#tail[l] = id;
-    this.#list[id] = l;
-  }
-
-  #prepend(id: number, l: number): void {
-    const h = this.#head[l]!;
-    this.#prev[id] = -1;
-    this.#after[id] = h;
-    if (h >= 0) this.#prev[h] = id;
-    else this.#tail[l] = id;
-    this.#head[l] = id;
     this.#list[id] = l;
   }
 

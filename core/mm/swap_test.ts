@@ -350,6 +350,75 @@ Deno.test("swap: holes are filled in slot order, on from the last slot taken", (
   deepStrictEqual([d.used, s.used], [1535, 1535]);
 });
 
+Deno.test("swap: with no free or nonfull cluster left, a frag cluster's holes are found", () => {
+  const s = new SwapSpace();
+  // 1022 slots: clusters 0 (slots 0-510) and 1 (511-1021, short: on the nonfull list at first).
+  const d = s.add("d", 1022, 5)!;
+  allocN(s, 1022); // both full
+  // Two holes in cluster 1: the first taken, then one freed behind the slot after it.
+  s.free(600);
+  s.free(1021);
+  deepStrictEqual([s.alloc(), d.clusters.next], [600, 601]);
+  s.free(550);
+  deepStrictEqual(lists(d, 2), ["full", "nonfull"]);
+  // On from 601: 1021, the cluster's last slot, so nothing to go on from; 550 is behind, and the
+  // cluster, allocated from, is frag.
+  deepStrictEqual([s.alloc(), d.clusters.next], [1021, -1]);
+  deepStrictEqual(lists(d, 2), ["full", "frag"]);
+  // No nonfull cluster, no free one: the frag clusters, from their start.
+  deepStrictEqual([s.alloc(), s.alloc()], [550, NONE]);
+});
+
+Deno.test("swap: a cluster leaves the middle of a list; the last slot taken ends the carrying on", () => {
+  const s = new SwapSpace();
+  // 2047 slots: clusters 0 (0-510), 1 (511-1022), 2 (1023-1534), 3 (1535-2046).
+  const d = s.add("d", 2047, 5)!;
+  allocN(s, 2047);
+  s.free(1100);
+  s.free(1200);
+  deepStrictEqual([s.alloc(), d.clusters.next], [1100, 1101]); // cluster 2, now frag
+  // The nonfull list: 1, then 2 (a slot freed behind the carrying on), then 3.
+  s.free(600);
+  s.free(1050);
+  s.free(1600);
+  deepStrictEqual(lists(d, 4), ["full", "nonfull", "nonfull", "nonfull"]);
+  // Cluster 2 is carried on in (1200), which moves it from the middle of the list to frag.
+  deepStrictEqual(s.alloc(), 1200);
+  deepStrictEqual(lists(d, 4), ["full", "nonfull", "frag", "nonfull"]);
+  // Nothing after 1201 in cluster 2: the nonfull list, 1 then 3.
+  deepStrictEqual([s.alloc(), s.alloc()], [600, 1600]);
+  // Cluster 3 is full again, cluster 2 frag with its hole at 1050. Freed: 1534 (cluster 2's last
+  // slot), 5, 1535 (cluster 3's first): the nonfull list is 2, 0, 3.
+  s.free(1534);
+  s.free(5);
+  s.free(1535);
+  deepStrictEqual([s.alloc(), d.clusters.next], [1050, 1051]);
+  // 1040 freed behind; on from 1051: 1534, the cluster's last slot, which ends the carrying on
+  // (not on into cluster 3's 1535): the nonfull list's head, 0, comes next.
+  s.free(1040);
+  deepStrictEqual([s.alloc(), d.clusters.next], [1534, -1]);
+  deepStrictEqual([s.alloc(), s.alloc(), s.alloc(), s.alloc()], [5, 1535, 1040, NONE]);
+});
+
+Deno.test("swap: the header's cluster is never free; state for many clusters survives growth", () => {
+  const s = new SwapSpace();
+  // 10 clusters (5119 slots): more than the 8 the cluster state starts with.
+  const d = s.add("d", 5119, 5)!;
+  deepStrictEqual(d.clusters.count, 10);
+  allocN(s, 5119);
+  deepStrictEqual([d.clusters.used(0), d.clusters.used(9), d.clusters.used(10)], [511, 512, 0]);
+  // Every slot of cluster 0 freed: Linux counts the header in it, so it is nonfull, not free.
+  for (let x = 0; x <= 510; x++) s.free(x);
+  // Every slot of cluster 9 freed: free.
+  for (let x = 4607; x <= 5118; x++) s.free(x);
+  deepStrictEqual([d.clusters.listOf(0), d.clusters.listOf(9)], [
+    CLUSTER_LIST.nonfull,
+    CLUSTER_LIST.free,
+  ]);
+  // So cluster 0 comes before cluster 9.
+  deepStrictEqual([s.alloc(), s.alloc()], [0, 1]);
+});
+
 Deno.test("swap: a cluster freed whole goes after the clusters never used", () => {
   const s = new SwapSpace();
   const d = s.add("d", 2047, 5)!; // 4 clusters: [0,510], [511,1022], [1023,1534], [1535,2046]
