@@ -7,6 +7,7 @@ import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { parseSize } from "./_sizes.ts";
 import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/run.ts";
+import { type MemSweep, memSweep } from "../analyze/calibrate/mem_sweep.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
@@ -14,7 +15,7 @@ import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
        vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE]
-                          [--json]
+                          [--mem-sweep SIZE] [--json]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
@@ -48,6 +49,8 @@ Options:
   --replay DIR      compare the kernel runs kept in DIR with a replay of their traces (no probe run)
   --mem-delta SIZE  with --replay: add SIZE to each trace's mem= (--mem-delta=-8K: 8 KiB less),
                     to see how close a count stands to a change of course
+  --mem-sweep SIZE  with --replay: replay with mem= moved from -SIZE to +SIZE, a page a step,
+                    and list each count that differs at some step (exit 0 if none does)
   --strategy NAME   replay with this strategy instead of anon_vma_chain
   --json            print the results as JSON
   --list            list the scenarios and exit
@@ -67,6 +70,7 @@ export async function main(args: string[]): Promise<number> {
         keep: { type: "string" },
         replay: { type: "string" },
         "mem-delta": { type: "string" },
+        "mem-sweep": { type: "string" },
         strategy: { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
@@ -113,8 +117,34 @@ export async function main(args: string[]): Promise<number> {
       const sign = md.startsWith("-") ? -1 : 1;
       memDelta = sign * parseSize(md.replace(/^[-+]/, ""), "--mem-delta");
     }
-    let results: ScenarioResult[];
     const progress = !v.json && Deno.stderr.isTerminal();
+    const ms = v["mem-sweep"];
+    if (ms !== undefined) {
+      if (v.replay === undefined) throw new UsageError("--mem-sweep goes with --replay DIR");
+      if (md !== undefined) throw new UsageError("--mem-sweep and --mem-delta cannot go together");
+      let sweep: MemSweep;
+      try {
+        sweep = await memSweep({
+          dir: v.replay,
+          span: parseSize(ms, "--mem-sweep"),
+          ...(v.scenario ? { scenarios: v.scenario } : {}),
+          ...(v.strategy ? { strategy: v.strategy } : {}),
+          onDelta: progress
+            ? (d, i, of) =>
+              Deno.stderr.writeSync(
+                new TextEncoder().encode(`\r\x1b[Kmem= moved ${kib(d)}: replay ${i + 1} of ${of}`),
+              )
+            : undefined,
+        });
+      } catch (e) {
+        if (e instanceof CalibrateError) throw new InputError(`vmreplay calibrate: ${e.message}`);
+        throw e;
+      }
+      if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+      printSweep(sweep, v.json === true);
+      return sweep.differing === 0 ? 0 : 1;
+    }
+    let results: ScenarioResult[];
     const onScenario = v.json ? undefined : (r: ScenarioResult) => {
       if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
       printScenario(r);
@@ -198,6 +228,61 @@ export async function main(args: string[]): Promise<number> {
     }
     return bad.length === 0 ? 0 : 1;
   });
+}
+
+/** A move of mem= in KiB, signed: "-8K", "0K", "+4K". */
+function kib(bytes: number): string {
+  return `${bytes > 0 ? "+" : ""}${bytes / 1024}K`;
+}
+
+/** Prints what a sweep found: each count outside somewhere, then one summary line. */
+function printSweep(s: MemSweep, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(
+      {
+        mem_deltas: s.deltas,
+        phases: s.phases,
+        differing_phases: s.differing,
+        differing_replays: s.differingReplays,
+        counts: s.counts.map((c) => ({
+          scenario: c.scenario,
+          phase: c.phase,
+          count: c.count,
+          outside_at: c.outside,
+          kernel: c.kernel,
+          kernel_min: c.kernelMin,
+          kernel_max: c.kernelMax,
+          simulator_min: c.simMin,
+          simulator_max: c.simMax,
+        })),
+      },
+      null,
+      2,
+    ));
+    return;
+  }
+  const n = s.deltas.length;
+  console.log(
+    `calibrate: each kept trace replayed ${n} times, mem= moved from ${kib(s.deltas[0]!)} to ` +
+      `${kib(s.deltas[n - 1]!)} a page at a time`,
+  );
+  for (const c of s.counts) {
+    const where = c.outside.length === n ? "at every step" : `at ${c.outside.map(kib).join(" ")}`;
+    const kernel = c.kernelMin === c.kernelMax
+      ? `${c.kernel}`
+      : `${c.kernel} (${c.kernelMin}-${c.kernelMax})`;
+    const sim = c.simMin === c.simMax ? `${c.simMin}` : `${c.simMin}-${c.simMax}`;
+    console.log(
+      `  ${`${c.scenario}/${c.phase} ${c.count}`.padEnd(44)} outside ${where} ` +
+        `(${c.outside.length} of ${n}); kernel ${kernel}, simulator ${sim}`,
+    );
+  }
+  console.log(
+    s.differing === 0
+      ? `calibrate: all ${s.phases} phases agree with the kernel at every step`
+      : `calibrate: ${s.differing} of ${s.phases} phases differ at some step ` +
+        `(${s.differingReplays} of ${s.phases * n} replays of a phase)`,
+  );
 }
 
 /** A pressure phase in the JSON output: median, range, simulator and tolerance of each count. */

@@ -11,6 +11,7 @@ import {
   PROBES_DIR,
 } from "../analyze/calibrate/kernel.ts";
 import { calibrate, recompare } from "../analyze/calibrate/run.ts";
+import { memSweep } from "../analyze/calibrate/mem_sweep.ts";
 import { cat, pressureSupport } from "../analyze/calibrate/pressure.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
@@ -255,6 +256,62 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
   const none = await run("--replay", "/nonexistent");
   equal(none.code, 1);
   match(none.err, /\/nonexistent holds no kept calibration/);
+});
+
+Deno.test("memSweep() and --mem-sweep: the counts that differ at some mem= of a span, a page a step", async () => {
+  // 32 pages written in a cgroup of 128K (32 pages), the kernel swapping none out: the simulator
+  // swaps out none with 128K or more and most of them with a page or two less.
+  const dir = await Deno.makeTempDir({ prefix: "vmreplay-sweep-test-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/swap_random.vmt`,
+      "vmtrace 1 mem=128K swap=1M memcg=1 zero_page=0\n1 mmap 0x200000000000 131072 rw- private,anon\n" +
+        "- mark write\n1 w 0x200000000000 131072\n- mark idle:write\n1 exit\n",
+    );
+    await Deno.writeTextFile(`${dir}/swap_random.results`, "write 1 32 0 0 0\n");
+    await Deno.writeTextFile(`${dir}/swap_random.2.results`, "write 1 32 0 0 0\n");
+    const seen: number[] = [];
+    const s = await memSweep({ dir, span: 8192, onDelta: (d) => seen.push(d) });
+    deepStrictEqual(s.deltas, [-8192, -4096, 0, 4096, 8192]);
+    deepStrictEqual(seen, s.deltas);
+    deepStrictEqual([s.phases, s.differing, s.differingReplays], [1, 1, 2]);
+    deepStrictEqual(
+      s.counts.map((c) => [c.scenario, c.phase, c.count, c.outside, c.kernel, c.simMin]),
+      [["swap_random", "write", "swapOut", [-8192, -4096], 0, 0]],
+    );
+    ok(s.counts[0]!.simMax > 16, `${s.counts[0]!.simMax} swapped out with a page less`);
+    // Each step is what --mem-delta replays.
+    for (const d of s.deltas) {
+      const r = await recompare({ dir, ...(d !== 0 ? { memDelta: d } : {}) });
+      equal(r[0]!.rows[0]!.pressure!.swapOut.ok, !s.counts[0]!.outside.includes(d), `at ${d}`);
+    }
+    equal(s.atZero[0]!.rows[0]!.ok, true);
+    await rejects(memSweep({ dir, span: 6000 }), /whole pages; found 6000 bytes/);
+    const cli = await run("--replay", dir, "--mem-sweep", "8K");
+    equal(cli.code, 1, cli.err);
+    match(
+      cli.out,
+      /swap_random\/write swapOut +outside at -8K -4K \(2 of 5\); kernel 0, simulator 0-/,
+    );
+    match(cli.out, /1 of 1 phases differ at some step \(2 of 5 replays of a phase\)/);
+    const fits = await run("--replay", dir, "--mem-sweep=4K", "--json");
+    equal(fits.code, 1, fits.err);
+    deepStrictEqual(JSON.parse(fits.out).counts[0].outside_at, [-4096]);
+    const clash = await run("--replay", dir, "--mem-sweep=4K", "--mem-delta=4K");
+    equal(clash.code, 2);
+    match(clash.err, /--mem-sweep and --mem-delta cannot go together/);
+    const alone = await run("--mem-sweep=4K");
+    equal(alone.code, 2);
+    match(alone.err, /--mem-sweep goes with --replay DIR/);
+    // With 16K more (a trace that fits with room), nothing differs at any step: exit 0.
+    const text = await Deno.readTextFile(`${dir}/swap_random.vmt`);
+    await Deno.writeTextFile(`${dir}/swap_random.vmt`, text.replace("mem=128K", "mem=144K"));
+    const roomy = await run("--replay", dir, "--mem-sweep", "8K");
+    equal(roomy.code, 0, roomy.err);
+    match(roomy.out, /all 1 phases agree with the kernel at every step/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** Swap files and cgroups calibrate has left behind (read with cat and ls: see pressure.ts). */
