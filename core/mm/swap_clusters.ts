@@ -15,8 +15,9 @@
  * - frag: allocated from, neither full nor freed from since.
  * - full: every slot in use.
  *
- * The device remembers where its last allocation left off (Linux keeps that per CPU; the machine
- * has one): the next one scans on from there to the end of that cluster. When nothing is free
+ * The device remembers where its last allocation left off, as Linux does for a rotational device
+ * (`global_cluster`; a solid-state one keeps it per CPU): the next one scans on from there to the
+ * end of that cluster. When nothing is free
  * there it scans, from its start, the first cluster of the nonfull list, else the first of the
  * free list, else each frag cluster in turn. A cluster scanned goes to the end of the list its
  * count calls for (`relocate_cluster`) unless it is on it already.
