@@ -142,7 +142,7 @@ export async function main(args: string[]): Promise<number> {
       }
       if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
       printSweep(sweep, v.json === true);
-      return sweep.differing === 0 ? 0 : 1;
+      return sweep.differing === 0 && sweep.verifyErrors === 0 ? 0 : 1;
     }
     let results: ScenarioResult[];
     const onScenario = v.json ? undefined : (r: ScenarioResult) => {
@@ -244,6 +244,7 @@ function printSweep(s: MemSweep, json: boolean): void {
         phases: s.phases,
         differing_phases: s.differing,
         differing_replays: s.differingReplays,
+        verify_errors: s.verifyErrors,
         counts: s.counts.map((c) => ({
           scenario: c.scenario,
           phase: c.phase,
@@ -275,6 +276,11 @@ function printSweep(s: MemSweep, json: boolean): void {
     console.log(
       `  ${`${c.scenario}/${c.phase} ${c.count}`.padEnd(44)} outside ${where} ` +
         `(${c.outside.length} of ${n}); kernel ${kernel}, simulator ${sim}`,
+    );
+  }
+  if (s.verifyErrors > 0) {
+    console.log(
+      `  verify_errors: ${s.verifyErrors} (expected 0), at ${s.verifyAt.map(kib).join(" ")}`,
     );
   }
   console.log(

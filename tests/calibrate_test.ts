@@ -274,7 +274,7 @@ Deno.test("memSweep() and --mem-sweep: the counts that differ at some mem= of a 
     const s = await memSweep({ dir, span: 8192, onDelta: (d) => seen.push(d) });
     deepStrictEqual(s.deltas, [-8192, -4096, 0, 4096, 8192]);
     deepStrictEqual(seen, s.deltas);
-    deepStrictEqual([s.phases, s.differing, s.differingReplays], [1, 1, 2]);
+    deepStrictEqual([s.phases, s.differing, s.differingReplays, s.verifyErrors], [1, 1, 2, 0]);
     deepStrictEqual(
       s.counts.map((c) => [c.scenario, c.phase, c.count, c.outside, c.kernel, c.simMin]),
       [["swap_random", "write", "swapOut", [-8192, -4096], 0, 0]],
@@ -296,7 +296,12 @@ Deno.test("memSweep() and --mem-sweep: the counts that differ at some mem= of a 
     match(cli.out, /1 of 1 phases differ at some step \(2 of 5 replays of a phase\)/);
     const fits = await run("--replay", dir, "--mem-sweep=4K", "--json");
     equal(fits.code, 1, fits.err);
-    deepStrictEqual(JSON.parse(fits.out).counts[0].outside_at, [-4096]);
+    const j = JSON.parse(fits.out);
+    deepStrictEqual([j.counts[0].outside_at, j.verify_errors, j.mem_deltas], [[-4096], 0, [
+      -4096,
+      0,
+      4096,
+    ]]);
     const clash = await run("--replay", dir, "--mem-sweep=4K", "--mem-delta=4K");
     equal(clash.code, 2);
     match(clash.err, /--mem-sweep and --mem-delta cannot go together/);

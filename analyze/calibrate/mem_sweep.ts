@@ -55,6 +55,9 @@ export interface MemSweep {
   differingReplays: number;
   /** Each count that differs somewhere, in the calibration's order. */
   counts: SweepCount[];
+  /** `verify_errors` of every replay, summed (must be 0), and the moves at which there were any. */
+  verifyErrors: number;
+  verifyAt: number[];
   /** The replay at the calibration's own `mem=` (move 0). */
   atZero: ScenarioResult[];
 }
@@ -83,13 +86,19 @@ export async function memSweep(opts: MemSweepOptions): Promise<MemSweep> {
   for (let p = -pages; p <= pages; p++) deltas.push(p * SWEEP_STEP);
   const found = new Map<string, SweepCount>();
   const differs = new Set<string>();
-  let differingReplays = 0, phases = 0;
+  let differingReplays = 0, phases = 0, verifyErrors = 0;
+  const verifyAt: number[] = [];
   let atZero: ScenarioResult[] = [];
   const { span: _span, onDelta, ...rest } = opts;
   for (const [i, delta] of deltas.entries()) {
     onDelta?.(delta, i, deltas.length);
     const results = await recompare({ ...rest, ...(delta !== 0 ? { memDelta: delta } : {}) });
     if (delta === 0) atZero = results;
+    const errors = results.reduce((n, r) => n + r.verifyErrors, 0);
+    if (errors > 0) {
+      verifyErrors += errors;
+      verifyAt.push(delta);
+    }
     phases = 0;
     for (const r of results) {
       for (const row of r.rows) {
@@ -129,6 +138,8 @@ export async function memSweep(opts: MemSweepOptions): Promise<MemSweep> {
     differing: differs.size,
     differingReplays,
     counts: [...found.values()].filter((c) => c.outside.length > 0),
+    verifyErrors,
+    verifyAt,
     atZero,
   };
 }
