@@ -305,6 +305,9 @@ Deno.test("memSweep() and --mem-sweep: the counts that differ at some mem= of a 
     const clash = await run("--replay", dir, "--mem-sweep=4K", "--mem-delta=4K");
     equal(clash.code, 2);
     match(clash.err, /--mem-sweep and --mem-delta cannot go together/);
+    const odd = await run("--replay", dir, "--mem-sweep", "3K");
+    equal(odd.code, 2);
+    match(odd.err, /--mem-sweep: expected whole pages from 4K to 1M, found '3K'/);
     const alone = await run("--mem-sweep=4K");
     equal(alone.code, 2);
     match(alone.err, /--mem-sweep goes with --replay DIR/);
