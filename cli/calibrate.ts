@@ -7,7 +7,7 @@ import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { parseSize } from "./_sizes.ts";
 import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/run.ts";
-import { type MemSweep, memSweep, SWEEP_STEP } from "../analyze/calibrate/mem_sweep.ts";
+import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_sweep.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
@@ -123,7 +123,7 @@ export async function main(args: string[]): Promise<number> {
       if (v.replay === undefined) throw new UsageError("--mem-sweep goes with --replay DIR");
       if (md !== undefined) throw new UsageError("--mem-sweep and --mem-delta cannot go together");
       const span = parseSize(ms, "--mem-sweep");
-      if (span % SWEEP_STEP !== 0 || span < SWEEP_STEP || span > 256 * SWEEP_STEP) {
+      if (!isSweepSpan(span)) {
         throw new UsageError(`--mem-sweep: expected whole pages from 4K to 1M, found '${ms}'`);
       }
       let sweep: MemSweep;

@@ -16,6 +16,12 @@ import { recompare, type RecompareOptions, type ScenarioResult } from "./run.ts"
 /** Step between two replays of a sweep: one page. */
 export const SWEEP_STEP = 4096;
 
+/** Whether `span` (bytes) can be swept: a whole number of pages, 1 to 256 of them (4K to 1M). */
+export function isSweepSpan(span: number): boolean {
+  const pages = span / SWEEP_STEP;
+  return Number.isInteger(pages) && pages >= 1 && pages <= 256;
+}
+
 /** The counts a phase compares. */
 export type CountName = "minor" | "major" | "swapIn" | "swapOut";
 
@@ -76,14 +82,13 @@ export interface MemSweep {
  * ```
  */
 export async function memSweep(opts: MemSweepOptions): Promise<MemSweep> {
-  const pages = opts.span / SWEEP_STEP;
-  if (!Number.isInteger(pages) || pages < 1 || pages > 256) {
+  if (!isSweepSpan(opts.span)) {
     throw new CalibrateError(
       `a sweep's span must be 1 to 256 pages (4K to 1M), whole pages; found ${opts.span} bytes`,
     );
   }
   const deltas: number[] = [];
-  for (let p = -pages; p <= pages; p++) deltas.push(p * SWEEP_STEP);
+  for (let d = -opts.span; d <= opts.span; d += SWEEP_STEP) deltas.push(d);
   const found = new Map<string, SweepCount>();
   const differs = new Set<string>();
   let differingReplays = 0, phases = 0, verifyErrors = 0;
