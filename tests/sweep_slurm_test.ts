@@ -130,7 +130,12 @@ Deno.test({
       );
       assertEquals(bad.code, 1, bad.stderr);
       match(bad.stderr, /task \d+ FAILED \(exit 1:0\)/);
-      match(await Deno.readTextFile(`${dir}/bad.db.shards/shard-0.log`), /changed since the plan/);
+      // Every task has ended when --wait returns: each failed task's log is whole.
+      const failedTasks = [...bad.stderr.matchAll(/task (\d+) FAILED/g)].map((m) => m[1]!);
+      for (const task of failedTasks) {
+        const log = await Deno.readTextFile(`${dir}/bad.db.shards/shard-${task}.log`);
+        match(log, /changed since the plan/, `task ${task}'s log:\n${log}`);
+      }
     } finally {
       await Deno.remove(dir, { recursive: true });
       if (!up) {

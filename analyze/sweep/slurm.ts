@@ -203,8 +203,9 @@ export interface WaitOptions {
 }
 
 /**
- * Waits until the merge job ends; cancels it and says which tasks failed when an array task
- * ends other than COMPLETED.
+ * Waits until the merge job ends. When an array task ends other than COMPLETED, it cancels the
+ * merge (whose `afterok` can no longer hold), waits for the other tasks to end too, so that
+ * every log is whole when it returns, and says which tasks failed.
  */
 export async function waitForSweep(
   ids: { array: string; merge: string },
@@ -216,36 +217,40 @@ export async function waitForSweep(
     return r.code === 0 ? parseJobStates(r.stdout) : undefined;
   };
   let last = "";
+  /** The tasks seen to fail, by task id: once one fails, the merge is cancelled. */
+  const failed = new Map<string, JobState>();
+  const ended = (t: JobState) => t.state === "COMPLETED" || FAILED.has(t.state);
   while (true) {
-    const tasks = await look(ids.array);
+    const tasks = (await look(ids.array)) ?? [];
     const merge = (await look(ids.merge))?.[0];
-    const failed = (tasks ?? []).filter((t) => FAILED.has(t.state));
-    if (failed.length > 0) {
-      if (merge && !FAILED.has(merge.state) && merge.state !== "COMPLETED") {
-        await run("scancel", [ids.merge]);
+    const first = failed.size === 0;
+    for (const t of tasks) if (FAILED.has(t.state)) failed.set(t.task ?? "?", t);
+    if (failed.size > 0) {
+      if (first && merge && !ended(merge)) await run("scancel", [ids.merge]);
+      if (tasks.every(ended)) {
+        const list = [...failed.values()].map((t) =>
+          `task ${t.task ?? "?"} ${t.state} (exit ${t.exit ?? "?"})`
+        );
+        return {
+          ok: false,
+          message: `array job ${ids.array}: ${list.join(", ")}; merge job ${ids.merge} cancelled`,
+        };
       }
-      const list = failed.map((t) => `task ${t.task ?? "?"} ${t.state} (exit ${t.exit ?? "?"})`);
-      return {
-        ok: false,
-        message: `array job ${ids.array}: ${list.join(", ")}; merge job ${ids.merge} cancelled`,
-      };
-    }
-    if (merge === undefined) {
+    } else if (merge === undefined) {
       return { ok: false, message: `merge job ${ids.merge} is not known to SLURM (any more)` };
-    }
-    if (merge.state === "COMPLETED") {
+    } else if (merge.state === "COMPLETED") {
       return { ok: true, message: `array job ${ids.array} and merge job ${ids.merge} completed` };
-    }
-    if (FAILED.has(merge.state)) {
+    } else if (FAILED.has(merge.state)) {
       return {
         ok: false,
         message: `merge job ${ids.merge}: ${merge.state} (exit ${merge.exit ?? "?"})`,
       };
     }
     const counts = new Map<string, number>();
-    for (const t of tasks ?? []) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
+    for (const t of tasks) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
     const states = [...counts].map(([s, n]) => `${n} ${s.toLowerCase()}`).join(", ");
-    const line = `tasks: ${states || "none listed"}; merge ${merge.state.toLowerCase()}`;
+    const then = failed.size > 0 ? "cancelled after a failed task" : merge?.state.toLowerCase();
+    const line = `tasks: ${states || "none listed"}; merge ${then}`;
     if (line !== last) opts.onState?.(line);
     last = line;
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
