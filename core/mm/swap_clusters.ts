@@ -34,6 +34,7 @@
  *
  * @module
  */
+import { grown } from "./growable.ts";
 
 /** Slots per cluster (`SWAPFILE_CLUSTER`: `HPAGE_PMD_NR`, 512, with `CONFIG_THP_SWAP`). */
 export const CLUSTER = 512;
@@ -217,11 +218,11 @@ export class SwapClusters {
     if (id !== undefined) return id;
     id = this.#n++;
     if (id === this.#cluster.length) {
-      this.#cluster = doubled(this.#cluster);
-      this.#used = doubled(this.#used);
-      this.#list = doubled(this.#list);
-      this.#prev = doubled(this.#prev);
-      this.#after = doubled(this.#after);
+      this.#cluster = grown(this.#cluster, id, this.count);
+      this.#used = grown(this.#used, id, this.count);
+      this.#list = grown(this.#list, id, this.count);
+      this.#prev = grown(this.#prev, id, this.count);
+      this.#after = grown(this.#after, id, this.count);
     }
     this.#cluster[id] = c;
     this.#used[id] = 0;
@@ -256,11 +257,4 @@ export class SwapClusters {
     this.#unlink(id);
     this.#append(id, l);
   }
-}
-
-/** A copy of `a` twice as long. */
-function doubled<T extends Int32Array | Uint8Array>(a: T): T {
-  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-  b.set(a);
-  return b;
 }
