@@ -29,8 +29,9 @@ export class Progress {
     Deno.stderr.writeSync(this.#enc.encode(`\r\x1b[2K${this.#label}: ${text}`));
   }
 
-  /** Clears the progress line. */
+  /** Clears the progress line; the next update shows at once. */
   done(): void {
     if (this.#enabled) Deno.stderr.writeSync(this.#enc.encode("\r\x1b[2K"));
+    this.#last = 0;
   }
 }

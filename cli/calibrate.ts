@@ -5,6 +5,7 @@
  */
 import { parseCommand } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
+import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
 import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/run.ts";
 import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_sweep.ts";
@@ -117,52 +118,43 @@ export async function main(args: string[]): Promise<number> {
       const sign = md.startsWith("-") ? -1 : 1;
       memDelta = sign * parseSize(md.replace(/^[-+]/, ""), "--mem-delta");
     }
-    const progress = !v.json && Deno.stderr.isTerminal();
+    const progress = new Progress("calibrate", !v.json && Deno.stderr.isTerminal());
     const ms = v["mem-sweep"];
     if (ms !== undefined) {
-      if (v.replay === undefined) throw new UsageError("--mem-sweep goes with --replay DIR");
+      const dir = v.replay;
+      if (dir === undefined) throw new UsageError("--mem-sweep goes with --replay DIR");
       if (md !== undefined) throw new UsageError("--mem-sweep and --mem-delta cannot go together");
       const span = parseSize(ms, "--mem-sweep");
       if (!isSweepSpan(span)) {
         throw new UsageError(`--mem-sweep: expected whole pages from 4K to 1M, found '${ms}'`);
       }
-      let sweep: MemSweep;
-      try {
-        sweep = await memSweep({
-          dir: v.replay,
+      const sweep = await asInputError(() =>
+        memSweep({
+          dir,
           span,
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
-          onDelta: progress
-            ? (d, i, of) =>
-              Deno.stderr.writeSync(
-                new TextEncoder().encode(`\r\x1b[Kmem= moved ${kib(d)}: replay ${i + 1} of ${of}`),
-              )
-            : undefined,
-        });
-      } catch (e) {
-        if (e instanceof CalibrateError) throw new InputError(`vmreplay calibrate: ${e.message}`);
-        throw e;
-      }
-      if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+          onDelta: (d, i, of) => progress.update(`mem= moved ${kib(d)}: replay ${i + 1} of ${of}`),
+        })
+      );
+      progress.done();
       printSweep(sweep, v.json === true);
       return sweep.differing === 0 && sweep.verifyErrors === 0 ? 0 : 1;
     }
-    let results: ScenarioResult[];
     const onScenario = v.json ? undefined : (r: ScenarioResult) => {
-      if (progress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+      progress.done();
       printScenario(r);
     };
-    try {
-      results = v.replay !== undefined
-        ? await recompare({
+    const results: ScenarioResult[] = await asInputError(() =>
+      v.replay !== undefined
+        ? recompare({
           dir: v.replay,
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
           ...(memDelta ? { memDelta } : {}),
           onScenario,
         })
-        : await calibrate({
+        : calibrate({
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.cc ? { cc: v.cc } : {}),
           ...(v.keep ? { keep: v.keep } : {}),
@@ -181,17 +173,9 @@ export async function main(args: string[]): Promise<number> {
               } to finish: their swap counts are the machine's`,
             );
           },
-          onRun: progress
-            ? (s, r, of) =>
-              Deno.stderr.writeSync(
-                new TextEncoder().encode(`\r\x1b[K${s.name}: kernel run ${r} of ${of}`),
-              )
-            : undefined,
-        });
-    } catch (e) {
-      if (e instanceof CalibrateError) throw new InputError(`vmreplay calibrate: ${e.message}`);
-      throw e;
-    }
+          onRun: (s, r, of) => progress.update(`${s.name}: kernel run ${r} of ${of}`),
+        })
+    );
     const bad = results.filter((r) => !r.ok);
     if (v.json) {
       const scenarios = results.map((r) => ({
@@ -232,6 +216,16 @@ export async function main(args: string[]): Promise<number> {
     }
     return bad.length === 0 ? 0 : 1;
   });
+}
+
+/** Runs `f`; a {@linkcode CalibrateError} it throws becomes an InputError (exit 1, its message). */
+async function asInputError<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof CalibrateError) throw new InputError(`vmreplay calibrate: ${e.message}`);
+    throw e;
+  }
 }
 
 /** A move of mem= in KiB, signed: "-8K", "0K", "+4K". */
