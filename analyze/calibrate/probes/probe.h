@@ -234,14 +234,19 @@ static __attribute__((unused)) void phase_end(void) {
 }
 
 /* --- operations: each performs the call and records its vmtrace line ---------------------------- */
-static __attribute__((unused)) void op_mmap(unsigned long addr, unsigned long len, int prot, int flags, int fd, long off,
-                    const char *vprot, const char *vflags, const char *object) {
-  long r = sc6(SYS_mmap, (long)addr, (long)len, prot, flags | MAP_FIXED, fd, off);
-  if (r != (long)addr) die("mmap");
+/* The trace line of an area mapped at addr (object 0: anonymous, no object or offset). */
+static void put_mmap(unsigned long addr, unsigned long len, long off, const char *vprot,
+                     const char *vflags, const char *object) {
   put_pid(); put("mmap "); put_hex(addr); put(" "); put_dec((long)len); put(" ");
   put(vprot); put(" "); put(vflags);
   if (object) { put(" "); put(object); put(" "); put_dec(off); }
   put("\n");
+}
+static __attribute__((unused)) void op_mmap(unsigned long addr, unsigned long len, int prot, int flags, int fd, long off,
+                    const char *vprot, const char *vflags, const char *object) {
+  long r = sc6(SYS_mmap, (long)addr, (long)len, prot, flags | MAP_FIXED, fd, off);
+  if (r != (long)addr) die("mmap");
+  put_mmap(addr, len, off, vprot, vflags, object);
 }
 /* The probes' commonest area: private anonymous memory, read-write, at addr. */
 static __attribute__((unused)) void op_mmap_anon(unsigned long addr, unsigned long len) {
@@ -704,6 +709,16 @@ static __attribute__((unused)) void pressure_init_anon(int argc, char **argv, co
   op_mmap_anon(BASE, len);
 }
 
+/* Names an object KIND NAME (kind "tmpfs:" or "shm:") into object (size bytes) and writes its
+ * trace line "create OBJECT LEN". */
+static __attribute__((unused)) void put_create(char *object, unsigned long size, const char *kind,
+                                               const char *name, unsigned long len) {
+  object[0] = 0;
+  strncat(object, kind, size - 1);
+  strncat(object, name, size - strlen(object) - 1);
+  put_pid(); put("create "); put(object); put(" "); put_dec((long)len); put("\n");
+}
+
 /* A tmpfs file of len bytes (a memfd called `name`, sized with ftruncate), mapped shared and
  * read-write at addr; the trace names it tmpfs:NAME. */
 static __attribute__((unused)) void tmpfs_area(const char *name, unsigned long addr,
@@ -711,9 +726,8 @@ static __attribute__((unused)) void tmpfs_area(const char *name, unsigned long a
   int fd = memfd_create(name, 0);
   if (fd < 0) die("memfd_create");
   if (ftruncate(fd, (long)len) != 0) die("ftruncate");
-  char object[96] = "tmpfs:";
-  strncat(object, name, sizeof object - strlen(object) - 1);
-  put_pid(); put("create "); put(object); put(" "); put_dec((long)len); put("\n");
+  char object[96];
+  put_create(object, sizeof object, "tmpfs:", name, len);
   op_mmap(addr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0, "rw-", "shared", object);
 }
 
@@ -725,11 +739,9 @@ static __attribute__((unused)) void shm_area(const char *name, unsigned long add
   if (id < 0) die("shmget");
   if (shmat(id, (void *)addr, 0) != (void *)addr) die("shmat");
   if (shmctl(id, IPC_RMID, 0) != 0) die("shmctl");
-  char object[96] = "shm:";
-  strncat(object, name, sizeof object - strlen(object) - 1);
-  put_pid(); put("create "); put(object); put(" "); put_dec((long)len); put("\n");
-  put_pid(); put("mmap "); put_hex(addr); put(" "); put_dec((long)len); put(" rw- shared ");
-  put(object); put(" 0\n");
+  char object[96];
+  put_create(object, sizeof object, "shm:", name, len);
+  put_mmap(addr, len, 0, "rw-", "shared", object);
   put_pid(); put("unlink "); put(object); put("\n");
 }
 
