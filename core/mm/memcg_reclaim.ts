@@ -129,7 +129,6 @@ function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
     targets[lru] = scan;
   }
   let reclaimed = 0;
-  let proportional = false;
   while (nr[LRU.inactiveAnon]! > 0 || nr[LRU.activeFile]! > 0 || nr[LRU.inactiveFile]! > 0) {
     for (const lru of ORDER) {
       const n = Math.min(nr[lru]!, SCAN_BATCH);
@@ -143,8 +142,10 @@ function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
         else skipped = true;
       } else reclaimed += shrinkInactive(k, lru, n);
     }
-    if (reclaimed < toReclaim || proportional) continue;
-    // Enough: scan the larger type on in proportion, stop the smaller.
+    if (reclaimed < toReclaim) continue;
+    // Enough: stop the smaller type and nudge the larger one towards its share of the pass. Once
+    // one type is stopped the next check ends the pass (Linux 6.0's fix of "extreme overreclaim":
+    // one batch more of the larger type, not the rest of its share).
     const nrFile = nr[LRU.inactiveFile]! + nr[LRU.activeFile]!;
     const nrAnon = nr[LRU.inactiveAnon]! + nr[LRU.activeAnon]!;
     if (nrFile === 0 || nrAnon === 0) break;
@@ -164,7 +165,6 @@ function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
       const left = Math.floor(targets[l]! * (100 - pct) / 100);
       nr[l] = left - Math.min(left, scanned);
     }
-    proportional = true;
   }
   if (canSwap && inactiveIsLow(k, false)) {
     deactivate(k, LRU.activeAnon, LRU.inactiveAnon, SCAN_BATCH);
