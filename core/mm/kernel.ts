@@ -64,6 +64,15 @@ export class Kernel {
    */
   scanClock = 0;
   /**
+   * A memory cgroup reclaim pass (`shrink_lruvec`, under its `blk_start_plug`) is running outside
+   * a swap readahead's plug: the swap writes it starts wait in its plug (`writeback.ts`).
+   */
+  passPlug = false;
+  /** The requests waiting in the pass's plug, the pages of the last one and its last slot. */
+  plugRequests = 0;
+  plugLastSize = 0;
+  plugLastSlot = -2;
+  /**
    * A swap readahead is submitting its reads (`blk_start_plug`): writes reclaim starts meanwhile
    * wait in the plug and complete only when it ends (`swap_in.ts`).
    */

@@ -40,20 +40,21 @@ import type { Kernel } from "./kernel.ts";
 import { noteCost } from "./lru.ts";
 import { keepActive, SCAN_BATCH, shrinkPage } from "./vmscan.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
-import { completeWriteback, completeWritesBefore } from "./writeback.ts";
+import { completeWriteback, completeWritesBefore, flushPlug } from "./writeback.ts";
 
 /** Highest reclaim priority (`DEF_PRIORITY`): a list is first scanned `size >> 12` pages. */
 const DEF_PRIORITY = 12;
 /** `MAX_SWAPPINESS`. */
 const MAX_SWAPPINESS = 200;
 /**
- * Pages reclaim scans while a swap write it started is in flight: the disk's latency measured in
- * reclaim's work. Calibrated (`calibrate`'s pressure probes on a virtio disk, two calibrations
- * of 5 kernel runs each, every probe replayed also with `mem=` 4 and 8 KiB less and more): 130
- * agreed in the most phases; 110-120 and 140-150 put a read after fork, random reads or a rewrite
- * outside their tolerance more often, 160 the read after fork always, 170 random reads.
+ * Pages reclaim scans while a swap write it sent is in flight: the disk's latency measured in
+ * reclaim's work, from the moment the write leaves its plug (`writeback.ts`). Calibrated against
+ * `calibrate`'s pressure probes on a virtio disk (nine calibrations of 5 kernel runs each, and 22
+ * further probes of the same kinds run 5 times each over two days, replayed at their own `mem=`):
+ * 60 left 39 of 2 072 counts outside their tolerance; 50, 55, 65, 70 and 80 left 40, 52, 47, 35
+ * and 51, 45 left 73.
  */
-export const WRITE_LATENCY = 130;
+export const WRITE_LATENCY = 60;
 
 // Pages still to scan per list this pass, and the pass's targets (indexed by LRU list number).
 const nr = new Float64Array(6);
@@ -100,6 +101,9 @@ function inactiveIsLow(k: Kernel, file: boolean): boolean {
 
 /** One priority's pass over the lists (`prepare_scan_control`, `shrink_lruvec`). */
 function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
+  // blk_start_plug: the pass's writes wait in its plug (writeback.ts), unless a swap readahead's
+  // plug already holds them (swap_in.ts).
+  k.passPlug = !k.plugged;
   const z = k.frames.lruSize;
   const st = k.memcgStat;
   const deactAnon = force || st[STAT_REFAULTS_ANON] !== k.snapRefaultsAnon ||
@@ -169,6 +173,9 @@ function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
   if (canSwap && inactiveIsLow(k, false)) {
     deactivate(k, LRU.activeAnon, LRU.inactiveAnon, SCAN_BATCH);
   }
+  // blk_finish_plug: what the pass's plug still holds is sent.
+  if (k.passPlug) flushPlug(k);
+  k.passPlug = false;
   return reclaimed;
 }
 

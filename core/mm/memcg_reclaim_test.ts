@@ -243,12 +243,14 @@ Deno.test("SCAN_FRACT with both costs: pages kept count against the file lists",
   //           written; file 16 -> 10 kept (a 46, f 5).
   //   prio 1: ap 157, fp 270: anon 32 -> 11 written; file 32 -> 20 kept (a 102, f 11).
   //   20 anonymous pages written, 38 file pages kept, none freed: 58 scanned.
+  //   Each pass's writes wait in its plug and are sent as it ends (clock 58 at the latest).
   //   prio 0, every list wholly: anon 64, file 64. First batch: 32 anonymous pages written
-  //   (clock 90); 32 file pages: the 26 never looked at are kept, then 6 kept before are freed
-  //   (clock 122). Second batch: 12 more anonymous pages written (the 64th), with the clock past
-  //   130 the first write completes (to the list's tail, next in line), then the scan meets a
-  //   page under writeback and waits for all: 20 freed; 32 file pages, all looked at before,
-  //   freed. This pass has freed 58 >= 32, the anonymous list has nothing left: it stops.
+  //   (clock 90), held by this pass's plug (their slots follow each other: one request); 32 file
+  //   pages: the 26 never looked at are kept, then 6 kept before are freed (clock 122); by clock
+  //   118 (WRITE_LATENCY 60 after they were sent) the 20 earlier writes have completed, to the
+  //   anonymous list's tail. Second batch: those 20 freed, then 12 more pages written (the 64th)
+  //   into the plug; 32 file pages, all looked at before, freed. This pass has freed 58 >= 32, the
+  //   anonymous list has nothing left: it stops, and its 44 writes are sent: still in flight.
   const k = memcgKernel(4096, 100);
   tmpfsPages(k, "tmpfs:t", 64);
   create(k, "file:m", 64 * PAGE_SIZE);
@@ -266,34 +268,40 @@ Deno.test("SCAN_FRACT with both costs: pages kept count against the file lists",
     inactiveFile: 26,
     activeFile: 0,
   });
-  deepStrictEqual([k.anonCost, k.fileCost, k.inFlight.length], [342, 7, 0]);
+  deepStrictEqual([k.anonCost, k.fileCost, k.inFlight.length], [441, 7, 44]);
   check(k);
 });
 
 Deno.test("priority 0 scans every list wholly; once the pass has 32, the smaller type stops", () => {
   // Swappiness 200: above priority 0 only the anonymous list is scanned (see above) and its pages
-  // are written, not freed. At priority 0 (SCAN_EQUAL) each list is scanned wholly, 32 pages a
-  // batch: the first anonymous batch writes the pages not written yet, meets one under writeback,
-  // waits, and frees the rest (29); the first file batch frees 32: 61 >= 32. shrink_lruvec then
-  // stops the type with less left to scan and cuts the other's target to the same fraction: pct
-  // = left of the smaller * 100 / (its target + 1); the larger's target becomes its target times
-  // (100 - pct)%. Then one more batch of the larger (at most 32 pages) and the pass ends, as Linux
-  // does since 6.0 ("mm: vmscan: fix extreme overreclaim and swap floods"): the next check finds
-  // the smaller type stopped. Before that fix the larger type went on to its whole cut target.
-  //  - 50 tmpfs, 100 file pages: priorities 5..1 write 1+3+6+12+25 = 47. At priority 0 the
-  //    anonymous list has 18 of 50 left, the file list 68 of 100: anonymous stops, pct =
-  //    18*100/51 = 35; file: 100*65/100 = 65 in all, 33 more, of which one batch of 32: 29 + 32 +
-  //    32 = 93 freed.
-  //  - 100 tmpfs, 50 file pages: priorities 6..1 write 1+3+6+12+25+50 = 97. At priority 0, 68
-  //    of 100 anonymous pages left, 18 of 50 file pages: file stops, pct 35, 33 more anonymous
-  //    pages to scan, of which one batch of 32 (all written, now complete): 93 freed.
-  //  - 100 and 100: 68 left of each: the file list stops (the anonymous one is "smaller" only
-  //    when strictly less is left of it): pct = 68*100/101 = 67, anonymous 100*33/100 = 33 in
-  //    all, 1 more: 29 + 32 + 1 = 62 freed.
+  // are written. Each pass's writes wait in its plug and are sent as it ends; a write completes
+  // WRITE_LATENCY (60) looks later and its page, at the tail, is freed by the next look. At
+  // priority 0 (SCAN_EQUAL) each list is scanned wholly, 32 pages a batch. Once the pass has
+  // freed 32, shrink_lruvec stops the type with less left to scan and cuts the other's target to
+  // the same fraction: pct = left of the smaller * 100 / (its target + 1); the larger's target
+  // becomes its target times (100 - pct)%. Then one more batch of the larger (at most 32 pages)
+  // and the pass ends, as Linux does since 6.0 ("mm: vmscan: fix extreme overreclaim and swap
+  // floods"): the next check finds the smaller type stopped.
+  //  - 50 tmpfs, 100 file pages: priorities 5..1 write 1+3+6+12+25 = 47, sent at clocks 1, 4,
+  //    10, 22 and 47. At priority 0 the first anonymous batch writes the 3 pages not written
+  //    yet, meets one under writeback and waits for every write (its plug's too), and frees the
+  //    rest (29); the first file batch frees 32: 61 >= 32. 18 of 50 anonymous pages left, 68 of 100 file pages: anonymous stops,
+  //    pct = 18*100/51 = 35; file: 100*65/100 = 65 in all, 33 more, of which one batch of 32:
+  //    29 + 32 + 32 = 93 freed.
+  //  - 100 tmpfs, 50 file pages: priorities 6..2 write 1+3+6+12+25, sent at 1, 4, 10, 22, 47;
+  //    priority 1 looks at 50 (clocks 48..97): the first 22 complete and are freed, 28 more
+  //    written (75). Priority 0: the first anonymous batch writes 9, then frees 23 of the 25 sent
+  //    at 47 (from clock 107); the file batch frees 32: 55 >= 32. 46 of 78 anonymous pages left,
+  //    18 of 50 file pages: file stops, pct 35, anonymous 78*65/100 = 50 in all, 18 more: the
+  //    last 2 sent at 47 and 16 of the 28 sent at 97 (complete from clock 157): 95 freed, 84
+  //    written, 9 still in flight.
+  //  - 100 and 100: as the last down to priority 0's first two batches (55 freed). 46 of 78
+  //    anonymous pages left, 68 of 100 file pages: anonymous stops, pct = 46*100/79 = 58, file
+  //    100*42/100 = 42 in all, 10 more: 87 freed.
   const cases = [
     [50, 100, { freed: 93, written: 50, scanned: 47 + 96, anon: 21, file: 36 }],
-    [100, 50, { freed: 93, written: 100, scanned: 97 + 96, anon: 39, file: 18 }],
-    [100, 100, { freed: 62, written: 100, scanned: 97 + 65, anon: 70, file: 68 }],
+    [100, 50, { freed: 95, written: 84, scanned: 97 + 82, anon: 37, file: 18 }],
+    [100, 100, { freed: 87, written: 84, scanned: 97 + 74, anon: 55, file: 58 }],
   ] as const;
   for (const [anon, file, want] of cases) {
     const k = memcgKernel(4096, 200);
@@ -577,27 +585,29 @@ Deno.test("a reclaim starts by completing the writes in flight, unless a readahe
 });
 
 Deno.test("a write completes once reclaim has scanned WRITE_LATENCY more pages", () => {
-  // 200 tmpfs pages, swappiness 200 (the anonymous list only, above priority 0): priorities 7..2
-  // write 200>>7 = 1, 3, 6, 12, 25, 50 pages (clock 97), priority 1 scans 100: its first batch
-  // writes 32 more (clock 129), the second batch's first look (clock 130) one more: 130 written,
-  // each at the clock of its look. At clock 131 the write started at clock 1 completes
-  // (WRITE_LATENCY = 130 pages scanned since), its page goes to the tail and is the next look:
-  // freed; and so on, one completed write a look, never reaching a page under writeback: 31 of
-  // the second batch freed, 32 of the third: 63.
+  // 200 tmpfs pages, swappiness 200 (the anonymous list only, above priority 0). A pass's writes
+  // wait in its plug (their slots follow each other: one request) and are sent as it ends; each
+  // completes WRITE_LATENCY (60) looks later, goes to the tail and is freed by the next look.
+  //  - Priorities 7..3 write 200>>7 = 1, 3, 6, 12, 25 pages, sent at clocks 1, 4, 10, 22, 47.
+  //  - Priority 2 looks at 50 (clocks 48..97): the writes sent at 1, 4, 10 and 22 complete at
+  //    61, 64, 70 and 82, and their 22 pages are freed; 28 more written, sent at 97.
+  //  - Priority 1 looks at 178 >> 1 = 89 (clocks 98..186): 9 written, then from clock 107 the
+  //    25 sent at 47 freed; 25 written; from clock 157 the 28 sent at 97 freed, 2 written between:
+  //    53 freed by this pass, the 32 it needs: 75 in all, 111 written.
   const k = memcgKernel(4096, 200);
   tmpfsPages(k, "tmpfs:t", 200);
   memoryReclaim(k, 32);
-  deepStrictEqual(WRITE_LATENCY, 130);
+  deepStrictEqual(WRITE_LATENCY, 60);
   deepStrictEqual(state(k), {
-    freed: 63,
-    written: 130,
-    scanned: 97 + 96,
-    inactiveAnon: 200 - 63,
+    freed: 75,
+    written: 111,
+    scanned: 97 + 89,
+    inactiveAnon: 200 - 75,
     activeAnon: 0,
     inactiveFile: 0,
     activeFile: 0,
   });
-  deepStrictEqual(k.inFlight.length, 130 - 63);
+  deepStrictEqual(k.inFlight.length, 111 - 75);
   check(k);
 });
 
@@ -695,18 +705,21 @@ Deno.test("swappiness 0 scans no anonymous page, even at priority 0", () => {
 });
 
 Deno.test("the proportional stop counts both lists of a type, active and inactive", () => {
-  // Swappiness 200, as in the priority 0 test, with active lists too: the first batch of priority
-  // 0 frees 29 inactive anonymous and 32 inactive file pages (61 >= 32); the active lists'
-  // batches are skipped (the statistics say they need no aging) but count as scanned.
+  // Swappiness 200, as in the priority 0 test, with active lists too: down to the first batches
+  // of priority 0 as its 100-tmpfs case (84 written; 22 inactive anonymous pages freed at
+  // priority 1, 23 and 32 inactive file pages in the first batches: 55 in the pass >= 32); the
+  // active lists' batches are skipped (the statistics say they need no aging) but count as
+  // scanned.
   //  - 100 tmpfs pages inactive, 40 active; 100 file pages inactive, 100 active. Left to scan:
-  //    anonymous 68 + 8 = 76, file 68 + 68 = 136: anonymous stops, pct = 76*100/(100+40+1) = 53;
-  //    each file list scans to 100*47/100 = 47 of its 100: 15 more each: 15 inactive pages
-  //    freed: 29 + 32 + 15 = 76.
-  //  - 100 and 100 tmpfs pages, 100 and 40 file pages: left anonymous 136, file 76: file stops,
-  //    pct 53; each anonymous list 15 more: 15 inactive pages freed: 76.
+  //    anonymous 46 + 8 = 54, file 68 + 68 = 136: anonymous stops, pct = 54*100/(78+40+1) = 45;
+  //    each file list scans to 100*55/100 = 55 of its 100: 23 more each: 23 inactive pages
+  //    freed: 22 + 23 + 32 + 23 = 100.
+  //  - 100 and 100 tmpfs pages, 100 and 40 file pages: left anonymous 46 + 68 = 114, file 68 + 8
+  //    = 76: file stops, pct = 76*100/(100+40+1) = 53; the inactive anonymous list scans to
+  //    78*47/100 = 36 of its 78: 4 more, freed (writes complete by now): 81.
   const cases = [
-    [40, 100, { freed: 76, inactiveAnon: 71, activeAnon: 40, inactiveFile: 53, activeFile: 100 }],
-    [100, 40, { freed: 76, inactiveAnon: 56, activeAnon: 100, inactiveFile: 68, activeFile: 40 }],
+    [40, 100, { freed: 100, inactiveAnon: 55, activeAnon: 40, inactiveFile: 45, activeFile: 100 }],
+    [100, 40, { freed: 81, inactiveAnon: 51, activeAnon: 100, inactiveFile: 68, activeFile: 40 }],
   ] as const;
   for (const [activeAnon, activeFile, want] of cases) {
     const k = memcgKernel(4096, 200);
@@ -729,7 +742,7 @@ Deno.test("the proportional stop counts both lists of a type, active and inactiv
       want,
       `${activeAnon} active anonymous, ${activeFile} active file pages`,
     );
-    deepStrictEqual(s.written, 100);
+    deepStrictEqual(s.written, 84);
   }
 });
 

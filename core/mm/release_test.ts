@@ -29,9 +29,12 @@ const ANON = MapFlag.private | MapFlag.anon;
 
 /**
  * A cgroup of 4096 pages, and process 1 writing 4097 pages at V: the 4097th charge reclaims once.
- * Its priorities scan the oldest pages (written in page order); a write completes once reclaim has
- * scanned WRITE_LATENCY (130) more pages, so it writes pages 0..129 and frees 0..58 (the pages it
- * meets again once their writes are done): 59..129, 71 pages, are still being written.
+ * Its priorities scan the oldest pages (written in page order) and write them, into slots that
+ * follow each other: the pass's plug merges them into one request, sent when the 255th write
+ * starts another (a request of 254 pages is the most; one of 32 or more flushes the plug); those
+ * 254 complete once reclaim has scanned WRITE_LATENCY (60) more pages, meanwhile writing pages
+ * 254..313, and it frees pages 0..34 as it meets them again. The pass ends: pages 254..313, 60,
+ * are still being written (sent as the pass ended), 219 written pages wait in the swap cache.
  */
 function overfull(): { k: Kernel; seq: number } {
   const k = new Kernel(
@@ -44,8 +47,8 @@ function overfull(): { k: Kernel; seq: number } {
   for (let p = 0; p < 4097; p++) {
     if (!touch(k, mm, V + p, Op.w, ++seq)) throw new Error(`write ${p}`);
   }
-  deepStrictEqual(WRITE_LATENCY, 130);
-  deepStrictEqual([k.counters[C.swap_out_pages], k.counters[C.pages_reclaimed]], [130, 59]);
+  deepStrictEqual(WRITE_LATENCY, 60);
+  deepStrictEqual([k.counters[C.swap_out_pages], k.counters[C.pages_reclaimed]], [314, 35]);
   return { k, seq };
 }
 
@@ -72,18 +75,18 @@ function check(k: Kernel): void {
 Deno.test("munmap of pages still being written leaves them in the swap cache until reclaim", () => {
   const { k, seq } = overfull();
   const mm = mmOf(k, 1);
-  // 130 slots in use: 59 pages on swap only, 71 being written.
-  deepStrictEqual([inFlight(k).length, k.swap.used], [71, 130]);
-  // The 4097 pages go: the 3967 mapped ones are freed; the 59 pages on swap only, with their
-  // slots; the 71 pages being written keep theirs (their last reference went, but
-  // folio_free_swap fails under writeback).
+  // 314 slots in use: 35 pages on swap only, 219 in the swap cache too, 60 being written.
+  deepStrictEqual([inFlight(k).length, k.swap.used], [60, 314]);
+  // The 4097 pages go: the 3783 mapped ones are freed; the 35 pages on swap only and the 219 in
+  // the swap cache, with their slots; the 60 pages being written keep theirs (their last
+  // reference went, but folio_free_swap fails under writeback).
   munmap(k, mm, V, 8192 * PAGE_SIZE);
   check(k);
-  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [71, 71, 4096 - 71]);
+  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [60, 60, 4096 - 60]);
   // New memory fills the cgroup again: its first reclaim completes the writes (at its start), so
-  // the 71 pages go to the tail of the inactive list, and it frees the oldest 41 of them, writing
+  // the 60 pages go to the tail of the inactive list, and it frees the oldest 41 of them, writing
   // nothing (its priorities scan 1 + 2 + 4 + 8 + 16 pages, then 10 at priority 7, 4096 >> 7 in
-  // proportion to swappiness, and stop with 32 freed); the other 30 stay, written and clean.
+  // proportion to swappiness, and stop with 32 freed); the other 19 stay, written and clean.
   mmap(k, mm, W2, 8192 * PAGE_SIZE, Prot.read | Prot.write, ANON, null, 0);
   let s = seq, next = 0;
   const write = (n: number) => {
@@ -92,7 +95,7 @@ Deno.test("munmap of pages still being written leaves them in the swap cache unt
     }
   };
   let reclaimed = k.counters[C.pages_reclaimed]!, written = k.counters[C.swap_out_pages]!;
-  write(4096 - 71 + 1);
+  write(4096 - 60 + 1);
   check(k);
   deepStrictEqual(
     [
@@ -101,34 +104,34 @@ Deno.test("munmap of pages still being written leaves them in the swap cache unt
       inFlight(k).length,
       k.swap.used,
     ],
-    [41, 0, 0, 30],
+    [41, 0, 0, 19],
   );
-  // The next reclaim (40 pages later) frees those 30 first, then goes on into the new pages: every
+  // The next reclaim (40 pages later) frees those 19 first, then goes on into the new pages: every
   // slot in use is then one it wrote.
   reclaimed = k.counters[C.pages_reclaimed]!, written = k.counters[C.swap_out_pages]!;
   write(41);
   check(k);
   deepStrictEqual(k.swap.used, k.counters[C.swap_out_pages]! - written);
-  deepStrictEqual(k.counters[C.pages_reclaimed]! - reclaimed > 30, true);
+  deepStrictEqual(k.counters[C.pages_reclaimed]! - reclaimed > 19, true);
 });
 
 Deno.test("exit while pages are being written: they stay in the swap cache", () => {
   const { k } = overfull();
   exit(k, 1);
   check(k);
-  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [71, 71, 4096 - 71]);
+  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [60, 60, 4096 - 60]);
 });
 
 Deno.test("a page faulted back while being written, then unmapped, stays in the swap cache", () => {
   const { k, seq } = overfull();
   const mm = mmOf(k, 1);
-  // Page 100 is being written: a read finds it in the swap cache (a minor fault) and maps it
+  // Page 300 is being written: a read finds it in the swap cache (a minor fault) and maps it
   // again, still under writeback, keeping its slot (a read of an exclusive page does not free
   // it); its swap PTE's reference went with the fault.
   const minor = k.counters[C.minor_faults]!;
-  if (!touch(k, mm, V + 100, Op.r, seq + 1)) throw new Error("read 100");
+  if (!touch(k, mm, V + 300, Op.r, seq + 1)) throw new Error("read 300");
   deepStrictEqual(k.counters[C.minor_faults]! - minor, 1);
-  const f = k.pt.num[k.pt.lookup(mm, V + 100)]!;
+  const f = k.pt.num[k.pt.lookup(mm, V + 300)]!;
   const slot = k.frames.swap[f]!;
   deepStrictEqual([k.frames.mapcount[f], k.swap.refs[slot], k.frames.flags[f]! & PG.writeback], [
     1,
@@ -136,26 +139,26 @@ Deno.test("a page faulted back while being written, then unmapped, stays in the 
     PG.writeback,
   ]);
   // Its last mapping goes (putAnon): the page stays with its slot while the write runs.
-  munmap(k, mm, V + 100, PAGE_SIZE);
+  munmap(k, mm, V + 300, PAGE_SIZE);
   check(k);
   deepStrictEqual([k.frames.isFree(f), k.swap.cache[slot], k.frames.mapcount[f]], [false, f, 0]);
-  // Page 101, also in flight, unmapped without being faulted (slotPut): the same.
-  munmap(k, mm, V + 101, PAGE_SIZE);
-  deepStrictEqual([inFlight(k).length, k.swap.used], [71, 130]);
+  // Page 301, also in flight, unmapped without being faulted (slotPut): the same.
+  munmap(k, mm, V + 301, PAGE_SIZE);
+  deepStrictEqual([inFlight(k).length, k.swap.used], [60, 314]);
   // Page 0, written and freed already: its slot goes with its swap PTE.
   munmap(k, mm, V, PAGE_SIZE);
-  deepStrictEqual(k.swap.used, 129);
+  deepStrictEqual(k.swap.used, 313);
 });
 
 Deno.test("MADV_PAGEOUT of a page faulted back while being written keeps it, active", () => {
   const { k, seq } = overfull();
   const mm = mmOf(k, 1);
-  // Page 100 is being written and found again in the swap cache (a minor fault): mapped, still
+  // Page 300 is being written and found again in the swap cache (a minor fault): mapped, still
   // under writeback. MADV_PAGEOUT cannot free it before its write ends: reclaim_pages'
   // shrink_folio_list activates a page under writeback (its second case) and keeps it mapped.
-  if (!touch(k, mm, V + 100, Op.r, seq + 1)) throw new Error("read 100");
-  const f = k.pt.num[k.pt.lookup(mm, V + 100)]!;
-  madvise(k, mm, V + 100, PAGE_SIZE, Madv.pageout);
+  if (!touch(k, mm, V + 300, Op.r, seq + 1)) throw new Error("read 300");
+  const f = k.pt.num[k.pt.lookup(mm, V + 300)]!;
+  madvise(k, mm, V + 300, PAGE_SIZE, Madv.pageout);
   check(k);
   deepStrictEqual(
     [k.frames.isFree(f), k.frames.mapcount[f], k.frames.lru[f], k.frames.flags[f]! & PG.writeback],
@@ -197,16 +200,17 @@ Deno.test("an mlocked file page's last mapping gone: back on the evictable list,
 Deno.test("pages written and not yet freed when their area goes: freed, every strategy told", () => {
   // scan reclaims by walking page tables, with no LRU lists: no write of its is ever in flight.
   for (const name of Object.keys(STRATEGIES).filter((n) => n !== "scan")) {
-    // A memory cgroup of 4096 pages: 4097 pages written (one reclaim: 130 written, 0..58 freed),
-    // 99 more: the next reclaim completes the 71 writes and frees 41 of them (its priorities scan
-    // 1 + 2 + 4 + 8 + 16 + 10 pages), 30 stay in the swap cache, written, unmapped, each referred
-    // to by its swap PTE, and still known to the strategy (objtree keeps them in their space). The
-    // area goes: each of the 30 goes with its swap PTE's reference (slotPut), and the strategy
-    // forgets it (pageFreed). Once the process exits nothing is left.
+    // A memory cgroup of 4096 pages: 4097 pages written (one reclaim: 314 written, 0..34 freed, 219
+    // written pages in the swap cache, 60 being written), 99 more: the next two reclaims complete
+    // the 60 writes and free 41 written pages each (their priorities scan 1 + 2 + 4 + 8 + 16 + 10
+    // pages); 197 stay in the swap cache, written, unmapped, each referred to by its swap PTE, and
+    // still known to the strategy (objtree keeps them in their space). The area goes: each of the
+    // 197 goes with its swap PTE's reference (slotPut), and the strategy forgets it (pageFreed).
+    // Once the process exits nothing is left.
     const m = new TestMachine(name, 4096, 4096, { memcg: true }).run(
       new TraceBuilder().mmap(1, RA, "32M", "rw-", "private,anon").w(1, RA, 4196 * PAGE_SIZE),
     );
-    deepStrictEqual([m.c.swap_out_pages, m.c.pages_reclaimed], [130, 100], name);
+    deepStrictEqual([m.c.swap_out_pages, m.c.pages_reclaimed], [314, 35 + 41 + 41], name);
     m.run(new TraceBuilder().munmap(1, RA, "32M").exit(1));
     deepStrictEqual(m.leftOver(), [[], [0, 0, 0]], name);
   }
@@ -215,11 +219,11 @@ Deno.test("pages written and not yet freed when their area goes: freed, every st
 Deno.test("swapoff waits for the writes of pages it frees", () => {
   const { k } = overfull();
   const mm = mmOf(k, 1);
-  // The area goes: its 71 pages being written stay in the swap cache (above). swapoff frees them
+  // The area goes: its 60 pages being written stay in the swap cache (above). swapoff frees them
   // with their slots, waiting for each write first (try_to_unuse's folio_wait_writeback), so no
   // write in flight is left behind for a frame that another page may take.
   munmap(k, mm, V, 8192 * PAGE_SIZE);
-  deepStrictEqual(k.inFlight.length, 71);
+  deepStrictEqual(k.inFlight.length, 60);
   swapoff(k, "swap");
   check(k);
   deepStrictEqual([inFlight(k).length, k.inFlight.length, k.swap.devices.length], [0, 0, 0]);

@@ -118,41 +118,47 @@ Deno.test("memcg=1: memory fills to the limit (no watermarks), then reclaim free
     4096,
   );
   // One page too many: one reclaim. Its priorities scan the oldest pages (all dirty: written, in
-  // page order); a write completes once reclaim has scanned WRITE_LATENCY (130) more pages, and
-  // the pass then frees the pages it finds written: 130 written, pages 0..58 freed.
+  // page order) and write them into slots that follow each other: its pass's plug merges them into
+  // one request, sent when the 255th write starts another; those complete once reclaim has
+  // scanned WRITE_LATENCY (60) more pages, and the pass then frees the pages it finds written,
+  // the last completed first: 254 + 60 written, pages 219..253 freed.
+  deepStrictEqual(WRITE_LATENCY, 60);
   deepStrictEqual(pick(over, ["pages_reclaimed", "swap_out_pages"]), {
-    pages_reclaimed: 59,
-    swap_out_pages: WRITE_LATENCY,
+    pages_reclaimed: 35,
+    swap_out_pages: 254 + WRITE_LATENCY,
   });
 });
 
 Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: its fault is minor", () => {
-  // Reclaim wrote pages 0..129 and freed 0..58 (above): 59..129 are still in the swap cache.
+  // Reclaim wrote pages 0..313 and freed 219..253 (above): 254..313 are being written, 0..218
+  // written and still in the swap cache.
   const t = new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG);
-  const r = runBatch(t.r(1, A + 100 * PG).r(1, A).batch(), {
+  const r = runBatch(t.r(1, A + 300 * PG).r(1, A + 219 * PG).batch(), {
     memPages: 4096,
     swapPages: 4096,
     vm: { memcg: true },
   });
   deepStrictEqual(pick(r, ["minor_faults", "major_faults", "swap_in_pages"]), {
-    minor_faults: 4097 + 1, // page 100: found in the swap cache
-    major_faults: 1, // page 0: freed, read back with pages 1..4 (a window of 8 centred on it)
+    minor_faults: 4097 + 1, // page 300: found in the swap cache
+    // page 219: freed, read back with pages 220..223 (a window of 8 centred on it, 216..223,
+    // whose first three are still in the swap cache)
+    major_faults: 1,
     swap_in_pages: 5,
   });
 });
 
 Deno.test("memcg=1: writes started before a readahead window are not held by its plug", () => {
-  // Reclaim wrote pages 0..129 and freed 0..58 (above): 71 writes in flight, 58 frames free; 58
-  // more pages written fill memory. Page 0, read back, takes a window (pages 0..4): its first page
-  // needs a reclaim, under the window's plug. The 71 writes started before the window have
-  // completed (windowBegin), so they are at the tail of the inactive list, and that reclaim frees
-  // them without writing anything; the plug holds only the writes its own reclaims start.
+  // Reclaim wrote pages 0..313 and freed 219..253 (above): 60 writes in flight, 34 frames free;
+  // 34 more pages written fill memory. Page 219, read back, takes a window (pages 219..223): its
+  // first page needs a reclaim, under the window's plug. The 60 writes started before the window
+  // have completed (windowBegin), so they are at the tail of the inactive list, and that reclaim
+  // frees them without writing anything; the plug holds only the writes its own reclaims start.
   const full = () =>
     new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
-      .w(1, A + 4097 * PG, 58 * PG);
+      .w(1, A + 4097 * PG, 34 * PG);
   const cfg = { memPages: 4096, swapPages: 4096, vm: { memcg: true } };
   const before = runBatch(full().batch(), cfg).counters;
-  const after = runBatch(full().r(1, A).batch(), cfg).counters;
+  const after = runBatch(full().r(1, A + 219 * PG).batch(), cfg).counters;
   const d = (n: CounterName) => after[n] - before[n];
   deepStrictEqual([d("major_faults"), d("swap_in_pages"), d("swap_out_pages")], [1, 5, 0]);
   ok(d("pages_reclaimed") >= 32, `${d("pages_reclaimed")} reclaimed`);
@@ -160,28 +166,32 @@ Deno.test("memcg=1: writes started before a readahead window are not held by its
 
 Deno.test("memcg=1: a one-page swap-in is read without a plug, so reclaim's writes complete", () => {
   // page_cluster 0: every swap-in reads one page, which Linux reads without a block plug
-  // (swap_vma_readahead's and swap_cluster_readahead's one-page path). Memory is left full with
-  // the tail of the inactive list holding 30 pages already written and clean: 4097 pages written
-  // (one reclaim: 130 written, 0..58 freed), 58 more (memory full), the next reclaim frees 41 of
-  // the 71 written (its priorities scan 1 + 2 + 4 + 8 + 16 + 10 pages), 41 more fill memory. Page 0
-  // read back needs a frame: its reclaim frees the 30 clean pages, then writes every dirty page it
-  // meets, until the first of those writes completes, WRITE_LATENCY (130) pages later, and it can
-  // free them. Under a plug none would complete: it would write the whole list.
-  for (const vma_ra of [true, false]) {
-    const full = () =>
-      new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
-        .w(1, A + 4097 * PG, 99 * PG);
-    const cfg = { memPages: 4096, swapPages: 8192, vm: { memcg: true, page_cluster: 0, vma_ra } };
+  // (swap_vma_readahead's and swap_cluster_readahead's one-page path). 4097 + 313 pages written:
+  // memory is full, and the reclaims since the first have used up the written pages it left in
+  // the swap cache. Page 219 (on swap only) read back needs a frame: its reclaim writes the dirty
+  // pages it meets, each pass's writes sent as the pass ends (blk_finish_plug) and complete
+  // WRITE_LATENCY pages later, when a later pass frees them: 103 written, 71 freed. Under a
+  // readahead window's plug none would complete: with page_cluster 3 (and vma_ra) it writes the
+  // whole list.
+  const full = () =>
+    new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
+      .w(1, A + 4097 * PG, 313 * PG);
+  const delta = (vm: Partial<VmKnobs>) => {
+    const cfg = { memPages: 4096, swapPages: 8192, vm: { memcg: true, ...vm } };
     const before = runBatch(full().batch(), cfg).counters;
-    const after = runBatch(full().r(1, A).batch(), cfg).counters;
-    const d = (n: CounterName) => after[n] - before[n];
-    deepStrictEqual([d("major_faults"), d("swap_in_pages"), d("swap_out_pages")], [
-      1,
-      1,
-      WRITE_LATENCY,
-    ], `vma_ra=${vma_ra}`);
-    ok(d("pages_reclaimed") >= 32, `${d("pages_reclaimed")} reclaimed`);
+    const after = runBatch(full().r(1, A + 219 * PG).batch(), cfg).counters;
+    return (n: CounterName) => after[n] - before[n];
+  };
+  for (const vma_ra of [true, false]) {
+    const d = delta({ page_cluster: 0, vma_ra });
+    deepStrictEqual(
+      [d("major_faults"), d("swap_in_pages"), d("swap_out_pages"), d("pages_reclaimed")],
+      [1, 1, 103, 71],
+      `vma_ra=${vma_ra}`,
+    );
   }
+  const plugged = delta({ page_cluster: 3, vma_ra: true });
+  ok(plugged("swap_out_pages") > 3500, `${plugged("swap_out_pages")} written under a plug`);
 });
 
 Deno.test("swapinNrPages sizes a window as Linux's __swapin_nr_pages does", () => {

@@ -29,15 +29,56 @@ export function writeback(k: Kernel, fr: number): void {
 export function startWriteback(k: Kernel, f: number): void {
   k.frames.flags[f]! |= PG.writeback;
   k.frames.lruMove(f, k.frames.lru[f]!);
+  if (k.passPlug) plugWrite(k, k.frames.swap[f]!);
   k.inFlight.push(f);
-  k.inFlightAt.push(k.scanClock);
+  k.inFlightAt.push(k.passPlug ? HELD : k.scanClock);
+}
+
+/** `inFlightAt` of a write waiting in the reclaim pass's plug: it has not started yet. */
+const HELD = Infinity;
+/** Pages one request of a swap write takes at most (`max_segments` of the development disk). */
+export const MAX_REQUEST_PAGES = 254;
+/** A request this large (128 KiB, `BLK_PLUG_FLUSH_SIZE`) flushes the plug when another follows. */
+const PLUG_FLUSH_PAGES = 32;
+/** Requests a plug holds at most before it is flushed (`BLK_MAX_REQUEST_COUNT`). */
+const PLUG_MAX_REQUESTS = 32;
+
+/**
+ * A swap write to slot `slot` goes into the reclaim pass's plug (`blk_add_rq_to_plug`): to the slot
+ * after the last one, it merges into the last request (up to `MAX_REQUEST_PAGES`); else it is a
+ * new request, and the plug is flushed first when the last request is 128 KiB or more or
+ * `PLUG_MAX_REQUESTS` wait.
+ */
+function plugWrite(k: Kernel, slot: number): void {
+  if (k.plugRequests > 0 && slot === k.plugLastSlot + 1 && k.plugLastSize < MAX_REQUEST_PAGES) {
+    k.plugLastSize++;
+  } else {
+    if (
+      k.plugRequests > 0 &&
+      (k.plugLastSize >= PLUG_FLUSH_PAGES || k.plugRequests >= PLUG_MAX_REQUESTS)
+    ) flushPlug(k);
+    k.plugRequests++;
+    k.plugLastSize = 1;
+  }
+  k.plugLastSlot = slot;
 }
 
 /**
- * Every swap write reclaim started has completed: each page still waiting goes to the tail of its
- * inactive list (`folio_rotate_reclaimable`), where the next scan frees it.
+ * The reclaim pass's plug is flushed (a request too many, or the pass ends: `blk_finish_plug`): the
+ * writes it held start now, at the scan clock.
+ */
+export function flushPlug(k: Kernel): void {
+  const at = k.inFlightAt;
+  for (let i = at.length - 1; i >= 0 && at[i] === HELD; i--) at[i] = k.scanClock;
+  k.plugRequests = 0;
+}
+
+/**
+ * Every swap write reclaim started has completed, those a plug held too: each page still waiting
+ * goes to the tail of its inactive list (`folio_rotate_reclaimable`), where the next scan frees it.
  */
 export function completeWriteback(k: Kernel): void {
+  k.plugRequests = 0;
   completeFirst(k, k.inFlight.length);
 }
 

@@ -18,7 +18,13 @@ import { touch } from "./access.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
 import { D, P, W } from "./pte.ts";
-import { completeWriteback, completeWritesBefore } from "./writeback.ts";
+import {
+  completeWriteback,
+  completeWritesBefore,
+  flushPlug,
+  MAX_REQUEST_PAGES,
+  startWriteback,
+} from "./writeback.ts";
 import { create, fsync, read, truncate, write } from "../sys/file.ts";
 import { mmap } from "../sys/mmap.ts";
 import { msync } from "../sys/msync.ts";
@@ -64,7 +70,9 @@ function down(a: number, b: number): number[] {
  *          14 freed (clock 26).
  *  prio 1: anon cost 24: ap 148, fp 292: anon 8 -> 2: frames 3 and 4 at clocks 27, 28; file
  *          76>>1 = 38 -> 25 freed (clock 53): 1 + 3 + 6 + 14 + 25 = 49 freed, reclaim ends.
- * 53 pages scanned: no write has been in flight for WRITE_LATENCY (130).
+ * Each write waits in its pass's plug and is sent when the pass ends: frame 1's at clock 11,
+ * frame 2's at 26, frames 3 and 4's at 53. 53 pages scanned: no write has been in flight for
+ * WRITE_LATENCY (60).
  */
 function inFlight(): Kernel {
   const k = machine(true);
@@ -83,8 +91,9 @@ function inFlight(): Kernel {
 
 Deno.test("startWriteback: the page stays in the swap cache under PG_writeback, at its list's head", () => {
   const k = inFlight();
-  // The four pages, in the order written, with the scan clock each write started at.
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [5, 12, 27, 28]]);
+  // The four pages, in the order written, with the scan clock each write was sent at (its pass's
+  // end).
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [11, 26, 53, 53]]);
   // Each moved to the head as it was written: 4 3 2 1, then the 12 not scanned.
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, 1, ...down(16, 5)]);
   const obj = k.objects.get("tmpfs:t")!;
@@ -103,21 +112,21 @@ Deno.test("startWriteback: the page stays in the swap cache under PG_writeback, 
 
 Deno.test("completeWritesBefore: the writes started by the clock given complete, in order", () => {
   const k = inFlight();
-  // Nothing started at clock 4 or before.
-  completeWritesBefore(k, 4);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [5, 12, 27, 28]]);
+  // Nothing sent at clock 10 or before.
+  completeWritesBefore(k, 10);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [11, 26, 53, 53]]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, 1, ...down(16, 5)]);
-  // By clock 11: frame 1's write (5): off writeback, to the tail (the next scan frees it).
+  // By clock 11: frame 1's write: off writeback, to the tail (the next scan frees it).
   completeWritesBefore(k, 11);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[2, 3, 4], [12, 27, 28]]);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[2, 3, 4], [26, 53, 53]]);
   deepStrictEqual(k.frames.flags[1], PG.swapBacked | PG.swapCache);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, ...down(16, 5), 1]);
-  // By clock 12, the write started at 12 itself too.
-  completeWritesBefore(k, 12);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [27, 28]]);
+  // By clock 26, the write sent at 26 itself too.
+  completeWritesBefore(k, 26);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [53, 53]]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, ...down(16, 5), 1, 2]);
-  // By clock 28: the last two, each to the tail in turn (4 last: the tail).
-  completeWritesBefore(k, 28);
+  // By clock 53: the last two, sent together, each to the tail in turn (4 last: the tail).
+  completeWritesBefore(k, 53);
   deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [...down(16, 5), 1, 2, 3, 4]);
   for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f]! & PG.writeback, 0);
@@ -125,11 +134,57 @@ Deno.test("completeWritesBefore: the writes started by the clock given complete,
 
 Deno.test("completeWritesBefore: partial completion keeps the later writes in flight", () => {
   const k = inFlight();
-  // By clock 27 (WRITE_LATENCY after it, as reclaim's scans call it): three of four.
-  completeWritesBefore(k, 27);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[4], [28]]);
-  deepStrictEqual(list(k, LRU.inactiveAnon), [4, ...down(16, 5), 1, 2, 3]);
-  deepStrictEqual(k.frames.flags[4]! & PG.writeback, PG.writeback);
+  // By clock 52 (WRITE_LATENCY after it, as reclaim's scans call it): two of four.
+  completeWritesBefore(k, 52);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [53, 53]]);
+  deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, ...down(16, 5), 1, 2]);
+  for (const f of [3, 4]) deepStrictEqual(k.frames.flags[f]! & PG.writeback, PG.writeback);
+});
+
+/**
+ * Frames 1..n, the pages of a tmpfs file on the inactive anonymous list, written by hand with
+ * `startWriteback` inside a reclaim pass (`Kernel.passPlug`), frame i to slot `slots[i - 1]`, the
+ * scan clock at i; returns the clock each write was sent at (Infinity: still in the plug).
+ */
+function plugged(slots: number[], end = false): number[] {
+  const k = machine(true);
+  create(k, "tmpfs:t", slots.length * PAGE_SIZE);
+  write(k, "tmpfs:t", 0, slots.length * PAGE_SIZE, 5);
+  k.passPlug = true;
+  for (let i = 1; i <= slots.length; i++) {
+    k.scanClock = i;
+    k.frames.swap[i] = slots[i - 1]!;
+    startWriteback(k, i);
+  }
+  if (end) flushPlug(k);
+  return [...k.inFlightAt];
+}
+
+Deno.test("a reclaim pass's plug holds its writes as the block layer does (blk_add_rq_to_plug)", () => {
+  const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+  const held = (n: number) => Array<number>(n).fill(Infinity);
+  // Writes to slots that follow each other merge into one request, up to MAX_REQUEST_PAGES
+  // (254): the 255th starts another, and the plug, whose last request is 128 KiB or more, is
+  // flushed first: the 254 are sent at that clock (255).
+  deepStrictEqual(MAX_REQUEST_PAGES, 254);
+  deepStrictEqual(plugged(run(100, 255)), [...Array(254).fill(255), Infinity]);
+  // A request under 128 KiB (31 pages) followed by one elsewhere: both held.
+  deepStrictEqual(plugged([...run(100, 31), 500]), held(32));
+  // A request of 32 pages (128 KiB) followed by one elsewhere: the 32 sent at 33.
+  deepStrictEqual(plugged([...run(100, 32), 500]), [...Array(32).fill(33), Infinity]);
+  // Scattered slots: one request each; the 33rd finds 32 waiting and flushes them.
+  const scattered = run(0, 33).map((i) => 10 * i);
+  deepStrictEqual(plugged(scattered), [...Array(32).fill(33), Infinity]);
+  // The pass ends (blk_finish_plug): what the plug holds is sent at its clock.
+  deepStrictEqual(plugged(scattered.slice(0, 5), true), Array(5).fill(5));
+  // Outside a pass (passPlug false) a write is sent at once, at the scan clock.
+  const k = machine(true);
+  create(k, "tmpfs:t", 2 * PAGE_SIZE);
+  write(k, "tmpfs:t", 0, 2 * PAGE_SIZE, 5);
+  k.scanClock = 7;
+  k.frames.swap[1] = 3;
+  startWriteback(k, 1);
+  deepStrictEqual(k.inFlightAt, [7]);
 });
 
 Deno.test("completeWriteback: every write completes, each page to its inactive list's tail", () => {
