@@ -374,9 +374,13 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // simulator (its writes take time: reclaims 0.2 ms apart find the pages an earlier one wrote
   // still in flight and write hundreds more; docs/machine.md). On the successor machine 40 runs of
   // file_reread swapped out 2128-2615 pages in anon-write (5-run ranges with minimums of 2236-2471)
-  // and 1638-2049 in file-read-again; the simulator 2133 and 1969.
+  // and 1638-2049 in file-read-again; the simulator 2133 and 1969. The two phases share about 4 190
+  // pages between them in two ways from one calibration to another: on 7 December five runs took
+  // 2282-2326 and 1834-1916, two later calibrations' file-read-again 2053-2107 and 2076-2213. With
+  // writes held by the reclaim pass's plug the simulator takes the first split (2358 and 1749),
+  // up to 327 pages below the second's range: allowed 450.
   "file_reread/anon-write": { swapOut: 400 },
-  "file_reread/file-read-again": { swapOut: 300 },
+  "file_reread/file-read-again": { swapOut: 450 },
   // Slot readahead among pages swapped out into freed slots: the kernel reads 230-620 pages it
   // does not use (2274-2665 swapped in for 2048 read over 15 runs; five runs' medians 2331, 2347
   // and, on 7 December, 2640), the simulator about 40 (2088), with the same faults
