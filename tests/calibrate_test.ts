@@ -405,10 +405,11 @@ Deno.test(needs(["gcc"], {
     }
     await t.step("every pressure scenario, 5 kernel runs each", async () => {
       const keep = await Deno.makeTempDir({ prefix: "vmreplay-calibrate-test-" });
-      let results, fork;
+      let results, fork, file;
       try {
         results = await calibrate({ scenarios: PRESSURE.map((s) => s.name), runs: 5, keep });
         fork = await Deno.readTextFile(`${keep}/swap_fork.vmt`);
+        file = await Deno.readTextFile(`${keep}/file_reread.vmt`);
         // What it kept compares the same again without the kernel (calibrate --replay).
         const again = await recompare({ dir: keep });
         deepStrictEqual(again.map((r) => r.rows), results.map((r) => r.rows));
@@ -437,6 +438,17 @@ Deno.test(needs(["gcc"], {
         `${child} w 0x1f8000000000 ${copies * 4096}`,
       ];
       equal(own[5], lines.join("\n") + "\n");
+      // The cgroup's own kernel memory is in the trace too, at each phase's start: before
+      // file_reread's first phase, the buffer heads of the 8 MiB file it wrote (ext4: about 60
+      // pages) and the like, locked pages at 0x1e8000000000.
+      const kmem = file.match(
+        /^\d+ mmap 0x1e8000000000 (\d+) rw- private,anon\n\d+ mlock 0x1e8000000000 \1\n- mark file-read$/m,
+      );
+      if (kernelPages > 0) {
+        ok(kmem, file);
+        const pages = Number(kmem[1]) / 4096;
+        ok(pages >= 16 && pages <= 400, `kernel memory before file-read: ${pages} pages`);
+      } else equal(kmem, null);
       const bad: string[] = [];
       for (const r of results) {
         equal(r.verifyErrors, 0, r.scenario.name);

@@ -64,6 +64,9 @@ struct probe_state {
   char cg[400];       /* that cgroup's directory */
   long pid;
   long min0, maj0, in0, out0;
+  long root;          /* the pid of the process that called pressure_init */
+  long kbase;         /* the cgroup's kernel memory when that process joined it, bytes */
+  long kdesc;         /* pages of it the trace describes (describe_kernel_memory) */
   char label[96];
   char name[64];
 };
@@ -199,8 +202,11 @@ static __attribute__((unused)) void swap_now(long *in, long *out) {
 }
 
 /* --- phases -------------------------------------------------------------------------------------- */
+static void describe_kernel_memory(void);
+
 static __attribute__((unused)) void phase_begin(const char *label) {
   strncpy(S.label, label, sizeof S.label - 1);
+  describe_kernel_memory();
   put("- mark ");
   put(label);
   put("\n");
@@ -354,6 +360,39 @@ static void described_area(unsigned long addr, long pages, const char *op) {
   op_line(line);
 }
 
+/* Where a pressure probe's trace puts the kernel memory its cgroup is charged for
+ * (describe_kernel_memory): below BASE, apart from the child's own memory and every probe's area. */
+#define KERNEL_AREA (BASE - 0x18000000000UL)
+/* A page shared with every child (MAP_SHARED, charged outside the cgroup): the kernel memory, in
+ * pages, that the children alive have described themselves (child_own_memory). */
+static long *KSHARED;
+
+/* Under pressure, the cgroup is charged for kernel memory that no operation of the trace
+ * describes: page tables (GFP_PGTABLE_USER has __GFP_ACCOUNT), the xarray nodes of page-cache
+ * objects (tmpfs, System V, files), the buffer heads a disk file's pages get when write(2) fills
+ * them (ext4: about 122 pages for 16 MiB), VMAs and the like. At each phase's start the process
+ * that joined the cgroup measures it (the cgroup's kernel memory since it joined, less what living
+ * children described) and the trace describes what it grew or shrank by since the last phase:
+ * locked anonymous pages at KERNEL_AREA (the kernel never reclaims them), mapped and locked as it
+ * grows, unmapped from the top as it shrinks (buffer heads go with the file pages reclaim drops). A
+ * phase's own growth is described at the next phase's start. */
+static void describe_kernel_memory(void) {
+  if (!S.pressure || S.pid != S.root) return;
+  long b = cgroup_kernel_bytes();
+  if (b < 0) return;
+  long now = (b - S.kbase) / (long)PAGE - (KSHARED ? *KSHARED : 0);
+  if (now < 0) now = 0;
+  char line[128];
+  if (now > S.kdesc) {
+    described_area(KERNEL_AREA + (unsigned long)S.kdesc * PAGE, now - S.kdesc, "mlock");
+  } else if (now < S.kdesc) {
+    snprintf(line, sizeof line, "munmap 0x%lx %ld", KERNEL_AREA + (unsigned long)now * PAGE,
+             (S.kdesc - now) * (long)PAGE);
+    op_line(line);
+  }
+  S.kdesc = now;
+}
+
 /* Under pressure, a child takes memory from the cgroup that no operation of the trace describes:
  * its fork charges kernel memory (page tables, kernel stack, task), and the child copies on write
  * the probe's own pages it writes (stack, buffers, library data: measured, 39-40 and 48 pages in
@@ -382,6 +421,8 @@ static void child_own_memory(long kernel0) {
            kpages, cpages);
   put(line);
   if (kpages > 0) described_area(CHILD_KERNEL_AREA, kpages, "mlock");
+  if (KSHARED) __atomic_add_fetch(KSHARED, kpages, __ATOMIC_SEQ_CST);
+  S.kdesc = kpages; /* what child_exit takes back */
   if (cpages > 0) described_area(CHILD_COPIES_AREA, cpages, "w");
 }
 
@@ -408,6 +449,7 @@ static __attribute__((unused)) void parent_yield(struct baton *b) { signal_on(b-
 static __attribute__((unused)) void child_yield(struct baton *b) { signal_on(b->to_parent[1]); wait_on(b->to_child[0]); }
 
 static __attribute__((unused)) void child_exit(struct baton *b) {
+  if (KSHARED && S.pid != S.root) __atomic_sub_fetch(KSHARED, S.kdesc, __ATOMIC_SEQ_CST);
   op_line("exit");
   signal_on(b->to_parent[1]);
   _exit(0);
@@ -659,8 +701,11 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   strncpy(tmp, argv[1], sizeof tmp - 1);
   strncpy(PROBE_DIR, dirname(tmp), sizeof PROBE_DIR - 1);
   int zero = kernel_has_zero_page();
+  KSHARED = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (KSHARED == MAP_FAILED) die("mmap (shared counts)");
+  *KSHARED = 0;
   /* Everything the probe's own code touches is charged before it joins: the cgroup holds only
-   * what the trace describes (and the page tables and kernel objects that go with it). */
+   * what the trace describes (and the kernel memory that goes with it: describe_kernel_memory). */
   touch_mappings();
   prepare();
   char path[512], text[64];
@@ -679,6 +724,8 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   if (swap <= 0) die("find the swap file in /proc/swaps");
   long usage = cgroup_usage_pages(cg);
   long held = cgroup_held_pages(cg);
+  S.kbase = cgroup_kernel_bytes();
+  S.root = S.pid;
   S.pressure = 1;
   char head[300];
   snprintf(head, sizeof head,
