@@ -56,11 +56,15 @@ export class Kernel {
   readonly lateWriteback: boolean;
   /** Frames reclaim wrote whose writes have not completed (`lateWriteback`; `writeback.ts`). */
   readonly inFlight: number[] = [];
-  /** The scan clock (`scanClock`) when each write of `inFlight` started. */
+  /**
+   * The scan clock (`scanClock`) when each write of `inFlight` was sent: Infinity while the
+   * reclaim pass's plug still holds it (`writeback.ts`).
+   */
   readonly inFlightAt: number[] = [];
   /**
    * Pages memory cgroup reclaim has scanned so far: the clock its writes complete by (a write
-   * completes once reclaim has scanned `WRITE_LATENCY` more pages; `memcg_reclaim.ts`).
+   * completes once reclaim has scanned `WRITE_LATENCY` more pages after it was sent;
+   * `memcg_reclaim.ts`).
    */
   scanClock = 0;
   /**

@@ -23,10 +23,11 @@
  * shrunk and the anonymous and file lists were scanned in proportion.
  *
  * A page reclaim writes to swap stays in the swap cache until its write completes
- * (`writeback.ts`): once reclaim has scanned {@linkcode WRITE_LATENCY} more pages, at the start
- * of the next reclaim, when a scan meets it (cgroup v1 waits for it), or when a readahead's plug
- * that holds the write is flushed (`swap_in.ts`); it then goes to the tail of its list, and the
- * next scan frees it.
+ * (`writeback.ts`). Each priority's pass holds its writes in its block plug until the block layer
+ * would send them (a full request, 32 of them, or the pass's end); a write then completes once
+ * reclaim has scanned {@linkcode WRITE_LATENCY} more pages, at the start of the next reclaim, when
+ * a scan meets it (cgroup v1 waits for it), or, when a readahead's plug holds it instead, when that
+ * plug is flushed (`swap_in.ts`); it then goes to the tail of its list, and the next scan frees it.
  *
  * Pages reclaim frees leave shadows, and pages read back soon enough go straight to the active
  * list (`workingset.ts`).
@@ -190,8 +191,9 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   // A batch is taken off the tail (isolate_lru_folios): each page at most once.
   const batch = Math.min(n, fr.lruSize[lru]!);
   for (; scanned < batch; scanned++) {
-    // Writes complete once reclaim has scanned WRITE_LATENCY more pages; those a readahead's plug
-    // holds, only when it is flushed (swap_in.ts).
+    // Writes complete once reclaim has scanned WRITE_LATENCY more pages since they left the pass's
+    // plug (those still in it never do); those a readahead's plug holds, only when it is flushed
+    // (swap_in.ts).
     const clock = ++k.scanClock;
     if (!k.plugged && k.inFlight.length > 0) completeWritesBefore(k, clock - WRITE_LATENCY);
     const f = fr.lruTail[lru]!;
