@@ -381,11 +381,6 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // up to 327 pages below the second's range: allowed 450.
   "file_reread/anon-write": { swapOut: 400 },
   "file_reread/file-read-again": { swapOut: 450 },
-  // Slot readahead among pages swapped out into freed slots: the kernel reads 230-620 pages it
-  // does not use (2274-2665 swapped in for 2048 read over 15 runs; five runs' medians 2331, 2347
-  // and, on 7 December, 2640), the simulator about 40 (2088), with the same faults
-  // (docs/machine.md, "Swap slot allocation"). 0.15 failed that last calibration: 0.22.
-  "shm_holes/read-middle-third": { swapIn: 0.22 },
 };
 
 Deno.test(needs(["gcc"], {

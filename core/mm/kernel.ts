@@ -57,8 +57,8 @@ export class Kernel {
   /** Frames reclaim wrote whose writes have not completed (`lateWriteback`; `writeback.ts`). */
   readonly inFlight: number[] = [];
   /**
-   * The scan clock (`scanClock`) when each write of `inFlight` was sent: Infinity while the
-   * reclaim pass's plug still holds it (`writeback.ts`).
+   * The scan clock (`scanClock`) when each write of `inFlight` was sent: Infinity while a
+   * plug still holds it (`writeback.ts`).
    */
   readonly inFlightAt: number[] = [];
   /**
@@ -72,13 +72,18 @@ export class Kernel {
    * a swap readahead's plug: the swap writes it starts wait in its plug (`writeback.ts`).
    */
   passPlug = false;
-  /** The requests waiting in the pass's plug, the pages of the last one and its last slot. */
+  /**
+   * The requests waiting in the plug (the pass's or a swap readahead's): how many, the pages of
+   * the first and of the last, the last one's last slot and whether it writes (`writeback.ts`).
+   */
   plugRequests = 0;
+  plugFirstSize = 0;
   plugLastSize = 0;
   plugLastSlot = -2;
+  plugLastWrite = true;
   /**
-   * A swap readahead is submitting its reads (`blk_start_plug`): writes reclaim starts meanwhile
-   * wait in the plug and complete only when it ends (`swap_in.ts`).
+   * A swap readahead is submitting its reads (`blk_start_plug`): the writes reclaim starts
+   * meanwhile wait in its plug, behind its first read (`swap_in.ts`).
    */
   plugged = false;
   /** Evictions and refault activations so far (`nonresident_age`; `workingset.ts`). */

@@ -23,11 +23,12 @@
  * shrunk and the anonymous and file lists were scanned in proportion.
  *
  * A page reclaim writes to swap stays in the swap cache until its write completes
- * (`writeback.ts`). Each priority's pass holds its writes in its block plug until the block layer
- * would send them (a full request, 32 of them, or the pass's end); a write then completes once
- * reclaim has scanned {@linkcode WRITE_LATENCY} more pages, at the start of the next reclaim, when
- * a scan meets it (cgroup v1 waits for it), or, when a readahead's plug holds it instead, when that
- * plug is flushed (`swap_in.ts`); it then goes to the tail of its list, and the next scan frees it.
+ * (`writeback.ts`). Each priority's pass holds its writes in its block plug, or, reclaiming for a
+ * swap readahead, the readahead's plug holds them (`swap_in.ts`), until the block layer would send
+ * them (32 requests, a first request of 128 KiB, the pass's or the readahead's end); a write then
+ * completes once reclaim has scanned {@linkcode WRITE_LATENCY} more pages, at the start of the
+ * next reclaim outside a readahead, or when a scan meets it (cgroup v1 waits for it); it then goes
+ * to the tail of its list, and the next scan frees it.
  *
  * Pages reclaim frees leave shadows, and pages read back soon enough go straight to the active
  * list (`workingset.ts`).
@@ -50,10 +51,10 @@ const MAX_SWAPPINESS = 200;
 /**
  * Pages reclaim scans while a swap write it sent is in flight: the disk's latency measured in
  * reclaim's work, from the moment the write leaves its plug (`writeback.ts`). Calibrated against
- * `calibrate`'s pressure probes on a virtio disk (nine calibrations of 5 kernel runs each, and 22
+ * `calibrate`'s pressure probes on a virtio disk (eleven calibrations of 5 kernel runs each, and 22
  * further probes of the same kinds run 5 times each over two days, replayed at their own `mem=`):
- * 60 left 39 of 2 072 counts outside their tolerance; 50, 55, 65, 70 and 80 left 40, 52, 47, 35
- * and 51, 45 left 73.
+ * 60 left 34 of 2 440 counts outside their tolerance; 30, 40, 50, 55, 65, 70, 80 and 100 left 49,
+ * 53, 37, 56, 46, 37, 53 and 66.
  */
 export const WRITE_LATENCY = 60;
 
@@ -191,11 +192,10 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   // A batch is taken off the tail (isolate_lru_folios): each page at most once.
   const batch = Math.min(n, fr.lruSize[lru]!);
   for (; scanned < batch; scanned++) {
-    // Writes complete once reclaim has scanned WRITE_LATENCY more pages since they left the pass's
-    // plug (those still in it never do); those a readahead's plug holds, only when it is flushed
-    // (swap_in.ts).
+    // Writes complete once reclaim has scanned WRITE_LATENCY more pages since they left their plug
+    // (those still in it never do).
     const clock = ++k.scanClock;
-    if (!k.plugged && k.inFlight.length > 0) completeWritesBefore(k, clock - WRITE_LATENCY);
+    if (k.inFlight.length > 0) completeWritesBefore(k, clock - WRITE_LATENCY);
     const f = fr.lruTail[lru]!;
     if (f === NONE) break;
     // A page still being written: reclaim waits for it (cgroup v1's shrink_folio_list), which

@@ -32,6 +32,7 @@ import { touch } from "./access.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
+import { startReadaheadPlug } from "./writeback.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
 import { create, read, write } from "../sys/file.ts";
 import { mmap } from "../sys/mmap.ts";
@@ -556,31 +557,39 @@ Deno.test("cache trim mode: the file lists alone while the inactive file list is
   }
 });
 
-Deno.test("a reclaim starts by completing the writes in flight, unless a readahead's plug holds them", () => {
+Deno.test("a reclaim starts by completing the writes in flight, unless a readahead's plug is on", () => {
   // The SCAN_FRACT test's reclaim leaves 9 pages in flight at the head of the inactive anonymous
-  // list. The next reclaim completes them first (each to the list's tail): its anonymous scans
-  // (the costs now 105 : 0, SCAN_FRACT 89 : 417) take 1, 2, 5 pages at priorities 7..5, all of
-  // them written: freed, not written again. File pages: 2, 5, 12, 24 at priorities 8..5: 43 + 8 =
-  // 51 freed. With the plug on (test hook: Kernel.plugged, what a swap readahead sets while it
-  // submits its reads), the 9 stay in flight, and the scans write 8 more pages instead.
+  // list, sent at clocks 4, 10, 24, 24 and 54 (x5). The next reclaim (clocks 55..105) completes
+  // them first (each to the list's tail): its anonymous scans (the costs now 105 : 0, SCAN_FRACT
+  // 89 : 417) take 1, 2, 5 pages at priorities 7..5 (clocks 57, 63-64, 77-81), all of them
+  // written: freed, not written again. File pages: 2, 5, 12, 24 at priorities 8..5: 43 + 8 = 51
+  // freed. Under a readahead's plug (`plugged`, as `swap_in.ts` sets it) the 9 are not completed
+  // first; each completes WRITE_LATENCY (60) pages after it was sent, at clocks 64, 70 and 84 (x2).
+  // Clock 57 writes the tail's page; 63 writes one, 64 completes the write sent at 4 and frees its
+  // page; 70 completes the one sent at 10, which 77 frees, and 78-81 write 4: 2 freed, 6 written,
+  // held in the plug with the 5 sent at 54, and the 2 sent at 24 completed but not met again.
   for (const plugged of [false, true]) {
     const k = memcgKernel(4096);
     tmpfsPages(k, "tmpfs:t", 1024);
     filePages(k, "file:f", 1024);
     memoryReclaim(k, 32);
     deepStrictEqual(state(k).freed, 45);
-    k.plugged = plugged;
+    deepStrictEqual(k.inFlightAt, [4, 10, 24, 24, 54, 54, 54, 54, 54]);
+    if (plugged) {
+      k.plugged = true;
+      startReadaheadPlug(k);
+    }
     memoryReclaim(k, 32);
     deepStrictEqual(state(k), {
-      freed: 45 + 43 + (plugged ? 0 : 8),
-      written: 9 + (plugged ? 8 : 0),
+      freed: 45 + 43 + (plugged ? 2 : 8),
+      written: 9 + (plugged ? 6 : 0),
       scanned: 54 + 51,
-      inactiveAnon: 1024 - (plugged ? 0 : 8),
+      inactiveAnon: 1024 - (plugged ? 2 : 8),
       activeAnon: 0,
       inactiveFile: 1024 - 45 - 43,
       activeFile: 0,
     }, plugged ? "plugged" : "unplugged");
-    deepStrictEqual(k.inFlight.length, plugged ? 17 : 0);
+    deepStrictEqual(k.inFlight.length, plugged ? 5 + 6 : 0);
   }
 });
 
@@ -813,14 +822,16 @@ Deno.test("the costs one reclaim notes steer the next", () => {
   deepStrictEqual([k.anonCost, k.fileCost], [113, 0]);
 });
 
-Deno.test("under a readahead's plug writes complete only when a scan meets one", () => {
-  // The WRITE_LATENCY test's 200 tmpfs pages with the plug on (test hook: Kernel.plugged): no
-  // write completes by the clock. Priorities 7..1 write 1, 3, 6, 12, 25, 50, 100 pages (197);
-  // priority 0 writes the last 3, meets a page under writeback, waits for every write: 29 of the
-  // batch freed, then 32: 61.
+Deno.test("under a readahead's plug adjacent writes complete only when a scan meets one", () => {
+  // The WRITE_LATENCY test's 200 tmpfs pages under a readahead's plug (as `swap_in.ts` starts it:
+  // its first request a read). Their slots follow each other: one request behind the read, never
+  // sent by the plug's rules, so no write completes by the clock. Priorities 7..1 write 1, 3, 6,
+  // 12, 25, 50, 100 pages (197); priority 0 writes the last 3, meets a page under writeback, waits
+  // for every write: 29 of the batch freed, then 32: 61.
   const k = memcgKernel(4096, 200);
   tmpfsPages(k, "tmpfs:t", 200);
   k.plugged = true;
+  startReadaheadPlug(k);
   memoryReclaim(k, 32);
   deepStrictEqual(state(k), {
     freed: 61,

@@ -40,7 +40,7 @@ import { allocFrame, readaheadStops } from "./page_alloc.ts";
 import { PTE_SWAP } from "./pte.ts";
 import type { Vma } from "./vma.ts";
 import { refault } from "./workingset.ts";
-import { completeWriteback } from "./writeback.ts";
+import { completeWriteback, plugRequest, startReadaheadPlug } from "./writeback.ts";
 
 /** Largest swap readahead window by default, pages (`page_cluster` 3). */
 export const SWAP_CLUSTER = 8;
@@ -214,14 +214,15 @@ let held = new Int32Array(32);
 let heldCount = 0, runs = 0, lastSlot = 0, target = NONE; // set by windowBegin
 
 /**
- * A window's reads start, under a block plug (`blk_start_plug`): the writes that reclaim starts
- * meanwhile (allocating the window's pages) merge into the plugged requests (contiguous slots, up
- * to `max_sectors_kb`) and are not sent until the window is read, so reclaim finds nothing to free
- * but what it had written before, and writes every dirty page it meets (`memcg_reclaim.ts`).
- * Measured in a 16 MiB cgroup with 4000 dirty pages resident: reading swapped-out pages in order
- * wrote 1930 pages within the first 100 reads, then none until those were used up. Writes started
- * before the window are not held by its plug: they have completed. (Without late writeback,
- * `Kernel.lateWriteback`, no write is ever in flight: the plug changes nothing.)
+ * A window's reads start, under a block plug (`blk_start_plug`; `writeback.ts`'s
+ * `startReadaheadPlug`): the plug holds them, and the writes that reclaim starts meanwhile
+ * (allocating the window's pages) join them. Its first request is a read, so it is flushed only
+ * once 32 requests wait: writes to scattered slots are sent 32 requests at a time and complete
+ * while reclaim scans on; writes to adjacent slots merge (254 pages a request) and wait until the
+ * window is read, so reclaim finds nothing to free but what it had written before, and writes
+ * every dirty page it meets. Writes started before the window are not held by its plug: they
+ * have completed. (Without late writeback, `Kernel.lateWriteback`, no write is ever in flight:
+ * the plug changes nothing.)
  */
 function windowBegin(k: Kernel): void {
   heldCount = 0;
@@ -230,6 +231,7 @@ function windowBegin(k: Kernel): void {
   target = NONE;
   completeWriteback(k);
   k.plugged = true;
+  startReadaheadPlug(k);
 }
 
 /** Reads slot `sl` (the faulting page's when `own`) into the swap cache, unless it is there. */
@@ -252,8 +254,12 @@ function readInWindow(k: Kernel, sl: number, own: boolean): void {
     k.counters[C.swap_ra_pages]!++;
   }
   if (k.swap.stamp[sl] !== 0) {
-    // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge.
+    // A zero-filled page reads nothing (`writeSlot`); adjacent slots read merge. The window's
+    // first read is the plug's first request (startReadaheadPlug), the later ones join it.
     if (sl !== lastSlot + 1) runs++;
+    if (lastSlot < 0) {
+      if (!k.plugLastWrite) k.plugLastSlot = sl;
+    } else plugRequest(k, sl, false);
     lastSlot = sl;
   }
 }

@@ -201,10 +201,11 @@ function readBackUnderPressure(reads: number): BatchRun {
 
 Deno.test("memcg=1: a window's reads are plugged: its reclaim writes every dirty page it meets", () => {
   // Reading B back needs frames at the cgroup's limit: each window's pages reclaim. Under the
-  // window's block plug the writes that reclaim starts are not sent until the window is read, so
-  // it can free none of them and goes on scanning, at rising priority, writing every dirty page
-  // of A it meets: more than half of A's 500 (unplugged, its writes would complete once it had
-  // scanned WRITE_LATENCY (130) more pages and it would free those: about a batch more than 130).
+  // window's block plug the writes that reclaim starts (A's pages, to adjacent slots: a request or
+  // two behind the window's first read, below the plug's 32) are not sent until the window is
+  // read, so it can free none of them and goes on scanning, at rising priority, writing every
+  // dirty page of A it meets: more than half of A's 500 (sent at each pass's end, its writes would
+  // complete once it had scanned WRITE_LATENCY (60) more pages and it would free those).
   const before = readBackUnderPressure(0).counters.swap_out_pages;
   const after = readBackUnderPressure(128).counters.swap_out_pages;
   ok(after - before > 250, `${after - before} pages written while reading back`);

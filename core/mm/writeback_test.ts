@@ -23,6 +23,7 @@ import {
   completeWritesBefore,
   flushPlug,
   MAX_REQUEST_PAGES,
+  startReadaheadPlug,
   startWriteback,
 } from "./writeback.ts";
 import { create, fsync, read, truncate, write } from "../sys/file.ts";
@@ -143,14 +144,18 @@ Deno.test("completeWritesBefore: partial completion keeps the later writes in fl
 
 /**
  * Frames 1..n, the pages of a tmpfs file on the inactive anonymous list, written by hand with
- * `startWriteback` inside a reclaim pass (`Kernel.passPlug`), frame i to slot `slots[i - 1]`, the
- * scan clock at i; returns the clock each write was sent at (Infinity: still in the plug).
+ * `startWriteback` inside a reclaim pass (`Kernel.passPlug`), or under a swap readahead's plug
+ * (`readahead`), frame i to slot `slots[i - 1]`, the scan clock at i; returns the clock each write
+ * was sent at (Infinity: still in the plug).
  */
-function plugged(slots: number[], end = false): number[] {
+function plugged(slots: number[], end = false, readahead = false): number[] {
   const k = machine(true);
   create(k, "tmpfs:t", slots.length * PAGE_SIZE);
   write(k, "tmpfs:t", 0, slots.length * PAGE_SIZE, 5);
-  k.passPlug = true;
+  if (readahead) {
+    k.plugged = true;
+    startReadaheadPlug(k);
+  } else k.passPlug = true;
   for (let i = 1; i <= slots.length; i++) {
     k.scanClock = i;
     k.frames.swap[i] = slots[i - 1]!;
@@ -160,11 +165,12 @@ function plugged(slots: number[], end = false): number[] {
   return [...k.inFlightAt];
 }
 
+const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+const held = (n: number) => Array<number>(n).fill(Infinity);
+
 Deno.test("a reclaim pass's plug holds its writes as the block layer does (blk_add_rq_to_plug)", () => {
-  const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
-  const held = (n: number) => Array<number>(n).fill(Infinity);
   // Writes to slots that follow each other merge into one request, up to MAX_REQUEST_PAGES
-  // (254): the 255th starts another, and the plug, whose last request is 128 KiB or more, is
+  // (254): the 255th starts another, and the plug, whose first request is 128 KiB or more, is
   // flushed first: the 254 are sent at that clock (255).
   deepStrictEqual(MAX_REQUEST_PAGES, 254);
   deepStrictEqual(plugged(run(100, 255)), [...Array(254).fill(255), Infinity]);
@@ -172,12 +178,21 @@ Deno.test("a reclaim pass's plug holds its writes as the block layer does (blk_a
   deepStrictEqual(plugged([...run(100, 31), 500]), held(32));
   // A request of 32 pages (128 KiB) followed by one elsewhere: the 32 sent at 33.
   deepStrictEqual(plugged([...run(100, 32), 500]), [...Array(32).fill(33), Infinity]);
+  // The size that counts is the first request's: one page, then 32 (128 KiB), then one
+  // elsewhere: all held.
+  deepStrictEqual(plugged([7, ...run(100, 32), 500]), held(34));
   // Scattered slots: one request each; the 33rd finds 32 waiting and flushes them.
   const scattered = run(0, 33).map((i) => 10 * i);
   deepStrictEqual(plugged(scattered), [...Array(32).fill(33), Infinity]);
   // The pass ends (blk_finish_plug): what the plug holds is sent at its clock.
   deepStrictEqual(plugged(scattered.slice(0, 5), true), Array(5).fill(5));
-  // Outside a pass (passPlug false) a write is sent at once, at the scan clock.
+  // Under a swap readahead's plug, which starts with the window's first read (one page), only
+  // the count flushes it: 255 adjacent writes (two requests) stay; 31 scattered ones make 32
+  // requests with the read, and the 32nd write flushes them first.
+  deepStrictEqual(plugged(run(100, 255), false, true), held(255));
+  deepStrictEqual(plugged(scattered.slice(0, 32), false, true), [...Array(31).fill(32), Infinity]);
+  // Outside a pass or a readahead (passPlug, plugged false) a write is sent at once, at the scan
+  // clock.
   const k = machine(true);
   create(k, "tmpfs:t", 2 * PAGE_SIZE);
   write(k, "tmpfs:t", 0, 2 * PAGE_SIZE, 5);
