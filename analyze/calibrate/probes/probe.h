@@ -375,7 +375,8 @@ static long *KSHARED;
  * children described) and the trace describes what it grew or shrank by since the last phase:
  * locked anonymous pages at KERNEL_AREA (the kernel never reclaims them), mapped and locked as it
  * grows, unmapped from the top as it shrinks (buffer heads go with the file pages reclaim drops). A
- * phase's own growth is described at the next phase's start. */
+ * phase's own growth is described at the next phase's start, or as the process forks (probe_fork):
+ * the child's phases describe only the child's. */
 static void describe_kernel_memory(void) {
   if (!S.pressure || S.pid != S.root) return;
   long b = cgroup_kernel_bytes();
@@ -429,6 +430,9 @@ static void child_own_memory(long kernel0) {
 /* Forks; the child waits until the parent has written the fork event (then, under pressure,
  * describes its own memory: child_own_memory). Returns as fork(). */
 static __attribute__((unused)) long probe_fork(struct baton *b) {
+  /* The kernel memory the process grew by since its phase began (the page tables of the memory it
+   * wrote), described now: the child's phases do not describe the parent's. */
+  describe_kernel_memory();
   flush();
   if (pipe(b->to_child) || pipe(b->to_parent)) die("pipe");
   long kernel0 = S.pressure ? cgroup_kernel_bytes() : 0;
@@ -610,20 +614,21 @@ static long cgroup_usage_pages(const char *dir) {
 }
 
 /* The sum of the values of `keys` (a NULL-ended list) in the "KEY VALUE" lines of `path`, in bytes,
- * or -1 when the file cannot be read or has none of them. */
+ * or -1 when the file cannot be read or has none of them. Read with raw system calls into S.vbuf:
+ * stdio's buffer for a cgroup file (4 KiB) would be the process's first write to a heap page after
+ * it joined the cgroup, which charges that page to the cgroup (measured with /proc/kpagecgroup:
+ * then the first page the probe swaps out, one its trace does not describe). */
 static long sum_stat(const char *path, const char *const *keys) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char line[256], key[128];
-  long v, sum = 0;
+  if (read_vbuf(path) != 0) return -1;
+  long sum = 0;
   int found = 0;
-  while (fgets(line, sizeof line, f)) {
-    if (sscanf(line, "%127s %ld", key, &v) != 2) continue;
-    for (const char *const *k = keys; *k; k++) {
-      if (strcmp(key, *k) == 0) { sum += v; found = 1; }
+  for (const char *const *k = keys; *k; k++) {
+    long v = vbuf_field(*k);
+    if (v >= 0) {
+      sum += v;
+      found = 1;
     }
   }
-  fclose(f);
   return found ? sum : -1;
 }
 
