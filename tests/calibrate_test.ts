@@ -412,16 +412,23 @@ Deno.test(needs(["gcc"], {
         await Deno.remove(keep, { recursive: true });
       }
       equal(results.length, PRESSURE.length);
-      // A forked child's own memory (its fork's kernel memory, its copies of the probe's pages)
-      // is in the trace, after the fork line: without it the parent's read-back differs.
+      // A forked child's own memory (its fork's kernel memory, its copies of the probe's pages,
+      // those that hold only zeros apart where the kernel has no zero page: read, not written) is
+      // in the trace, after the fork line: without it the parent's read-back differs.
       const own = fork.match(
-        /^(\d+) fork (\d+)\n# the child's own memory: its fork's kernel memory, (\d+) pages .*, (\d+)\n((?:.*\n){2,4})- mark child-read$/m,
+        /^(\d+) fork (\d+)\n# the child's own memory: its fork's kernel memory, (\d+) pages .*, (\d+) \((\d+) of them zero-filled\)\n((?:.*\n){2,6})- mark child-read$/m,
       );
       ok(own, fork);
-      const [child, kernelPages, copies] = [own[2], Number(own[3]), Number(own[4])];
+      const [child, kernelPages, copies, zeros] = [
+        own[2],
+        Number(own[3]),
+        Number(own[4]),
+        Number(own[5]),
+      ];
       // No kernel memory where the cgroup does not account it (v1 without kmem accounting).
       ok(kernelPages === 0 || (kernelPages >= 8 && kernelPages <= 400), `kernel ${kernelPages}`);
       ok(copies >= 8 && copies <= 400, `copies ${copies} pages`);
+      ok(zeros <= copies && (zeros === 0 || fork.includes(" zero_page=0")), `zeros ${zeros}`);
       const lines = [
         ...(kernelPages > 0
           ? [
@@ -429,10 +436,20 @@ Deno.test(needs(["gcc"], {
             `${child} mlock 0x1f0000000000 ${kernelPages * 4096}`,
           ]
           : []),
-        `${child} mmap 0x1f8000000000 ${copies * 4096} rw- private,anon`,
-        `${child} w 0x1f8000000000 ${copies * 4096}`,
+        ...(copies > zeros
+          ? [
+            `${child} mmap 0x1f8000000000 ${(copies - zeros) * 4096} rw- private,anon`,
+            `${child} w 0x1f8000000000 ${(copies - zeros) * 4096}`,
+          ]
+          : []),
+        ...(zeros > 0
+          ? [
+            `${child} mmap 0x1fc000000000 ${zeros * 4096} rw- private,anon`,
+            `${child} r 0x1fc000000000 ${zeros * 4096}`,
+          ]
+          : []),
       ];
-      equal(own[5], lines.join("\n") + "\n");
+      equal(own[6], lines.join("\n") + "\n");
       // The cgroup's own kernel memory is in the trace too, at each phase's start: before
       // file_reread's first phase, the buffer heads of the 8 MiB file it wrote (ext4: about 60
       // pages) and the like, locked pages at 0x1e8000000000.

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct probe_state {
   unsigned long tlen, rlen;
   int tfd, rfd;
   int pressure;       /* inside a memory cgroup (pressure_init) */
+  int zero_page;      /* the kernel maps the zero page on read faults (kernel_has_zero_page) */
   char cg[400];       /* that cgroup's directory */
   long pid;
   long min0, maj0, in0, out0;
@@ -133,7 +135,16 @@ static __attribute__((unused)) void __attribute__((noinline)) touch_stack(void) 
   for (unsigned long i = 0; i < sizeof buf; i += 256) buf[i] = 0;
 }
 
-/* Reads one byte of every page of every readable mapping below BASE (text, rodata, libc). */
+/* Whether a mapping starting at `s` is one of the probe's own areas: they and the areas its trace
+ * describes lie within 2 TiB below BASE and 1 TiB above. The probe's program, heap, libraries and
+ * stack lie elsewhere (a position-independent executable at 0x55..., libraries and the stack at
+ * 0x7f...: all above BASE, which an earlier test, `s >= BASE`, took for the probe's areas). */
+static int probe_area(unsigned long s) {
+  return s >= BASE - 0x20000000000UL && s < BASE + 0x10000000000UL;
+}
+
+/* Reads one byte of every page of every readable mapping but the probe's areas (the program, its
+ * heap and stack, libc). */
 static __attribute__((unused)) void touch_mappings(void) {
   FILE *f = fopen("/proc/self/maps", "r");
   if (!f) die("open /proc/self/maps");
@@ -142,7 +153,9 @@ static __attribute__((unused)) void touch_mappings(void) {
     unsigned long s, e;
     char perms[8];
     if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3) continue;
-    if (perms[0] != 'r' || s >= BASE || strstr(line, "[vvar") || strstr(line, "[vsyscall]")) continue;
+    if (perms[0] != 'r' || probe_area(s) || strstr(line, "[vvar") || strstr(line, "[vsyscall]")) {
+      continue;
+    }
     for (unsigned long a = s; a < e; a += PAGE) (void)*(volatile char *)a;
   }
   fclose(f);
@@ -349,6 +362,37 @@ static long cgroup_kernel_bytes(void) {
  * from every area a probe maps. */
 #define CHILD_KERNEL_AREA (BASE - 0x10000000000UL)
 #define CHILD_COPIES_AREA (BASE - 0x8000000000UL)
+#define CHILD_ZERO_AREA (BASE - 0x4000000000UL)
+
+/* Pages of the probe's own private writable mappings (not its areas) that the process holds alone
+ * (a child's copies on write since the fork, or pages new since) and that are all zeros: Linux
+ * 6.12 and later reclaim such a page without a write (the swap zeromap), so it goes at once. */
+static long own_zero_pages(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  int pm = open("/proc/self/pagemap", O_RDONLY);
+  if (!f || pm < 0) die("open /proc/self/maps and pagemap");
+  char line[512];
+  long n = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long s, e;
+    char perms[8];
+    if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3) continue;
+    if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' || probe_area(s)) continue;
+    if (strstr(line, "[vvar") || strstr(line, "[vsyscall]")) continue;
+    for (unsigned long a = s; a < e; a += PAGE) {
+      uint64_t v;
+      if (pread(pm, &v, sizeof v, (off_t)(a / PAGE * sizeof v)) != (ssize_t)sizeof v) break;
+      if (!(v >> 63) || !((v >> 56) & 1)) continue; /* not present, or mapped more than once */
+      const unsigned long *w = (const unsigned long *)a;
+      unsigned long i = 0;
+      while (i < PAGE / sizeof *w && w[i] == 0) i++;
+      if (i == PAGE / sizeof *w) n++;
+    }
+  }
+  close(pm);
+  fclose(f);
+  return n;
+}
 
 /* Trace lines for `pages` of private anonymous memory at `addr` that the process holds without
  * having mapped them itself: their mmap, then `op` ("w", "mlock") over all of them. */
@@ -407,6 +451,7 @@ static void describe_kernel_memory(void) {
 static void child_own_memory(long kernel0) {
   touch_mappings();
   prepare();
+  long zeros = own_zero_pages();
   long kernel1 = cgroup_kernel_bytes();
   long copies = read_vbuf("/proc/self/smaps_rollup") == 0 ? vbuf_field("Private_Dirty:") : -1;
   if (copies < 0) die("read /proc/self/smaps_rollup");
@@ -415,16 +460,20 @@ static void child_own_memory(long kernel0) {
   long kpages = kernel0 < 0 || kernel1 < 0 ? 0 : (kernel1 - kernel0) / (long)PAGE;
   if (kpages < 0) kpages = 0;
   long cpages = copies * 1024 / (long)PAGE;
+  /* The zero-filled copies are described as reads of fresh anonymous memory: on a kernel without the
+   * zero page such a read takes a zero-filled page, as they are (with it, it would take none). */
+  if (zeros > cpages || S.zero_page) zeros = S.zero_page ? 0 : cpages;
   char line[300];
   snprintf(line, sizeof line,
            "# the child's own memory: its fork's kernel memory, %ld pages (locked: never reclaimed), "
-           "and the probe's pages it copied on write, %ld\n",
-           kpages, cpages);
+           "and the probe's pages it copied on write, %ld (%ld of them zero-filled)\n",
+           kpages, cpages, zeros);
   put(line);
   if (kpages > 0) described_area(CHILD_KERNEL_AREA, kpages, "mlock");
   if (KSHARED) __atomic_add_fetch(KSHARED, kpages, __ATOMIC_SEQ_CST);
   S.kdesc = kpages; /* what child_exit takes back */
-  if (cpages > 0) described_area(CHILD_COPIES_AREA, cpages, "w");
+  if (cpages > zeros) described_area(CHILD_COPIES_AREA, cpages - zeros, "w");
+  if (zeros > 0) described_area(CHILD_ZERO_AREA, zeros, "r");
 }
 
 /* Forks; the child waits until the parent has written the fork event (then, under pressure,
@@ -706,6 +755,7 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   strncpy(tmp, argv[1], sizeof tmp - 1);
   strncpy(PROBE_DIR, dirname(tmp), sizeof PROBE_DIR - 1);
   int zero = kernel_has_zero_page();
+  S.zero_page = zero;
   KSHARED = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (KSHARED == MAP_FAILED) die("mmap (shared counts)");
   *KSHARED = 0;
