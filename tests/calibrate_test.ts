@@ -381,6 +381,11 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // up to 327 pages below the second's range: allowed 450.
   "file_reread/anon-write": { swapOut: 400 },
   "file_reread/file-read-again": { swapOut: 450 },
+  // The in-order read after a random one in shm_holes: the kernel's swap-outs ranged over
+  // 2337-3984 in eight calibrations of 5 runs (a burst of writes falls in the phase or not); the
+  // simulator takes the high mode (3964-3981), and one CI calibration's five runs all took the low
+  // one (2301-3140): allowed 900 pages.
+  "shm_holes/read-middle-third": { swapOut: 900 },
 };
 
 Deno.test(needs(["gcc"], {
