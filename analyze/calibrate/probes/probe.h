@@ -143,6 +143,15 @@ static int probe_area(unsigned long s) {
   return s >= BASE - 0x20000000000UL && s < BASE + 0x10000000000UL;
 }
 
+/* Whether `line` of /proc/self/maps is a readable mapping of the probe's own (its program, heap,
+ * libraries, stack: not one of its areas, nor [vvar] or [vsyscall]); if so its range and
+ * permissions are in *s, *e and perms. */
+static int own_mapping(const char *line, unsigned long *s, unsigned long *e, char perms[8]) {
+  if (sscanf(line, "%lx-%lx %7s", s, e, perms) != 3) return 0;
+  return perms[0] == 'r' && !probe_area(*s) && !strstr(line, "[vvar") &&
+         !strstr(line, "[vsyscall]");
+}
+
 /* Reads one byte of every page of every readable mapping but the probe's areas (the program, its
  * heap and stack, libc). */
 static __attribute__((unused)) void touch_mappings(void) {
@@ -152,10 +161,7 @@ static __attribute__((unused)) void touch_mappings(void) {
   while (fgets(line, sizeof line, f)) {
     unsigned long s, e;
     char perms[8];
-    if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3) continue;
-    if (perms[0] != 'r' || probe_area(s) || strstr(line, "[vvar") || strstr(line, "[vsyscall]")) {
-      continue;
-    }
+    if (!own_mapping(line, &s, &e, perms)) continue;
     for (unsigned long a = s; a < e; a += PAGE) (void)*(volatile char *)a;
   }
   fclose(f);
@@ -376,9 +382,7 @@ static long own_zero_pages(void) {
   while (fgets(line, sizeof line, f)) {
     unsigned long s, e;
     char perms[8];
-    if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3) continue;
-    if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' || probe_area(s)) continue;
-    if (strstr(line, "[vvar") || strstr(line, "[vsyscall]")) continue;
+    if (!own_mapping(line, &s, &e, perms) || perms[1] != 'w' || perms[3] != 'p') continue;
     for (unsigned long a = s; a < e; a += PAGE) {
       uint64_t v;
       if (pread(pm, &v, sizeof v, (off_t)(a / PAGE * sizeof v)) != (ssize_t)sizeof v) break;
@@ -462,7 +466,8 @@ static void child_own_memory(long kernel0) {
   long cpages = copies * 1024 / (long)PAGE;
   /* The zero-filled copies are described as reads of fresh anonymous memory: on a kernel without the
    * zero page such a read takes a zero-filled page, as they are (with it, it would take none). */
-  if (zeros > cpages || S.zero_page) zeros = S.zero_page ? 0 : cpages;
+  if (S.zero_page) zeros = 0;
+  else if (zeros > cpages) zeros = cpages;
   char line[300];
   snprintf(line, sizeof line,
            "# the child's own memory: its fork's kernel memory, %ld pages (locked: never reclaimed), "
