@@ -888,12 +888,18 @@ static __attribute__((unused)) void probe_done(void) {
   op_line("exit");
   flush();
   if (OUT) {
-    /* Out of the cgroup first (into its parent), so that writing the output reclaims nothing. */
+    /* Out of the cgroup first (into its parent), so that writing the output reclaims nothing;
+     * where the parent takes no process (cgroup v2 with controllers for its children) it is
+     * written from inside. */
     char dir[sizeof S.cg], path[512], text[64];
     memcpy(dir, S.cg, sizeof dir);
     snprintf(path, sizeof path, "%s/cgroup.procs", dirname(dir));
-    snprintf(text, sizeof text, "%ld", S.pid);
-    write_text(path, text);
+    int n = snprintf(text, sizeof text, "%ld", S.pid);
+    int fd = open(path, O_WRONLY);
+    if (fd >= 0) {
+      if (write(fd, text, (size_t)n) != n) { /* stays in the cgroup */ }
+      close(fd);
+    }
     write_all(S.tfd, OUT->t, OUT->tlen);
     write_all(S.rfd, OUT->r, OUT->rlen);
   }
