@@ -605,13 +605,20 @@ static long read_number(const char *path) {
   return strtol(buf, NULL, 10);
 }
 
-static void write_text(const char *path, const char *text) {
+/* Writes `text` to file `path` (a sysfs or cgroup file); 0, or -1 when it cannot. */
+static int try_write_text(const char *path, const char *text) {
   int fd = open(path, O_WRONLY);
-  if (fd < 0 || write(fd, text, strlen(text)) != (long)strlen(text)) {
+  if (fd < 0) return -1;
+  int ok = write(fd, text, strlen(text)) == (long)strlen(text);
+  close(fd);
+  return ok ? 0 : -1;
+}
+
+static void write_text(const char *path, const char *text) {
+  if (try_write_text(path, text) != 0) {
     fprintf(stderr, "probe %s: cannot write '%s' to %s\n", S.name, text, path);
     _exit(3);
   }
-  close(fd);
 }
 
 /* Size in KiB of swap area `path` as /proc/swaps shows it (its header page excluded), or -1. */
@@ -894,12 +901,8 @@ static __attribute__((unused)) void probe_done(void) {
     char dir[sizeof S.cg], path[512], text[64];
     memcpy(dir, S.cg, sizeof dir);
     snprintf(path, sizeof path, "%s/cgroup.procs", dirname(dir));
-    int n = snprintf(text, sizeof text, "%ld", S.pid);
-    int fd = open(path, O_WRONLY);
-    if (fd >= 0) {
-      if (write(fd, text, (size_t)n) != n) { /* stays in the cgroup */ }
-      close(fd);
-    }
+    snprintf(text, sizeof text, "%ld", S.pid);
+    (void)try_write_text(path, text);
     write_all(S.tfd, OUT->t, OUT->tlen);
     write_all(S.rfd, OUT->r, OUT->rlen);
   }
