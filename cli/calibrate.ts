@@ -29,9 +29,9 @@ swap file, both made for each run and removed afterwards (also on failure or Ctr
 root, mkswap/swapon/swapoff and a memory cgroup hierarchy, and are skipped, with one line saying
 why, where those are missing. Each runs N times; minor and major faults and pages swapped in
 (/proc/vmstat pswpin) agree when the simulator is within 10 % (at least 16 pages) of the
-kernel's median or within the kernel's own range, pages swapped out (pswpout) when it is within
-the kernel's range widened by 10 % of the median (at least 16 pages). Their swap counts are the
-machine's: a second calibration waits for the first's pressure probes (a lock on
+kernel's median or within 16 pages of the kernel's own range, pages swapped out (pswpout) when
+it is within the kernel's range widened by 10 % of the median (at least 16 pages). Their swap
+counts are the machine's: a second calibration waits for the first's pressure probes (a lock on
 /tmp/vmreplay-calibrate.lock).
 
 With --replay DIR, nothing runs on the kernel: the kernel's counts a calibration kept in DIR
@@ -296,6 +296,7 @@ function pressureJson(x: CalibrationRow) {
     kernel: c.kernel,
     kernel_min: c.min,
     kernel_max: c.max,
+    kernel_runs: c.runs,
     simulator: c.sim,
     tolerance: c.tolerance,
     ok: c.ok,
@@ -334,7 +335,7 @@ function printPressure(r: ScenarioResult): void {
   }
   console.log(
     "  (kernel: median (range) of its runs; faults and swapped in agree within 10 % or 16 pages" +
-      " of the median or inside the range, swapped out within the range widened so; ! marks a count outside)",
+      " of the median or of the range, swapped out within the range widened so; ! marks a count outside)",
   );
   if (r.verifyErrors > 0) console.log(`  verify_errors: ${r.verifyErrors} (expected 0)`);
 }

@@ -164,6 +164,11 @@ Deno.test("comparePressure() holds faults and swap-ins to the median, swap-outs 
   equal(comparePressure(kernel, sim(5010, 4351))[0]!.pressure!.swapOut.ok, false);
   equal(comparePressure(kernel, sim(5513, 3500))[0]!.ok, false);
   equal(comparePressure(kernel, [])[0]!.pressure!.minor.sim, -1);
+  // A kernel whose runs take two courses: 16 pages beyond its range still agree, 17 do not.
+  const twoWays = [run(3530, 0), run(3540, 0), run(3551, 0), run(4091, 0)];
+  const minor = (got: number) => comparePressure(twoWays, sim(got, 0))[0]!.pressure!.minor;
+  deepStrictEqual([minor(4107).ok, minor(4108).ok, minor(3514).ok], [true, false, true]);
+  deepStrictEqual(minor(4107).runs, [3530, 3540, 3551, 4091]);
 });
 
 /** A kept calibration made by hand: `dontneed` (32 pages written, kernel `minor`) and
@@ -363,7 +368,11 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // (20-54 and 36-102 seen, one run of 366; the simulator 45 and 42), so a few runs' median may
   // fall far from it.
   "tmpfs_random/read-random": { minor: 48 },
-  "swap_random/read-random": { minor: 48 },
+  // swap_random's: its major faults and swap-ins are bimodal, about 4 090 (the simulator
+  // 4 101-4 108) or about 540 fewer, as if the cgroup held 2 MiB more: one run of five at 3 557 in
+  // a calibration of 7 December, four of five (3 530-3 551) in a CI run on another machine of this
+  // kind, none in 60 runs on a third. Allowed 15 % of the larger of the median and the largest run.
+  "swap_random/read-random": { minor: 48, major: 0.15, swapIn: 0.15 },
   // The child's random reads: minor faults from pages caught in the swap cache, as in the other
   // random reads (the kernel 30-58, the simulator 22 in one calibration under load). Pages swapped
   // out: 2648-2742 on the first development machine, where the simulator's 2811 agreed; 2381-2646
@@ -487,7 +496,9 @@ Deno.test(needs(["gcc"], {
               : Math.abs(m.sim - m.kernel);
             if (off <= limit) continue;
             bad.push(
-              `${r.scenario.name}/${x.label} ${key}: kernel ${m.kernel} (${m.min}-${m.max}), simulator ${m.sim}`,
+              `${r.scenario.name}/${x.label} ${key}: kernel ${m.kernel} (runs ${
+                m.runs.join(", ")
+              }), simulator ${m.sim}`,
             );
           }
         }

@@ -159,6 +159,7 @@ function measures(row: CalibrationRow): [CountName, Measure][] {
     kernel,
     min: kernel,
     max: kernel,
+    runs: [kernel],
     sim,
     tolerance: 0,
     ok: kernel === sim,
