@@ -26,12 +26,13 @@ operations (strategy anon_vma_chain, with --verify). These must agree exactly.
 
 The pressure scenarios (marked * by --list) run inside a memory cgroup of 16 MiB with a 64 MiB
 swap file, both made for each run and removed afterwards (also on failure or Ctrl-C); they need
-root, mkswap/swapon/swapoff and a memory cgroup hierarchy, and are skipped, with one line saying
-why, where those are missing. Each runs N times; minor and major faults and pages swapped in
-(/proc/vmstat pswpin) agree when the simulator is within 10 % (at least 16 pages) of the
-kernel's median or within 16 pages of the kernel's own range, pages swapped out (pswpout) when
-it is within the kernel's range widened by 10 % of the median (at least 16 pages). Their swap
-counts are the machine's: a second calibration waits for the first's pressure probes (a lock on
+root, mkswap/swapon/swapoff, a memory cgroup hierarchy and the reclaim vmreplay models (not the
+multi-generational LRU, not zswap), and are skipped, with one line saying why, where those are
+missing. Each runs N times; minor and major faults and pages swapped in (/proc/vmstat pswpin)
+agree when the simulator is within 10 % (at least 16 pages) of the kernel's median or within 16
+pages of the kernel's own range, pages swapped out (pswpout) when it is within the kernel's
+range widened by 10 % of the median (at least 16 pages). Their swap counts are the machine's: a
+second calibration waits for the first's pressure probes (a lock on
 /tmp/vmreplay-calibrate.lock).
 
 With --replay DIR, nothing runs on the kernel: the kernel's counts a calibration kept in DIR
@@ -162,7 +163,10 @@ export async function main(args: string[]): Promise<number> {
           ...(runs !== undefined ? { runs } : {}),
           onScenario,
           onSkip: (why, list) => {
-            const line = `calibrate: skipping the ${list.length} pressure scenarios: ${why}`;
+            const what = list.length === 1
+              ? "pressure scenario"
+              : `${list.length} pressure scenarios`;
+            const line = `calibrate: skipping the ${what}: ${why}`;
             if (v.json) console.error(line);
             else console.log(line);
           },

@@ -12,7 +12,7 @@ import {
 } from "../analyze/calibrate/kernel.ts";
 import { calibrate, recompare } from "../analyze/calibrate/run.ts";
 import { memSweep } from "../analyze/calibrate/mem_sweep.ts";
-import { cat, pressureSupport } from "../analyze/calibrate/pressure.ts";
+import { cat, pressureSupport, unmodelledReclaim } from "../analyze/calibrate/pressure.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
 import { needs } from "./_tools.ts";
@@ -169,6 +169,18 @@ Deno.test("comparePressure() holds faults and swap-ins to the median, swap-outs 
   const minor = (got: number) => comparePressure(twoWays, sim(got, 0))[0]!.pressure!.minor;
   deepStrictEqual([minor(4107).ok, minor(4108).ok, minor(3514).ok], [true, false, true]);
   deepStrictEqual(minor(4107).runs, [3530, 3540, 3551, 4091]);
+});
+
+Deno.test("pressure probes are skipped, saying why and how to switch it off, under a reclaim vmreplay does not model", async () => {
+  const on = (files: Record<string, string>) => unmodelledReclaim(async (p) => files[p] ?? null);
+  const gen = "/sys/kernel/mm/lru_gen/enabled", zswap = "/sys/module/zswap/parameters/enabled";
+  equal(await on({}), null);
+  equal(await on({ [gen]: "0x0000\n", [zswap]: "N\n" }), null);
+  const mglru = await on({ [gen]: "0x0007\n", [zswap]: "N\n" });
+  ok(mglru?.includes("multi-generational LRU (/sys/kernel/mm/lru_gen/enabled is 0x0007)"), mglru!);
+  ok(mglru?.includes(`'echo n > ${gen}'`), mglru!);
+  const z = await on({ [gen]: "0x0000\n", [zswap]: "Y\n" });
+  ok(z?.startsWith("zswap is on") && z.includes(`'echo N > ${zswap}'`), z!);
 });
 
 /** A kept calibration made by hand: `dontneed` (32 pages written, kernel `minor`) and
@@ -426,6 +438,9 @@ Deno.test(needs(["gcc"], {
         await Deno.remove(keep, { recursive: true });
       }
       equal(results.length, PRESSURE.length);
+      // The reclaim's balance of anonymous against file pages the kernel had, in the header.
+      const swappiness = (await cat("/proc/sys/vm/swappiness"))!.trim();
+      match(fork.split("\n")[0]!, new RegExp(` swappiness=${swappiness}( |$)`));
       // A forked child's own memory (its fork's kernel memory, its copies of the probe's pages,
       // those that hold only zeros apart where the kernel has no zero page: read, not written) is
       // in the trace, after the fork line: without it the parent's read-back differs.

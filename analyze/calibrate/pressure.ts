@@ -30,7 +30,8 @@ export type PressureSupport = { ok: true; root: MemcgRoot } | { ok: false; why: 
 
 /**
  * Whether this machine can run pressure probes: root, the swap tools, a writable memory cgroup
- * hierarchy. The swap file itself is tried when a probe runs.
+ * hierarchy, and the reclaim vmreplay models ({@linkcode unmodelledReclaim}). The swap file itself
+ * is tried when a probe runs.
  */
 export async function pressureSupport(): Promise<PressureSupport> {
   if (Deno.build.os !== "linux") return { ok: false, why: "not Linux" };
@@ -49,7 +50,43 @@ export async function pressureSupport(): Promise<PressureSupport> {
       why: "no memory cgroup hierarchy (cgroup v1 'memory' or v2 with memory for its children)",
     };
   }
+  const unmodelled = await unmodelledReclaim();
+  if (unmodelled !== null) return { ok: false, why: unmodelled };
   return { ok: true, root };
+}
+
+/**
+ * Why this kernel's reclaim is not the one the simulator models (one line, with how to switch it
+ * off), or null: the multi-generational LRU (`/sys/kernel/mm/lru_gen/enabled`, bit 0 its main
+ * switch) ages pages by generations, not on the active and inactive lists; zswap keeps pages it
+ * compresses in memory, neither written to the swap file nor counted in `pswpout`/`pswpin`.
+ * `read` gives a file's text, or null where there is none.
+ *
+ * @example
+ * ```ts
+ * import { unmodelledReclaim } from "./pressure.ts";
+ * const files: Record<string, string> = { "/sys/kernel/mm/lru_gen/enabled": "0x0000\n" };
+ * if (await unmodelledReclaim(async (p) => files[p] ?? null) !== null) throw new Error("off");
+ * ```
+ */
+export async function unmodelledReclaim(
+  read: (path: string) => Promise<string | null> = cat,
+): Promise<string | null> {
+  const lruGen = "/sys/kernel/mm/lru_gen/enabled";
+  const gen = (await read(lruGen))?.trim();
+  if (gen !== undefined && gen !== "" && (parseInt(gen, 16) & 1) === 1) {
+    return `this kernel reclaims with the multi-generational LRU (${lruGen} is ${gen}); ` +
+      "vmreplay models the active and inactive lists, so the counts would not agree " +
+      `('echo n > ${lruGen}' switches it off, 'echo y' back on)`;
+  }
+  const zswap = "/sys/module/zswap/parameters/enabled";
+  const z = (await read(zswap))?.trim();
+  if (z === "Y" || z === "1") {
+    return `zswap is on (${zswap} is ${z}): the pages it compresses stay in memory, not ` +
+      "counted in /proc/vmstat's pswpout and pswpin, which the simulator's swap counts are " +
+      `compared with ('echo N > ${zswap}' switches it off, 'echo Y' back on)`;
+  }
+  return null;
 }
 
 /** The memory cgroup hierarchy's root from /proc/self/mountinfo, or null. */

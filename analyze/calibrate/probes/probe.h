@@ -587,8 +587,10 @@ static __attribute__((unused)) void probe_init_anon(int argc, char **argv, const
  * charge stock: cgroup_held_pages), swap= the swap file's size, memcg=1
  * (reclaim at the limit, as a memory cgroup does), and the kernel's settings that the replay
  * models: zero_page, page_cluster (vm.page-cluster), vma_ra (/sys/kernel/mm/swap/vma_ra_enabled,
- * unless a swap area is on a rotational disk: then 0, as Linux reads ahead by slot) and
- * read_ahead_kb (of the device holding TRACE's directory, where the probes make their files).
+ * unless a swap area is on a rotational disk: then 0, as Linux reads ahead by slot),
+ * read_ahead_kb (of the device holding TRACE's directory, where the probes make their files) and
+ * swappiness (cgroup v1: CGROUP's memory.swappiness, which it took from vm.swappiness when it was
+ * made; cgroup v2: vm.swappiness).
  */
 
 /* The first number in file `path`; -1 when it cannot be read. "true"/"false" read as 1/0. */
@@ -805,7 +807,12 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   int rotational = swap_rotational();
   long ra_kb = device_read_ahead_kb(PROBE_DIR);
   long swap = swap_kib(swapfile);
-  if (cluster < 0 || vma_ra < 0) die("read vm.page-cluster and vma_ra_enabled");
+  snprintf(path, sizeof path, "%s/memory.swappiness", cg);
+  long swappiness = read_number(path);
+  if (swappiness < 0) swappiness = read_number("/proc/sys/vm/swappiness");
+  if (cluster < 0 || vma_ra < 0 || swappiness < 0) {
+    die("read vm.page-cluster, vma_ra_enabled and vm.swappiness");
+  }
   if (swap <= 0) die("find the swap file in /proc/swaps");
   long usage = cgroup_usage_pages(cg);
   long held = cgroup_held_pages(cg);
@@ -814,9 +821,10 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   S.pressure = 1;
   char head[300];
   snprintf(head, sizeof head,
-           "vmtrace 1 mem=%luK swap=%ldK memcg=1 page_cluster=%ld vma_ra=%ld read_ahead_kb=%ld%s\n",
+           "vmtrace 1 mem=%luK swap=%ldK memcg=1 page_cluster=%ld vma_ra=%ld read_ahead_kb=%ld"
+           " swappiness=%ld%s\n",
            (limit / PAGE - (unsigned long)held) * 4, swap, cluster, (long)(vma_ra && !rotational),
-           ra_kb, zero ? "" : " zero_page=0");
+           ra_kb, swappiness, zero ? "" : " zero_page=0");
   put(head);
   if (vma_ra && rotational) {
     put("# vma_ra=0: vma_ra_enabled is true, but a swap area is on a rotational disk, so Linux\n");
