@@ -12,11 +12,12 @@ import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_s
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
+import { parseKnobAssignments, type VmKnobs } from "../uapi/knobs.ts";
 
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
        vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE]
-                          [--mem-sweep SIZE] [--json]
+                          [--mem-sweep SIZE] [--vm NAME=VALUE]... [--json]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
@@ -54,6 +55,8 @@ Options:
   --mem-sweep SIZE  with --replay: replay with mem= moved from -SIZE to +SIZE, a page a step,
                     and list each count that differs at some step (exit 0 if none does)
   --strategy NAME   replay with this strategy instead of anon_vma_chain
+  --vm NAME=VALUE   with --replay: a kernel setting over the traces' headers (repeatable), e.g.
+                    write_latency=100 to see whether the disk's latency of another machine fits
   --json            print the results as JSON
   --list            list the scenarios and exit
   -h, --help        this help
@@ -74,6 +77,7 @@ export async function main(args: string[]): Promise<number> {
         "mem-delta": { type: "string" },
         "mem-sweep": { type: "string" },
         strategy: { type: "string" },
+        vm: { type: "string", multiple: true },
         json: { type: "boolean" },
         list: { type: "boolean" },
       },
@@ -112,6 +116,15 @@ export async function main(args: string[]): Promise<number> {
         );
       }
     }
+    let vm: Partial<VmKnobs> | undefined;
+    if (v.vm !== undefined) {
+      if (v.replay === undefined) throw new UsageError("--vm goes with --replay DIR");
+      try {
+        vm = parseKnobAssignments(v.vm);
+      } catch (e) {
+        throw new UsageError(`--vm: ${(e as Error).message}`);
+      }
+    }
     let memDelta: number | undefined;
     const md = v["mem-delta"];
     if (md !== undefined) {
@@ -135,6 +148,7 @@ export async function main(args: string[]): Promise<number> {
           span,
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
+          ...(vm ? { vm } : {}),
           onDelta: (d, i, of) => progress.update(`mem= moved ${kib(d)}: replay ${i + 1} of ${of}`),
         })
       );
@@ -153,6 +167,7 @@ export async function main(args: string[]): Promise<number> {
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
           ...(memDelta ? { memDelta } : {}),
+          ...(vm ? { vm } : {}),
           onScenario,
         })
         : calibrate({

@@ -17,6 +17,7 @@ import { mmap, munmap } from "../core/sys/mmap.ts";
 import { mprotect } from "../core/sys/mprotect.ts";
 import { fork } from "../core/sys/process.ts";
 import { Madv, MapFlag, Op, PAGE_SIZE, Prot } from "../uapi/event.ts";
+import type { VmKnobs } from "../uapi/knobs.ts";
 
 /** A private anonymous, readable and writable area: the default of {@linkcode SyscallBox.mmap}. */
 const RW = Prot.read | Prot.write, ANON = MapFlag.private | MapFlag.anon;
@@ -25,13 +26,13 @@ const RW = Prot.read | Prot.write, ANON = MapFlag.private | MapFlag.anon;
  * A memory cgroup (`memcg=1`) of 8192 frames running `anon_vma_chain`, with `swap` slots (0: no
  * swap), `swappiness`, and `page_cluster` 0 (one slot a read).
  */
-export function memcgKernel(swap: number, swappiness = 60): Kernel {
+export function memcgKernel(swap: number, swappiness = 60, vm: Partial<VmKnobs> = {}): Kernel {
   return new Kernel(
     {
       memPages: 8192,
       swapPages: swap,
       strategy: "anon_vma_chain",
-      vm: { memcg: true, swappiness, page_cluster: 0 },
+      vm: { memcg: true, swappiness, page_cluster: 0, ...vm },
     },
     newCounters(),
   );

@@ -228,6 +228,13 @@ Deno.test("recompare() replays a kept calibration's traces against its kernel co
       recompare({ dir, scenarios: ["swap_random"], memDelta: -(64 << 10) }),
       /swap_random\.vmt: mem=65536 bytes moved by -65536 leaves none/,
     );
+    // Kernel settings over the header's: the replay's machine record has them.
+    const [latency] = await recompare({
+      dir,
+      scenarios: ["swap_random"],
+      vm: { write_latency: 7 },
+    });
+    deepStrictEqual([latency!.machine.write_latency, roomy[0]!.machine.write_latency], [7, 60]);
     // A malformed results file: its name and line.
     await Deno.writeTextFile(`${dir}/dontneed.results`, "write 1 32\n");
     await rejects(recompare({ dir }), /dontneed\.results:1: expected 'LABEL PID/);
@@ -270,6 +277,12 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
   const alone = await run("--mem-delta=-8K");
   equal(alone.code, 2);
   match(alone.err, /--mem-delta goes with --replay DIR/);
+  const vmAlone = await run("--vm", "write_latency=100");
+  equal(vmAlone.code, 2);
+  match(vmAlone.err, /--vm goes with --replay DIR/);
+  const vmBad = await run("--replay", "/nonexistent", "--vm", "write_latency=-1");
+  equal(vmBad.code, 2);
+  match(vmBad.err, /--vm: .*write_latency/);
   const none = await run("--replay", "/nonexistent");
   equal(none.code, 1);
   match(none.err, /\/nonexistent holds no kept calibration/);

@@ -45,6 +45,14 @@ export interface VmKnobs {
    * anonymous page.
    */
   swappiness: number;
+  /**
+   * How long a swap write memory cgroup reclaim sends is in flight, counted in pages reclaim scans
+   * meanwhile (the simulator has no clock of time; default 60): until it completes, its page stays
+   * in the swap cache, where a fault finds it (a minor fault). It stands for the disk's latency
+   * against the CPU's speed at reclaiming, so it is the machine's: `calibrate`'s pressure probes
+   * matched 60 on one machine and 100 on another (docs/machine.md).
+   */
+  write_latency: number;
 }
 
 /** One setting: its name, meaning, kind and default. */
@@ -100,6 +108,13 @@ export const KNOBS: readonly KnobInfo[] = [
     min: 0,
     max: 200,
   },
+  {
+    name: "write_latency",
+    doc: "pages memcg reclaim scans while a swap write is in flight (the disk's latency)",
+    kind: "int",
+    min: 0,
+    max: 1000000,
+  },
 ];
 
 /** The stock Linux 6.x values. */
@@ -110,6 +125,7 @@ export const DEFAULT_KNOBS: Readonly<VmKnobs> = Object.freeze({
   memcg: false,
   read_ahead_kb: 128,
   swappiness: 60,
+  write_latency: 60,
 });
 
 /** Whether `name` is a setting's name. */

@@ -7,6 +7,7 @@
 import { parseHeaderLine } from "../../trace/_header.ts";
 import { replayTrace } from "../replay.ts";
 import type { MachineOptions } from "../result.ts";
+import type { VmKnobs } from "../../uapi/knobs.ts";
 import { type CalibrationRow, comparePhases, comparePressure } from "./compare.ts";
 import {
   buildProbe,
@@ -189,6 +190,11 @@ export interface RecompareOptions {
    * count stands to a change of course (default 0).
    */
   memDelta?: number;
+  /**
+   * Kernel settings that override the traces' headers (as `run --vm`): `write_latency`, say, to
+   * see which fits the machine the calibration was made on.
+   */
+  vm?: Partial<VmKnobs>;
   /** Called after each scenario. */
   onScenario?: (r: ScenarioResult) => void;
 }
@@ -233,7 +239,7 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
       );
     }
     const mem = opts.memDelta ? await movedMem(trace, opts.memDelta) : undefined;
-    const replay = await replayFor(trace, opts.strategy, mem);
+    const replay = await replayFor(trace, opts.strategy, mem, opts.vm);
     const rows = scenario.pressure
       ? comparePressure(kernel, replay.res.phases)
       : comparePhases(kernel[0]!, replay.res.phases);
@@ -262,13 +268,22 @@ async function movedMem(trace: string, delta: number): Promise<number> {
   return mem;
 }
 
-/** Replays `trace` with `strategy` (default `anon_vma_chain`), `--verify`, and `mem` if given. */
-async function replayFor(trace: string, strategy = "anon_vma_chain", mem?: number) {
+/**
+ * Replays `trace` with `strategy` (default `anon_vma_chain`), `--verify`, and `mem` and `vm` if
+ * given.
+ */
+async function replayFor(
+  trace: string,
+  strategy = "anon_vma_chain",
+  mem?: number,
+  vm?: Partial<VmKnobs>,
+) {
   const run = await replayTrace({
     trace,
     strategies: [strategy],
     verify: true,
     ...(mem !== undefined ? { mem } : {}),
+    ...(vm !== undefined ? { vm } : {}),
   });
   const res = run.results[strategy];
   if (!res) throw new CalibrateError(`the replay of ${trace} returned no result for ${strategy}`);

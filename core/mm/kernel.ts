@@ -49,6 +49,8 @@ export class Kernel {
   readonly raPages: number;
   /** Reclaim's balance of anonymous against file pages, 0..200 (`swappiness`). */
   readonly swappiness: number;
+  /** Pages reclaim scans while a swap write is in flight (`write_latency`; `memcg_reclaim.ts`). */
+  readonly writeLatency: number;
   /**
    * Reclaim frees a page it writes to swap only once the write completes (`memcg` with a strategy
    * that has a reverse map; `writeback.ts`).
@@ -63,7 +65,7 @@ export class Kernel {
   readonly inFlightAt: number[] = [];
   /**
    * Pages memory cgroup reclaim has scanned so far: the clock its writes complete by (a write
-   * completes once reclaim has scanned `WRITE_LATENCY` more pages after it was sent;
+   * completes once reclaim has scanned `writeLatency` more pages after it was sent;
    * `memcg_reclaim.ts`).
    */
   scanClock = 0;
@@ -192,6 +194,7 @@ export class Kernel {
     this.memcg = vm.memcg;
     this.raPages = Math.floor(vm.read_ahead_kb / 4);
     this.swappiness = vm.swappiness;
+    this.writeLatency = vm.write_latency;
     this.check = cfg.check === true;
     const every = cfg.checkEvery ?? 1;
     if (!Number.isInteger(every) || every < 1) {

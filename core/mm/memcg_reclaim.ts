@@ -26,7 +26,8 @@
  * (`writeback.ts`). Each priority's pass holds its writes in its block plug, or, reclaiming for a
  * swap readahead, the readahead's plug holds them (`swap_in.ts`), until the block layer would send
  * them (32 requests, a first request of 128 KiB, the pass's or the readahead's end); a write then
- * completes once reclaim has scanned {@linkcode WRITE_LATENCY} more pages, at the start of the
+ * completes once reclaim has scanned `write_latency` more pages ({@linkcode WRITE_LATENCY} by
+ * default), at the start of the
  * next reclaim outside a readahead, or when a scan meets it (cgroup v1 waits for it); it then goes
  * to the tail of its list, and the next scan frees it.
  *
@@ -37,6 +38,7 @@
  *
  * @module
  */
+import { DEFAULT_KNOBS } from "../../uapi/knobs.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { noteCost } from "./lru.ts";
@@ -49,14 +51,15 @@ const DEF_PRIORITY = 12;
 /** `MAX_SWAPPINESS`. */
 const MAX_SWAPPINESS = 200;
 /**
- * Pages reclaim scans while a swap write it sent is in flight: the disk's latency measured in
- * reclaim's work, from the moment the write leaves its plug (`writeback.ts`). Calibrated against
- * `calibrate`'s pressure probes on a virtio disk (eleven calibrations of 5 kernel runs each, and 22
- * further probes of the same kinds run 5 times each over two days, replayed at their own `mem=`):
- * 60 left 34 of 2 440 counts outside their tolerance; 30, 40, 50, 55, 65, 70, 80 and 100 left 49,
- * 53, 37, 56, 46, 37, 53 and 66.
+ * The default of `write_latency`, pages reclaim scans while a swap write it sent is in flight: the
+ * disk's latency measured in reclaim's work, from the moment the write leaves its plug
+ * (`writeback.ts`). Calibrated against `calibrate`'s pressure probes on a virtio disk (eleven
+ * calibrations of 5 kernel runs each, and 22 further probes of the same kinds run 5 times each
+ * over two days, replayed at their own `mem=`): 60 left 34 of 2 440 counts outside their
+ * tolerance; 30, 40, 50, 55, 65, 70, 80 and 100 left 49, 53, 37, 56, 46, 37, 53 and 66. Another
+ * machine of the same kind (same kernel) matched 100 better (docs/machine.md).
  */
-export const WRITE_LATENCY = 60;
+export const WRITE_LATENCY = DEFAULT_KNOBS.write_latency;
 
 // Pages still to scan per list this pass, and the pass's targets (indexed by LRU list number).
 const nr = new Float64Array(6);
@@ -192,10 +195,10 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   // A batch is taken off the tail (isolate_lru_folios): each page at most once.
   const batch = Math.min(n, fr.lruSize[lru]!);
   for (; scanned < batch; scanned++) {
-    // Writes complete once reclaim has scanned WRITE_LATENCY more pages since they left their plug
+    // Writes complete once reclaim has scanned writeLatency more pages since they left their plug
     // (those still in it never do).
     const clock = ++k.scanClock;
-    if (k.inFlight.length > 0) completeWritesBefore(k, clock - WRITE_LATENCY);
+    if (k.inFlight.length > 0) completeWritesBefore(k, clock - k.writeLatency);
     const f = fr.lruTail[lru]!;
     if (f === NONE) break;
     // A page still being written: reclaim waits for it (cgroup v1's shrink_folio_list), which

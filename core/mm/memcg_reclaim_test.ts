@@ -620,6 +620,24 @@ Deno.test("a write completes once reclaim has scanned WRITE_LATENCY more pages",
   check(k);
 });
 
+Deno.test("write_latency sets how many pages reclaim scans while its writes are in flight", () => {
+  // The 200 tmpfs pages of the test above, at other latencies. Writes that outlast the reclaim:
+  // each of the 200 pages is written when a pass first looks at it, and freed only where a later
+  // pass meets it under writeback and waits for it (cgroup v1); that takes 61 more looks.
+  const seen = (latency: number) => {
+    const k = memcgKernel(4096, 200, { write_latency: latency });
+    tmpfsPages(k, "tmpfs:t", 200);
+    memoryReclaim(k, 32);
+    check(k);
+    return state(k);
+  };
+  const never = seen(1_000_000);
+  deepStrictEqual([never.written, never.scanned, never.freed], [200, 261, 61]);
+  deepStrictEqual([seen(60).freed, seen(60).written], [75, 111]);
+  // At 100 the writes complete later than at 60: fewer freed in this reclaim, more written.
+  deepStrictEqual([seen(100).freed, seen(100).written], [37, 124]);
+});
+
 Deno.test("a reclaim whose third pass only moves pages frees nothing: there is no fourth", () => {
   // One file page on the active list, no swap. 1 >> prio is 0 down to priority 0, where the
   // active list's one page is skipped in the first two passes (statistics 0); the third pass
