@@ -56,7 +56,7 @@ Options:
                     and list each count that differs at some step (exit 0 if none does)
   --strategy NAME   replay with this strategy instead of anon_vma_chain
   --vm NAME=VALUE   with --replay: a kernel setting over the traces' headers (repeatable), e.g.
-                    write_latency=100 to see whether the disk's latency of another machine fits
+                    write_latency=100, to see which fits the machine the calibration was made on
   --json            print the results as JSON
   --list            list the scenarios and exit
   -h, --help        this help

@@ -111,7 +111,8 @@ function median(v: number[]): number {
  * in agree when the simulator is within {@linkcode pressureTolerance} of the kernel's median, or
  * within 16 pages of the kernel's own range (where its runs differ by more than that: a kernel
  * whose runs take two courses, the simulator one of them); pages swapped out, which vary more
- * from run to run, when it is within the kernel's range widened by that tolerance. A phase missing from the simulation compares as -1 (and fails).
+ * from run to run, when it is within the kernel's range widened by that tolerance. A phase
+ * missing from the simulation compares as -1 (and fails).
  *
  * @example
  * ```ts
