@@ -78,6 +78,22 @@ export function positiveWhole(text: string | undefined, name: string): number | 
   return n;
 }
 
+/** The most TLB entries `--tlb` takes (32 MiB of entries). */
+export const MAX_TLB_ENTRIES = 1 << 20;
+
+/**
+ * The value of a `--tlb N` option (named `name`): the TLB's entries, 1 to
+ * {@linkcode MAX_TLB_ENTRIES}, or undefined when it was not given. Throws
+ * {@linkcode UsageError} for anything else.
+ */
+export function tlbEntries(text: string | undefined, name: string): number | undefined {
+  const n = positiveWhole(text, name);
+  if (n !== undefined && n > MAX_TLB_ENTRIES) {
+    throw new UsageError(`${name}: expected 1 to ${MAX_TLB_ENTRIES} entries, found '${text}'`);
+  }
+  return n;
+}
+
 /**
  * Checks, before any work, that every trace is a regular file that can be read; throws
  * {@linkcode InputError} naming the first that is not.

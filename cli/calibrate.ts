@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parseCommand } from "./_args.ts";
+import { parseCommand, tlbEntries } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
@@ -17,7 +17,7 @@ import { parseKnobAssignments, type VmKnobs } from "../uapi/knobs.ts";
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
        vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE]
-                          [--mem-sweep SIZE] [--vm NAME=VALUE]... [--json]
+                          [--mem-sweep SIZE] [--vm NAME=VALUE]... [--tlb N] [--json]
 
 Builds small C probe programs shipped with vmreplay (a C compiler is needed), runs them on this
 machine (x86-64 Linux, THP disabled in the probes), and compares, phase by phase, the page
@@ -57,6 +57,7 @@ Options:
   --strategy NAME   replay with this strategy instead of anon_vma_chain
   --vm NAME=VALUE   with --replay: a kernel setting over the traces' headers (repeatable), e.g.
                     write_latency=100, to see which fits the machine the calibration was made on
+  --tlb N           with --replay: the replays' TLB entries (as run --tlb)
   --json            print the results as JSON
   --list            list the scenarios and exit
   -h, --help        this help
@@ -78,6 +79,7 @@ export async function main(args: string[]): Promise<number> {
         "mem-sweep": { type: "string" },
         strategy: { type: "string" },
         vm: { type: "string", multiple: true },
+        tlb: { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
       },
@@ -125,6 +127,10 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(`--vm: ${(e as Error).message}`);
       }
     }
+    const tlb = tlbEntries(v.tlb, "--tlb");
+    if (tlb !== undefined && v.replay === undefined) {
+      throw new UsageError("--tlb goes with --replay DIR");
+    }
     let memDelta: number | undefined;
     const md = v["mem-delta"];
     if (md !== undefined) {
@@ -149,6 +155,7 @@ export async function main(args: string[]): Promise<number> {
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
           ...(vm ? { vm } : {}),
+          ...(tlb !== undefined ? { tlbEntries: tlb } : {}),
           onDelta: (d, i, of) => progress.update(`mem= moved ${kib(d)}: replay ${i + 1} of ${of}`),
         })
       );
@@ -168,6 +175,7 @@ export async function main(args: string[]): Promise<number> {
           ...(v.strategy ? { strategy: v.strategy } : {}),
           ...(memDelta ? { memDelta } : {}),
           ...(vm ? { vm } : {}),
+          ...(tlb !== undefined ? { tlbEntries: tlb } : {}),
           onScenario,
         })
         : calibrate({

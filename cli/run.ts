@@ -5,7 +5,8 @@
  * @module
  */
 import { basename, resolve } from "node:path";
-import { checkTraceFiles, parseCommand, positiveWhole } from "./_args.ts";
+import { checkTraceFiles, parseCommand, positiveWhole, tlbEntries } from "./_args.ts";
+import { DEFAULT_TLB_ENTRIES } from "../core/machine.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
@@ -40,6 +41,7 @@ Options:
                          swapped on its own device by then (default: header swap=, else none)
   --vm NAME=VALUE        a kernel setting (repeatable; overrides the trace header's):
 ${knobList()}
+  --tlb N                TLB entries (default ${DEFAULT_TLB_ENTRIES}, a Skylake STLB; direct-mapped)
   --verify               check every load against the reference model (verify_errors)
   --check                check the machine's invariants after every event (check_errors)
   --check-every N        with --check: after every N events instead, and after the last (a
@@ -68,6 +70,7 @@ const OPTIONS = {
   mem: { type: "string" },
   swap: { type: "string" },
   vm: { type: "string", multiple: true },
+  tlb: { type: "string" },
   verify: { type: "boolean" },
   check: { type: "boolean" },
   "check-every": { type: "string" },
@@ -169,6 +172,7 @@ export async function main(args: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError(`--vm: ${(e as Error).message}`);
     }
+    const tlb = tlbEntries(v.tlb, "--tlb");
     const checkEvery = positiveWhole(v["check-every"], "--check-every");
     const seriesInterval = positiveWhole(v["series-interval"], "--series-interval");
     const weights = await loadWeights(v["cost-weights"], v.cost ?? []);
@@ -206,6 +210,7 @@ export async function main(args: string[]): Promise<number> {
           ...(mem !== undefined ? { mem } : {}),
           ...(swap !== undefined ? { swap } : {}),
           vm,
+          ...(tlb !== undefined ? { tlbEntries: tlb } : {}),
           verify: v.verify ?? false,
           check: (v.check ?? false) || checkEvery !== undefined,
           ...(checkEvery !== undefined ? { checkEvery } : {}),

@@ -89,6 +89,7 @@ export function runEvents(
   let lastPid = k.lastMm === null ? -1 : k.lastPid;
   let id = -1, gen = 0, salt = 0, pgd = 0;
   if (k.lastMm !== null) ({ id, tlbGen: gen, tlbSalt: salt, pgd } = k.lastMm);
+  const hitA = k.hitAccessed;
   let events = 0, hits = 0, misses = 0;
   let i = from;
   for (; i < to; i++) {
@@ -115,7 +116,7 @@ export function runEvents(
             const f = pf[s]!;
             if (op === OP_W) {
               if ((f & (P | W)) === (P | W)) {
-                pf[s] = f | A | D;
+                pf[s] = (f & D) !== 0 ? f | hitA : f | A | D;
                 const fr = pn[s]!;
                 ff[fr]! |= PG_DIRTY;
                 fs[fr] = seq + i - from + 1;
@@ -124,7 +125,7 @@ export function runEvents(
                 continue;
               }
             } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
-              pf[s] = f | A;
+              pf[s] = f | hitA;
               hits++;
               events++;
               continue;
@@ -215,7 +216,7 @@ export function accessEvent(
       const f = pf[s]!;
       if (op === OP_W) {
         if ((f & (P | W)) === (P | W)) {
-          pf[s] = f | A | D;
+          pf[s] = (f & D) !== 0 ? f | k.hitAccessed : f | A | D;
           const fr = k.pt.num[s]!;
           k.frames.flags[fr]! |= PG_DIRTY;
           k.frames.stamp[fr] = seq;
@@ -223,7 +224,7 @@ export function accessEvent(
           return true;
         }
       } else if ((f & (P | PTE_NOACCESS | (op === OP_X ? PTE_NX : 0))) === P) {
-        pf[s] = f | A;
+        pf[s] = f | k.hitAccessed;
         k.counters[C_TLB_HITS]!++;
         if (k.record) {
           k.loadVpage[0] = first;
@@ -288,12 +289,15 @@ function fewPages(
   const ff = k.frames.flags, fs = k.frames.stamp;
   for (let n = 0; n < count; n++) {
     const s = ss[n]!;
+    const f = pf[s]!;
+    // A hit sets the accessed bit only where the machine's TLB does (`Kernel.hitAccessed`).
+    const hitA = xs[n]! >= 0 ? k.hitAccessed : A;
     if (op === OP_W) {
-      pf[s] = pf[s]! | A | D;
+      pf[s] = (f & D) !== 0 ? f | hitA : f | A | D;
       const fr = pn[s]!;
       ff[fr]! |= PG_DIRTY;
       fs[fr] = seq;
-    } else pf[s] = pf[s]! | A;
+    } else pf[s] = f | hitA;
     const x = xs[n]!;
     if (x < 0) fillTlb(te, -1 - x, first + n, id, gen, s);
   }

@@ -356,6 +356,36 @@ Deno.test("the TLB hits on a repeated access and is flushed by munmap", () => {
   });
 });
 
+Deno.test("accessed_on_hit=0: a load through a cached translation leaves the accessed bit clear", () => {
+  // 8 pages written; reclaim(4) clears their accessed bits (a second chance), then swaps out the
+  // oldest four (0-3). Reads of 0-3 bring them back (faults: accessed set); reads of 4-7 hit
+  // the TLB, which still holds them: with accessed_on_hit (the default) that sets their accessed
+  // bits again, without (x86 hardware: only a walk sets it) it does not. The next reclaim(4)
+  // then activates 4-7 and frees 0-3, clean in the swap cache (no write), or, without, writes 4-7
+  // out as unused. Both paths: the event-by-event one (check) and the fast one.
+  for (const check of [true, false]) {
+    const out = [true, false].map((on) => {
+      const t = new TraceBuilder().mmap(1, A, "32K", "rw-", "private,anon");
+      for (let p = 0; p < 8; p++) t.w(1, A + p * PG);
+      t.reclaim(4);
+      for (let p = 0; p < 8; p++) t.r(1, A + p * PG);
+      t.reclaim(4);
+      const r = runBatch(t.batch(), {
+        memPages: 1024,
+        swapPages: 4096,
+        check,
+        vm: { accessed_on_hit: on },
+      });
+      deepStrictEqual(r.diagnostics.filter((d) => d.kind === "check"), []);
+      return pick(r, ["swap_out_pages", "pages_reclaimed", "tlb_hits"]);
+    });
+    deepStrictEqual(out, [
+      { swap_out_pages: 4, pages_reclaimed: 8, tlb_hits: 4 },
+      { swap_out_pages: 8, pages_reclaimed: 8, tlb_hits: 4 },
+    ], check ? "event by event" : "fast path");
+  }
+});
+
 Deno.test("exit frees pages, swap and page tables; exec gives an empty address space", () => {
   const t = new TraceBuilder().mmap(1, A, "64K", "rw-", "private,anon");
   for (let p = 0; p < 16; p++) t.w(1, A + p * PG);

@@ -231,6 +231,27 @@ Deno.test("run exits 2 on usage errors and 1 on a missing file", async () => {
   const every = await vmreplay("run", FORK_COW, "--check-every", "1.5", "--no-db");
   deepStrictEqual(every.code, 2);
   ok(every.stderr.includes("--check-every: expected a positive whole number, found '1.5'"));
+  const tlbs = [["0", "a positive whole number"], ["1048577", "1 to 1048576 entries"]] as const;
+  for (const [tlb, why] of tlbs) {
+    const r = await vmreplay("run", FORK_COW, "--tlb", tlb, "--no-db");
+    deepStrictEqual(r.code, 2);
+    ok(r.stderr.includes(`--tlb: expected ${why}, found '${tlb}'`), r.stderr);
+  }
+});
+
+Deno.test("run --tlb N replays with a TLB of N entries", async () => {
+  const args = ["--strategies", "anon_vma_chain", "--no-db", "--quiet", "--json", "-"];
+  const small = await vmreplay("run", FORK_COW, ...args, "--tlb", "1");
+  deepStrictEqual(small.code, 0, small.stderr);
+  const run = JSON.parse(small.stdout) as RunResult;
+  deepStrictEqual(run.machine.tlb_entries, 1);
+  const big = JSON.parse((await vmreplay("run", FORK_COW, ...args)).stdout) as RunResult;
+  ok(big.machine.tlb_entries > 1);
+  // One entry: every access to another page than the last misses.
+  ok(
+    run.results.anon_vma_chain!.counters.tlb_misses >
+      big.results.anon_vma_chain!.counters.tlb_misses,
+  );
 });
 
 Deno.test("run --check-every N checks after every N events and the last (implies --check)", async () => {
@@ -282,7 +303,7 @@ Deno.test("run refuses two reports to the same file or both to standard output",
 Deno.test("run --help describes every option", async () => {
   const r = await vmreplay("run", "--help");
   deepStrictEqual(r.code, 0);
-  for (const o of ["--strategies", "--mem", "--swap", "--verify", "--check", "--json", "--csv"]) {
+  for (const o of ["--strategies", "--mem", "--swap", "--tlb", "--verify", "--check", "--json"]) {
     ok(r.stdout.includes(o), o);
   }
 });

@@ -49,10 +49,21 @@ export interface VmKnobs {
    * How long a swap write memory cgroup reclaim sends is in flight, counted in pages reclaim scans
    * meanwhile (the simulator has no clock of time; default 60): until it completes, its page stays
    * in the swap cache, where a fault finds it (a minor fault). It stands for the disk's latency
-   * against the CPU's speed at reclaiming, so it is the machine's: `calibrate`'s pressure probes
-   * matched 60 on one machine and 100 on another (docs/machine.md).
+   * against the CPU's speed at reclaiming; 60 fitted `calibrate`'s pressure probes best on the
+   * machines it was calibrated on, and held-out-style probes on a third (docs/machine.md).
    */
   write_latency: number;
+  /**
+   * Whether a load or store that hits the TLB sets its PTE's accessed bit again (default: yes).
+   * x86 hardware sets it only when it walks the page table to fill the TLB, and Linux clears it
+   * for reclaim without a flush (`ptep_clear_flush_young`), so a page used through a translation
+   * still cached looks unused to reclaim; with 0 the simulator does the same (a store to a page
+   * whose PTE is not yet dirty still walks, and sets both bits). Where translations are flushed
+   * often (by other CPUs' reclaim, or a host that moves the virtual CPU), Linux sees every use, as
+   * with 1. `calibrate`'s probes found both on machines of one kind: `swap_random`'s random
+   * read-back usually as with 1, in some runs as with 0 and a large TLB (docs/machine.md).
+   */
+  accessed_on_hit: boolean;
 }
 
 /** One setting: its name, meaning, kind and default. */
@@ -109,6 +120,11 @@ export const KNOBS: readonly KnobInfo[] = [
     max: 200,
   },
   {
+    name: "accessed_on_hit",
+    doc: "a TLB hit sets the PTE's accessed bit (0: only a walk does, as x86 hardware)",
+    kind: "bool",
+  },
+  {
     name: "write_latency",
     doc: "pages memcg reclaim scans while a swap write is in flight (the disk's latency)",
     kind: "int",
@@ -126,6 +142,7 @@ export const DEFAULT_KNOBS: Readonly<VmKnobs> = Object.freeze({
   read_ahead_kb: 128,
   swappiness: 60,
   write_latency: 60,
+  accessed_on_hit: true,
 });
 
 /** Whether `name` is a setting's name. */

@@ -195,6 +195,8 @@ export interface RecompareOptions {
    * see which fits the machine the calibration was made on.
    */
   vm?: Partial<VmKnobs>;
+  /** TLB entries of the replays (default: the machine's `DEFAULT_TLB_ENTRIES`). */
+  tlbEntries?: number;
   /** Called after each scenario. */
   onScenario?: (r: ScenarioResult) => void;
 }
@@ -239,7 +241,7 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
       );
     }
     const mem = opts.memDelta ? await movedMem(trace, opts.memDelta) : undefined;
-    const replay = await replayFor(trace, opts.strategy, mem, opts.vm);
+    const replay = await replayFor(trace, opts.strategy, mem, opts.vm, opts.tlbEntries);
     const rows = scenario.pressure
       ? comparePressure(kernel, replay.res.phases)
       : comparePhases(kernel[0]!, replay.res.phases);
@@ -269,14 +271,15 @@ async function movedMem(trace: string, delta: number): Promise<number> {
 }
 
 /**
- * Replays `trace` with `strategy` (default `anon_vma_chain`), `--verify`, and `mem` and `vm` if
- * given.
+ * Replays `trace` with `strategy` (default `anon_vma_chain`), `--verify`, and `mem`, `vm` and
+ * `tlbEntries` if given.
  */
 async function replayFor(
   trace: string,
   strategy = "anon_vma_chain",
   mem?: number,
   vm?: Partial<VmKnobs>,
+  tlbEntries?: number,
 ) {
   const run = await replayTrace({
     trace,
@@ -284,6 +287,7 @@ async function replayFor(
     verify: true,
     ...(mem !== undefined ? { mem } : {}),
     ...(vm !== undefined ? { vm } : {}),
+    ...(tlbEntries !== undefined ? { tlbEntries } : {}),
   });
   const res = run.results[strategy];
   if (!res) throw new CalibrateError(`the replay of ${trace} returned no result for ${strategy}`);

@@ -45,15 +45,17 @@ export function accessOk(k: Kernel, mm: Mm, op: number, first: number, count: nu
 export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number): boolean {
   const tlb = k.tlb;
   const h = tlb.index(mm.id, vpage);
-  let s = -1;
+  let s = -1, hit = false;
   if (tlb.hit(h, mm.id, mm.tlbGen, vpage)) {
     s = tlb.slot(h);
     const f = k.pt.flags[s]!;
     const ok = op === Op.w
       ? (f & (P | W)) === (P | W)
       : (f & (P | PTE_NOACCESS | (op === Op.x ? PTE_NX : 0))) === P;
-    if (ok) k.counters[C.tlb_hits]!++;
-    else s = -1;
+    if (ok) {
+      k.counters[C.tlb_hits]!++;
+      hit = true;
+    } else s = -1;
   }
   if (s < 0) {
     k.counters[C.tlb_misses]!++;
@@ -78,12 +80,14 @@ export function touch(k: Kernel, mm: Mm, vpage: number, op: number, seq: number)
   }
   const pf = k.pt.flags;
   const fr = k.pt.num[s]!;
+  // A hit sets the accessed bit only where the machine's TLB does (`hitAccessed`).
+  const f = pf[s]!;
   if (op === Op.w) {
-    pf[s] = pf[s]! | A | D;
+    pf[s] = hit && (f & D) !== 0 ? f | k.hitAccessed : f | A | D;
     k.frames.flags[fr]! |= PG.dirty;
     k.frames.stamp[fr] = seq;
   } else {
-    pf[s] = pf[s]! | A;
+    pf[s] = hit ? f | k.hitAccessed : f | A;
     if (k.record) {
       const n = k.loadCount++;
       k.loadVpage[n] = vpage;

@@ -13,6 +13,7 @@ import { FrameTable, watermarks } from "./frames.ts";
 import type { Mm } from "./mm.ts";
 import type { VmObject } from "./object.ts";
 import { PageTables } from "./page_table.ts";
+import { A } from "./pte.ts";
 import { Reporter } from "./report.ts";
 import { strategyInfo } from "../rmap/registry.ts";
 import type { RmapContext, RmapStrategy } from "../rmap/strategy.ts";
@@ -51,6 +52,12 @@ export class Kernel {
   readonly swappiness: number;
   /** Pages reclaim scans while a swap write is in flight (`write_latency`; `memcg_reclaim.ts`). */
   readonly writeLatency: number;
+  /**
+   * The accessed bit (`A`) when a TLB hit sets it (`accessed_on_hit`), else 0: a load that hits
+   * then sets nothing, a store only where its PTE is not yet dirty (the hardware walks to set the
+   * dirty bit, and sets both).
+   */
+  readonly hitAccessed: number;
   /**
    * Reclaim frees a page it writes to swap only once the write completes (`memcg` with a strategy
    * that has a reverse map; `writeback.ts`).
@@ -195,6 +202,7 @@ export class Kernel {
     this.raPages = Math.floor(vm.read_ahead_kb / 4);
     this.swappiness = vm.swappiness;
     this.writeLatency = vm.write_latency;
+    this.hitAccessed = vm.accessed_on_hit ? A : 0;
     this.check = cfg.check === true;
     const every = cfg.checkEvery ?? 1;
     if (!Number.isInteger(every) || every < 1) {
