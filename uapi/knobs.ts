@@ -60,8 +60,8 @@ export interface VmKnobs {
    * still cached looks unused to reclaim; with 0 the simulator does the same (a store to a page
    * whose PTE is not yet dirty still walks, and sets both bits). Where translations are flushed
    * often (by other CPUs' reclaim, or a host that moves the virtual CPU), Linux sees every use, as
-   * with 1. `calibrate`'s probes found both on machines of one kind: `swap_random`'s random
-   * read-back usually as with 1, in some runs as with 0 and a large TLB (docs/machine.md).
+   * with 1. On machines of one kind `calibrate`'s `swap_random` random read-back usually went as
+   * with 1, and in some runs much as with 0 and a large TLB (`--tlb`; docs/machine.md).
    */
   accessed_on_hit: boolean;
 }
