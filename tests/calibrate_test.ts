@@ -172,7 +172,8 @@ Deno.test("comparePressure() holds faults and swap-ins to the median, swap-outs 
 });
 
 Deno.test("pressure probes are skipped, saying why and how to switch it off, under a reclaim vmreplay does not model", async () => {
-  const on = (files: Record<string, string>) => unmodelledReclaim(async (p) => files[p] ?? null);
+  const on = (files: Record<string, string>) =>
+    unmodelledReclaim((p) => Promise.resolve(files[p] ?? null));
   const gen = "/sys/kernel/mm/lru_gen/enabled", zswap = "/sys/module/zswap/parameters/enabled";
   equal(await on({}), null);
   equal(await on({ [gen]: "0x0000\n", [zswap]: "N\n" }), null);

@@ -66,7 +66,8 @@ export async function pressureSupport(): Promise<PressureSupport> {
  * ```ts
  * import { unmodelledReclaim } from "./pressure.ts";
  * const files: Record<string, string> = { "/sys/kernel/mm/lru_gen/enabled": "0x0000\n" };
- * if (await unmodelledReclaim(async (p) => files[p] ?? null) !== null) throw new Error("off");
+ * const why = await unmodelledReclaim((p) => Promise.resolve(files[p] ?? null));
+ * if (why !== null) throw new Error("the multi-generational LRU is off here");
  * ```
  */
 export async function unmodelledReclaim(
