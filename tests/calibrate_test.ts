@@ -184,6 +184,20 @@ Deno.test("pressure probes are skipped, saying why and how to switch it off, und
   ok(z?.startsWith("zswap is on") && z.includes(`'echo N > ${zswap}'`), z!);
 });
 
+/** One line on the machine: kernel, CPU (family and model), CPUs, its disks' rotational flags. */
+async function machineFacts(): Promise<string> {
+  const cpu = (await cat("/proc/cpuinfo")) ?? "";
+  const field = (name: string) => cpu.match(new RegExp(`^${name}\\s*: (.*)$`, "m"))?.[1] ?? "?";
+  const disks: string[] = [];
+  for await (const d of Deno.readDir("/sys/block")) {
+    if (/^(loop|ram|zram)/.test(d.name)) continue;
+    disks.push(`${d.name}=${(await cat(`/sys/block/${d.name}/queue/rotational`))?.trim()}`);
+  }
+  return `machine: Linux ${Deno.osRelease()}, ${field("model name")} (family ${
+    field("cpu family")
+  } model ${field("model")}), ${navigator.hardwareConcurrency} CPUs, rotational ${disks.join(" ")}`;
+}
+
 /** A kept calibration made by hand: `dontneed` (32 pages written, kernel `minor`) and
  * `swap_random` (two kernel runs of a write phase under pressure). */
 async function keptDir(minor: number): Promise<string> {
@@ -440,6 +454,9 @@ Deno.test(needs(["gcc"], {
       console.log(`skipped: the pressure probes cannot run here: ${support.why}`);
       return;
     }
+    // The machine's facts, in the log of every run (a failure repeats them).
+    const machine = await machineFacts();
+    console.log(machine);
     await t.step("every pressure scenario, 5 kernel runs each", async () => {
       const keep = await Deno.makeTempDir({ prefix: "vmreplay-calibrate-test-" });
       let results, fork, file;
@@ -534,6 +551,9 @@ Deno.test(needs(["gcc"], {
           }
         }
       }
+      // Where a count differs, the machine it ran on may say which of the kernel's modes it took
+      // (docs/machine.md: CPU and TLB, disk).
+      if (bad.length > 0) bad.unshift(machine);
       deepStrictEqual(bad, []);
       // What the kernel did, as the docs say: 8 pages a major fault on an in-order read-back,
       // one on a random one; swapoff brings back what is on swap, with no fault of the process.
