@@ -9,6 +9,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatFromName } from "../trace/format.ts";
 import { InputError, UsageError } from "./_errors.ts";
+import { parseKnobAssignments, type VmKnobs } from "../uapi/knobs.ts";
 
 /** How a command describes itself: parsed options, and the text `--help` prints. */
 export interface CommandSpec<O extends NonNullable<ParseArgsConfig["options"]>> {
@@ -76,6 +77,18 @@ export function positiveWhole(text: string | undefined, name: string): number | 
     throw new UsageError(`${name}: expected a positive whole number, found '${text}'`);
   }
   return n;
+}
+
+/**
+ * The kernel settings of repeated `--vm NAME=VALUE` options (none: an empty set). Throws
+ * {@linkcode UsageError} naming `--vm` for a setting that is unknown or out of its range.
+ */
+export function vmOption(assignments: readonly string[] | undefined): Partial<VmKnobs> {
+  try {
+    return parseKnobAssignments(assignments ?? []);
+  } catch (e) {
+    throw new UsageError(`--vm: ${(e as Error).message}`);
+  }
 }
 
 /** The most TLB entries `--tlb` takes (32 MiB of entries). */

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parseCommand, tlbEntries } from "./_args.ts";
+import { parseCommand, tlbEntries, vmOption } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { Progress } from "./_progress.ts";
 import { parseSize } from "./_sizes.ts";
@@ -12,7 +12,6 @@ import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_s
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
-import { parseKnobAssignments, type VmKnobs } from "../uapi/knobs.ts";
 
 const HELP =
   `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
@@ -118,15 +117,10 @@ export async function main(args: string[]): Promise<number> {
         );
       }
     }
-    let vm: Partial<VmKnobs> | undefined;
-    if (v.vm !== undefined) {
-      if (v.replay === undefined) throw new UsageError("--vm goes with --replay DIR");
-      try {
-        vm = parseKnobAssignments(v.vm);
-      } catch (e) {
-        throw new UsageError(`--vm: ${(e as Error).message}`);
-      }
+    if (v.vm !== undefined && v.replay === undefined) {
+      throw new UsageError("--vm goes with --replay DIR");
     }
+    const vm = v.vm !== undefined ? vmOption(v.vm) : undefined;
     const tlb = tlbEntries(v.tlb, "--tlb");
     if (tlb !== undefined && v.replay === undefined) {
       throw new UsageError("--tlb goes with --replay DIR");

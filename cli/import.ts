@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { checkTraceOutputName, parseCommand } from "./_args.ts";
+import { checkTraceOutputName, parseCommand, vmOption } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { counted } from "./_output.ts";
 import { Progress } from "./_progress.ts";
@@ -24,7 +24,6 @@ import { ImportError, type ImportStats } from "../trace/import/import_stats.ts";
 import { PerfError } from "../trace/import/perf/command.ts";
 import { importChampSimBatches } from "../trace/import/champsim/importer.ts";
 import { fileChunks } from "../trace/_io.ts";
-import { parseKnobAssignments } from "../uapi/knobs.ts";
 
 const HELP = `Usage: vmreplay import strace|lackey|perf|champsim IN -o OUT [options]
 
@@ -127,12 +126,7 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(`--${o} applies to 'import ${kinds.join("|")}' only`);
       }
     }
-    let knobs;
-    try {
-      knobs = parseKnobAssignments(v.vm ?? []);
-    } catch (e) {
-      throw new UsageError(`--vm: ${(e as Error).message}`);
-    }
+    const knobs = vmOption(v.vm);
     const settings: Record<string, string> = {};
     for (const [k, value] of Object.entries(knobs)) {
       settings[k] = typeof value === "boolean" ? (value ? "1" : "0") : String(value);

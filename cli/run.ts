@@ -5,13 +5,13 @@
  * @module
  */
 import { basename, resolve } from "node:path";
-import { checkTraceFiles, parseCommand, positiveWhole, tlbEntries } from "./_args.ts";
+import { checkTraceFiles, parseCommand, positiveWhole, tlbEntries, vmOption } from "./_args.ts";
 import { DEFAULT_TLB_ENTRIES } from "../core/machine.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseMachineSize } from "./_sizes.ts";
-import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
+import { KNOBS } from "../uapi/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../analyze/replay.ts";
@@ -166,12 +166,7 @@ export async function main(args: string[]): Promise<number> {
     }
     const mem = v.mem === undefined ? undefined : parseMachineSize(v.mem, "mem", "--mem");
     const swap = v.swap === undefined ? undefined : parseMachineSize(v.swap, "swap", "--swap");
-    let vm;
-    try {
-      vm = parseKnobAssignments(v.vm ?? []);
-    } catch (e) {
-      throw new UsageError(`--vm: ${(e as Error).message}`);
-    }
+    const vm = vmOption(v.vm);
     const tlb = tlbEntries(v.tlb, "--tlb");
     const checkEvery = positiveWhole(v["check-every"], "--check-every");
     const seriesInterval = positiveWhole(v["series-interval"], "--series-interval");

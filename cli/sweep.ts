@@ -7,12 +7,12 @@
  * @module
  */
 import { resolve } from "node:path";
-import { checkTraceFiles, parseCommand, positiveWhole } from "./_args.ts";
+import { checkTraceFiles, parseCommand, positiveWhole, vmOption } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeFileAtomic, writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseMachineSize } from "./_sizes.ts";
-import { KNOBS, parseKnobAssignments } from "../uapi/knobs.ts";
+import { KNOBS } from "../uapi/knobs.ts";
 import { resolveStrategies } from "../analyze/replay.ts";
 import { DEFAULT_DB_PATH, openStore, type Store } from "../analyze/store.ts";
 import { parseMemList } from "../analyze/sweep/mem_list.ts";
@@ -160,12 +160,7 @@ async function planFromOptions(
   } catch (e) {
     throw new UsageError(`--strategies: ${(e as Error).message}`);
   }
-  let vm;
-  try {
-    vm = parseKnobAssignments(v.vm ?? []);
-  } catch (e) {
-    throw new UsageError(`--vm: ${(e as Error).message}`);
-  }
+  const vm = vmOption(v.vm);
   const swap = v.swap === undefined ? undefined : parseMachineSize(v.swap, "swap", "--swap");
   if (traces.length === 0) throw new UsageError("expected at least one TRACE file");
   await checkTraceFiles(traces);
