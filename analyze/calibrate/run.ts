@@ -158,12 +158,12 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
           }
           env = null;
         }
-        const replay = await replayFor(trace, opts.strategy);
+        const replay = await replayFor(trace, opts);
         rows = comparePressure(kernel, replay.res.phases);
         out.push(result(scenario, trace, rows, replay.machine, n, replay.res.counters));
       } else {
         const kernel = await runProbe(bin, trace, results);
-        const replay = await replayFor(trace, opts.strategy);
+        const replay = await replayFor(trace, opts);
         rows = comparePhases(kernel, replay.res.phases);
         out.push(result(scenario, trace, rows, replay.machine, n, replay.res.counters));
       }
@@ -241,7 +241,7 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
       );
     }
     const mem = opts.memDelta ? await movedMem(trace, opts.memDelta) : undefined;
-    const replay = await replayFor(trace, opts.strategy, mem, opts.vm, opts.tlbEntries);
+    const replay = await replayFor(trace, { ...opts, ...(mem !== undefined ? { mem } : {}) });
     const rows = scenario.pressure
       ? comparePressure(kernel, replay.res.phases)
       : comparePhases(kernel[0]!, replay.res.phases);
@@ -270,17 +270,20 @@ async function movedMem(trace: string, delta: number): Promise<number> {
   return mem;
 }
 
+/** How a calibration replays a trace: beside its strategy, what overrides the trace's header. */
+interface ReplayFor {
+  strategy?: string;
+  mem?: number;
+  vm?: Partial<VmKnobs>;
+  tlbEntries?: number;
+}
+
 /**
  * Replays `trace` with `strategy` (default `anon_vma_chain`), `--verify`, and `mem`, `vm` and
  * `tlbEntries` if given.
  */
-async function replayFor(
-  trace: string,
-  strategy = "anon_vma_chain",
-  mem?: number,
-  vm?: Partial<VmKnobs>,
-  tlbEntries?: number,
-) {
+async function replayFor(trace: string, opts: ReplayFor) {
+  const { strategy = "anon_vma_chain", mem, vm, tlbEntries } = opts;
   const run = await replayTrace({
     trace,
     strategies: [strategy],

@@ -27,9 +27,8 @@
  * swap readahead, the readahead's plug holds them (`swap_in.ts`), until the block layer would send
  * them (32 requests, a first request of 128 KiB, the pass's or the readahead's end); a write then
  * completes once reclaim has scanned `write_latency` more pages ({@linkcode WRITE_LATENCY} by
- * default), at the start of the
- * next reclaim outside a readahead, or when a scan meets it (cgroup v1 waits for it); it then goes
- * to the tail of its list, and the next scan frees it.
+ * default), at the start of the next reclaim outside a readahead, or when a scan meets it (cgroup
+ * v1 waits for it); it then goes to the tail of its list, and the next scan frees it.
  *
  * Pages reclaim frees leave shadows, and pages read back soon enough go straight to the active
  * list (`workingset.ts`).
