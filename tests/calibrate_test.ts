@@ -189,10 +189,9 @@ async function machineFacts(): Promise<string> {
   const cpu = (await cat("/proc/cpuinfo")) ?? "";
   const field = (name: string) => cpu.match(new RegExp(`^${name}\\s*: (.*)$`, "m"))?.[1] ?? "?";
   // Through `ls` and `cat`: Deno reads /sys only with every permission (pressure.ts).
-  const ls = await new Deno.Command("ls", { args: ["/sys/block"], stdout: "piped" }).output();
   const disks: string[] = [];
-  for (const d of new TextDecoder().decode(ls.stdout).split("\n")) {
-    if (d === "" || /^(loop|ram|zram)/.test(d)) continue;
+  for (const d of await ls("/sys/block")) {
+    if (/^(loop|ram|zram)/.test(d)) continue;
     disks.push(`${d}=${(await cat(`/sys/block/${d}/queue/rotational`))?.trim()}`);
   }
   return `machine: Linux ${Deno.osRelease()}, ${field("model name")} (family ${
@@ -375,10 +374,14 @@ async function leftovers(): Promise<string[]> {
     .filter((l) => l.includes("vmreplay-calibrate-"));
   const root = await pressureSupport();
   if (!root.ok) return swaps;
-  const ls = await new Deno.Command("ls", { args: [root.root.dir], stdout: "piped" }).output();
-  const dirs = new TextDecoder().decode(ls.stdout).split("\n")
-    .filter((l) => l.startsWith("vmreplay-calibrate-"));
+  const dirs = (await ls(root.root.dir)).filter((l) => l.startsWith("vmreplay-calibrate-"));
   return [...swaps, ...dirs];
+}
+
+/** The names in directory `dir`, listed by `ls` (which reads /sys and cgroup trees for us). */
+async function ls(dir: string): Promise<string[]> {
+  const out = await new Deno.Command("ls", { args: [dir], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "");
 }
 
 /**
