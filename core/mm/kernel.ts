@@ -66,7 +66,7 @@ export class Kernel {
   /** Frames reclaim wrote whose writes have not completed (`lateWriteback`; `writeback.ts`). */
   readonly inFlight: number[] = [];
   /**
-   * The scan clock (`scanClock`) when each write of `inFlight` was sent: Infinity while a
+   * The scan clock (`scanClock`) by which each write of `inFlight` completes: Infinity while a
    * plug still holds it (`writeback.ts`).
    */
   readonly inFlightAt: number[] = [];
@@ -90,6 +90,8 @@ export class Kernel {
   plugLastSize = 0;
   plugLastSlot = -2;
   plugLastWrite = true;
+  /** The pages of each write request the plug holds, oldest first (`writeback.ts`). */
+  readonly plugWrites: number[] = [];
   /**
    * A swap readahead is submitting its reads (`blk_start_plug`): the writes reclaim starts
    * meanwhile wait in its plug, behind its first read (`swap_in.ts`).

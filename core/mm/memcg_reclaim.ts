@@ -27,7 +27,8 @@
  * swap readahead, the readahead's plug holds them (`swap_in.ts`), until the block layer would send
  * them (32 requests, a first request of 128 KiB, the pass's or the readahead's end); a write then
  * completes once reclaim has scanned `write_latency` more pages ({@linkcode WRITE_LATENCY} by
- * default), at the start of the next reclaim outside a readahead, or when a scan meets it (cgroup
+ * default; three times as many for a request of 512 KiB or more, which the disk takes longer to
+ * write), at the start of the next reclaim outside a readahead, or when a scan meets it (cgroup
  * v1 waits for it); it then goes to the tail of its list, and the next scan frees it.
  *
  * Pages reclaim frees leave shadows, and pages read back soon enough go straight to the active
@@ -195,10 +196,11 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   // A batch is taken off the tail (isolate_lru_folios): each page at most once.
   const batch = Math.min(n, fr.lruSize[lru]!);
   for (; scanned < batch; scanned++) {
-    // Writes complete once reclaim has scanned writeLatency more pages since they left their plug
+    // Writes complete once reclaim has scanned writeLatency more pages (a slow request: three
+    // times as many) since they left their plug
     // (those still in it never do).
     const clock = ++k.scanClock;
-    if (k.inFlight.length > 0) completeWritesBefore(k, clock - k.writeLatency);
+    if (k.inFlight.length > 0) completeWritesBefore(k, clock);
     const f = fr.lruTail[lru]!;
     if (f === NONE) break;
     // A page still being written: reclaim waits for it (cgroup v1's shrink_folio_list), which

@@ -13,6 +13,7 @@ import { touch } from "./access.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
+import { SLOW_REQUEST_FACTOR } from "./writeback.ts";
 import { madvise } from "../sys/madvise.ts";
 import { mmap, munmap } from "../sys/mmap.ts";
 import { exit } from "../sys/process.ts";
@@ -32,9 +33,10 @@ const ANON = MapFlag.private | MapFlag.anon;
  * Its priorities scan the oldest pages (written in page order) and write them, into slots that
  * follow each other: the pass's plug merges them into one request, sent when the 255th write
  * starts another (a request of 254 pages is the most; one of 32 or more flushes the plug); those
- * 254 complete once reclaim has scanned WRITE_LATENCY (60) more pages, meanwhile writing pages
- * 254..313, and it frees pages 0..34 as it meets them again. The pass ends: pages 254..313, 60,
- * are still being written (sent as the pass ended), 219 written pages wait in the swap cache.
+ * 254, a slow request (SLOW_REQUEST_PAGES), complete once reclaim has scanned 3 × WRITE_LATENCY
+ * (180) more pages, meanwhile writing pages 254..433, and it frees pages 0..42 as it meets them
+ * again. The pass ends: pages 254..433, 180, are still being written (sent as the pass ended), 211
+ * written pages wait in the swap cache.
  */
 function overfull(): { k: Kernel; seq: number } {
   const k = new Kernel(
@@ -47,8 +49,8 @@ function overfull(): { k: Kernel; seq: number } {
   for (let p = 0; p < 4097; p++) {
     if (!touch(k, mm, V + p, Op.w, ++seq)) throw new Error(`write ${p}`);
   }
-  deepStrictEqual(WRITE_LATENCY, 60);
-  deepStrictEqual([k.counters[C.swap_out_pages], k.counters[C.pages_reclaimed]], [314, 35]);
+  deepStrictEqual([WRITE_LATENCY, SLOW_REQUEST_FACTOR], [60, 3]);
+  deepStrictEqual([k.counters[C.swap_out_pages], k.counters[C.pages_reclaimed]], [434, 43]);
   return { k, seq };
 }
 
@@ -75,18 +77,18 @@ function check(k: Kernel): void {
 Deno.test("munmap of pages still being written leaves them in the swap cache until reclaim", () => {
   const { k, seq } = overfull();
   const mm = mmOf(k, 1);
-  // 314 slots in use: 35 pages on swap only, 219 in the swap cache too, 60 being written.
-  deepStrictEqual([inFlight(k).length, k.swap.used], [60, 314]);
-  // The 4097 pages go: the 3783 mapped ones are freed; the 35 pages on swap only and the 219 in
-  // the swap cache, with their slots; the 60 pages being written keep theirs (their last
+  // 434 slots in use: 43 pages on swap only, 211 in the swap cache too, 180 being written.
+  deepStrictEqual([inFlight(k).length, k.swap.used], [180, 434]);
+  // The 4097 pages go: the 3663 mapped ones are freed; the 43 pages on swap only and the 211 in
+  // the swap cache, with their slots; the 180 pages being written keep theirs (their last
   // reference went, but folio_free_swap fails under writeback).
   munmap(k, mm, V, 8192 * PAGE_SIZE);
   check(k);
-  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [60, 60, 4096 - 60]);
+  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [180, 180, 4096 - 180]);
   // New memory fills the cgroup again: its first reclaim completes the writes (at its start), so
-  // the 60 pages go to the tail of the inactive list, and it frees the oldest 41 of them, writing
-  // nothing (its priorities scan 1 + 2 + 4 + 8 + 16 pages, then 10 at priority 7, 4096 >> 7 in
-  // proportion to swappiness, and stop with 32 freed); the other 19 stay, written and clean.
+  // the 180 pages go to the tail of the inactive list, and it frees 41 of them, writing nothing
+  // (its priorities scan 1 + 2 + 4 + 8 + 16 pages, then 10 at priority 7, 4096 >> 7 in proportion
+  // to swappiness, and stop with 32 freed); the other 139 stay, written and clean.
   mmap(k, mm, W2, 8192 * PAGE_SIZE, Prot.read | Prot.write, ANON, null, 0);
   let s = seq, next = 0;
   const write = (n: number) => {
@@ -95,7 +97,7 @@ Deno.test("munmap of pages still being written leaves them in the swap cache unt
     }
   };
   let reclaimed = k.counters[C.pages_reclaimed]!, written = k.counters[C.swap_out_pages]!;
-  write(4096 - 60 + 1);
+  write(4096 - 180 + 1);
   check(k);
   deepStrictEqual(
     [
@@ -104,22 +106,22 @@ Deno.test("munmap of pages still being written leaves them in the swap cache unt
       inFlight(k).length,
       k.swap.used,
     ],
-    [41, 0, 0, 19],
+    [41, 0, 0, 139],
   );
-  // The next reclaim (40 pages later) frees those 19 first, then goes on into the new pages: every
-  // slot in use is then one it wrote.
+  // The next reclaims (41 pages apart) free those 139 first, 41 at a time, then go on into the
+  // new pages: every slot in use is then one they wrote.
   reclaimed = k.counters[C.pages_reclaimed]!, written = k.counters[C.swap_out_pages]!;
-  write(41);
+  write(4 * 41);
   check(k);
   deepStrictEqual(k.swap.used, k.counters[C.swap_out_pages]! - written);
-  deepStrictEqual(k.counters[C.pages_reclaimed]! - reclaimed > 19, true);
+  deepStrictEqual(k.counters[C.pages_reclaimed]! - reclaimed > 139, true);
 });
 
 Deno.test("exit while pages are being written: they stay in the swap cache", () => {
   const { k } = overfull();
   exit(k, 1);
   check(k);
-  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [60, 60, 4096 - 60]);
+  deepStrictEqual([inFlight(k).length, k.swap.used, k.frames.freeCount], [180, 180, 4096 - 180]);
 });
 
 Deno.test("a page faulted back while being written, then unmapped, stays in the swap cache", () => {
@@ -144,10 +146,10 @@ Deno.test("a page faulted back while being written, then unmapped, stays in the 
   deepStrictEqual([k.frames.isFree(f), k.swap.cache[slot], k.frames.mapcount[f]], [false, f, 0]);
   // Page 301, also in flight, unmapped without being faulted (slotPut): the same.
   munmap(k, mm, V + 301, PAGE_SIZE);
-  deepStrictEqual([inFlight(k).length, k.swap.used], [60, 314]);
+  deepStrictEqual([inFlight(k).length, k.swap.used], [180, 434]);
   // Page 0, written and freed already: its slot goes with its swap PTE.
   munmap(k, mm, V, PAGE_SIZE);
-  deepStrictEqual(k.swap.used, 313);
+  deepStrictEqual(k.swap.used, 433);
 });
 
 Deno.test("MADV_PAGEOUT of a page faulted back while being written keeps it, active", () => {
@@ -200,17 +202,17 @@ Deno.test("an mlocked file page's last mapping gone: back on the evictable list,
 Deno.test("pages written and not yet freed when their area goes: freed, every strategy told", () => {
   // scan reclaims by walking page tables, with no LRU lists: no write of its is ever in flight.
   for (const name of Object.keys(STRATEGIES).filter((n) => n !== "scan")) {
-    // A memory cgroup of 4096 pages: 4097 pages written (one reclaim: 314 written, 0..34 freed, 219
-    // written pages in the swap cache, 60 being written), 99 more: the next two reclaims complete
-    // the 60 writes and free 41 written pages each (their priorities scan 1 + 2 + 4 + 8 + 16 + 10
-    // pages); 197 stay in the swap cache, written, unmapped, each referred to by its swap PTE, and
+    // A memory cgroup of 4096 pages: 4097 pages written (one reclaim: 434 written, 0..42 freed, 211
+    // written pages in the swap cache, 180 being written), 99 more: the next two reclaims complete
+    // the 180 writes and free 41 written pages each (their priorities scan 1 + 2 + 4 + 8 + 16 + 10
+    // pages); 309 stay in the swap cache, written, unmapped, each referred to by its swap PTE, and
     // still known to the strategy (objtree keeps them in their space). The area goes: each of the
-    // 197 goes with its swap PTE's reference (slotPut), and the strategy forgets it (pageFreed).
+    // 309 goes with its swap PTE's reference (slotPut), and the strategy forgets it (pageFreed).
     // Once the process exits nothing is left.
     const m = new TestMachine(name, 4096, 4096, { memcg: true }).run(
       new TraceBuilder().mmap(1, RA, "32M", "rw-", "private,anon").w(1, RA, 4196 * PAGE_SIZE),
     );
-    deepStrictEqual([m.c.swap_out_pages, m.c.pages_reclaimed], [314, 35 + 41 + 41], name);
+    deepStrictEqual([m.c.swap_out_pages, m.c.pages_reclaimed], [434, 43 + 41 + 41], name);
     m.run(new TraceBuilder().munmap(1, RA, "32M").exit(1));
     deepStrictEqual(m.leftOver(), [[], [0, 0, 0]], name);
   }
@@ -219,11 +221,11 @@ Deno.test("pages written and not yet freed when their area goes: freed, every st
 Deno.test("swapoff waits for the writes of pages it frees", () => {
   const { k } = overfull();
   const mm = mmOf(k, 1);
-  // The area goes: its 60 pages being written stay in the swap cache (above). swapoff frees them
+  // The area goes: its 180 pages being written stay in the swap cache (above). swapoff frees them
   // with their slots, waiting for each write first (try_to_unuse's folio_wait_writeback), so no
   // write in flight is left behind for a frame that another page may take.
   munmap(k, mm, V, 8192 * PAGE_SIZE);
-  deepStrictEqual(k.inFlight.length, 60);
+  deepStrictEqual(k.inFlight.length, 180);
   swapoff(k, "swap");
   check(k);
   deepStrictEqual([inFlight(k).length, k.inFlight.length, k.swap.devices.length], [0, 0, 0]);

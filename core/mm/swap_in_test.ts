@@ -4,6 +4,7 @@ import type { CounterName } from "../counters.ts";
 import type { VmKnobs } from "../../uapi/knobs.ts";
 import { type BatchRun, runBatch } from "../run_batch.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
+import { SLOW_REQUEST_FACTOR } from "./writeback.ts";
 import { swapinNrPages } from "./swap_in.ts";
 
 const A = 0x7f0000000000; // page-table-page aligned (pte index 0)
@@ -119,28 +120,29 @@ Deno.test("memcg=1: memory fills to the limit (no watermarks), then reclaim free
   );
   // One page too many: one reclaim. Its priorities scan the oldest pages (all dirty: written, in
   // page order) and write them into slots that follow each other: its pass's plug merges them into
-  // one request, sent when the 255th write starts another; those complete once reclaim has
-  // scanned WRITE_LATENCY (60) more pages, and the pass then frees the pages it finds written,
-  // the last completed first: 254 + 60 written, pages 219..253 freed.
-  deepStrictEqual(WRITE_LATENCY, 60);
+  // one request, sent when the 255th write starts another; a request that large is slow: its
+  // pages complete once reclaim has scanned SLOW_REQUEST_FACTOR (3) times WRITE_LATENCY (60) more
+  // pages, and the pass then frees the pages it finds written, the last completed first: 254 + 180
+  // written, pages 211..253 freed.
+  deepStrictEqual([WRITE_LATENCY, SLOW_REQUEST_FACTOR], [60, 3]);
   deepStrictEqual(pick(over, ["pages_reclaimed", "swap_out_pages"]), {
-    pages_reclaimed: 35,
-    swap_out_pages: 254 + WRITE_LATENCY,
+    pages_reclaimed: 43,
+    swap_out_pages: 254 + 3 * WRITE_LATENCY,
   });
 });
 
 Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: its fault is minor", () => {
-  // Reclaim wrote pages 0..313 and freed 219..253 (above): 254..313 are being written, 0..218
+  // Reclaim wrote pages 0..433 and freed 211..253 (above): 254..433 are being written, 0..210
   // written and still in the swap cache.
   const t = new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG);
-  const r = runBatch(t.r(1, A + 300 * PG).r(1, A + 219 * PG).batch(), {
+  const r = runBatch(t.r(1, A + 300 * PG).r(1, A + 211 * PG).batch(), {
     memPages: 4096,
     swapPages: 4096,
     vm: { memcg: true },
   });
   deepStrictEqual(pick(r, ["minor_faults", "major_faults", "swap_in_pages"]), {
     minor_faults: 4097 + 1, // page 300: found in the swap cache
-    // page 219: freed, read back with pages 220..223 (a window of 8 centred on it, 216..223,
+    // page 211: freed, read back with pages 212..215 (a window of 8 centred on it, 208..215,
     // whose first three are still in the swap cache)
     major_faults: 1,
     swap_in_pages: 5,
@@ -148,17 +150,17 @@ Deno.test("memcg=1: a page being written by reclaim is still in the swap cache: 
 });
 
 Deno.test("memcg=1: writes started before a readahead window are not held by its plug", () => {
-  // Reclaim wrote pages 0..313 and freed 219..253 (above): 60 writes in flight, 34 frames free;
-  // 34 more pages written fill memory. Page 219, read back, takes a window (pages 219..223): its
-  // first page needs a reclaim, under the window's plug. The 60 writes started before the window
+  // Reclaim wrote pages 0..433 and freed 211..253 (above): 180 writes in flight, 42 frames free;
+  // 42 more pages written fill memory. Page 211, read back, takes a window (pages 211..215): its
+  // first page needs a reclaim, under the window's plug. The 180 writes started before the window
   // have completed (windowBegin), so they are at the tail of the inactive list, and that reclaim
   // frees them without writing anything; the plug holds only the writes its own reclaims start.
   const full = () =>
     new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
-      .w(1, A + 4097 * PG, 34 * PG);
+      .w(1, A + 4097 * PG, 42 * PG);
   const cfg = { memPages: 4096, swapPages: 4096, vm: { memcg: true } };
   const before = runBatch(full().batch(), cfg).counters;
-  const after = runBatch(full().r(1, A + 219 * PG).batch(), cfg).counters;
+  const after = runBatch(full().r(1, A + 211 * PG).batch(), cfg).counters;
   const d = (n: CounterName) => after[n] - before[n];
   deepStrictEqual([d("major_faults"), d("swap_in_pages"), d("swap_out_pages")], [1, 5, 0]);
   ok(d("pages_reclaimed") >= 32, `${d("pages_reclaimed")} reclaimed`);
@@ -166,7 +168,7 @@ Deno.test("memcg=1: writes started before a readahead window are not held by its
 
 Deno.test("memcg=1: a one-page swap-in is read without a plug, so reclaim's writes complete", () => {
   // page_cluster 0: every swap-in reads one page, which Linux reads without a block plug
-  // (swap_vma_readahead's and swap_cluster_readahead's one-page path). 4097 + 313 pages written:
+  // (swap_vma_readahead's and swap_cluster_readahead's one-page path). 4097 + 411 pages written:
   // memory is full, and the reclaims since the first have used up the written pages it left in
   // the swap cache. Page 219 (on swap only) read back needs a frame: its reclaim writes the dirty
   // pages it meets, each pass's writes sent as the pass ends (blk_finish_plug) and complete
@@ -175,7 +177,7 @@ Deno.test("memcg=1: a one-page swap-in is read without a plug, so reclaim's writ
   // whole list.
   const full = () =>
     new TraceBuilder().mmap(1, A, "32M", "rw-", "private,anon").w(1, A, 4097 * PG)
-      .w(1, A + 4097 * PG, 313 * PG);
+      .w(1, A + 4097 * PG, 411 * PG);
   const delta = (vm: Partial<VmKnobs>) => {
     const cfg = { memPages: 4096, swapPages: 8192, vm: { memcg: true, ...vm } };
     const before = runBatch(full().batch(), cfg).counters;

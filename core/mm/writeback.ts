@@ -33,7 +33,7 @@ export function startWriteback(k: Kernel, f: number): void {
   const held = k.passPlug || k.plugged;
   if (held) plugRequest(k, k.frames.swap[f]!, true);
   k.inFlight.push(f);
-  k.inFlightAt.push(held ? HELD : k.scanClock);
+  k.inFlightAt.push(held ? HELD : k.scanClock + k.writeLatency);
 }
 
 /** `inFlightAt` of a write waiting in a plug: it has not started yet. */
@@ -47,6 +47,21 @@ export const MAX_REQUEST_PAGES = 254;
 const PLUG_FLUSH_PAGES = 32;
 /** Requests a plug holds at most before it is flushed (`BLK_MAX_REQUEST_COUNT`). */
 const PLUG_MAX_REQUESTS = 32;
+/**
+ * A write request of this many pages (512 KiB) or more is slow: it completes once reclaim has
+ * scanned `SLOW_REQUEST_FACTOR` times `Kernel.writeLatency` pages after it was sent.
+ */
+export const SLOW_REQUEST_PAGES = 128;
+/**
+ * How many times longer than a small one a large write request takes (see
+ * {@linkcode SLOW_REQUEST_PAGES}). Measured with block and vmscan tracepoints on the development
+ * disk (virtio): a second-chance sweep of `swap_random` wrote 448 pages before its first 254-page
+ * request completed, 1.5 ms after it was sent, where the small requests of those reclaims took
+ * 0.3-0.6 ms. Over four calibrations of 26 pressure probes, phase replays outside over a mem= sweep
+ * of -16 to +16 KiB went from 71 to 49; in two of them a factor of 1, 2.5, 3 and 3.5 left 50, 41,
+ * 32 and 56 (docs/machine.md, "Time").
+ */
+export const SLOW_REQUEST_FACTOR = 3;
 
 /**
  * A swap write (`write`) or read of slot `slot` goes into the plug (`blk_add_rq_to_plug`). To the
@@ -63,6 +78,7 @@ export function plugRequest(k: Kernel, slot: number, write: boolean): void {
   ) {
     k.plugLastSize++;
     if (k.plugRequests === 1) k.plugFirstSize++;
+    if (write) k.plugWrites[k.plugWrites.length - 1]!++;
   } else {
     if (
       k.plugRequests > 0 &&
@@ -71,6 +87,7 @@ export function plugRequest(k: Kernel, slot: number, write: boolean): void {
     k.plugRequests++;
     k.plugLastSize = 1;
     if (k.plugRequests === 1) k.plugFirstSize = 1;
+    if (write) k.plugWrites.push(1);
   }
   k.plugLastSlot = slot;
   k.plugLastWrite = write;
@@ -87,6 +104,7 @@ export function plugRequest(k: Kernel, slot: number, write: boolean): void {
  */
 export function startReadaheadPlug(k: Kernel): void {
   k.plugRequests = 1;
+  k.plugWrites.length = 0;
   k.plugFirstSize = 1;
   k.plugLastSize = 1;
   k.plugLastSlot = -2;
@@ -95,11 +113,22 @@ export function startReadaheadPlug(k: Kernel): void {
 
 /**
  * The plug is flushed (a request too many, or the reclaim pass ends: `blk_finish_plug`): the
- * writes it held start now, at the scan clock.
+ * writes it held start now, at the scan clock, each request due `writeLatency` pages scanned
+ * later, a slow one ({@linkcode SLOW_REQUEST_PAGES}) `SLOW_REQUEST_FACTOR` times that.
  */
 export function flushPlug(k: Kernel): void {
   const at = k.inFlightAt;
-  for (let i = at.length - 1; i >= 0 && at[i] === HELD; i--) at[i] = k.scanClock;
+  let i = at.length;
+  while (i > 0 && at[i - 1] === HELD) i--;
+  for (const pages of k.plugWrites) {
+    const slow = pages >= SLOW_REQUEST_PAGES ? SLOW_REQUEST_FACTOR : 1;
+    const due = k.scanClock + slow * k.writeLatency;
+    for (const end = Math.min(at.length, i + pages); i < end; i++) at[i] = due;
+  }
+  // Writes the plug held with no request counted (none unless a readahead's plug was started over
+  // them): small ones.
+  for (; i < at.length; i++) at[i] = k.scanClock + k.writeLatency;
+  k.plugWrites.length = 0;
   k.plugRequests = 0;
 }
 
@@ -109,12 +138,15 @@ export function flushPlug(k: Kernel): void {
  */
 export function completeWriteback(k: Kernel): void {
   k.plugRequests = 0;
+  k.plugWrites.length = 0;
   completeFirst(k, k.inFlight.length);
 }
 
 /**
- * The swap writes reclaim started when its scan clock (`Kernel.scanClock`, pages scanned) was at
- * `clock` or earlier have completed (see {@linkcode completeWriteback}).
+ * The swap writes due by scan clock `clock` (`Kernel.scanClock`, pages scanned) have completed (see
+ * {@linkcode completeWriteback}), in the order they were sent: one sent after a slow request that
+ * is still in flight waits for it, as the disk completes them in order (measured: no write of a
+ * sweep's completed before its first 254-page request).
  */
 export function completeWritesBefore(k: Kernel, clock: number): void {
   const at = k.inFlightAt;

@@ -23,6 +23,8 @@ import {
   completeWritesBefore,
   flushPlug,
   MAX_REQUEST_PAGES,
+  SLOW_REQUEST_FACTOR,
+  SLOW_REQUEST_PAGES,
   startReadaheadPlug,
   startWriteback,
 } from "./writeback.ts";
@@ -72,8 +74,8 @@ function down(a: number, b: number): number[] {
  *  prio 1: anon cost 24: ap 148, fp 292: anon 8 -> 2: frames 3 and 4 at clocks 27, 28; file
  *          76>>1 = 38 -> 25 freed (clock 53): 1 + 3 + 6 + 14 + 25 = 49 freed, reclaim ends.
  * Each write waits in its pass's plug and is sent when the pass ends: frame 1's at clock 11,
- * frame 2's at 26, frames 3 and 4's at 53. 53 pages scanned: no write has been in flight for
- * WRITE_LATENCY (60).
+ * frame 2's at 26, frames 3 and 4's at 53, each due WRITE_LATENCY (60) later: at 71, 86 and 113.
+ * 53 pages scanned: none is done.
  */
 function inFlight(): Kernel {
   const k = machine(true);
@@ -92,9 +94,9 @@ function inFlight(): Kernel {
 
 Deno.test("startWriteback: the page stays in the swap cache under PG_writeback, at its list's head", () => {
   const k = inFlight();
-  // The four pages, in the order written, with the scan clock each write was sent at (its pass's
-  // end).
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [11, 26, 53, 53]]);
+  // The four pages, in the order written, with the scan clock each write is due by (its pass's
+  // end, plus WRITE_LATENCY).
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [71, 86, 113, 113]]);
   // Each moved to the head as it was written: 4 3 2 1, then the 12 not scanned.
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, 1, ...down(16, 5)]);
   const obj = k.objects.get("tmpfs:t")!;
@@ -111,23 +113,23 @@ Deno.test("startWriteback: the page stays in the swap cache under PG_writeback, 
   for (const f of down(16, 5)) deepStrictEqual(k.frames.flags[f]! & PG.writeback, 0);
 });
 
-Deno.test("completeWritesBefore: the writes started by the clock given complete, in order", () => {
+Deno.test("completeWritesBefore: the writes due by the clock given complete, in order", () => {
   const k = inFlight();
-  // Nothing sent at clock 10 or before.
-  completeWritesBefore(k, 10);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [11, 26, 53, 53]]);
+  // Nothing due by clock 70.
+  completeWritesBefore(k, 70);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[1, 2, 3, 4], [71, 86, 113, 113]]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, 1, ...down(16, 5)]);
-  // By clock 11: frame 1's write: off writeback, to the tail (the next scan frees it).
-  completeWritesBefore(k, 11);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[2, 3, 4], [26, 53, 53]]);
+  // By clock 71: frame 1's write: off writeback, to the tail (the next scan frees it).
+  completeWritesBefore(k, 71);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[2, 3, 4], [86, 113, 113]]);
   deepStrictEqual(k.frames.flags[1], PG.swapBacked | PG.swapCache);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, 2, ...down(16, 5), 1]);
-  // By clock 26, the write sent at 26 itself too.
-  completeWritesBefore(k, 26);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [53, 53]]);
+  // By clock 86, the write due at 86 itself too.
+  completeWritesBefore(k, 86);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [113, 113]]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, ...down(16, 5), 1, 2]);
-  // By clock 53: the last two, sent together, each to the tail in turn (4 last: the tail).
-  completeWritesBefore(k, 53);
+  // By clock 113: the last two, sent together, each to the tail in turn (4 last: the tail).
+  completeWritesBefore(k, 113);
   deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [...down(16, 5), 1, 2, 3, 4]);
   for (const f of [1, 2, 3, 4]) deepStrictEqual(k.frames.flags[f]! & PG.writeback, 0);
@@ -135,9 +137,9 @@ Deno.test("completeWritesBefore: the writes started by the clock given complete,
 
 Deno.test("completeWritesBefore: partial completion keeps the later writes in flight", () => {
   const k = inFlight();
-  // By clock 52 (WRITE_LATENCY after it, as reclaim's scans call it): two of four.
-  completeWritesBefore(k, 52);
-  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [53, 53]]);
+  // By clock 112: two of four.
+  completeWritesBefore(k, 112);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[3, 4], [113, 113]]);
   deepStrictEqual(list(k, LRU.inactiveAnon), [4, 3, ...down(16, 5), 1, 2]);
   for (const f of [3, 4]) deepStrictEqual(k.frames.flags[f]! & PG.writeback, PG.writeback);
 });
@@ -145,10 +147,10 @@ Deno.test("completeWritesBefore: partial completion keeps the later writes in fl
 /**
  * Frames 1..n, the pages of a tmpfs file on the inactive anonymous list, written by hand with
  * `startWriteback` inside a reclaim pass (`Kernel.passPlug`), or under a swap readahead's plug
- * (`readahead`), frame i to slot `slots[i - 1]`, the scan clock at i; returns the clock each write
- * was sent at (Infinity: still in the plug).
+ * (`readahead`), frame i to slot `slots[i - 1]`, the scan clock at i; the plug flushed at the end
+ * when `end` (blk_finish_plug).
  */
-function plugged(slots: number[], end = false, readahead = false): number[] {
+function pluggedMachine(slots: number[], end: boolean, readahead: boolean): Kernel {
   const k = machine(true);
   create(k, "tmpfs:t", slots.length * PAGE_SIZE);
   write(k, "tmpfs:t", 0, slots.length * PAGE_SIZE, 5);
@@ -162,7 +164,16 @@ function plugged(slots: number[], end = false, readahead = false): number[] {
     startWriteback(k, i);
   }
   if (end) flushPlug(k);
-  return [...k.inFlightAt];
+  return k;
+}
+
+/**
+ * The scan clock each write of {@linkcode pluggedMachine} is due by (Infinity: still in the plug):
+ * WRITE_LATENCY (60) after it was sent, SLOW_REQUEST_FACTOR (3) times that for a request of
+ * SLOW_REQUEST_PAGES (128) pages or more.
+ */
+function plugged(slots: number[], end = false, readahead = false): number[] {
+  return [...pluggedMachine(slots, end, readahead).inFlightAt];
 }
 
 const run = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
@@ -171,35 +182,51 @@ const held = (n: number) => Array<number>(n).fill(Infinity);
 Deno.test("a reclaim pass's plug holds its writes as the block layer does (blk_add_rq_to_plug)", () => {
   // Writes to slots that follow each other merge into one request, up to MAX_REQUEST_PAGES
   // (254): the 255th starts another, and the plug, whose first request is 128 KiB or more, is
-  // flushed first: the 254 are sent at that clock (255).
-  deepStrictEqual(MAX_REQUEST_PAGES, 254);
-  deepStrictEqual(plugged(run(100, 255)), [...Array(254).fill(255), Infinity]);
+  // flushed first: the 254 are sent at that clock (255), a slow request: due 180 later.
+  deepStrictEqual([MAX_REQUEST_PAGES, SLOW_REQUEST_PAGES, SLOW_REQUEST_FACTOR], [254, 128, 3]);
+  deepStrictEqual(plugged(run(100, 255)), [...Array(254).fill(255 + 180), Infinity]);
   // A request under 128 KiB (31 pages) followed by one elsewhere: both held.
   deepStrictEqual(plugged([...run(100, 31), 500]), held(32));
-  // A request of 32 pages (128 KiB) followed by one elsewhere: the 32 sent at 33.
-  deepStrictEqual(plugged([...run(100, 32), 500]), [...Array(32).fill(33), Infinity]);
+  // A request of 32 pages (128 KiB) followed by one elsewhere: the 32 sent at 33, due at 93.
+  deepStrictEqual(plugged([...run(100, 32), 500]), [...Array(32).fill(93), Infinity]);
+  // 127 pages are a quick request, 128 a slow one.
+  deepStrictEqual(plugged([...run(100, 127), 500]), [...Array(127).fill(128 + 60), Infinity]);
+  deepStrictEqual(plugged([...run(100, 128), 500]), [...Array(128).fill(129 + 180), Infinity]);
   // The size that counts is the first request's: one page, then 32 (128 KiB), then one
   // elsewhere: all held.
   deepStrictEqual(plugged([7, ...run(100, 32), 500]), held(34));
   // Scattered slots: one request each; the 33rd finds 32 waiting and flushes them.
   const scattered = run(0, 33).map((i) => 10 * i);
-  deepStrictEqual(plugged(scattered), [...Array(32).fill(33), Infinity]);
+  deepStrictEqual(plugged(scattered), [...Array(32).fill(93), Infinity]);
   // The pass ends (blk_finish_plug): what the plug holds is sent at its clock.
-  deepStrictEqual(plugged(scattered.slice(0, 5), true), Array(5).fill(5));
+  deepStrictEqual(plugged(scattered.slice(0, 5), true), Array(5).fill(65));
   // Under a swap readahead's plug, which starts with the window's first read (one page), only
   // the count flushes it: 255 adjacent writes (two requests) stay; 31 scattered ones make 32
   // requests with the read, and the 32nd write flushes them first.
   deepStrictEqual(plugged(run(100, 255), false, true), held(255));
-  deepStrictEqual(plugged(scattered.slice(0, 32), false, true), [...Array(31).fill(32), Infinity]);
+  deepStrictEqual(plugged(scattered.slice(0, 32), false, true), [...Array(31).fill(92), Infinity]);
   // Outside a pass or a readahead (passPlug, plugged false) a write is sent at once, at the scan
-  // clock.
+  // clock, due WRITE_LATENCY later.
   const k = machine(true);
   create(k, "tmpfs:t", 2 * PAGE_SIZE);
   write(k, "tmpfs:t", 0, 2 * PAGE_SIZE, 5);
   k.scanClock = 7;
   k.frames.swap[1] = 3;
   startWriteback(k, 1);
-  deepStrictEqual(k.inFlightAt, [7]);
+  deepStrictEqual(k.inFlightAt, [67]);
+});
+
+Deno.test("a write sent after a slow request completes after it, as the disk writes in order", () => {
+  // 200 adjacent slots (one slow request, sent as the 201st write starts another at clock 201),
+  // then 3 scattered ones, sent as the pass ends at clock 203: the 200 are due at 381, the 3 at
+  // 263; by 380 none has completed, by 381 all have.
+  const k = pluggedMachine([...run(100, 200), 500, 600, 700], true, false);
+  deepStrictEqual(k.inFlightAt, [...Array(200).fill(381), 263, 263, 263]);
+  completeWritesBefore(k, 380);
+  deepStrictEqual(k.inFlight.length, 203);
+  completeWritesBefore(k, 381);
+  deepStrictEqual([k.inFlight, k.inFlightAt], [[], []]);
+  for (let f = 1; f <= 203; f++) deepStrictEqual(k.frames.flags[f]! & PG.writeback, 0);
 });
 
 Deno.test("completeWriteback: every write completes, each page to its inactive list's tail", () => {
