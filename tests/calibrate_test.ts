@@ -406,15 +406,15 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   "tmpfs_pressure/read": { swapOut: 2100 },
   "shm_pressure/read": { swapOut: 2100 },
   // Pages found in the swap cache while their write is in flight: the kernel's own runs of this
-  // phase spread over a factor of 4 (10-127; medians 37-83 in six calibrations), the simulator 26:
+  // phase spread over a factor of 4 (10-127; medians 37-83 in six calibrations), the simulator 24:
   // a timing the simulator does not model (its write latency is pages scanned), allowed 64 pages.
   "tmpfs_random/write-first-half": { minor: 64 },
   // After random reads the kernel's count of them ranges over tens of pages from run to run
-  // (20-54 and 36-102 seen, one run of 366; the simulator 45 and 42), so a few runs' median may
-  // fall far from it.
+  // (20-54 and 36-102 seen, one run of 366), so a few runs' median may fall far from the
+  // simulator's (25); on a third machine of this kind the medians of five calibrations were 44-51.
   "tmpfs_random/read-random": { minor: 48 },
   // swap_random's: its major faults and swap-ins are bimodal, about 4 090 (the simulator
-  // 4 101-4 108) or about 540 fewer, as if the cgroup held 2 MiB more: one run of five at 3 557 in
+  // 4 099-4 108) or about 540 fewer, as if the cgroup held 2 MiB more: one run of five at 3 557 in
   // a calibration of 7 December, four of five (3 530-3 551) in a CI run on another machine of this
   // kind, none in 60 runs on a third (most likely translations cached in the TLB hiding the reads
   // from reclaim: run --vm accessed_on_hit=0). Allowed 15 % of the larger of the median and the
