@@ -197,8 +197,7 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   const batch = Math.min(n, fr.lruSize[lru]!);
   for (; scanned < batch; scanned++) {
     // Writes complete once reclaim has scanned writeLatency more pages (a slow request: three
-    // times as many) since they left their plug
-    // (those still in it never do).
+    // times as many) since they left their plug (those still in it never do).
     const clock = ++k.scanClock;
     if (k.inFlight.length > 0) completeWritesBefore(k, clock);
     const f = fr.lruTail[lru]!;

@@ -145,8 +145,8 @@ export function completeWriteback(k: Kernel): void {
 /**
  * The swap writes due by scan clock `clock` (`Kernel.scanClock`, pages scanned) have completed (see
  * {@linkcode completeWriteback}), in the order they were sent: one sent after a slow request that
- * is still in flight waits for it, as the disk completes them in order (measured: no write of a
- * sweep's completed before its first 254-page request).
+ * is still in flight waits for it, as the disk completes them in order (measured in a sweep: no
+ * write sent after its first 254-page request completed before it).
  */
 export function completeWritesBefore(k: Kernel, clock: number): void {
   const at = k.inFlightAt;
