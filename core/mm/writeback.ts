@@ -118,16 +118,14 @@ export function startReadaheadPlug(k: Kernel): void {
  */
 export function flushPlug(k: Kernel): void {
   const at = k.inFlightAt;
+  // The held writes are the last ones, in the order of their requests in `plugWrites`.
   let i = at.length;
   while (i > 0 && at[i - 1] === HELD) i--;
   for (const pages of k.plugWrites) {
     const slow = pages >= SLOW_REQUEST_PAGES ? SLOW_REQUEST_FACTOR : 1;
-    const due = k.scanClock + slow * k.writeLatency;
-    for (const end = Math.min(at.length, i + pages); i < end; i++) at[i] = due;
+    at.fill(k.scanClock + slow * k.writeLatency, i, i + pages);
+    i += pages;
   }
-  // Writes the plug held with no request counted (none unless a readahead's plug was started over
-  // them): small ones.
-  for (; i < at.length; i++) at[i] = k.scanClock + k.writeLatency;
   k.plugWrites.length = 0;
   k.plugRequests = 0;
 }
