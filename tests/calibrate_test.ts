@@ -437,11 +437,14 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // up to 327 pages below the second's range: allowed 450.
   "file_reread/anon-write": { swapOut: 400 },
   "file_reread/file-read-again": { swapOut: 450 },
-  // The in-order read after a random one in shm_holes: the kernel's swap-outs ranged over
-  // 2337-3984 in eight calibrations of 5 runs (a burst of writes falls in the phase or not); the
-  // simulator takes the high mode (3964-3981), and one CI calibration's five runs all took the low
-  // one (2301-3140): allowed 900 pages.
-  "shm_holes/read-middle-third": { swapOut: 900 },
+  // The in-order read after a random one in shm_holes is bimodal on the kernel, about half its runs
+  // each way (28 runs on 7 December): about 2 310 pages swapped in and 3 570-3 960 out, its writes
+  // going to fresh clusters once the holes of the clusters it scanned run out, or about 2 600 in and
+  // 2 420-2 940 out, its writes filling the holes. Which depends on when its writes complete: the
+  // simulator (2 340 in, 3 918 out) takes the second with write_latency=48 instead of 60 (2 617 and
+  // 2 614). Five runs may all take the second (CI on 7 December: 2 301-3 140 out, a median of 2 617
+  // in): allowed 1 600 pages out and 15 % in (docs/machine.md, "Time").
+  "shm_holes/read-middle-third": { swapOut: 1600, swapIn: 0.15 },
 };
 
 Deno.test(needs(["gcc"], {
