@@ -437,13 +437,14 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // up to 327 pages below the second's range: allowed 450.
   "file_reread/anon-write": { swapOut: 400 },
   "file_reread/file-read-again": { swapOut: 450 },
-  // The in-order read after a random one in shm_holes is bimodal on the kernel (34 runs on 7 December:
-  // 21 and 12, one between): about 2 310 pages swapped in and 3 570-3 960 out, its writes
-  // going to fresh clusters once the holes of the clusters it scanned run out, or about 2 600 in and
-  // 2 420-2 940 out, its writes filling the holes. Which depends on when its writes complete: the
-  // simulator (2 340 in, 3 918 out) takes the second with write_latency=48 instead of 60 (2 617 and
-  // 2 614). Five runs may all take the second (CI on 7 December: 2 301-3 140 out, a median of 2 617
-  // in): allowed 1 600 pages out and 15 % in (docs/machine.md, "Time").
+  // The in-order read after a random one in shm_holes is bimodal on the kernel (34 runs on 7
+  // December: 21 and 12, one between): about 2 310 pages swapped in and 3 570-3 960 out, its
+  // writes going to fresh clusters once the holes of the clusters it scanned run out, or about
+  // 2 600 in and 2 420-2 940 out, its writes filling the holes. Which depends on when its writes
+  // complete: the simulator takes the first (2 340 in, 3 918 out), and the second with
+  // write_latency=48 instead of 60 (2 617 and 2 614). Five runs may all take the second (CI on 7
+  // December: 2 301-3 140 out, a median of 2 617 in): allowed 1 600 pages out and 15 % in
+  // (docs/machine.md, "Time").
   "shm_holes/read-middle-third": { swapOut: 1600, swapIn: 0.15 },
 };
 
