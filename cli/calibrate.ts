@@ -234,6 +234,18 @@ export async function main(args: string[]): Promise<number> {
             bad.map((r) => r.scenario.name).join(", ")
           })`,
       );
+      if (bad.some((r) => r.scenario.pressure)) {
+        // Under pressure a count outside may be the kernel's own spread: say how to look at it.
+        console.log(
+          "calibrate: under memory pressure the kernel's own counts vary from run to run, some " +
+            'phases in two modes (docs/machine.md, "Kernel against vmreplay"): ' +
+            (v.replay === undefined
+              ? "--runs 20 measures more of that spread; with --keep DIR, "
+              : "") +
+            "--replay DIR --mem-sweep 16K lists the counts that change with a few pages more or " +
+            "less memory",
+        );
+      }
     }
     return bad.length === 0 ? 0 : 1;
   });

@@ -2,7 +2,15 @@
  * `calibrate`: the kernel's results format, the comparison, the scenario list, the compiler
  * search, and a full run on this machine (every phase must agree with the kernel).
  */
-import { deepStrictEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
+import {
+  deepStrictEqual,
+  doesNotMatch,
+  equal,
+  match,
+  ok,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import { comparePhases, comparePressure, pressureTolerance } from "../analyze/calibrate/compare.ts";
 import {
   CalibrateError,
@@ -275,6 +283,8 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
         r.out,
         code === 0 ? /all 1 phases of 1 scenarios agree/ : /1 of 1 phases differ \(dontneed\)/,
       );
+      // An exact scenario's miss is the simulator's: no word of the kernel's spread.
+      doesNotMatch(r.out, /vary from run to run/);
       if (code === 0) {
         const j = await run("--replay", dir, "--json");
         equal(j.code, 0, j.err);
@@ -302,6 +312,28 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
   const none = await run("--replay", "/nonexistent");
   equal(none.code, 1);
   match(none.err, /\/nonexistent holds no kept calibration/);
+});
+
+Deno.test("vmreplay calibrate: a pressure phase outside points at the kernel's own spread", async () => {
+  // 32 pages written in 32 KiB (8 pages): the simulator swaps out at least 24, the kernel's two
+  // kept runs none.
+  const dir = await keptDir(32);
+  try {
+    const trace = await Deno.readTextFile(`${dir}/swap_random.vmt`);
+    await Deno.writeTextFile(`${dir}/swap_random.vmt`, trace.replace("mem=64K", "mem=32K"));
+    await Deno.writeTextFile(`${dir}/swap_random.2.results`, "write 1 32 0 0 0\n");
+    const r = await run("--replay", dir, "--scenario", "swap_random");
+    equal(r.code, 1, r.err);
+    match(r.out, /1 of 1 phases differ \(swap_random\)/);
+    match(
+      r.out,
+      /under memory pressure the kernel's own counts vary from run to run.*: --replay DIR --mem-sweep 16K lists/,
+    );
+    // Replaying, there is no --runs to suggest.
+    doesNotMatch(r.out, /--runs 20/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("memSweep() and --mem-sweep: the counts that differ at some mem= of a span, a page a step", async () => {
