@@ -116,27 +116,27 @@ export async function main(args: string[]): Promise<number> {
           `--replay runs no probe: ${clash.map((o) => `--${o}`).join(", ")} cannot go with it`,
         );
       }
-    }
-    if (v.vm !== undefined && v.replay === undefined) {
-      throw new UsageError("--vm goes with --replay DIR");
+    } else {
+      // What only a replay reads, named before any of it is parsed.
+      const alone = ["mem-delta", "mem-sweep", "vm", "tlb"].find((o) =>
+        v[o as "tlb"] !== undefined
+      );
+      if (alone !== undefined) throw new UsageError(`--${alone} goes with --replay DIR`);
     }
     const vm = v.vm !== undefined ? vmOption(v.vm) : undefined;
     const tlb = tlbEntries(v.tlb, "--tlb");
-    if (tlb !== undefined && v.replay === undefined) {
-      throw new UsageError("--tlb goes with --replay DIR");
-    }
+    // The settings a replay takes over its traces' headers (--vm, --tlb).
+    const over = { ...(vm ? { vm } : {}), ...(tlb !== undefined ? { tlbEntries: tlb } : {}) };
     let memDelta: number | undefined;
     const md = v["mem-delta"];
     if (md !== undefined) {
-      if (v.replay === undefined) throw new UsageError("--mem-delta goes with --replay DIR");
       const sign = md.startsWith("-") ? -1 : 1;
       memDelta = sign * parseSize(md.replace(/^[-+]/, ""), "--mem-delta");
     }
     const progress = new Progress("calibrate", !v.json && Deno.stderr.isTerminal());
     const ms = v["mem-sweep"];
     if (ms !== undefined) {
-      const dir = v.replay;
-      if (dir === undefined) throw new UsageError("--mem-sweep goes with --replay DIR");
+      const dir = v.replay!; // --mem-sweep goes with --replay (above)
       if (md !== undefined) throw new UsageError("--mem-sweep and --mem-delta cannot go together");
       const span = parseSize(ms, "--mem-sweep");
       if (!isSweepSpan(span)) {
@@ -148,8 +148,7 @@ export async function main(args: string[]): Promise<number> {
           span,
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
-          ...(vm ? { vm } : {}),
-          ...(tlb !== undefined ? { tlbEntries: tlb } : {}),
+          ...over,
           onDelta: (d, i, of) => progress.update(`mem= moved ${kib(d)}: replay ${i + 1} of ${of}`),
         })
       );
@@ -168,8 +167,7 @@ export async function main(args: string[]): Promise<number> {
           ...(v.scenario ? { scenarios: v.scenario } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
           ...(memDelta ? { memDelta } : {}),
-          ...(vm ? { vm } : {}),
-          ...(tlb !== undefined ? { tlbEntries: tlb } : {}),
+          ...over,
           onScenario,
         })
         : calibrate({

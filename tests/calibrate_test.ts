@@ -306,6 +306,9 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
   const vmAlone = await run("--vm", "write_latency=100");
   equal(vmAlone.code, 2);
   match(vmAlone.err, /--vm goes with --replay DIR/);
+  const tlbAlone = await run("--tlb", "8192");
+  equal(tlbAlone.code, 2);
+  match(tlbAlone.err, /--tlb goes with --replay DIR/);
   const vmBad = await run("--replay", "/nonexistent", "--vm", "write_latency=-1");
   equal(vmBad.code, 2);
   match(vmBad.err, /--vm: .*write_latency/);
