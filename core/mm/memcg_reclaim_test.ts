@@ -562,12 +562,13 @@ Deno.test("a reclaim starts by completing the writes in flight, unless a readahe
   // list, sent at clocks 4, 10, 24, 24 and 54 (x5), each due WRITE_LATENCY (60) later. The next
   // reclaim (clocks 55..105) completes them first (each to the list's tail): its anonymous scans
   // (the costs now 105 : 0, SCAN_FRACT 89 : 417) take 1, 2, 5 pages at priorities 7..5 (clocks
-  // 57, 63-64, 77-81), all of them written: freed, not written again. File pages: 2, 5, 12, 24 at priorities 8..5: 43 + 8 = 51
-  // freed. Under a readahead's plug (`plugged`, as `swap_in.ts` sets it) the 9 are not completed
-  // first; each completes WRITE_LATENCY (60) pages after it was sent, at clocks 64, 70 and 84 (x2).
-  // Clock 57 writes the tail's page; 63 writes one, 64 completes the write sent at 4 and frees its
-  // page; 70 completes the one sent at 10, which 77 frees, and 78-81 write 4: 2 freed, 6 written,
-  // held in the plug with the 5 sent at 54, and the 2 sent at 24 completed but not met again.
+  // 57, 63-64, 77-81), all of them written: freed, not written again. File pages: 2, 5, 12, 24 at
+  // priorities 8..5: 43 + 8 = 51 freed. Under a readahead's plug (`plugged`, as `swap_in.ts` sets
+  // it) the 9 are not completed first; each completes WRITE_LATENCY (60) pages after it was sent,
+  // at clocks 64, 70 and 84 (x2). Clock 57 writes the tail's page; 63 writes one, 64 completes
+  // the write sent at 4 and frees its page; 70 completes the one sent at 10, which 77 frees, and
+  // 78-81 write 4: 2 freed, 6 written, held in the plug with the 5 sent at 54, and the 2 sent at
+  // 24 completed but not met again.
   for (const plugged of [false, true]) {
     const k = memcgKernel(4096);
     tmpfsPages(k, "tmpfs:t", 1024);
