@@ -118,8 +118,8 @@ export async function main(args: string[]): Promise<number> {
       }
     } else {
       // What only a replay reads, named before any of it is parsed.
-      const alone = ["mem-delta", "mem-sweep", "vm", "tlb"].find((o) =>
-        v[o as "tlb"] !== undefined
+      const alone = (["mem-delta", "mem-sweep", "vm", "tlb"] as const).find((o) =>
+        v[o] !== undefined
       );
       if (alone !== undefined) throw new UsageError(`--${alone} goes with --replay DIR`);
     }
