@@ -193,7 +193,10 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
   const fr = k.frames;
   const file = lru === LRU.inactiveFile;
   let scanned = 0, freed = 0, written = 0;
-  // A batch is taken off the tail (isolate_lru_folios): each page at most once.
+  // A batch of up to n pages, each taken from the tail as it is scanned. The kernel takes the
+  // whole batch off the list first (isolate_lru_folios), so a page whose write completes meanwhile
+  // waits for its next batch, where here this one may free it; taking it first fitted the kernel's
+  // counts worse with every write latency tried (docs/machine.md, "Kernel against vmreplay").
   const batch = Math.min(n, fr.lruSize[lru]!);
   for (; scanned < batch; scanned++) {
     // Writes complete once reclaim has scanned writeLatency more pages (a slow request: three
