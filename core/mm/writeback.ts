@@ -104,7 +104,7 @@ export function plugRequest(k: Kernel, slot: number, write: boolean): void {
  */
 export function startReadaheadPlug(k: Kernel): void {
   k.plugRequests = 1;
-  k.plugWrites.length = 0;
+  if (k.plugWrites.length > 0) k.plugWrites.length = 0;
   k.plugFirstSize = 1;
   k.plugLastSize = 1;
   k.plugLastSlot = -2;
@@ -136,8 +136,8 @@ export function flushPlug(k: Kernel): void {
  */
 export function completeWriteback(k: Kernel): void {
   k.plugRequests = 0;
-  k.plugWrites.length = 0;
-  completeFirst(k, k.inFlight.length);
+  if (k.plugWrites.length > 0) k.plugWrites.length = 0;
+  if (k.inFlight.length > 0) completeFirst(k, k.inFlight.length);
 }
 
 /**
