@@ -95,7 +95,7 @@ export function checkInvariants(st: CheckState): string[] {
   // given to another) while it is written.
   for (const f of st.inFlight ?? []) {
     if (!(frames.flags[f]! & PG.writeback)) {
-      err(`frame ${f}: a swap write in flight, but the frame is not under writeback (freed?)`);
+      err(`frame ${f}: a write in flight, but the frame is not under writeback (freed?)`);
     }
   }
   // Frames above the extent were never handed out: they are free, and the arrays end before them.

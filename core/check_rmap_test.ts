@@ -135,13 +135,13 @@ Deno.test("check: areas offered that do not map the page cannot make an rmap fin
   }
 });
 
-Deno.test("checker: a swap write in flight for a frame not under writeback is reported", () => {
+Deno.test("checker: a write in flight for a frame not under writeback is reported", () => {
   // The one page is mapped and not being written: a write of it in flight means the page was
   // freed (or its frame given to another page) while the write ran.
   const st = oneMappedPage([1, 0x100]);
   deepStrictEqual(checkInvariants({ ...st, inFlight: [] }), []);
   deepStrictEqual(checkInvariants({ ...st, inFlight: [1] }), [
-    "frame 1: a swap write in flight, but the frame is not under writeback (freed?)",
+    "frame 1: a write in flight, but the frame is not under writeback (freed?)",
   ]);
   st.frames.flags[1] = st.frames.flags[1]! | PG.writeback;
   deepStrictEqual(checkInvariants({ ...st, inFlight: [1] }), []);

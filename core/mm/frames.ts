@@ -50,6 +50,11 @@ export const PG = {
   workingset: 2048,
   /** Written to swap by memory cgroup reclaim, the write not yet complete (`memcg_reclaim.ts`). */
   writeback: 4096,
+  /**
+   * A dirty file page memory cgroup reclaim met (PG_reclaim): it was activated, not written; when
+   * the flusher writes it, it goes to the tail of the inactive file list.
+   */
+  reclaim: 8192,
 } as const;
 
 /** LRU list numbers (`FrameTable.lru`). */

@@ -168,6 +168,11 @@ export class Kernel {
   readonly mmByPid: (Mm | undefined)[] = [];
   /** A reclaim pass is running (allocations then take no part in it). */
   reclaiming = false;
+  /**
+   * A write(2) is in progress: reclaim it enters does not wait for the flusher it wakes
+   * (`flushDirtyFiles`), as measured on Linux 6.18 (docs/machine.md).
+   */
+  inFileWrite = false;
   /** Last slot written in this reclaim pass (request merging). */
   ioLast = -2;
   /** `scan`'s swap_out cursor: address space id and page. */

@@ -41,10 +41,15 @@
 import { DEFAULT_KNOBS } from "../../uapi/knobs.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
-import { noteCost } from "./lru.ts";
+import { activate, noteCost } from "./lru.ts";
 import { keepActive, SCAN_BATCH, shrinkPage } from "./vmscan.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
-import { completeWriteback, completeWritesBefore, flushPlug } from "./writeback.ts";
+import {
+  completeWriteback,
+  completeWritesBefore,
+  flushDirtyFiles,
+  flushPlug,
+} from "./writeback.ts";
 
 /** Highest reclaim priority (`DEF_PRIORITY`): a list is first scanned `size >> 12` pages. */
 const DEF_PRIORITY = 12;
@@ -192,7 +197,7 @@ function shrinkLruvec(k: Kernel, prio: number, toReclaim: number): number {
 function shrinkInactive(k: Kernel, lru: number, n: number): number {
   const fr = k.frames;
   const file = lru === LRU.inactiveFile;
-  let scanned = 0, freed = 0, written = 0;
+  let scanned = 0, freed = 0, written = 0, unqueued = 0;
   // A batch of up to n pages, each taken from the tail as it is scanned. The kernel takes the
   // whole batch off the list first (isolate_lru_folios), so a page whose write completes meanwhile
   // waits for its next batch, where here this one may free it; taking it first fitted the kernel's
@@ -205,15 +210,34 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
     if (k.inFlight.length > 0) completeWritesBefore(k, clock);
     const f = fr.lruTail[lru]!;
     if (f === NONE) break;
-    // A page still being written: reclaim waits for it (cgroup v1's shrink_folio_list), which
-    // submits whatever a plug held, so every write started so far completes.
-    if (fr.flags[f]! & PG.writeback) completeWriteback(k);
+    const fl = fr.flags[f]!;
+    // A file page the flusher is writing, met for the first time: marked PG_reclaim and activated
+    // (shrink_folio_list's second writeback case).
+    if ((fl & PG.writeback) && file && !(fl & PG.swapBacked) && !(fl & PG.reclaim)) {
+      fr.flags[f] = fl | PG.reclaim;
+      activate(fr, f);
+      continue;
+    }
+    // A page still being written, met again or written by reclaim: reclaim waits for it (cgroup
+    // v1's third case), which submits whatever a plug held, so every write started so far
+    // completes.
+    if (fl & PG.writeback) completeWriteback(k);
+    // A dirty file page not being written (nr_unqueued_dirty).
+    if (file && (fr.flags[f]! & PG.dirty)) unqueued++;
     const dirty = needsWrite(fr.flags[f]!);
     const got = shrinkPage(k, f, false);
     freed += got;
     if (dirty && (got || (fr.flags[f]! & PG.writeback))) written++;
   }
   if (scanned > 0) noteCost(k, file, written, scanned - freed);
+  // Every page of the batch dirty and not being written: the flusher is woken
+  // (shrink_inactive_list's wakeup_flusher_threads).
+  if (scanned > 0 && unqueued === scanned) {
+    flushDirtyFiles(k);
+    // Reclaim entered from a fault waits for the flusher (cgroup v1's reclaim_throttle): its
+    // writes complete before the next batch. One entered from write(2) goes on at once.
+    if (!k.inFileWrite) completeWriteback(k);
+  }
   return freed;
 }
 

@@ -26,15 +26,15 @@
 import { memcgKernel } from "../../tests/_syscalls.ts";
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { checkKernel } from "../check.ts";
-import { C } from "../counters.ts";
+import { C, newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
 import { touch } from "./access.ts";
 import { LRU, NONE, PG } from "./frames.ts";
-import type { Kernel } from "./kernel.ts";
+import { Kernel } from "./kernel.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
-import { startReadaheadPlug } from "./writeback.ts";
+import { flushDirtyFiles, startReadaheadPlug } from "./writeback.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
-import { create, read, write } from "../sys/file.ts";
+import { create, read, truncate, write } from "../sys/file.ts";
 import { mmap } from "../sys/mmap.ts";
 import { madvise } from "../sys/madvise.ts";
 import { memoryReclaim } from "../sys/reclaim.ts";
@@ -889,4 +889,78 @@ Deno.test("a clean page in the swap cache is freed without a write, and costs no
     activeFile: 0,
   });
   deepStrictEqual([k.anonCost, k.fileCost], [2, 0]);
+});
+
+/** Runs of the page indices of `name` in the page cache, as "first-last" strings. */
+function cachedRuns(k: Kernel, name: string): string[] {
+  const keys = [...k.objects.get(name)!.pages.keys()].sort((a, b) => a - b);
+  const runs: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const first = keys[i]!;
+    while (i + 1 < keys.length && keys[i + 1] === keys[i]! + 1) i++;
+    runs.push(`${first}-${keys[i]}`);
+  }
+  return runs;
+}
+
+/** Pages of `name` in the page cache carrying `flag`. */
+function cachedWith(k: Kernel, name: string, flag: number): number {
+  return [...k.objects.get(name)!.pages.values()].filter((fr) => k.frames.flags[fr]! & flag)
+    .length;
+}
+
+Deno.test("dirty file pages: reclaim wakes the flusher and waits for it, then frees them in order", () => {
+  // 64 dirty pages of file:d (written first: the inactive file list's tail), then 40 clean ones
+  // of file:c; no swap. Priority 6 scans 104>>6 = 1 page, file:d's first: dirty, so reclaim does
+  // not write it (only kswapd would) but marks it PG_reclaim and activates it. That batch held
+  // dirty pages only: the flusher writes every dirty page, and reclaim (not in a write(2)) waits
+  // for it. The marked page goes to the inactive tail, the others are clean where they were:
+  // pages 0 to 40 are freed in order, 41 in all (priorities 5..1 scan 3, 6, 12, 23 and 32).
+  const k = memcgKernel(0);
+  create(k, "file:d", 64 * PAGE_SIZE);
+  write(k, "file:d", 0, 64 * PAGE_SIZE, 3);
+  filePages(k, "file:c", 40);
+  memoryReclaim(k, 32);
+  deepStrictEqual(
+    [k.counters[C.pages_reclaimed], k.counters[C.file_write_pages], k.counters[C.swap_out_pages]],
+    [41, 64, 0],
+  );
+  deepStrictEqual(cachedRuns(k, "file:d"), ["41-63"]);
+  deepStrictEqual([cachedWith(k, "file:d", PG.dirty), k.inFlight.length], [0, 0]);
+  check(k);
+});
+
+Deno.test("in write(2), reclaim marks the pages the flusher is writing; they go from the last down", () => {
+  // A 128-page cgroup, a file written 160 pages long. The reclaim the 128th page needs meets a
+  // dirty page first and wakes the flusher, but does not wait (it was entered from write(2)): the
+  // flusher's writes are in flight, and every page it meets after is marked PG_reclaim and
+  // activated. The next reclaim starts by completing those writes, in index order, each marked
+  // page to the inactive tail: it frees page 0 (the first marked), then 127 down to 97.
+  const k = new Kernel(
+    { memPages: 128, swapPages: 0, strategy: "anon_vma_chain", vm: { memcg: true } },
+    newCounters(),
+  );
+  create(k, "file:w", 0);
+  write(k, "file:w", 0, 160 * PAGE_SIZE, 5);
+  deepStrictEqual(cachedRuns(k, "file:w"), ["1-96", "128-159"]);
+  deepStrictEqual(
+    [
+      k.counters[C.pages_reclaimed],
+      k.counters[C.file_write_pages],
+      cachedWith(k, "file:w", PG.dirty),
+    ],
+    [32, 128, 32],
+  );
+  check(k);
+});
+
+Deno.test("a file truncated while the flusher writes its pages waits for the writes", () => {
+  const k = memcgKernel(0);
+  create(k, "file:d", 64 * PAGE_SIZE);
+  write(k, "file:d", 0, 64 * PAGE_SIZE, 3);
+  flushDirtyFiles(k);
+  deepStrictEqual([k.inFlight.length, cachedWith(k, "file:d", PG.writeback)], [64, 64]);
+  truncate(k, "file:d", 0);
+  deepStrictEqual([k.inFlight.length, k.objects.get("file:d")!.pages.size], [0, 0]);
+  check(k);
 });

@@ -10,7 +10,9 @@
  */
 import type { Kernel } from "./kernel.ts";
 import { VmObject } from "./object.ts";
+import { PG } from "./frames.ts";
 import { slotPut } from "./release.ts";
+import { completeWriteback } from "./writeback.ts";
 
 /** The named object, created implicitly (unbounded) when used before `create`. */
 export function objectNamed(k: Kernel, name: string): VmObject {
@@ -30,7 +32,11 @@ export function createObject(k: Kernel, name: string, size: number): VmObject {
 /** Frees an object nothing keeps alive: its cached pages and swap entries. */
 export function maybeFreeObject(k: Kernel, obj: VmObject): void {
   if (!obj.orphan) return;
-  for (const fr of obj.pages.values()) k.frames.release(fr);
+  for (const fr of obj.pages.values()) {
+    // Its pages are dropped once the flusher's writes of them are done (truncate_inode_pages).
+    if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
+    k.frames.release(fr);
+  }
   obj.pages.clear();
   for (const slot of obj.swap.values()) slotPut(k, slot);
   obj.swap.clear();

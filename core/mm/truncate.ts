@@ -8,7 +8,9 @@
  */
 import type { Kernel } from "./kernel.ts";
 import type { VmObject } from "./object.ts";
+import { PG } from "./frames.ts";
 import { slotPut } from "./release.ts";
+import { completeWriteback } from "./writeback.ts";
 import { zapRange } from "./zap.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
 
@@ -30,6 +32,8 @@ export function truncatePages(k: Kernel, obj: VmObject, size: number): void {
   const pages = obj.pages, swap = obj.swap;
   pages.forEach((fr, idx) => {
     if (idx < keep) return;
+    // truncate_inode_pages waits for a page the flusher is writing.
+    if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
     pages.delete(idx);
     k.frames.release(fr);
   });

@@ -217,6 +217,13 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
         return 0;
       }
     } else {
+      if ((flags & PG.dirty) && k.memcg && k.strategy.hasRmap) {
+        // Reclaim other than kswapd's leaves dirty file pages to the flusher (shrink_folio_list):
+        // marked PG_reclaim and activated.
+        fl[f] = flags | PG.reclaim;
+        activate(k.frames, f);
+        return 0;
+      }
       if (flags & PG.dirty) {
         c[C.file_write_pages]!++;
         obj.disk.set(index, frames.stamp[f]!);

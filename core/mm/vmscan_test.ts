@@ -861,7 +861,15 @@ Deno.test("reclaimUnmapped: in a memory cgroup, freed pages leave shadows; write
   // 4, ... (age × 2, +1 for a page that was active: PG_workingset).
   const { r, k, t, f, tmp, tmp1, file } = objects({ vm: { memcg: true } });
   ok(k.lateWriteback);
-  // The dirty file page: written, freed, its shadow (age 0) in its object; the age moves to 1.
+  // The dirty file page: not written (reclaim other than kswapd's leaves it to the flusher) but
+  // marked PG_reclaim and activated.
+  deepStrictEqual(reclaimUnmapped(k, file), 0);
+  deepStrictEqual(
+    [k.frames.flags[file]! & (PG.dirty | PG.reclaim), k.frames.lru[file], f.disk.get(0)],
+    [PG.dirty | PG.reclaim, LRU.activeFile, undefined],
+  );
+  // Once written back, clean: freed, its shadow (age 0) in its object; the age moves to 1.
+  k.frames.flags[file]! &= ~(PG.dirty | PG.reclaim);
   deepStrictEqual(reclaimUnmapped(k, file), 1);
   deepStrictEqual([f.shadow.get(0), k.nrAge], [0, 1]);
   // The tmpfs page, written (not zero-filled): its write starts, the page stays in the swap

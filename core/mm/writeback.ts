@@ -2,7 +2,8 @@
  * Writeback: of a dirty file page (msync, fsync), written to its file, then its PTEs cleaned and,
  * in write-notify mappings, write-protected again (`page_mkclean`); and, in a memory cgroup
  * (`Kernel.lateWriteback`), of the pages reclaim writes to swap, which stay in the swap cache
- * until their writes complete.
+ * until their writes complete, and of the dirty file pages the flusher writes when reclaim finds
+ * nothing else ({@linkcode flushDirtyFiles}).
  *
  * Internal to the machine: functions over its state (`Kernel`).
  *
@@ -19,7 +20,47 @@ export function writeback(k: Kernel, fr: number): void {
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;
   if (k.frames.mapcount[fr]! > 0) k.walker.mkclean(fr);
+  // folio_end_writeback of a page reclaim met dirty: to the inactive list's tail (lru_move_tail).
+  if (k.frames.flags[fr]! & PG.reclaim) {
+    k.frames.flags[fr]! &= ~PG.reclaim;
+    if (k.frames.lru[fr] === LRU.activeFile || k.frames.lru[fr] === LRU.inactiveFile) {
+      k.frames.lruMoveTail(fr, LRU.inactiveFile);
+    }
+  }
 }
+
+/**
+ * The flusher, woken by memory cgroup reclaim that found a batch of dirty file pages only
+ * (`wakeup_flusher_threads`, WB_REASON_VMSCAN): every dirty page of every disk file is written
+ * (counted now), a file's in index order. Reclaim entered from a fault waits for them
+ * (`memcg_reclaim.ts`); in write(2) it goes on, and they complete when reclaim next waits for
+ * writes: when the next reclaim starts, or when it meets again a page it marked (cgroup v1 waits
+ * then). A page reclaim marked (PG_reclaim) goes to the inactive list's tail when its write
+ * completes, in the order of the writes, so that reclaim frees the file's last page first.
+ */
+export function flushDirtyFiles(k: Kernel): void {
+  const pages: number[] = [];
+  for (const obj of k.objAt) {
+    if (obj === undefined || obj.kind !== "file") continue;
+    pages.length = 0;
+    for (const [, fr] of obj.pages) if (k.frames.flags[fr]! & PG.dirty) pages.push(fr);
+    pages.sort((a, b) => k.frames.index[a]! - k.frames.index[b]!);
+    for (const fr of pages) {
+      const r = k.frames.flags[fr]! & PG.reclaim;
+      k.frames.flags[fr]! &= ~PG.reclaim;
+      writeback(k, fr);
+      k.frames.flags[fr]! |= PG.writeback | r;
+      k.inFlight.push(fr);
+      k.inFlightAt.push(FLUSHER);
+    }
+  }
+}
+
+/**
+ * `inFlightAt` of the flusher's writes: they complete when reclaim next waits for writes, and swap
+ * writes sent after them wait for them (writes complete in order).
+ */
+const FLUSHER = Number.MAX_VALUE;
 
 /**
  * Reclaim wrote unmapped frame `f` to swap (`lateWriteback`): it stays in the swap cache at the
@@ -161,7 +202,13 @@ function completeFirst(k: Kernel, n: number): void {
     const f = list[q]!;
     fr.flags[f] = fr.flags[f]! & ~PG.writeback; // no page is freed while it is written
     const l = fr.lru[f]!;
-    if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
+    if (!(fr.flags[f]! & PG.swapBacked) && !(fr.flags[f]! & PG.anon)) {
+      // A file page the flusher wrote: to the inactive tail if reclaim met it (PG_reclaim).
+      if (fr.flags[f]! & PG.reclaim) {
+        fr.flags[f] = fr.flags[f]! & ~PG.reclaim;
+        if (l === LRU.activeFile || l === LRU.inactiveFile) fr.lruMoveTail(f, LRU.inactiveFile);
+      }
+    } else if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
   }
   if (n === list.length) {
     list.length = 0;

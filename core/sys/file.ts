@@ -36,7 +36,12 @@ export function read(k: Kernel, name: string, offset: number, len: number): void
 
 /** write(2) of `len` bytes at byte `offset` through the page cache; `stamp` is what it writes. */
 export function write(k: Kernel, name: string, offset: number, len: number, stamp: number): void {
-  rw(k, objectNamed(k, name), offset, len, true, stamp);
+  k.inFileWrite = true;
+  try {
+    rw(k, objectNamed(k, name), offset, len, true, stamp);
+  } finally {
+    k.inFileWrite = false;
+  }
 }
 
 /** unlink: the name goes; the object lives while something maps it. */
