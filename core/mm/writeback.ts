@@ -10,7 +10,7 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { LRU, PG } from "./frames.ts";
+import { type FrameTable, LRU, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 
 /** Writes dirty file page `fr` to its file and cleans its PTEs (`page_mkclean`). */
@@ -20,13 +20,18 @@ export function writeback(k: Kernel, fr: number): void {
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;
   if (k.frames.mapcount[fr]! > 0) k.walker.mkclean(fr);
-  // folio_end_writeback of a page reclaim met dirty: to the inactive list's tail (lru_move_tail).
-  if (k.frames.flags[fr]! & PG.reclaim) {
-    k.frames.flags[fr]! &= ~PG.reclaim;
-    if (k.frames.lru[fr] === LRU.activeFile || k.frames.lru[fr] === LRU.inactiveFile) {
-      k.frames.lruMoveTail(fr, LRU.inactiveFile);
-    }
-  }
+  rotateMarked(k.frames, fr);
+}
+
+/**
+ * `folio_end_writeback` of a file page reclaim marked (PG_reclaim): to the inactive file list's
+ * tail, active or not (`lru_move_tail`), where the next scan frees it.
+ */
+function rotateMarked(frames: FrameTable, f: number): void {
+  if (!(frames.flags[f]! & PG.reclaim)) return;
+  frames.flags[f] = frames.flags[f]! & ~PG.reclaim;
+  const l = frames.lru[f];
+  if (l === LRU.activeFile || l === LRU.inactiveFile) frames.lruMoveTail(f, LRU.inactiveFile);
 }
 
 /**
@@ -46,6 +51,8 @@ export function flushDirtyFiles(k: Kernel): void {
     for (const [, fr] of obj.pages) if (k.frames.flags[fr]! & PG.dirty) pages.push(fr);
     pages.sort((a, b) => k.frames.index[a]! - k.frames.index[b]!);
     for (const fr of pages) {
+      // Written now, complete later: the mark waits for the completion (writeback would act on
+      // it at once).
       const r = k.frames.flags[fr]! & PG.reclaim;
       k.frames.flags[fr]! &= ~PG.reclaim;
       writeback(k, fr);
@@ -202,13 +209,10 @@ function completeFirst(k: Kernel, n: number): void {
     const f = list[q]!;
     fr.flags[f] = fr.flags[f]! & ~PG.writeback; // no page is freed while it is written
     const l = fr.lru[f]!;
-    if (!(fr.flags[f]! & PG.swapBacked) && !(fr.flags[f]! & PG.anon)) {
-      // A file page the flusher wrote: to the inactive tail if reclaim met it (PG_reclaim).
-      if (fr.flags[f]! & PG.reclaim) {
-        fr.flags[f] = fr.flags[f]! & ~PG.reclaim;
-        if (l === LRU.activeFile || l === LRU.inactiveFile) fr.lruMoveTail(f, LRU.inactiveFile);
-      }
-    } else if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
+    // A file page the flusher wrote goes to the tail only if reclaim marked it; a page reclaim
+    // wrote to swap always does.
+    if (!(fr.flags[f]! & (PG.swapBacked | PG.anon))) rotateMarked(fr, f);
+    else if (l === LRU.inactiveAnon || l === LRU.inactiveFile) fr.lruMoveTail(f, l);
   }
   if (n === list.length) {
     list.length = 0;
