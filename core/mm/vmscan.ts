@@ -187,7 +187,8 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
  * Frees unmapped frame `f`: writes it back first when dirty (file) or not on swap (tmpfs, shm,
  * anon). Returns 1 when freed, 0 when it cannot be (no swap left) or not yet (`lateWriteback`: a
  * page written to swap is freed once its write completes, `writeback.ts`). In a memory cgroup a
- * page freed leaves a shadow (`workingset.ts`).
+ * page freed leaves a shadow (`workingset.ts`), and a dirty file page is left to the flusher
+ * instead: marked PG_reclaim and activated (reclaim with a reverse map).
  */
 export function reclaimUnmapped(k: Kernel, f: number): number {
   const frames = k.frames;
