@@ -13,14 +13,22 @@ import { C } from "../counters.ts";
 import { type FrameTable, LRU, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 
-/** Writes dirty file page `fr` to its file and cleans its PTEs (`page_mkclean`). */
+/**
+ * Writes dirty file page `fr` to its file and cleans its PTEs (`page_mkclean`); the write
+ * completes at once (fsync, msync).
+ */
 export function writeback(k: Kernel, fr: number): void {
+  writeOut(k, fr);
+  rotateMarked(k.frames, fr);
+}
+
+/** Sends the write of dirty file page `fr` to its file and cleans the page and its PTEs. */
+function writeOut(k: Kernel, fr: number): void {
   const obj = k.objAt[k.frames.owner[fr]!]!;
   k.counters[C.file_write_pages]!++;
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;
   if (k.frames.mapcount[fr]! > 0) k.walker.mkclean(fr);
-  rotateMarked(k.frames, fr);
 }
 
 /**
@@ -51,12 +59,9 @@ export function flushDirtyFiles(k: Kernel): void {
     for (const [, fr] of obj.pages) if (k.frames.flags[fr]! & PG.dirty) pages.push(fr);
     pages.sort((a, b) => k.frames.index[a]! - k.frames.index[b]!);
     for (const fr of pages) {
-      // Written now, complete later: the mark waits for the completion (writeback would act on
-      // it at once).
-      const r = k.frames.flags[fr]! & PG.reclaim;
-      k.frames.flags[fr]! &= ~PG.reclaim;
-      writeback(k, fr);
-      k.frames.flags[fr]! |= PG.writeback | r;
+      // Sent now, complete later (completeFirst rotates a marked page then).
+      writeOut(k, fr);
+      k.frames.flags[fr]! |= PG.writeback;
       k.inFlight.push(fr);
       k.inFlightAt.push(FLUSHER);
     }
