@@ -1,7 +1,9 @@
 /**
  * Random workloads (several seeds, a few thousand events each, under swap pressure) replayed with
- * `--verify` and `--check` through every registered strategy: every load must read exactly what
- * the reference model predicts and every invariant must hold.
+ * `--verify` and `--check` through every registered strategy, with zone watermarks and in a memory
+ * cgroup (`memcg`: reclaim at the limit, swap writes that complete later, dirty file pages left to
+ * the flusher): every load must read exactly what the reference model predicts and every
+ * invariant must hold.
  */
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { replayStrategy } from "../analyze/replay_strategy.ts";
@@ -28,28 +30,32 @@ const SEEDS = [1, 2, 3, 4];
 const MEM_PAGES = 64;
 const EVENTS = 3000;
 
-for (const strategy of Object.keys(STRATEGIES)) {
-  Deno.test(`random workloads: ${strategy} reads what the reference model expects`, async () => {
-    let swapped = 0;
-    for (const seed of SEEDS) {
-      const t = randomWorkload({ seed, events: EVENTS, memPages: MEM_PAGES });
-      const r = await replayStrategy(batches(t.events), {
-        strategy,
-        memPages: MEM_PAGES,
-        swapPages: 0,
-        verify: true,
-        check: true,
-      });
-      const where = `seed ${seed}, event ${r.verify?.first_line}: ${r.verify?.first_message}`;
-      deepStrictEqual(r.counters.verify_errors, 0, where);
-      deepStrictEqual(
-        r.counters.check_errors,
-        0,
-        `seed ${seed}, event ${r.check?.first_line}: ${r.check?.first_message}`,
-      );
-      deepStrictEqual(r.counters.events, EVENTS);
-      swapped += r.counters.swap_out_pages;
-    }
-    ok(swapped > 0, "the random workloads should replay under swap pressure");
-  });
+for (const memcg of [false, true]) {
+  for (const strategy of Object.keys(STRATEGIES)) {
+    const setting = memcg ? " in a memory cgroup" : "";
+    Deno.test(`random workloads: ${strategy} reads what the reference model expects${setting}`, async () => {
+      let swapped = 0;
+      for (const seed of SEEDS) {
+        const t = randomWorkload({ seed, events: EVENTS, memPages: MEM_PAGES });
+        const r = await replayStrategy(batches(t.events), {
+          strategy,
+          memPages: MEM_PAGES,
+          swapPages: 0,
+          verify: true,
+          check: true,
+          vm: { memcg },
+        });
+        const where = `seed ${seed}, event ${r.verify?.first_line}: ${r.verify?.first_message}`;
+        deepStrictEqual(r.counters.verify_errors, 0, where);
+        deepStrictEqual(
+          r.counters.check_errors,
+          0,
+          `seed ${seed}, event ${r.check?.first_line}: ${r.check?.first_message}`,
+        );
+        deepStrictEqual(r.counters.events, EVENTS);
+        swapped += r.counters.swap_out_pages;
+      }
+      ok(swapped > 0, "the random workloads should replay under swap pressure");
+    });
+  }
 }

@@ -216,6 +216,9 @@ export function wpFault(k: Kernel, vma: Vma, vpage: number, s: number, count: bo
     if (reuse && (f & PG.swapCache)) {
       const slot = k.frames.swap[fr]!;
       if (k.swap.refs[slot]! > 0) reuse = false;
+      // Still being written, it cannot leave the swap cache (folio_free_swap fails): an exclusive
+      // page is reused there, another copied (do_wp_page).
+      else if (f & PG.writeback) reuse = (f & PG.exclusive) !== 0;
       else dropSwapCache(k, fr);
     }
     if (reuse) {
@@ -288,8 +291,9 @@ export function swapFault(k: Kernel, vma: Vma, vpage: number, s: number, write: 
     k.frames.lruMove(fr, LRU.unevictable);
   }
   c[major ? C.major_faults : C.minor_faults]!++;
-  if (exclusive && (write || sw.full || vma.locked)) {
-    // should_try_to_free_swap: the page leaves the swap cache and becomes dirty.
+  if (exclusive && (write || sw.full || vma.locked) && !(fl[fr]! & PG.writeback)) {
+    // should_try_to_free_swap: the page leaves the swap cache and becomes dirty (not while it
+    // is being written: folio_free_swap fails then, and the PTE's dirty bit tells reclaim).
     dropSwapCache(k, fr);
   }
   if (write) {

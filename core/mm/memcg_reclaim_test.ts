@@ -35,7 +35,7 @@ import { WRITE_LATENCY } from "./memcg_reclaim.ts";
 import { flushDirtyFiles, startReadaheadPlug } from "./writeback.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
 import { create, read, truncate, write } from "../sys/file.ts";
-import { mmap } from "../sys/mmap.ts";
+import { mmap, munmap } from "../sys/mmap.ts";
 import { madvise } from "../sys/madvise.ts";
 import { memoryReclaim } from "../sys/reclaim.ts";
 import { swapon } from "../sys/swap.ts";
@@ -889,6 +889,31 @@ Deno.test("a clean page in the swap cache is freed without a write, and costs no
     activeFile: 0,
   });
   deepStrictEqual([k.anonCost, k.fileCost], [2, 0]);
+});
+
+Deno.test("a page written while its swap write is in flight stays in the swap cache meanwhile", () => {
+  // 4 private anonymous pages written and paged out (MADV_PAGEOUT: written, in flight), then
+  // written again: each is found in the swap cache (a minor fault) and mapped writable, but stays
+  // there while it is written (folio_free_swap fails under writeback). Unmapped then, the pages
+  // wait for their writes, which the next reclaim completes before it frees them, slots and all.
+  const k = memcgKernel(4096);
+  const mm = mmOf(k, 1);
+  const V = 0x7f0000000;
+  mmap(k, mm, V, 4 * PAGE_SIZE, Prot.read | Prot.write, MapFlag.private | MapFlag.anon, null, 0);
+  for (let p = 0; p < 4; p++) ok(touch(k, mm, V + p, Op.w, p + 1));
+  madvise(k, mm, V, 4 * PAGE_SIZE, Madv.pageout);
+  const minor = k.counters[C.minor_faults]!;
+  for (let p = 0; p < 4; p++) ok(touch(k, mm, V + p, Op.w, 10 + p));
+  deepStrictEqual(k.counters[C.minor_faults]! - minor, 4);
+  deepStrictEqual(k.counters[C.major_faults], 0);
+  const held = PG.swapCache | PG.writeback;
+  deepStrictEqual(k.inFlight.map((f) => k.frames.flags[f]! & held), [held, held, held, held]);
+  munmap(k, mm, V, 4 * PAGE_SIZE);
+  deepStrictEqual(k.inFlight.map((f) => k.frames.flags[f]! & held), [held, held, held, held]);
+  check(k);
+  memoryReclaim(k, 32);
+  deepStrictEqual([k.inFlight.length, state(k).freed, k.swap.used], [0, 4, 0]);
+  check(k);
 });
 
 /** Runs of the page indices of `name` in the page cache, as "first-last" strings. */

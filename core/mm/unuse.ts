@@ -93,10 +93,11 @@ function unuseCached(k: Kernel, slot: number): void {
   if (!sw.inUse[slot]) return;
   const fr = sw.cache[slot]!;
   if (fr === NONE || sw.refs[slot]! > 0) return;
+  // A page still being written (mapped, or its area went meanwhile: release.ts keeps it) is
+  // waited for, as try_to_unuse does (folio_wait_writeback), so no write in flight outlives its
+  // page or its place in the swap cache.
+  if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
   if (k.frames.mapcount[fr] === 0) {
-    // A page still being written (its area went meanwhile: release.ts keeps it) is waited for,
-    // as try_to_unuse does (folio_wait_writeback), so no write in flight outlives its page.
-    if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
     sw.cache[slot] = NONE;
     sw.free(slot);
     if (k.frames.flags[fr]! & PG.anon) k.strategy.pageFreed(fr);
@@ -131,6 +132,10 @@ export function unusePte(k: Kernel, mm: Mm, vma: Vma, v: number, s: number): boo
   k.pt.set(s, P | protBits(vma), fr);
   if (fresh) k.strategy.newAnonPage(fr, vma, v, exclusive);
   else if (k.tracks) k.strategy.pteAdded(fr, vma, v);
-  if (sw.refs[slot] === 0) dropSwapCache(k, fr);
+  if (sw.refs[slot] === 0) {
+    // try_to_unuse waits for a write in flight before the page leaves the swap cache.
+    if (fl[fr]! & PG.writeback) completeWriteback(k);
+    dropSwapCache(k, fr);
+  }
   return true;
 }
