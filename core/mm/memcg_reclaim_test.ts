@@ -34,7 +34,7 @@ import { Kernel } from "./kernel.ts";
 import { WRITE_LATENCY } from "./memcg_reclaim.ts";
 import { flushDirtyFiles, startReadaheadPlug } from "./writeback.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
-import { create, read, truncate, write } from "../sys/file.ts";
+import { create, read, truncate, unlink, write } from "../sys/file.ts";
 import { mmap, munmap } from "../sys/mmap.ts";
 import { madvise } from "../sys/madvise.ts";
 import { memoryReclaim } from "../sys/reclaim.ts";
@@ -914,6 +914,29 @@ Deno.test("a page written while its swap write is in flight stays in the swap ca
   memoryReclaim(k, 32);
   deepStrictEqual([k.inFlight.length, state(k).freed, k.swap.used], [0, 4, 0]);
   check(k);
+});
+
+Deno.test("a page left in the swap cache by an unlinked file goes with its slot, swapoff or not", () => {
+  // 200 tmpfs pages: a reclaim writes 111 to swap and frees 75 (the first test above), 36 stay in
+  // flight. The file is unlinked: its pages and slots go, but those 36 stay in the swap cache
+  // until their writes complete. The next reclaim completes them and frees them, slot and all,
+  // also when their device is being swapped off (a test hook: `removing`, as swapoff sets it
+  // while it brings pages back), where a mapped page would give its slot up and get another.
+  for (const removing of [false, true]) {
+    const k = memcgKernel(4096, 200);
+    tmpfsPages(k, "tmpfs:t", 200);
+    memoryReclaim(k, 32);
+    unlink(k, "tmpfs:t");
+    deepStrictEqual([k.inFlight.length, k.frames.lruSize[LRU.inactiveAnon]], [36, 36]);
+    k.swap.devices[0]!.removing = removing;
+    memoryReclaim(k, 32);
+    deepStrictEqual([k.inFlight.length, k.frames.lruSize[LRU.inactiveAnon], k.swap.used], [
+      0,
+      0,
+      0,
+    ]);
+    check(k);
+  }
 });
 
 /** Runs of the page indices of `name` in the page cache, as "first-last" strings. */

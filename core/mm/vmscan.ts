@@ -154,9 +154,11 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
     }
     fl[f] = fl[f]! & ~PG.referenced;
   }
-  // A slot on a device being swapped off is given up rather than written again.
+  // A slot on a device being swapped off is given up rather than written again, by a mapped page
+  // (one nothing maps or refers to any more, left in the swap cache while it was written, is
+  // freed with its slot below).
   if (
-    (flags & PG.swapCache) && k.swap.refs[frames.swap[f]!] === 0 &&
+    (flags & PG.swapCache) && mapped && k.swap.refs[frames.swap[f]!] === 0 &&
     k.swap.deviceOf(frames.swap[f]!).removing
   ) {
     dropSwapCache(k, f);
