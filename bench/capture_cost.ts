@@ -17,16 +17,24 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    loops: { type: "string", default: "3000000" },
-    "lackey-loops": { type: "string", default: "200000" },
-    runs: { type: "string", default: "3" },
-    "no-lackey": { type: "boolean", default: false },
-  },
+const USAGE =
+  `Usage: deno run -A bench/capture_cost.ts [--loops N] [--lackey-loops N] [--runs N] [--no-lackey]
+
+What capturing a CPU-bound program costs: a Python loop alone, under "vmreplay capture --perf"
+and under Valgrind lackey (medians of alternating runs).
+
+  --loops N         iterations of the loop run alone and under perf (default 3000000)
+  --lackey-loops N  iterations of the shorter loop run under lackey (default 200000)
+  --runs N          runs of each (default 3)
+  --no-lackey       leave lackey out`;
+
+const values = benchArgs("bench/capture_cost.ts", USAGE, {
+  loops: { type: "string", default: "3000000" },
+  "lackey-loops": { type: "string", default: "200000" },
+  runs: { type: "string", default: "3" },
+  "no-lackey": { type: "boolean", default: false },
 });
 const runs = Number(values.runs);
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

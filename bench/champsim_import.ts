@@ -12,20 +12,25 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.ts";
 import { importChampSimBatches } from "../trace/import/champsim/importer.ts";
 import { fileChunks } from "../trace/_io.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    sizes: { type: "string", default: "1,4,16" },
-    dir: { type: "string", default: "/tmp" },
-    raw: { type: "boolean", default: false },
-    child: { type: "string" },
-  },
+const USAGE = `Usage: deno run -A bench/champsim_import.ts [--sizes 1,4,16] [--dir DIR] [--raw]
+
+ChampSim import throughput and peak memory on synthetic traces of the given millions of records.
+
+  --sizes LIST  millions of records of each trace (default 1,4,16)
+  --dir DIR     where the traces are written, removed at the end (default /tmp)
+  --raw         do not compress them with xz`;
+
+const values = benchArgs("bench/champsim_import.ts", USAGE, {
+  sizes: { type: "string", default: "1,4,16" },
+  dir: { type: "string", default: "/tmp" },
+  raw: { type: "boolean", default: false },
+  child: { type: "string" },
 });
 
 if (values.child !== undefined) {

@@ -19,20 +19,27 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.ts";
 import process from "node:process";
 import { readTrace } from "../trace/read.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import { Rng } from "../trace/_rng.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    events: { type: "string", default: "10000000" },
-    runs: { type: "string", default: "5" },
-    dir: { type: "string", default: "/tmp" },
-    "generate-only": { type: "boolean" },
-  },
+const USAGE =
+  `Usage: deno run -A bench/formats.ts [--events N] [--runs N] [--dir DIR] [--generate-only]
+
+Trace I/O: the text parser against the .vmtb decoder on a generated trace, read in turn.
+
+  --events N       events in the trace (default 10000000)
+  --runs N         pairs of reads (default 5)
+  --dir DIR        where the traces are written (default /tmp)
+  --generate-only  write the traces and stop`;
+
+const values = benchArgs("bench/formats.ts", USAGE, {
+  events: { type: "string", default: "10000000" },
+  runs: { type: "string", default: "5" },
+  dir: { type: "string", default: "/tmp" },
+  "generate-only": { type: "boolean" },
 });
 const N = Number(values.events);
 const RUNS = Number(values.runs);

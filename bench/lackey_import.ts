@@ -15,15 +15,22 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.ts";
 import { importLackeyBatches, type LackeyImportOptions } from "../trace/import/lackey/importer.ts";
 import { fileChunks } from "../trace/_io.ts";
 import { writeTraceBatches } from "../trace/write.ts";
 import type { ImportStats } from "../trace/import/import_stats.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { trace: { type: "string" }, dir: { type: "string", default: "/tmp" } },
+const USAGE = `Usage: deno run -A bench/lackey_import.ts [--trace FILE] [--dir DIR]
+
+Lackey import throughput (MB/s of Valgrind output) on a real trace of at least 200 MB.
+
+  --trace FILE  the lackey output to import (default: record Python's start-up into DIR)
+  --dir DIR     where the recorded trace and the imports go (default /tmp)`;
+
+const values = benchArgs("bench/lackey_import.ts", USAGE, {
+  trace: { type: "string" },
+  dir: { type: "string", default: "/tmp" },
 });
 const dir = `${values.dir}/vmreplay-bench-lackey`;
 await Deno.mkdir(dir, { recursive: true });

@@ -34,7 +34,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.ts";
 import { join } from "node:path";
 import process from "node:process";
 import type { Event } from "../trace/event.ts";
@@ -45,15 +45,24 @@ import { replayTrace } from "../analyze/replay.ts";
 import { replayStrategy } from "../analyze/replay_strategy.ts";
 import { Rng } from "../trace/_rng.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    events: { type: "string", default: "10000000" },
-    dir: { type: "string", default: join(Deno.env.get("TMPDIR") ?? "/tmp", "vmreplay-bench") },
-    inline: { type: "boolean", default: false },
-    only: { type: "string" },
-    runs: { type: "string", default: "3" },
-  },
+const USAGE =
+  `Usage: deno run -A bench/replay_bench.ts [--events N] [--runs N] [--dir DIR] [--inline] [--only NAME]
+
+Replay throughput of anon_vma_chain on generated traces (mixed, light, fit, access) and a
+recorded one (real).
+
+  --events N   events of each generated trace (default 10000000)
+  --runs N     replays of each trace (default 3)
+  --dir DIR    where the traces are kept for later runs (default $TMPDIR/vmreplay-bench)
+  --inline     replay in the main thread (no worker)
+  --only NAME  only this trace: mixed, light, fit, access or real`;
+
+const values = benchArgs("bench/replay_bench.ts", USAGE, {
+  events: { type: "string", default: "10000000" },
+  dir: { type: "string", default: join(Deno.env.get("TMPDIR") ?? "/tmp", "vmreplay-bench") },
+  inline: { type: "boolean", default: false },
+  only: { type: "string" },
+  runs: { type: "string", default: "3" },
 });
 const events = Number(values.events);
 const runs = Number(values.runs);

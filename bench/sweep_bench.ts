@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { benchArgs } from "./_args.ts";
 import { availableParallelism } from "node:os";
 import process from "node:process";
 import { generateWorkload } from "../trace/gen/generate.ts";
@@ -30,9 +30,18 @@ import { parseMemList } from "../analyze/sweep/mem_list.ts";
 import { runSweep } from "../analyze/sweep/run.ts";
 import { resolveStrategies } from "../analyze/replay.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { sizes: { type: "string" }, jobs: { type: "string" }, runs: { type: "string" } },
+const USAGE = `Usage: deno run -A bench/sweep_bench.ts [--sizes N] [--jobs N] [--runs N]
+
+How well a sweep keeps the cores busy: wall time against CPU time over the cores.
+
+  --sizes N  memory sizes of the sweep (default 4)
+  --jobs N   jobs at a time (default: the number of cores)
+  --runs N   runs of the sweep (default 2)`;
+
+const values = benchArgs("bench/sweep_bench.ts", USAGE, {
+  sizes: { type: "string" },
+  jobs: { type: "string" },
+  runs: { type: "string" },
 });
 const cores = availableParallelism();
 const concurrency = Number(values.jobs ?? cores);
