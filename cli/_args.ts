@@ -9,7 +9,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { formatFromName } from "../trace/format.ts";
 import { InputError, UsageError } from "./_errors.ts";
-import { parseKnobAssignments, type VmKnobs } from "../uapi/knobs.ts";
+import { KNOBS, parseKnobAssignments, type VmKnobs } from "../uapi/knobs.ts";
 
 /** How a command describes itself: parsed options, and the text `--help` prints. */
 export interface CommandSpec<O extends NonNullable<ParseArgsConfig["options"]>> {
@@ -120,4 +120,21 @@ export async function checkTraceFiles(traces: readonly string[]): Promise<void> 
       throw new InputError(`${t}: cannot read the trace: ${(e as Error).message}`);
     }
   }
+}
+
+/** The kernel settings' names for --help, wrapped at 100 columns under the option's text. */
+export function knobList(): string {
+  const pad = " ".repeat(25);
+  const lines: string[] = [];
+  let line = pad;
+  for (const [i, k] of KNOBS.entries()) {
+    const word = k.name + (i < KNOBS.length - 1 ? "," : "; see docs/machine.md");
+    if (line.length + word.length + 1 > 100 && line !== pad) {
+      lines.push(line.trimEnd());
+      line = pad;
+    }
+    line += (line === pad ? "" : " ") + word;
+  }
+  lines.push(line);
+  return lines.join("\n");
 }

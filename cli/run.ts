@@ -5,13 +5,19 @@
  * @module
  */
 import { basename, resolve } from "node:path";
-import { checkTraceFiles, parseCommand, positiveWhole, tlbEntries, vmOption } from "./_args.ts";
+import {
+  checkTraceFiles,
+  knobList,
+  parseCommand,
+  positiveWhole,
+  tlbEntries,
+  vmOption,
+} from "./_args.ts";
 import { DEFAULT_TLB_ENTRIES } from "../core/machine.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseMachineSize } from "./_sizes.ts";
-import { KNOBS } from "../uapi/knobs.ts";
 import { type CostWeights, costWeights, parseCostOverrides } from "../analyze/cost.ts";
 import { formatDiagnostics, MAX_DIAGNOSTICS } from "../analyze/diagnostics.ts";
 import { type ReplayProgress, replayTrace, resolveStrategies } from "../analyze/replay.ts";
@@ -259,21 +265,4 @@ export async function main(args: string[]): Promise<number> {
     }
     return failed ? 1 : 0;
   });
-}
-
-/** The kernel settings' names for --help, wrapped at 100 columns under the option's text. */
-function knobList(): string {
-  const pad = " ".repeat(25);
-  const lines: string[] = [];
-  let line = pad;
-  for (const [i, k] of KNOBS.entries()) {
-    const word = k.name + (i < KNOBS.length - 1 ? "," : "; see docs/machine.md");
-    if (line.length + word.length + 1 > 100 && line !== pad) {
-      lines.push(line.trimEnd());
-      line = pad;
-    }
-    line += (line === pad ? "" : " ") + word;
-  }
-  lines.push(line);
-  return lines.join("\n");
 }

@@ -7,12 +7,11 @@
  * @module
  */
 import { resolve } from "node:path";
-import { checkTraceFiles, parseCommand, positiveWhole, vmOption } from "./_args.ts";
+import { checkTraceFiles, knobList, parseCommand, positiveWhole, vmOption } from "./_args.ts";
 import { InputError, runCommand, UsageError } from "./_errors.ts";
 import { writeFileAtomic, writeOutput } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import { parseMachineSize } from "./_sizes.ts";
-import { KNOBS } from "../uapi/knobs.ts";
 import { resolveStrategies } from "../analyze/replay.ts";
 import { DEFAULT_DB_PATH, openStore, type Store } from "../analyze/store.ts";
 import { parseMemList } from "../analyze/sweep/mem_list.ts";
@@ -45,10 +44,8 @@ const MACHINE_OPTIONS =
                          under 64K are refused
   --swap SIZE            swap at every point (default: each trace header's swap=)
   --strategies all|a,b   strategies each job replays (default all)
-  --vm NAME=VALUE        a kernel setting (repeatable): ${
-    KNOBS.slice(0, 3).map((k) => k.name).join(", ")
-  },
-                         ${KNOBS.slice(3).map((k) => k.name).join(", ")}`;
+  --vm NAME=VALUE        a kernel setting (repeatable):
+${knobList()}`;
 
 const HELP = `Usage: vmreplay sweep TRACE... --mem LIST [options]
        vmreplay sweep plan TRACE... --mem LIST [options] -o PLAN.json

@@ -2,19 +2,21 @@ import { deepStrictEqual, ok } from "node:assert/strict";
 import { TraceBuilder } from "../trace/builder.ts";
 import type { CounterName } from "./counters.ts";
 import { type BatchRun, runBatch } from "./run_batch.ts";
+import type { VmKnobs } from "../uapi/knobs.ts";
 
 const A = 0x7f0000000000; // page-table-page aligned (pte index 0)
 const PG = 4096;
 
 function run(
   t: TraceBuilder,
-  opts: { mem?: number; swap?: number; loads?: boolean } = {},
+  opts: { mem?: number; swap?: number; loads?: boolean; vm?: Partial<VmKnobs> } = {},
 ): BatchRun {
   const r = runBatch(t.batch(), {
     memPages: opts.mem ?? 1024,
     swapPages: opts.swap ?? 4096,
     check: true,
     recordLoads: opts.loads ?? false,
+    ...(opts.vm !== undefined ? { vm: opts.vm } : {}),
   });
   deepStrictEqual(r.diagnostics.filter((d) => d.kind === "check"), []);
   return r;
@@ -561,13 +563,20 @@ Deno.test("a sequential read of a mapped file waits for I/O once: the readahead 
   const t = new TraceBuilder().create(1, "file:/f", "1M")
     .mmap(1, A, "1M", "r--", "private", "file:/f");
   for (let p = 0; p < 256; p++) t.r(1, A + p * PG);
-  // Faults: 0 (major, reads 0..31, marker at 24), 1 and 16 (fault-around), 24 (marker: reads
-  // 32..63, marker at 32), then one per 16-page window (32, 48, ..., 240).
+  // Faults: 0 (major, reads 0..31 in single pages, marker at 24), 1 and 16 (fault-around), 24
+  // (marker: reads 32..63 in 4-page folios, the first marked), 32 and 48 (16-page windows; 32
+  // maps its marked folio whole, reading 64..95 in 16-page folios), 64 and 80 (a folio each; 64
+  // reads 96..127 in one 32-page folio, the largest a window of 32 pages allows), then a fault a
+  // 32-page folio (96, 128, 160, 192, 224). Without large folios, one per 16-page window from 32.
   deepStrictEqual(pick(run(t), ["major_faults", "minor_faults", "file_read_pages"]), {
     major_faults: 1,
-    minor_faults: 3 + 14,
+    minor_faults: 3 + 4 + 5,
     file_read_pages: 256,
   });
+  deepStrictEqual(
+    pick(run(t, { vm: { large_folios: false } }), ["major_faults", "minor_faults"]),
+    { major_faults: 1, minor_faults: 3 + 14 },
+  );
 });
 
 Deno.test("operations on a huge sparse area cost what its page tables cost", () => {

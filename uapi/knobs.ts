@@ -64,6 +64,16 @@ export interface VmKnobs {
    * with 1, and in some runs much as with 0 and a large TLB (`--tlb`; docs/machine.md).
    */
   accessed_on_hit: boolean;
+  /**
+   * Whether readahead gives disk files large page-cache folios and a fault maps a whole folio
+   * (Linux 6.16 and later on ext4; XFS since 5.18): the read-around window of a major fault is
+   * made of single pages, each asynchronous readahead window of folios two orders larger than
+   * the last (4, 16, 64 pages, ... at most 512 and the window's size), and a read fault maps the
+   * folio of every page fault-around maps, a write fault on a shared mapping the folio it wrote
+   * to. Reclaim still takes pages one at a time. 0: single pages only (a kernel or filesystem
+   * without them).
+   */
+  large_folios: boolean;
 }
 
 /** One setting: its name, meaning, kind and default. */
@@ -131,6 +141,11 @@ export const KNOBS: readonly KnobInfo[] = [
     min: 0,
     max: 1000000,
   },
+  {
+    name: "large_folios",
+    doc: "file readahead makes large folios and a fault maps a whole one (ext4, Linux 6.16+)",
+    kind: "bool",
+  },
 ];
 
 /** The stock Linux 6.x values. */
@@ -143,6 +158,7 @@ export const DEFAULT_KNOBS: Readonly<VmKnobs> = Object.freeze({
   swappiness: 60,
   write_latency: 60,
   accessed_on_hit: true,
+  large_folios: true,
 });
 
 /** Whether `name` is a setting's name. */

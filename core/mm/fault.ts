@@ -111,6 +111,7 @@ export function objFault(k: Kernel, vma: Vma, vpage: number, s: number, write: b
       return false;
     }
     mapCachePage(k, vma, vpage, s, fr, cacheBits(vma) | A);
+    if (k.largeFolios) mapFolio(k, vma, vpage, s, fr, cacheBits(vma) | A, false);
     c[k.major ? C.major_faults : C.minor_faults]!++;
     return true;
   }
@@ -123,6 +124,7 @@ export function objFault(k: Kernel, vma: Vma, vpage: number, s: number, write: b
   if (vma.shared) {
     mapCachePage(k, vma, vpage, s, fr, P | W | A | D | protBits(vma));
     k.frames.flags[fr]! |= PG.dirty;
+    if (k.largeFolios) mapFolio(k, vma, vpage, s, fr, P | W | A | D | protBits(vma), true);
   } else {
     // do_cow_fault: copy the file page into a new anonymous page.
     k.frames.flags[fr]! |= PG.pinned;
@@ -147,9 +149,16 @@ export function objFault(k: Kernel, vma: Vma, vpage: number, s: number, write: b
 export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): boolean {
   const obj = vma.obj!;
   const pteIdx = vpage & 511;
-  const vmaOff = vpage - vma.start;
-  const from = Math.max(pteIdx & ~(FAULT_AROUND - 1), pteIdx - Math.min(pteIdx, vmaOff));
-  const to = Math.min(from + FAULT_AROUND, 512, pteIdx + (vma.end - vpage));
+  // The area's part of this page table.
+  const low = pteIdx - Math.min(pteIdx, vpage - vma.start);
+  const high = Math.min(512, pteIdx + (vma.end - vpage));
+  let from = Math.max(pteIdx & ~(FAULT_AROUND - 1), low);
+  let to = Math.min(from + FAULT_AROUND, high);
+  if (k.largeFolios && obj.kind === "file") {
+    // filemap_map_pages maps a large folio whole: the window grows to the folios at its ends.
+    from = Math.max(low, from - folioPagesBefore(k, vma, vpage - pteIdx + from));
+    to = Math.min(high, to + folioPagesAfter(k, vma, vpage - pteIdx + to - 1));
+  }
   const base = s - pteIdx;
   const bits = cacheBits(vma);
   let hit = false;
@@ -165,6 +174,51 @@ export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): bool
     if (q === pteIdx) hit = true;
   }
   return hit;
+}
+
+/** Pages of the folio cached for `vpage` of `vma` before that page's (0: none cached). */
+function folioPagesBefore(k: Kernel, vma: Vma, vpage: number): number {
+  const fr = vma.obj!.pages.get(vma.linearIndex(vpage));
+  return fr === undefined ? 0 : k.frames.index[fr]! % (1 << k.frames.order[fr]!);
+}
+
+/** Pages of the folio cached for `vpage` of `vma` after that page's (0: none cached). */
+function folioPagesAfter(k: Kernel, vma: Vma, vpage: number): number {
+  const fr = vma.obj!.pages.get(vma.linearIndex(vpage));
+  if (fr === undefined) return 0;
+  const n = 1 << k.frames.order[fr]!;
+  return n - 1 - (k.frames.index[fr]! % n);
+}
+
+/**
+ * `finish_fault` of a page-cache page `fr` of a large folio just mapped at `vpage` (PTE `s`) of
+ * `vma`: the folio's other pages this area maps in the same page table are mapped too, with PTE
+ * bits `bits` (and made dirty with `dirty`), when none of their PTEs is in use; else the
+ * faulting page stays mapped alone. A page of the folio reclaim took meanwhile is left out.
+ */
+function mapFolio(
+  k: Kernel,
+  vma: Vma,
+  vpage: number,
+  s: number,
+  fr: number,
+  bits: number,
+  dirty: boolean,
+): void {
+  const o = k.frames.order[fr]!;
+  if (o === 0) return;
+  const pteIdx = vpage & 511;
+  const lo = Math.max(vpage - folioPagesBefore(k, vma, vpage), vma.start, vpage - pteIdx);
+  const hi = Math.min(vpage + folioPagesAfter(k, vma, vpage) + 1, vma.end, vpage - pteIdx + 512);
+  for (let v = lo; v < hi; v++) if (v !== vpage && k.pt.flags[s + v - vpage] !== 0) return;
+  const obj = vma.obj!;
+  for (let v = lo; v < hi; v++) {
+    if (v === vpage) continue;
+    const f = obj.pages.get(vma.linearIndex(v));
+    if (f === undefined || k.frames.order[f] !== o) continue;
+    mapCachePage(k, vma, v, s + v - vpage, f, bits);
+    if (dirty) k.frames.flags[f]! |= PG.dirty;
+  }
 }
 
 /**

@@ -93,6 +93,11 @@ export class FrameTable {
   lru: Uint8Array;
   /** Page contents: the stamp of the last store (0 for a zeroed page). */
   stamp: Float64Array;
+  /**
+   * Disk-file page-cache pages: the order of the folio the page belongs to (its 2^order pages,
+   * aligned by page index, came in together: `page_cache.ts`); 0 for every other frame.
+   */
+  order: Uint8Array;
   /** Head (newest) of each LRU list. */
   readonly lruHead: Int32Array = new Int32Array(6).fill(NONE);
   /** Tail (oldest) of each LRU list. */
@@ -121,6 +126,7 @@ export class FrameTable {
     this.lruNext = new Int32Array(n).fill(NONE);
     this.lru = new Uint8Array(n);
     this.stamp = new Float64Array(n);
+    this.order = new Uint8Array(n);
   }
 
   /** The highest frame number handed out so far: frames above it have never been used. */
@@ -149,6 +155,7 @@ export class FrameTable {
     this.index[f] = 0;
     this.swap[f] = NONE;
     this.stamp[f] = 0;
+    this.order[f] = 0;
     return f;
   }
 
@@ -174,6 +181,7 @@ export class FrameTable {
     this.lruNext = grown(this.lruNext, f, lim, NONE);
     this.lru = grown(this.lru, f, lim);
     this.stamp = grown(this.stamp, f, lim);
+    this.order = grown(this.order, f, lim);
   }
 
   /** True when frame `f` is on the free stack. */

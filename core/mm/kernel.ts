@@ -48,6 +48,8 @@ export class Kernel {
   readonly memcg: boolean;
   /** Pages a major fault on a file mapping reads around it (`read_ahead_kb` / 4). */
   readonly raPages: number;
+  /** Disk files get large folios from readahead, and faults map them whole (`large_folios`). */
+  readonly largeFolios: boolean;
   /** Reclaim's balance of anonymous against file pages, 0..200 (`swappiness`). */
   readonly swappiness: number;
   /** Pages reclaim scans while a swap write is in flight (`write_latency`; `memcg_reclaim.ts`). */
@@ -207,6 +209,7 @@ export class Kernel {
     this.vmaRa = vm.vma_ra;
     this.memcg = vm.memcg;
     this.raPages = Math.floor(vm.read_ahead_kb / 4);
+    this.largeFolios = vm.large_folios;
     this.swappiness = vm.swappiness;
     this.writeLatency = vm.write_latency;
     this.hitAccessed = vm.accessed_on_hit ? A : 0;

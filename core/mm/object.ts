@@ -101,6 +101,11 @@ export class VmObject {
   named: boolean;
   /** The strategy's per-object data, if it keeps any. */
   rmap: unknown = null;
+  /**
+   * A disk file's readahead state: the folio order of its last readahead window
+   * (`file_ra_state.order`; `page_cache.ts`).
+   */
+  raOrder = 0;
 
   /** Makes an empty object. */
   constructor(id: number, kind: ObjectKind, name: string, size: number) {

@@ -36,10 +36,12 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
     if (fr === NONE) return NONE;
     k.major = true;
     if (readAround && k.raPages > 0) {
-      // mmap read-around: ra_pages centred on the fault, the marker ra_pages/4 from the end.
+      // mmap read-around: ra_pages centred on the fault, the marker ra_pages/4 from the end, of
+      // single pages (do_sync_mmap_readahead sets the order to 0).
       const ra = k.raPages;
       const start = Math.max(0, index - Math.floor(ra / 2));
-      readWindow(k, obj, start, start + ra, start + ra - Math.floor(ra / 4), fr);
+      obj.raOrder = 0;
+      readWindow(k, obj, start, start + ra, start + ra - Math.floor(ra / 4), fr, 0);
     }
     return fr;
   }
@@ -70,8 +72,11 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
 
 /**
  * Reads the pages of `[start, end)` of file `obj` that are not cached (stopping at the object's
- * end or when memory runs low: readahead does not reclaim, except in a memory cgroup), marking page `mark` with PG_readahead
- * when it is read now. `keep` (the faulting page) is pinned meanwhile.
+ * end or when memory runs low: readahead does not reclaim, except in a memory cgroup), in folios
+ * of `order` (`page_cache_ra_order`: each aligned by page index, smaller where its index or the
+ * window's end calls for it; from the first page found cached on, single pages), and marks the
+ * folio holding page `mark` with PG_readahead (all its pages) when it is read now. `keep` (the
+ * faulting page) is pinned meanwhile.
  */
 function readWindow(
   k: Kernel,
@@ -80,15 +85,39 @@ function readWindow(
   end: number,
   mark: number,
   keep: number,
+  order: number,
 ): void {
   k.frames.flags[keep]! |= PG.pinned;
-  const lim = obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE);
-  for (let q = start; q < end && q < lim; q++) {
-    if (obj.pages.has(q)) continue;
-    if (readaheadStops(k)) break;
-    const f = readFilePage(k, obj, q);
-    if (f === NONE) break;
-    if (q === mark) k.frames.flags[f]! |= PG.readahead;
+  const lim = Math.min(end, obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE));
+  let q = start;
+  while (q < lim) {
+    let o = order;
+    if (o > 0) {
+      // Aligned by index, within the window (ra_alloc_folio's order), and only where no page is
+      // cached yet (a folio cannot be added over one: single pages from there on).
+      while (o > 0 && (q % (1 << o) !== 0 || q + (1 << o) > lim)) o--;
+      for (let p = q; p < q + (1 << o); p++) {
+        if (obj.pages.has(p)) {
+          order = o = 0;
+          break;
+        }
+      }
+    }
+    const n = 1 << o;
+    if (n === 1 && obj.pages.has(q)) {
+      q++;
+      continue;
+    }
+    let read = 0;
+    while (read < n && !readaheadStops(k) && readFilePage(k, obj, q + read) !== NONE) read++;
+    if (read < n) break; // memory ran low: what was read stays, as single pages
+    const fr = k.frames;
+    for (let p = q; p < q + n; p++) {
+      const f = obj.pages.get(p)!;
+      fr.order[f] = o;
+      if (mark >= q && mark < q + n) fr.flags[f]! |= PG.readahead;
+    }
+    q += n;
   }
   k.frames.flags[keep]! &= ~PG.pinned;
 }
@@ -96,10 +125,16 @@ function readWindow(
 /**
  * A fault found the readahead marker on cached page `index` (`fr`): asynchronous readahead of
  * the next window, from the first page not cached within `ra_pages` pages, marked at its
- * start (`page_cache_async_ra` hitting its marker). The fault itself waits for nothing (minor).
+ * start (`page_cache_async_ra` hitting its marker), in folios two orders larger than the last
+ * window's (with `large_folios`; at most {@linkcode MAX_FOLIO_ORDER} and the window's size). The
+ * fault itself waits for nothing (minor).
  */
 function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): void {
-  k.frames.flags[fr]! &= ~PG.readahead;
+  const [head, n] = folioOf(k, fr);
+  for (let p = head; p < head + n; p++) {
+    const f = obj.pages.get(p);
+    if (f !== undefined) k.frames.flags[f]! &= ~PG.readahead;
+  }
   let start = -1;
   for (let q = index + 1; q <= index + k.raPages; q++) {
     if (!obj.pages.has(q)) {
@@ -108,7 +143,27 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
     }
   }
   if (start < 0) return;
-  readWindow(k, obj, start, start + k.raPages, start, fr);
+  const order = k.largeFolios && obj.kind === "file"
+    ? Math.min(obj.raOrder + 2, MAX_FOLIO_ORDER, Math.floor(Math.log2(k.raPages)))
+    : 0;
+  obj.raOrder = order;
+  readWindow(k, obj, start, start + k.raPages, start, fr, order);
+}
+
+/**
+ * The largest page-cache folio readahead makes, as an order (`MAX_PAGECACHE_ORDER` on x86-64:
+ * a PMD's 512 pages).
+ */
+const MAX_FOLIO_ORDER = 9;
+
+/**
+ * The folio of page-cache page `fr`: its first page index and its number of pages (1 but for a
+ * disk file's pages readahead read in a large folio).
+ */
+function folioOf(k: Kernel, fr: number): [head: number, pages: number] {
+  const n = 1 << k.frames.order[fr]!;
+  const index = k.frames.index[fr]!;
+  return [index - (index % n), n];
 }
 
 /**
