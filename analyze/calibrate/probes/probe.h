@@ -33,9 +33,11 @@
 #include <sys/shm.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/swap.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -588,9 +590,10 @@ static __attribute__((unused)) void probe_init_anon(int argc, char **argv, const
  * (reclaim at the limit, as a memory cgroup does), and the kernel's settings that the replay
  * models: zero_page, page_cluster (vm.page-cluster), vma_ra (/sys/kernel/mm/swap/vma_ra_enabled,
  * unless a swap area is on a rotational disk: then 0, as Linux reads ahead by slot),
- * read_ahead_kb (of the device holding TRACE's directory, where the probes make their files) and
+ * read_ahead_kb (of the device holding TRACE's directory, where the probes make their files),
  * swappiness (cgroup v1: CGROUP's memory.swappiness, which it took from vm.swappiness when it was
- * made; cgroup v2: vm.swappiness).
+ * made; cgroup v2: vm.swappiness) and, when that directory's files get no large page-cache folios
+ * (dir_large_folios), large_folios=0.
  */
 
 /* The first number in file `path`; -1 when it cannot be read. "true"/"false" read as 1/0. */
@@ -674,6 +677,21 @@ static long device_read_ahead_kb(const char *dir) {
            minor(st.st_dev));
   long kb = read_number(path);
   return kb < 0 ? 128 : kb;
+}
+
+/* Whether this kernel gives files in directory `dir` large page-cache folios (readahead makes
+ * them, a fault maps a whole one): ext4 since Linux 6.16, XFS since 5.18; 1 when it cannot tell. */
+static int dir_large_folios(const char *dir) {
+  struct statfs fs;
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (statfs(dir, &fs) != 0 || uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2) {
+    return 1;
+  }
+  long version = major * 1000L + minor;
+  if (fs.f_type == 0xEF53) return version >= 6016;     /* EXT4_SUPER_MAGIC */
+  if (fs.f_type == 0x58465342) return version >= 5018; /* XFS_SUPER_MAGIC */
+  return 0;
 }
 
 /* Pages the memory cgroup `dir` charges now (v1 memory.usage_in_bytes, v2 memory.current). This
@@ -822,9 +840,10 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   char head[300];
   snprintf(head, sizeof head,
            "vmtrace 1 mem=%luK swap=%ldK memcg=1 page_cluster=%ld vma_ra=%ld read_ahead_kb=%ld"
-           " swappiness=%ld%s\n",
+           " swappiness=%ld%s%s\n",
            (limit / PAGE - (unsigned long)held) * 4, swap, cluster, (long)(vma_ra && !rotational),
-           ra_kb, swappiness, zero ? "" : " zero_page=0");
+           ra_kb, swappiness, zero ? "" : " zero_page=0",
+           dir_large_folios(PROBE_DIR) ? "" : " large_folios=0");
   put(head);
   if (vma_ra && rotational) {
     put("# vma_ra=0: vma_ra_enabled is true, but a swap area is on a rotational disk, so Linux\n");
