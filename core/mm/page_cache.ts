@@ -103,19 +103,28 @@ function readWindow(
         }
       }
     }
-    const n = 1 << o;
-    if (n === 1 && obj.pages.has(q)) {
+    if (o === 0) {
+      if (!obj.pages.has(q)) {
+        if (readaheadStops(k)) break;
+        const f = readFilePage(k, obj, q);
+        if (f === NONE) break;
+        if (q === mark) k.frames.flags[f]! |= PG.readahead;
+      }
       q++;
       continue;
     }
+    const n = 1 << o;
     let read = 0;
-    while (read < n && !readaheadStops(k) && readFilePage(k, obj, q + read) !== NONE) read++;
+    for (; read < n && !readaheadStops(k); read++) {
+      const f = readFilePage(k, obj, q + read);
+      if (f === NONE) break;
+      folio[read] = f;
+    }
     if (read < n) break; // memory ran low: what was read stays, as single pages
-    const fr = k.frames;
-    for (let p = q; p < q + n; p++) {
-      const f = obj.pages.get(p)!;
-      fr.order[f] = o;
-      if (mark >= q && mark < q + n) fr.flags[f]! |= PG.readahead;
+    const marked = mark >= q && mark < q + n ? PG.readahead : 0;
+    for (let i = 0; i < n; i++) {
+      k.frames.order[folio[i]!] = o;
+      k.frames.flags[folio[i]!]! |= marked;
     }
     q += n;
   }
@@ -155,6 +164,8 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
  * a PMD's 512 pages).
  */
 const MAX_FOLIO_ORDER = 9;
+/** The frames of the folio `readWindow` is reading. */
+const folio = new Int32Array(1 << MAX_FOLIO_ORDER);
 
 /**
  * The folio of page-cache page `fr`: its first page index and its number of pages (1 but for a
