@@ -28,6 +28,7 @@ import { deepStrictEqual, ok } from "node:assert/strict";
 import { checkKernel } from "../check.ts";
 import { C, newCounters } from "../counters.ts";
 import { mmOf } from "./address_space.ts";
+import type { Mm } from "./mm.ts";
 import { touch } from "./access.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import { Kernel } from "./kernel.ts";
@@ -864,6 +865,19 @@ Deno.test("under a readahead's plug adjacent writes complete only when a scan me
   deepStrictEqual(k.inFlight.length, 0);
 });
 
+/**
+ * 4 private anonymous pages of process 1 at virtual page `V4`, written and paged out
+ * (MADV_PAGEOUT: written to swap, in flight); returns the address space.
+ */
+function fourPagedOut(k: Kernel): Mm {
+  const mm = mmOf(k, 1);
+  mmap(k, mm, V4, 4 * PAGE_SIZE, Prot.read | Prot.write, MapFlag.private | MapFlag.anon, null, 0);
+  for (let p = 0; p < 4; p++) ok(touch(k, mm, V4 + p, Op.w, p + 1));
+  madvise(k, mm, V4, 4 * PAGE_SIZE, Madv.pageout);
+  return mm;
+}
+const V4 = 0x7f0000000;
+
 Deno.test("a clean page in the swap cache is freed without a write, and costs nothing", () => {
   // 4 private anonymous pages written, paged out (MADV_PAGEOUT: written, in flight) and read
   // back (found in the swap cache: mapped again, clean). The reclaim first completes the writes;
@@ -871,12 +885,8 @@ Deno.test("a clean page in the swap cache is freed without a write, and costs no
   // (referenced: cost 4, halved: 2), the second frees them, clean, still in the swap cache: no
   // write, no cost.
   const k = memcgKernel(4096);
-  const mm = mmOf(k, 1);
-  const V = 0x7f0000000;
-  mmap(k, mm, V, 4 * PAGE_SIZE, Prot.read | Prot.write, MapFlag.private | MapFlag.anon, null, 0);
-  for (let p = 0; p < 4; p++) ok(touch(k, mm, V + p, Op.w, p + 1));
-  madvise(k, mm, V, 4 * PAGE_SIZE, Madv.pageout);
-  for (let p = 0; p < 4; p++) ok(touch(k, mm, V + p, Op.r, 10 + p));
+  const mm = fourPagedOut(k);
+  for (let p = 0; p < 4; p++) ok(touch(k, mm, V4 + p, Op.r, 10 + p));
   deepStrictEqual(k.counters[C.swap_out_pages], 4);
   memoryReclaim(k, 32);
   deepStrictEqual(state(k), {
@@ -897,18 +907,14 @@ Deno.test("a page written while its swap write is in flight stays in the swap ca
   // there while it is written (folio_free_swap fails under writeback). Unmapped then, the pages
   // wait for their writes, which the next reclaim completes before it frees them, slots and all.
   const k = memcgKernel(4096);
-  const mm = mmOf(k, 1);
-  const V = 0x7f0000000;
-  mmap(k, mm, V, 4 * PAGE_SIZE, Prot.read | Prot.write, MapFlag.private | MapFlag.anon, null, 0);
-  for (let p = 0; p < 4; p++) ok(touch(k, mm, V + p, Op.w, p + 1));
-  madvise(k, mm, V, 4 * PAGE_SIZE, Madv.pageout);
+  const mm = fourPagedOut(k);
   const minor = k.counters[C.minor_faults]!;
-  for (let p = 0; p < 4; p++) ok(touch(k, mm, V + p, Op.w, 10 + p));
+  for (let p = 0; p < 4; p++) ok(touch(k, mm, V4 + p, Op.w, 10 + p));
   deepStrictEqual(k.counters[C.minor_faults]! - minor, 4);
   deepStrictEqual(k.counters[C.major_faults], 0);
   const held = PG.swapCache | PG.writeback;
   deepStrictEqual(k.inFlight.map((f) => k.frames.flags[f]! & held), [held, held, held, held]);
-  munmap(k, mm, V, 4 * PAGE_SIZE);
+  munmap(k, mm, V4, 4 * PAGE_SIZE);
   deepStrictEqual(k.inFlight.map((f) => k.frames.flags[f]! & held), [held, held, held, held]);
   check(k);
   memoryReclaim(k, 32);
