@@ -39,6 +39,9 @@ import { grown } from "./growable.ts";
 /** Slots per cluster (`SWAPFILE_CLUSTER`: `HPAGE_PMD_NR`, 512, with `CONFIG_THP_SWAP`). */
 export const CLUSTER = 512;
 
+/** Clusters whose ids a device keeps in an array (beyond, in a Map): 128 GiB of slots. */
+const DIRECT = 65536;
+
 /** The list a cluster is on (Linux's `enum swap_cluster_flags`, in its order). */
 export const CLUSTER_LIST = { none: 0, free: 1, nonfull: 2, frag: 3, full: 4 } as const;
 const { none: NONE, free: FREE, nonfull: NONFULL, frag: FRAG, full: FULL } = CLUSTER_LIST;
@@ -54,7 +57,10 @@ export class SwapClusters {
   // The clusters met so far have an id, and per id: the cluster, its slots in use, its list and
   // its neighbours there (-1: none). A cluster not met yet is on the free list, ahead of those
   // freed since: clusters from `#unmet` on, in order.
-  #ids = new Map<number, number>();
+  // Ids by cluster: an array for the first DIRECT clusters (every cluster of a device up to 128
+  // GiB), a Map beyond (a device of terabytes holding a few pages costs little).
+  #low: Int32Array;
+  #high = new Map<number, number>();
   #cluster = new Int32Array(8);
   #used = new Int32Array(8);
   #list = new Uint8Array(8);
@@ -69,6 +75,7 @@ export class SwapClusters {
   constructor(size: number) {
     this.size = size;
     this.count = Math.ceil((size + 1) / CLUSTER);
+    this.#low = new Int32Array(Math.min(this.count, DIRECT)).fill(-1);
     // setup_clusters: the header's cluster, then a short last one, start on the nonfull list.
     this.#append(this.#id(0), NONFULL);
     const last = this.count - 1;
@@ -82,14 +89,14 @@ export class SwapClusters {
 
   /** Slots in use in cluster `c`. */
   used(c: number): number {
-    const id = this.#ids.get(c);
-    return id === undefined ? 0 : this.#used[id]!;
+    const id = this.#lookup(c);
+    return id < 0 ? 0 : this.#used[id]!;
   }
 
   /** The list cluster `c` is on (a value of {@linkcode CLUSTER_LIST}). */
   listOf(c: number): number {
-    const id = this.#ids.get(c);
-    return id === undefined ? FREE : this.#list[id]!;
+    const id = this.#lookup(c);
+    return id < 0 ? FREE : this.#list[id]!;
   }
 
   /**
@@ -99,7 +106,7 @@ export class SwapClusters {
    */
   rangesInUse(): number[] {
     const cs: number[] = [];
-    for (const [c, id] of this.#ids) if (this.#used[id]! > 0) cs.push(c);
+    for (let id = 0; id < this.#n; id++) if (this.#used[id]! > 0) cs.push(this.#cluster[id]!);
     cs.sort((a, b) => a - b);
     const out: number[] = [];
     for (const c of cs) out.push(this.#first(c), this.#last(c));
@@ -207,15 +214,15 @@ export class SwapClusters {
   #freeHead(): number {
     while (this.#unmet < this.count) {
       const c = this.#unmet++;
-      if (!this.#ids.has(c)) return this.#id(c); // (the short last cluster has one: not free)
+      if (this.#lookup(c) < 0) return this.#id(c); // (the short last cluster has one: not free)
     }
     return this.#head[FREE]!;
   }
 
   /** The id of cluster `c`, given one when it is met first (off every list). */
   #id(c: number): number {
-    let id = this.#ids.get(c);
-    if (id !== undefined) return id;
+    let id = this.#lookup(c);
+    if (id >= 0) return id;
     id = this.#n++;
     if (id === this.#cluster.length) {
       this.#cluster = grown(this.#cluster, id, this.count);
@@ -227,8 +234,14 @@ export class SwapClusters {
     this.#cluster[id] = c;
     this.#used[id] = 0;
     this.#list[id] = NONE;
-    this.#ids.set(c, id);
+    if (c < this.#low.length) this.#low[c] = id;
+    else this.#high.set(c, id);
     return id;
+  }
+
+  /** The id of cluster `c`, or -1 when it has not been met. */
+  #lookup(c: number): number {
+    return c < this.#low.length ? this.#low[c]! : this.#high.get(c) ?? -1;
   }
 
   #unlink(id: number): void {
