@@ -21,8 +21,9 @@
  * - Read faults on object mappings except System V ones map the page cache's pages around the
  *   fault (fault-around, 16 pages); a file page not cached is read with `read_ahead_kb / 4` (32)
  *   pages of read-around (`file_read_pages`), one major fault, and a readahead marker a quarter
- *   of the window from its end reads the next window when a fault touches it. Swap-ins read
- *   ahead as Linux 6.x does (`mm/swap_in.ts`); a swap-cache hit is a minor fault.
+ *   of the window from its end reads the next window when a fault touches it, in large folios
+ *   (`large_folios`: a fault maps a whole one; `mm/page_cache.ts`). Swap-ins read ahead as Linux
+ *   6.x does (`mm/swap_in.ts`); a swap-cache hit is a minor fault.
  * - Write fault on a page of another process (fork) copies it; on a page whose only mapper is the
  *   writer it reuses it (`cow_reuses`); writes to the zero page get a fresh page without counting
  *   a COW; a write fault on a not-present private file page is one fault that copies
