@@ -113,19 +113,23 @@ function readWindow(
       q++;
       continue;
     }
+    // The folio's pages are pinned while the rest are read (a memory cgroup's readahead
+    // reclaims, and must not take them meanwhile).
     const n = 1 << o;
     let read = 0;
     for (; read < n && !readaheadStops(k); read++) {
       const f = readFilePage(k, obj, q + read);
       if (f === NONE) break;
+      k.frames.flags[f]! |= PG.pinned;
       folio[read] = f;
     }
-    if (read < n) break; // memory ran low: what was read stays, as single pages
-    const marked = mark >= q && mark < q + n ? PG.readahead : 0;
-    for (let i = 0; i < n; i++) {
-      k.frames.order[folio[i]!] = o;
-      k.frames.flags[folio[i]!]! |= marked;
+    const marked = read === n && mark >= q && mark < q + n ? PG.readahead : 0;
+    for (let i = 0; i < read; i++) {
+      const f = folio[i]!;
+      k.frames.flags[f] = (k.frames.flags[f]! & ~PG.pinned) | marked;
+      if (read === n) k.frames.order[f] = o;
     }
+    if (read < n) break; // memory ran low: what was read stays, as single pages
     q += n;
   }
   k.frames.flags[keep]! &= ~PG.pinned;
