@@ -41,7 +41,7 @@
 import { DEFAULT_KNOBS } from "../../uapi/knobs.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
-import { activate, noteCost } from "./lru.ts";
+import { noteCost } from "./lru.ts";
 import { keepActive, SCAN_BATCH, shrinkPage } from "./vmscan.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
 import {
@@ -49,6 +49,8 @@ import {
   completeWritesBefore,
   flushDirtyFiles,
   flushPlug,
+  markForFlusher,
+  waitOnWriteback,
 } from "./writeback.ts";
 
 /** Highest reclaim priority (`DEF_PRIORITY`): a list is first scanned `size >> 12` pages. */
@@ -211,17 +213,16 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
     const f = fr.lruTail[lru]!;
     if (f === NONE) break;
     const fl = fr.flags[f]!;
-    // A file page the flusher is writing, met for the first time: marked PG_reclaim and activated
-    // (shrink_folio_list's second writeback case).
+    // A file page the flusher is writing, met for the first time: left to it (shrink_folio_list's
+    // second writeback case).
     if ((fl & PG.writeback) && file && !(fl & PG.swapBacked) && !(fl & PG.reclaim)) {
-      fr.flags[f] = fl | PG.reclaim;
-      activate(fr, f);
+      markForFlusher(fr, f);
       continue;
     }
     // A page still being written, met again or written by reclaim: reclaim waits for it (cgroup
     // v1's third case), which submits whatever a plug held, so every write started so far
     // completes.
-    if (fl & PG.writeback) completeWriteback(k);
+    waitOnWriteback(k, f);
     // A dirty file page not being written (nr_unqueued_dirty).
     if (file && (fr.flags[f]! & PG.dirty)) unqueued++;
     const dirty = needsWrite(fr.flags[f]!);

@@ -10,9 +10,8 @@
  */
 import type { Kernel } from "./kernel.ts";
 import { VmObject } from "./object.ts";
-import { PG } from "./frames.ts";
 import { slotPut } from "./release.ts";
-import { completeWriteback } from "./writeback.ts";
+import { waitOnWriteback } from "./writeback.ts";
 
 /** The named object, created implicitly (unbounded) when used before `create`. */
 export function objectNamed(k: Kernel, name: string): VmObject {
@@ -34,7 +33,7 @@ export function maybeFreeObject(k: Kernel, obj: VmObject): void {
   if (!obj.orphan) return;
   for (const fr of obj.pages.values()) {
     // Its pages are dropped once the flusher's writes of them are done (truncate_inode_pages).
-    if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
+    waitOnWriteback(k, fr);
     k.frames.release(fr);
   }
   obj.pages.clear();

@@ -8,9 +8,8 @@
  */
 import type { Kernel } from "./kernel.ts";
 import type { VmObject } from "./object.ts";
-import { PG } from "./frames.ts";
 import { slotPut } from "./release.ts";
-import { completeWriteback } from "./writeback.ts";
+import { waitOnWriteback } from "./writeback.ts";
 import { zapRange } from "./zap.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
 
@@ -33,7 +32,7 @@ export function truncatePages(k: Kernel, obj: VmObject, size: number): void {
   pages.forEach((fr, idx) => {
     if (idx < keep) return;
     // truncate_inode_pages waits for a page the flusher is writing.
-    if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
+    waitOnWriteback(k, fr);
     pages.delete(idx);
     k.frames.release(fr);
   });

@@ -18,7 +18,7 @@ import { dropSwapCache } from "./release.ts";
 import type { SwapDevice } from "./swap.ts";
 import { swapIn } from "./swap_in.ts";
 import type { Vma } from "./vma.ts";
-import { completeWriteback } from "./writeback.ts";
+import { waitOnWriteback } from "./writeback.ts";
 
 /**
  * Brings every page on `d` back. Reclaim during a pass may push a page back to a slot of `d` it
@@ -96,7 +96,7 @@ function unuseCached(k: Kernel, slot: number): void {
   // A page still being written (mapped, or its area went meanwhile: release.ts keeps it) is
   // waited for, as try_to_unuse does (folio_wait_writeback), so no write in flight outlives its
   // page or its place in the swap cache.
-  if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
+  waitOnWriteback(k, fr);
   if (k.frames.mapcount[fr] === 0) {
     sw.cache[slot] = NONE;
     sw.free(slot);
@@ -134,7 +134,7 @@ export function unusePte(k: Kernel, mm: Mm, vma: Vma, v: number, s: number): boo
   else if (k.tracks) k.strategy.pteAdded(fr, vma, v);
   if (sw.refs[slot] === 0) {
     // try_to_unuse waits for a write in flight before the page leaves the swap cache.
-    if (fl[fr]! & PG.writeback) completeWriteback(k);
+    waitOnWriteback(k, fr);
     dropSwapCache(k, fr);
   }
   return true;

@@ -14,7 +14,7 @@ import type { Kernel } from "./kernel.ts";
 import { activate, mlockPage } from "./lru.ts";
 import { dropSwapCache } from "./release.ts";
 import { evictionShadow } from "./workingset.ts";
-import { startWriteback } from "./writeback.ts";
+import { markForFlusher, startWriteback } from "./writeback.ts";
 
 /** Pages reclaim takes from a list per round (`SWAP_CLUSTER_MAX`). */
 export const SCAN_BATCH = 32;
@@ -221,10 +221,8 @@ export function reclaimUnmapped(k: Kernel, f: number): number {
       }
     } else {
       if ((flags & PG.dirty) && k.memcg && k.strategy.hasRmap) {
-        // Reclaim other than kswapd's leaves dirty file pages to the flusher (shrink_folio_list):
-        // marked PG_reclaim and activated.
-        fl[f] = flags | PG.reclaim;
-        activate(k.frames, f);
+        // Reclaim other than kswapd's leaves dirty file pages to the flusher.
+        markForFlusher(frames, f);
         return 0;
       }
       if (flags & PG.dirty) {

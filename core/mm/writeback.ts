@@ -12,6 +12,7 @@
 import { C } from "../counters.ts";
 import { type FrameTable, LRU, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
+import { activate } from "./lru.ts";
 
 /**
  * Writes dirty file page `fr` to its file and cleans its PTEs (`page_mkclean`); the write
@@ -29,6 +30,15 @@ function writeOut(k: Kernel, fr: number): void {
   obj.disk.set(k.frames.index[fr]!, k.frames.stamp[fr]!);
   k.frames.flags[fr]! &= ~PG.dirty;
   if (k.frames.mapcount[fr]! > 0) k.walker.mkclean(fr);
+}
+
+/**
+ * Reclaim leaves file page `f` to the flusher rather than freeing it (`shrink_folio_list`): marked
+ * PG_reclaim and activated; {@linkcode rotateMarked} sends it to the inactive tail once written.
+ */
+export function markForFlusher(frames: FrameTable, f: number): void {
+  frames.flags[f] = frames.flags[f]! | PG.reclaim;
+  activate(frames, f);
 }
 
 /**
@@ -181,6 +191,14 @@ export function flushPlug(k: Kernel): void {
   }
   k.plugWrites.length = 0;
   k.plugRequests = 0;
+}
+
+/**
+ * `folio_wait_writeback`: when frame `fr` is being written, waits for it, which completes every
+ * write started so far ({@linkcode completeWriteback}).
+ */
+export function waitOnWriteback(k: Kernel, fr: number): void {
+  if (k.frames.flags[fr]! & PG.writeback) completeWriteback(k);
 }
 
 /**
