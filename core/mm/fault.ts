@@ -12,7 +12,7 @@ import { LRU, NONE, PG, ZERO_FRAME } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { lruAddNew } from "./lru.ts";
 import { allocFrame } from "./page_alloc.ts";
-import { getPage } from "./page_cache.ts";
+import { folioPagesAfter, folioPagesBefore, getPage } from "./page_cache.ts";
 import { A, cacheBits, D, P, protBits, PTE_SWAP, W } from "./pte.ts";
 import { dropSwapCache, unmapFrame } from "./release.ts";
 import { hex } from "./report.ts";
@@ -156,8 +156,10 @@ export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): bool
   let to = Math.min(from + FAULT_AROUND, high);
   if (k.largeFolios && obj.kind === "file") {
     // filemap_map_pages maps a large folio whole: the window grows to the folios at its ends.
-    from = Math.max(low, from - folioPagesBefore(k, vma, vpage - pteIdx + from));
-    to = Math.min(high, to + folioPagesAfter(k, vma, vpage - pteIdx + to - 1));
+    const first = obj.pages.get(vma.linearIndex(vpage - pteIdx + from));
+    if (first !== undefined) from = Math.max(low, from - folioPagesBefore(k, first));
+    const last = obj.pages.get(vma.linearIndex(vpage - pteIdx + to - 1));
+    if (last !== undefined) to = Math.min(high, to + folioPagesAfter(k, last));
   }
   const base = s - pteIdx;
   const bits = cacheBits(vma);
@@ -174,20 +176,6 @@ export function faultAround(k: Kernel, vma: Vma, vpage: number, s: number): bool
     if (q === pteIdx) hit = true;
   }
   return hit;
-}
-
-/** Pages of the folio cached for `vpage` of `vma` before that page's (0: none cached). */
-function folioPagesBefore(k: Kernel, vma: Vma, vpage: number): number {
-  const fr = vma.obj!.pages.get(vma.linearIndex(vpage));
-  return fr === undefined ? 0 : k.frames.index[fr]! % (1 << k.frames.order[fr]!);
-}
-
-/** Pages of the folio cached for `vpage` of `vma` after that page's (0: none cached). */
-function folioPagesAfter(k: Kernel, vma: Vma, vpage: number): number {
-  const fr = vma.obj!.pages.get(vma.linearIndex(vpage));
-  if (fr === undefined) return 0;
-  const n = 1 << k.frames.order[fr]!;
-  return n - 1 - (k.frames.index[fr]! % n);
 }
 
 /**
@@ -208,8 +196,8 @@ function mapFolio(
   const o = k.frames.order[fr]!;
   if (o === 0) return;
   const pteIdx = vpage & 511;
-  const lo = Math.max(vpage - folioPagesBefore(k, vma, vpage), vma.start, vpage - pteIdx);
-  const hi = Math.min(vpage + folioPagesAfter(k, vma, vpage) + 1, vma.end, vpage - pteIdx + 512);
+  const lo = Math.max(vpage - folioPagesBefore(k, fr), vma.start, vpage - pteIdx);
+  const hi = Math.min(vpage + folioPagesAfter(k, fr) + 1, vma.end, vpage - pteIdx + 512);
   for (let v = lo; v < hi; v++) if (v !== vpage && k.pt.flags[s + v - vpage] !== 0) return;
   const obj = vma.obj!;
   for (let v = lo; v < hi; v++) {

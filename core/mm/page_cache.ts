@@ -143,8 +143,8 @@ function readWindow(
  * fault itself waits for nothing (minor).
  */
 function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): void {
-  const [head, n] = folioOf(k, fr);
-  for (let p = head; p < head + n; p++) {
+  const head = index - folioPagesBefore(k, fr);
+  for (let p = head; p <= index + folioPagesAfter(k, fr); p++) {
     const f = obj.pages.get(p);
     if (f !== undefined) k.frames.flags[f]! &= ~PG.readahead;
   }
@@ -172,13 +172,16 @@ const MAX_FOLIO_ORDER = 9;
 const folio = new Int32Array(1 << MAX_FOLIO_ORDER);
 
 /**
- * The folio of page-cache page `fr`: its first page index and its number of pages (1 but for a
- * disk file's pages readahead read in a large folio).
+ * Pages of page-cache page `fr`'s folio before it (0 but for a disk file's page readahead read
+ * in a large folio).
  */
-function folioOf(k: Kernel, fr: number): [head: number, pages: number] {
-  const n = 1 << k.frames.order[fr]!;
-  const index = k.frames.index[fr]!;
-  return [index - (index % n), n];
+export function folioPagesBefore(k: Kernel, fr: number): number {
+  return k.frames.index[fr]! % (1 << k.frames.order[fr]!);
+}
+
+/** Pages of page-cache page `fr`'s folio after it (see {@linkcode folioPagesBefore}). */
+export function folioPagesAfter(k: Kernel, fr: number): number {
+  return (1 << k.frames.order[fr]!) - 1 - folioPagesBefore(k, fr);
 }
 
 /**
