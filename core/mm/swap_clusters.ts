@@ -66,6 +66,9 @@ export class SwapClusters {
   #list = new Uint8Array(8);
   #prev = new Int32Array(8);
   #after = new Int32Array(8);
+  // Per id: the first slot that may be free; every slot of the cluster before it is in use. A
+  // scan starts there rather than at the cluster's start (the same slot found, fewer looked at).
+  #hole = new Int32Array(8);
   #n = 0;
   #head = new Int32Array(5).fill(-1);
   #tail = new Int32Array(5).fill(-1);
@@ -150,6 +153,7 @@ export class SwapClusters {
   free(r: number): void {
     const id = this.#id(this.clusterOf(r));
     this.#used[id]!--;
+    if (r < this.#hole[id]!) this.#hole[id] = r;
     // swap_entries_free: free_cluster when it was the last, else partial_free_cluster.
     const l = this.#empty(id) ? FREE : NONFULL;
     if (this.#list[id] !== l) this.#move(id, l);
@@ -190,12 +194,14 @@ export class SwapClusters {
     const last = this.#last(c), capacity = this.#capacity(c);
     let found = -1;
     if (this.#used[id]! < capacity) {
-      for (let r = from; r <= last; r++) {
+      const hole = this.#hole[id]!;
+      for (let r = from > hole ? from : hole; r <= last; r++) {
         if (!inUse[base + r]) {
           found = r;
           break;
         }
       }
+      if (found >= 0 && from <= hole) this.#hole[id] = found + 1;
     }
     this.next = -1;
     if (found >= 0) {
@@ -230,9 +236,11 @@ export class SwapClusters {
       this.#list = grown(this.#list, id, this.count);
       this.#prev = grown(this.#prev, id, this.count);
       this.#after = grown(this.#after, id, this.count);
+      this.#hole = grown(this.#hole, id, this.count);
     }
     this.#cluster[id] = c;
     this.#used[id] = 0;
+    this.#hole[id] = this.#first(c);
     this.#list[id] = NONE;
     if (c < this.#low.length) this.#low[c] = id;
     else this.#high.set(c, id);
