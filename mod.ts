@@ -43,6 +43,7 @@ export * from "./uapi/event.ts";
 export type { KnobInfo, VmKnobs } from "./uapi/knobs.ts";
 export * from "./core/machine.ts";
 export type { Mappings } from "./core/mm/object.ts";
+export type { PageMap } from "./core/mm/page_map.ts";
 export type { PageStamps } from "./core/mm/page_stamps.ts";
 export * from "./core/run_batch.ts";
 export * from "./core/rmap/registry.ts";

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { PageMap } from "./page_map.ts";
 import { PageStamps } from "./page_stamps.ts";
 import type { Vma } from "./vma.ts";
 
@@ -88,9 +89,9 @@ export class VmObject {
   /** Size in bytes; `Infinity` for a file used without `create` (it grows as it is used). */
   size: number;
   /** Page cache: page index → frame. */
-  readonly pages: Map<number, number> = new Map();
+  readonly pages: PageMap = new PageMap();
   /** Swap map of a swap-backed object: page index → swap slot. */
-  readonly swap: Map<number, number> = new Map();
+  readonly swap: PageMap = new PageMap();
   /** On-disk contents of a file: page index → stamp (absent: 0), as many pages as written. */
   readonly disk: PageStamps = new PageStamps();
   /** Shadows of a file's evicted pages: page index → shadow (`workingset.ts`; memcg only). */

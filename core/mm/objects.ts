@@ -31,13 +31,13 @@ export function createObject(k: Kernel, name: string, size: number): VmObject {
 /** Frees an object nothing keeps alive: its cached pages and swap entries. */
 export function maybeFreeObject(k: Kernel, obj: VmObject): void {
   if (!obj.orphan) return;
-  for (const fr of obj.pages.values()) {
+  obj.pages.forEach((fr) => {
     // Its pages are dropped once the flusher's writes of them are done (truncate_inode_pages).
     waitOnWriteback(k, fr);
     k.frames.release(fr);
-  }
+  });
   obj.pages.clear();
-  for (const slot of obj.swap.values()) slotPut(k, slot);
+  obj.swap.forEach((slot) => slotPut(k, slot));
   obj.swap.clear();
   k.removeObject(obj);
 }

@@ -66,8 +66,10 @@ export function flushDirtyFiles(k: Kernel): void {
   for (const obj of k.objAt) {
     if (obj === undefined || obj.kind !== "file") continue;
     pages.length = 0;
-    for (const [, fr] of obj.pages) if (k.frames.flags[fr]! & PG.dirty) pages.push(fr);
-    pages.sort((a, b) => k.frames.index[a]! - k.frames.index[b]!);
+    // In index order, as the page cache is walked.
+    obj.pages.forEach((fr) => {
+      if (k.frames.flags[fr]! & PG.dirty) pages.push(fr);
+    });
     for (const fr of pages) {
       // Sent now, complete later (completeFirst rotates a marked page then).
       writeOut(k, fr);

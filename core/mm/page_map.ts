@@ -1,0 +1,202 @@
+/**
+ * {@linkcode PageMap}: page index → frame or swap slot, an object's page cache and swap map (Linux
+ * keeps both in the file's xarray). Reclaim, faults and readahead change these maps on most events
+ * of a trace under memory pressure; as a `Map` their `set` and `delete` were the machine's most
+ * costly lines. Here the entries live in chunks of {@linkcode PAGE_MAP_CHUNK} consecutive indexes,
+ * each a typed array of values with a bitmap of the indexes present, so a lookup is two array
+ * reads and a change touches no hash table.
+ *
+ * Iteration goes in index order, as the kernel's walks of a file's pages do (writeback, truncate,
+ * shmem's swapoff), and sees the map live: an entry deleted before it is reached is skipped, one
+ * added ahead of the walk is visited, one added behind it is not. A callback may delete its own
+ * entry.
+ *
+ * Internal to the machine.
+ *
+ * @module
+ */
+
+/** Indexes per chunk. */
+export const PAGE_MAP_CHUNK = 512;
+const SHIFT = 9;
+const MASK = PAGE_MAP_CHUNK - 1;
+const WORDS = PAGE_MAP_CHUNK / 32;
+/** Chunks held in an array by number (indexes below 2^25: 128 GiB of a file); beyond, a Map. */
+const DIRECT = 65536;
+const DIRECT_LIMIT = DIRECT * PAGE_MAP_CHUNK;
+
+/** The entries of one chunk: values by offset, which offsets hold one, how many do. */
+class Chunk {
+  readonly vals = new Int32Array(PAGE_MAP_CHUNK);
+  readonly bits = new Uint32Array(WORDS);
+  count = 0;
+}
+
+// Chunks emptied, for reuse (all bits clear): under memory pressure an object's pages come and go,
+// and a chunk made anew each time (two typed arrays) cost more than the map's every other line.
+const pool: Chunk[] = [];
+const POOL_MAX = 256;
+
+function newChunk(): Chunk {
+  return pool.pop() ?? new Chunk();
+}
+
+function dropChunk(c: Chunk): void {
+  if (pool.length < POOL_MAX) pool.push(c);
+}
+
+/**
+ * A map from page index (a non-negative integer below 2^53) to a value from 0 to 2^31 - 1.
+ *
+ * @example
+ * ```ts
+ * import { PageMap } from "./page_map.ts";
+ * const m = new PageMap();
+ * m.set(700, 1).set(3, 2).set(2 ** 40, 3);
+ * m.delete(3);
+ * if (m.get(700) !== 1 || m.has(3) || m.size !== 2) throw new Error();
+ * if ([...m.keys()].join() !== `700,${2 ** 40}`) throw new Error("index order");
+ * ```
+ */
+export class PageMap {
+  #direct: (Chunk | undefined)[] = [];
+  #far: Map<number, Chunk> | null = null;
+  #size = 0;
+
+  /** Entries held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The chunk holding `idx` (an index at or above DIRECT_LIMIT). */
+  #farChunk(idx: number): Chunk | undefined {
+    return this.#far?.get(Math.floor(idx / PAGE_MAP_CHUNK));
+  }
+
+  /** The value at `idx`, or undefined. */
+  get(idx: number): number | undefined {
+    // Bit operations below DIRECT_LIMIT (an index from a Float64Array is a double: `%` would be
+    // a floating-point remainder); `x >>> o` and `1 << o` take o modulo 32.
+    if (idx < DIRECT_LIMIT) {
+      const c = this.#direct[idx >>> SHIFT];
+      if (c === undefined) return undefined;
+      const o = idx & MASK;
+      return (c.bits[o >>> 5]! >>> o) & 1 ? c.vals[o]! : undefined;
+    }
+    const c = this.#farChunk(idx);
+    if (c === undefined) return undefined;
+    const o = idx - Math.floor(idx / PAGE_MAP_CHUNK) * PAGE_MAP_CHUNK;
+    return (c.bits[o >>> 5]! >>> o) & 1 ? c.vals[o]! : undefined;
+  }
+
+  /** Whether `idx` has a value. */
+  has(idx: number): boolean {
+    return this.get(idx) !== undefined;
+  }
+
+  /** Sets the value at `idx`. */
+  set(idx: number, value: number): this {
+    let c: Chunk | undefined, o: number;
+    if (idx < DIRECT_LIMIT) {
+      const n = idx >>> SHIFT, d = this.#direct;
+      c = d[n];
+      if (c === undefined) {
+        // Grown an entry at a time: an array assigned far past its end turns into a dictionary.
+        while (d.length <= n) d.push(undefined);
+        c = d[n] = newChunk();
+      }
+      o = idx & MASK;
+    } else {
+      const n = Math.floor(idx / PAGE_MAP_CHUNK);
+      c = this.#farChunk(idx);
+      if (c === undefined) (this.#far ??= new Map()).set(n, c = newChunk());
+      o = idx - n * PAGE_MAP_CHUNK;
+    }
+    const w = o >>> 5, bit = 1 << o;
+    if ((c.bits[w]! & bit) === 0) {
+      c.bits[w] = c.bits[w]! | bit;
+      c.count++;
+      this.#size++;
+    }
+    c.vals[o] = value;
+    return this;
+  }
+
+  /** Deletes the value at `idx`; true when there was one. */
+  delete(idx: number): boolean {
+    const direct = idx < DIRECT_LIMIT;
+    const n = direct ? idx >>> SHIFT : Math.floor(idx / PAGE_MAP_CHUNK);
+    const c = direct ? this.#direct[n] : this.#far?.get(n);
+    if (c === undefined) return false;
+    const o = direct ? idx & MASK : idx - n * PAGE_MAP_CHUNK;
+    const w = o >>> 5, bit = 1 << o;
+    if ((c.bits[w]! & bit) === 0) return false;
+    c.bits[w] = c.bits[w]! & ~bit;
+    this.#size--;
+    if (--c.count === 0) {
+      if (direct) this.#direct[n] = undefined;
+      else this.#far!.delete(n);
+      dropChunk(c);
+    }
+    return true;
+  }
+
+  /** Deletes every entry. */
+  clear(): void {
+    this.#direct = [];
+    this.#far = null;
+    this.#size = 0;
+  }
+
+  /** Calls `fn(value, index)` for each entry, in index order, live (see the module doc). */
+  forEach(fn: (value: number, idx: number) => void): void {
+    if (this.#size === 0) return;
+    // Chunk by chunk, each looked up again after every call (the call may free or make it).
+    for (let n = 0; n < this.#direct.length; n++) this.#walkChunk(n, fn);
+    if (this.#far === null) return;
+    for (const n of [...this.#far.keys()].sort((a, b) => a - b)) this.#walkChunk(n, fn);
+  }
+
+  /** Chunk number `n`. */
+  #at(n: number): Chunk | undefined {
+    return n < DIRECT ? this.#direct[n] : this.#far?.get(n);
+  }
+
+  #walkChunk(n: number, fn: (value: number, idx: number) => void): void {
+    const base = n * PAGE_MAP_CHUNK;
+    let c = this.#at(n);
+    for (let w = 0; c !== undefined && w < WORDS; w++) {
+      let bits = c.bits[w]!;
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits); // the lowest index left in the word
+        const o = w * 32 + b;
+        fn(c.vals[o]!, base + o);
+        c = this.#at(n);
+        if (c === undefined) return;
+        // The word again, live, past the index just visited.
+        bits = b === 31 ? 0 : c.bits[w]! & (-1 << (b + 1));
+      }
+    }
+  }
+
+  /** The indexes, in index order (a copy: for tests and checks, not for hot paths). */
+  keys(): IterableIterator<number> {
+    const out: number[] = [];
+    this.forEach((_v, i) => out.push(i));
+    return out[Symbol.iterator]();
+  }
+
+  /** The values, in index order (a copy, as {@linkcode PageMap.keys}). */
+  values(): IterableIterator<number> {
+    const out: number[] = [];
+    this.forEach((v) => out.push(v));
+    return out[Symbol.iterator]();
+  }
+
+  /** The [index, value] pairs, in index order (a copy, as {@linkcode PageMap.keys}). */
+  [Symbol.iterator](): IterableIterator<[number, number]> {
+    const out: [number, number][] = [];
+    this.forEach((v, i) => out.push([i, v]));
+    return out[Symbol.iterator]();
+  }
+}
