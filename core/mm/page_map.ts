@@ -3,8 +3,9 @@
  * keeps both in the file's xarray). Reclaim, faults and readahead change these maps on most events
  * of a trace under memory pressure; as a `Map` their `set` and `delete` were the machine's most
  * costly lines. Here the entries live in chunks of {@linkcode PAGE_MAP_CHUNK} consecutive indexes,
- * each a typed array of values with a bitmap of the indexes present, so a lookup is two array
- * reads and a change touches no hash table.
+ * each one typed array of values (with a bitmap of the indexes present, for the walks), so a
+ * lookup reads a chunk from an array and a value from the chunk, and a change touches no hash
+ * table.
  *
  * Iteration goes in index order, as the kernel's walks of a file's pages do (writeback, truncate,
  * shmem's swapoff), and sees the map live: an entry deleted before it is reached is skipped, one
@@ -25,24 +26,35 @@ const WORDS = PAGE_MAP_CHUNK / 32;
 const DIRECT = 65536;
 const DIRECT_LIMIT = DIRECT * PAGE_MAP_CHUNK;
 
-/** The entries of one chunk: values by offset, which offsets hold one, how many do. */
-class Chunk {
-  readonly vals = new Int32Array(PAGE_MAP_CHUNK);
-  readonly bits = new Uint32Array(WORDS);
-  count = 0;
-}
+// A chunk is one Int32Array: the values by offset (-1: none), then a bitmap of the offsets that
+// hold one (WORDS words, for the walks), then how many do. One array, so that a lookup reads one
+// value of one object.
+const BITS = PAGE_MAP_CHUNK;
+const COUNT = BITS + WORDS;
+type Chunk = Int32Array;
 
-// Chunks emptied, for reuse (all bits clear): under memory pressure an object's pages come and go,
-// and a chunk made anew each time (two typed arrays) cost more than the map's every other line.
+// Chunks emptied, for reuse (every value -1, every bit clear): under memory pressure an object's
+// pages come and go, and a chunk made anew each time cost more than the map's every other line.
 const pool: Chunk[] = [];
 const POOL_MAX = 256;
 
 function newChunk(): Chunk {
-  return pool.pop() ?? new Chunk();
+  const c = pool.pop();
+  if (c !== undefined) return c;
+  const d = new Int32Array(COUNT + 1);
+  d.fill(-1, 0, PAGE_MAP_CHUNK);
+  return d;
 }
 
 function dropChunk(c: Chunk): void {
   if (pool.length < POOL_MAX) pool.push(c);
+}
+
+/** Chunk `c` with every entry deleted. */
+function emptied(c: Chunk): Chunk {
+  c.fill(-1, 0, PAGE_MAP_CHUNK);
+  c.fill(0, BITS);
+  return c;
 }
 
 /**
@@ -68,25 +80,22 @@ export class PageMap {
     return this.#size;
   }
 
-  /** The chunk holding `idx` (an index at or above DIRECT_LIMIT). */
-  #farChunk(idx: number): Chunk | undefined {
-    return this.#far?.get(Math.floor(idx / PAGE_MAP_CHUNK));
-  }
-
   /** The value at `idx`, or undefined. */
   get(idx: number): number | undefined {
     // Bit operations below DIRECT_LIMIT (an index from a Float64Array is a double: `%` would be
-    // a floating-point remainder); `x >>> o` and `1 << o` take o modulo 32.
+    // a floating-point remainder).
+    let v: number;
     if (idx < DIRECT_LIMIT) {
       const c = this.#direct[idx >>> SHIFT];
       if (c === undefined) return undefined;
-      const o = idx & MASK;
-      return (c.bits[o >>> 5]! >>> o) & 1 ? c.vals[o]! : undefined;
+      v = c[idx & MASK]!;
+    } else {
+      const n = Math.floor(idx / PAGE_MAP_CHUNK);
+      const c = this.#far?.get(n);
+      if (c === undefined) return undefined;
+      v = c[idx - n * PAGE_MAP_CHUNK]!;
     }
-    const c = this.#farChunk(idx);
-    if (c === undefined) return undefined;
-    const o = idx - Math.floor(idx / PAGE_MAP_CHUNK) * PAGE_MAP_CHUNK;
-    return (c.bits[o >>> 5]! >>> o) & 1 ? c.vals[o]! : undefined;
+    return v < 0 ? undefined : v;
   }
 
   /** Whether `idx` has a value. */
@@ -94,7 +103,7 @@ export class PageMap {
     return this.get(idx) !== undefined;
   }
 
-  /** Sets the value at `idx`. */
+  /** Sets the value at `idx` (from 0 to 2^31 - 1). */
   set(idx: number, value: number): this {
     let c: Chunk | undefined, o: number;
     if (idx < DIRECT_LIMIT) {
@@ -108,17 +117,17 @@ export class PageMap {
       o = idx & MASK;
     } else {
       const n = Math.floor(idx / PAGE_MAP_CHUNK);
-      c = this.#farChunk(idx);
+      c = this.#far?.get(n);
       if (c === undefined) (this.#far ??= new Map()).set(n, c = newChunk());
       o = idx - n * PAGE_MAP_CHUNK;
     }
-    const w = o >>> 5, bit = 1 << o;
-    if ((c.bits[w]! & bit) === 0) {
-      c.bits[w] = c.bits[w]! | bit;
-      c.count++;
+    if (c[o]! < 0) {
+      // `1 << o` takes o modulo 32.
+      c[BITS + (o >>> 5)] = c[BITS + (o >>> 5)]! | (1 << o);
+      c[COUNT]!++;
       this.#size++;
     }
-    c.vals[o] = value;
+    c[o] = value;
     return this;
   }
 
@@ -129,11 +138,11 @@ export class PageMap {
     const c = direct ? this.#direct[n] : this.#far?.get(n);
     if (c === undefined) return false;
     const o = direct ? idx & MASK : idx - n * PAGE_MAP_CHUNK;
-    const w = o >>> 5, bit = 1 << o;
-    if ((c.bits[w]! & bit) === 0) return false;
-    c.bits[w] = c.bits[w]! & ~bit;
+    if (c[o]! < 0) return false;
+    c[o] = -1;
+    c[BITS + (o >>> 5)] = c[BITS + (o >>> 5)]! & ~(1 << o);
     this.#size--;
-    if (--c.count === 0) {
+    if (--c[COUNT]! === 0) {
       if (direct) this.#direct[n] = undefined;
       else this.#far!.delete(n);
       dropChunk(c);
@@ -143,6 +152,11 @@ export class PageMap {
 
   /** Deletes every entry. */
   clear(): void {
+    // Their chunks emptied into the pool (while it has room).
+    for (let n = 0; n < this.#direct.length && pool.length < POOL_MAX; n++) {
+      const c = this.#direct[n];
+      if (c !== undefined) dropChunk(emptied(c));
+    }
     this.#direct = [];
     this.#far = null;
     this.#size = 0;
@@ -166,15 +180,15 @@ export class PageMap {
     const base = n * PAGE_MAP_CHUNK;
     let c = this.#at(n);
     for (let w = 0; c !== undefined && w < WORDS; w++) {
-      let bits = c.bits[w]!;
+      let bits = c[BITS + w]!;
       while (bits !== 0) {
         const b = 31 - Math.clz32(bits & -bits); // the lowest index left in the word
         const o = w * 32 + b;
-        fn(c.vals[o]!, base + o);
+        fn(c[o]!, base + o);
         c = this.#at(n);
         if (c === undefined) return;
         // The word again, live, past the index just visited.
-        bits = b === 31 ? 0 : c.bits[w]! & (-1 << (b + 1));
+        bits = b === 31 ? 0 : c[BITS + w]! & (-1 << (b + 1));
       }
     }
   }
