@@ -9,6 +9,8 @@ import type { Vma } from "./vma.ts";
 
 /** Entries of the per-region area cache of `Mm.find`. */
 const REGIONS = 256;
+/** Lookups that miss the four last areas before the region cache is made. */
+const REGION_AFTER = 32;
 
 /** One address space. */
 export class Mm {
@@ -41,13 +43,15 @@ export class Mm {
   #c3: Vma | null = null;
   #next = 0;
   // Behind them, the area found last in each of 256 256 KiB regions (virtual page bits 6..13),
-  // made on the first lookup that needs it: a process's accesses spread over more areas than 4,
-  // and a binary search over its areas costs several cache misses. An entry counts only when its
+  // made once REGION_AFTER lookups have missed the four: a process's accesses spread over more
+  // areas than 4, and a binary search over its areas costs several cache misses (but a short-lived
+  // process, forked to exit soon, would spend more on making the table than it saves). An entry counts only when its
   // tag is the current epoch: `forgetLast` (frequent: every munmap, mprotect, mremap) just moves
   // to the next epoch.
   #region: (Vma | null)[] | null = null;
   #regionTag: Int32Array | null = null;
   #epoch = 1;
+  #misses = 0;
 
   /** Makes an empty address space whose PGD is page-table page `pgd`. */
   constructor(id: number, pgd: number) {
@@ -78,18 +82,26 @@ export class Mm {
     if (c !== null && vpage >= c.start && vpage < c.end) return c;
     c = this.#c3;
     if (c !== null && vpage >= c.start && vpage < c.end) return c;
-    if (this.#region === null) {
-      this.#region = new Array<Vma | null>(REGIONS).fill(null);
-      this.#regionTag = new Int32Array(REGIONS);
-    }
-    const region = this.#region, tags = this.#regionTag!;
-    const r = (vpage >>> 6) & (REGIONS - 1);
-    let a = region[r]!;
-    if (tags[r] !== this.#epoch || a === null || vpage < a.start || vpage >= a.end) {
+    let a: Vma;
+    if (this.#region === null && ++this.#misses < REGION_AFTER) {
       const found = this.vmas[this.lowerBound(vpage)];
       if (found === undefined || found.start > vpage) return null;
-      a = region[r] = found;
-      tags[r] = this.#epoch;
+      a = found;
+    } else {
+      if (this.#region === null) {
+        this.#region = new Array<Vma | null>(REGIONS).fill(null);
+        this.#regionTag = new Int32Array(REGIONS);
+      }
+      const region = this.#region, tags = this.#regionTag!;
+      const r = (vpage >>> 6) & (REGIONS - 1);
+      let b = region[r]!;
+      if (tags[r] !== this.#epoch || b === null || vpage < b.start || vpage >= b.end) {
+        const found = this.vmas[this.lowerBound(vpage)];
+        if (found === undefined || found.start > vpage) return null;
+        b = region[r] = found;
+        tags[r] = this.#epoch;
+      }
+      a = b;
     }
     switch (this.#next) {
       case 0:
