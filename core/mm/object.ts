@@ -17,11 +17,14 @@ import type { Vma } from "./vma.ts";
 /** What backs an object: a disk file, tmpfs, System V shm, or a shared anonymous mapping. */
 export type ObjectKind = "file" | "tmpfs" | "shm" | "anon";
 
+/** Areas beyond which a `Mappings` keeps a `Set` of them too (below, a scan is cheaper). */
+const LONG = 16;
+
 /**
- * An object's `i_mmap`: the areas mapping it in the order they were linked, as a `Set` keeps
- * them, plus the same areas in an array (`list`) for the rmap walks of page-cache pages, which go
- * through it for every reclaimed page (an indexed loop over an array costs less than a `Set`'s
- * iterator).
+ * An object's `i_mmap`: the areas mapping it in the order they were linked, in an array (`list`)
+ * that the rmap walks of page-cache pages go through for every reclaimed page (an indexed loop
+ * over an array costs less than a `Set`'s iterator). A long list keeps a `Set` of its areas too,
+ * for `has`; a short one is scanned.
  *
  * @example
  * ```ts
@@ -38,7 +41,7 @@ export type ObjectKind = "file" | "tmpfs" | "shm" | "anon";
 export class Mappings<T = Vma> {
   /** The areas, oldest link first. Read only: change it through `add` and `delete`. */
   readonly list: T[] = [];
-  readonly #set: Set<T> = new Set();
+  #set: Set<T> | null = null;
 
   /** Number of areas. */
   get size(): number {
@@ -47,23 +50,27 @@ export class Mappings<T = Vma> {
 
   /** True when `v` is linked. */
   has(v: T): boolean {
-    return this.#set.has(v);
+    return this.#set !== null ? this.#set.has(v) : this.list.includes(v);
   }
 
   /** Links `v` last (nothing happens when it is linked already). */
   add(v: T): this {
-    if (!this.#set.has(v)) {
-      this.#set.add(v);
-      this.list.push(v);
-    }
+    if (this.has(v)) return this;
+    this.list.push(v);
+    if (this.#set !== null) this.#set.add(v);
+    else if (this.list.length > LONG) this.#set = new Set(this.list);
     return this;
   }
 
   /** Unlinks `v`; true when it was linked. */
   delete(v: T): boolean {
-    if (!this.#set.delete(v)) return false;
+    if (this.#set !== null && !this.#set.delete(v)) return false;
     // From the end: the area linked last (a child that forked and exits) goes first most often.
-    this.list.splice(this.list.lastIndexOf(v), 1);
+    const list = this.list, i = list.lastIndexOf(v);
+    if (i < 0) return false;
+    if (i === list.length - 1) list.pop();
+    else list.splice(i, 1);
+    if (this.#set !== null && list.length <= LONG / 2) this.#set = null;
     return true;
   }
 
