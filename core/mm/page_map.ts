@@ -106,6 +106,7 @@ export class PageMap {
   /** Sets the value at `idx` (from 0 to 2^31 - 1). */
   set(idx: number, value: number): this {
     let c: Chunk | undefined, o: number;
+    if (!(idx >= 0)) throw new RangeError(`page index ${idx}: expected 0 or more`);
     if (idx < DIRECT_LIMIT) {
       const n = idx >>> SHIFT, d = this.#direct;
       c = d[n];

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { deepStrictEqual } from "node:assert/strict";
+import { deepStrictEqual, throws } from "node:assert/strict";
 import { PAGE_MAP_CHUNK, PageMap } from "./page_map.ts";
 import { Rng } from "../../trace/_rng.ts";
 
@@ -39,6 +39,8 @@ Deno.test("PageMap: random sets, deletes and lookups agree with a Map, iteration
   deepStrictEqual([...p.values()], sorted(m).map((e) => e[1]));
   p.clear();
   deepStrictEqual([p.size, [...p], p.get(3)], [0, [], undefined]);
+  throws(() => p.set(-1, 0), RangeError);
+  throws(() => p.set(NaN, 0), RangeError);
 });
 
 Deno.test("PageMap: forEach is live, and a callback may delete its entry", () => {
