@@ -445,9 +445,11 @@ const KNOWN: Record<string, Partial<Record<"minor" | "major" | "swapIn" | "swapO
   // a timing the simulator does not model (its write latency is pages scanned), allowed 64 pages.
   "tmpfs_random/write-first-half": { minor: 64 },
   // After random reads the kernel's count of them ranges over tens of pages from run to run
-  // (20-54 and 36-102 seen, one run of 366), so a few runs' median may fall far from the
-  // simulator's (25); on a third machine of this kind the medians of five calibrations were 44-51.
-  "tmpfs_random/read-random": { minor: 48 },
+  // (20-54, 36-102 and 59-108 seen, one run of 366), so a few runs' median may fall far from the
+  // simulator's (25); on a third machine of this kind the medians of five calibrations were 44-51,
+  // and a CI run there on 7 December (runs 89, 108, 80, 89, 59) had 89. A miss the docs state
+  // (docs/machine.md, "The write latency on another machine"), allowed 72 pages.
+  "tmpfs_random/read-random": { minor: 72 },
   // swap_random's: its major faults and swap-ins are bimodal, about 4 090 (the simulator
   // 4 099-4 108) or about 540 fewer, as if the cgroup held 2 MiB more: one run of five at 3 557 in
   // a calibration of 7 December, four of five (3 530-3 551) in a CI run on another machine of this
