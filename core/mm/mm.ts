@@ -44,10 +44,10 @@ export class Mm {
   #next = 0;
   // Behind them, the area found last in each of 256 256 KiB regions (virtual page bits 6..13),
   // made once REGION_AFTER lookups have missed the four: a process's accesses spread over more
-  // areas than 4, and a binary search over its areas costs several cache misses (but a short-lived
-  // process, forked to exit soon, would spend more on making the table than it saves). An entry counts only when its
-  // tag is the current epoch: `forgetLast` (frequent: every munmap, mprotect, mremap) just moves
-  // to the next epoch.
+  // areas than 4, and a binary search over its areas costs several cache misses (but a process
+  // forked to exit soon would spend more on making the table than it saves). An entry counts only
+  // when its tag is the current epoch: `forgetLast` (frequent: every munmap, mprotect, mremap)
+  // just moves to the next epoch.
   #region: (Vma | null)[] | null = null;
   #regionTag: Int32Array | null = null;
   #epoch = 1;

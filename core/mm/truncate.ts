@@ -25,9 +25,9 @@ export function truncatePages(k: Kernel, obj: VmObject, size: number): void {
     zapRange(k, vma, from, vma.end);
     k.tlb.flushRange(vma.mm, from, vma.end);
   }
-  // Deleting the current entry while iterating a Map is safe and keeps the order (no copies:
-  // these maps can hold thousands of entries). Neither release nor slotPut touches the maps.
-  // forEach rather than for-of over entries: no [index, value] pair per entry.
+  // In index order, as truncate_inode_pages; deleting the current entry while a PageMap is walked
+  // is safe (no copies: these maps can hold thousands of entries). Neither release nor slotPut
+  // touches the maps.
   const pages = obj.pages, swap = obj.swap;
   pages.forEach((fr, idx) => {
     if (idx < keep) return;

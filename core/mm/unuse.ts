@@ -40,9 +40,9 @@ export function unusePass(k: Kernel, d: SwapDevice): boolean {
   const inDev = (slot: number) => slot >= lo && slot < hi;
   // shmem_unuse: objects, mapped or not.
   for (const obj of [...k.objById.values()]) {
-    // Iterated live, not copied: getPage deletes only the current entry, and entries that
-    // reclaim adds meanwhile come last and never hold a slot of `d` (it is being removed).
-    // forEach: no [index, slot] pair per entry (these maps are long and passes frequent).
+    // Walked live in index order, not copied (these maps are long and passes frequent): getPage
+    // deletes only the current entry, and entries that reclaim adds meanwhile never hold a slot
+    // of `d` (it is being removed).
     let failed = false;
     obj.swap.forEach((slot, idx) => {
       if (failed || !inDev(slot)) return;

@@ -59,10 +59,10 @@ export function madvise(k: Kernel, mm: Mm, start: number, len: number, advice: n
       }
     } else if (obj !== null) {
       const from = vma.linearIndex(s), to = vma.linearIndex(e);
-      // In place, without a copy or a pair per entry: swapIn runs only above the low watermark,
+      // In place, in index order (shmem_swapin_range): swapIn runs only above the low watermark,
       // so it never reclaims, except in a memory cgroup, where reclaim may add entries (pages of
-      // this object it evicts), which forEach then visits too: each page is evicted to swap once
-      // at most (what is read here stays in the swap cache), so the walk ends.
+      // this object it evicts), which the walk visits too when they lie ahead of it: each page
+      // is evicted to swap once at most (what is read here stays in the swap cache), so it ends.
       let stop = false;
       obj.swap.forEach((slot, idx) => {
         if (stop || idx < from || idx >= to || k.swap.cache[slot] !== NONE) return;
