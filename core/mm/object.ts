@@ -110,9 +110,16 @@ export class VmObject {
   /** The strategy's per-object data, if it keeps any. */
   rmap: unknown = null;
   /**
-   * A disk file's readahead state: the folio order of its last readahead window
-   * (`file_ra_state.order`; `page_cache.ts`).
+   * A disk file's readahead state (Linux's `file_ra_state`, `page_cache.ts`): where its last
+   * readahead window started, its size (0: none yet), how many of its pages, from its end, the
+   * marker leaves for the next window, and its folio order.
    */
+  raStart = 0;
+  /** See {@linkcode VmObject.raStart}. */
+  raSize = 0;
+  /** See {@linkcode VmObject.raStart}. */
+  raAsync = 0;
+  /** See {@linkcode VmObject.raStart}. */
   raOrder = 0;
 
   /** Makes an empty object. */

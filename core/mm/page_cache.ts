@@ -40,8 +40,11 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
       // single pages (do_sync_mmap_readahead sets the order to 0).
       const ra = k.raPages;
       const start = Math.max(0, index - Math.floor(ra / 2));
+      obj.raStart = start;
+      obj.raSize = ra;
+      obj.raAsync = Math.floor(ra / 4);
       obj.raOrder = 0;
-      readWindow(k, obj, start, start + ra, start + ra - Math.floor(ra / 4), fr, 0);
+      readWindow(k, obj, start, start + ra, start + ra - obj.raAsync, fr, 0);
     }
     return fr;
   }
@@ -137,10 +140,13 @@ function readWindow(
 
 /**
  * A fault found the readahead marker on cached page `index` (`fr`): asynchronous readahead of
- * the next window, from the first page not cached within `ra_pages` pages, marked at its
- * start (`page_cache_async_ra` hitting its marker), in folios two orders larger than the last
- * window's (with `large_folios`; at most {@linkcode MAX_FOLIO_ORDER} and the window's size). The
- * fault itself waits for nothing (minor).
+ * the next window (`page_cache_async_ra`), marked at its start, in folios two orders larger than
+ * the last window's (with `large_folios`; at most {@linkcode MAX_FOLIO_ORDER} and the window's
+ * size). Where the file's readahead state expects the marker (the folio holding the last window's
+ * start + size - async size), the window follows that one, `get_next_ra_size` pages, even if its
+ * first pages are cached (then `readWindow` reads its holes as single pages, and the marker is
+ * set only if its page is read); else it starts at the first page not cached within `ra_pages`
+ * pages. The fault itself waits for nothing (minor).
  */
 function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): void {
   const head = index - folioPagesBefore(k, fr);
@@ -148,19 +154,40 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
     const f = obj.pages.get(p);
     if (f !== undefined) k.frames.flags[f]! &= ~PG.readahead;
   }
-  let start = -1;
-  for (let q = index + 1; q <= index + k.raPages; q++) {
-    if (!obj.pages.has(q)) {
-      start = q;
-      break;
+  const max = k.raPages;
+  // The marker where the window before left it: sequential, the next window follows that one
+  // (even if its first pages are cached). Else the window starts at the first page not cached.
+  const n = 1 << k.frames.order[fr]!;
+  const expected = obj.raStart + obj.raSize - obj.raAsync;
+  if (obj.raSize > 0 && index === expected - (expected % n)) {
+    obj.raStart += obj.raSize;
+    obj.raSize = Math.max(obj.raSize, nextRaSize(obj.raSize, max));
+  } else {
+    let start = -1;
+    for (let q = index + 1; q <= index + max; q++) {
+      if (!obj.pages.has(q)) {
+        start = q;
+        break;
+      }
     }
+    if (start < 0) return;
+    obj.raStart = start;
+    obj.raSize = nextRaSize(start - index + max, max);
   }
-  if (start < 0) return;
+  obj.raAsync = obj.raSize;
   const order = k.largeFolios && obj.kind === "file"
-    ? Math.min(obj.raOrder + 2, MAX_FOLIO_ORDER, Math.floor(Math.log2(k.raPages)))
+    ? Math.min(obj.raOrder + 2, MAX_FOLIO_ORDER, Math.floor(Math.log2(obj.raSize)))
     : 0;
   obj.raOrder = order;
-  readWindow(k, obj, start, start + k.raPages, start, fr, order);
+  const start = obj.raStart;
+  readWindow(k, obj, start, start + obj.raSize, start, fr, order);
+}
+
+/** `get_next_ra_size`: the next window after one of `cur` pages, at most `max`. */
+function nextRaSize(cur: number, max: number): number {
+  if (cur < max / 16) return 4 * cur;
+  if (cur <= max / 2) return 2 * cur;
+  return max;
 }
 
 /**
