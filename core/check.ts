@@ -144,7 +144,7 @@ export function checkInvariants(st: CheckState): string[] {
   }
   const inCache = new Uint8Array(n + 1);
   for (const o of st.objects) {
-    for (const [idx, fr] of o.pages) {
+    o.pages.forEach((fr, idx) => {
       if (frames.isFree(fr)) err(`${o.name}: page ${idx} is free frame ${fr}`);
       if (frames.owner[fr] !== o.id || frames.index[fr] !== idx) {
         err(
@@ -155,12 +155,12 @@ export function checkInvariants(st: CheckState): string[] {
       }
       if (!(frames.flags[fr]! & PG.pageCache)) err(`${o.name}: frame ${fr} lacks PG.pageCache`);
       inCache[fr] = 1;
-    }
-    for (const [idx, slot] of o.swap) {
+    });
+    o.swap.forEach((slot, idx) => {
       if (!swap.inUse[slot]) err(`${o.name}: page ${idx} on free slot ${slot}`);
       else held(slot);
       if (o.pages.has(idx)) err(`${o.name}: page ${idx} both cached and on swap`);
-    }
+    });
   }
   const lruCount = new Int32Array(6);
   for (let fr = 1; fr <= n; fr++) {

@@ -194,24 +194,34 @@ export class PageMap {
     }
   }
 
-  /** The indexes, in index order (a copy: for tests and checks, not for hot paths). */
-  keys(): IterableIterator<number> {
-    const out: number[] = [];
-    this.forEach((_v, i) => out.push(i));
-    return out[Symbol.iterator]();
+  /**
+   * The [index, value] pairs in index order, without a copy (slower than `forEach`: for tests
+   * and checks). The map must not change while they are iterated.
+   */
+  *[Symbol.iterator](): IterableIterator<[number, number]> {
+    const far = this.#far === null ? [] : [...this.#far.keys()].sort((x, y) => x - y);
+    const ns = [...this.#direct.keys()].filter((n) => this.#direct[n] !== undefined).concat(far);
+    for (const n of ns) {
+      const c = this.#at(n)!;
+      for (let w = 0; w < WORDS; w++) {
+        let bits = c[BITS + w]!;
+        while (bits !== 0) {
+          const b = 31 - Math.clz32(bits & -bits);
+          const o = w * 32 + b;
+          yield [n * PAGE_MAP_CHUNK + o, c[o]!];
+          bits &= bits - 1;
+        }
+      }
+    }
   }
 
-  /** The values, in index order (a copy, as {@linkcode PageMap.keys}). */
-  values(): IterableIterator<number> {
-    const out: number[] = [];
-    this.forEach((v) => out.push(v));
-    return out[Symbol.iterator]();
+  /** The indexes, in index order (as the pairs of {@linkcode PageMap}'s iterator). */
+  *keys(): IterableIterator<number> {
+    for (const [i] of this) yield i;
   }
 
-  /** The [index, value] pairs, in index order (a copy, as {@linkcode PageMap.keys}). */
-  [Symbol.iterator](): IterableIterator<[number, number]> {
-    const out: [number, number][] = [];
-    this.forEach((v, i) => out.push([i, v]));
-    return out[Symbol.iterator]();
+  /** The values, in index order (as the pairs of {@linkcode PageMap}'s iterator). */
+  *values(): IterableIterator<number> {
+    for (const [, v] of this) yield v;
   }
 }
