@@ -321,7 +321,10 @@ export function swapFault(k: Kernel, vma: Vma, vpage: number, s: number, write: 
   const exclusive = sw.refs[slot] === 0 && k.frames.mapcount[fr] === 0;
   anonPrepare(k, vma);
   const fresh = (fl[fr]! & PG.anon) === 0;
-  fl[fr] = fl[fr]! | PG.anon | PG.swapBacked | (exclusive ? PG.exclusive : 0);
+  // PG.exclusive as this mapping finds it: a page left in the swap cache keeps the flag it had
+  // when it was last mapped, stale once a fork has copied its swap entry (Linux moves the bit into
+  // the swap entry when it unmaps the page).
+  fl[fr] = (fl[fr]! & ~PG.exclusive) | PG.anon | PG.swapBacked | (exclusive ? PG.exclusive : 0);
   k.frames.mapcount[fr]!++;
   vma.mm.rss++;
   const wbit = exclusive && vma.writable ? W : 0;

@@ -482,3 +482,23 @@ Deno.test("swap fault: a page found read ahead in the swap cache counts a readah
     { major_faults: 1, swap_ra_pages: 4, swap_ra_hits: 1 },
   );
 });
+
+Deno.test("fault: a page swapped in after a fork copied its swap entry is not exclusive", () => {
+  // In a memory cgroup a page reclaim writes stays in the swap cache (its write in flight), with
+  // the PG.exclusive it had when mapped. After a fork copies its swap entry, the parent's swap-in
+  // maps it shared: mprotect must not make it writable, and the parent's store must copy it, or
+  // the child would read the parent's data (a random workload found it).
+  const t = new TraceBuilder().mmap(1, B, P, "rw-", "private,anon").w(1, B)
+    .madvise(1, B, P, "pageout")
+    .fork(1, 2)
+    .r(1, B).mprotect(1, B, P, "r--").mprotect(1, B, P, "rw-")
+    .r(2, B)
+    .w(1, B);
+  const r = runBatch(t.batch(), { memPages: 64, swapPages: 64, check: true, vm: { memcg: true } });
+  deepStrictEqual(r.diagnostics.filter((d) => d.kind === "check"), []);
+  deepStrictEqual(pick(r, ["major_faults", "cow_faults", "cow_copies"]), {
+    major_faults: 0,
+    cow_faults: 1,
+    cow_copies: 1,
+  });
+});

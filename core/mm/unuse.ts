@@ -126,7 +126,7 @@ export function unusePte(k: Kernel, mm: Mm, vma: Vma, v: number, s: number): boo
   const fl = k.frames.flags;
   const fresh = (fl[fr]! & PG.anon) === 0;
   const exclusive = sw.refs[slot] === 0 && k.frames.mapcount[fr] === 0;
-  fl[fr] = fl[fr]! | PG.anon | (exclusive ? PG.exclusive : 0);
+  fl[fr] = (fl[fr]! & ~PG.exclusive) | PG.anon | (exclusive ? PG.exclusive : 0);
   k.frames.mapcount[fr]!++;
   mm.rss++;
   k.pt.set(s, P | protBits(vma), fr);
