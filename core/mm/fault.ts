@@ -110,9 +110,16 @@ export function objFault(k: Kernel, vma: Vma, vpage: number, s: number, write: b
       k.report.oom(`fault at ${hex(vpage)}`);
       return false;
     }
-    mapCachePage(k, vma, vpage, s, fr, cacheBits(vma) | A);
-    if (k.largeFolios) mapFolio(k, vma, vpage, s, fr, cacheBits(vma) | A, false);
-    c[k.major ? C.major_faults : C.minor_faults]!++;
+    // A major fault on a disk file drops the mmap lock for the read and is retried
+    // (VM_FAULT_RETRY), and the retry's fault-around maps the pages just read around it
+    // (measured: 3 000 random loads from a 256 MiB file, read_ahead_kb 128, took 551 minor
+    // faults on Linux 6.18; mapping the faulting page alone, 1 059).
+    const major = k.major;
+    if (!(major && obj.kind === "file" && faultAround(k, vma, vpage, s))) {
+      mapCachePage(k, vma, vpage, s, fr, cacheBits(vma) | A);
+      if (k.largeFolios) mapFolio(k, vma, vpage, s, fr, cacheBits(vma) | A, false);
+    }
+    c[major ? C.major_faults : C.minor_faults]!++;
     return true;
   }
   const fr = getPage(k, obj, index, true);

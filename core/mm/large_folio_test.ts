@@ -42,30 +42,35 @@ Deno.test("read_ahead_kb 8192: a store to every page takes a fault a folio, as L
 });
 
 Deno.test("read_ahead_kb 8192: loads map 16 pages a fault, or a folio when it is larger", () => {
-  // Linux: 261, 419, 436 (a few faults more while the readahead's reads are still in flight).
+  // Linux: 260-261, 419-426, 436 (a few faults more while the readahead's reads are still in
+  // flight, and at the last folio: see below).
   const vm = { read_ahead_kb: 8192 };
-  deepStrictEqual([4096, 8192, 16384].map((n) => faults(n, "r", vm)), [257, 417, 437]);
+  deepStrictEqual([4096, 8192, 16384].map((n) => faults(n, "r", vm)), [256, 416, 436]);
 });
 
 Deno.test("read_ahead_kb 128: windows of 32 pages, folios of 4, 16, then 32 pages", () => {
   // Stores: 32 single pages, 8 folios of 4, 2 of 16, then one a 32-page window.
   deepStrictEqual([1024, 8192].map((n) => faults(n, "w", {})), [71, 295]);
-  // Loads, private or shared: as Linux, 21, 37 and 261.
-  deepStrictEqual([512, 1024, 8192].map((n) => faults(n, "r", {}, "private")), [21, 37, 261]);
+  // Loads, private or shared: Linux 21, 37 and 261, one more than here. The kernel's faults (the
+  // page_fault_user tracepoint, 512 pages): 0 (major; its retry maps 0-15), 16, 24 (the marker),
+  // 32, 48, 64, 80, 96, then a fault a 32-page folio, 128 to 480; and 496: the last folio, at
+  // the end of the file, was mapped 16 pages at a time. Not modelled.
+  deepStrictEqual([512, 1024, 8192].map((n) => faults(n, "r", {}, "private")), [20, 36, 260]);
 });
 
 Deno.test("large_folios 0: single pages, a fault a page written and one a 16-page window read", () => {
-  // Loads: one a 16-page window, the first page's and the first marker's faults besides.
+  // Loads: one a 16-page window, the first marker's fault besides.
   const vm = { large_folios: false };
-  deepStrictEqual([faults(1024, "w", vm), faults(1024, "r", vm)], [1024, 64 + 2]);
+  deepStrictEqual([faults(1024, "w", vm), faults(1024, "r", vm)], [1024, 64 + 1]);
 });
 
 Deno.test("a folio some of whose pages reclaim took is mapped without them", () => {
-  // 128 pages read in order (read_ahead_kb 128): 1 major fault, 8 minor ones (0; 1, 16, 24, 32,
+  // 128 pages read in order (read_ahead_kb 128): 1 major fault, 7 minor ones (0; 16, 24, 32,
   // 48, 64, 80, 96), the last 32 pages one folio. MADV_PAGEOUT takes its first 8 pages (reclaim
   // goes a page at a time). Mapped again: a load from page 110 maps the folio's 24 pages left
   // (1 minor fault), one from page 120 finds it mapped, one from page 100 reads it again (a
-  // major fault; read-around reads the 8 as single pages).
+  // major fault; read-around reads the 8 as single pages, and the retry's fault-around maps
+  // them: page 97 is mapped).
   const t = new TraceBuilder().create(1, "file:/f", 128 * PAGE)
     .mmap(1, A, 128 * PAGE, "r--", "shared", "file:/f")
     .r(1, A, 128 * PAGE)
@@ -74,7 +79,7 @@ Deno.test("a folio some of whose pages reclaim took is mapped without them", () 
     .mmap(1, A, 128 * PAGE, "r--", "shared", "file:/f")
     .r(1, A + 110 * PAGE).r(1, A + 120 * PAGE).r(1, A + 100 * PAGE).r(1, A + 97 * PAGE);
   const c = run(t, {}).counters;
-  deepStrictEqual([c.major_faults, c.minor_faults, c.file_read_pages], [2, 9 + 1, 128 + 8]);
+  deepStrictEqual([c.major_faults, c.minor_faults, c.file_read_pages], [2, 7 + 1, 128 + 8]);
 });
 
 Deno.test("a window follows the one before it, over cached pages: its holes as single pages", () => {
