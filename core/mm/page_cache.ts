@@ -161,7 +161,7 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
   const expected = obj.raStart + obj.raSize - obj.raAsync;
   if (obj.raSize > 0 && index === expected - (expected % n)) {
     obj.raStart += obj.raSize;
-    obj.raSize = Math.max(obj.raSize, nextRaSize(obj.raSize, max));
+    obj.raSize = nextRaSize(obj.raSize, max);
   } else {
     let start = -1;
     for (let q = index + 1; q <= index + max; q++) {
