@@ -126,24 +126,21 @@ function readWindow(
       q++;
       continue;
     }
-    // The folio's pages are pinned while the rest are read (a memory cgroup's readahead
-    // reclaims, and must not take them meanwhile).
+    // The folio's pages join the run (pinned) as they are read; they are its last `read` held.
     const n = 1 << o;
     let read = 0;
     for (; read < n && !readaheadStops(k); read++) {
       const f = readFilePage(k, obj, q + read);
       if (f === NONE) break;
-      k.frames.flags[f]! |= PG.pinned;
-      folio[read] = f;
-    }
-    const marked = read === n && mark >= q && mark < q + n ? PG.readahead : 0;
-    for (let i = 0; i < read; i++) {
-      const f = folio[i]!;
-      k.frames.flags[f] = (k.frames.flags[f]! & ~PG.pinned) | marked;
-      if (read === n) k.frames.order[f] = o;
       hold(k, f);
     }
     if (read < n) break; // memory ran low: what was read stays, as single pages
+    const marked = mark >= q && mark < q + n ? PG.readahead : 0;
+    for (let i = heldCount - n; i < heldCount; i++) {
+      const f = held[i]!;
+      k.frames.flags[f]! |= marked;
+      k.frames.order[f] = o;
+    }
     q += n;
   }
   release(k);
@@ -228,8 +225,6 @@ function nextRaSize(cur: number, max: number): number {
  * a PMD's 512 pages).
  */
 const MAX_FOLIO_ORDER = 9;
-/** The frames of the folio `readWindow` is reading. */
-const folio = new Int32Array(1 << MAX_FOLIO_ORDER);
 
 /**
  * Pages of page-cache page `fr`'s folio before it (0 but for a disk file's page readahead read
