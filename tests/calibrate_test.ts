@@ -122,6 +122,50 @@ Deno.test(needs(["gcc"], {
 }));
 
 Deno.test(needs(["gcc"], {
+  name: "a probe whose other process is killed exits with an error instead of waiting for ever",
+  ignore: !onLinuxX64,
+  fn: async () => {
+    // The child dies before passing the baton back, as the memory cgroup's OOM killer ends a
+    // probe that outgrows its swap file: the parent must see the end of the pipe and fail.
+    const dir = await Deno.makeTempDir({ prefix: "vmreplay-baton-test-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/baton.c`,
+        `#include "probe.h"
+#include <signal.h>
+int main(int argc, char **argv) {
+  probe_init_anon(argc, argv, "baton", 4 * PAGE);
+  phase_write("write", BASE, 4 * PAGE);
+  struct baton b;
+  long child = probe_fork(&b);
+  if (child == 0) kill(getpid(), SIGKILL);
+  parent_reap(&b, child);
+  probe_done();
+  return 0;
+}
+`,
+      );
+      const cc = await new Deno.Command("gcc", {
+        args: ["-O2", "-Wall", "-I", PROBES_DIR.pathname, "-o", `${dir}/baton`, `${dir}/baton.c`],
+        stderr: "piped",
+      }).output();
+      equal(cc.code, 0, new TextDecoder().decode(cc.stderr));
+      // A guard against the hang this test is about, not a timing: the probe takes milliseconds.
+      const out = await new Deno.Command(`${dir}/baton`, {
+        args: [`${dir}/baton.vmt`, `${dir}/baton.results`],
+        stdout: "null",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      equal(out.code, 3);
+      match(new TextDecoder().decode(out.stderr), /probe baton: waiting for the other process/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+}));
+
+Deno.test(needs(["gcc"], {
   name:
     "vmreplay calibrate: --list, unknown scenario (exit 2), missing compiler (exit 1), one scenario --json",
   ignore: !onLinuxX64,

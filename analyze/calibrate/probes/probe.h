@@ -361,7 +361,11 @@ struct baton { int to_child[2], to_parent[2]; };
 
 static __attribute__((unused)) void wait_on(int fd) {
   char c;
-  if (read(fd, &c, 1) != 1) die("read baton");
+  long n = read(fd, &c, 1);
+  /* End of file: the other process is gone (killed: by the memory cgroup's OOM killer when the
+   * probe does not fit its swap), and no baton will come. */
+  if (n == 0) die("waiting for the other process (it is gone: killed?)");
+  if (n != 1) die("read baton");
 }
 static __attribute__((unused)) void signal_on(int fd) {
   flush();
@@ -510,11 +514,17 @@ static __attribute__((unused)) long probe_fork(struct baton *b) {
   long child = fork();
   if (child < 0) die("fork");
   if (child == 0) {
+    /* Each side keeps only its own ends, so a read sees the end of file once the other side is
+     * gone rather than waiting for ever. */
+    close(b->to_child[1]);
+    close(b->to_parent[0]);
     S.pid = getpid();
     wait_on(b->to_child[0]);
     if (S.pressure) child_own_memory(kernel0);
     return 0;
   }
+  close(b->to_child[0]);
+  close(b->to_parent[1]);
   put_pid(); put("fork "); put_dec(child); put("\n");
   signal_on(b->to_child[1]);
   return child;
