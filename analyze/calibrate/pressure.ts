@@ -207,10 +207,25 @@ export class PressureEnv {
   #cgroupMade = false;
   #fileMade = false;
 
+  readonly #version: 1 | 2;
+
   /** An environment with its swap file in `dir` and its cgroup under `root`, named `name`. */
   constructor(root: MemcgRoot, dir: string, name: string) {
     this.swapFile = `${dir}/${name}.swap`;
     this.cgroup = `${root.dir}/${name}`;
+    this.#version = root.version;
+  }
+
+  /**
+   * Processes the cgroup's OOM killer has ended so far: `oom_kill` in cgroup v1's
+   * `memory.oom_control` or v2's `memory.events`; 0 when the file says nothing (a kernel before
+   * 4.13 has no such count).
+   */
+  async oomKills(): Promise<number> {
+    const file = this.#version === 1 ? "memory.oom_control" : "memory.events";
+    const text = await cat(`${this.cgroup}/${file}`);
+    const m = text?.match(/^oom_kill (\d+)$/m);
+    return m ? Number(m[1]) : 0;
   }
 
   /** Makes the swap file and switches it on, then makes the cgroup. Throws on failure. */

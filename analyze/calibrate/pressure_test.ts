@@ -1,5 +1,5 @@
-import { deepStrictEqual, ok } from "node:assert/strict";
-import { lockPressure } from "./pressure.ts";
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { lockPressure, PressureEnv } from "./pressure.ts";
 
 Deno.test("lockPressure: a second calibration waits for the first, told who holds the lock", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vmreplay-lock-test-" });
@@ -49,5 +49,29 @@ Deno.test("lockPressure: a second calibration waits for the first, told who hold
     deepStrictEqual(waits, [String(holder.pid)]);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("PressureEnv.oomKills() reads the cgroup's count of OOM kills, v1 and v2", async () => {
+  const root = await Deno.makeTempDir({ prefix: "vmreplay-oom-test-" });
+  try {
+    const v1 = new PressureEnv({ dir: root, version: 1 }, root, "v1");
+    const v2 = new PressureEnv({ dir: root, version: 2 }, root, "v2");
+    // No cgroup directory (or a kernel without the count): none.
+    equal(await v1.oomKills(), 0);
+    await Deno.mkdir(v1.cgroup);
+    await Deno.mkdir(v2.cgroup);
+    await Deno.writeTextFile(
+      `${v1.cgroup}/memory.oom_control`,
+      "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+    );
+    await Deno.writeTextFile(
+      `${v2.cgroup}/memory.events`,
+      "low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n",
+    );
+    equal(await v1.oomKills(), 1);
+    equal(await v2.oomKills(), 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

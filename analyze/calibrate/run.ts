@@ -17,7 +17,13 @@ import {
   parseKernelResults,
   runProbe,
 } from "./kernel.ts";
-import { lockPressure, PRESSURE_LOCK, PressureEnv, pressureSupport } from "./pressure.ts";
+import {
+  lockPressure,
+  PRESSURE_LOCK,
+  PressureEnv,
+  pressureSupport,
+  SWAP_FILE_BYTES,
+} from "./pressure.ts";
 import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
 
 /** Kernel runs of each pressure scenario by default (their spread is part of the comparison). */
@@ -143,6 +149,15 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
             const res = r === 0 ? results : `${dir}/${scenario.name}.${r + 1}.results`;
             kernel.push(await runProbe(bin, t, res, [env.cgroup, env.swapFile]));
           } catch (e) {
+            // Read before the cgroup goes: a probe the OOM killer ended did not fit the swap file.
+            const killed = await env.oomKills();
+            if (killed > 0) {
+              throw new CalibrateError(
+                `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes: its memory does not fit the cgroup's limit plus the ${
+                  SWAP_FILE_BYTES >> 20
+                } MiB swap file (${e instanceof Error ? e.message : e})`,
+              );
+            }
             if (e instanceof CalibrateError) throw e;
             throw new CalibrateError(
               `pressure probe ${scenario.name}: ${e instanceof Error ? e.message : e}`,
