@@ -17,6 +17,7 @@ import {
   findCompiler,
   parseKernelResults,
   PROBES_DIR,
+  runProbe,
 } from "../analyze/calibrate/kernel.ts";
 import { calibrate, recompare } from "../analyze/calibrate/run.ts";
 import { memSweep } from "../analyze/calibrate/mem_sweep.ts";
@@ -120,6 +121,28 @@ Deno.test(needs(["gcc"], {
     equal(k("tmpfs_file", "shared-write"), 0);
   },
 }));
+
+Deno.test({
+  name: "runProbe() ends a probe that runs past its time limit and says so",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "vmreplay-timeout-test-" });
+    try {
+      // A "probe" that never finishes by itself (sleep replaces the shell, so SIGTERM ends it).
+      const bin = `${dir}/stuck.sh`;
+      await Deno.writeTextFile(bin, "#!/bin/sh\nexec sleep 600\n");
+      await Deno.chmod(bin, 0o755);
+      await rejects(
+        runProbe(bin, `${dir}/t.vmt`, `${dir}/t.results`, [], 300),
+        (e: Error) =>
+          e instanceof CalibrateError &&
+          /did not finish within 0\.3 s and was ended/.test(e.message),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
 
 Deno.test(needs(["gcc"], {
   name: "a probe whose other process is killed exits with an error instead of waiting for ever",

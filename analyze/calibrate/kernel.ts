@@ -119,22 +119,38 @@ export async function buildProbe(cc: string, name: string, outDir: string): Prom
 }
 
 /**
+ * How long one run of a probe may take before calibrate ends it: the slowest shipped probe runs in
+ * a few seconds, a large held-out-style one (64 MiB of file read at random in 32 MiB) in about three
+ * minutes.
+ */
+export const PROBE_TIMEOUT_MS = 20 * 60 * 1000;
+
+/**
  * Runs a probe binary; it writes its vmtrace to `trace` and its measured phases to `results`.
  * `extra` are further arguments (a pressure probe's cgroup and swap file). Returns the kernel's
- * counts.
+ * counts. A probe still running after `timeoutMs` is ended (SIGTERM) and reported.
  */
 export async function runProbe(
   bin: string,
   trace: string,
   results: string,
   extra: string[] = [],
+  timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<KernelPhase[]> {
   const out = await new Deno.Command(bin, {
     args: [trace, results, ...extra],
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
   })
     .output();
+  if (out.signal === "SIGTERM") {
+    throw new CalibrateError(
+      `probe ${bin} did not finish within ${
+        timeoutMs / 1000
+      } s and was ended (a wait that never returns?)`,
+    );
+  }
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim();
     throw new CalibrateError(`probe ${bin} failed (exit ${out.code}): ${err}`);
