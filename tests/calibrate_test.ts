@@ -162,6 +162,11 @@ int main(int argc, char **argv) {
   struct baton b;
   long child = probe_fork(&b);
   if (child == 0) kill(getpid(), SIGKILL);
+  if (getenv("YIELD")) {
+    /* the baton passed to a process that is gone: EPIPE, not SIGPIPE */
+    waitpid((pid_t)child, 0, 0);
+    parent_yield(&b);
+  }
   parent_reap(&b, child);
   probe_done();
   return 0;
@@ -182,6 +187,18 @@ int main(int argc, char **argv) {
       }).output();
       equal(out.code, 3);
       match(new TextDecoder().decode(out.stderr), /probe baton: waiting for the other process/);
+      const passing = await new Deno.Command(`${dir}/baton`, {
+        args: [`${dir}/baton.vmt`, `${dir}/baton.results`],
+        env: { YIELD: "1" },
+        stdout: "null",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      equal(passing.code, 3);
+      match(
+        new TextDecoder().decode(passing.stderr),
+        /probe baton: passing the baton to the other process/,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -369,7 +370,7 @@ static __attribute__((unused)) void wait_on(int fd) {
 }
 static __attribute__((unused)) void signal_on(int fd) {
   flush();
-  if (write(fd, "x", 1) != 1) die("write baton");
+  if (write(fd, "x", 1) != 1) die("passing the baton to the other process (is it gone?)");
 }
 
 static long read_number(const char *path);
@@ -571,6 +572,8 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
     exit(2);
   }
   if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) die("prctl(PR_SET_THP_DISABLE)");
+  /* A baton passed to a process that is gone fails with EPIPE (and says so) instead of killing. */
+  signal(SIGPIPE, SIG_IGN);
   S.tfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   S.rfd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   if (S.tfd < 0 || S.rfd < 0) die("open outputs");
@@ -804,6 +807,8 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   const char *cg = argv[3], *swapfile = argv[4];
   strncpy(S.cg, cg, sizeof S.cg - 1);
   if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) die("prctl(PR_SET_THP_DISABLE)");
+  /* A baton passed to a process that is gone fails with EPIPE (and says so) instead of killing. */
+  signal(SIGPIPE, SIG_IGN);
   S.tfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   S.rfd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   if (S.tfd < 0 || S.rfd < 0) die("open outputs");
