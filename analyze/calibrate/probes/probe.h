@@ -565,12 +565,9 @@ static int kernel_has_zero_page(void) {
   return b.ru_minflt > a.ru_minflt;
 }
 
-static __attribute__((unused)) void probe_init(int argc, char **argv, const char *name) {
-  strncpy(S.name, name, sizeof S.name - 1);
-  if (argc != 3) {
-    fprintf(stderr, "usage: %s TRACE RESULTS\n", argv[0]);
-    exit(2);
-  }
+/* What every probe does first: THP off, SIGPIPE ignored, its outputs (argv[1] the trace, argv[2]
+ * the results) opened. */
+static void probe_start(char **argv) {
   if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) die("prctl(PR_SET_THP_DISABLE)");
   /* A baton passed to a process that is gone fails with EPIPE (and says so) instead of killing. */
   signal(SIGPIPE, SIG_IGN);
@@ -578,6 +575,15 @@ static __attribute__((unused)) void probe_init(int argc, char **argv, const char
   S.rfd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
   if (S.tfd < 0 || S.rfd < 0) die("open outputs");
   S.pid = getpid();
+}
+
+static __attribute__((unused)) void probe_init(int argc, char **argv, const char *name) {
+  strncpy(S.name, name, sizeof S.name - 1);
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s TRACE RESULTS\n", argv[0]);
+    exit(2);
+  }
+  probe_start(argv);
   put(kernel_has_zero_page() ? "vmtrace 1 mem=256M\n" : "vmtrace 1 mem=256M zero_page=0\n");
   put("# calibration probe ");
   put(name);
@@ -806,13 +812,7 @@ static __attribute__((unused)) void pressure_init(int argc, char **argv, const c
   }
   const char *cg = argv[3], *swapfile = argv[4];
   strncpy(S.cg, cg, sizeof S.cg - 1);
-  if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0) die("prctl(PR_SET_THP_DISABLE)");
-  /* A baton passed to a process that is gone fails with EPIPE (and says so) instead of killing. */
-  signal(SIGPIPE, SIG_IGN);
-  S.tfd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  S.rfd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
-  if (S.tfd < 0 || S.rfd < 0) die("open outputs");
-  S.pid = getpid();
+  probe_start(argv);
   char tmp[400];
   strncpy(tmp, argv[1], sizeof tmp - 1);
   strncpy(PROBE_DIR, dirname(tmp), sizeof PROBE_DIR - 1);
