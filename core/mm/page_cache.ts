@@ -9,6 +9,7 @@
  */
 import { C } from "../counters.ts";
 import { NONE, PG } from "./frames.ts";
+import { grown } from "./growable.ts";
 import type { Kernel } from "./kernel.ts";
 import { lruAddNew } from "./lru.ts";
 import type { VmObject } from "./object.ts";
@@ -154,11 +155,7 @@ let heldCount = 0;
 /** Page `f`, just read into the window's run, stays pinned until the run ends. */
 function hold(k: Kernel, f: number): void {
   k.frames.flags[f]! |= PG.pinned;
-  if (heldCount === held.length) {
-    const grown = new Int32Array(held.length * 2);
-    grown.set(held);
-    held = grown;
-  }
+  held = grown(held, heldCount, k.frames.flags.length);
   held[heldCount++] = f;
 }
 
