@@ -137,14 +137,15 @@ export async function runProbe(
   extra: string[] = [],
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<KernelPhase[]> {
+  const limit = AbortSignal.timeout(timeoutMs);
   const out = await new Deno.Command(bin, {
     args: [trace, results, ...extra],
     stdout: "piped",
     stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: limit,
   })
     .output();
-  if (out.signal === "SIGTERM") {
+  if (limit.aborted && !out.success) {
     throw new CalibrateError(
       `probe ${bin} did not finish within ${
         timeoutMs / 1000
