@@ -12,9 +12,11 @@ import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_s
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
 import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
+import { MAX_SWAP_FILE_BYTES } from "../analyze/calibrate/pressure.ts";
 
 const HELP =
-  `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--cc CC] [--keep DIR] [--json] [--list]
+  `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--swap SIZE] [--cc CC] [--keep DIR]
+                          [--json] [--list]
        vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE]
                           [--mem-sweep SIZE] [--vm NAME=VALUE]... [--tlb N] [--json]
 
@@ -24,8 +26,10 @@ faults the kernel counted (getrusage ru_minflt/ru_majflt of the process that ran
 the faults the simulator counts when it replays the vmtrace each probe wrote of its own
 operations (strategy anon_vma_chain, with --verify). These must agree exactly.
 
-The pressure scenarios (marked * by --list) run inside a memory cgroup of 16 MiB with a 64 MiB
-swap file, both made for each run and removed afterwards (also on failure or Ctrl-C); they need
+The pressure scenarios (marked * by --list) run inside a memory cgroup (16 MiB for most) with a
+64 MiB swap file, both made for each run and removed afterwards (also on failure or Ctrl-C); a
+probe that does not fit (the cgroup's OOM killer ends it) runs again, all its runs, with 4 times
+as large a swap file, up to 1 GiB. They need
 root, mkswap/swapon/swapoff, a memory cgroup hierarchy and the reclaim vmreplay models (not the
 multi-generational LRU, not zswap), and are skipped, with one line saying why, where those are
 missing. Each runs N times; minor and major faults and pages swapped in (/proc/vmstat pswpin)
@@ -46,6 +50,7 @@ finds an error.
 Options:
   --scenario NAME   run only this scenario (repeatable; --list shows them)
   --runs N          kernel runs of each pressure scenario (default 5)
+  --swap SIZE       the pressure probes' first swap file, whole MiB from 1M to 1G (default 64M)
   --cc CC           C compiler (default: $CC, cc, gcc or clang, the first that runs)
   --keep DIR        keep the probes, their traces and results in DIR
   --replay DIR      compare the kernel runs kept in DIR with a replay of their traces (no probe run)
@@ -71,6 +76,7 @@ export async function main(args: string[]): Promise<number> {
       options: {
         scenario: { type: "string", multiple: true },
         runs: { type: "string" },
+        swap: { type: "string" },
         cc: { type: "string" },
         keep: { type: "string" },
         replay: { type: "string" },
@@ -100,6 +106,13 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(`--runs: expected a whole number in 1..100, found '${v.runs}'`);
       }
     }
+    let swapBytes: number | undefined;
+    if (v.swap !== undefined) {
+      swapBytes = parseSize(v.swap, "--swap");
+      if (swapBytes % (1 << 20) !== 0 || swapBytes < 1 << 20 || swapBytes > MAX_SWAP_FILE_BYTES) {
+        throw new UsageError(`--swap: expected whole MiB from 1M to 1G, found '${v.swap}'`);
+      }
+    }
     for (const name of v.scenario ?? []) {
       if (!SCENARIOS.some((s) => s.name === name)) {
         throw new UsageError(
@@ -110,7 +123,7 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     if (v.replay !== undefined) {
-      const clash = ["runs", "cc", "keep"].filter((o) => v[o as "runs"] !== undefined);
+      const clash = ["runs", "swap", "cc", "keep"].filter((o) => v[o as "runs"] !== undefined);
       if (clash.length > 0) {
         throw new UsageError(
           `--replay runs no probe: ${clash.map((o) => `--${o}`).join(", ")} cannot go with it`,
@@ -176,6 +189,7 @@ export async function main(args: string[]): Promise<number> {
           ...(v.keep ? { keep: v.keep } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),
           ...(runs !== undefined ? { runs } : {}),
+          ...(swapBytes !== undefined ? { swapBytes } : {}),
           onScenario,
           onSkip: (why, list) => {
             const what = list.length === 1
@@ -193,6 +207,14 @@ export async function main(args: string[]): Promise<number> {
             );
           },
           onRun: (s, r, of) => progress.update(`${s.name}: kernel run ${r} of ${of}`),
+          onSwapGrow: (s, from, to) => {
+            progress.done();
+            console.error(
+              `calibrate: ${s.name} does not fit its cgroup's limit plus a ${
+                from >> 20
+              } MiB swap file (the OOM killer ended it): running it again with ${to >> 20} MiB`,
+            );
+          },
         })
     );
     const bad = results.filter((r) => !r.ok);

@@ -699,6 +699,29 @@ Deno.test(needs(["gcc"], {
       deepStrictEqual([off.minor.kernel, off.major.kernel], [0, 0]);
       ok(off.swapIn.kernel > 1900, `${off.swapIn.kernel}`);
     });
+    await t.step("a probe that outgrows its swap file runs again with a larger one", async () => {
+      // swap_random's 24 MiB in 16 MiB do not fit a 4 MiB swap file: the OOM killer ends it.
+      const keep = await Deno.makeTempDir({ prefix: "vmreplay-calibrate-swap-test-" });
+      const grew: string[] = [];
+      try {
+        const [r] = await calibrate({
+          scenarios: ["swap_random"],
+          runs: 1,
+          keep,
+          swapBytes: 4 << 20,
+          onSwapGrow: (s, from, to) => grew.push(`${s.name} ${from >> 20} ${to >> 20}`),
+        });
+        deepStrictEqual(grew, ["swap_random 4 16"]);
+        // The trace kept is the second try's, replayed with its swap file's size.
+        const head = (await Deno.readTextFile(`${keep}/swap_random.vmt`)).split("\n")[0]!;
+        match(head, / swap=16\d{3}K /);
+        equal(r!.verifyErrors, 0);
+        equal(r!.rows.length, 3);
+      } finally {
+        await Deno.remove(keep, { recursive: true });
+      }
+      deepStrictEqual(await leftovers(), []);
+    });
     await t.step("nothing left: no calibrate swap file on, no calibrate cgroup", async () => {
       deepStrictEqual(await leftovers(), []);
     });
@@ -733,5 +756,13 @@ Deno.test({
     const bad = await run("--runs", "0");
     equal(bad.code, 2);
     match(bad.err, /--runs: expected a whole number in 1\.\.100, found '0'/);
+    for (const swap of ["2G", "1536K", "0"]) {
+      const wrong = await run("--swap", swap);
+      equal(wrong.code, 2, swap);
+      match(wrong.err, /--swap: expected whole MiB from 1M to 1G/);
+    }
+    const replay = await run("--replay", "somewhere", "--swap", "128M");
+    equal(replay.code, 2);
+    match(replay.err, /--replay runs no probe: --swap cannot go with it/);
   },
 });

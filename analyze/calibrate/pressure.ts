@@ -14,8 +14,16 @@
  * @module
  */
 
-/** Size of the swap file each pressure probe run gets. */
+/**
+ * Size of the swap file each pressure probe run gets by default. A probe the cgroup's OOM killer
+ * ends (its memory did not fit the limit plus the swap file) runs again, all of its runs, with
+ * `SWAP_GROWTH` times as large a file, up to {@linkcode MAX_SWAP_FILE_BYTES}.
+ */
 export const SWAP_FILE_BYTES = 64 << 20;
+/** How many times larger the swap file is for a probe's next try after an OOM kill. */
+export const SWAP_GROWTH = 4;
+/** The largest swap file a pressure probe gets (1 GiB). */
+export const MAX_SWAP_FILE_BYTES = 1 << 30;
 
 /** Where memory cgroups can be made. */
 export interface MemcgRoot {
@@ -208,12 +216,17 @@ export class PressureEnv {
   #fileMade = false;
 
   readonly #version: 1 | 2;
+  readonly #swapBytes: number;
 
-  /** An environment with its swap file in `dir` and its cgroup under `root`, named `name`. */
-  constructor(root: MemcgRoot, dir: string, name: string) {
+  /**
+   * An environment with its swap file of `swapBytes` (whole MiB) in `dir` and its cgroup under
+   * `root`, named `name`.
+   */
+  constructor(root: MemcgRoot, dir: string, name: string, swapBytes = SWAP_FILE_BYTES) {
     this.swapFile = `${dir}/${name}.swap`;
     this.cgroup = `${root.dir}/${name}`;
     this.#version = root.version;
+    this.#swapBytes = swapBytes;
   }
 
   /**
@@ -235,7 +248,9 @@ export class PressureEnv {
     try {
       // Written out, not sparse: swapon refuses files with holes.
       const chunk = new Uint8Array(1 << 20);
-      for (let n = 0; n < SWAP_FILE_BYTES; n += chunk.length) await f.write(chunk);
+      for (let n = 0; n < this.#swapBytes;) {
+        n += await f.write(chunk.subarray(0, Math.min(chunk.length, this.#swapBytes - n)));
+      }
     } finally {
       f.close();
     }

@@ -19,10 +19,13 @@ import {
 } from "./kernel.ts";
 import {
   lockPressure,
+  MAX_SWAP_FILE_BYTES,
+  type MemcgRoot,
   PRESSURE_LOCK,
   PressureEnv,
   pressureSupport,
   SWAP_FILE_BYTES,
+  SWAP_GROWTH,
 } from "./pressure.ts";
 import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
 
@@ -47,6 +50,14 @@ export interface CalibrateOptions {
   onSkip?: (why: string, scenarios: Scenario[]) => void;
   /** Called before each kernel run of a pressure scenario (progress). */
   onRun?: (scenario: Scenario, run: number, of: number) => void;
+  /**
+   * Size of the first swap file of each pressure probe run, in bytes: whole MiB (default
+   * `SWAP_FILE_BYTES`, 64 MiB). A probe that does not fit it (the cgroup's OOM killer ended it)
+   * runs again, all of its runs, with `SWAP_GROWTH` (4) times as much, up to 1 GiB.
+   */
+  swapBytes?: number;
+  /** Called when a pressure scenario runs again with a larger swap file (`from` to `to` bytes). */
+  onSwapGrow?: (scenario: Scenario, from: number, to: number) => void;
   /**
    * Called once when another calibration's pressure probes are running: this one waits for them
    * (their swap counts are the machine's), `holder` is what that one says of itself (its pid).
@@ -116,6 +127,61 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       Deno.exit(130);
     })();
   };
+  /**
+   * The kernel runs of pressure probe `bin`, each in a swap file of `swapBytes` and a cgroup of its
+   * own; null when the cgroup's OOM killer ended one and a larger swap file is allowed.
+   */
+  const pressureRuns = async (
+    scenario: Scenario,
+    bin: string,
+    dir: string,
+    trace: string,
+    results: string,
+    runs: number,
+    swapBytes: number,
+  ): Promise<KernelPhase[][] | null> => {
+    const root = (support as { ok: true; root: MemcgRoot }).root;
+    const kernel: KernelPhase[][] = [];
+    for (let r = 0; r < runs; r++) {
+      opts.onRun?.(scenario, r + 1, runs);
+      let outgrew = false;
+      env = new PressureEnv(root, dir, `vmreplay-calibrate-${Deno.pid}-${r}`, swapBytes);
+      try {
+        await env.open();
+        // The first run's trace is the one replayed; the others keep their own files.
+        const t = r === 0 ? trace : `${dir}/${scenario.name}.${r + 1}.vmt`;
+        const res = r === 0 ? results : `${dir}/${scenario.name}.${r + 1}.results`;
+        kernel.push(await runProbe(bin, t, res, [env.cgroup, env.swapFile]));
+      } catch (e) {
+        // Read before the cgroup goes: a probe the OOM killer ended did not fit the swap file.
+        const killed = await env.oomKills();
+        if (killed > 0 && swapBytes < MAX_SWAP_FILE_BYTES) outgrew = true;
+        else if (killed > 0) {
+          throw new CalibrateError(
+            `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes: its memory does not fit the cgroup's limit plus the ${
+              swapBytes >> 20
+            } MiB swap file (${e instanceof Error ? e.message : e})`,
+          );
+        } else if (e instanceof CalibrateError) throw e;
+        else {
+          throw new CalibrateError(
+            `pressure probe ${scenario.name}: ${e instanceof Error ? e.message : e}`,
+          );
+        }
+      } finally {
+        if (stopping) await stopping;
+        await env.close();
+      }
+      if (env.leftOver) {
+        throw new CalibrateError(
+          `could not remove ${env.cgroup} or switch ${env.swapFile} off; remove them by hand`,
+        );
+      }
+      env = null;
+      if (outgrew) return null;
+    }
+    return kernel;
+  };
   let unlock: (() => void) | null = null;
   const signals = ["SIGINT", "SIGTERM"] as const;
   if (support?.ok) { for (const s of signals) Deno.addSignalListener(s, onSignal); }
@@ -137,41 +203,15 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       let rows: CalibrationRow[];
       let n = 1;
       if (scenario.pressure && support?.ok) {
-        const kernel: KernelPhase[][] = [];
         n = runs;
-        for (let r = 0; r < runs; r++) {
-          opts.onRun?.(scenario, r + 1, runs);
-          env = new PressureEnv(support.root, dir, `vmreplay-calibrate-${Deno.pid}-${r}`);
-          try {
-            await env.open();
-            // The first run's trace is the one replayed; the others keep their own files.
-            const t = r === 0 ? trace : `${dir}/${scenario.name}.${r + 1}.vmt`;
-            const res = r === 0 ? results : `${dir}/${scenario.name}.${r + 1}.results`;
-            kernel.push(await runProbe(bin, t, res, [env.cgroup, env.swapFile]));
-          } catch (e) {
-            // Read before the cgroup goes: a probe the OOM killer ended did not fit the swap file.
-            const killed = await env.oomKills();
-            if (killed > 0) {
-              throw new CalibrateError(
-                `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes: its memory does not fit the cgroup's limit plus the ${
-                  SWAP_FILE_BYTES >> 20
-                } MiB swap file (${e instanceof Error ? e.message : e})`,
-              );
-            }
-            if (e instanceof CalibrateError) throw e;
-            throw new CalibrateError(
-              `pressure probe ${scenario.name}: ${e instanceof Error ? e.message : e}`,
-            );
-          } finally {
-            if (stopping) await stopping;
-            await env.close();
-          }
-          if (env.leftOver) {
-            throw new CalibrateError(
-              `could not remove ${env.cgroup} or switch ${env.swapFile} off; remove them by hand`,
-            );
-          }
-          env = null;
+        // A probe the cgroup's OOM killer ended runs again, all its runs, with a larger swap file.
+        let swap = opts.swapBytes ?? SWAP_FILE_BYTES;
+        let kernel = await pressureRuns(scenario, bin, dir, trace, results, runs, swap);
+        while (kernel === null) {
+          const next = Math.min(swap * SWAP_GROWTH, MAX_SWAP_FILE_BYTES);
+          opts.onSwapGrow?.(scenario, swap, next);
+          swap = next;
+          kernel = await pressureRuns(scenario, bin, dir, trace, results, runs, swap);
         }
         const replay = await replayFor(trace, opts);
         rows = comparePressure(kernel, replay.res.phases);
