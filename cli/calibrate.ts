@@ -11,12 +11,12 @@ import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/
 import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_sweep.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
-import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
+import { probeScenario, SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import { MAX_SWAP_FILE_BYTES } from "../analyze/calibrate/pressure.ts";
 
 const HELP =
-  `Usage: vmreplay calibrate [--scenario NAME]... [--runs N] [--swap SIZE] [--cc CC] [--keep DIR]
-                          [--json] [--list]
+  `Usage: vmreplay calibrate [--scenario NAME]... [--probe FILE.c]... [--runs N] [--swap SIZE]
+                          [--cc CC] [--keep DIR] [--json] [--list]
        vmreplay calibrate --replay DIR [--scenario NAME]... [--strategy NAME] [--mem-delta SIZE]
                           [--mem-sweep SIZE] [--vm NAME=VALUE]... [--tlb N] [--json]
 
@@ -28,16 +28,19 @@ operations (strategy anon_vma_chain, with --verify). These must agree exactly.
 
 The pressure scenarios (marked * by --list) run inside a memory cgroup (16 MiB for most) with a
 64 MiB swap file, both made for each run and removed afterwards (also on failure or Ctrl-C); a
-probe that does not fit (the cgroup's OOM killer ends it) runs again, all its runs, with 4 times
-as large a swap file, up to 1 GiB. They need
-root, mkswap/swapon/swapoff, a memory cgroup hierarchy and the reclaim vmreplay models (not the
-multi-generational LRU, not zswap), and are skipped, with one line saying why, where those are
-missing. Each runs N times; minor and major faults and pages swapped in (/proc/vmstat pswpin)
-agree when the simulator is within 10 % (at least 16 pages) of the kernel's median or within 16
-pages of the kernel's own range, pages swapped out (pswpout) when it is within the kernel's
-range widened by 10 % of the median (at least 16 pages). Their swap counts are the machine's: a
-second calibration waits for the first's pressure probes (a lock on
-/tmp/vmreplay-calibrate.lock).
+probe that does not fit (the cgroup's OOM killer ends it) runs again, all its runs, with a swap
+file 4 times as large, up to 1 GiB. They need root, mkswap/swapon/swapoff, a memory cgroup
+hierarchy and the reclaim vmreplay models (not the multi-generational LRU, not zswap), and are
+skipped, with one line saying why, where those are missing. Each runs N times; minor and major
+faults and pages swapped in (/proc/vmstat pswpin) agree when the simulator is within 10 % (at
+least 16 pages) of the kernel's median or within 16 pages of the kernel's own range, pages
+swapped out (pswpout) when it is within the kernel's range widened by 10 % of the median (at
+least 16 pages). Their swap counts are the machine's: a second calibration waits for the first's
+pressure probes (a lock on /tmp/vmreplay-calibrate.lock).
+
+With --probe FILE.c, a probe of your own runs too (alone, without --scenario): a C file written
+with probe.h as the shipped ones are (docs/importing.md, "calibrate"), named after its file,
+under memory pressure when it calls pressure_init or pressure_init_anon.
 
 With --replay DIR, nothing runs on the kernel: the kernel's counts a calibration kept in DIR
 (--keep DIR: each scenario's trace NAME.vmt and results NAME.results, NAME.2.results, ...) are
@@ -49,6 +52,7 @@ finds an error.
 
 Options:
   --scenario NAME   run only this scenario (repeatable; --list shows them)
+  --probe FILE.c    run this probe of your own too (repeatable; --replay finds those DIR keeps)
   --runs N          kernel runs of each pressure scenario (default 5)
   --swap SIZE       the pressure probes' first swap file, whole MiB from 1M to 1G (default 64M)
   --cc CC           C compiler (default: $CC, cc, gcc or clang, the first that runs)
@@ -75,6 +79,7 @@ export async function main(args: string[]): Promise<number> {
       help: HELP,
       options: {
         scenario: { type: "string", multiple: true },
+        probe: { type: "string", multiple: true },
         runs: { type: "string" },
         swap: { type: "string" },
         cc: { type: "string" },
@@ -113,7 +118,31 @@ export async function main(args: string[]): Promise<number> {
         throw new UsageError(`--swap: expected whole MiB from 1M to 1G, found '${v.swap}'`);
       }
     }
-    for (const name of v.scenario ?? []) {
+    // A probe of your own that cannot be one (unreadable, misnamed) is a usage error, as an
+    // unknown scenario is.
+    const seen = new Set<string>();
+    for (const path of v.probe ?? []) {
+      let text: string;
+      try {
+        text = await Deno.readTextFile(path);
+      } catch (e) {
+        throw new UsageError(
+          `--probe: cannot read ${path}: ${
+            e instanceof Deno.errors.NotFound ? "no such file" : e instanceof Error ? e.message : e
+          }`,
+        );
+      }
+      let name: string;
+      try {
+        name = probeScenario(path, text).name;
+      } catch (e) {
+        throw new UsageError(`--${e instanceof Error ? e.message : e}`);
+      }
+      if (seen.has(name)) throw new UsageError(`--probe ${path}: a second probe named ${name}`);
+      seen.add(name);
+    }
+    // With --replay a name may be one of your own probes kept in DIR (recompare checks it there).
+    for (const name of v.replay === undefined ? v.scenario ?? [] : []) {
       if (!SCENARIOS.some((s) => s.name === name)) {
         throw new UsageError(
           `--scenario: unknown scenario '${name}' (expected one of ${
@@ -123,7 +152,9 @@ export async function main(args: string[]): Promise<number> {
       }
     }
     if (v.replay !== undefined) {
-      const clash = ["runs", "swap", "cc", "keep"].filter((o) => v[o as "runs"] !== undefined);
+      const clash = ["runs", "swap", "probe", "cc", "keep"].filter((o) =>
+        v[o as "runs"] !== undefined
+      );
       if (clash.length > 0) {
         throw new UsageError(
           `--replay runs no probe: ${clash.map((o) => `--${o}`).join(", ")} cannot go with it`,
@@ -185,6 +216,7 @@ export async function main(args: string[]): Promise<number> {
         })
         : calibrate({
           ...(v.scenario ? { scenarios: v.scenario } : {}),
+          ...(v.probe ? { probes: v.probe } : {}),
           ...(v.cc ? { cc: v.cc } : {}),
           ...(v.keep ? { keep: v.keep } : {}),
           ...(v.strategy ? { strategy: v.strategy } : {}),

@@ -22,7 +22,7 @@ import {
 import { calibrate, recompare } from "../analyze/calibrate/run.ts";
 import { memSweep } from "../analyze/calibrate/mem_sweep.ts";
 import { cat, pressureSupport, unmodelledReclaim } from "../analyze/calibrate/pressure.ts";
-import { SCENARIOS } from "../analyze/calibrate/scenarios.ts";
+import { probeScenario, SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import type { PhaseResult } from "../analyze/result.ts";
 import { needs } from "./_tools.ts";
 import { vmreplay } from "./_cli.ts";
@@ -77,6 +77,87 @@ Deno.test("SCENARIOS names exactly the probe sources shipped in analyze/calibrat
   deepStrictEqual(files.map((f) => f.slice(0, -2)).sort(), SCENARIOS.map((s) => s.name).sort());
   ok(Deno.statSync(new URL("probe.h", PROBES_DIR)).isFile);
 });
+
+Deno.test("probeScenario() names a probe of your own after its file, under pressure when it calls pressure_init", () => {
+  const exact = probeScenario("/x/my-probe_2.c", 'probe_init_anon(argc, argv, "p", PAGE);');
+  deepStrictEqual(exact, {
+    name: "my-probe_2",
+    about: "your probe /x/my-probe_2.c",
+    source: "/x/my-probe_2.c",
+  });
+  equal(
+    probeScenario("big.c", '  pressure_init_anon (argc, argv, "big", 48UL << 20, N);').pressure,
+    true,
+  );
+  equal(probeScenario("shm.c", 'pressure_init(argc, argv, "shm", 16UL << 20);').pressure, true);
+  // A name that merely contains it is not a call.
+  equal(probeScenario("no.c", "my_pressure_init(1);").pressure, undefined);
+  throws(() => probeScenario("/x/swap_random.c", ""), /swap_random is a shipped scenario's name/);
+  throws(() => probeScenario("/x/a.b.c", ""), /expected a C file named NAME\.c/);
+  throws(() => probeScenario("/x/probe.cc", ""), /expected a C file named NAME\.c/);
+});
+
+Deno.test(needs(["gcc"], {
+  name:
+    "vmreplay calibrate --probe FILE.c: a probe of your own runs, is kept, and --replay finds it",
+  ignore: !onLinuxX64,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "vmreplay-own-probe-test-" });
+    try {
+      const src = `${dir}/my_dontneed.c`;
+      await Deno.writeTextFile(
+        src,
+        `#include "probe.h"
+int main(int argc, char **argv) {
+  probe_init_anon(argc, argv, "my_dontneed", 64 * PAGE);
+  phase_write("write", BASE, 64 * PAGE);
+  op_madvise(BASE, 32 * PAGE, MADV_DONTNEED, "dontneed");
+  phase_read("read", BASE, 64 * PAGE);
+  probe_done();
+  return 0;
+}
+`,
+      );
+      // Alone: no shipped scenario runs with it.
+      const [r, ...rest] = await calibrate({ probes: [src], keep: `${dir}/kept` });
+      deepStrictEqual(rest, []);
+      equal(r!.scenario.name, "my_dontneed");
+      deepStrictEqual(
+        r!.rows.map((x) => [x.label, x.kernelMinor, x.simMinor, x.ok]),
+        [["write", 64, 64, true], ["read", 32, 32, true]],
+      );
+      // --replay finds it in the kept directory, by itself and by name.
+      const again = await run("--replay", `${dir}/kept`, "--json");
+      equal(again.code, 0, again.err);
+      deepStrictEqual(JSON.parse(again.out).map((x: { scenario: string }) => x.scenario), [
+        "my_dontneed",
+      ]);
+      const named = await run("--replay", `${dir}/kept`, "--scenario", "my_dontneed");
+      equal(named.code, 0, named.err);
+      match(named.out, /all 2 phases of 1 scenarios agree/);
+      const missing = await run("--replay", `${dir}/kept`, "--scenario", "their_probe");
+      equal(missing.code, 1);
+      match(missing.err, /unknown scenario 'their_probe' .*or a probe of your own/);
+      // A probe that cannot be one is a usage error, before anything runs.
+      const clash = `${dir}/zero_page.c`;
+      await Deno.copyFile(src, clash);
+      const bad = await run("--probe", clash);
+      equal(bad.code, 2);
+      match(bad.err, /--probe .*zero_page is a shipped scenario's name/);
+      const twice = await run("--probe", src, "--probe", src);
+      equal(twice.code, 2);
+      match(twice.err, /a second probe named my_dontneed/);
+      const none = await run("--probe", `${dir}/none.c`);
+      equal(none.code, 2);
+      match(none.err, /--probe: cannot read .*none\.c: no such file/);
+      const replay = await run("--replay", `${dir}/kept`, "--probe", src);
+      equal(replay.code, 2);
+      match(replay.err, /--replay runs no probe: --probe cannot go with it/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+}));
 
 Deno.test("findCompiler() explains how to install a compiler when the one asked for does not run", async () => {
   await rejects(

@@ -96,13 +96,22 @@ export async function findCompiler(preferred?: string): Promise<string> {
 export const PROBES_DIR = new URL("./probes/", import.meta.url);
 
 /**
- * Compiles `probes/NAME.c` (with `probe.h`) into `outDir/NAME`; returns the binary's path.
+ * Compiles `probes/NAME.c` (with `probe.h`), or the user's probe `source` when given, into
+ * `outDir/NAME`; returns the binary's path.
  */
-export async function buildProbe(cc: string, name: string, outDir: string): Promise<string> {
+export async function buildProbe(
+  cc: string,
+  name: string,
+  outDir: string,
+  source?: string,
+): Promise<string> {
   const srcDir = `${outDir}/src`;
   await Deno.mkdir(srcDir, { recursive: true });
   for (const f of ["probe.h", `${name}.c`]) {
-    const text = await (await fetch(new URL(f, PROBES_DIR))).text();
+    // A user's own probe (calibrate --probe FILE.c) is copied from its file, beside probe.h.
+    const text = f !== "probe.h" && source !== undefined
+      ? await Deno.readTextFile(source)
+      : await (await fetch(new URL(f, PROBES_DIR))).text();
     await Deno.writeTextFile(`${srcDir}/${f}`, text);
   }
   const bin = `${outDir}/${name}`;

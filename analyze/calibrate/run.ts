@@ -27,15 +27,21 @@ import {
   SWAP_FILE_BYTES,
   SWAP_GROWTH,
 } from "./pressure.ts";
-import { findScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
+import { findScenario, PROBE_NAME, probeScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
 
 /** Kernel runs of each pressure scenario by default (their spread is part of the comparison). */
 export const DEFAULT_PRESSURE_RUNS = 5;
 
 /** Options of {@linkcode calibrate}. */
 export interface CalibrateOptions {
-  /** Scenario names (default: all). */
+  /** Scenario names (default: all, or none when `probes` are given). */
   scenarios?: string[];
+  /**
+   * The user's own probes, paths of C files using `probe.h` (`calibrate --probe FILE.c`): each runs
+   * after the scenarios, named after its file, under memory pressure when it calls
+   * `pressure_init` or `pressure_init_anon` ({@linkcode probeScenario}).
+   */
+  probes?: string[];
   /** C compiler (default: `$CC`, `cc`, `gcc` or `clang`). */
   cc?: string;
   /** Keep the binaries, traces and results in this directory (default: a temporary one, removed). */
@@ -93,7 +99,10 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       `calibrate runs on x86-64 Linux only (its probes compare with this kernel); this is ${Deno.build.arch} ${Deno.build.os}`,
     );
   }
-  let scenarios = (opts.scenarios ?? SCENARIOS.map((s) => s.name)).map((n) => {
+  // The shipped scenarios asked for (all of them when neither they nor own probes are), then the
+  // user's own probes.
+  const named = opts.scenarios ?? (opts.probes?.length ? [] : SCENARIOS.map((s) => s.name));
+  let scenarios = named.map((n) => {
     const s = findScenario(n);
     if (!s) {
       throw new CalibrateError(
@@ -102,6 +111,21 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
     }
     return s;
   });
+  for (const path of opts.probes ?? []) {
+    const text = await Deno.readTextFile(path).catch((e) => {
+      const why = e instanceof Deno.errors.NotFound
+        ? "no such file"
+        : e instanceof Error
+        ? e.message
+        : String(e);
+      throw new CalibrateError(`cannot read probe ${path}: ${why}`);
+    });
+    const own = probeScenario(path, text);
+    if (scenarios.some((s) => s.name === own.name)) {
+      throw new CalibrateError(`probe ${path}: a second probe named ${own.name}`);
+    }
+    scenarios.push(own);
+  }
   const runs = opts.runs ?? DEFAULT_PRESSURE_RUNS;
   if (!Number.isInteger(runs) || runs < 1) {
     throw new CalibrateError(`runs: expected a whole number of at least 1, found ${runs}`);
@@ -197,7 +221,7 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       });
     }
     for (const scenario of scenarios) {
-      const bin = await buildProbe(cc, scenario.name, dir);
+      const bin = await buildProbe(cc, scenario.name, dir, scenario.source);
       const trace = `${dir}/${scenario.name}.vmt`;
       const results = `${dir}/${scenario.name}.results`;
       let rows: CalibrationRow[];
@@ -265,13 +289,15 @@ export interface RecompareOptions {
  * it, or when a results file cannot be read.
  */
 export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[]> {
-  const names = opts.scenarios ?? SCENARIOS.map((s) => s.name);
+  const names = opts.scenarios ?? [...SCENARIOS.map((s) => s.name), ...await keptProbes(opts.dir)];
   const out: ScenarioResult[] = [];
   for (const name of names) {
-    const scenario = findScenario(name);
+    const scenario = findScenario(name) ?? await keptProbe(opts.dir, name);
     if (!scenario) {
       throw new CalibrateError(
-        `unknown scenario '${name}' (expected one of ${SCENARIOS.map((s) => s.name).join(", ")})`,
+        `unknown scenario '${name}' (expected one of ${
+          SCENARIOS.map((s) => s.name).join(", ")
+        }, or a probe of your own whose trace ${opts.dir} keeps: ${name}.vmt)`,
       );
     }
     const trace = `${opts.dir}/${name}.vmt`;
@@ -309,6 +335,44 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
     );
   }
   return out;
+}
+
+/** Names of the user's own probes (`calibrate --probe`) whose runs `dir` keeps, sorted. */
+async function keptProbes(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const name = e.name.endsWith(".vmt") ? e.name.slice(0, -4) : "";
+      if (e.isFile && PROBE_NAME.test(name) && !findScenario(name)) names.push(name);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return names.sort();
+}
+
+/**
+ * The scenario of a user's own probe whose runs `dir` keeps (its trace `NAME.vmt`), under memory
+ * pressure when the trace's header says `memcg=1`; undefined when there is none.
+ */
+async function keptProbe(dir: string, name: string): Promise<Scenario | undefined> {
+  if (!PROBE_NAME.test(name)) return undefined;
+  const trace = `${dir}/${name}.vmt`;
+  let head: string;
+  try {
+    const f = await Deno.open(trace);
+    try {
+      const buf = new Uint8Array(4096);
+      const n = await f.read(buf) ?? 0;
+      head = new TextDecoder().decode(buf.subarray(0, n)).split("\n", 1)[0]!;
+    } finally {
+      f.close();
+    }
+  } catch {
+    return undefined;
+  }
+  const pressure = /(^|\s)memcg=1(\s|$)/.test(head.replace(/#.*/, ""));
+  return { name, about: `a probe of your own, kept in ${dir}`, ...(pressure ? { pressure } : {}) };
 }
 
 /** The memory of `trace`'s header moved by `delta` bytes. */

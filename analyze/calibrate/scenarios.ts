@@ -1,8 +1,10 @@
 /**
- * The calibration scenarios: one C probe each in `probes/`, sharing `probes/probe.h`.
+ * The calibration scenarios: one C probe each in `probes/`, sharing `probes/probe.h`; and a
+ * user's own probes (`calibrate --probe FILE.c`).
  *
  * @module
  */
+import { CalibrateError } from "./kernel.ts";
 
 /** One calibration scenario. */
 export interface Scenario {
@@ -15,6 +17,8 @@ export interface Scenario {
    * (`pressure.ts`); compared within a tolerance over several kernel runs.
    */
   pressure?: boolean;
+  /** A user's own probe (`calibrate --probe FILE.c`): the path of its C source. */
+  source?: string;
 }
 
 /** What each scenario without memory pressure checks, by name, in the order `calibrate` runs them. */
@@ -65,4 +69,37 @@ export const SCENARIOS: readonly Scenario[] = [
 /** The scenario called `name`, or undefined. */
 export function findScenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);
+}
+
+/** What a probe's name may be: letters, digits, `_` and `-` (not first). */
+export const PROBE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
+
+/**
+ * The scenario of a user's own probe, `path` (a C file using `probe.h`, whose text is `text`):
+ * named after the file (`my_probe.c`: `my_probe`), under memory pressure when it calls
+ * `pressure_init` or `pressure_init_anon`. Throws {@linkcode CalibrateError} when the name is not
+ * one a scenario can have or is a shipped scenario's.
+ *
+ * @example
+ * ```ts
+ * import { probeScenario } from "./scenarios.ts";
+ * const s = probeScenario("/tmp/big_fork.c", 'pressure_init_anon(argc, argv, "big_fork", 48UL << 20, 1UL << 26);');
+ * if (s.name !== "big_fork" || !s.pressure) throw new Error("unexpected");
+ * ```
+ */
+export function probeScenario(path: string, text: string): Scenario {
+  const file = path.slice(path.lastIndexOf("/") + 1);
+  const name = file.endsWith(".c") ? file.slice(0, -2) : "";
+  if (!PROBE_NAME.test(name)) {
+    throw new CalibrateError(
+      `probe ${path}: expected a C file named NAME.c, NAME of letters, digits, '_' and '-'`,
+    );
+  }
+  if (findScenario(name)) {
+    throw new CalibrateError(
+      `probe ${path}: ${name} is a shipped scenario's name (calibrate --list); rename the file`,
+    );
+  }
+  const pressure = /\bpressure_init(?:_anon)?\s*\(/.test(text);
+  return { name, about: `your probe ${path}`, source: path, ...(pressure ? { pressure } : {}) };
 }
