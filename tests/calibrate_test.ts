@@ -225,6 +225,55 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "runProbe() does not wait for a process the probe left behind holding its output",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "vmreplay-leftover-test-" });
+    const left: number[] = [];
+    try {
+      // Each "probe" starts a process that keeps its error output open, then fails or hangs.
+      const probe = async (name: string, end: string) => {
+        await Deno.writeTextFile(
+          `${dir}/${name}.sh`,
+          `#!/bin/sh\nsleep 60 &\necho $! > ${dir}/${name}.pid\n${end}\n`,
+        );
+        await Deno.chmod(`${dir}/${name}.sh`, 0o755);
+        return `${dir}/${name}.sh`;
+      };
+      const alive = (pid: number) => {
+        try {
+          Deno.kill(pid, "SIGCONT");
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await rejects(
+        runProbe(await probe("fails", "echo 'no luck' >&2; exit 3"), `${dir}/t.vmt`, `${dir}/r`),
+        /failed \(exit 3\): no luck/,
+      );
+      left.push(Number(await Deno.readTextFile(`${dir}/fails.pid`)));
+      await rejects(
+        runProbe(await probe("hangs", "exec sleep 600"), `${dir}/t.vmt`, `${dir}/r`, [], 300),
+        /did not finish within 0\.3 s and was ended/,
+      );
+      left.push(Number(await Deno.readTextFile(`${dir}/hangs.pid`)));
+      // Both returned while what they left behind still runs.
+      deepStrictEqual(left.map(alive), [true, true]);
+    } finally {
+      for (const pid of left) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test(needs(["gcc"], {
   name: "a probe whose other process is killed exits with an error instead of waiting for ever",
   ignore: !onLinuxX64,

@@ -147,23 +147,41 @@ export async function runProbe(
   timeoutMs = PROBE_TIMEOUT_MS,
 ): Promise<KernelPhase[]> {
   const limit = AbortSignal.timeout(timeoutMs);
-  const out = await new Deno.Command(bin, {
+  const child = new Deno.Command(bin, {
     args: [trace, results, ...extra],
-    stdout: "piped",
+    stdout: "null",
     stderr: "piped",
     signal: limit,
-  })
-    .output();
-  if (limit.aborted && !out.success) {
+  }).spawn();
+  // Its error output, read as it comes: a process the probe left behind may hold the pipe open
+  // after the probe itself is gone, so once it has ended the rest is waited for a second at most.
+  const chunks: Uint8Array[] = [];
+  const reader = child.stderr.getReader();
+  const drained = (async () => {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+  })().catch(() => {});
+  const status = await child.status;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, 1000));
+  await Promise.race([drained, late]);
+  clearTimeout(timer);
+  await reader.cancel().catch(() => {});
+  if (limit.aborted && !status.success) {
     throw new CalibrateError(
       `probe ${bin} did not finish within ${
         timeoutMs / 1000
       } s and was ended (a wait that never returns?)`,
     );
   }
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim();
-    throw new CalibrateError(`probe ${bin} failed (exit ${out.code}): ${err}`);
+  if (!status.success) {
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    const err = new TextDecoder().decode(bytes).trim();
+    throw new CalibrateError(`probe ${bin} failed (exit ${status.code}): ${err}`);
   }
   return parseKernelResults(await Deno.readTextFile(results), results);
 }
