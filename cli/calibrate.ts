@@ -257,6 +257,9 @@ export async function main(args: string[]): Promise<number> {
         runs: r.runs,
         ok: r.ok,
         verify_errors: r.verifyErrors,
+        // Under pressure, the memory and swap the trace was replayed with (its header's: the
+        // cgroup's limit less what the probe held, and the swap file's size).
+        ...(r.scenario.pressure ? { mem_bytes: r.machine.mem, swap_bytes: r.machine.swap } : {}),
         phases: r.rows.map((x) =>
           x.pressure ? pressureJson(x) : ({
             phase: x.label,

@@ -502,9 +502,16 @@ Deno.test("vmreplay calibrate --replay DIR: exit 0 when the kept runs agree, 1 w
       if (code === 0) {
         const j = await run("--replay", dir, "--json");
         equal(j.code, 0, j.err);
-        deepStrictEqual(JSON.parse(j.out).map((x: { scenario: string }) => x.scenario), [
+        const js = JSON.parse(j.out);
+        deepStrictEqual(js.map((x: { scenario: string }) => x.scenario), [
           "dontneed",
           "swap_random",
+        ]);
+        // A pressure scenario's memory and swap, from its trace's header.
+        deepStrictEqual([js[0].swap_bytes, js[1].mem_bytes, js[1].swap_bytes], [
+          undefined,
+          64 << 10,
+          1 << 20,
         ]);
       }
     } finally {
