@@ -105,11 +105,14 @@ Deno.test(needs(["gcc"], {
     const dir = await Deno.makeTempDir({ prefix: "vmreplay-own-probe-test-" });
     try {
       const src = `${dir}/my_dontneed.c`;
+      // A header of its own, beside it.
+      await Deno.writeTextFile(`${dir}/pages.h`, "#define MY_PAGES 64\n");
       await Deno.writeTextFile(
         src,
         `#include "probe.h"
+#include "pages.h"
 int main(int argc, char **argv) {
-  probe_init_anon(argc, argv, "my_dontneed", 64 * PAGE);
+  probe_init_anon(argc, argv, "my_dontneed", MY_PAGES * PAGE);
   phase_write("write", BASE, 64 * PAGE);
   op_madvise(BASE, 32 * PAGE, MADV_DONTNEED, "dontneed");
   phase_read("read", BASE, 64 * PAGE);

@@ -92,6 +92,12 @@ export async function findCompiler(preferred?: string): Promise<string> {
   );
 }
 
+/** The directory of file `path` (`.` for a bare name). */
+function dirOf(path: string): string {
+  const at = path.lastIndexOf("/");
+  return at < 0 ? "." : at === 0 ? "/" : path.slice(0, at);
+}
+
 /** Where the probe sources are. */
 export const PROBES_DIR = new URL("./probes/", import.meta.url);
 
@@ -116,7 +122,15 @@ export async function buildProbe(
   }
   const bin = `${outDir}/${name}`;
   const out = await new Deno.Command(cc, {
-    args: ["-O2", "-Wall", "-o", bin, `${srcDir}/${name}.c`],
+    // A probe of your own finds headers of its own beside it (probe.h is found beside the copy).
+    args: [
+      "-O2",
+      "-Wall",
+      ...(source !== undefined ? ["-I", dirOf(source)] : []),
+      "-o",
+      bin,
+      `${srcDir}/${name}.c`,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
