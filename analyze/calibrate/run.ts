@@ -152,19 +152,18 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
     })();
   };
   /**
-   * The kernel runs of pressure probe `bin`, each in a swap file of `swapBytes` and a cgroup of its
-   * own; null when the cgroup's OOM killer ended one and a larger swap file is allowed.
+   * The `runs` kernel runs of pressure probe `bin`, each in a swap file of `swapBytes` and a cgroup
+   * of its own under `root`; null when the cgroup's OOM killer ended one and a larger swap file is
+   * allowed.
    */
   const pressureRuns = async (
     scenario: Scenario,
     bin: string,
-    dir: string,
     trace: string,
     results: string,
-    runs: number,
+    root: MemcgRoot,
     swapBytes: number,
   ): Promise<KernelPhase[][] | null> => {
-    const root = (support as { ok: true; root: MemcgRoot }).root;
     const kernel: KernelPhase[][] = [];
     for (let r = 0; r < runs; r++) {
       opts.onRun?.(scenario, r + 1, runs);
@@ -230,12 +229,12 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
         n = runs;
         // A probe the cgroup's OOM killer ended runs again, all its runs, with a larger swap file.
         let swap = opts.swapBytes ?? SWAP_FILE_BYTES;
-        let kernel = await pressureRuns(scenario, bin, dir, trace, results, runs, swap);
+        let kernel = await pressureRuns(scenario, bin, trace, results, support.root, swap);
         while (kernel === null) {
           const next = Math.min(swap * SWAP_GROWTH, MAX_SWAP_FILE_BYTES);
           opts.onSwapGrow?.(scenario, swap, next);
           swap = next;
-          kernel = await pressureRuns(scenario, bin, dir, trace, results, runs, swap);
+          kernel = await pressureRuns(scenario, bin, trace, results, support.root, swap);
         }
         const replay = await replayFor(trace, opts);
         rows = comparePressure(kernel, replay.res.phases);
