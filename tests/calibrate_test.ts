@@ -862,6 +862,43 @@ Deno.test(needs(["gcc"], {
       }
       deepStrictEqual(await leftovers(), []);
     });
+    await t.step(
+      "a probe the OOM killer ends with swap to spare is reported, not run again",
+      async () => {
+        // A probe of one's own whose swapoff brings 8 MiB back into a 4 MiB cgroup.
+        const dir = await Deno.makeTempDir({ prefix: "vmreplay-calibrate-swapoff-test-" });
+        const grew: number[] = [];
+        try {
+          await Deno.writeTextFile(
+            `${dir}/too_big_swapoff.c`,
+            `#include "probe.h"
+int main(int argc, char **argv) {
+  pressure_init_anon(argc, argv, "too_big_swapoff", 4UL << 20, 2048 * PAGE);
+  phase_write("write", BASE, 2048 * PAGE);
+  phase_begin("swapoff");
+  if (sc6(SYS_swapoff, (long)argv[4], 0, 0, 0, 0, 0) != 0) die("swapoff");
+  put("- swapoff swap\\n");
+  phase_end();
+  probe_done();
+  return 0;
+}
+`,
+          );
+          await rejects(
+            calibrate({
+              probes: [`${dir}/too_big_swapoff.c`],
+              runs: 1,
+              onSwapGrow: (_s, from) => grew.push(from),
+            }),
+            /OOM killer ended 1 of its processes with the 64 MiB swap file far from full/,
+          );
+          deepStrictEqual(grew, []);
+        } finally {
+          await Deno.remove(dir, { recursive: true });
+        }
+        deepStrictEqual(await leftovers(), []);
+      },
+    );
     await t.step("nothing left: no calibrate swap file on, no calibrate cgroup", async () => {
       deepStrictEqual(await leftovers(), []);
     });

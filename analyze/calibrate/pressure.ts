@@ -241,6 +241,24 @@ export class PressureEnv {
     return m ? Number(m[1]) : 0;
   }
 
+  /**
+   * Whether the cgroup may have run out of swap: false when it surely did not, so that a larger
+   * swap file would not help a probe the OOM killer ended (what it needs in memory at once does not
+   * fit the limit: swapoff, say). cgroup v1: the most memory and swap it held together
+   * (`memory.memsw.max_usage_in_bytes`) is under 90 % of the swap file; cgroup v2: no swap
+   * allocation failed (`fail` in `memory.swap.events`). Null when the cgroup does not say (v1
+   * without swap accounting).
+   */
+  async swapRanOut(): Promise<boolean | null> {
+    if (this.#version === 1) {
+      const text = await cat(`${this.cgroup}/memory.memsw.max_usage_in_bytes`);
+      const peak = text === null ? NaN : Number(text.trim());
+      return Number.isFinite(peak) ? peak >= 0.9 * this.#swapBytes : null;
+    }
+    const m = (await cat(`${this.cgroup}/memory.swap.events`))?.match(/^fail (\d+)$/m);
+    return m ? Number(m[1]) > 0 : null;
+  }
+
   /** Makes the swap file and switches it on, then makes the cgroup. Throws on failure. */
   async open(): Promise<void> {
     const f = await Deno.open(this.swapFile, { write: true, createNew: true, mode: 0o600 });

@@ -75,3 +75,27 @@ Deno.test("PressureEnv.oomKills() reads the cgroup's count of OOM kills, v1 and 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("PressureEnv.swapRanOut(): whether a larger swap file could help a probe the OOM killer ended", async () => {
+  const root = await Deno.makeTempDir({ prefix: "vmreplay-swapout-test-" });
+  try {
+    const v1 = new PressureEnv({ dir: root, version: 1 }, root, "v1", 4 << 20);
+    const v2 = new PressureEnv({ dir: root, version: 2 }, root, "v2", 4 << 20);
+    // A cgroup that does not say (v1 without swap accounting): unknown.
+    deepStrictEqual([await v1.swapRanOut(), await v2.swapRanOut()], [null, null]);
+    await Deno.mkdir(v1.cgroup);
+    await Deno.mkdir(v2.cgroup);
+    // v1: memory and swap together peaked under 90 % of the 4 MiB swap file, then over it.
+    await Deno.writeTextFile(`${v1.cgroup}/memory.memsw.max_usage_in_bytes`, `${3 << 20}\n`);
+    equal(await v1.swapRanOut(), false);
+    await Deno.writeTextFile(`${v1.cgroup}/memory.memsw.max_usage_in_bytes`, `${20 << 20}\n`);
+    equal(await v1.swapRanOut(), true);
+    // v2: a swap allocation failed, or none did.
+    await Deno.writeTextFile(`${v2.cgroup}/memory.swap.events`, "high 0\nmax 0\nfail 0\n");
+    equal(await v2.swapRanOut(), false);
+    await Deno.writeTextFile(`${v2.cgroup}/memory.swap.events`, "high 0\nmax 0\nfail 3\n");
+    equal(await v2.swapRanOut(), true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -178,7 +178,16 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
       } catch (e) {
         // Read before the cgroup goes: a probe the OOM killer ended did not fit the swap file.
         const killed = await env.oomKills();
-        if (killed > 0 && swapBytes < MAX_SWAP_FILE_BYTES) outgrew = true;
+        const ranOut = killed > 0 ? await env.swapRanOut() : null;
+        if (killed > 0 && ranOut === false) {
+          throw new CalibrateError(
+            `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes with the ${
+              swapBytes >> 20
+            } MiB swap file far from full: what it needs in memory at once (swapoff brings everything back, locked pages stay) does not fit the cgroup's limit (${
+              e instanceof Error ? e.message : e
+            })`,
+          );
+        } else if (killed > 0 && swapBytes < MAX_SWAP_FILE_BYTES) outgrew = true;
         else if (killed > 0) {
           throw new CalibrateError(
             `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes: its memory does not fit the cgroup's limit plus the ${
