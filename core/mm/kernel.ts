@@ -182,6 +182,11 @@ export class Kernel {
   scanPage = 0;
   /** Whether the last `getPage` waited for I/O. */
   major = false;
+  /**
+   * A populate (`populate.ts`: mlock, MAP_POPULATE, MAP_LOCKED) is faulting pages in: a fault
+   * that waits for a read counts as minor (`countFault` in `fault.ts`).
+   */
+  populating = false;
   /** Pages and stamps the last r/x event loaded (with `recordLoads`). */
   loadCount = 0;
   loadVpage: Float64Array = new Float64Array(16);

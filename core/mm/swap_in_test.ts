@@ -228,3 +228,32 @@ Deno.test("swapinNrPages sizes a window as Linux's __swapin_nr_pages does", () =
     );
   }
 });
+
+Deno.test("mlock reads swapped-out pages ahead as a fault does, but counts every fault minor", () => {
+  // __mm_populate's fault gives up the mmap lock while the read is in flight and faults again
+  // without FAULT_FLAG_TRIED: the kernel counts it minor (mlock of 64 swapped-out pages on Linux
+  // 6.18: 64 minor faults, 0 major, 72 pages read).
+  const r = run(swappedOut().mlock(1, A, N * PG));
+  deepStrictEqual(pick(r, SWAP), {
+    minor_faults: N + N,
+    major_faults: 0,
+    swap_in_pages: N,
+    swap_ra_pages: 223,
+    swap_ra_hits: 223,
+  });
+});
+
+Deno.test("populated pages are touched (FOLL_TOUCH): reclaim keeps them over pages written once", () => {
+  // 64 pages populated, then 64 more written in 96 pages of a memory cgroup: the populated ones are
+  // referenced twice (their PTEs and folio_mark_accessed), so reclaim activates them and takes
+  // the written ones; reading the populated area again faults on none of it.
+  const B = A + 0x100000000;
+  const before = () =>
+    new TraceBuilder().mmap(1, A, 64 * PG, "rw-", "private,anon,populate")
+      .mmap(1, B, 64 * PG, "rw-", "private,anon").w(1, B, 64 * PG);
+  const faults = (r: BatchRun) => r.counters.minor_faults + r.counters.major_faults;
+  const written = run(before(), { memcg: true }, 96);
+  const reread = run(before().r(1, A, 64 * PG), { memcg: true }, 96);
+  ok(written.counters.swap_out_pages > 0, "reclaim ran");
+  deepStrictEqual(faults(reread) - faults(written), 0);
+});
