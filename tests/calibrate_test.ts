@@ -476,6 +476,18 @@ Deno.test("recompare() replays a kept calibration's traces against its kernel co
       vm: { write_latency: 7 },
     });
     deepStrictEqual([latency!.machine.write_latency, roomy[0]!.machine.write_latency], [7, 60]);
+    // A probe that failed (a calibration stopped there) left an empty trace and part of its
+    // results: passed over when looking through the directory, an error when asked for.
+    await Deno.writeTextFile(`${dir}/swap_fork.vmt`, "");
+    await Deno.writeTextFile(`${dir}/swap_fork.results`, "parent-write 1 32 0 0 0\n");
+    deepStrictEqual((await recompare({ dir })).map((r) => r.scenario.name), [
+      "dontneed",
+      "swap_random",
+    ]);
+    await rejects(
+      recompare({ dir, scenarios: ["swap_fork"] }),
+      /holds no finished run of swap_fork: swap_fork\.vmt is empty \(the probe failed\)/,
+    );
     // A malformed results file: its name and line.
     await Deno.writeTextFile(`${dir}/dontneed.results`, "write 1 32\n");
     await rejects(recompare({ dir }), /dontneed\.results:1: expected 'LABEL PID/);

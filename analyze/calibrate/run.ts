@@ -322,11 +322,15 @@ export async function recompare(opts: RecompareOptions): Promise<ScenarioResult[
       kernel.push(parseKernelResults(text, file));
       if (!scenario.pressure) break;
     }
-    const hasTrace = await Deno.stat(trace).then((st) => st.isFile, () => false);
-    if (kernel.length === 0 || !hasTrace) {
+    // A probe that failed (the calibration stopped there) leaves an empty trace: the probes keep
+    // their output until they end. Looking through a directory, that scenario is passed over.
+    const size = await Deno.stat(trace).then((st) => st.isFile ? st.size : -1, () => -1);
+    if (kernel.length === 0 || size <= 0) {
       if (opts.scenarios === undefined) continue;
       throw new CalibrateError(
-        `${opts.dir} holds no kept run of ${name} (calibrate --keep DIR writes ${name}.vmt and ${name}.results)`,
+        size === 0
+          ? `${opts.dir} holds no finished run of ${name}: ${name}.vmt is empty (the probe failed)`
+          : `${opts.dir} holds no kept run of ${name} (calibrate --keep DIR writes ${name}.vmt and ${name}.results)`,
       );
     }
     const mem = opts.memDelta ? await movedMem(trace, opts.memDelta) : undefined;
