@@ -58,6 +58,9 @@ const UNDER_PRESSURE: Readonly<Record<string, string>> = {
     "fork after swap-out: the child writes every page (copies), then the parent reads",
   shm_holes:
     "System V shm read back at random, then in order: swapped out again into the freed slots",
+  swap_mlock:
+    "mlock of swapped-out pages: read ahead, counted minor, touched; after munlock kept resident",
+  swap_populate: "MAP_POPULATE once memory is full: its touched pages outlast a read of the rest",
 };
 
 /** Every scenario, in the order `calibrate` runs them. */
