@@ -56,13 +56,19 @@ function rotateMarked(frames: FrameTable, f: number): void {
  * The flusher, woken by memory cgroup reclaim that found a batch of dirty file pages only
  * (`wakeup_flusher_threads`, WB_REASON_VMSCAN): every dirty page of every disk file is written
  * (counted now), a file's in index order. Reclaim entered from a fault waits for them
- * (`memcg_reclaim.ts`); in write(2) it goes on, and they complete when reclaim next waits for
- * writes: when the next reclaim starts, or when it meets again a page it marked (cgroup v1 waits
- * then). A page reclaim marked (PG_reclaim) goes to the inactive list's tail when its write
- * completes, in the order of the writes, so that reclaim frees the file's last page first.
+ * (`memcg_reclaim.ts`); in write(2) it goes on, and they complete as the disk takes them: one
+ * request (`MAX_REQUEST_PAGES`) after another, each `SLOW_REQUEST_FACTOR` times `write_latency`
+ * pages scanned, or sooner when reclaim waits for writes (the next reclaim's start, a page it
+ * marked met again: cgroup v1 waits then). Swap writes sent after them complete after them (in
+ * order). Measured on Linux 6.18: 8 MiB written with write(2) once 16 MiB of anonymous memory
+ * filled a 16 MiB cgroup swapped out 855 (685-1 066) pages; with the flusher's writes completing
+ * only when reclaim next waited, the simulator swapped out 3 658 in one reclaim that could free
+ * nothing it wrote. A page reclaim marked (PG_reclaim) goes to the inactive list's tail when its
+ * write completes, in the order of the writes, so that reclaim frees the file's last page first.
  */
 export function flushDirtyFiles(k: Kernel): void {
   const pages: number[] = [];
+  let sent = 0;
   for (const obj of k.objAt) {
     if (obj === undefined || obj.kind !== "file") continue;
     pages.length = 0;
@@ -75,16 +81,14 @@ export function flushDirtyFiles(k: Kernel): void {
       writeOut(k, fr);
       k.frames.flags[fr]! |= PG.writeback;
       k.inFlight.push(fr);
-      k.inFlightAt.push(FLUSHER);
+      // Reclaim in write(2) goes on meanwhile: the flusher's requests (as many pages as a
+      // request takes) complete one after another, each as long as a large one. Entered from a
+      // fault, reclaim waits for them all (memcg_reclaim.ts).
+      const request = 1 + Math.floor(sent++ / MAX_REQUEST_PAGES);
+      k.inFlightAt.push(k.scanClock + request * SLOW_REQUEST_FACTOR * k.writeLatency);
     }
   }
 }
-
-/**
- * `inFlightAt` of the flusher's writes: they complete when reclaim next waits for writes, and swap
- * writes sent after them wait for them (writes complete in order).
- */
-const FLUSHER = Number.MAX_VALUE;
 
 /**
  * Reclaim wrote unmapped frame `f` to swap (`lateWriteback`): it stays in the swap cache at the
@@ -183,13 +187,22 @@ export function startReadaheadPlug(k: Kernel): void {
  */
 export function flushPlug(k: Kernel): void {
   const at = k.inFlightAt;
-  // The held writes are the last ones, in the order of their requests in `plugWrites`.
+  // The held writes are the last ones still held, in the order of their requests in `plugWrites`.
+  // The flusher's writes, woken meanwhile (write(2)), may stand among them: they are not this
+  // plug's.
+  let held = 0;
+  for (const pages of k.plugWrites) held += pages;
   let i = at.length;
-  while (i > 0 && at[i - 1] === HELD) i--;
+  for (let seen = 0; i > 0 && seen < held; i--) if (at[i - 1] === HELD) seen++;
   for (const pages of k.plugWrites) {
-    const slow = pages >= SLOW_REQUEST_PAGES ? SLOW_REQUEST_FACTOR : 1;
-    at.fill(k.scanClock + slow * k.writeLatency, i, i + pages);
-    i += pages;
+    const due = k.scanClock + (pages >= SLOW_REQUEST_PAGES ? SLOW_REQUEST_FACTOR : 1) *
+        k.writeLatency;
+    for (let n = 0; n < pages && i < at.length; i++) {
+      if (at[i] === HELD) {
+        at[i] = due;
+        n++;
+      }
+    }
   }
   k.plugWrites.length = 0;
   k.plugRequests = 0;

@@ -21,6 +21,7 @@ import { D, P, W } from "./pte.ts";
 import {
   completeWriteback,
   completeWritesBefore,
+  flushDirtyFiles,
   flushPlug,
   MAX_REQUEST_PAGES,
   SLOW_REQUEST_FACTOR,
@@ -326,4 +327,25 @@ Deno.test("writeback of a dirty file page: written to its file, clean, its PTEs 
   msync(k, mm, V, 3 * PAGE_SIZE);
   deepStrictEqual([k.counters[C.file_write_pages], obj.disk.get(0)], [4, 12]);
   deepStrictEqual(k.pt.flags[s]! & (P | W | D), P);
+});
+
+Deno.test("the flusher woken under a plug: its writes complete request by request, the plug's are still sent", () => {
+  // Three tmpfs writes held in a pass's plug (frames 1-3, clocks 1-3), then reclaim in write(2)
+  // wakes the flusher for a file of 300 dirty pages: two requests (254 and 46 pages), due one
+  // slow request (180) and two after it. The pass ends at clock 10: the three held writes, which
+  // stand before the flusher's, are sent then (due 70), not left held behind them.
+  const k = pluggedMachine([500, 600, 700], false, false);
+  create(k, "file:f", 300 * PAGE_SIZE);
+  write(k, "file:f", 0, 300 * PAGE_SIZE, 9);
+  k.scanClock = 4;
+  flushDirtyFiles(k);
+  deepStrictEqual(k.inFlightAt, [...held(3), ...Array(254).fill(184), ...Array(46).fill(364)]);
+  k.scanClock = 10;
+  flushPlug(k);
+  deepStrictEqual(k.inFlightAt.slice(0, 3), [70, 70, 70]);
+  // In order: the held three by 70, the flusher's first request by 184, its second by 364.
+  completeWritesBefore(k, 184);
+  deepStrictEqual(k.inFlight.length, 46);
+  completeWritesBefore(k, 364);
+  deepStrictEqual(k.inFlight.length, 0);
 });
