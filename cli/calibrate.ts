@@ -11,7 +11,7 @@ import { calibrate, recompare, type ScenarioResult } from "../analyze/calibrate/
 import { isSweepSpan, type MemSweep, memSweep } from "../analyze/calibrate/mem_sweep.ts";
 import { CalibrateError } from "../analyze/calibrate/kernel.ts";
 import type { CalibrationRow, Measure } from "../analyze/calibrate/compare.ts";
-import { probeScenario, SCENARIOS } from "../analyze/calibrate/scenarios.ts";
+import { readProbes, SCENARIOS } from "../analyze/calibrate/scenarios.ts";
 import { MAX_SWAP_FILE_BYTES } from "../analyze/calibrate/pressure.ts";
 
 const HELP =
@@ -120,27 +120,9 @@ export async function main(args: string[]): Promise<number> {
     }
     // A probe of your own that cannot be one (unreadable, misnamed) is a usage error, as an
     // unknown scenario is.
-    const seen = new Set<string>();
-    for (const path of v.probe ?? []) {
-      let text: string;
-      try {
-        text = await Deno.readTextFile(path);
-      } catch (e) {
-        throw new UsageError(
-          `--probe: cannot read ${path}: ${
-            e instanceof Deno.errors.NotFound ? "no such file" : e instanceof Error ? e.message : e
-          }`,
-        );
-      }
-      let name: string;
-      try {
-        name = probeScenario(path, text).name;
-      } catch (e) {
-        throw new UsageError(`--${e instanceof Error ? e.message : e}`);
-      }
-      if (seen.has(name)) throw new UsageError(`--probe ${path}: a second probe named ${name}`);
-      seen.add(name);
-    }
+    await readProbes(v.probe ?? []).catch((e) => {
+      throw new UsageError(`--${e instanceof Error ? e.message : e}`);
+    });
     // With --replay a name may be one of your own probes kept in DIR (recompare checks it there).
     for (const name of v.replay === undefined ? v.scenario ?? [] : []) {
       if (!SCENARIOS.some((s) => s.name === name)) {

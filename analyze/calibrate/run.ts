@@ -27,7 +27,7 @@ import {
   SWAP_FILE_BYTES,
   SWAP_GROWTH,
 } from "./pressure.ts";
-import { findScenario, PROBE_NAME, probeScenario, type Scenario, SCENARIOS } from "./scenarios.ts";
+import { findScenario, PROBE_NAME, readProbes, type Scenario, SCENARIOS } from "./scenarios.ts";
 
 /** Kernel runs of each pressure scenario by default (their spread is part of the comparison). */
 export const DEFAULT_PRESSURE_RUNS = 5;
@@ -39,7 +39,7 @@ export interface CalibrateOptions {
   /**
    * The user's own probes, paths of C files using `probe.h` (`calibrate --probe FILE.c`): each runs
    * after the scenarios, named after its file, under memory pressure when it calls
-   * `pressure_init` or `pressure_init_anon` ({@linkcode probeScenario}).
+   * `pressure_init` or `pressure_init_anon` (`readProbes` in `scenarios.ts`).
    */
   probes?: string[];
   /** C compiler (default: `$CC`, `cc`, `gcc` or `clang`). */
@@ -111,21 +111,8 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
     }
     return s;
   });
-  for (const path of opts.probes ?? []) {
-    const text = await Deno.readTextFile(path).catch((e) => {
-      const why = e instanceof Deno.errors.NotFound
-        ? "no such file"
-        : e instanceof Error
-        ? e.message
-        : String(e);
-      throw new CalibrateError(`cannot read probe ${path}: ${why}`);
-    });
-    const own = probeScenario(path, text);
-    if (scenarios.some((s) => s.name === own.name)) {
-      throw new CalibrateError(`probe ${path}: a second probe named ${own.name}`);
-    }
-    scenarios.push(own);
-  }
+  // probeScenario refuses a shipped scenario's name: no own probe clashes with those.
+  scenarios.push(...await readProbes(opts.probes ?? []));
   const runs = opts.runs ?? DEFAULT_PRESSURE_RUNS;
   if (!Number.isInteger(runs) || runs < 1) {
     throw new CalibrateError(`runs: expected a whole number of at least 1, found ${runs}`);
@@ -383,7 +370,8 @@ async function keptProbe(dir: string, name: string): Promise<Scenario | undefine
   } catch {
     return undefined;
   }
-  const pressure = /(^|\s)memcg=1(\s|$)/.test(head.replace(/#.*/, ""));
+  const h = parseHeaderLine(head);
+  const pressure = h.error === undefined && h.header.extra?.memcg === "1";
   return { name, about: `a probe of your own, kept in ${dir}`, ...(pressure ? { pressure } : {}) };
 }
 

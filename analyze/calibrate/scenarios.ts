@@ -106,3 +106,28 @@ export function probeScenario(path: string, text: string): Scenario {
   const pressure = /\bpressure_init(?:_anon)?\s*\(/.test(text);
   return { name, about: `your probe ${path}`, source: path, ...(pressure ? { pressure } : {}) };
 }
+
+/**
+ * The scenarios of the user's own probes at `paths` ({@linkcode probeScenario} of each file's
+ * text). Throws {@linkcode CalibrateError} when a file cannot be read, is not one a probe can be,
+ * or gives a name another of them has.
+ */
+export async function readProbes(paths: readonly string[]): Promise<Scenario[]> {
+  const out: Scenario[] = [];
+  for (const path of paths) {
+    const text = await Deno.readTextFile(path).catch((e) => {
+      const why = e instanceof Deno.errors.NotFound
+        ? "no such file"
+        : e instanceof Error
+        ? e.message
+        : String(e);
+      throw new CalibrateError(`probe: cannot read ${path}: ${why}`);
+    });
+    const own = probeScenario(path, text);
+    if (out.some((s) => s.name === own.name)) {
+      throw new CalibrateError(`probe ${path}: a second probe named ${own.name}`);
+    }
+    out.push(own);
+  }
+  return out;
+}
