@@ -6,13 +6,11 @@ int main(int argc, char **argv) {
   const unsigned long n = 32 * PAGE;
   probe_init_anon(argc, argv, "mlock_populate", 2 * n);
   phase_begin("mlock-half");
-  if (sc6(SYS_mlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("mlock");
-  op_line("mlock 0x200000000000 131072");
+  op_mlock(BASE, n);
   phase_end();
   phase_write("write-all", BASE, 2 * n);
   phase_begin("munlock-read");
-  if (sc6(SYS_munlock, (long)BASE, (long)n, 0, 0, 0, 0) != 0) die("munlock");
-  op_line("munlock 0x200000000000 131072");
+  op_munlock(BASE, n);
   op_read(BASE, 2 * n);
   phase_end();
   probe_done();

@@ -299,6 +299,14 @@ static __attribute__((unused)) void op_munmap(unsigned long addr, unsigned long 
   if (sc6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0) != 0) die("munmap");
   put_pid(); put("munmap "); put_hex(addr); put(" "); put_dec((long)len); put("\n");
 }
+static __attribute__((unused)) void op_mlock(unsigned long addr, unsigned long len) {
+  if (sc6(SYS_mlock, (long)addr, (long)len, 0, 0, 0, 0) != 0) die("mlock");
+  put_pid(); put("mlock "); put_hex(addr); put(" "); put_dec((long)len); put("\n");
+}
+static __attribute__((unused)) void op_munlock(unsigned long addr, unsigned long len) {
+  if (sc6(SYS_munlock, (long)addr, (long)len, 0, 0, 0, 0) != 0) die("munlock");
+  put_pid(); put("munlock "); put_hex(addr); put(" "); put_dec((long)len); put("\n");
+}
 static __attribute__((unused)) void op_mremap(unsigned long addr, unsigned long len, unsigned long naddr, unsigned long nlen) {
   /* In place (resize) when the address stays, else a move to the fixed new address. */
   long flags = naddr == addr ? 0 : MREMAP_MAYMOVE | MREMAP_FIXED;

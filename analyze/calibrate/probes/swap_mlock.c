@@ -11,13 +11,11 @@ int main(int argc, char **argv) {
   pressure_init_anon(argc, argv, "swap_mlock", 16UL << 20, N * PAGE);
   phase_write("write", BASE, N * PAGE);
   phase_begin("mlock");
-  if (sc6(SYS_mlock, (long)BASE, (long)(L * PAGE), 0, 0, 0, 0) != 0) die("mlock");
-  op_line("mlock 0x200000000000 4194304");
+  op_mlock(BASE, L * PAGE);
   phase_end();
   phase_read("read", BASE, N * PAGE);
   phase_begin("munlock");
-  if (sc6(SYS_munlock, (long)BASE, (long)(L * PAGE), 0, 0, 0, 0) != 0) die("munlock");
-  op_line("munlock 0x200000000000 4194304");
+  op_munlock(BASE, L * PAGE);
   phase_end();
   phase_read("read-again", BASE, N * PAGE);
   probe_done();
