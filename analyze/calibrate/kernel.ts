@@ -169,10 +169,13 @@ export async function runProbe(
   }).spawn();
   // Its error output, read as it comes: a process the probe left behind may hold the pipe open
   // after the probe itself is gone, so once it has ended the rest is waited for a second at most.
-  const chunks: Uint8Array[] = [];
+  let stderr = "";
+  const decoder = new TextDecoder();
   const reader = child.stderr.getReader();
   const drained = (async () => {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) chunks.push(r.value);
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      stderr += decoder.decode(r.value, { stream: true });
+    }
   })().catch(() => {});
   const status = await child.status;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -188,14 +191,7 @@ export async function runProbe(
     );
   }
   if (!status.success) {
-    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
-    const err = new TextDecoder().decode(bytes).trim();
-    throw new CalibrateError(`probe ${bin} failed (exit ${status.code}): ${err}`);
+    throw new CalibrateError(`probe ${bin} failed (exit ${status.code}): ${stderr.trim()}`);
   }
   return parseKernelResults(await Deno.readTextFile(results), results);
 }

@@ -236,9 +236,13 @@ export class PressureEnv {
    */
   async oomKills(): Promise<number> {
     const file = this.#version === 1 ? "memory.oom_control" : "memory.events";
-    const text = await cat(`${this.cgroup}/${file}`);
-    const m = text?.match(/^oom_kill (\d+)$/m);
-    return m ? Number(m[1]) : 0;
+    return await this.#count(file, "oom_kill") ?? 0;
+  }
+
+  /** The count on line `KEY N` of the cgroup's `file`, or null when it has none. */
+  async #count(file: string, key: string): Promise<number | null> {
+    const m = (await cat(`${this.cgroup}/${file}`))?.match(new RegExp(`^${key} (\\d+)$`, "m"));
+    return m ? Number(m[1]) : null;
   }
 
   /**
@@ -255,8 +259,8 @@ export class PressureEnv {
       const peak = text === null ? NaN : Number(text.trim());
       return Number.isFinite(peak) ? peak >= 0.9 * this.#swapBytes : null;
     }
-    const m = (await cat(`${this.cgroup}/memory.swap.events`))?.match(/^fail (\d+)$/m);
-    return m ? Number(m[1]) > 0 : null;
+    const fails = await this.#count("memory.swap.events", "fail");
+    return fails === null ? null : fails > 0;
   }
 
   /** Makes the swap file and switches it on, then makes the cgroup. Throws on failure. */
