@@ -24,7 +24,8 @@ const RW = Prot.read | Prot.write, ANON = MapFlag.private | MapFlag.anon;
 
 /**
  * A memory cgroup (`memcg=1`) of 8192 frames running `anon_vma_chain`, with `swap` slots (0: no
- * swap), `swappiness`, and `page_cluster` 0 (one slot a read).
+ * swap), `swappiness`, `page_cluster` 0 (one slot a read), and `read_ahead_kb` 0 (a disk file read
+ * with read(2) comes page by page, in single pages, which reclaim takes one at a time).
  */
 export function memcgKernel(swap: number, swappiness = 60, vm: Partial<VmKnobs> = {}): Kernel {
   return new Kernel(
@@ -32,7 +33,7 @@ export function memcgKernel(swap: number, swappiness = 60, vm: Partial<VmKnobs> 
       memPages: 8192,
       swapPages: swap,
       strategy: "anon_vma_chain",
-      vm: { memcg: true, swappiness, page_cluster: 0, ...vm },
+      vm: { memcg: true, swappiness, page_cluster: 0, read_ahead_kb: 0, ...vm },
     },
     newCounters(),
   );

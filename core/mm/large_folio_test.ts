@@ -102,3 +102,56 @@ Deno.test("a window follows the one before it, over cached pages: its holes as s
   // kernel 3 768-3 967 faults, the simulator 3 967 (5 101 when the window started at the first
   // page missing, in folios).
 });
+
+/**
+ * A run of `t` in a memory cgroup of the hog-style probe's size: 16 372 KiB, 64 MiB of swap, this
+ * machine's readahead (`read_ahead_kb` 8192), checked.
+ */
+function runCgroup(t: TraceBuilder): BatchRun {
+  const r = runBatch(t.batch(), {
+    memPages: 4093,
+    swapPages: 16383,
+    check: true,
+    vm: { memcg: true, read_ahead_kb: 8192, page_cluster: 3, vma_ra: false },
+  });
+  deepStrictEqual(r.diagnostics.filter((d) => d.kind === "check"), []);
+  return r;
+}
+
+/** A `pages`-page file written with write(2) and synced, read a page at a time `times` times. */
+function fileReadTwice(t: TraceBuilder, pages: number, anon: number, times: number): TraceBuilder {
+  t.create(1, "file:/f", 0).write(1, "file:/f", 0, pages * PAGE).fsync(1, "file:/f")
+    .mmap(1, A, anon * PAGE, "rw-", "private,anon").w(1, A, anon * PAGE);
+  for (let n = 0; n < times; n++) {
+    for (let i = 0; i < pages; i++) t.read(1, "file:/f", i * PAGE, PAGE);
+  }
+  return t;
+}
+
+Deno.test("read(2) a page at a time reads ahead in windows of large folios, as Linux 6.18 does", () => {
+  // Linux 6.18 (ext4, read_ahead_kb 8192; filemap tracepoint): a first window of 4 single pages,
+  // then windows of 16, 64, 256, 512, 1 024 and 2 048 pages in folios of 4, 16, 64, 256 and 512
+  // pages, each aligned by its index (smaller where it is not) and the last one of a window
+  // reaching past its end (the window of 64 pages from page 20 ends at page 96, where the next
+  // starts). A store to every page of the file mapped shared afterwards takes a fault a folio:
+  // 28 faults for 4 096 pages, 26 for 3 072, on the kernel as here (a file written, synced and
+  // dropped with POSIX_FADV_DONTNEED, read with pread, then mapped; getrusage, 3 runs alike).
+  const faultsAfterRead = (pages: number) => {
+    const t = new TraceBuilder().create(1, "file:/f", pages * PAGE);
+    for (let i = 0; i < pages; i++) t.read(1, "file:/f", i * PAGE, PAGE);
+    t.mmap(1, A, pages * PAGE, "rw-", "shared", "file:/f").w(1, A, pages * PAGE);
+    const r = run(t, { read_ahead_kb: 8192 });
+    deepStrictEqual(r.counters.file_read_pages, pages);
+    return r.counters.minor_faults! + r.counters.major_faults!;
+  };
+  deepStrictEqual([4096, 3072].map(faultsAfterRead), [28, 26]);
+});
+
+Deno.test("a file read twice with read(2) in a cgroup: its large folios go, the anonymous pages stay", () => {
+  // Linux 6.18, 5 runs (a 12 MiB synced file and 8 MiB of anonymous memory in a 16 MiB cgroup,
+  // the file read twice with pread of a page): reclaim frees the file's 512-page folios whole,
+  // none of the anonymous pages is swapped out and reading them back faults on none. Page by
+  // page, without read(2)'s readahead and large folios, 47 were swapped out.
+  const r = runCgroup(fileReadTwice(new TraceBuilder(), 3072, 2048, 2));
+  deepStrictEqual(r.counters.swap_out_pages, 0);
+});

@@ -42,7 +42,8 @@ import { DEFAULT_KNOBS } from "../../uapi/knobs.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { noteCost } from "./lru.ts";
-import { keepActive, SCAN_BATCH, shrinkPage } from "./vmscan.ts";
+import { folioFrame } from "./page_cache.ts";
+import { keepActive, reclaimFolio, SCAN_BATCH, shrinkFolio, shrinkPage } from "./vmscan.ts";
 import { STAT_REFAULTS_ANON, STAT_REFAULTS_FILE } from "./workingset.ts";
 import {
   completeWriteback,
@@ -219,6 +220,13 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
       markForFlusher(fr, f);
       continue;
     }
+    // A large folio of clean file pages: taken, and counted, as one (isolate_lru_folios).
+    const n = file ? reclaimFolio(k, f) : 0;
+    if (n > 0) {
+      freed += shrinkFolio(k, n);
+      scanned += n - 1;
+      continue;
+    }
     // A page still being written, met again or written by reclaim: reclaim waits for it (cgroup
     // v1's third case), which submits whatever a plug held, so every write started so far
     // completes.
@@ -259,6 +267,23 @@ function deactivate(k: Kernel, active: number, inactive: number, n: number): voi
   for (let q = 0; q < batch; q++) {
     const f = fr.lruTail[active]!;
     if (f === NONE) break;
+    const n = active === LRU.activeFile ? reclaimFolio(k, f) : 0;
+    if (n > 0) {
+      // A large folio moves as one: kept if any of its pages is.
+      q += n - 1;
+      let keep = false;
+      for (let i = 0; i < n; i++) keep = keepActive(k, folioFrame(i), active) || keep;
+      for (let i = 0; i < n; i++) {
+        const p = folioFrame(i);
+        if (fr.lru[p] !== active) continue; // mlocked
+        if (keep) fr.lruMove(p, active);
+        else {
+          fr.flags[p] = fr.flags[p]! | PG.workingset;
+          fr.lruMove(p, inactive);
+        }
+      }
+      continue;
+    }
     if (keepActive(k, f, active)) continue;
     fr.flags[f] = fr.flags[f]! | PG.workingset;
     fr.lruMove(f, inactive);

@@ -48,9 +48,14 @@ function filePages(k: Kernel, name: string, n: number): void {
   read(k, name, 0, n * PAGE_SIZE);
 }
 
-/** `n` pages of disk file `name` on the active file list (read twice: `mark_page_accessed`). */
+/**
+ * `n` pages of disk file `name` on the active file list (read twice: `mark_page_accessed`; the
+ * second time as through another open file, whose readahead state has no last read ending in the
+ * page: a read of the folio the last one ended in does not mark it again).
+ */
 function activeFilePages(k: Kernel, name: string, n: number): void {
   filePages(k, name, n);
+  k.objects.get(name)!.raPrevPos = -1;
   read(k, name, 0, n * PAGE_SIZE);
 }
 

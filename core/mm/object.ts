@@ -121,6 +121,16 @@ export class VmObject {
   raAsync = 0;
   /** See {@linkcode VmObject.raStart}. */
   raOrder = 0;
+  /**
+   * Where the last readahead window's last folio ended: the next window starts there (a large
+   * folio may reach past the window's planned end).
+   */
+  raEnd = 0;
+  /**
+   * Where the last read(2) of the file ended, in bytes (`file_ra_state.prev_pos`; -1: none yet):
+   * a read that follows it is sequential, and a folio it ended in is not marked accessed again.
+   */
+  raPrevPos: number = -1;
 
   /** Makes an empty object. */
   constructor(id: number, kind: ObjectKind, name: string, size: number) {

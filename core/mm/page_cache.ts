@@ -8,10 +8,10 @@
  * @module
  */
 import { C } from "../counters.ts";
-import { NONE, PG } from "./frames.ts";
+import { LRU, NONE, PG } from "./frames.ts";
 import { grown } from "./growable.ts";
 import type { Kernel } from "./kernel.ts";
-import { lruAddNew } from "./lru.ts";
+import { activate, lruAddNew, markAccessed } from "./lru.ts";
 import type { VmObject } from "./object.ts";
 import { allocFrame, readaheadStops } from "./page_alloc.ts";
 import { clusterReadahead, swapCacheHit } from "./swap_in.ts";
@@ -29,7 +29,9 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
   k.major = false;
   let fr = obj.pages.get(index);
   if (fr !== undefined) {
-    if (readAround && (k.frames.flags[fr]! & PG.readahead)) asyncReadahead(k, obj, index, fr);
+    if (readAround && (k.frames.flags[fr]! & PG.readahead)) {
+      asyncReadahead(k, obj, index, fr, k.raPages);
+    }
     return fr;
   }
   if (!obj.swapBacked) {
@@ -46,6 +48,7 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
       obj.raAsync = Math.floor(ra / 4);
       obj.raOrder = 0;
       readWindow(k, obj, start, start + ra, start + ra - obj.raAsync, fr, 0);
+      obj.raEnd = start + ra;
     }
     return fr;
   }
@@ -80,7 +83,7 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
  * of `order` (`page_cache_ra_order`: each aligned by page index, smaller where its index or the
  * window's end calls for it; from the first page found cached on, single pages), and marks the
  * folio holding page `mark` with PG_readahead (all its pages) when it is read now. `keep` (the
- * faulting page) is pinned meanwhile.
+ * faulting page; NONE for a read(2)) is pinned meanwhile.
  *
  * The pages read are pinned until their run ends: Linux adds them to the page cache locked and
  * sends their reads when the window meets a cached page or ends (`read_pages`); reclaim cannot
@@ -97,16 +100,19 @@ function readWindow(
   mark: number,
   keep: number,
   order: number,
-): void {
-  k.frames.flags[keep]! |= PG.pinned;
-  const lim = Math.min(end, obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE));
+): number {
+  if (keep !== NONE) k.frames.flags[keep]! |= PG.pinned;
+  const eof = obj.size === Infinity ? Infinity : Math.ceil(obj.size / PAGE_SIZE);
+  const lim = Math.min(end, eof);
   let q = start;
   while (q < lim) {
     let o = order;
     if (o > 0) {
-      // Aligned by index, within the window (ra_alloc_folio's order), and only where no page is
-      // cached yet (a folio cannot be added over one: single pages from there on).
-      while (o > 0 && (q % (1 << o) !== 0 || q + (1 << o) > lim)) o--;
+      // Aligned by index (ra_alloc_folio's order), within the file (the last folio may reach past
+      // the window's end: measured on Linux 6.18, a window of 64 pages from page 20 ends at 96),
+      // and only where no page is cached yet (a folio cannot be added over one: single pages from
+      // there on).
+      while (o > 0 && (q % (1 << o) !== 0 || q + (1 << o) > eof)) o--;
       for (let p = q; p < q + (1 << o); p++) {
         if (obj.pages.has(p)) {
           order = o = 0;
@@ -145,9 +151,9 @@ function readWindow(
     q += n;
   }
   release(k);
-  k.frames.flags[keep]! &= ~PG.pinned;
+  if (keep !== NONE) k.frames.flags[keep]! &= ~PG.pinned;
+  return q;
 }
-
 // The pages of the run `readWindow` is reading (pinned until it ends).
 let held = new Int32Array(64);
 let heldCount = 0;
@@ -166,16 +172,22 @@ function release(k: Kernel): void {
 }
 
 /**
- * A fault found the readahead marker on cached page `index` (`fr`): asynchronous readahead of
- * the next window (`page_cache_async_ra`), marked at its start, in folios two orders larger than
- * the last window's (with `large_folios`; at most {@linkcode MAX_FOLIO_ORDER} and the window's
+ * A fault or a read(2) of `req` pages found the readahead marker on cached page `index` (`fr`; a
+ * fault asks for `ra_pages`): asynchronous readahead of the next window (`page_cache_async_ra`),
+ * marked at its start, in folios two orders larger than the last window's (with `large_folios`; at most {@linkcode MAX_FOLIO_ORDER} and the window's
  * size). Where the file's readahead state expects the marker (the folio holding the last window's
  * start + size - async size), the window follows that one, `get_next_ra_size` pages, even if its
  * first pages are cached (then `readWindow` reads its holes as single pages, and the marker is
  * set only if its page is read); else it starts at the first page not cached within `ra_pages`
  * pages. The fault itself waits for nothing (minor).
  */
-function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): void {
+function asyncReadahead(
+  k: Kernel,
+  obj: VmObject,
+  index: number,
+  fr: number,
+  req: number,
+): void {
   const head = index - folioPagesBefore(k, fr);
   for (let p = head; p <= index + folioPagesAfter(k, fr); p++) {
     const f = obj.pages.get(p);
@@ -187,7 +199,7 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
   const n = 1 << k.frames.order[fr]!;
   const expected = obj.raStart + obj.raSize - obj.raAsync;
   if (obj.raSize > 0 && index === expected - (expected % n)) {
-    obj.raStart += obj.raSize;
+    obj.raStart = obj.raEnd;
     obj.raSize = nextRaSize(obj.raSize, max);
   } else {
     let start = -1;
@@ -199,7 +211,7 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
     }
     if (start < 0) return;
     obj.raStart = start;
-    obj.raSize = nextRaSize(start - index + max, max);
+    obj.raSize = nextRaSize(start - index + req, max);
   }
   obj.raAsync = obj.raSize;
   const order = k.largeFolios && obj.kind === "file"
@@ -207,7 +219,10 @@ function asyncReadahead(k: Kernel, obj: VmObject, index: number, fr: number): vo
     : 0;
   obj.raOrder = order;
   const start = obj.raStart;
-  readWindow(k, obj, start, start + obj.raSize, start, fr, order);
+  obj.raEnd = Math.max(
+    start + obj.raSize,
+    readWindow(k, obj, start, start + obj.raSize, start, fr, order),
+  );
 }
 
 /** `get_next_ra_size`: the next window after one of `cur` pages, at most `max`. */
@@ -215,6 +230,137 @@ function nextRaSize(cur: number, max: number): number {
   if (cur < max / 16) return 4 * cur;
   if (cur <= max / 2) return 2 * cur;
   return max;
+}
+
+/**
+ * read(2) of bytes `[off, end)` of disk file `obj` (`filemap_read`): each page not cached starts
+ * a synchronous readahead (`page_cache_sync_ra`), a page with the readahead marker an
+ * asynchronous one, and each folio the read enters is marked accessed once (not the one the last
+ * read ended in: `pos_same_folio`). False when memory ran out.
+ */
+export function fileRead(k: Kernel, obj: VmObject, off: number, end: number): boolean {
+  const first = Math.floor(off / PAGE_SIZE);
+  const last = Math.floor((end - 1) / PAGE_SIZE);
+  let prevByte = obj.raPrevPos - 1;
+  for (let idx = first; idx <= last; idx++) {
+    let fr = obj.pages.get(idx);
+    if (fr === undefined) {
+      if (k.raPages > 0) syncReadahead(k, obj, idx, last + 1 - idx);
+      fr = obj.pages.get(idx);
+      if (fr === undefined) {
+        fr = readFilePage(k, obj, idx); // filemap_create_folio
+        if (fr === NONE) return false;
+      }
+    }
+    if (k.raPages > 0 && (k.frames.flags[fr]! & PG.readahead)) {
+      asyncReadahead(k, obj, idx, fr, last + 1 - idx);
+    }
+    const head = idx - folioPagesBefore(k, fr);
+    const prevPage = prevByte < 0 ? -1 : Math.floor(prevByte / PAGE_SIZE);
+    if (prevPage < head || prevPage > idx + folioPagesAfter(k, fr)) markFolioAccessed(k, obj, fr);
+    prevByte = Math.min(end, (idx + 1) * PAGE_SIZE) - 1;
+  }
+  obj.raPrevPos = end;
+  return true;
+}
+
+/**
+ * `page_cache_sync_ra` for a read(2) of `req` pages from page `index`, not cached: at the start of
+ * the file, after the last read or for a read larger than `ra_pages`, a new window of
+ * `get_init_ra_size` pages, its marker `req` pages in; else, when the pages before `index` are
+ * cached further back than `req` (a stream), a window as long as that history (twice it when
+ * cached from the start) plus `req`, its marker on its last page; else (a small random read)
+ * `req` pages alone, the readahead state left as it was. Single pages: the order starts again at 0.
+ */
+function syncReadahead(k: Kernel, obj: VmObject, index: number, req: number): void {
+  const max = k.raPages;
+  // prev_pos starts at -1: no read yet is not a read just before.
+  const prev = obj.raPrevPos < 0 ? Infinity : Math.floor(obj.raPrevPos / PAGE_SIZE);
+  if (index === 0 || req > max || (index >= prev && index - prev <= 1)) {
+    obj.raStart = index;
+    obj.raSize = initRaSize(req, max);
+    obj.raAsync = obj.raSize > req ? obj.raSize - req : obj.raSize >> 1;
+  } else {
+    // page_cache_prev_miss: the first page not cached below index, within max pages (-1 when the
+    // file is cached from its start: the kernel's wrap to ULONG_MAX).
+    let miss = index - 1 - max;
+    for (let q = index - 1; q >= index - max; q--) {
+      if (q < 0 || !obj.pages.has(q)) {
+        miss = q;
+        break;
+      }
+    }
+    let contig = index - miss - 1;
+    if (contig <= req) {
+      readWindow(k, obj, index, index + req, -1, NONE, 0);
+      return;
+    }
+    if (miss < 0) contig *= 2;
+    obj.raStart = index;
+    obj.raSize = Math.min(contig + req, max);
+    obj.raAsync = 1;
+  }
+  obj.raOrder = 0;
+  const start = obj.raStart;
+  readWindow(k, obj, start, start + obj.raSize, start + obj.raSize - obj.raAsync, NONE, 0);
+  obj.raEnd = start + obj.raSize;
+}
+
+/** `get_init_ra_size`: the first window of a read of `req` pages, at most `max`. */
+function initRaSize(req: number, max: number): number {
+  let size = 1;
+  while (size < req) size *= 2;
+  if (size <= max / 32) return size * 4;
+  if (size <= max / 4) return size * 2;
+  return max;
+}
+
+/**
+ * `folio_mark_accessed` on the folio holding page-cache page `fr` of `obj`: every page of a large
+ * folio at once (one PG_referenced, one list), the page alone otherwise.
+ */
+export function markFolioAccessed(k: Kernel, obj: VmObject, fr: number): void {
+  const n = folioFrames(k, obj, fr);
+  if (n === 0) return markAccessed(k.frames, fr);
+  const fl = k.frames.flags;
+  const l = k.frames.lru[fr]!;
+  const activateAll = (fl[fr]! & PG.referenced) !== 0 &&
+    (l === LRU.inactiveAnon || l === LRU.inactiveFile);
+  for (let i = 0; i < n; i++) {
+    const f = folio[i]!;
+    if (activateAll) {
+      fl[f] = fl[f]! & ~PG.referenced;
+      activate(k.frames, f);
+    } else fl[f] = fl[f]! | PG.referenced;
+  }
+}
+
+// The pages of the folio `folioFrames` found, in index order.
+let folio = new Int32Array(512);
+
+/**
+ * The pages of the large folio holding page-cache page `fr` of `obj`, into `folio` in index
+ * order; returns how many, or 0 when `fr` is a single page or its folio is no longer whole (a page
+ * of it gone, or on another list).
+ */
+export function folioFrames(k: Kernel, obj: VmObject, fr: number): number {
+  const o = k.frames.order[fr]!;
+  if (o === 0) return 0;
+  const n = 1 << o;
+  const head = k.frames.index[fr]! - folioPagesBefore(k, fr);
+  const l = k.frames.lru[fr]!;
+  if (folio.length < n) folio = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = obj.pages.get(head + i);
+    if (f === undefined || k.frames.order[f] !== o || k.frames.lru[f] !== l) return 0;
+    folio[i] = f;
+  }
+  return n;
+}
+
+/** The page `folioFrames` found at position `i` of its folio. */
+export function folioFrame(i: number): number {
+  return folio[i]!;
 }
 
 /**

@@ -12,6 +12,7 @@ import { C } from "../counters.ts";
 import { LRU, NONE, PG } from "./frames.ts";
 import type { Kernel } from "./kernel.ts";
 import { activate, mlockPage } from "./lru.ts";
+import { folioFrame, folioFrames } from "./page_cache.ts";
 import { dropSwapCache } from "./release.ts";
 import { evictionShadow } from "./workingset.ts";
 import { markForFlusher, startWriteback } from "./writeback.ts";
@@ -183,6 +184,79 @@ export function shrinkPage(k: Kernel, f: number, force: boolean): number {
     }
   }
   return reclaimUnmapped(k, f);
+}
+
+/**
+ * The pages of the large folio of disk-file page `f` that reclaim takes as one (`folioFrames`:
+ * into `folioFrame`), or 0 when it takes `f` alone: a single page, a folio no longer whole, or
+ * one with a page mlocked, dirty or being written (those go page by page, as before folios).
+ */
+export function reclaimFolio(k: Kernel, f: number): number {
+  const fr = k.frames;
+  if (fr.order[f] === 0 || !(fr.flags[f]! & PG.pageCache) || (fr.flags[f]! & PG.swapBacked)) {
+    return 0;
+  }
+  const n = folioFrames(k, k.objAt[fr.owner[f]!]!, f);
+  const busy = PG.mlocked | PG.dirty | PG.writeback | PG.reclaim;
+  for (let i = 0; i < n; i++) if (fr.flags[folioFrame(i)]! & busy) return 0;
+  return n;
+}
+
+/**
+ * `shrink_folio_list` for the `n` clean disk-file pages `reclaimFolio` found (one large folio):
+ * referenced as one (the accessed bits of all its pages, its one PG_referenced), kept or
+ * activated whole, else unmapped and freed whole. Returns the pages freed.
+ */
+export function shrinkFolio(k: Kernel, n: number): number {
+  const frames = k.frames;
+  const fl = frames.flags;
+  let refs = 0, wasRef = false, mapped = false, exec = false, locked = false;
+  // Held by an operation: back to the head whole (folio_trylock fails).
+  for (let i = 0; i < n; i++) {
+    if (!(fl[folioFrame(i)]! & PG.pinned)) continue;
+    for (let j = 0; j < n; j++) frames.lruMove(folioFrame(j), frames.lru[folioFrame(j)]!);
+    return 0;
+  }
+  for (let i = 0; i < n; i++) {
+    const f = folioFrame(i);
+    if (fl[f]! & PG.referenced) wasRef = true;
+    if (frames.mapcount[f]! === 0) continue;
+    mapped = true;
+    const r = k.walker.referenced(f);
+    if (k.walker.locked) locked = true;
+    if (r > 0 && k.walker.exec) exec = true;
+    refs = Math.max(refs, r);
+  }
+  if (locked) {
+    for (let i = 0; i < n; i++) mlockPage(frames, folioFrame(i));
+    return 0;
+  }
+  if (refs > 0) {
+    const act = wasRef || refs > 1 || exec;
+    for (let i = 0; i < n; i++) {
+      const f = folioFrame(i);
+      fl[f] = fl[f]! | PG.referenced;
+      if (act) activate(frames, f);
+      else frames.lruMove(f, frames.lru[f]!);
+    }
+    return 0;
+  }
+  for (let i = 0; i < n; i++) fl[folioFrame(i)]! &= ~PG.referenced;
+  if (mapped) {
+    let still = false;
+    for (let i = 0; i < n; i++) {
+      const f = folioFrame(i);
+      if (frames.mapcount[f]! > 0) k.walker.unmap(f);
+      if (frames.mapcount[f]! > 0) still = true;
+    }
+    if (still) {
+      for (let i = 0; i < n; i++) activate(frames, folioFrame(i));
+      return 0;
+    }
+  }
+  let freed = 0;
+  for (let i = 0; i < n; i++) freed += reclaimUnmapped(k, folioFrame(i));
+  return freed;
 }
 
 /**

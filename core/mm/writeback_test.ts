@@ -35,14 +35,17 @@ import { msync } from "../sys/msync.ts";
 import { memoryReclaim } from "../sys/reclaim.ts";
 import { MapFlag, Op, PAGE_SIZE, Prot } from "../../uapi/event.ts";
 
-/** A machine of 8192 frames (`memcg` as asked), 4096 swap slots, swappiness 100. */
+/**
+ * A machine of 8192 frames (`memcg` as asked), 4096 swap slots, swappiness 100, and `read_ahead_kb`
+ * 0 (a file read with read(2) comes page by page, in single pages).
+ */
 function machine(memcg: boolean): Kernel {
   return new Kernel(
     {
       memPages: 8192,
       swapPages: 4096,
       strategy: "anon_vma_chain",
-      vm: { memcg, swappiness: 100, page_cluster: 0 },
+      vm: { memcg, swappiness: 100, page_cluster: 0, read_ahead_kb: 0 },
     },
     newCounters(),
   );

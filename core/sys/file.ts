@@ -12,7 +12,7 @@ import type { Kernel } from "../mm/kernel.ts";
 import { markAccessed } from "../mm/lru.ts";
 import type { VmObject } from "../mm/object.ts";
 import { createObject, maybeFreeObject, objectNamed } from "../mm/objects.ts";
-import { addCachePage, getPage, readFilePage } from "../mm/page_cache.ts";
+import { addCachePage, fileRead, getPage, readFilePage } from "../mm/page_cache.ts";
 import { truncatePages } from "../mm/truncate.ts";
 import { writeback } from "../mm/writeback.ts";
 import { PAGE_SIZE } from "../../uapi/event.ts";
@@ -84,6 +84,11 @@ function rw(
   let end = off + len;
   if (!write) end = Math.min(end, obj.size);
   if (end <= off) return;
+  if (!write && !obj.swapBacked) {
+    // A disk file's read(2): readahead, large folios (page_cache.ts).
+    if (!fileRead(k, obj, off, end)) k.report.oom(`read ${obj.name}`);
+    return;
+  }
   const first = Math.floor(off / PAGE_SIZE);
   const last = Math.floor((end - 1) / PAGE_SIZE);
   for (let idx = first; idx <= last; idx++) {
@@ -97,15 +102,15 @@ function rw(
           if (fr === NONE) return k.report.oom(`write ${obj.name}`);
         } else {
           fr = readFilePage(k, obj, idx);
-          if (fr === NONE) return k.report.oom(`${write ? "write" : "read"} ${obj.name}`);
+          if (fr === NONE) return k.report.oom(`write ${obj.name}`);
         }
       } else if (write || obj.swap.has(idx)) {
         fr = getPage(k, obj, idx, false);
         if (fr === NONE) return k.report.oom(`${write ? "write" : "read"} ${obj.name}`);
       } else continue; // a tmpfs hole reads as zeros without a page
     }
-    // read(2) marks the page accessed (filemap_read), and so does a write to tmpfs (shmem's
-    // SGP_WRITE); a write to a file does not (its write_begin asks for no FGP_ACCESSED).
+    // read(2) of tmpfs marks the page accessed, and so does a write to tmpfs (shmem's SGP_WRITE);
+    // a write to a file does not (its write_begin asks for no FGP_ACCESSED).
     if (!write || obj.swapBacked) markAccessed(k.frames, fr);
     if (write) {
       k.frames.stamp[fr] = seq;
