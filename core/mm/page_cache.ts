@@ -81,9 +81,10 @@ export function getPage(k: Kernel, obj: VmObject, index: number, readAround: boo
  * Reads the pages of `[start, end)` of file `obj` that are not cached (stopping at the object's
  * end or when memory runs low: readahead does not reclaim, except in a memory cgroup), in folios
  * of `order` (`page_cache_ra_order`: each aligned by page index, smaller where its index or the
- * window's end calls for it; from the first page found cached on, single pages), and marks the
- * folio holding page `mark` with PG_readahead (all its pages) when it is read now. `keep` (the
- * faulting page; NONE for a read(2)) is pinned meanwhile.
+ * file's end calls for it, the last one reaching past the window's end; from the first page found
+ * cached on, single pages), and returns where it stopped. It marks the folio holding page `mark`
+ * with PG_readahead (all its pages) when it is read now. `keep` (the faulting page; NONE for a
+ * read(2)) is pinned meanwhile.
  *
  * The pages read are pinned until their run ends: Linux adds them to the page cache locked and
  * sends their reads when the window meets a cached page or ends (`read_pages`); reclaim cannot
@@ -154,6 +155,7 @@ function readWindow(
   if (keep !== NONE) k.frames.flags[keep]! &= ~PG.pinned;
   return q;
 }
+
 // The pages of the run `readWindow` is reading (pinned until it ends).
 let held = new Int32Array(64);
 let heldCount = 0;
@@ -174,9 +176,10 @@ function release(k: Kernel): void {
 /**
  * A fault or a read(2) of `req` pages found the readahead marker on cached page `index` (`fr`; a
  * fault asks for `ra_pages`): asynchronous readahead of the next window (`page_cache_async_ra`),
- * marked at its start, in folios two orders larger than the last window's (with `large_folios`; at most {@linkcode MAX_FOLIO_ORDER} and the window's
- * size). Where the file's readahead state expects the marker (the folio holding the last window's
- * start + size - async size), the window follows that one, `get_next_ra_size` pages, even if its
+ * marked at its start, in folios two orders larger than the last window's (with `large_folios`;
+ * at most {@linkcode MAX_FOLIO_ORDER} and the window's size). Where the file's readahead state
+ * expects the marker (the folio holding the last window's start + size - async size), the window
+ * follows that one (from where its last folio ended), `get_next_ra_size` pages, even if its
  * first pages are cached (then `readWindow` reads its holes as single pages, and the marker is
  * set only if its page is read); else it starts at the first page not cached within `ra_pages`
  * pages. The fault itself waits for nothing (minor).
