@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirOf } from "../../trace/tempfiles.ts";
 
 /** What one process measured around one phase. */
 export interface KernelPhase {
@@ -90,12 +91,6 @@ export async function findCompiler(preferred?: string): Promise<string> {
       preferred ? `'${preferred}' does not run` : "none of $CC, cc, gcc or clang was found"
     }. Install one (Debian/Ubuntu: apt-get install gcc; Fedora: dnf install gcc) or pass --cc PATH.`,
   );
-}
-
-/** The directory of file `path` (`.` for a bare name). */
-function dirOf(path: string): string {
-  const at = path.lastIndexOf("/");
-  return at < 0 ? "." : at === 0 ? "/" : path.slice(0, at);
 }
 
 /** Where the probe sources are. */
