@@ -166,27 +166,24 @@ export async function calibrate(opts: CalibrateOptions = {}): Promise<ScenarioRe
         // Read before the cgroup goes: a probe the OOM killer ended did not fit the swap file.
         const killed = await env.oomKills();
         const ranOut = killed > 0 ? await env.swapRanOut() : null;
+        const why = e instanceof Error ? e.message : String(e);
+        const ended =
+          `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes`;
         if (killed > 0 && ranOut === false) {
           throw new CalibrateError(
-            `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes with the ${
+            `${ended} with the ${
               swapBytes >> 20
-            } MiB swap file far from full: what it needs in memory at once (swapoff brings everything back, locked pages stay) does not fit the cgroup's limit (${
-              e instanceof Error ? e.message : e
-            })`,
+            } MiB swap file far from full: what it needs in memory at once (swapoff brings everything back, locked pages stay) does not fit the cgroup's limit (${why})`,
           );
         } else if (killed > 0 && swapBytes < MAX_SWAP_FILE_BYTES) outgrew = true;
         else if (killed > 0) {
           throw new CalibrateError(
-            `pressure probe ${scenario.name}: the memory cgroup's OOM killer ended ${killed} of its processes: its memory does not fit the cgroup's limit plus the ${
+            `${ended}: its memory does not fit the cgroup's limit plus the ${
               swapBytes >> 20
-            } MiB swap file (${e instanceof Error ? e.message : e})`,
+            } MiB swap file (${why})`,
           );
         } else if (e instanceof CalibrateError) throw e;
-        else {
-          throw new CalibrateError(
-            `pressure probe ${scenario.name}: ${e instanceof Error ? e.message : e}`,
-          );
-        }
+        else throw new CalibrateError(`pressure probe ${scenario.name}: ${why}`);
       } finally {
         if (stopping) await stopping;
         await env.close();
