@@ -221,10 +221,10 @@ function shrinkInactive(k: Kernel, lru: number, n: number): number {
       continue;
     }
     // A large folio of clean file pages: taken, and counted, as one (isolate_lru_folios).
-    const n = file ? reclaimFolio(k, f) : 0;
-    if (n > 0) {
-      freed += shrinkFolio(k, n);
-      scanned += n - 1;
+    const folio = file ? reclaimFolio(k, f) : 0;
+    if (folio > 0) {
+      freed += shrinkFolio(k, folio);
+      scanned += folio - 1;
       continue;
     }
     // A page still being written, met again or written by reclaim: reclaim waits for it (cgroup
@@ -267,13 +267,13 @@ function deactivate(k: Kernel, active: number, inactive: number, n: number): voi
   for (let q = 0; q < batch; q++) {
     const f = fr.lruTail[active]!;
     if (f === NONE) break;
-    const n = active === LRU.activeFile ? reclaimFolio(k, f) : 0;
-    if (n > 0) {
+    const folio = active === LRU.activeFile ? reclaimFolio(k, f) : 0;
+    if (folio > 0) {
       // A large folio moves as one: kept if any of its pages is.
-      q += n - 1;
+      q += folio - 1;
       let keep = false;
-      for (let i = 0; i < n; i++) keep = keepActive(k, folioFrame(i), active) || keep;
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; i < folio; i++) keep = keepActive(k, folioFrame(i), active) || keep;
+      for (let i = 0; i < folio; i++) {
         const p = folioFrame(i);
         if (fr.lru[p] !== active) continue; // mlocked
         if (keep) fr.lruMove(p, active);
